@@ -1,0 +1,4 @@
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddFuncGateway(builder.Configuration);
+var app = builder.Build();
+app.Run();
