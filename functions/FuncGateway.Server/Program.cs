@@ -1,4 +1,3 @@
-var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddFuncGateway(builder.Configuration);
-var app = builder.Build();
-app.Run();
+using FuncGateway.Server;
+
+await GatewayServer.Build(args).RunAsync();

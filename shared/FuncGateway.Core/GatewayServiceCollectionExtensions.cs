@@ -1,5 +1,13 @@
+using FuncGateway;
+using FuncGateway.Admin;
+using FuncGateway.Configuration;
+using FuncGateway.Forwarding;
+using FuncGateway.LoadBalancing;
 using FuncGateway.Pipeline;
+using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -7,14 +15,75 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class GatewayServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the gateway core: options bound from the <c>FuncGateway</c> configuration section, the route registry
-    /// and its background loader, the pooled forwarder and the request pipeline.
+    /// Adds the gateway core: options bound from the <c>FuncGateway</c> configuration section (validated at start),
+    /// the route registry and its background loader, the pooled forwarder and the request pipeline.
     /// </summary>
     public static IServiceCollection AddFuncGateway(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddSingleton<GatewayPipeline>();
+
+        services.AddOptions<GatewayOptions>()
+            .Bind(configuration.GetSection(GatewayOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(static o => TryParseProxies(o.ForwardedHeaders.TrustedProxies),
+                "FuncGateway:ForwardedHeaders:TrustedProxies must be a comma-separated list of IP addresses or CIDR ranges.")
+            .ValidateOnStart();
+
+        services.AddLogging();
+        services.AddHttpForwarder();
+        services.AddRouting();
+        services.AddHostedService<RegistryLoaderService>();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddSingleton<ILoadBalancingPolicy, RoundRobinPolicy>();
+        services.AddSingleton(static sp => new LoadBalancingPolicyRegistry(sp.GetServices<ILoadBalancingPolicy>()));
+        services.AddSingleton(static sp => new SnapshotBuilder(
+            sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
+            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds)));
+        services.AddSingleton<IRegistryStore>(static sp => CreateStore(sp, configuration: sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<GatewayRegistry>();
+        services.AddSingleton<ClientIpResolver>();
+        services.AddSingleton<GatewayHttpClientFactory>();
+        services.AddSingleton<ForwardingStep>();
+        services.AddSingleton<AdminEndpoints>();
+        services.AddSingleton(static sp => new GatewayPipeline(
+            sp.GetRequiredService<GatewayRegistry>(),
+            sp.GetRequiredService<AdminEndpoints>(),
+            sp.GetRequiredService<ClientIpResolver>(),
+            sp.GetRequiredService<ForwardingStep>(),
+            sp.GetRequiredService<ILogger<GatewayPipeline>>()));
         return services;
+    }
+
+    private static IRegistryStore CreateStore(IServiceProvider services, IConfiguration configuration)
+    {
+        var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        try
+        {
+            var client = TableRegistryStore.CreateServiceClient(
+                options.Storage,
+                fallbackConnectionString: configuration["AzureWebJobsStorage"],
+                networkTimeout: TimeSpan.FromSeconds(options.Registry.ReadTimeoutSeconds));
+            return new TableRegistryStore(client, options.Storage);
+        }
+        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException)
+        {
+            // Missing or malformed storage settings: start anyway, answer 503 (fail closed) and say why on every read.
+            return new UnavailableRegistryStore(ex is RegistryStoreException ? ex.Message : "The storage connection string is malformed: " + ex.GetType().Name);
+        }
+    }
+
+    private static bool TryParseProxies(string? value)
+    {
+        try
+        {
+            ClientIpResolver.ParseNetworks(value);
+            return true;
+        }
+        catch (OptionsValidationException)
+        {
+            return false;
+        }
     }
 }

@@ -1,17 +1,84 @@
+using FuncGateway.Admin;
+using FuncGateway.Configuration;
+using FuncGateway.Diagnostics;
+using FuncGateway.Forwarding;
+using FuncGateway.Routing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace FuncGateway.Pipeline;
 
-/// <summary>The one entry point both hosts call for every request.</summary>
+/// <summary>
+/// The one entry point both hosts call for every request. The request path, in order: admin surface, route
+/// resolution against the current snapshot, client identity, forwarding. Every gateway-made error is problem+json.
+/// </summary>
 public sealed class GatewayPipeline
 {
-    /// <summary>Handles one request end to end: resolve, forward, or answer with a problem response.</summary>
-#pragma warning disable CA1822 // becomes stateful as soon as the pipeline has steps
-    public Task InvokeAsync(HttpContext context)
-#pragma warning restore CA1822
+    private readonly GatewayRegistry _registry;
+    private readonly AdminEndpoints _admin;
+    private readonly ClientIpResolver _clientIp;
+    private readonly ForwardingStep _forwarding;
+    private readonly ILogger<GatewayPipeline> _logger;
+
+    internal GatewayPipeline(GatewayRegistry registry, AdminEndpoints admin, ClientIpResolver clientIp, ForwardingStep forwarding, ILogger<GatewayPipeline> logger)
+    {
+        _registry = registry;
+        _admin = admin;
+        _clientIp = clientIp;
+        _forwarding = forwarding;
+        _logger = logger;
+    }
+
+    /// <summary>Handles one request end to end: the response is complete when the task ends.</summary>
+    public async Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        return Task.CompletedTask;
+        try
+        {
+            await InvokeCoreAsync(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+#pragma warning disable CA1031 // The last line of defence: a bug must still produce a problem response, never a hang or an HTML page.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.UnhandledException(_logger, context.Request.Method, RegistryFormat.Printable(context.Request.Path.Value ?? ""), ex);
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "The gateway failed to handle the request.");
+        }
+    }
+
+    private async Task InvokeCoreAsync(HttpContext context)
+    {
+        if (AdminEndpoints.IsAdminPath(context.Request.Path))
+        {
+            await _admin.HandleAsync(context);
+            return;
+        }
+
+        var snapshot = await _registry.GetSnapshotAsync(context.RequestAborted);
+        if (snapshot is null)
+        {
+            await GatewayProblem.NoConfigurationAsync(context);
+            return;
+        }
+
+        var match = snapshot.Matcher.Match(context.Request);
+        switch (match.Outcome)
+        {
+            case RouteMatchOutcome.NotFound:
+                await GatewayProblem.NotFoundAsync(context);
+                return;
+            case RouteMatchOutcome.MethodNotAllowed:
+                await GatewayProblem.MethodNotAllowedAsync(context, match.AllowedMethods);
+                return;
+        }
+
+        var feature = new GatewayRequestFeature(snapshot, match.Route!, match.Values!);
+        (feature.ClientAddress, feature.ClientScheme) = _clientIp.Resolve(context);
+        context.Features.Set(feature);
+        await _forwarding.ForwardAsync(context, feature);
     }
 }

@@ -1,0 +1,61 @@
+using FuncGateway.Pipeline;
+
+namespace FuncGateway.Server;
+
+/// <summary>
+/// The gateway core on plain Kestrel: how FuncGateway runs locally without Functions Core Tools, in a container,
+/// and in the end-to-end tests. Same configuration keys as the Functions app.
+/// </summary>
+public static class GatewayServer
+{
+    /// <summary>Where the server listens when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> says otherwise (Core Tools' default port).</summary>
+    public const string DefaultUrl = "http://127.0.0.1:7071";
+
+    /// <summary>Builds the server. <paramref name="configure"/> lets tests add configuration before services are built.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+        // local.settings.json's "Values" (the Functions app's local settings) sit below every other source, so one
+        // file serves both hosts and environment variables still win.
+        var localSettings = builder.Configuration["LocalSettings"] ?? FindLocalSettings();
+        if (localSettings is not null)
+        {
+            builder.Configuration.Sources.Insert(0, new LocalSettingsConfigurationSource(localSettings));
+        }
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(static kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+
+            // The gateway sets the body limit per request (FuncGateway:Forwarding:MaxRequestBodySizeBytes).
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+        builder.Services.AddFuncGateway(builder.Configuration);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        var pipeline = app.Services.GetRequiredService<GatewayPipeline>();
+        app.Run(pipeline.InvokeAsync);
+        return app;
+    }
+
+    private static string? FindLocalSettings()
+    {
+        foreach (var candidate in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            var path = Path.Combine(candidate, "local.settings.json");
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,211 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FuncGateway.Configuration;
+using FuncGateway.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FuncGateway.Admin;
+
+/// <summary>
+/// The admin surface under <c>/_gateway/</c>, a prefix table routes cannot claim and that the Functions host does
+/// not reserve (it keeps <c>/admin</c> and <c>/runtime/webhooks</c>). Everything but <c>healthz</c> requires the
+/// admin key in <c>X-Admin-Key</c>; with no key configured those endpoints do not exist.
+/// </summary>
+internal sealed class AdminEndpoints
+{
+    public const string Prefix = SnapshotBuilder.ReservedPrefix;
+    public const string KeyHeader = "X-Admin-Key";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
+    private readonly GatewayRegistry _registry;
+    private readonly ILogger<AdminEndpoints> _logger;
+    private readonly byte[]? _keyHash;
+    private readonly double _refreshInterval;
+
+    public AdminEndpoints(GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger)
+    {
+        _registry = registry;
+        _logger = logger;
+        var key = options.Value.Admin.Key;
+        _keyHash = string.IsNullOrEmpty(key) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        _refreshInterval = options.Value.Registry.RefreshIntervalSeconds;
+    }
+
+    public static bool IsAdminPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        request.Path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase, out var rest);
+        var action = rest.Value?.Trim('/').ToLowerInvariant() ?? "";
+
+        if (action == "healthz")
+        {
+            await HealthzAsync(context);
+            return;
+        }
+
+        if (_keyHash is null)
+        {
+            // Admin off: indistinguishable from an unknown path.
+            await GatewayProblem.NotFoundAsync(context);
+            return;
+        }
+
+        if (!IsAuthorized(request))
+        {
+            Log.AdminUnauthorized(_logger, RegistryFormat.Printable(request.Path.Value ?? ""));
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status401Unauthorized, ProblemCodes.AdminUnauthorized,
+                "The admin key is missing or wrong.", $"Send the admin key in the {KeyHeader} header.",
+                new("WWW-Authenticate", $"ApiKey header=\"{KeyHeader}\""));
+            return;
+        }
+
+        var (method, handler) = action switch
+        {
+            "routes" => (HttpMethods.Get, (Func<HttpContext, Task>)RoutesAsync),
+            "upstreams" => (HttpMethods.Get, UpstreamsAsync),
+            "rejected" => (HttpMethods.Get, RejectedAsync),
+            "status" => (HttpMethods.Get, StatusAsync),
+            "reload" => (HttpMethods.Post, ReloadAsync),
+            _ => (null, null),
+        };
+        if (handler is null)
+        {
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.AdminNotFound,
+                "No such admin endpoint.", $"Known: {Prefix}/routes, {Prefix}/upstreams, {Prefix}/rejected, {Prefix}/status, {Prefix}/reload (POST), {Prefix}/healthz.");
+            return;
+        }
+
+        if (!string.Equals(request.Method, method, StringComparison.OrdinalIgnoreCase)
+            && !(method == HttpMethods.Get && HttpMethods.IsHead(request.Method)))
+        {
+            await GatewayProblem.MethodNotAllowedAsync(context, [method!]);
+            return;
+        }
+
+        await handler(context);
+    }
+
+    private bool IsAuthorized(HttpRequest request)
+    {
+        var given = request.Headers[KeyHeader];
+        if (given.Count != 1 || string.IsNullOrEmpty(given[0]))
+        {
+            return false;
+        }
+
+        // Compare hashes so neither the key's content nor its length leaks through timing.
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(given[0]!));
+        return CryptographicOperations.FixedTimeEquals(hash, _keyHash);
+    }
+
+    private Task HealthzAsync(HttpContext context)
+    {
+        var snapshot = _registry.Current;
+        if (snapshot is null)
+        {
+            return GatewayProblem.NoConfigurationAsync(context);
+        }
+
+        return WriteJsonAsync(context, new { status = "ready", snapshotVersion = snapshot.Version, routes = snapshot.Routes.Length });
+    }
+
+    private Task RoutesAsync(HttpContext context)
+    {
+        var snapshot = _registry.Current;
+        return WriteJsonAsync(context, new
+        {
+            snapshotVersion = snapshot?.Version,
+            loadedAt = snapshot?.LoadedAt,
+            routes = snapshot?.Routes.Select(r => new
+            {
+                r.Definition.Id,
+                r.Definition.Group,
+                r.Definition.Path,
+                r.Definition.Methods,
+                r.Definition.Hosts,
+                r.Definition.Headers,
+                r.Definition.Query,
+                r.Definition.Upstream,
+                r.Definition.UpstreamPath,
+                r.Definition.StripPrefix,
+                r.Definition.Priority,
+                timeoutSeconds = r.Timeout.TotalSeconds,
+                r.Definition.Enabled,
+                r.Definition.PreserveHost,
+                instances = r.Pool.Instances.Select(i => i.Url),
+            }) ?? [],
+        });
+    }
+
+    private Task UpstreamsAsync(HttpContext context)
+    {
+        var snapshot = _registry.Current;
+        return WriteJsonAsync(context, new
+        {
+            snapshotVersion = snapshot?.Version,
+            upstreams = snapshot?.Upstreams.Values.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => new
+            {
+                p.Name,
+                loadBalancing = p.Policy.Name,
+                instances = p.Instances,
+            }) ?? [],
+        });
+    }
+
+    private Task RejectedAsync(HttpContext context)
+    {
+        var snapshot = _registry.Current;
+        return WriteJsonAsync(context, new
+        {
+            snapshotVersion = snapshot?.Version,
+            rejected = snapshot?.Rejected.Select(r => new { table = r.Table.ToString(), r.PartitionKey, r.RowKey, r.Errors }) ?? [],
+        });
+    }
+
+    private Task StatusAsync(HttpContext context) => WriteStatusAsync(context, _registry.Status, StatusCodes.Status200OK);
+
+    private async Task ReloadAsync(HttpContext context)
+    {
+        Log.AdminReload(_logger);
+        var status = await _registry.ReloadAsync(force: true, context.RequestAborted);
+        await WriteStatusAsync(context, status, status.LastError is null ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private Task WriteStatusAsync(HttpContext context, RegistryStatus status, int statusCode)
+    {
+        var snapshot = _registry.Current;
+        context.Response.StatusCode = statusCode;
+        return WriteJsonAsync(context, new
+        {
+            status.SnapshotVersion,
+            status.SnapshotLoadedAt,
+            status.LastAttemptAt,
+            status.LastSuccessAt,
+            status.LastError,
+            routes = snapshot?.Routes.Length ?? 0,
+            upstreams = snapshot?.Upstreams.Count ?? 0,
+            rejected = snapshot?.Rejected.Length ?? 0,
+            refreshIntervalSeconds = _refreshInterval,
+        });
+    }
+
+    private static Task WriteJsonAsync<T>(HttpContext context, T value)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        return HttpMethods.IsHead(context.Request.Method)
+            ? Task.CompletedTask
+            : JsonSerializer.SerializeAsync(context.Response.Body, value, Json, context.RequestAborted);
+    }
+}

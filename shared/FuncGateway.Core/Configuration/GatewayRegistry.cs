@@ -1,0 +1,168 @@
+using FuncGateway.Diagnostics;
+using FuncGateway.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FuncGateway.Configuration;
+
+/// <summary>What the last registry read did, for the admin surface.</summary>
+public sealed record RegistryStatus(
+    DateTimeOffset? LastAttemptAt,
+    DateTimeOffset? LastSuccessAt,
+    string? LastError,
+    long SnapshotVersion,
+    DateTimeOffset? SnapshotLoadedAt);
+
+/// <summary>
+/// Holds the current <see cref="GatewaySnapshot"/> and replaces it after each successful read. Requests read one
+/// volatile reference and never lock; reloads are serialized among themselves.
+/// </summary>
+internal sealed class GatewayRegistry : IDisposable
+{
+    private readonly IRegistryStore _store;
+    private readonly SnapshotBuilder _builder;
+    private readonly TimeProvider _time;
+    private readonly ILogger<GatewayRegistry> _logger;
+    private readonly RegistryOptions _options;
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile GatewaySnapshot? _current;
+    private volatile RegistryStatus _status = new(null, null, null, 0, null);
+    private bool _tablesReady;
+    private long _version;
+
+    public GatewayRegistry(IRegistryStore store, SnapshotBuilder builder, TimeProvider time, IOptions<GatewayOptions> options, ILogger<GatewayRegistry> logger)
+    {
+        _store = store;
+        _builder = builder;
+        _time = time;
+        _logger = logger;
+        _options = options.Value.Registry;
+    }
+
+    /// <summary>The snapshot requests are served from; null until the first successful read.</summary>
+    public GatewaySnapshot? Current => _current;
+
+    public RegistryStatus Status => _status;
+
+    /// <summary>
+    /// The current snapshot; before the first one exists (a cold start), waits up to the configured start-up wait
+    /// for it, then gives null so the caller answers 503.
+    /// </summary>
+    public async ValueTask<GatewaySnapshot?> GetSnapshotAsync(CancellationToken cancellationToken)
+    {
+        var current = _current;
+        if (current is not null || _options.StartupWaitSeconds <= 0)
+        {
+            return current;
+        }
+
+        try
+        {
+            await _firstSnapshot.Task.WaitAsync(TimeSpan.FromSeconds(_options.StartupWaitSeconds), _time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        return _current;
+    }
+
+    /// <summary>
+    /// Reads the registry and swaps in a new snapshot when anything changed (always, with <paramref name="force"/>).
+    /// A failed read keeps the last good snapshot; the failure is recorded in <see cref="Status"/>.
+    /// </summary>
+    public async Task<RegistryStatus> ReloadAsync(bool force, CancellationToken cancellationToken)
+    {
+        await _reloadGate.WaitAsync(cancellationToken);
+        try
+        {
+            var attemptAt = _time.GetUtcNow();
+            RegistryContent content;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(_options.ReadTimeoutSeconds));
+                if (!_tablesReady)
+                {
+                    await _store.EnsureTablesAsync(timeout.Token);
+                    _tablesReady = true;
+                }
+
+                content = await _store.ReadAllAsync(timeout.Token);
+            }
+            catch (Exception ex) when (ex is RegistryStoreException or OperationCanceledException or TimeoutException or IOException or HttpRequestException
+                                       && !cancellationToken.IsCancellationRequested)
+            {
+                var error = ex is OperationCanceledException
+                    ? $"Storage did not answer within {_options.ReadTimeoutSeconds} s."
+                    : ex.Message;
+                return RecordFailure(attemptAt, error);
+            }
+
+            var current = _current;
+            var fingerprint = SnapshotBuilder.Fingerprint(content);
+            if (!force && current is not null && current.Fingerprint == fingerprint)
+            {
+                Log.RegistryUnchanged(_logger, fingerprint);
+                return _status = _status with { LastAttemptAt = attemptAt, LastSuccessAt = attemptAt, LastError = null };
+            }
+
+            GatewaySnapshot snapshot;
+            try
+            {
+                snapshot = _builder.Build(content, Interlocked.Increment(ref _version), attemptAt);
+            }
+#pragma warning disable CA1031 // A bug in one build must not take the running gateway down: keep serving the last snapshot.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.SnapshotBuildFailed(_logger, ex);
+                return RecordFailure(attemptAt, "Building the snapshot failed: " + ex.GetType().Name);
+            }
+
+            LogRejections(current, snapshot);
+            _current = snapshot;
+            _firstSnapshot.TrySetResult();
+            Log.SnapshotLoaded(_logger, snapshot.Version, snapshot.Routes.Length, snapshot.Upstreams.Count, snapshot.Rejected.Length);
+            return _status = new RegistryStatus(attemptAt, attemptAt, null, snapshot.Version, snapshot.LoadedAt);
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    private RegistryStatus RecordFailure(DateTimeOffset attemptAt, string error)
+    {
+        var current = _current;
+        if (current is null)
+        {
+            Log.RegistryReadFailedNoSnapshot(_logger, error);
+        }
+        else
+        {
+            Log.RegistryReadFailedKeepingSnapshot(_logger, current.Version, current.LoadedAt, error);
+        }
+
+        return _status = _status with { LastAttemptAt = attemptAt, LastError = error };
+    }
+
+    private void LogRejections(GatewaySnapshot? previous, GatewaySnapshot next)
+    {
+        // Log a rejected row when it first appears or its reasons change, not on every reload.
+        var known = previous?.Rejected.ToDictionary(r => (r.Table, r.PartitionKey, r.RowKey), r => string.Join(" ", r.Errors));
+        foreach (var row in next.Rejected)
+        {
+            var reason = string.Join(" ", row.Errors);
+            if (known is not null && known.TryGetValue((row.Table, row.PartitionKey, row.RowKey), out var before) && before == reason)
+            {
+                continue;
+            }
+
+            Log.RowRejected(_logger, row.Table.ToString(), RegistryFormat.Printable(row.PartitionKey), RegistryFormat.Printable(row.RowKey), reason);
+        }
+    }
+
+    public void Dispose() => _reloadGate.Dispose();
+}

@@ -1,0 +1,70 @@
+using FuncGateway.Routing;
+
+namespace FuncGateway.Configuration;
+
+/// <summary>A route as an operator wrote it: one row of the routes table, or one item of a registry file.</summary>
+public sealed record RouteDefinition
+{
+    /// <summary>Route id (the entity's RowKey). Unique across partitions.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Free-form group label (the entity's PartitionKey).</summary>
+    public string Group { get; init; } = RegistryFormat.DefaultGroup;
+
+    /// <summary>Path template in ASP.NET Core route syntax, e.g. <c>/api/orders/{id:int}</c> or <c>/api/{**rest}</c>.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>Allowed methods (upper case). Empty: every method.</summary>
+    public IReadOnlyList<string> Methods { get; init; } = [];
+
+    /// <summary>Host patterns (<c>api.example.com</c>, <c>*.example.com</c>, optional <c>:port</c>). Empty: any host.</summary>
+    public IReadOnlyList<string> Hosts { get; init; } = [];
+
+    /// <summary>Header conditions that must all hold.</summary>
+    public IReadOnlyList<RequestCondition> Headers { get; init; } = [];
+
+    /// <summary>Query-string conditions that must all hold.</summary>
+    public IReadOnlyList<RequestCondition> Query { get; init; } = [];
+
+    /// <summary>An upstream pool name, or an absolute http(s) URL for a single instance.</summary>
+    public required string Upstream { get; init; }
+
+    /// <summary>Target path template reusing the route's parameters, e.g. <c>/v2/orders/{id}</c>.</summary>
+    public string? UpstreamPath { get; init; }
+
+    /// <summary>Leading literal path to remove before forwarding, e.g. <c>/api</c>.</summary>
+    public string? StripPrefix { get; init; }
+
+    /// <summary>Tie-breaker between routes of equal specificity: higher wins.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>Upstream inactivity timeout in seconds; the gateway answers 504 when it passes. Null: the configured default.</summary>
+    public double? TimeoutSeconds { get; init; }
+
+    /// <summary>False keeps the row but takes the route out of service.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Send the client's Host header to the upstream instead of the instance's host.</summary>
+    public bool PreserveHost { get; init; }
+}
+
+/// <summary>A named pool of upstream instances.</summary>
+public sealed record UpstreamDefinition
+{
+    /// <summary>Pool name (the entity's RowKey), referenced by routes.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Free-form group label (the entity's PartitionKey).</summary>
+    public string Group { get; init; } = RegistryFormat.DefaultGroup;
+
+    /// <summary>The instances; at least one.</summary>
+    public required IReadOnlyList<UpstreamInstanceDefinition> Instances { get; init; }
+
+    /// <summary>Load-balancing policy name. Default <c>RoundRobin</c>.</summary>
+    public string LoadBalancing { get; init; } = FuncGateway.LoadBalancing.LoadBalancingPolicies.RoundRobin;
+}
+
+/// <summary>One upstream instance.</summary>
+/// <param name="Url">Absolute http or https base URL; a path in it is prefixed to every forwarded path.</param>
+/// <param name="Weight">Relative weight (1–1000), for weighted policies.</param>
+public sealed record UpstreamInstanceDefinition(string Url, int Weight = 1);

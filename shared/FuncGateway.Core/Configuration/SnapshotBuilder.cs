@@ -1,0 +1,457 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using FuncGateway.LoadBalancing;
+using FuncGateway.Routing;
+
+namespace FuncGateway.Configuration;
+
+/// <summary>
+/// Validates a whole registry read and compiles it into a <see cref="GatewaySnapshot"/>. Every row is checked in
+/// full and every error collected; a bad row is left out with its reasons and never stops the others.
+/// </summary>
+internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, TimeSpan defaultTimeout)
+{
+    /// <summary>Paths under this prefix belong to the gateway's admin surface; table routes cannot claim them.</summary>
+    public const string ReservedPrefix = "/_gateway";
+
+    private const double MaxTimeoutSeconds = 3600;
+    private const int MaxWeight = 1000;
+
+    public GatewaySnapshot Build(RegistryContent content, long version, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var rejected = new List<RejectedRow>();
+        var pools = BuildPools(content.Upstreams, rejected, out var rejectedPools);
+        var routes = BuildRoutes(content.Routes, pools, rejectedPools, rejected);
+        rejected.Sort(static (a, b) => (a.Table, a.RowKey, a.PartitionKey).CompareTo((b.Table, b.RowKey, b.PartitionKey)));
+        return new GatewaySnapshot(version, now, Fingerprint(content), routes, pools.ToFrozenDictionary(StringComparer.Ordinal), [.. rejected]);
+    }
+
+    public static string Fingerprint(RegistryContent content)
+    {
+        var builder = new StringBuilder();
+        foreach (var row in content.Upstreams.Concat(content.Routes).OrderBy(r => (r.Table, r.PartitionKey, r.RowKey)))
+        {
+            builder.Append((int)row.Table).Append('\n').Append(row.PartitionKey).Append('\n').Append(row.RowKey).Append('\n').Append(row.ETag).Append('\n');
+            if (row.ETag is null)
+            {
+                // Rows without an ETag (files, tests) are fingerprinted by content.
+                foreach (var (key, value) in row.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    builder.Append(key).Append('=').Append(value).Append('\n');
+                }
+            }
+        }
+
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
+    }
+
+    private Dictionary<string, UpstreamPool> BuildPools(IReadOnlyList<RegistryRow> rows, List<RejectedRow> rejected, out Dictionary<string, RejectedRow> rejectedByName)
+    {
+        var pools = new Dictionary<string, UpstreamPool>(StringComparer.Ordinal);
+        var firstPartition = new Dictionary<string, string>(StringComparer.Ordinal);
+        rejectedByName = new Dictionary<string, RejectedRow>(StringComparer.Ordinal);
+        foreach (var row in rows.OrderBy(r => r.PartitionKey, StringComparer.Ordinal).ThenBy(r => r.RowKey, StringComparer.Ordinal))
+        {
+            var errors = new List<string>();
+            if (firstPartition.TryGetValue(row.RowKey, out var other))
+            {
+                errors.Add($"Duplicate upstream name '{row.RowKey}': already defined in partition '{other}'. Names must be unique across partitions.");
+            }
+            else
+            {
+                firstPartition[row.RowKey] = row.PartitionKey;
+            }
+
+            var definition = RegistryFormat.ParseUpstream(row, errors);
+            var pool = definition is null ? null : CompilePool(definition, errors);
+            if (errors.Count > 0 || pool is null)
+            {
+                var reject = new RejectedRow(row.Table, row.PartitionKey, row.RowKey, errors);
+                rejected.Add(reject);
+                rejectedByName.TryAdd(row.RowKey, reject);
+                continue;
+            }
+
+            pools[row.RowKey] = pool;
+        }
+
+        return pools;
+    }
+
+    private UpstreamPool? CompilePool(UpstreamDefinition definition, List<string> errors)
+    {
+        if (!policies.TryGet(definition.LoadBalancing, out var policy))
+        {
+            errors.Add($"Unknown load-balancing policy '{RegistryFormat.Printable(definition.LoadBalancing)}'. Known: {string.Join(", ", policies.Names)}.");
+        }
+
+        if (definition.Instances.Count == 0)
+        {
+            errors.Add("Instances is empty: a pool needs at least one instance.");
+        }
+
+        var instances = ImmutableArray.CreateBuilder<UpstreamInstance>(definition.Instances.Count);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var instance in definition.Instances)
+        {
+            if (!TryNormalizeUpstreamUrl(instance.Url, out var url, out var error))
+            {
+                errors.Add($"Instance {error}");
+                continue;
+            }
+
+            if (instance.Weight is < 1 or > MaxWeight)
+            {
+                errors.Add($"Instance '{url}': weight {instance.Weight} is outside 1–{MaxWeight}.");
+            }
+
+            if (!seen.Add(url))
+            {
+                errors.Add($"Instance '{url}' is listed twice.");
+            }
+
+            instances.Add(new UpstreamInstance(url, instance.Weight));
+        }
+
+        return errors.Count > 0 || policy is null ? null : new UpstreamPool(definition.Name, instances.ToImmutable(), policy);
+    }
+
+    /// <summary>An upstream URL must be absolute http(s) with a host, and carry no query, fragment or credentials.</summary>
+    public static bool TryNormalizeUpstreamUrl(string? text, out string url, out string error)
+    {
+        url = "";
+        var shown = RegistryFormat.Printable(text ?? "");
+        if (string.IsNullOrWhiteSpace(text) || !Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri))
+        {
+            error = $"'{shown}' is not an absolute URL (expected e.g. http://10.0.0.4:8080).";
+            return false;
+        }
+
+        if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+        {
+            error = $"'{shown}' uses scheme '{uri.Scheme}'; only http and https are allowed.";
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(uri.Host))
+        {
+            error = $"'{shown}' has no host.";
+            return false;
+        }
+
+        if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            error = $"'{shown}' has a query or fragment; give only scheme, host, port and an optional base path.";
+            return false;
+        }
+
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            error = $"'{uri.Scheme}://…@{uri.Authority}' carries credentials in the URL; that is not allowed.";
+            return false;
+        }
+
+        url = uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        error = "";
+        return true;
+    }
+
+    private ImmutableArray<CompiledRoute> BuildRoutes(
+        IReadOnlyList<RegistryRow> rows,
+        Dictionary<string, UpstreamPool> pools,
+        Dictionary<string, RejectedRow> rejectedPools,
+        List<RejectedRow> rejected)
+    {
+        var compiled = new List<CompiledRoute>();
+        var firstPartition = new Dictionary<string, string>(StringComparer.Ordinal);
+        var inlinePools = new Dictionary<string, UpstreamPool>(StringComparer.Ordinal);
+        foreach (var row in rows.OrderBy(r => r.PartitionKey, StringComparer.Ordinal).ThenBy(r => r.RowKey, StringComparer.Ordinal))
+        {
+            var errors = new List<string>();
+            if (firstPartition.TryGetValue(row.RowKey, out var other))
+            {
+                errors.Add($"Duplicate route id '{row.RowKey}': already defined in partition '{other}'. Route ids must be unique across partitions.");
+            }
+            else
+            {
+                firstPartition[row.RowKey] = row.PartitionKey;
+            }
+
+            var definition = RegistryFormat.ParseRoute(row, errors);
+            var route = definition is null ? null : CompileRoute(definition, pools, rejectedPools, inlinePools, errors);
+            if (errors.Count > 0 || route is null)
+            {
+                rejected.Add(new RejectedRow(row.Table, row.PartitionKey, row.RowKey, errors));
+                continue;
+            }
+
+            compiled.Add(route);
+        }
+
+        // Two enabled routes that would match exactly the same requests make the choice arbitrary: keep the one
+        // whose id sorts first, reject the other and say which it collides with.
+        compiled.Sort(static (a, b) => string.CompareOrdinal(a.Definition.Id, b.Definition.Id));
+        var byConflictKey = new Dictionary<string, List<CompiledRoute>>(StringComparer.Ordinal);
+        var result = ImmutableArray.CreateBuilder<CompiledRoute>(compiled.Count);
+        foreach (var route in compiled)
+        {
+            if (route.Definition.Enabled)
+            {
+                var key = ConflictKey(route);
+                if (!byConflictKey.TryGetValue(key, out var same))
+                {
+                    byConflictKey[key] = same = [];
+                }
+
+                var clash = same.FirstOrDefault(r => MethodsOverlap(r.Definition.Methods, route.Definition.Methods));
+                if (clash is not null)
+                {
+                    rejected.Add(new RejectedRow(RegistryTable.Routes, route.Definition.Group, route.Definition.Id,
+                        [$"Conflicts with route '{clash.Definition.Id}': same path shape, hosts, conditions and priority with overlapping methods, so the match would be ambiguous. Change Priority or a condition."]));
+                    continue;
+                }
+
+                same.Add(route);
+            }
+
+            result.Add(route);
+        }
+
+        return result.ToImmutable();
+    }
+
+    private CompiledRoute? CompileRoute(
+        RouteDefinition definition,
+        Dictionary<string, UpstreamPool> pools,
+        Dictionary<string, RejectedRow> rejectedPools,
+        Dictionary<string, UpstreamPool> inlinePools,
+        List<string> errors)
+    {
+        if (!RouteTemplate.TryParse(definition.Path, out var template, out var templateError))
+        {
+            errors.Add(templateError);
+        }
+        else if (IsReserved(definition.Path))
+        {
+            errors.Add($"Path '{RegistryFormat.Printable(definition.Path)}' is under {ReservedPrefix}/, which is reserved for the gateway's admin surface.");
+        }
+
+        var methods = new List<string>(definition.Methods.Count);
+        foreach (var method in definition.Methods)
+        {
+            if (!IsToken(method))
+            {
+                errors.Add($"Methods: '{RegistryFormat.Printable(method)}' is not a valid HTTP method.");
+                continue;
+            }
+
+            var upper = method.ToUpperInvariant();
+            if (!methods.Contains(upper))
+            {
+                methods.Add(upper);
+            }
+        }
+
+        foreach (var host in definition.Hosts)
+        {
+            if (!IsValidHostPattern(host))
+            {
+                errors.Add($"Hosts: '{RegistryFormat.Printable(host)}' is not a host pattern (expected 'api.example.com', '*.example.com', optionally with ':port').");
+            }
+        }
+
+        ValidateConditions("Headers", definition.Headers, isHeader: true, errors);
+        ValidateConditions("Query", definition.Query, isHeader: false, errors);
+
+        var pool = ResolveUpstream(definition.Upstream, pools, rejectedPools, inlinePools, errors);
+
+        PathRewriter? rewriter = null;
+        if (template is not null && !PathRewriter.TryCreate(template, definition.UpstreamPath, definition.StripPrefix, out rewriter, out var rewriteError))
+        {
+            errors.Add(rewriteError);
+        }
+
+        var timeout = defaultTimeout;
+        if (definition.TimeoutSeconds is { } seconds)
+        {
+            if (seconds is <= 0 or > MaxTimeoutSeconds)
+            {
+                errors.Add($"TimeoutSeconds {seconds} is outside (0, {MaxTimeoutSeconds}].");
+            }
+            else
+            {
+                timeout = TimeSpan.FromSeconds(seconds);
+            }
+        }
+
+        if (errors.Count > 0 || template is null || rewriter is null || pool is null)
+        {
+            return null;
+        }
+
+        var spec = new RouteMatchSpec(definition.Id, template, definition.Priority)
+        {
+            Methods = methods,
+            Hosts = definition.Hosts,
+            Headers = definition.Headers,
+            Query = definition.Query,
+        };
+        return new CompiledRoute(definition with { Methods = methods }, spec, rewriter, pool, timeout);
+    }
+
+    private UpstreamPool? ResolveUpstream(
+        string upstream,
+        Dictionary<string, UpstreamPool> pools,
+        Dictionary<string, RejectedRow> rejectedPools,
+        Dictionary<string, UpstreamPool> inlinePools,
+        List<string> errors)
+    {
+        if (upstream.Contains("://", StringComparison.Ordinal))
+        {
+            if (!TryNormalizeUpstreamUrl(upstream, out var url, out var error))
+            {
+                errors.Add($"Upstream {error}");
+                return null;
+            }
+
+            // Routes that name the same URL share one pool, so its round-robin state (and later health) is one.
+            if (!inlinePools.TryGetValue(url, out var inline))
+            {
+                policies.TryGet(LoadBalancingPolicies.RoundRobin, out var roundRobin);
+                inlinePools[url] = inline = new UpstreamPool(url, [new UpstreamInstance(url, 1)], roundRobin);
+            }
+
+            return inline;
+        }
+
+        if (pools.TryGetValue(upstream, out var pool))
+        {
+            return pool;
+        }
+
+        errors.Add(rejectedPools.ContainsKey(upstream)
+            ? $"Upstream pool '{RegistryFormat.Printable(upstream)}' exists but was rejected; fix that row first."
+            : $"Upstream '{RegistryFormat.Printable(upstream)}' is neither a known upstream pool nor an absolute http(s) URL.");
+        return null;
+    }
+
+    private static void ValidateConditions(string property, IReadOnlyList<RequestCondition> conditions, bool isHeader, List<string> errors)
+    {
+        foreach (var condition in conditions)
+        {
+            if (condition is null || string.IsNullOrWhiteSpace(condition.Name))
+            {
+                errors.Add($"{property}: every condition needs a non-empty \"name\".");
+                continue;
+            }
+
+            if (isHeader && !IsToken(condition.Name))
+            {
+                errors.Add($"{property}: '{RegistryFormat.Printable(condition.Name)}' is not a valid header name.");
+            }
+
+            if (!Enum.IsDefined(condition.Mode))
+            {
+                errors.Add($"{property} '{condition.Name}': unknown mode.");
+            }
+
+            var hasValues = condition.Values is { Count: > 0 };
+            if (condition.Mode is ConditionMode.Exists or ConditionMode.NotExists)
+            {
+                if (hasValues)
+                {
+                    errors.Add($"{property} '{condition.Name}': mode {condition.Mode} takes no values.");
+                }
+            }
+            else if (!hasValues)
+            {
+                errors.Add($"{property} '{condition.Name}': mode {condition.Mode} needs at least one value.");
+            }
+            else if (condition.Values!.Any(v => v is null))
+            {
+                errors.Add($"{property} '{condition.Name}': values may not be null.");
+            }
+        }
+    }
+
+    private static bool IsReserved(string path) =>
+        path.StartsWith(ReservedPrefix, StringComparison.OrdinalIgnoreCase)
+        && (path.Length == ReservedPrefix.Length || path[ReservedPrefix.Length] == '/');
+
+    private static string ConflictKey(CompiledRoute route)
+    {
+        var d = route.Definition;
+        var builder = new StringBuilder(route.MatchSpec.Template.ShapeKey).Append('\n').Append(d.Priority).Append('\n');
+        foreach (var host in d.Hosts.Select(h => h.ToUpperInvariant()).Order(StringComparer.Ordinal))
+        {
+            builder.Append(host).Append(',');
+        }
+
+        builder.Append('\n');
+        AppendConditions(builder, d.Headers);
+        builder.Append('\n');
+        AppendConditions(builder, d.Query);
+        return builder.ToString();
+    }
+
+    private static void AppendConditions(StringBuilder builder, IReadOnlyList<RequestCondition> conditions)
+    {
+        foreach (var c in conditions.OrderBy(c => c.Name.ToUpperInvariant(), StringComparer.Ordinal).ThenBy(c => c.Mode))
+        {
+            builder.Append(c.Name.ToUpperInvariant()).Append('|').Append(c.Mode).Append('|').Append(c.CaseSensitive).Append('|');
+            foreach (var v in (c.Values ?? []).Select(v => c.CaseSensitive ? v : v.ToUpperInvariant()).Order(StringComparer.Ordinal))
+            {
+                builder.Append(v).Append('\u001f');
+            }
+
+            builder.Append(';');
+        }
+    }
+
+    private static bool MethodsOverlap(IReadOnlyList<string> a, IReadOnlyList<string> b) =>
+        a.Count == 0 || b.Count == 0 || a.Intersect(b, StringComparer.Ordinal).Any();
+
+    private static bool IsToken(string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            // RFC 9110 tchar
+            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsValidHostPattern(string pattern)
+    {
+        var host = pattern;
+        var colon = pattern.LastIndexOf(':');
+        if (colon >= 0)
+        {
+            if (!int.TryParse(pattern.AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
+            {
+                return false;
+            }
+
+            host = pattern[..colon];
+        }
+
+        if (host.StartsWith("*.", StringComparison.Ordinal))
+        {
+            host = host[2..];
+        }
+
+        return host.Length > 0 && Uri.CheckHostName(host) is UriHostNameType.Dns or UriHostNameType.IPv4;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace FuncGateway.Diagnostics;
+
+/// <summary>Stable <c>code</c> values of the problem responses the gateway itself produces.</summary>
+public static class ProblemCodes
+{
+    public const string RouteNotFound = "route_not_found";
+    public const string MethodNotAllowed = "method_not_allowed";
+    public const string NoConfiguration = "no_configuration";
+    public const string UpstreamUnreachable = "upstream_unreachable";
+    public const string UpstreamTimeout = "upstream_timeout";
+    public const string UpstreamError = "upstream_error";
+    public const string NoUpstreamAvailable = "no_upstream_available";
+    public const string RequestTooLarge = "request_too_large";
+    public const string BadRequest = "bad_request";
+    public const string AdminUnauthorized = "admin_unauthorized";
+    public const string AdminNotFound = "admin_not_found";
+    public const string InternalError = "internal_error";
+}
+
+/// <summary>
+/// Writes RFC 9457 <c>application/problem+json</c> responses: the one error vocabulary of the gateway. Upstream
+/// responses are never rewritten; this is only for answers the gateway makes itself.
+/// </summary>
+public static class GatewayProblem
+{
+    /// <summary>The media type of every gateway-made error.</summary>
+    public const string ContentType = "application/problem+json";
+
+    /// <summary>Writes a problem response unless the response has already started (then it does nothing).</summary>
+    public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail = null) =>
+        WriteAsync(context, status, code, title, detail, default);
+
+    /// <summary>Writes a problem response with one extra response header (e.g. Allow, Retry-After, WWW-Authenticate).</summary>
+    public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail, KeyValuePair<string, string> header)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+
+        response.Clear();
+        response.StatusCode = status;
+        response.ContentType = ContentType;
+        response.Headers.CacheControl = "no-store";
+        if (header.Key is not null)
+        {
+            response.Headers[header.Key] = header.Value;
+        }
+
+        var traceId = Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
+        using var buffer = new MemoryStream(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "urn:funcgateway:problem:" + code);
+            json.WriteString("title", title);
+            json.WriteNumber("status", status);
+            if (detail is not null)
+            {
+                json.WriteString("detail", detail);
+            }
+
+            json.WriteString("code", code);
+            json.WriteString("traceId", traceId);
+            json.WriteEndObject();
+        }
+
+        response.ContentLength = buffer.Length;
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        return response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).AsTask();
+    }
+
+    internal static Task NotFoundAsync(HttpContext context) =>
+        WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.RouteNotFound, "No route matches the request.");
+
+    internal static Task MethodNotAllowedAsync(HttpContext context, IReadOnlyList<string> allowed)
+    {
+        var list = string.Join(", ", allowed);
+        return WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ProblemCodes.MethodNotAllowed,
+            "The route does not accept this method.", "Allowed: " + list + ".", new(HeaderNames.Allow, list));
+    }
+
+    internal static Task NoConfigurationAsync(HttpContext context) =>
+        WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.NoConfiguration,
+            "The gateway has no route configuration yet.", "The route registry could not be read; try again shortly.");
+}

@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace FuncGateway.Diagnostics;
+
+/// <summary>Every log line the core writes, source-generated, with stable event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Registry snapshot {Version} loaded: {RouteCount} routes, {UpstreamCount} upstream pools, {RejectedCount} rejected rows.")]
+    public static partial void SnapshotLoaded(ILogger logger, long version, int routeCount, int upstreamCount, int rejectedCount);
+
+    [LoggerMessage(1001, LogLevel.Warning, "Registry row rejected: table {Table}, partition '{PartitionKey}', row '{RowKey}': {Reason}")]
+    public static partial void RowRejected(ILogger logger, string table, string partitionKey, string rowKey, string reason);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Registry read failed; keeping snapshot {Version} (loaded {LoadedAt:O}). {Error}")]
+    public static partial void RegistryReadFailedKeepingSnapshot(ILogger logger, long version, DateTimeOffset loadedAt, string error);
+
+    [LoggerMessage(1003, LogLevel.Error, "Registry read failed and no snapshot is loaded yet; the gateway answers 503 until storage is reachable. {Error}")]
+    public static partial void RegistryReadFailedNoSnapshot(ILogger logger, string error);
+
+    [LoggerMessage(1004, LogLevel.Debug, "Registry unchanged (fingerprint {Fingerprint}).")]
+    public static partial void RegistryUnchanged(ILogger logger, string fingerprint);
+
+    [LoggerMessage(1005, LogLevel.Error, "Building the registry snapshot failed unexpectedly; keeping the previous snapshot.")]
+    public static partial void SnapshotBuildFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2000, LogLevel.Warning, "Upstream {Destination} for route '{RouteId}' failed: {Error} → {StatusCode}.")]
+    public static partial void ForwardingFailed(ILogger logger, string routeId, string destination, string error, int statusCode, Exception? exception);
+
+    [LoggerMessage(2001, LogLevel.Debug, "Client went away during forwarding on route '{RouteId}': {Error}.")]
+    public static partial void ClientAborted(ILogger logger, string routeId, string error);
+
+    [LoggerMessage(2002, LogLevel.Warning, "Forwarding on route '{RouteId}' failed after the response had started: {Error}.")]
+    public static partial void ForwardingFailedAfterStart(ILogger logger, string routeId, string error, Exception? exception);
+
+    [LoggerMessage(3000, LogLevel.Warning, "Admin request to {Path} refused: missing or wrong admin key.")]
+    public static partial void AdminUnauthorized(ILogger logger, string path);
+
+    [LoggerMessage(3001, LogLevel.Information, "Admin forced a registry reload.")]
+    public static partial void AdminReload(ILogger logger);
+
+    [LoggerMessage(3002, LogLevel.Error, "Unhandled exception in the gateway pipeline for {Method} {Path}.")]
+    public static partial void UnhandledException(ILogger logger, string method, string path, Exception exception);
+}

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace FuncGateway.Forwarding;
+
+/// <summary>
+/// Decides who the client is. The socket peer is the client unless it is a configured trusted proxy; then the
+/// right-most <c>X-Forwarded-For</c> entry that is not itself a trusted proxy is. Never the left-most entry, which
+/// the client wrote.
+/// </summary>
+internal sealed class ClientIpResolver
+{
+    private readonly IPNetwork[] _trusted;
+
+    public ClientIpResolver(IOptions<GatewayOptions> options)
+    {
+        _trusted = ParseNetworks(options.Value.ForwardedHeaders.TrustedProxies);
+    }
+
+    public static IPNetwork[] ParseNetworks(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return [];
+        }
+
+        var result = new List<IPNetwork>();
+        foreach (var item in text.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (IPNetwork.TryParse(item, out var network))
+            {
+                result.Add(network);
+            }
+            else if (IPAddress.TryParse(item, out var address))
+            {
+                address = Normalize(address);
+                result.Add(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
+            }
+            else
+            {
+                throw new OptionsValidationException("FuncGateway:ForwardedHeaders:TrustedProxies", typeof(ForwardedHeadersOptions),
+                    [$"'{item}' in FuncGateway:ForwardedHeaders:TrustedProxies is neither an IP address nor a CIDR range."]);
+            }
+        }
+
+        return [.. result];
+    }
+
+    public bool HasTrustedProxies => _trusted.Length > 0;
+
+    /// <summary>The client's address, and the scheme the client used (from a trusted proxy's X-Forwarded-Proto).</summary>
+    public (IPAddress? Address, string Scheme) Resolve(HttpContext context)
+    {
+        var request = context.Request;
+        var peer = context.Connection.RemoteIpAddress is { } remote ? Normalize(remote) : null;
+        if (peer is null || !IsTrusted(peer))
+        {
+            return (peer, request.Scheme);
+        }
+
+        // The peer is a proxy we trust: walk the chain from the right, past every trusted hop.
+        var client = peer;
+        var forwarded = request.Headers["X-Forwarded-For"];
+        var done = false;
+        for (var h = forwarded.Count - 1; h >= 0 && !done; h--)
+        {
+            var entries = (forwarded[h] ?? "").Split(',', StringSplitOptions.TrimEntries);
+            for (var i = entries.Length - 1; i >= 0; i--)
+            {
+                if (!TryParseForwardedAddress(entries[i], out var hop))
+                {
+                    // An unparseable entry ends what can be believed: the last good hop is the client.
+                    done = true;
+                    break;
+                }
+
+                client = hop;
+                if (!IsTrusted(hop))
+                {
+                    done = true;
+                    break;
+                }
+            }
+        }
+
+        var scheme = request.Scheme;
+        var proto = request.Headers["X-Forwarded-Proto"];
+        if (proto.Count > 0)
+        {
+            var last = (proto[^1] ?? "").Split(',', StringSplitOptions.TrimEntries)[^1];
+            if (last.Equals("https", StringComparison.OrdinalIgnoreCase) || last.Equals("http", StringComparison.OrdinalIgnoreCase))
+            {
+                scheme = last.ToLowerInvariant();
+            }
+        }
+
+        return (client, scheme);
+    }
+
+    private bool IsTrusted(IPAddress address)
+    {
+        foreach (var network in _trusted)
+        {
+            if (network.Contains(address))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Parses "1.2.3.4", "1.2.3.4:5678", "::1", "[::1]:80" (the forms proxies write, the Azure front end adds the port).</summary>
+    internal static bool TryParseForwardedAddress(string entry, out IPAddress address)
+    {
+        address = IPAddress.None;
+        if (entry.Length == 0)
+        {
+            return false;
+        }
+
+        if (IPAddress.TryParse(entry, out var parsed) || IPEndPoint.TryParse(entry, out var endpoint) && (parsed = endpoint.Address) is not null)
+        {
+            address = Normalize(parsed!);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+}

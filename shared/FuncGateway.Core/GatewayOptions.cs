@@ -1,0 +1,124 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FuncGateway;
+
+/// <summary>
+/// Settings under the <c>FuncGateway</c> configuration section. The same keys serve both hosts: as
+/// <c>FuncGateway__Storage__ConnectionString</c> in app settings or environment variables, or nested JSON.
+/// </summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "FuncGateway";
+
+    /// <summary>Where the registry tables live.</summary>
+    [Required]
+    public StorageOptions Storage { get; set; } = new();
+
+    /// <summary>How often the route registry is re-read.</summary>
+    [Required]
+    public RegistryOptions Registry { get; set; } = new();
+
+    /// <summary>The pooled upstream client and per-request forwarding defaults.</summary>
+    [Required]
+    public ForwardingOptions Forwarding { get; set; } = new();
+
+    /// <summary>Which peers may tell the gateway who the client is.</summary>
+    [Required]
+    public ForwardedHeadersOptions ForwardedHeaders { get; set; } = new();
+
+    /// <summary>The admin surface under <c>/_gateway/</c>.</summary>
+    [Required]
+    public AdminOptions Admin { get; set; } = new();
+}
+
+/// <summary>Storage account settings.</summary>
+public sealed class StorageOptions
+{
+    /// <summary>
+    /// A storage connection string (<c>UseDevelopmentStorage=true</c> locally). When empty, the gateway falls back
+    /// to the <c>AzureWebJobsStorage</c> setting the Functions host already requires.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Table service endpoint (<c>https://&lt;account&gt;.table.core.windows.net</c>) used with a managed identity
+    /// (<c>DefaultAzureCredential</c>) when no connection string is set. The identity needs "Storage Table Data Contributor".
+    /// </summary>
+    public string? TableServiceUri { get; set; }
+
+    /// <summary>Client id of a user-assigned managed identity; empty for the system-assigned identity.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    /// <summary>Prefix of every table name, so several gateways can share one account. Letters and digits only.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z][A-Za-z0-9]{0,39}$", ErrorMessage = "TablePrefix must start with a letter and hold only letters and digits (at most 40).")]
+    public string TablePrefix { get; set; } = "Gateway";
+
+    /// <summary>The routes table: <c>{TablePrefix}Routes</c>.</summary>
+    public string RoutesTable => TablePrefix + "Routes";
+
+    /// <summary>The upstream pools table: <c>{TablePrefix}Upstreams</c>.</summary>
+    public string UpstreamsTable => TablePrefix + "Upstreams";
+}
+
+/// <summary>Route registry polling.</summary>
+public sealed class RegistryOptions
+{
+    /// <summary>Seconds between two reads of the registry tables; a change is live on every instance within this bound (plus one read).</summary>
+    [Range(0.2, 3600)]
+    public double RefreshIntervalSeconds { get; set; } = 5;
+
+    /// <summary>How long a request that arrives before the first snapshot loads waits for it before answering 503.</summary>
+    [Range(0, 120)]
+    public double StartupWaitSeconds { get; set; } = 10;
+
+    /// <summary>Timeout of one registry read against storage.</summary>
+    [Range(1, 300)]
+    public double ReadTimeoutSeconds { get; set; } = 15;
+}
+
+/// <summary>Upstream client settings.</summary>
+public sealed class ForwardingOptions
+{
+    /// <summary>
+    /// Default per-route timeout in seconds: the longest the gateway waits on an upstream with no activity
+    /// (no response headers, no body bytes either way) before answering 504.
+    /// </summary>
+    [Range(0.001, 3600)]
+    public double DefaultTimeoutSeconds { get; set; } = 100;
+
+    /// <summary>TCP connect timeout to an upstream instance.</summary>
+    [Range(0.1, 300)]
+    public double ConnectTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>How long a pooled connection lives before it is replaced, so DNS changes are picked up.</summary>
+    [Range(1, 86400)]
+    public double PooledConnectionLifetimeSeconds { get; set; } = 300;
+
+    /// <summary>How long an idle pooled connection is kept.</summary>
+    [Range(1, 86400)]
+    public double PooledConnectionIdleTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Largest request body accepted, in bytes (larger ones get 413). Matches the Functions front end's 100 MB by default.</summary>
+    [Range(0, long.MaxValue)]
+    public long MaxRequestBodySizeBytes { get; set; } = 100L * 1024 * 1024;
+}
+
+/// <summary>Forwarded-header trust.</summary>
+public sealed class ForwardedHeadersOptions
+{
+    /// <summary>
+    /// Comma-separated IP addresses or CIDR ranges of proxies in front of the gateway whose <c>X-Forwarded-For</c>
+    /// and <c>X-Forwarded-Proto</c> are believed. Empty: the socket peer is the client and every client-supplied
+    /// forwarded header is replaced.
+    /// </summary>
+    public string? TrustedProxies { get; set; }
+}
+
+/// <summary>Admin surface settings.</summary>
+public sealed class AdminOptions
+{
+    /// <summary>The key a caller sends in <c>X-Admin-Key</c>. No key: the admin surface is off (404), except <c>/_gateway/healthz</c>.</summary>
+    public string? Key { get; set; }
+}

@@ -1,0 +1,35 @@
+using System.Net;
+using FuncGateway.Configuration;
+using FuncGateway.LoadBalancing;
+using Microsoft.AspNetCore.Routing;
+
+namespace FuncGateway.Pipeline;
+
+/// <summary>Per-request state of the gateway, carried on <c>HttpContext.Features</c>.</summary>
+public sealed class GatewayRequestFeature
+{
+    internal GatewayRequestFeature(GatewaySnapshot snapshot, CompiledRoute route, RouteValueDictionary routeValues)
+    {
+        Snapshot = snapshot;
+        Route = route;
+        RouteValues = routeValues;
+    }
+
+    /// <summary>The snapshot the request was matched against (stays the same for the whole request).</summary>
+    public GatewaySnapshot Snapshot { get; }
+
+    /// <summary>The matched route.</summary>
+    public CompiledRoute Route { get; }
+
+    /// <summary>Values captured by the route's path template.</summary>
+    public RouteValueDictionary RouteValues { get; }
+
+    /// <summary>The client's address as the gateway determined it (socket peer, or via trusted proxies).</summary>
+    public IPAddress? ClientAddress { get; internal set; }
+
+    /// <summary>The scheme the client used.</summary>
+    public string ClientScheme { get; internal set; } = "http";
+
+    /// <summary>The upstream instance chosen for the request, once chosen.</summary>
+    public UpstreamInstance? Instance { get; internal set; }
+}

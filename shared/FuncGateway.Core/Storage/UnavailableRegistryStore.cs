@@ -1,0 +1,15 @@
+using FuncGateway.Configuration;
+
+namespace FuncGateway.Storage;
+
+/// <summary>Stands in when storage settings are missing or malformed: every call fails with the reason.</summary>
+internal sealed class UnavailableRegistryStore(string reason) : IRegistryStore
+{
+    public Task EnsureTablesAsync(CancellationToken cancellationToken = default) => throw new RegistryStoreException(reason);
+
+    public Task<RegistryContent> ReadAllAsync(CancellationToken cancellationToken = default) => throw new RegistryStoreException(reason);
+
+    public Task UpsertAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default) => throw new RegistryStoreException(reason);
+
+    public Task DeleteAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default) => throw new RegistryStoreException(reason);
+}
