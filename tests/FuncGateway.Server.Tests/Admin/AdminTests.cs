@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Testing;
+
+namespace FuncGateway.Server.Tests.Admin;
+
+[Collection("Azurite")]
+public sealed class AdminTests(AzuriteFixture azurite)
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-key")]
+    [InlineData("test-admin-key-0123456789 ")]
+    public async Task Admin_endpoints_refuse_a_missing_or_wrong_key(string? key)
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/routes");
+        if (key is not null)
+        {
+            request.Headers.Add("X-Admin-Key", key);
+        }
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "admin_unauthorized");
+        Assert.Contains("X-Admin-Key", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_a_configured_key_the_admin_surface_does_not_exist()
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["FuncGateway:Admin:Key"] = "" });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/routes");
+        request.Headers.Add("X-Admin-Key", "");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "route_not_found");
+    }
+
+    [Fact]
+    public async Task Routes_listing_shows_effective_routes_with_their_instances()
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertUpstreamAsync("pool", new Uri("http://10.1.1.1:8080/"), new Uri("http://10.1.1.2:8080"));
+        await gateway.UpsertRouteAsync("orders", "/orders/{id}", "pool", ("Methods", "GET"), ("Priority", 3));
+        await gateway.ReloadAsync();
+
+        var json = await gateway.AdminGetAsync("routes");
+
+        var route = Assert.Single(json.GetProperty("routes").EnumerateArray());
+        Assert.Equal("orders", route.GetProperty("id").GetString());
+        Assert.Equal("/orders/{id}", route.GetProperty("path").GetString());
+        Assert.Equal(3, route.GetProperty("priority").GetInt32());
+        Assert.Equal(100, route.GetProperty("timeoutSeconds").GetDouble());
+        Assert.Equal(["http://10.1.1.1:8080", "http://10.1.1.2:8080"], route.GetProperty("instances").EnumerateArray().Select(i => i.GetString()));
+    }
+
+    [Fact]
+    public async Task Reload_is_post_only_and_returns_the_new_status()
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+
+        using var get = new HttpRequestMessage(HttpMethod.Get, "/_gateway/reload");
+        get.Headers.Add("X-Admin-Key", GatewayHost.AdminKey);
+        using var getResponse = await gateway.Client.SendAsync(get);
+        await Problem.AssertAsync(getResponse, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/_gateway/reload");
+        post.Headers.Add("X-Admin-Key", GatewayHost.AdminKey);
+        using var postResponse = await gateway.Client.SendAsync(post);
+        var status = await postResponse.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, postResponse.StatusCode);
+        Assert.True(status.GetProperty("snapshotVersion").GetInt64() >= 1);
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("lastError").ValueKind);
+    }
+
+    [Fact]
+    public async Task Healthz_is_anonymous_and_reports_readiness()
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.ReloadAsync();
+
+        using var response = await gateway.Client.GetAsync("/_gateway/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ready", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Table_routes_cannot_shadow_the_admin_surface()
+    {
+        await using var echo = await TestUpstream.StartAsync("echo");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertRouteAsync("hijack", "/_gateway/{**rest}", echo.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        using var response = await gateway.Client.GetAsync("/_gateway/routes");
+
+        await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "admin_unauthorized");
+        Assert.Equal(0, echo.RequestCount);
+        var rejected = await gateway.AdminGetAsync("rejected");
+        Assert.Equal("hijack", Assert.Single(rejected.GetProperty("rejected").EnumerateArray()).GetProperty("rowKey").GetString());
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Net;
+using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Testing;
+
+namespace FuncGateway.Server.Tests.Configuration;
+
+[Collection("Azurite")]
+public sealed class RegistryTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task A_route_changed_in_the_table_takes_effect_within_the_refresh_interval_without_restart()
+    {
+        await using var blue = await TestUpstream.StartAsync("blue");
+        await using var green = await TestUpstream.StartAsync("green");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString); // refresh every 0.5 s
+        await gateway.UpsertRouteAsync("app", "/app", blue.BaseAddress.ToString());
+        Assert.Equal("blue", (await Echo.ReadAsync(await WaitForStatusAsync(gateway, "/app", HttpStatusCode.OK))).Instance);
+
+        await gateway.UpsertRouteAsync("app", "/app", green.BaseAddress.ToString());
+        var changedAt = Stopwatch.StartNew();
+        string instance;
+        do
+        {
+            await Task.Delay(50);
+            instance = (await Echo.ReadAsync(await gateway.Client.GetAsync("/app"))).Instance;
+        }
+        while (instance != "green" && changedAt.Elapsed < TimeSpan.FromSeconds(10));
+
+        Assert.Equal("green", instance);
+
+        // Documented bound: one refresh interval plus one registry read. Generous slack for a loaded CI machine.
+        Assert.True(changedAt.Elapsed < TimeSpan.FromSeconds(5), $"took {changedAt.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_bad_row_is_quarantined_and_reported_while_the_other_routes_keep_working()
+    {
+        await using var echo = await TestUpstream.StartAsync("echo");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertRouteAsync("good", "/good", echo.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("bad-template", "/bad/{unclosed", echo.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("bad-upstream", "/bad-upstream", "file:///etc/passwd");
+        await gateway.UpsertRouteAsync("bad-json", "/bad-json", echo.BaseAddress.ToString(), ("Headers", "[{\"name\":"));
+        await gateway.ReloadAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/good")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await gateway.Client.GetAsync("/bad-upstream")).StatusCode);
+
+        var rejected = (await gateway.AdminGetAsync("rejected")).GetProperty("rejected").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("rowKey").GetString()!, r => string.Join(" ", r.GetProperty("errors").EnumerateArray().Select(e => e.GetString())));
+        Assert.Equal(["bad-json", "bad-template", "bad-upstream"], rejected.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("/bad/{unclosed", rejected["bad-template"], StringComparison.Ordinal);
+        Assert.Contains("only http and https", rejected["bad-upstream"], StringComparison.Ordinal);
+        Assert.Contains("Headers is not a valid JSON array", rejected["bad-json"], StringComparison.Ordinal);
+
+        var routes = (await gateway.AdminGetAsync("routes")).GetProperty("routes").EnumerateArray().Select(r => r.GetProperty("id").GetString());
+        Assert.Equal(["good"], routes);
+    }
+
+    [Fact]
+    public async Task When_storage_goes_down_the_last_good_snapshot_keeps_serving()
+    {
+        await using var storage = await AzuriteInstance.StartAsync(CancellationToken.None);
+        await using var echo = await TestUpstream.StartAsync("echo");
+        await using var gateway = await GatewayHost.StartAsync(storage.ConnectionString);
+        await gateway.UpsertRouteAsync("app", "/app", echo.BaseAddress.ToString());
+        await WaitForStatusAsync(gateway, "/app", HttpStatusCode.OK);
+
+        await storage.StopAsync();
+        string? lastError = null;
+        await WaitUntilAsync(async () =>
+        {
+            var status = await gateway.AdminGetAsync("status");
+            lastError = status.GetProperty("lastError").GetString();
+            return lastError is not null;
+        });
+
+        Assert.StartsWith("Could not", lastError, StringComparison.Ordinal);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal("echo", (await Echo.ReadAsync(await gateway.Client.GetAsync("/app"))).Instance);
+        }
+    }
+
+    [Fact]
+    public async Task Starting_with_no_reachable_storage_answers_503_never_allow_all()
+    {
+        var nothingThere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{TestUpstream.GetFreePort()}/devstoreaccount1;";
+        await using var gateway = await GatewayHost.StartAsync(connectionString: null, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Storage:ConnectionString"] = nothingThere,
+            ["FuncGateway:Registry:StartupWaitSeconds"] = "0.5",
+        });
+
+        using var response = await gateway.Client.GetAsync("/anything");
+        await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_configuration");
+
+        using var healthz = await gateway.Client.GetAsync("/_gateway/healthz");
+        await Problem.AssertAsync(healthz, HttpStatusCode.ServiceUnavailable, "no_configuration");
+    }
+
+    [Fact]
+    public async Task Starting_with_no_storage_setting_at_all_answers_503()
+    {
+        await using var gateway = await GatewayHost.StartAsync(connectionString: null, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Registry:StartupWaitSeconds"] = "0",
+        });
+
+        using var response = await gateway.Client.GetAsync("/anything");
+
+        await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_configuration");
+        var status = await gateway.AdminGetAsync("status");
+        Assert.Contains("No storage configured", status.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<HttpResponseMessage> WaitForStatusAsync(GatewayHost gateway, string path, HttpStatusCode status)
+    {
+        HttpResponseMessage? last = null;
+        await WaitUntilAsync(async () =>
+        {
+            last?.Dispose();
+            last = await gateway.Client.GetAsync(path);
+            return last.StatusCode == status;
+        });
+        return last!;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), "condition not reached within 20 s");
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Data.Tables;
+using FuncGateway.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FuncGateway.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A real FuncGateway server (the same builder as the shipped host) on Kestrel at 127.0.0.1:0, pointed at an
+/// Azurite instance with its own table prefix, plus a writer for its registry tables using Azure.Data.Tables directly.
+/// </summary>
+internal sealed class GatewayHost : IAsyncDisposable
+{
+    public const string AdminKey = "test-admin-key-0123456789";
+
+    private readonly WebApplication _app;
+
+    private GatewayHost(WebApplication app, HttpClient client, string prefix, string? connectionString)
+    {
+        _app = app;
+        Client = client;
+        TablePrefix = prefix;
+        if (connectionString is not null)
+        {
+            var service = new TableServiceClient(connectionString);
+            Routes = service.GetTableClient(prefix + "Routes");
+            Upstreams = service.GetTableClient(prefix + "Upstreams");
+        }
+    }
+
+    public HttpClient Client { get; }
+
+    public string TablePrefix { get; }
+
+    public TableClient? Routes { get; }
+
+    public TableClient? Upstreams { get; }
+
+    public static string NewPrefix() => "T" + Guid.NewGuid().ToString("N")[..12];
+
+    public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null)
+    {
+        prefix ??= NewPrefix();
+        var config = new Dictionary<string, string?>
+        {
+            ["FuncGateway:Storage:ConnectionString"] = connectionString,
+            ["FuncGateway:Storage:TablePrefix"] = prefix,
+            ["FuncGateway:Registry:RefreshIntervalSeconds"] = "0.5",
+            ["FuncGateway:Registry:StartupWaitSeconds"] = "5",
+            ["FuncGateway:Registry:ReadTimeoutSeconds"] = "3",
+            ["FuncGateway:Admin:Key"] = AdminKey,
+            ["AzureWebJobsStorage"] = null,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            config[key] = value;
+        }
+
+        if (connectionString is not null)
+        {
+            // Create the tables up front so tests can write rows before the gateway's first read.
+            var service = new TableServiceClient(connectionString);
+            await service.GetTableClient(prefix + "Routes").CreateIfNotExistsAsync();
+            await service.GetTableClient(prefix + "Upstreams").CreateIfNotExistsAsync();
+        }
+
+        var app = GatewayServer.Build(["--urls", "http://127.0.0.1:0", "--LocalSettings", "/nonexistent/local.settings.json"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(config);
+            builder.Logging.ClearProviders();
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
+        {
+            BaseAddress = new Uri(address),
+            Timeout = TimeSpan.FromSeconds(120),
+        };
+        return new GatewayHost(app, client, prefix, connectionString);
+    }
+
+    public async Task UpsertRouteAsync(string id, string path, string upstream, params (string Name, object Value)[] more)
+    {
+        var entity = new TableEntity("default", id) { ["Path"] = path, ["Upstream"] = upstream };
+        foreach (var (name, value) in more)
+        {
+            entity[name] = value;
+        }
+
+        await Routes!.UpsertEntityAsync(entity, TableUpdateMode.Replace);
+    }
+
+    public async Task UpsertUpstreamAsync(string name, params Uri[] instances)
+    {
+        var json = JsonSerializer.Serialize(instances.Select(i => new { url = i.ToString().TrimEnd('/'), weight = 1 }));
+        await Upstreams!.UpsertEntityAsync(new TableEntity("default", name) { ["Instances"] = json, ["LoadBalancing"] = "RoundRobin" }, TableUpdateMode.Replace);
+    }
+
+    /// <summary>Forces the gateway to re-read its tables now (the admin reload), so tests need not wait an interval.</summary>
+    public async Task ReloadAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/_gateway/reload");
+        request.Headers.Add("X-Admin-Key", AdminKey);
+        using var response = await Client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task<JsonElement> AdminGetAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/" + path);
+        request.Headers.Add("X-Admin-Key", AdminKey);
+        using var response = await Client.SendAsync(request);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
