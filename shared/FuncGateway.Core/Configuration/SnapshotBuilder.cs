@@ -257,9 +257,9 @@ internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, Time
 
         foreach (var host in definition.Hosts)
         {
-            if (!IsValidHostPattern(host))
+            if (!HostPattern.TryParse(host, out _, out var hostError))
             {
-                errors.Add($"Hosts: '{RegistryFormat.Printable(host)}' is not a host pattern (expected 'api.example.com', '*.example.com', optionally with ':port').");
+                errors.Add("Hosts: " + hostError);
             }
         }
 
@@ -431,27 +431,5 @@ internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, Time
         }
 
         return true;
-    }
-
-    private static bool IsValidHostPattern(string pattern)
-    {
-        var host = pattern;
-        var colon = pattern.LastIndexOf(':');
-        if (colon >= 0)
-        {
-            if (!int.TryParse(pattern.AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
-            {
-                return false;
-            }
-
-            host = pattern[..colon];
-        }
-
-        if (host.StartsWith("*.", StringComparison.Ordinal))
-        {
-            host = host[2..];
-        }
-
-        return host.Length > 0 && Uri.CheckHostName(host) is UriHostNameType.Dns or UriHostNameType.IPv4;
     }
 }

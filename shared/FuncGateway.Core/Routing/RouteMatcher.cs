@@ -12,7 +12,7 @@ namespace FuncGateway.Routing;
 /// <remarks>
 /// Precedence is depth-first: at each segment the literal child is tried first, then the parameter child, then
 /// catch-all routes; a branch that yields no winner is backtracked. Routes that end at the same node are tried in
-/// order of higher <see cref="RouteMatchSpec.Priority"/>, more conditions (hosts + headers + query), then
+/// order of higher <see cref="RouteMatchSpec.Priority"/>, more constrained parameters, more conditions (hosts + headers + query), then
 /// <see cref="RouteMatchSpec.RouteId"/> (ordinal). The first whose constraints, host, headers, query and method all
 /// match wins. When the path is used up at a node, routes ending there come before routes whose optional last
 /// parameter is missing, which come before catch-all routes with an empty rest.
@@ -330,6 +330,14 @@ internal sealed class RouteMatcher<TRoute>
                 return byPriority;
             }
 
+            // As in ASP.NET Core, a constrained parameter is more specific than a bare one: '/items/{id:int}'
+            // is tried before '/items/{slug}' whatever their ids.
+            var byConstraints = y.ConstrainedSegments.CompareTo(x.ConstrainedSegments);
+            if (byConstraints != 0)
+            {
+                return byConstraints;
+            }
+
             var byConditions = y.ConditionCount.CompareTo(x.ConditionCount);
             return byConditions != 0 ? byConditions : string.CompareOrdinal(x.RouteId, y.RouteId);
         });
@@ -346,6 +354,13 @@ internal sealed class RouteMatcher<TRoute>
             Bindings = bindings;
             ConditionCount = hosts.Length + Headers.Length + Query.Length;
             HasConstraints = spec.Template.HasConstraints;
+            foreach (var segment in spec.Template.Segments)
+            {
+                if (segment.Constraints.Count > 0)
+                {
+                    ConstrainedSegments++;
+                }
+            }
         }
 
         public TRoute Route { get; }
@@ -367,6 +382,8 @@ internal sealed class RouteMatcher<TRoute>
         public Binding[] Bindings { get; }
 
         public bool HasConstraints { get; }
+
+        public int ConstrainedSegments { get; }
 
         public static Candidate Create(RouteMatchSpec spec, TRoute route)
         {

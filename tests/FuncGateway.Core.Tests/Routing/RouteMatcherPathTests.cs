@@ -44,6 +44,16 @@ public sealed class RouteMatcherPathTests
     }
 
     [Theory]
+    [InlineData("/items/42", "b-int")]
+    [InlineData("/items/shoes", "a-slug")]
+    public void A_constrained_parameter_is_tried_before_a_bare_one_whatever_the_ids(string path, string expected)
+    {
+        var matcher = Matcher(Route("a-slug", "/items/{slug}"), Route("b-int", "/items/{id:int}"));
+
+        AssertMatched(matcher, Request(path), expected);
+    }
+
+    [Theory]
     [InlineData("/a/b/c", "b-catch-all", "c")]
     [InlineData("/a/b/d", "b-catch-all", "d")]
     public void Literal_branch_is_preferred_even_when_a_parameter_branch_would_also_match(
