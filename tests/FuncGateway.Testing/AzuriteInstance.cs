@@ -177,7 +177,8 @@ public sealed class AzuriteInstance : IAsyncDisposable
         {
             await StopProcessAsync(CancellationToken.None);
             throw new InvalidOperationException(
-                $"Azurite did not become ready on port {Port} within {StartTimeout.TotalSeconds:0} s.{running.DescribeOutput()}");
+                $"Azurite did not become ready on port {Port} within {StartTimeout.TotalSeconds:0} s.{running.DescribeOutput()}",
+                running.LastProbeError);
         }
         catch
         {
@@ -195,7 +196,6 @@ public sealed class AzuriteInstance : IAsyncDisposable
             Retry = { MaxRetries = 0, NetworkTimeout = ProbeTimeout },
         });
 
-        Exception? lastProbeError = null;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -210,7 +210,7 @@ public sealed class AzuriteInstance : IAsyncDisposable
 
                 throw new InvalidOperationException(
                     $"Azurite exited with code {running.Process.ExitCode} before it was ready on port {Port}.{output}",
-                    lastProbeError);
+                    running.LastProbeError);
             }
 
             if (running.HasReportedReady && await AcceptsConnectionsAsync(Port, cancellationToken))
@@ -226,7 +226,12 @@ public sealed class AzuriteInstance : IAsyncDisposable
                 }
                 catch (Exception exception) when (exception is Azure.RequestFailedException or HttpRequestException or IOException)
                 {
-                    lastProbeError = exception;
+                    running.LastProbeError = exception;
+                }
+                catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The probe's own network timeout, not the start-up deadline: try again.
+                    running.LastProbeError = exception;
                 }
             }
 
@@ -305,6 +310,9 @@ public sealed class AzuriteInstance : IAsyncDisposable
         public Process Process { get; }
 
         public bool HasReportedReady => _hasReportedReady;
+
+        /// <summary>Why the last readiness probe failed, for the start-up error.</summary>
+        public Exception? LastProbeError { get; set; }
 
         public static RunningProcess Start(string executable, string workingDirectory, int port)
         {
