@@ -43,6 +43,15 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public async Task A_file_that_cannot_be_read_is_invalid_input()
+    {
+        var result = await CliHarness.RunRawAsync(["validate", Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "missing.json")]);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.StartsWith("error: Cannot read '", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task No_storage_configured_is_a_usage_error()
     {
         var result = await CliHarness.RunRawAsync(["routes", "list"]);
