@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using FuncGateway.Cli.Commands;
+using FuncGateway.Storage;
+
+namespace FuncGateway.Cli;
+
+/// <summary>
+/// <c>fgw</c>: manages the gateway's routes and upstream pools in Table Storage. Runs in-process for tests: output,
+/// error and environment are parameters, nothing is read from or written to the process's own.
+/// </summary>
+internal static class CliApplication
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+
+        Func<string, string?> lookup = environment is null
+            ? Environment.GetEnvironmentVariable
+            : name => environment.TryGetValue(name, out var value) ? value : null;
+        var context = new CliContext(stdout, stderr, lookup, new StorageCommandOptions());
+        var root = CreateRootCommand(context);
+
+        var parseResult = root.Parse(args);
+        if (parseResult.Action is ParseErrorAction)
+        {
+            foreach (var error in parseResult.Errors)
+            {
+                stderr.WriteLine($"error: {error.Message}");
+            }
+
+            stderr.WriteLine("Run 'fgw --help' or 'fgw COMMAND --help' for usage.");
+            return ExitCodes.Usage;
+        }
+
+        return await parseResult.InvokeAsync(new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+
+            // A bug should crash loudly, not pass for exit code 1 ("invalid input").
+            EnableDefaultExceptionHandler = false,
+        });
+    }
+
+    private static Command CreateRootCommand(CliContext context)
+    {
+        // Not a RootCommand: that one is named after the running executable (FuncGateway.Cli, or testhost in
+        // tests), and help should say what the user typed.
+        var root = new Command("fgw", "Import, export, list and validate FuncGateway routes and upstream pools in Azure Table Storage.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
+        context.Storage.AddTo(root);
+
+        root.Subcommands.Add(ImportCommand.Create(context, RegistrySections.All));
+        root.Subcommands.Add(ExportCommand.Create(context, RegistrySections.All));
+        root.Subcommands.Add(ValidateCommand.Create(context, RegistrySections.All));
+
+        var routes = new Command("routes", "Work on the routes table only.");
+        routes.Subcommands.Add(ListCommand.CreateRoutes(context));
+        routes.Subcommands.Add(ImportCommand.Create(context, RegistrySections.Routes));
+        routes.Subcommands.Add(ExportCommand.Create(context, RegistrySections.Routes));
+        routes.Subcommands.Add(ValidateCommand.Create(context, RegistrySections.Routes));
+        root.Subcommands.Add(routes);
+
+        var upstreams = new Command("upstreams", "Work on the upstream pools table only.");
+        upstreams.Subcommands.Add(ListCommand.CreateUpstreams(context));
+        upstreams.Subcommands.Add(ImportCommand.Create(context, RegistrySections.Upstreams));
+        upstreams.Subcommands.Add(ExportCommand.Create(context, RegistrySections.Upstreams));
+        upstreams.Subcommands.Add(ValidateCommand.Create(context, RegistrySections.Upstreams));
+        root.Subcommands.Add(upstreams);
+        return root;
+    }
+}
+
+/// <summary>What every command shares: where to write, the environment, and how failures become exit codes.</summary>
+internal sealed class CliContext(TextWriter output, TextWriter error, Func<string, string?> environment, StorageCommandOptions storage)
+{
+    public TextWriter Out { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    public StorageCommandOptions Storage { get; } = storage;
+
+    /// <summary>Opens the registry store the command line and environment point at.</summary>
+    public RegistryConnection Connect(ParseResult parseResult) => RegistryConnection.Open(Storage.Resolve(parseResult, environment));
+
+    /// <summary>Runs a command body and maps its failures to an exit code and a message on stderr.</summary>
+    public async Task<int> RunAsync(Func<Task<int>> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (CliException ex)
+        {
+            WriteError(ex.Message);
+            return ex.ExitCode;
+        }
+        catch (RegistryStoreException ex)
+        {
+            WriteError(ex.Message);
+            return ExitCodes.StorageFailure;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            WriteError("storage did not answer in time.");
+            return ExitCodes.StorageFailure;
+        }
+    }
+
+    private void WriteError(string message)
+    {
+        foreach (var line in message.Split('\n'))
+        {
+            Error.WriteLine($"error: {line.TrimEnd('\r')}");
+        }
+    }
+}

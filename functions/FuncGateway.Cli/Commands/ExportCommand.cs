@@ -1,0 +1,94 @@
+using System.CommandLine;
+using FuncGateway.Configuration;
+
+namespace FuncGateway.Cli.Commands;
+
+/// <summary><c>fgw [routes|upstreams] export [--output FILE]</c>.</summary>
+internal static class ExportCommand
+{
+    public static Command Create(CliContext context, RegistrySections sections)
+    {
+        var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of stdout.", HelpName = "FILE" };
+        var command = new Command("export", $"Export {ImportCommand.SectionText(sections)} as a registry file, sorted, defaults left out.")
+        {
+            output,
+        };
+        command.SetAction((parseResult, cancellationToken) => context.RunAsync(
+            () => ExecuteAsync(context, parseResult, sections, parseResult.GetValue(output), cancellationToken),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(CliContext context, ParseResult parseResult, RegistrySections sections, string? outputPath, CancellationToken cancellationToken)
+    {
+        var connection = context.Connect(parseResult);
+        var content = await connection.ReadAsync(cancellationToken);
+
+        // A row that does not parse cannot be written in the file format; every other row is exported, including
+        // rows the gateway rejects for other reasons (an unknown pool, a bad template): an export is a backup.
+        var unreadable = 0;
+        List<UpstreamDefinition>? upstreams = null;
+        List<RouteDefinition>? routes = null;
+        if (sections.Includes(RegistryTable.Upstreams))
+        {
+            upstreams = Parse(context, content.Upstreams, RegistryFormat.ParseUpstream, ref unreadable);
+        }
+
+        if (sections.Includes(RegistryTable.Routes))
+        {
+            routes = Parse(context, content.Routes, RegistryFormat.ParseRoute, ref unreadable);
+        }
+
+        var json = RegistryFile.Serialize(upstreams, routes);
+        if (outputPath is null)
+        {
+            context.Out.Write(json);
+        }
+        else
+        {
+            try
+            {
+                await File.WriteAllTextAsync(outputPath, json, cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            {
+                throw new CliException(ExitCodes.InvalidInput, $"Cannot write '{outputPath}': {ex.Message}");
+            }
+
+            context.Out.WriteLine($"Exported {upstreams?.Count ?? 0} upstream(s) and {routes?.Count ?? 0} route(s) to {outputPath}.");
+        }
+
+        if (unreadable > 0)
+        {
+            context.Error.WriteLine($"error: {unreadable} row(s) could not be read and were left out of the export.");
+            return ExitCodes.InvalidInput;
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static List<T> Parse<T>(CliContext context, IReadOnlyList<RegistryRow> rows, Func<RegistryRow, List<string>, T?> parse, ref int unreadable)
+        where T : class
+    {
+        var result = new List<T>(rows.Count);
+        foreach (var row in rows.OrderBy(r => r.RowKey, StringComparer.Ordinal).ThenBy(r => r.PartitionKey, StringComparer.Ordinal))
+        {
+            var errors = new List<string>();
+            if (parse(row, errors) is { } definition)
+            {
+                result.Add(definition);
+                continue;
+            }
+
+            unreadable++;
+            context.Error.WriteLine(
+                $"error: {row.Table.Noun()} '{RegistryFormat.Printable(row.RowKey)}' (group '{RegistryFormat.Printable(row.PartitionKey)}') cannot be exported:");
+            foreach (var error in errors)
+            {
+                context.Error.WriteLine($"  - {error}");
+            }
+        }
+
+        return result;
+    }
+}

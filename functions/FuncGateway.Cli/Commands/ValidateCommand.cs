@@ -1,0 +1,95 @@
+using System.CommandLine;
+using FuncGateway.Configuration;
+
+namespace FuncGateway.Cli.Commands;
+
+/// <summary><c>fgw [routes|upstreams] validate FILE [--against-storage [--prune]]</c>.</summary>
+internal static class ValidateCommand
+{
+    public static Command Create(CliContext context, RegistrySections sections)
+    {
+        var file = new Argument<string>("FILE") { Description = "The registry file (JSON) to check." };
+        var againstStorage = new Option<bool>("--against-storage")
+        {
+            Description = "Check the file merged with the current tables, exactly as import would (reads storage, writes nothing).",
+        };
+        var prune = new Option<bool>("--prune") { Description = "With --against-storage: check as import --prune would." };
+        var command = new Command("validate", $"Check that the gateway would accept the {ImportCommand.SectionText(sections)} in a file. Offline unless --against-storage.")
+        {
+            file,
+            againstStorage,
+            prune,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(prune) && !result.GetValue(againstStorage))
+            {
+                result.AddError("--prune needs --against-storage.");
+            }
+        });
+        command.SetAction((parseResult, cancellationToken) => context.RunAsync(
+            () => ExecuteAsync(context, parseResult, sections, parseResult.GetValue(file)!, parseResult.GetValue(againstStorage), parseResult.GetValue(prune), cancellationToken),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(
+        CliContext context, ParseResult parseResult, RegistrySections sections, string path, bool againstStorage, bool prune, CancellationToken cancellationToken)
+    {
+        var file = RegistryFile.Load(path);
+        ImportCommand.RequireSections(file, sections, path);
+
+        IReadOnlyList<RowFinding> errors;
+        if (againstStorage)
+        {
+            var current = await context.Connect(parseResult).ReadAsync(cancellationToken);
+            var plan = ImportPlan.Create(current, file, sections, prune);
+            foreach (var warning in plan.Warnings)
+            {
+                warning.WriteTo(context.Error);
+            }
+
+            errors = plan.Errors;
+        }
+        else
+        {
+            errors = ValidateOffline(file, sections);
+        }
+
+        foreach (var error in errors)
+        {
+            error.WriteTo(context.Error);
+        }
+
+        var upstreams = sections.Includes(RegistryTable.Upstreams) ? file.Upstreams?.Count ?? 0 : 0;
+        var routes = sections.Includes(RegistryTable.Routes) ? file.Routes?.Count ?? 0 : 0;
+        if (errors.Count > 0)
+        {
+            context.Error.WriteLine($"{path}: {errors.Count} row(s) would be rejected.");
+            return ExitCodes.InvalidInput;
+        }
+
+        context.Out.WriteLine($"{path}: valid ({upstreams} upstream(s), {routes} route(s)){(againstStorage ? ", merged with the current tables" : "")}.");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The file alone as the whole registry. Routes are checked against the file's own pools (a route may still name
+    /// an absolute URL instead); only rows of the selected sections are reported.
+    /// </summary>
+    private static List<RowFinding> ValidateOffline(RegistryFile file, RegistrySections sections)
+    {
+        var upstreams = (file.Upstreams ?? []).Select(RegistryFormat.ToRow).ToList();
+        var routes = sections.Includes(RegistryTable.Routes) ? (file.Routes ?? []).Select(RegistryFormat.ToRow).ToList() : [];
+        var locations = Locations(upstreams).Concat(Locations(routes))
+            .GroupBy(l => l.Key, l => l.Location)
+            .ToDictionary(g => g.Key, g => string.Join(", ", g));
+        return RegistryValidation.Validate(new RegistryContent(upstreams, routes)).Rejected
+            .Where(r => sections.Includes(r.Table))
+            .Select(r => new RowFinding(r, RowFindingKind.FileRowRejected, locations[(r.Table, r.PartitionKey, r.RowKey)]))
+            .ToList();
+    }
+
+    private static IEnumerable<((RegistryTable, string, string) Key, string Location)> Locations(List<RegistryRow> rows) =>
+        rows.Select((row, i) => ((row.Table, row.PartitionKey, row.RowKey), $"{row.Table.SectionName()}[{i}]"));
+}
