@@ -14,6 +14,11 @@ internal sealed class LocalSettingsConfigurationSource(string path) : IConfigura
     {
         public override void Load()
         {
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"The local settings file '{path}' (from --LocalSettings) does not exist.", path);
+            }
+
             using var stream = File.OpenRead(path);
             using var document = JsonDocument.Parse(stream, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);

@@ -67,7 +67,7 @@ public static class GatewayServiceCollectionExtensions
                 networkTimeout: TimeSpan.FromSeconds(options.Registry.ReadTimeoutSeconds));
             return new TableRegistryStore(client, options.Storage);
         }
-        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException)
+        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
         {
             // Missing or malformed storage settings: start anyway, answer 503 (fail closed) and say why on every read.
             return new UnavailableRegistryStore(ex is RegistryStoreException ? ex.Message : "The storage connection string is malformed: " + ex.GetType().Name);

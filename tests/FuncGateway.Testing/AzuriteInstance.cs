@@ -71,7 +71,7 @@ public sealed class AzuriteInstance : IAsyncDisposable
         var executable = FindExecutable(root);
         for (var attempt = 1; ; attempt++)
         {
-            var instance = new AzuriteInstance(executable, root, GetFreePort());
+            var instance = new AzuriteInstance(executable, root, LoopbackPorts.GetFree());
             try
             {
                 await instance.StartProcessAsync(cancellationToken);
@@ -266,15 +266,6 @@ public sealed class AzuriteInstance : IAsyncDisposable
         }
 
         return path;
-    }
-
-    private static int GetFreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static async Task<bool> AcceptsConnectionsAsync(int port, CancellationToken cancellationToken)

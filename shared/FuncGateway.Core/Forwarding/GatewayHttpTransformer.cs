@@ -45,9 +45,7 @@ internal sealed class GatewayHttpTransformer : HttpTransformer
             headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
         }
 
-        if (feature.Route.Definition.PreserveHost && request.Host.HasValue)
-        {
-            headers.Host = request.Host.Value;
-        }
+        // The base copy keeps the client's Host; the upstream sees its own unless the route asks otherwise.
+        headers.Host = feature.Route.Definition.PreserveHost && request.Host.HasValue ? request.Host.Value : null;
     }
 }

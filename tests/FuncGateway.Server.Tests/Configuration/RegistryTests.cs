@@ -86,7 +86,7 @@ public sealed class RegistryTests(AzuriteFixture azurite)
     [Fact]
     public async Task Starting_with_no_reachable_storage_answers_503_never_allow_all()
     {
-        var nothingThere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{TestUpstream.GetFreePort()}/devstoreaccount1;";
+        var nothingThere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{LoopbackPorts.GetFree()}/devstoreaccount1;";
         await using var gateway = await GatewayHost.StartAsync(connectionString: null, new Dictionary<string, string?>
         {
             ["FuncGateway:Storage:ConnectionString"] = nothingThere,
@@ -111,8 +111,13 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         using var response = await gateway.Client.GetAsync("/anything");
 
         await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_configuration");
-        var status = await gateway.AdminGetAsync("status");
-        Assert.Contains("No storage configured", status.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        string? lastError = null;
+        await WaitUntilAsync(async () =>
+        {
+            lastError = (await gateway.AdminGetAsync("status")).GetProperty("lastError").GetString();
+            return lastError is not null;
+        });
+        Assert.Contains("No storage configured", lastError, StringComparison.Ordinal);
     }
 
     private static async Task<HttpResponseMessage> WaitForStatusAsync(GatewayHost gateway, string path, HttpStatusCode status)

@@ -20,7 +20,7 @@ public sealed class StreamingTests(AzuriteFixture azurite)
     public async Task A_100_MB_upload_streams_to_the_upstream_and_arrives_intact()
     {
         var firstBytesAtUpstream = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await TestUpstream.StartAsync("sink", app => app.Run(async context =>
+        await using var upstream = await TestUpstream.StartAsync("sink", app => app.Respond(async context =>
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var buffer = new byte[64 * 1024];
@@ -50,7 +50,7 @@ public sealed class StreamingTests(AzuriteFixture azurite)
     public async Task A_large_download_streams_to_the_client_before_the_upstream_has_finished()
     {
         var clientGotFirstBytes = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await TestUpstream.StartAsync("source", app => app.Run(async context =>
+        await using var upstream = await TestUpstream.StartAsync("source", app => app.Respond(async context =>
         {
             var chunk = new byte[Chunk];
             await context.Response.Body.WriteAsync(chunk);

@@ -20,11 +20,11 @@ internal sealed record Echo(JsonElement Json)
 
     public string BodySha256 => Json.GetProperty("bodySha256").GetString()!;
 
-    /// <summary>All values of a request header as the upstream saw it (null when absent).</summary>
-    public string[]? Header(string name) =>
+    /// <summary>All values of a request header as the upstream saw it (empty when absent).</summary>
+    public string[] Header(string name) =>
         Json.GetProperty("headers").TryGetProperty(name.ToLowerInvariant(), out var values)
             ? values.EnumerateArray().Select(v => v.GetString()!).ToArray()
-            : null;
+            : [];
 
     public static async Task<Echo> ReadAsync(HttpResponseMessage response)
     {
