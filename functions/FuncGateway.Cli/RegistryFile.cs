@@ -237,6 +237,12 @@ internal sealed partial class RegistryFile
             writer.WriteBoolean("preserveHost", true);
         }
 
+        // [#3 identity] additions go below this line.
+
+        // [#5 rate limits] additions go below this line.
+
+        // [#6 resilience] additions go below this line.
+
         writer.WriteEndObject();
     }
 

@@ -6,6 +6,7 @@ using FuncGateway.LoadBalancing;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -40,19 +41,30 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton(static sp => new LoadBalancingPolicyRegistry(sp.GetServices<ILoadBalancingPolicy>()));
         services.AddSingleton(static sp => new SnapshotBuilder(
             sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
-            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds)));
+            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
+            sp.GetServices<IRouteFeatureCompiler>()));
         services.AddSingleton<IRegistryStore>(static sp => CreateStore(sp, configuration: sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<GatewayRegistry>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
         services.AddSingleton<AdminEndpoints>();
+        services.TryAddSingleton<IAuthenticationFailureThrottle, NoAuthenticationFailureThrottle>();
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),
             sp.GetRequiredService<ClientIpResolver>(),
+            sp.GetServices<IGatewayStep>(),
             sp.GetRequiredService<ForwardingStep>(),
             sp.GetRequiredService<ILogger<GatewayPipeline>>()));
+
+        // Capabilities register their IRouteFeatureCompiler, IGatewayStep and services here, one line each.
+        // [#3 identity] additions go below this line.
+
+        // [#5 rate limits] additions go below this line.
+
+        // [#6 resilience] additions go below this line.
+
         return services;
     }
 

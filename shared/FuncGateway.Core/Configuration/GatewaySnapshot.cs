@@ -62,8 +62,15 @@ public sealed class GatewaySnapshot
 /// <summary>A route with everything a request needs prepared: matcher spec, rewrite, pool and forwarding settings.</summary>
 public sealed class CompiledRoute
 {
-    internal CompiledRoute(RouteDefinition definition, RouteMatchSpec matchSpec, PathRewriter rewriter, UpstreamPool pool, TimeSpan timeout)
+    internal CompiledRoute(
+        RouteDefinition definition,
+        RouteMatchSpec matchSpec,
+        PathRewriter rewriter,
+        UpstreamPool pool,
+        TimeSpan timeout,
+        FrozenDictionary<Type, object>? features = null)
     {
+        _features = features ?? FrozenDictionary<Type, object>.Empty;
         Definition = definition;
         MatchSpec = matchSpec;
         Rewriter = rewriter;
@@ -86,4 +93,10 @@ public sealed class CompiledRoute
     internal PathRewriter Rewriter { get; }
 
     internal ForwarderRequestConfig RequestConfig { get; }
+
+    private readonly FrozenDictionary<Type, object> _features;
+
+    /// <summary>The per-route object a capability compiled for this route (see IRouteFeatureCompiler), or null.</summary>
+    public T? GetFeature<T>()
+        where T : class => _features.TryGetValue(typeof(T), out var feature) ? (T)feature : null;
 }

@@ -33,9 +33,21 @@ public static class RegistryFormat
         public const string Enabled = "Enabled";
         public const string PreserveHost = "PreserveHost";
 
+        // [#3 identity] additions go below this line.
+
+        // [#5 rate limits] additions go below this line.
+
+        // [#6 resilience] additions go below this line.
+
         internal static readonly HashSet<string> All = new(StringComparer.Ordinal)
         {
             Path, Methods, Hosts, Headers, Query, Upstream, UpstreamPath, StripPrefix, Priority, TimeoutSeconds, Enabled, PreserveHost,
+
+            // [#3 identity] additions go below this line.
+
+            // [#5 rate limits] additions go below this line.
+
+            // [#6 resilience] additions go below this line.
         };
     }
 
@@ -45,7 +57,14 @@ public static class RegistryFormat
         public const string Instances = "Instances";
         public const string LoadBalancing = "LoadBalancing";
 
-        internal static readonly HashSet<string> All = new(StringComparer.Ordinal) { Instances, LoadBalancing };
+        // [#6 resilience] upstream additions go below this line.
+
+        internal static readonly HashSet<string> All = new(StringComparer.Ordinal)
+        {
+            Instances, LoadBalancing,
+
+            // [#6 resilience] upstream additions go below this line.
+        };
     }
 
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
@@ -78,6 +97,12 @@ public static class RegistryFormat
         var timeout = reader.Double(RouteProperties.TimeoutSeconds);
         var enabled = reader.Boolean(RouteProperties.Enabled) ?? true;
         var preserveHost = reader.Boolean(RouteProperties.PreserveHost) ?? false;
+
+        // [#3 identity] additions go below this line.
+
+        // [#5 rate limits] additions go below this line.
+
+        // [#6 resilience] additions go below this line.
         if (errors.Count > start || path is null || upstream is null)
         {
             return null;
@@ -99,6 +124,12 @@ public static class RegistryFormat
             TimeoutSeconds = timeout,
             Enabled = enabled,
             PreserveHost = preserveHost,
+
+            // [#3 identity] additions go below this line.
+
+            // [#5 rate limits] additions go below this line.
+
+            // [#6 resilience] additions go below this line.
         };
     }
 
@@ -113,6 +144,8 @@ public static class RegistryFormat
         reader.RejectUnknown(UpstreamProperties.All);
         var instances = reader.Instances(UpstreamProperties.Instances);
         var policy = reader.OptionalString(UpstreamProperties.LoadBalancing);
+
+        // [#6 resilience] upstream additions go below this line.
         if (errors.Count > start || instances is null)
         {
             return null;
@@ -124,6 +157,8 @@ public static class RegistryFormat
             Group = row.PartitionKey,
             Instances = instances,
             LoadBalancing = policy ?? LoadBalancing.LoadBalancingPolicies.RoundRobin,
+
+            // [#6 resilience] upstream additions go below this line.
         };
     }
 
@@ -178,6 +213,12 @@ public static class RegistryFormat
             p[RouteProperties.PreserveHost] = true;
         }
 
+        // [#3 identity] additions go below this line.
+
+        // [#5 rate limits] additions go below this line.
+
+        // [#6 resilience] additions go below this line.
+
         return new RegistryRow(RegistryTable.Routes, route.Group, route.Id, p);
     }
 
@@ -190,6 +231,8 @@ public static class RegistryFormat
             [UpstreamProperties.Instances] = JsonSerializer.Serialize(upstream.Instances, JsonOptions),
             [UpstreamProperties.LoadBalancing] = upstream.LoadBalancing,
         };
+
+        // [#6 resilience] upstream additions go below this line.
         return new RegistryRow(RegistryTable.Upstreams, upstream.Group, upstream.Name, p);
     }
 

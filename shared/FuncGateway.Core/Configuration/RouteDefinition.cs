@@ -46,6 +46,12 @@ public sealed record RouteDefinition
 
     /// <summary>Send the client's Host header to the upstream instead of the instance's host.</summary>
     public bool PreserveHost { get; init; }
+
+    // [#3 identity] additions go below this line.
+
+    // [#5 rate limits] additions go below this line.
+
+    // [#6 resilience] additions go below this line.
 }
 
 /// <summary>A named pool of upstream instances.</summary>
@@ -62,6 +68,8 @@ public sealed record UpstreamDefinition
 
     /// <summary>Load-balancing policy name. Default <c>RoundRobin</c>.</summary>
     public string LoadBalancing { get; init; } = FuncGateway.LoadBalancing.LoadBalancingPolicies.RoundRobin;
+
+    // [#6 resilience] upstream additions go below this line.
 }
 
 /// <summary>One upstream instance.</summary>

@@ -11,13 +11,15 @@ namespace FuncGateway.Configuration;
 /// Validates a whole registry read and compiles it into a <see cref="GatewaySnapshot"/>. Every row is checked in
 /// full and every error collected; a bad row is left out with its reasons and never stops the others.
 /// </summary>
-internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, TimeSpan defaultTimeout)
+internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, TimeSpan defaultTimeout, IEnumerable<IRouteFeatureCompiler>? featureCompilers = null)
 {
     /// <summary>Paths under this prefix belong to the gateway's admin surface; table routes cannot claim them.</summary>
     public const string ReservedPrefix = "/_gateway";
 
     private const double MaxTimeoutSeconds = 3600;
     private const int MaxWeight = 1000;
+
+    private readonly IRouteFeatureCompiler[] _featureCompilers = featureCompilers?.ToArray() ?? [];
 
     public GatewaySnapshot Build(RegistryContent content, long version, DateTimeOffset now)
     {
@@ -287,6 +289,15 @@ internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, Time
             }
         }
 
+        Dictionary<Type, object>? features = null;
+        foreach (var compiler in _featureCompilers)
+        {
+            if (compiler.Compile(definition, errors) is { } feature)
+            {
+                (features ??= [])[feature.GetType()] = feature;
+            }
+        }
+
         if (errors.Count > 0 || template is null || rewriter is null || pool is null)
         {
             return null;
@@ -299,7 +310,7 @@ internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, Time
             Headers = definition.Headers,
             Query = definition.Query,
         };
-        return new CompiledRoute(definition with { Methods = methods }, spec, rewriter, pool, timeout);
+        return new CompiledRoute(definition with { Methods = methods }, spec, rewriter, pool, timeout, features?.ToFrozenDictionary());
     }
 
     private UpstreamPool? ResolveUpstream(

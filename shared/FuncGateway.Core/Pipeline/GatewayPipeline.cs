@@ -10,21 +10,30 @@ namespace FuncGateway.Pipeline;
 
 /// <summary>
 /// The one entry point both hosts call for every request. The request path, in order: admin surface, route
-/// resolution against the current snapshot, client identity, forwarding. Every gateway-made error is problem+json.
+/// resolution against the current snapshot, client address, the capability steps in <see cref="GatewayStepOrder"/>
+/// order (authentication, rate limiting, request transforms), forwarding. Every gateway-made error is problem+json.
 /// </summary>
 public sealed class GatewayPipeline
 {
     private readonly GatewayRegistry _registry;
     private readonly AdminEndpoints _admin;
     private readonly ClientIpResolver _clientIp;
+    private readonly IGatewayStep[] _steps;
     private readonly ForwardingStep _forwarding;
     private readonly ILogger<GatewayPipeline> _logger;
 
-    internal GatewayPipeline(GatewayRegistry registry, AdminEndpoints admin, ClientIpResolver clientIp, ForwardingStep forwarding, ILogger<GatewayPipeline> logger)
+    internal GatewayPipeline(
+        GatewayRegistry registry,
+        AdminEndpoints admin,
+        ClientIpResolver clientIp,
+        IEnumerable<IGatewayStep> steps,
+        ForwardingStep forwarding,
+        ILogger<GatewayPipeline> logger)
     {
         _registry = registry;
         _admin = admin;
         _clientIp = clientIp;
+        _steps = [.. steps.OrderBy(static s => s.Order)];
         _forwarding = forwarding;
         _logger = logger;
     }
@@ -79,6 +88,14 @@ public sealed class GatewayPipeline
         var feature = new GatewayRequestFeature(snapshot, match.Route!, match.Values!);
         (feature.ClientAddress, feature.ClientScheme) = _clientIp.Resolve(context);
         context.Features.Set(feature);
+        foreach (var step in _steps)
+        {
+            if (!await step.InvokeAsync(context, feature))
+            {
+                return;
+            }
+        }
+
         await _forwarding.ForwardAsync(context, feature);
     }
 }

@@ -30,6 +30,9 @@ public sealed class GatewayRequestFeature
     /// <summary>The scheme the client used.</summary>
     public string ClientScheme { get; internal set; } = "http";
 
+    /// <summary>Who the caller is, once authenticated; null for an anonymous route or before authentication.</summary>
+    public GatewayIdentity? Identity { get; internal set; }
+
     /// <summary>The upstream instance chosen for the request, once chosen.</summary>
     public UpstreamInstance? Instance { get; internal set; }
 }
