@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Routing;
+
+namespace FuncGateway.Routing;
+
+/// <summary>The answer of <see cref="RouteMatcher{TRoute}.Match"/>.</summary>
+internal readonly struct RouteMatchResult<TRoute>
+    where TRoute : class
+{
+    private readonly IReadOnlyList<string>? _allowedMethods;
+
+    private RouteMatchResult(
+        RouteMatchOutcome outcome,
+        TRoute? route,
+        RouteValueDictionary? values,
+        IReadOnlyList<string>? allowedMethods)
+    {
+        Outcome = outcome;
+        Route = route;
+        Values = values;
+        _allowedMethods = allowedMethods;
+    }
+
+    public RouteMatchOutcome Outcome { get; }
+
+    /// <summary>The winning route; set when <see cref="RouteMatchOutcome.Matched"/>.</summary>
+    public TRoute? Route { get; }
+
+    /// <summary>The route values (captured parameters and applied defaults); set when <see cref="RouteMatchOutcome.Matched"/>.</summary>
+    public RouteValueDictionary? Values { get; }
+
+    /// <summary>
+    /// When <see cref="RouteMatchOutcome.MethodNotAllowed"/>: the methods of the routes that matched everything but
+    /// the method, distinct and sorted ordinally (the <c>Allow</c> header). Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> AllowedMethods => _allowedMethods ?? [];
+
+    internal static RouteMatchResult<TRoute> Matched(TRoute route, RouteValueDictionary values) =>
+        new(RouteMatchOutcome.Matched, route, values, null);
+
+    internal static RouteMatchResult<TRoute> NotFound() => new(RouteMatchOutcome.NotFound, null, null, null);
+
+    internal static RouteMatchResult<TRoute> MethodNotAllowed(IReadOnlyList<string> allowedMethods) =>
+        new(RouteMatchOutcome.MethodNotAllowed, null, null, allowedMethods);
+}
