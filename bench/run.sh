@@ -317,6 +317,11 @@ for (( round = 1; round <= ROUNDS; round++ )); do
   done
 done
 
+# What the gateway wrote to its console is part of its cost: say how much, and show a sample.
+read -r GW_LOG_LINES GW_LOG_BYTES < <(wc -lc < "$WORK/gateway.log")
+log "FuncGateway.Server wrote $GW_LOG_LINES lines ($(( GW_LOG_BYTES / 1024 )) KiB) to its console during the run; the last 4:"
+tail -n 4 "$WORK/gateway.log" | cut -c1-160 | sed 's/^/    /'
+
 # ---------------------------------------------------------------------------------------------------------------
 mkdir -p "$BENCH_DIR/results"
 RESULT_FILE=$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ).json
@@ -328,7 +333,7 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s}' \
-  "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON")
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d}' \
+  "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"
