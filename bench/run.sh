@@ -230,14 +230,14 @@ cpu_ticks() { # pid → user+system ticks so far (0 once gone)
   echo $(( f[11] + f[12] ))
 }
 
-machine_ticks() { # → "busy total" over all cores
+machine_ticks() { # → "busy total softirq" over all cores
   local _ user nice system idle iowait irq softirq steal
   read -r _ user nice system idle iowait irq softirq steal _ < /proc/stat
-  echo "$(( user + nice + system + irq + softirq + steal )) $(( user + nice + system + idle + iowait + irq + softirq + steal ))"
+  echo "$(( user + nice + system + irq + softirq + steal )) $(( user + nice + system + idle + iowait + irq + softirq + steal )) $softirq"
 }
 
 # Call directly, not in $(...): `times` must run in this shell to see the CPU of the load generator it waited for.
-cpu_snapshot() { # variable → "upstream yarp gateway azurite busy total loadgen_seconds"
+cpu_snapshot() { # variable → "upstream yarp gateway azurite busy total softirq loadgen_seconds"
   local children
   times > "$WORK/times.txt"
   children=$(awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } printf "%.3f", s }' "$WORK/times.txt")
@@ -245,16 +245,18 @@ cpu_snapshot() { # variable → "upstream yarp gateway azurite busy total loadge
     "$(machine_ticks)" "$children"
 }
 
-# CPU seconds each process used during one run; the load generator's (with this script's few helpers); whatever
-# else ran on the machine meanwhile ("other": other users' builds show up here); and how busy all cores were.
+# CPU seconds each process used during one run; the load generator's (with this script's few helpers); the kernel's
+# softirq time (loopback TCP; when it runs inside a process it is also in that process's figure); whatever else kept
+# the cores busy ("other": other users' builds show up here, and softirq work done outside our processes); and how
+# busy all cores were.
 cpu_json() { # before after
   awk -v tck="$CLK_TCK" -v b="$1" -v a="$2" 'BEGIN {
     split(b, x, " "); split(a, y, " ");
     up = (y[1]-x[1])/tck; yarp = (y[2]-x[2])/tck; gw = (y[3]-x[3])/tck; az = (y[4]-x[4])/tck;
-    busy = (y[5]-x[5])/tck; total = (y[6]-x[6])/tck; gen = y[7]-x[7];
+    busy = (y[5]-x[5])/tck; total = (y[6]-x[6])/tck; softirq = (y[7]-x[7])/tck; gen = y[8]-x[8];
     other = busy - up - yarp - gw - az - gen; if (other < 0) other = 0;
-    printf "{\"upstream_s\":%.2f,\"yarp_s\":%.2f,\"gateway_s\":%.2f,\"azurite_s\":%.2f,\"loadgen_s\":%.2f,\"other_s\":%.2f,\"machine_busy\":%.3f}",
-      up, yarp, gw, az, gen, other, (total > 0 ? busy / total : 0) }'
+    printf "{\"upstream_s\":%.2f,\"yarp_s\":%.2f,\"gateway_s\":%.2f,\"azurite_s\":%.2f,\"loadgen_s\":%.2f,\"softirq_s\":%.2f,\"other_s\":%.2f,\"machine_busy\":%.3f}",
+      up, yarp, gw, az, gen, softirq, other, (total > 0 ? busy / total : 0) }'
 }
 
 # Runs in this shell (not in $(...)), so LOAD_PID is visible to cleanup: `timeout` puts wrk in its own process group,

@@ -89,6 +89,7 @@ internal static class BenchReport
             ["funcgateway_over_yarp_p99"] = Round(gateway.P99Us / yarp.P99Us, 3),
             ["funcgateway_over_yarp_throughput_paired_median"] = Round(Median(paired) ?? double.NaN, 3),
             ["funcgateway_over_yarp_throughput_by_round"] = new JsonArray([.. paired.Select(p => (JsonNode?)Round(p, 3))]),
+            ["funcgateway_over_yarp_proxy_cpu_per_request"] = gateway.ProxyCpuUs / yarp.ProxyCpuUs is { } cpuRatio ? Round(cpuRatio, 3) : null,
             ["yarp_over_direct_throughput"] = Round(yarp.Rps / direct.Rps, 3),
             ["yarp_over_direct_p99"] = Round(yarp.P99Us / direct.P99Us, 3),
         };
@@ -129,6 +130,8 @@ internal static class BenchReport
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  same-round ratios: {string.Join(" ", paired.Select(p => p.ToString("F3", CultureInfo.InvariantCulture)))}  (median {Median(paired):F3})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  proxy CPU per request: {Format(gateway.ProxyCpuUs / yarp.ProxyCpuUs, "F3")} × bare YARP's (less disturbed by other load than req/s)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bare YARP / direct        throughput {yarp.Rps / direct.Rps:F3}   p99 {yarp.P99Us / direct.P99Us:F3}"));
         Console.WriteLine();
         Console.WriteLine($"raw results: {output}");
@@ -160,7 +163,9 @@ internal static class BenchReport
         return text.ToString().TrimEnd();
     }
 
-    private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "azurite_s", "loadgen_s", "other_s"];
+    private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "azurite_s", "loadgen_s", "softirq_s", "other_s"];
+
+    private static readonly string[] CpuLabels = ["upstream", "bare YARP", "FuncGateway", "Azurite", "load gen", "softirq", "other"];
 
     private static JsonObject CpuMedians(List<RoundResult> runs)
     {
@@ -177,24 +182,31 @@ internal static class BenchReport
     private static string CpuTable(JsonObject summary)
     {
         var text = new StringBuilder();
-        text.AppendLine("CPU seconds used during one run (median)   upstream   bare YARP   FuncGateway   Azurite   load gen   other");
+        text.Append(string.Create(CultureInfo.InvariantCulture, $"{"CPU seconds used during one run (median)",-43}"));
+        foreach (var label in CpuLabels)
+        {
+            text.Append(string.Create(CultureInfo.InvariantCulture, $"{label,12}"));
+        }
+
+        text.AppendLine();
         foreach (var contender in Contenders)
         {
             var cpu = summary[contender]!["cpu_seconds_median"]!;
             text.Append(string.Create(CultureInfo.InvariantCulture, $"  while loading {Labels[contender],-27}"));
             foreach (var key in CpuKeys)
             {
-                text.Append(string.Create(CultureInfo.InvariantCulture, $"{Format(cpu[key]?.GetValue<double>()),11}"));
+                text.Append(string.Create(CultureInfo.InvariantCulture, $"{Format(cpu[key]?.GetValue<double>()),12}"));
             }
 
             text.AppendLine();
         }
 
-        text.Append("  (\"other\": CPU that none of these used — anything else running on the machine disturbs the run)");
+        text.Append("  (softirq: the kernel's loopback TCP work, partly inside the figures before it; other: busy CPU that none of the\n"
+            + "   benchmark's processes used — other work on the machine, if well above the softirq figure)");
         return text.ToString();
     }
 
-    private static string Format(double? value) => value is { } v ? v.ToString("F1", CultureInfo.InvariantCulture) : "—";
+    private static string Format(double? value, string format = "F1") => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "—";
 
     private static List<double> PairedRatios(List<RoundResult> rounds, string numerator, string denominator)
     {
