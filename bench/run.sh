@@ -315,7 +315,7 @@ for (( round = 1; round <= ROUNDS; round++ )); do
     result=$(< "$WORK/result.json")
     printf '{"round":%d,"position":%d,"contender":"%s","url":"%s","load":%s,"cpu":%s}\n' \
       "$round" "$position" "${NAMES[i]}" "${URLS[i]}" "$result" "$(cpu_json "$before" "$after")" >> "$RAW"
-    log "round $round/$ROUNDS  $(printf '%-12s' "${NAMES[i]}") $(printf '%.0f' "$(field requests_per_second "$result")") req/s  p99 $(field p99_us "$result") µs"
+    log "round $round/$ROUNDS  $(printf '%-12s' "${NAMES[i]}") $(printf '%.0f' "$(field requests_per_second "$result")") req/s  p99 $(printf '%.0f' "$(field p99_us "$result")") µs"
   done
 done
 
