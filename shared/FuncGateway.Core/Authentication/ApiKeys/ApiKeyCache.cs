@@ -93,6 +93,9 @@ internal sealed class ApiKeyCache : IDisposable
 
     private async Task<ApiKeyRecord?> ReadAsync(string hash)
     {
+        // Never complete synchronously: the finally below must run after GetOrAdd has stored this task, or a
+        // finished read would stay in the map and answer every later lookup.
+        await Task.Yield();
         try
         {
             // Shared by every waiter, so it has its own deadline rather than one request's cancellation.
