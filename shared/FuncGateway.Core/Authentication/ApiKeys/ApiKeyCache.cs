@@ -56,7 +56,7 @@ internal sealed class ApiKeyCache : IDisposable
         ApiKeyRecord? record;
         try
         {
-            record = await _inflight.GetOrAdd(hash, static (h, self) => self.ReadAsync(h), this).WaitAsync(cancellationToken);
+            record = await SharedReadAsync(hash).WaitAsync(cancellationToken);
         }
         catch (ApiKeyStoreException ex)
         {
@@ -91,27 +91,40 @@ internal sealed class ApiKeyCache : IDisposable
         return (ApiKeyLookupStatus.Found, record);
     }
 
-    private async Task<ApiKeyRecord?> ReadAsync(string hash)
+    /// <summary>One read per hash at a time: the first caller starts it (only once it is in the map), the others join.</summary>
+    private Task<ApiKeyRecord?> SharedReadAsync(string hash)
     {
-        // Never complete synchronously: the finally below must run after GetOrAdd has stored this task, or a
-        // finished read would stay in the map and answer every later lookup.
-        await Task.Yield();
+        var mine = new TaskCompletionSource<ApiKeyRecord?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var shared = _inflight.GetOrAdd(hash, mine.Task);
+        if (ReferenceEquals(shared, mine.Task))
+        {
+            _ = ReadAsync(hash, mine);
+        }
+
+        return shared;
+    }
+
+    private async Task ReadAsync(string hash, TaskCompletionSource<ApiKeyRecord?> completion)
+    {
         try
         {
             // Shared by every waiter, so it has its own deadline rather than one request's cancellation.
             using var timeout = new CancellationTokenSource(_settings.LookupTimeout);
-            try
-            {
-                return await _store.FindAsync(hash, timeout.Token);
-            }
-            catch (OperationCanceledException ex)
-            {
-                throw new ApiKeyStoreException("The lookup timed out.", ex);
-            }
+            completion.SetResult(await _store.FindAsync(hash, timeout.Token));
+        }
+        catch (OperationCanceledException ex)
+        {
+            completion.SetException(new ApiKeyStoreException("The lookup timed out.", ex));
+        }
+#pragma warning disable CA1031 // Every failure goes to the waiters; the store already turned storage errors into ApiKeyStoreException.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            completion.SetException(ex);
         }
         finally
         {
-            _inflight.TryRemove(hash, out _);
+            _inflight.TryRemove(new KeyValuePair<string, Task<ApiKeyRecord?>>(hash, completion.Task));
         }
     }
 
