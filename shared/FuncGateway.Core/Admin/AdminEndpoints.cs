@@ -154,6 +154,8 @@ internal sealed class AdminEndpoints
                 timeoutSeconds = r.Timeout.TotalSeconds,
                 r.Definition.Enabled,
                 r.Definition.PreserveHost,
+                r.Definition.Auth,
+                r.Definition.Authorization,
                 instances = r.Pool.Instances.Select(i => i.Url),
             }) ?? [],
         });
