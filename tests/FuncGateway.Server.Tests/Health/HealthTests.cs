@@ -86,6 +86,33 @@ public sealed class HealthTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_flapping_health_endpoint_does_not_flap_routing()
+    {
+        await using var steady = await ControllableUpstream.StartAsync("steady");
+        await using var flapping = await ControllableUpstream.StartAsync("flapping");
+        flapping.FlapHealth = true;
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true));
+        await gateway.UpsertPoolAsync("pool", [(steady.BaseAddress, 1), (flapping.BaseAddress, 1)], ("HealthCheck", HealthCheck));
+        await gateway.UpsertRouteAsync("app", "/app", "pool");
+        await gateway.ReloadAsync();
+
+        var maxFailuresInARow = 0;
+        var served = new HashSet<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (flapping.HealthChecks < 10)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the prober kept probing");
+            var row = (await RowsAsync(gateway)).FirstOrDefault(r => r.GetString("Url") == flapping.BaseAddress.ToString().TrimEnd('/'));
+            maxFailuresInARow = Math.Max(maxFailuresInARow, row?.GetInt32("ConsecutiveFailures") ?? 0);
+            Assert.NotEqual("Unhealthy", row?.GetString("State"));
+            served.UnionWith(await InstancesServingAsync(gateway, 4));
+        }
+
+        Assert.InRange(maxFailuresInARow, 0, 1);
+        Assert.Equal(["flapping", "steady"], served.Order());
+    }
+
+    [Fact]
     public async Task One_gateway_of_the_fleet_probes_and_another_takes_over_when_it_stops()
     {
         await using var a = await ControllableUpstream.StartAsync("a");

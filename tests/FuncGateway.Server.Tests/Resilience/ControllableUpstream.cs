@@ -35,6 +35,9 @@ internal sealed class ControllableUpstream : IAsyncDisposable
     /// <summary>Status of <c>/health</c>.</summary>
     public int HealthStatus { get; set; } = 200;
 
+    /// <summary>Answer <c>/health</c> alternately with <see cref="HealthStatus"/> and 503: a flapping instance.</summary>
+    public bool FlapHealth { get; set; }
+
     /// <summary>How long every non-health request waits before its answer.</summary>
     public TimeSpan Delay { get; set; }
 
@@ -61,8 +64,8 @@ internal sealed class ControllableUpstream : IAsyncDisposable
     {
         if (context.Request.Path == "/health")
         {
-            Interlocked.Increment(ref _healthChecks);
-            context.Response.StatusCode = HealthStatus;
+            var check = Interlocked.Increment(ref _healthChecks);
+            context.Response.StatusCode = FlapHealth && check % 2 == 0 ? 503 : HealthStatus;
             return;
         }
 
