@@ -64,7 +64,21 @@ internal sealed class HealthMonitor(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            await RefreshAsync(stoppingToken);
+            try
+            {
+                await RefreshAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // A reader that dies would freeze health for good and, in a hosted service, stop the host.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                ResilienceLog.HealthReadFailed(logger, ex.GetType().Name + ": " + ex.Message);
+            }
+
             try
             {
                 await Task.Delay(Interval, time, stoppingToken);

@@ -20,6 +20,7 @@ internal sealed class HealthProbeService(
     ILogger<HealthProbeService> logger) : BackgroundService
 {
     private bool _holding;
+    private string? _lastError;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -50,19 +51,28 @@ internal sealed class HealthProbeService(
                 }
 
                 _holding = holding;
+                _lastError = null;
                 prober.SetLeaseHolder(holding);
                 if (holding)
                 {
                     await prober.RunOnceAsync(stoppingToken);
                 }
             }
-            catch (Exception ex) when (ex is RegistryStoreException or IOException or HttpRequestException && !stoppingToken.IsCancellationRequested)
-            {
-                ResilienceLog.ProbeRoundFailed(logger, ex.Message);
-            }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+#pragma warning disable CA1031 // A background loop that dies would stop the host (or probing for good): log and try again next tick.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                // Storage trouble repeats every tick; say it once per distinct error.
+                var error = ex is RegistryStoreException or IOException or HttpRequestException ? ex.Message : ex.GetType().Name + ": " + ex.Message;
+                if (error != _lastError)
+                {
+                    ResilienceLog.ProbeRoundFailed(logger, error);
+                    _lastError = error;
+                }
             }
 
             try
