@@ -45,9 +45,6 @@ internal sealed class GatewayHost : IAsyncDisposable
     /// <summary>The Health table the prober writes and every gateway instance reads.</summary>
     public TableClient? Health { get; }
 
-    /// <summary>The gateway's services, for tests that look at its state directly.</summary>
-    public IServiceProvider Services => _app.Services;
-
     public static string NewPrefix() => "T" + Guid.NewGuid().ToString("N")[..12];
 
     public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null)
