@@ -193,7 +193,25 @@ internal sealed partial class RegistryFile
             writer.WriteString("loadBalancing", upstream.LoadBalancing);
         }
 
+        if (upstream.HashKey is not null)
+        {
+            writer.WriteString("hashKey", upstream.HashKey);
+        }
+
+        WriteObject(writer, "healthCheck", upstream.HealthCheck);
+        WriteObject(writer, "circuitBreaker", upstream.CircuitBreaker);
         writer.WriteEndObject();
+    }
+
+    /// <summary>A nested settings object as native JSON, only its members that are set (null: left out).</summary>
+    private static void WriteObject<T>(Utf8JsonWriter writer, string name, T? value)
+        where T : class
+    {
+        if (value is not null)
+        {
+            writer.WritePropertyName(name);
+            JsonSerializer.Serialize(writer, value, RegistryFormat.JsonOptions);
+        }
     }
 
     private static void WriteRoute(Utf8JsonWriter writer, RouteDefinition route)
@@ -263,6 +281,8 @@ internal sealed partial class RegistryFile
         // [#5 rate limits] additions go below this line.
 
         // [#6 resilience] additions go below this line.
+        WriteObject(writer, "retries", route.Retries);
+        WriteObject(writer, "fallback", route.Fallback);
 
         writer.WriteEndObject();
     }

@@ -37,6 +37,9 @@ public static class GatewayServer
             kestrel.Limits.MaxRequestBodySize = null;
         });
         builder.Services.AddFuncGateway(builder.Configuration);
+
+        // Timers become hosted services here: one server of the fleet (the lease holder) probes upstream health.
+        builder.Services.AddFuncGatewayHealthProber();
         configure?.Invoke(builder);
 
         var app = builder.Build();

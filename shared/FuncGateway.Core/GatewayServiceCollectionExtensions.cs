@@ -65,6 +65,12 @@ public static class GatewayServiceCollectionExtensions
         // [#5 rate limits] additions go below this line.
 
         // [#6 resilience] additions go below this line.
+        services.AddFuncGatewayResilience(configuration);
+        services.Replace(ServiceDescriptor.Singleton(static sp => new SnapshotBuilder(
+            sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
+            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
+            sp.GetServices<IRouteFeatureCompiler>(),
+            sp.GetRequiredService<FuncGateway.Resilience.InstanceStateRegistry>())));
 
         return services;
     }

@@ -10,26 +10,43 @@ public sealed class FunctionsMetadataTests
 {
     private static readonly string[] ExpectedMethods = ["get", "post", "put", "patch", "delete", "head", "options", "trace"];
 
+    /// <summary>Every function the app declares: name, entry point and trigger. A new function is added here.</summary>
+    public static TheoryData<string, string, string> Functions => new()
+    {
+        { GatewayFunction.Name, $"{typeof(GatewayFunction).FullName}.{nameof(GatewayFunction.RunAsync)}", "httpTrigger" },
+        { HealthProbeFunction.Name, $"{typeof(HealthProbeFunction).FullName}.{nameof(HealthProbeFunction.RunAsync)}", "timerTrigger" },
+    };
+
     [Fact]
-    public void The_app_declares_only_the_gateway_function()
+    public void The_app_declares_exactly_the_expected_functions()
     {
         using var metadata = FunctionsBuildOutput.ReadJson("functions.metadata");
 
-        var names = metadata.RootElement.EnumerateArray().Select(f => f.GetProperty("name").GetString());
+        var names = metadata.RootElement.EnumerateArray().Select(f => f.GetProperty("name").GetString()).Order(StringComparer.Ordinal);
 
-        Assert.Equal(["Gateway"], names);
+        Assert.Equal(Functions.Select(row => (string)row[0]).Order(StringComparer.Ordinal), names);
+    }
+
+    [Theory]
+    [MemberData(nameof(Functions))]
+    public void Each_function_runs_its_class_from_the_app_assembly_on_its_trigger(string name, string entryPoint, string trigger)
+    {
+        using var metadata = FunctionsBuildOutput.ReadJson("functions.metadata");
+        var function = Function(metadata, name);
+
+        Assert.Equal("FuncGateway.Functions.dll", function.GetProperty("scriptFile").GetString());
+        Assert.Equal(entryPoint, function.GetProperty("entryPoint").GetString());
+        AssertText("In", Binding(function, trigger), "direction");
     }
 
     [Fact]
-    public void The_gateway_runs_the_gateway_function_class()
+    public void The_health_probe_fires_every_five_seconds_and_not_on_start_up()
     {
         using var metadata = FunctionsBuildOutput.ReadJson("functions.metadata");
-        var gateway = Gateway(metadata);
+        var trigger = Binding(Function(metadata, HealthProbeFunction.Name), "timerTrigger");
 
-        Assert.Equal("FuncGateway.Functions.dll", gateway.GetProperty("scriptFile").GetString());
-        Assert.Equal(
-            $"{typeof(GatewayFunction).FullName}.{nameof(GatewayFunction.RunAsync)}",
-            gateway.GetProperty("entryPoint").GetString());
+        Assert.Equal("*/5 * * * * *", trigger.GetProperty("schedule").GetString());
+        Assert.False(trigger.TryGetProperty("runOnStartup", out var runOnStartup) && runOnStartup.ValueKind == JsonValueKind.True);
     }
 
     [Fact]
@@ -66,8 +83,10 @@ public sealed class FunctionsMetadataTests
         AssertText("Out", output, "direction");
     }
 
-    private static JsonElement Gateway(JsonDocument metadata) =>
-        Assert.Single(metadata.RootElement.EnumerateArray(), f => f.GetProperty("name").GetString() == GatewayFunction.Name);
+    private static JsonElement Gateway(JsonDocument metadata) => Function(metadata, GatewayFunction.Name);
+
+    private static JsonElement Function(JsonDocument metadata, string name) =>
+        Assert.Single(metadata.RootElement.EnumerateArray(), f => f.GetProperty("name").GetString() == name);
 
     private static JsonElement Binding(JsonElement function, string type) =>
         Assert.Single(

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FuncGateway.Configuration;
 using FuncGateway.Diagnostics;
+using FuncGateway.Health;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,13 +27,15 @@ internal sealed class AdminEndpoints
     };
 
     private readonly GatewayRegistry _registry;
+    private readonly HealthReport _health;
     private readonly ILogger<AdminEndpoints> _logger;
     private readonly byte[]? _keyHash;
     private readonly double _refreshInterval;
 
-    public AdminEndpoints(GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger)
+    public AdminEndpoints(GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger, HealthReport health)
     {
         _registry = registry;
+        _health = health;
         _logger = logger;
         var key = options.Value.Admin.Key;
         if (IsUnresolvedKeyVaultReference(key))
@@ -88,12 +91,13 @@ internal sealed class AdminEndpoints
             "rejected" => (HttpMethods.Get, RejectedAsync),
             "status" => (HttpMethods.Get, StatusAsync),
             "reload" => (HttpMethods.Post, ReloadAsync),
+            "health" => (HttpMethods.Get, HealthAsync),
             _ => (null, null),
         };
         if (handler is null)
         {
             await GatewayProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.AdminNotFound,
-                "No such admin endpoint.", $"Known: {Prefix}/routes, {Prefix}/upstreams, {Prefix}/rejected, {Prefix}/status, {Prefix}/reload (POST), {Prefix}/healthz.");
+                "No such admin endpoint.", $"Known: {Prefix}/routes, {Prefix}/upstreams, {Prefix}/rejected, {Prefix}/status, {Prefix}/reload (POST), {Prefix}/health, {Prefix}/healthz.");
             return;
         }
 
@@ -185,6 +189,8 @@ internal sealed class AdminEndpoints
             rejected = snapshot?.Rejected.Select(r => new { table = r.Table.ToString(), r.PartitionKey, r.RowKey, r.Errors }) ?? [],
         });
     }
+
+    private Task HealthAsync(HttpContext context) => WriteJsonAsync(context, _health.Build());
 
     private Task StatusAsync(HttpContext context) => WriteStatusAsync(context, _registry.Status, StatusCodes.Status200OK);
 

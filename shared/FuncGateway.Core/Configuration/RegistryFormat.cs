@@ -42,6 +42,8 @@ public static class RegistryFormat
         // [#5 rate limits] additions go below this line.
 
         // [#6 resilience] additions go below this line.
+        public const string Retries = "Retries";
+        public const string Fallback = "Fallback";
 
         internal static readonly HashSet<string> All = new(StringComparer.Ordinal)
         {
@@ -53,6 +55,7 @@ public static class RegistryFormat
             // [#5 rate limits] additions go below this line.
 
             // [#6 resilience] additions go below this line.
+            Retries, Fallback,
         };
     }
 
@@ -63,12 +66,16 @@ public static class RegistryFormat
         public const string LoadBalancing = "LoadBalancing";
 
         // [#6 resilience] upstream additions go below this line.
+        public const string HashKey = "HashKey";
+        public const string HealthCheck = "HealthCheck";
+        public const string CircuitBreaker = "CircuitBreaker";
 
         internal static readonly HashSet<string> All = new(StringComparer.Ordinal)
         {
             Instances, LoadBalancing,
 
             // [#6 resilience] upstream additions go below this line.
+            HashKey, HealthCheck, CircuitBreaker,
         };
     }
 
@@ -112,6 +119,8 @@ public static class RegistryFormat
         // [#5 rate limits] additions go below this line.
 
         // [#6 resilience] additions go below this line.
+        var retries = Resilience.ResilienceFormat.ParseRetries(RouteProperties.Retries, reader.OptionalString(RouteProperties.Retries), errors);
+        var fallback = Resilience.ResilienceFormat.ParseFallback(RouteProperties.Fallback, reader.OptionalString(RouteProperties.Fallback), errors);
         if (errors.Count > start || path is null || upstream is null)
         {
             return null;
@@ -143,6 +152,8 @@ public static class RegistryFormat
             // [#5 rate limits] additions go below this line.
 
             // [#6 resilience] additions go below this line.
+            Retries = retries,
+            Fallback = fallback,
         };
     }
 
@@ -159,6 +170,9 @@ public static class RegistryFormat
         var policy = reader.OptionalString(UpstreamProperties.LoadBalancing);
 
         // [#6 resilience] upstream additions go below this line.
+        var hashKey = Resilience.ResilienceFormat.ValidateHashKey(reader.OptionalString(UpstreamProperties.HashKey), policy, errors);
+        var healthCheck = Resilience.ResilienceFormat.ParseHealthCheck(UpstreamProperties.HealthCheck, reader.OptionalString(UpstreamProperties.HealthCheck), errors);
+        var circuitBreaker = Resilience.ResilienceFormat.ParseCircuitBreaker(UpstreamProperties.CircuitBreaker, reader.OptionalString(UpstreamProperties.CircuitBreaker), errors);
         if (errors.Count > start || instances is null)
         {
             return null;
@@ -172,6 +186,9 @@ public static class RegistryFormat
             LoadBalancing = policy ?? LoadBalancing.LoadBalancingPolicies.RoundRobin,
 
             // [#6 resilience] upstream additions go below this line.
+            HashKey = hashKey,
+            HealthCheck = healthCheck,
+            CircuitBreaker = circuitBreaker,
         };
     }
 
@@ -243,6 +260,15 @@ public static class RegistryFormat
         // [#5 rate limits] additions go below this line.
 
         // [#6 resilience] additions go below this line.
+        if (route.Retries is not null)
+        {
+            p[RouteProperties.Retries] = Resilience.ResilienceFormat.ToJson(route.Retries);
+        }
+
+        if (route.Fallback is not null)
+        {
+            p[RouteProperties.Fallback] = Resilience.ResilienceFormat.ToJson(route.Fallback);
+        }
 
         return new RegistryRow(RegistryTable.Routes, route.Group, route.Id, p);
     }
@@ -258,6 +284,17 @@ public static class RegistryFormat
         };
 
         // [#6 resilience] upstream additions go below this line.
+        AddIfSet(p, UpstreamProperties.HashKey, upstream.HashKey);
+        if (upstream.HealthCheck is not null)
+        {
+            p[UpstreamProperties.HealthCheck] = Resilience.ResilienceFormat.ToJson(upstream.HealthCheck);
+        }
+
+        if (upstream.CircuitBreaker is not null)
+        {
+            p[UpstreamProperties.CircuitBreaker] = Resilience.ResilienceFormat.ToJson(upstream.CircuitBreaker);
+        }
+
         return new RegistryRow(RegistryTable.Upstreams, upstream.Group, upstream.Name, p);
     }
 

@@ -68,6 +68,12 @@ public sealed record RouteDefinition
     // [#5 rate limits] additions go below this line.
 
     // [#6 resilience] additions go below this line.
+
+    /// <summary>Retries to other instances (JSON object). Null: the defaults (2 retries of idempotent requests).</summary>
+    public FuncGateway.Resilience.RetryDefinition? Retries { get; init; }
+
+    /// <summary>The response served when no instance can answer. Null: a 503/502/504 problem response.</summary>
+    public FuncGateway.Resilience.FallbackDefinition? Fallback { get; init; }
 }
 
 /// <summary>A named pool of upstream instances.</summary>
@@ -86,6 +92,15 @@ public sealed record UpstreamDefinition
     public string LoadBalancing { get; init; } = FuncGateway.LoadBalancing.LoadBalancingPolicies.RoundRobin;
 
     // [#6 resilience] upstream additions go below this line.
+
+    /// <summary>What <c>ConsistentHash</c> hashes: <c>ClientIp</c> (default), <c>Header:Name</c> or <c>Claim:type</c>.</summary>
+    public string? HashKey { get; init; }
+
+    /// <summary>Active health checking (JSON object). Null: the pool is not probed.</summary>
+    public FuncGateway.Health.HealthCheckDefinition? HealthCheck { get; init; }
+
+    /// <summary>The per-instance circuit breaker (JSON object). Null: the defaults.</summary>
+    public FuncGateway.Resilience.CircuitBreakerDefinition? CircuitBreaker { get; init; }
 }
 
 /// <summary>One upstream instance.</summary>

@@ -2,7 +2,9 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
+using FuncGateway.Health;
 using FuncGateway.LoadBalancing;
+using FuncGateway.Resilience;
 using FuncGateway.Routing;
 
 namespace FuncGateway.Configuration;
@@ -11,7 +13,11 @@ namespace FuncGateway.Configuration;
 /// Validates a whole registry read and compiles it into a <see cref="GatewaySnapshot"/>. Every row is checked in
 /// full and every error collected; a bad row is left out with its reasons and never stops the others.
 /// </summary>
-internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, TimeSpan defaultTimeout, IEnumerable<IRouteFeatureCompiler>? featureCompilers = null)
+internal sealed class SnapshotBuilder(
+    LoadBalancingPolicyRegistry policies,
+    TimeSpan defaultTimeout,
+    IEnumerable<IRouteFeatureCompiler>? featureCompilers = null,
+    InstanceStateRegistry? instanceStates = null)
 {
     /// <summary>Paths under this prefix belong to the gateway's admin surface; table routes cannot claim them.</summary>
     public const string ReservedPrefix = "/_gateway";
@@ -20,6 +26,9 @@ internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, Time
     private const int MaxWeight = 1000;
 
     private readonly IRouteFeatureCompiler[] _featureCompilers = featureCompilers?.ToArray() ?? [];
+
+    // Breakers, health and in-flight counts of instances outlive snapshots: a reload must not reset an open circuit.
+    private readonly InstanceStateRegistry _instanceStates = instanceStates ?? new InstanceStateRegistry(TimeProvider.System);
 
     public GatewaySnapshot Build(RegistryContent content, long version, DateTimeOffset now)
     {
@@ -52,6 +61,7 @@ internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, Time
 
     private Dictionary<string, UpstreamPool> BuildPools(IReadOnlyList<RegistryRow> rows, List<RejectedRow> rejected, out Dictionary<string, RejectedRow> rejectedByName)
     {
+        _instanceStates.BeginBuild();
         var pools = new Dictionary<string, UpstreamPool>(StringComparer.Ordinal);
         var firstPartition = new Dictionary<string, string>(StringComparer.Ordinal);
         rejectedByName = new Dictionary<string, RejectedRow>(StringComparer.Ordinal);
@@ -95,7 +105,15 @@ internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, Time
             errors.Add("Instances is empty: a pool needs at least one instance.");
         }
 
-        var instances = ImmutableArray.CreateBuilder<UpstreamInstance>(definition.Instances.Count);
+        var hashKey = HashKeySelector.ClientIp;
+        if (definition.HashKey is not null && !HashKeySelector.TryParse(definition.HashKey, out hashKey, out var hashKeyError))
+        {
+            errors.Add(hashKeyError);
+        }
+
+        var healthCheck = definition.HealthCheck is null ? null : HealthCheckSettings.Create(definition.HealthCheck, errors);
+        var breaker = CircuitBreakerSettings.Create(definition.CircuitBreaker, errors);
+        var urls = new List<(string Url, int Weight)>(definition.Instances.Count);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var instance in definition.Instances)
         {
@@ -115,10 +133,30 @@ internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, Time
                 errors.Add($"Instance '{url}' is listed twice.");
             }
 
-            instances.Add(new UpstreamInstance(url, instance.Weight));
+            urls.Add((url, instance.Weight));
         }
 
-        return errors.Count > 0 || policy is null ? null : new UpstreamPool(definition.Name, instances.ToImmutable(), policy);
+        if (errors.Count > 0 || policy is null || breaker is null)
+        {
+            return null;
+        }
+
+        var instances = ImmutableArray.CreateBuilder<UpstreamInstance>(urls.Count);
+        foreach (var (url, weight) in urls)
+        {
+            var (state, instanceBreaker) = _instanceStates.Acquire(definition.Name, url, breaker);
+            instances.Add(new UpstreamInstance(url, weight, state, instanceBreaker, healthCheck));
+        }
+
+        return new UpstreamPool(definition.Name, instances.ToImmutable(), policy, healthCheck, hashKey);
+    }
+
+    /// <summary>The one-instance pool of a route whose upstream is a URL: round robin, default breaker, not probed.</summary>
+    private UpstreamPool CompileInlinePool(string url)
+    {
+        policies.TryGet(LoadBalancingPolicies.RoundRobin, out var roundRobin);
+        var (state, breaker) = _instanceStates.Acquire(url, url, CircuitBreakerSettings.Default);
+        return new UpstreamPool(url, [new UpstreamInstance(url, 1, state, breaker, null)], roundRobin, isInline: true);
     }
 
     /// <summary>An upstream URL must be absolute http(s) with a host, and carry no query, fragment or credentials.</summary>
@@ -331,8 +369,7 @@ internal sealed class SnapshotBuilder(LoadBalancingPolicyRegistry policies, Time
             // Routes that name the same URL share one pool, so its round-robin state (and later health) is one.
             if (!inlinePools.TryGetValue(url, out var inline))
             {
-                policies.TryGet(LoadBalancingPolicies.RoundRobin, out var roundRobin);
-                inlinePools[url] = inline = new UpstreamPool(url, [new UpstreamInstance(url, 1)], roundRobin);
+                inlinePools[url] = inline = CompileInlinePool(url);
             }
 
             return inline;

@@ -1,30 +1,45 @@
 using FuncGateway.Diagnostics;
+using FuncGateway.LoadBalancing;
 using FuncGateway.Pipeline;
+using FuncGateway.Resilience;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FuncGateway.Forwarding;
 
 /// <summary>
-/// The last step: picks an instance and streams the request to it through YARP's forwarder on the one pooled
-/// client. Transport failures become 502, timeouts 504; a response that has started is never rewritten.
+/// The last step: picks an instance that is healthy and whose circuit is closed, and streams the request to it
+/// through YARP's forwarder on the one pooled client, inside that instance's circuit breaker and the route's retry
+/// strategy (another instance, jittered backoff, a budget). Transport failures become 502, timeouts 504; nothing
+/// available becomes a fast 503 with <c>Retry-After</c>, or the route's fallback. A response that has started is
+/// never rewritten.
 /// </summary>
 internal sealed class ForwardingStep : IDisposable
 {
+    private const int MaxRetryAfterSeconds = 3600;
+
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
     private readonly ILogger<ForwardingStep> _logger;
     private readonly long _maxRequestBodySize;
+    private readonly TimeProvider _time;
+    private readonly RouteResilience _defaults;
 
-    public ForwardingStep(IHttpForwarder forwarder, GatewayHttpClientFactory clientFactory, IOptions<GatewayOptions> options, ILogger<ForwardingStep> logger)
+    public ForwardingStep(IHttpForwarder forwarder, GatewayHttpClientFactory clientFactory, IOptions<GatewayOptions> options, ILogger<ForwardingStep> logger, TimeProvider time)
     {
         _forwarder = forwarder;
         _client = clientFactory.CreateClient();
         _logger = logger;
+        _time = time;
         _maxRequestBodySize = options.Value.Forwarding.MaxRequestBodySizeBytes;
+
+        // For routes compiled without the resilience compiler (tools, tests): the documented defaults.
+        _defaults = new RouteResilience("(defaults)", RetrySettings.Default, null, time, logger);
     }
 
     public async Task ForwardAsync(HttpContext context, GatewayRequestFeature feature)
@@ -42,22 +57,107 @@ internal sealed class ForwardingStep : IDisposable
             sizeFeature.MaxRequestBodySize = _maxRequestBodySize;
         }
 
-        var route = feature.Route;
-        var pool = route.Pool;
-        var instance = pool.Policy.PickInstance(context, pool, pool.Instances);
-        if (instance is null)
+        var resilience = feature.Route.GetFeature<RouteResilience>() ?? _defaults;
+        var attempt = new ForwardAttempt(_forwarder, _client, _time, context, feature, resilience);
+        resilience.Budget.OnRequest();
+        context.Features.Set(attempt);
+        var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
+        AttemptResult result;
+        try
         {
-            await GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.NoUpstreamAvailable,
-                "No upstream instance is available for this route.", null, new("Retry-After", "5"));
-            return;
+            resilienceContext.Properties.Set(RouteResilience.AttemptKey, attempt);
+            var outcome = await resilience.Pipeline.ExecuteOutcomeAsync(static (rc, state) => state.RunAsync(rc), resilienceContext, attempt);
+            outcome.ThrowIfException();
+            result = outcome.Result;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(resilienceContext);
+            context.Features.Set<ForwardAttempt>(null);
         }
 
-        feature.Instance = instance;
-        var error = await _forwarder.SendAsync(context, instance.Url, _client, route.RequestConfig, GatewayHttpTransformer.Instance);
-        if (error != ForwarderError.None)
+        await RespondAsync(context, attempt, result);
+    }
+
+    private async Task RespondAsync(HttpContext context, ForwardAttempt attempt, AttemptResult result)
+    {
+        var routeId = attempt.Feature.Route.Definition.Id;
+        var fallback = attempt.Resilience.Fallback;
+        if (result.Outcome == AttemptOutcome.NoInstance && attempt.LastSent is { } sent)
         {
-            await HandleErrorAsync(context, route.Definition.Id, instance.Url, error);
+            // Tried and failed, and nothing left to try: the failure is the answer.
+            result = sent;
         }
+
+        switch (result.Outcome)
+        {
+            case AttemptOutcome.Completed when result.Error == ForwarderError.None:
+                return;
+            case AttemptOutcome.NoInstance:
+                ResilienceLog.NoInstanceAvailable(_logger, routeId, attempt.Pool.Name);
+                if (fallback is not null)
+                {
+                    await ServeFallbackAsync(context, routeId, fallback);
+                    return;
+                }
+
+                await GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.NoUpstreamAvailable,
+                    "No upstream instance is available for this route.",
+                    "Every instance is failing its health checks or has its circuit open; try again after the Retry-After delay.",
+                    new("Retry-After", RetryAfterSeconds(attempt.Pool).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                return;
+            case AttemptOutcome.HeldBack:
+                // A held-back 5xx whose retry could not happen (the client left, or the other instances went away).
+                if (fallback is not null && !context.Response.HasStarted)
+                {
+                    await ServeFallbackAsync(context, routeId, fallback);
+                    return;
+                }
+
+                await GatewayProblem.WriteAsync(context, StatusCodes.Status502BadGateway, ProblemCodes.UpstreamError,
+                    "The upstream failed to handle the request.", $"Every instance tried answered {attempt.HeldBackStatus}.");
+                return;
+            case AttemptOutcome.Failed when fallback is not null && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested:
+                await ServeFallbackAsync(context, routeId, fallback);
+                return;
+        }
+
+        await HandleErrorAsync(context, routeId, attempt.LastDestination ?? "", result.Error);
+    }
+
+    private Task ServeFallbackAsync(HttpContext context, string routeId, FallbackResponse fallback)
+    {
+        ResilienceLog.FallbackServed(_logger, routeId, fallback.Status);
+        return fallback.WriteAsync(context);
+    }
+
+    /// <summary>Seconds until an instance of the pool may take requests again: the shortest remaining break or probe interval.</summary>
+    internal int RetryAfterSeconds(UpstreamPool pool)
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        TimeSpan? soonest = null;
+        foreach (var instance in pool.AllInstances)
+        {
+            var wait = TimeSpan.Zero;
+            if (!instance.Breaker.Allows(now) || instance.Breaker.State != CircuitState.Closed)
+            {
+                wait = instance.Breaker.RemainingBreak(now);
+            }
+
+            if (!instance.State.ActiveHealthAllows(now, instance.HealthCheck))
+            {
+                var probe = instance.HealthCheck!.Interval * instance.HealthCheck.HealthyThreshold;
+                wait = wait > probe ? wait : probe;
+            }
+
+            if (soonest is null || wait < soonest)
+            {
+                soonest = wait;
+            }
+        }
+
+        var seconds = Math.Ceiling((soonest ?? TimeSpan.FromSeconds(5)).TotalSeconds);
+        return (int)Math.Clamp(seconds, 1, MaxRetryAfterSeconds);
     }
 
     private async Task HandleErrorAsync(HttpContext context, string routeId, string destination, ForwarderError error)

@@ -10,7 +10,7 @@ namespace FuncGateway.Core.Tests.Configuration;
 
 public class GatewayRegistryTests
 {
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
+    private readonly TimerCountingTimeProvider _time = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
     private readonly FakeRegistryStore _store = new();
 
     private GatewayRegistry CreateRegistry(double startupWaitSeconds = 10) =>
@@ -122,8 +122,12 @@ public class GatewayRegistryTests
         using var service = new RegistryLoaderService(registry,
             Options.Create(new GatewayOptions { Registry = new RegistryOptions { RefreshIntervalSeconds = 5 } }), _time);
 
+        var timers = _time.TimersCreated;
         await service.StartAsync(CancellationToken.None);
         await WaitForAsync(() => _store.Reads == 1);
+
+        // Advance only once the loader waits on its interval; advancing before that would be lost (a flaky race).
+        await WaitForAsync(() => _time.TimersCreated > timers);
         _time.Advance(TimeSpan.FromSeconds(4));
         await Task.Delay(50);
         Assert.Equal(1, _store.Reads);
@@ -140,6 +144,20 @@ public class GatewayRegistryTests
         }
 
         Assert.True(condition());
+    }
+
+    private sealed class TimerCountingTimeProvider(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        private int _timers;
+
+        public int TimersCreated => Volatile.Read(ref _timers);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            Interlocked.Increment(ref _timers);
+            return timer;
+        }
     }
 
     private sealed class FakeRegistryStore : IRegistryStore

@@ -30,6 +30,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             var service = new TableServiceClient(connectionString);
             Routes = service.GetTableClient(prefix + "Routes");
             Upstreams = service.GetTableClient(prefix + "Upstreams");
+            Health = service.GetTableClient(prefix + "Health");
         }
     }
 
@@ -40,6 +41,9 @@ internal sealed class GatewayHost : IAsyncDisposable
     public TableClient? Routes { get; }
 
     public TableClient? Upstreams { get; }
+
+    /// <summary>The Health table the prober writes and every gateway instance reads.</summary>
+    public TableClient? Health { get; }
 
     public static string NewPrefix() => "T" + Guid.NewGuid().ToString("N")[..12];
 
@@ -67,6 +71,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             var service = new TableServiceClient(connectionString);
             await service.GetTableClient(prefix + "Routes").CreateIfNotExistsAsync();
             await service.GetTableClient(prefix + "Upstreams").CreateIfNotExistsAsync();
+            await service.GetTableClient(prefix + "Health").CreateIfNotExistsAsync();
         }
 
         var app = GatewayServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
@@ -101,6 +106,19 @@ internal sealed class GatewayHost : IAsyncDisposable
     {
         var json = JsonSerializer.Serialize(instances.Select(i => new { url = i.ToString().TrimEnd('/'), weight = 1 }));
         await Upstreams!.UpsertEntityAsync(new TableEntity("default", name) { ["Instances"] = json, ["LoadBalancing"] = "RoundRobin" }, TableUpdateMode.Replace);
+    }
+
+    /// <summary>A pool with weights and further properties (LoadBalancing, HealthCheck, CircuitBreaker, ...).</summary>
+    public async Task UpsertPoolAsync(string name, (Uri Url, int Weight)[] instances, params (string Name, object Value)[] more)
+    {
+        var json = JsonSerializer.Serialize(instances.Select(i => new { url = i.Url.ToString().TrimEnd('/'), weight = i.Weight }));
+        var entity = new TableEntity("default", name) { ["Instances"] = json };
+        foreach (var (property, value) in more)
+        {
+            entity[property] = value;
+        }
+
+        await Upstreams!.UpsertEntityAsync(entity, TableUpdateMode.Replace);
     }
 
     /// <summary>Forces the gateway to re-read its tables now (the admin reload), so tests need not wait an interval.</summary>

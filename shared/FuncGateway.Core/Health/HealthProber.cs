@@ -1,0 +1,197 @@
+using FuncGateway.Configuration;
+using FuncGateway.LoadBalancing;
+using FuncGateway.Resilience;
+using FuncGateway.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FuncGateway.Health;
+
+/// <summary>What the prober last did on this instance, for the admin surface.</summary>
+/// <param name="LastRoundAt">When the last round ended.</param>
+/// <param name="LastError">Why the last round failed; null when it worked.</param>
+/// <param name="LastProbed">Instances probed in the last round.</param>
+/// <param name="LeaseHolder">For the server's prober: whether this instance holds the lease; null where a timer drives probing.</param>
+internal sealed record ProberStatus(DateTimeOffset? LastRoundAt, string? LastError, int LastProbed, bool? LeaseHolder);
+
+/// <summary>
+/// One round of active health checking for the whole fleet: reads the Health table, probes every instance of every
+/// pool with a <c>HealthCheck</c> whose interval is due (in parallel, each with its pool's timeout), applies
+/// hysteresis and writes the results back. Called by the Functions timer (a singleton across the app) and by the
+/// server's lease-holding background service; stateless between rounds, so whichever instance runs it next carries on.
+/// </summary>
+public sealed class HealthProber : IDisposable
+{
+    private readonly GatewayRegistry _registry;
+    private readonly IHealthStore _store;
+    private readonly InstanceStateRegistry _states;
+    private readonly HealthOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<HealthProber> _logger;
+    private readonly HttpClient _client;
+    private readonly SemaphoreSlim _oneRound = new(1, 1);
+    private volatile ProberStatus _status = new(null, null, 0, null);
+
+    internal HealthProber(
+        GatewayRegistry registry,
+        IHealthStore store,
+        InstanceStateRegistry states,
+        IOptions<HealthOptions> options,
+        TimeProvider time,
+        ILogger<HealthProber> logger,
+        HttpMessageHandler? handler = null)
+    {
+        _registry = registry;
+        _store = store;
+        _states = states;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _client = new HttpClient(handler ?? new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _client.DefaultRequestHeaders.UserAgent.ParseAdd("FuncGateway-HealthProbe/1.0");
+        Id = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+    }
+
+    /// <summary>Who this prober is, as written to the rows' <c>ProbedBy</c> and the lease.</summary>
+    public string Id { get; }
+
+    internal ProberStatus Status => _status;
+
+    internal void SetLeaseHolder(bool holder) => _status = _status with { LeaseHolder = holder };
+
+    /// <summary>
+    /// Probes every instance that is due and writes the results. Storage and probe failures are logged and recorded
+    /// for the admin surface, never thrown; a round already running on this instance makes this call return at once.
+    /// </summary>
+    public async Task RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        if (!await _oneRound.WaitAsync(0, cancellationToken))
+        {
+            return;
+        }
+
+        try
+        {
+            var probed = await ProbeDueAsync(cancellationToken);
+            _status = _status with { LastRoundAt = _time.GetUtcNow(), LastError = null, LastProbed = probed };
+        }
+        catch (Exception ex) when (ex is RegistryStoreException or IOException or HttpRequestException
+                                   || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            ResilienceLog.ProbeRoundFailed(_logger, ex.Message);
+            _status = _status with { LastRoundAt = _time.GetUtcNow(), LastError = ex.Message };
+        }
+        finally
+        {
+            _oneRound.Release();
+        }
+    }
+
+    private async Task<int> ProbeDueAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await _registry.GetSnapshotAsync(cancellationToken);
+        if (snapshot is null)
+        {
+            return 0;
+        }
+
+        var existing = (await _store.ReadAllAsync(cancellationToken)).ToDictionary(r => (r.Pool, r.Url));
+        var now = _time.GetUtcNow();
+        var slack = TimeSpan.FromSeconds(_options.ProbeTickSeconds / 2);
+        var targets = new List<(UpstreamPool Pool, UpstreamInstance Instance, HealthCheckSettings Settings)>();
+        var probed = new HashSet<(string, string)>();
+        foreach (var pool in snapshot.Upstreams.Values)
+        {
+            if (pool.HealthCheck is not { } settings)
+            {
+                continue;
+            }
+
+            foreach (var instance in pool.Instances)
+            {
+                probed.Add((pool.Name, instance.Url));
+                if (!existing.TryGetValue((pool.Name, instance.Url), out var last) || now + slack >= last.ProbedAt + settings.Interval)
+                {
+                    targets.Add((pool, instance, settings));
+                }
+            }
+        }
+
+        var results = new HealthRecord[targets.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, targets.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxParallelProbes, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                var (pool, instance, settings) = targets[i];
+                var previous = existing.GetValueOrDefault((pool.Name, instance.Url));
+                var result = await ProbeAsync(instance.Url, settings, token);
+                var next = HealthEvaluator.Next(previous, pool.Name, instance.Url, result, settings, Id);
+                if (next.State != (previous?.State ?? HealthState.Unknown))
+                {
+                    ResilienceLog.HealthStateChanged(_logger, pool.Name, instance.Url, next.State.ToString(), result.Error ?? "probes pass");
+                }
+
+                results[i] = next;
+            });
+
+        if (results.Length > 0)
+        {
+            await _store.WriteAsync(results, cancellationToken);
+            _states.ApplyHealth(results, complete: false);
+        }
+
+        // Rows of instances or pools that are gone, or no longer probed, would otherwise linger (and be read by everyone).
+        var orphans = existing.Keys.Where(k => !probed.Contains(k)).ToList();
+        if (orphans.Count > 0)
+        {
+            await _store.DeleteAsync(orphans, cancellationToken);
+        }
+
+        ResilienceLog.ProbeRound(_logger, results.Length, targets.Count, results.Length);
+        return results.Length;
+    }
+
+    /// <summary>One probe: GET the health path; healthy when the status is expected and it answers within the timeout.</summary>
+    internal async Task<ProbeResult> ProbeAsync(string instanceUrl, HealthCheckSettings settings, CancellationToken cancellationToken)
+    {
+        var startedAt = _time.GetUtcNow();
+        var start = _time.GetTimestamp();
+        using var timeout = new CancellationTokenSource(settings.Timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, instanceUrl + settings.Path);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            var status = (int)response.StatusCode;
+            var healthy = settings.IsExpected(status);
+            return new ProbeResult(healthy, status, Elapsed(start), healthy ? null : $"status {status}, expected {settings.ExpectedStatus}", startedAt);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new ProbeResult(false, null, Elapsed(start), $"no answer within {settings.Timeout.TotalSeconds} s", startedAt);
+        }
+        catch (HttpRequestException ex)
+        {
+            return new ProbeResult(false, null, Elapsed(start), $"{ex.HttpRequestError}: {ex.Message}", startedAt);
+        }
+    }
+
+    private double Elapsed(long start) => _time.GetElapsedTime(start).TotalMilliseconds;
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _oneRound.Dispose();
+    }
+}

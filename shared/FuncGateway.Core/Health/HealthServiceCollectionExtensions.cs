@@ -1,0 +1,94 @@
+using FuncGateway;
+using FuncGateway.Configuration;
+using FuncGateway.Health;
+using FuncGateway.Resilience;
+using FuncGateway.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers load balancing state, health checking and resilience with the gateway core.</summary>
+public static class HealthServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds what every host needs: <c>FuncGateway:Health</c> options, the per-instance state shared across snapshots,
+    /// the Health table and its reader (a hosted service on every instance), the prober (run by a timer or by
+    /// <see cref="AddFuncGatewayHealthProber"/>) and the route compiler for retries and fallbacks. Called by
+    /// <c>AddFuncGateway</c>.
+    /// </summary>
+    public static IServiceCollection AddFuncGatewayResilience(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<HealthOptions>()
+            .Bind(configuration.GetSection(HealthOptions.SectionName))
+            .ValidateDataAnnotations()
+            .Validate(static o => o.LeaseSeconds >= 2 * o.ProbeTickSeconds,
+                "FuncGateway:Health:LeaseSeconds must be at least twice FuncGateway:Health:ProbeTickSeconds, or the lease lapses between renewals.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(static sp => new InstanceStateRegistry(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceStateRegistry>>()));
+        services.TryAddSingleton(static sp => CreateHealthStore(sp));
+        services.TryAddSingleton(static sp => new HealthMonitor(
+            sp.GetRequiredService<IHealthStore>(),
+            sp.GetRequiredService<InstanceStateRegistry>(),
+            sp.GetRequiredService<IOptions<HealthOptions>>(),
+            sp.GetRequiredService<IOptions<GatewayOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<HealthMonitor>>()));
+        services.AddHostedService(static sp => sp.GetRequiredService<HealthMonitor>());
+        services.TryAddSingleton(static sp => new HealthProber(
+            sp.GetRequiredService<GatewayRegistry>(),
+            sp.GetRequiredService<IHealthStore>(),
+            sp.GetRequiredService<InstanceStateRegistry>(),
+            sp.GetRequiredService<IOptions<HealthOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<HealthProber>>()));
+        services.TryAddSingleton(static sp => new HealthReport(
+            sp.GetRequiredService<GatewayRegistry>(),
+            sp.GetRequiredService<HealthMonitor>(),
+            sp.GetRequiredService<HealthProber>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IRouteFeatureCompiler>(static sp => new RouteResilienceCompiler(
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<RouteResilience>>()));
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the background prober of <c>FuncGateway.Server</c>: one instance of the fleet (the holder of a lease row in
+    /// the Health table) probes every pool with a health check. Not for the Functions app, whose timer function probes.
+    /// </summary>
+    public static IServiceCollection AddFuncGatewayHealthProber(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddHostedService(static sp => new HealthProbeService(
+            sp.GetRequiredService<HealthProber>(),
+            sp.GetRequiredService<IHealthStore>(),
+            sp.GetRequiredService<IOptions<HealthOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<HealthProbeService>>()));
+        return services;
+    }
+
+    private static IHealthStore CreateHealthStore(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        try
+        {
+            var client = TableRegistryStore.CreateServiceClient(
+                options.Storage,
+                fallbackConnectionString: services.GetRequiredService<IConfiguration>()["AzureWebJobsStorage"],
+                networkTimeout: TimeSpan.FromSeconds(options.Registry.ReadTimeoutSeconds));
+            return new TableHealthStore(client, options.Storage);
+        }
+        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            return new UnavailableHealthStore(ex is RegistryStoreException ? ex.Message : "The storage connection string is malformed: " + ex.GetType().Name);
+        }
+    }
+}

@@ -1,0 +1,307 @@
+using FuncGateway.LoadBalancing;
+using FuncGateway.Pipeline;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FuncGateway.Resilience;
+
+/// <summary>
+/// One request's way through its pool: which instances it tried and how each attempt ended. Lives on
+/// <c>HttpContext.Features</c> for the length of the forwarding step, so the response transformer can hold back a
+/// retryable 5xx and the retry strategy can tell whether another instance is worth a try.
+/// </summary>
+internal sealed class ForwardAttempt
+{
+    private readonly IHttpForwarder _forwarder;
+    private readonly HttpMessageInvoker _client;
+    private readonly TimeProvider _time;
+    private List<UpstreamInstance>? _tried;
+    private int _attempts;
+    private int _sends;
+    private bool _canHoldBack;
+
+    public ForwardAttempt(IHttpForwarder forwarder, HttpMessageInvoker client, TimeProvider time, HttpContext context, GatewayRequestFeature feature, RouteResilience resilience)
+    {
+        _forwarder = forwarder;
+        _client = client;
+        _time = time;
+        Context = context;
+        Feature = feature;
+        Resilience = resilience;
+        var request = context.Request;
+        IsIdempotent = IsIdempotentMethod(request.Method);
+        HasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
+                  ?? (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0);
+    }
+
+    public HttpContext Context { get; }
+
+    public GatewayRequestFeature Feature { get; }
+
+    public RouteResilience Resilience { get; }
+
+    public UpstreamPool Pool => Feature.Route.Pool;
+
+    /// <summary>The method may be repeated without changing the outcome (RFC 9110 §9.2.2).</summary>
+    public bool IsIdempotent { get; }
+
+    /// <summary>The request carries a body, which can be read from the client only once.</summary>
+    public bool HasBody { get; }
+
+    /// <summary>The status of a 5xx response that was held back to try another instance.</summary>
+    public int? HeldBackStatus { get; private set; }
+
+    /// <summary>The URL of the instance the last attempt went to.</summary>
+    public string? LastDestination { get; private set; }
+
+    /// <summary>The last attempt that reached an instance (null when none did).</summary>
+    public AttemptResult? LastSent { get; private set; }
+
+    public static bool IsIdempotentMethod(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method)
+        || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method);
+
+    /// <summary>
+    /// One attempt: picks an available instance this request has not tried and forwards through its breaker. A
+    /// circuit that refuses (a half-open probe is already running) sent nothing, so the next instance is picked at once.
+    /// </summary>
+    public async ValueTask<Outcome<AttemptResult>> RunAsync(ResilienceContext resilienceContext)
+    {
+        _attempts++;
+        while (true)
+        {
+            var instance = PickInstance();
+            if (instance is null)
+            {
+                return Outcome.FromResult(AttemptResult.NoInstance);
+            }
+
+            (_tried ??= new List<UpstreamInstance>(2)).Add(instance);
+            _canHoldBack = Resilience.Retry.RetryOnStatus.Count > 0 && IsIdempotent && !HasBody
+                && _attempts <= Resilience.Retry.MaxRetries && CountUntried() > 0;
+
+            var outcome = await instance.Breaker.Pipeline.ExecuteOutcomeAsync(
+                static (_, state) => state.Attempt.SendAsync(state.Instance), resilienceContext, (Attempt: this, Instance: instance));
+            if (outcome.Exception is BrokenCircuitException)
+            {
+                continue;
+            }
+
+            if (outcome.Exception is null)
+            {
+                LastSent = outcome.Result;
+            }
+
+            return outcome;
+        }
+    }
+
+    /// <summary>Whether the retry strategy tries again after <paramref name="result"/> (attempt number 0-based).</summary>
+    public bool ShouldRetry(AttemptResult result, int attemptNumber)
+    {
+        if (!result.Retryable || attemptNumber >= Resilience.Retry.MaxRetries || Context.RequestAborted.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        if (result.Outcome == AttemptOutcome.HeldBack)
+        {
+            // Its retry was paid for when the response was held back.
+            return true;
+        }
+
+        if (CountUntried() == 0)
+        {
+            return false;
+        }
+
+        if (!Resilience.Budget.TryWithdraw())
+        {
+            ResilienceLog.RetryBudgetExhausted(Log, Resilience.RouteId, result.Error.ToString(), LastDestination ?? "");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Called by the response transformer: keeps a retryable 5xx from the client when another instance can be tried.</summary>
+    public bool TryHoldBack(int status)
+    {
+        if (!_canHoldBack || !Resilience.Retry.RetryOnStatus.Contains(status) || !Resilience.Budget.TryWithdraw())
+        {
+            return false;
+        }
+
+        HeldBackStatus = status;
+        return true;
+    }
+
+    /// <summary>The instances that may take the request now: available and not tried yet. The pool's own list when that is all of them.</summary>
+    public IReadOnlyList<UpstreamInstance> Available()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        var all = Pool.AllInstances;
+        var count = 0;
+        foreach (var instance in all)
+        {
+            if (IsCandidate(instance, now))
+            {
+                count++;
+            }
+        }
+
+        if (count == all.Length)
+        {
+            return all;
+        }
+
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var available = new UpstreamInstance[count];
+        var i = 0;
+        foreach (var instance in all)
+        {
+            if (IsCandidate(instance, now))
+            {
+                available[i++] = instance;
+            }
+        }
+
+        return available;
+    }
+
+    private UpstreamInstance? PickInstance()
+    {
+        var available = Available();
+        return available.Count == 0 ? null : Pool.Policy.PickInstance(Context, Pool, available);
+    }
+
+    private int CountUntried()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        var count = 0;
+        foreach (var instance in Pool.AllInstances)
+        {
+            if (IsCandidate(instance, now))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private bool IsCandidate(UpstreamInstance instance, long now) => instance.IsAvailable(now) && (_tried is null || !_tried.Contains(instance));
+
+    private async ValueTask<Outcome<AttemptResult>> SendAsync(UpstreamInstance instance)
+    {
+        var response = Context.Response;
+        if (_sends++ > 0)
+        {
+            // A previous attempt failed or was held back before anything reached the client: start clean.
+            response.Clear();
+            Context.Features.Set<IForwarderErrorFeature>(null);
+        }
+
+        HeldBackStatus = null;
+        Feature.Instance = instance;
+        LastDestination = instance.Url;
+        Interlocked.Increment(ref instance.State.Outstanding);
+        ForwarderError error;
+        try
+        {
+            error = await _forwarder.SendAsync(Context, instance.Url, _client, Feature.Route.RequestConfig, ResilientHttpTransformer.Instance);
+        }
+#pragma warning disable CA1031 // Handed to Polly as an outcome and rethrown by the forwarding step.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Outcome.FromException<AttemptResult>(ex);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref instance.State.Outstanding);
+        }
+
+        return Outcome.FromResult(Classify(error, instance));
+    }
+
+    private AttemptResult Classify(ForwarderError error, UpstreamInstance instance)
+    {
+        if (HeldBackStatus is not null)
+        {
+            return new AttemptResult(AttemptOutcome.HeldBack, ForwarderError.None, CountsAsFailure: true, Retryable: true);
+        }
+
+        var started = Context.Response.HasStarted;
+        if (Context.RequestAborted.IsCancellationRequested || IsClientError(error))
+        {
+            // Says nothing about the upstream; only a half-open probe that never finished is better counted as failed.
+            return new AttemptResult(AttemptOutcome.Completed, error, instance.Breaker.State == CircuitState.HalfOpen, Retryable: false);
+        }
+
+        if (error == ForwarderError.None)
+        {
+            return new AttemptResult(AttemptOutcome.Completed, error, Context.Response.StatusCode >= 500, Retryable: false);
+        }
+
+        var exception = Context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        var resendable = !started && IsIdempotent && !HasBody;
+        var retryable = error switch
+        {
+            // Nothing was sent when the connection could not be made, whatever the method: safe to send elsewhere.
+            ForwarderError.Request => !started && (IsConnectFailure(exception) || resendable),
+            ForwarderError.RequestTimedOut => !started && (IsConnectTimeout(exception) || (resendable && Resilience.Retry.RetryOnTimeout)),
+            ForwarderError.ResponseHeaders => resendable,
+            _ => false,
+        };
+        var countsAsFailure = error != ForwarderError.RequestCreation;
+        return new AttemptResult(started ? AttemptOutcome.Completed : AttemptOutcome.Failed, error, countsAsFailure, retryable);
+    }
+
+    private static bool IsClientError(ForwarderError error) => error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
+        or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient
+        or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled or ForwarderError.UpgradeRequestClient
+        or ForwarderError.UpgradeResponseClient;
+
+    internal static bool IsConnectFailure(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError })
+            {
+                return true;
+            }
+
+            if (e is AggregateException aggregate)
+            {
+                return aggregate.InnerExceptions.Any(IsConnectFailure);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>SocketsHttpHandler reports its connect timeout as a cancellation wrapping a TimeoutException.</summary>
+    internal static bool IsConnectTimeout(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private ILogger Log => Resilience.Logger;
+}

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace FuncGateway.Resilience;
+
+/// <summary>
+/// One instance's circuit breaker: a Polly v8 circuit breaker over forwarding attempts, plus a lock-free mirror of
+/// its state that routing reads for every request (Polly's own state provider takes a lock). Open: the instance is
+/// out of rotation until the break ends; then one request is let through as a half-open probe, whose result closes
+/// or re-opens the circuit. Only what <see cref="AttemptResult.CountsAsFailure"/> says counts: 5xx, timeouts and
+/// transport errors, never the client's 4xx.
+/// </summary>
+internal sealed class InstanceBreaker
+{
+    private readonly TimeProvider _time;
+    private volatile int _state;
+    private long _openUntilTicks;
+
+    private InstanceBreaker()
+    {
+        Settings = CircuitBreakerSettings.Default with { Enabled = false };
+        Pipeline = ResiliencePipeline<AttemptResult>.Empty;
+        _time = TimeProvider.System;
+    }
+
+    public InstanceBreaker(string pool, string url, CircuitBreakerSettings settings, TimeProvider time, ILogger logger)
+    {
+        Settings = settings;
+        _time = time;
+        Pipeline = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time, Name = pool, InstanceName = url }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptResult>
+            {
+                FailureRatio = settings.FailureRatio,
+                MinimumThroughput = settings.MinimumThroughput,
+                SamplingDuration = settings.SamplingDuration,
+                BreakDuration = settings.BreakDuration,
+
+                // An exception here is a gateway bug, not the upstream's fault.
+                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is null && args.Outcome.Result.CountsAsFailure),
+                OnOpened = args =>
+                {
+                    Volatile.Write(ref _openUntilTicks, (_time.GetUtcNow() + args.BreakDuration).UtcTicks);
+                    _state = (int)CircuitState.Open;
+                    ResilienceLog.CircuitOpened(logger, pool, url, args.BreakDuration.TotalSeconds);
+                    return default;
+                },
+                OnHalfOpened = _ =>
+                {
+                    _state = (int)CircuitState.HalfOpen;
+                    ResilienceLog.CircuitHalfOpened(logger, pool, url);
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    _state = (int)CircuitState.Closed;
+                    ResilienceLog.CircuitClosed(logger, pool, url);
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    /// <summary>A breaker that never opens (the pool turned it off).</summary>
+    public static InstanceBreaker Disabled { get; } = new();
+
+    public CircuitBreakerSettings Settings { get; }
+
+    public ResiliencePipeline<AttemptResult> Pipeline { get; }
+
+    public CircuitState State => (CircuitState)_state;
+
+    /// <summary>When an open circuit lets its next probe through; null unless open.</summary>
+    public DateTimeOffset? OpenUntil => State == CircuitState.Open ? new DateTimeOffset(Volatile.Read(ref _openUntilTicks), TimeSpan.Zero) : null;
+
+    /// <summary>True when a request may be sent: closed, or open with the break over (the request becomes the probe).</summary>
+    public bool Allows(long nowUtcTicks) => (CircuitState)_state switch
+    {
+        CircuitState.Closed => true,
+        CircuitState.Open => nowUtcTicks >= Volatile.Read(ref _openUntilTicks),
+        _ => false,
+    };
+
+    /// <summary>Time until the circuit may let a probe through (zero when it may now).</summary>
+    public TimeSpan RemainingBreak(long nowUtcTicks) => (CircuitState)_state switch
+    {
+        CircuitState.Open => TimeSpan.FromTicks(Math.Max(0, Volatile.Read(ref _openUntilTicks) - nowUtcTicks)),
+        CircuitState.HalfOpen => TimeSpan.FromSeconds(1),
+        _ => TimeSpan.Zero,
+    };
+}

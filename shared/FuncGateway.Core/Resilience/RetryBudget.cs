@@ -1,0 +1,83 @@
+namespace FuncGateway.Resilience;
+
+/// <summary>
+/// Bounds the extra load retries add: over a sliding window of about <see cref="Window"/>, retries may be at most
+/// <c>percent</c> of the requests plus <c>minPerSecond</c> × the window length. A failing pool therefore gets at most
+/// a fixed fraction more traffic, never a retry storm. Lock-free: two counters per window, the window rolled over by
+/// compare-and-swap; under contention the bound is approximate by a few retries.
+/// </summary>
+internal sealed class RetryBudget
+{
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
+
+    private readonly TimeProvider _time;
+    private readonly double _ratio;
+    private readonly double _floor;
+    private Bucket _current;
+    private Bucket _previous;
+
+    public RetryBudget(double percent, double minPerSecond, TimeProvider time)
+    {
+        _time = time;
+        _ratio = percent / 100;
+        _floor = minPerSecond * Window.TotalSeconds;
+        var epoch = Epoch();
+        _current = new Bucket(epoch);
+        _previous = new Bucket(epoch - 1);
+    }
+
+    /// <summary>Counts one request (its first attempt).</summary>
+    public void OnRequest() => Interlocked.Increment(ref Current().Requests);
+
+    /// <summary>Takes one retry from the budget; false when the budget is spent.</summary>
+    public bool TryWithdraw()
+    {
+        var current = Current();
+        var previous = Volatile.Read(ref _previous);
+        var progress = Progress();
+
+        // The previous window weighs in for the part of it that the sliding window still covers.
+        var weight = previous.Epoch == current.Epoch - 1 ? 1 - progress : 0;
+        var requests = Volatile.Read(ref current.Requests) + (weight * Volatile.Read(ref previous.Requests));
+        var retries = Volatile.Read(ref current.Retries) + (weight * Volatile.Read(ref previous.Retries));
+        if (retries + 1 > _floor + (_ratio * requests))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref current.Retries);
+        return true;
+    }
+
+    private Bucket Current()
+    {
+        var epoch = Epoch();
+        var current = Volatile.Read(ref _current);
+        while (current.Epoch < epoch)
+        {
+            var next = new Bucket(epoch);
+            if (Interlocked.CompareExchange(ref _current, next, current) == current)
+            {
+                Volatile.Write(ref _previous, current);
+                return next;
+            }
+
+            current = Volatile.Read(ref _current);
+        }
+
+        return current;
+    }
+
+    private long Epoch() => _time.GetUtcNow().UtcTicks / Window.Ticks;
+
+    private double Progress() => (double)(_time.GetUtcNow().UtcTicks % Window.Ticks) / Window.Ticks;
+
+    private sealed class Bucket(long epoch)
+    {
+        public long Epoch { get; } = epoch;
+
+        // Fields, so they can be updated with Interlocked.
+        public int Requests;
+        public int Retries;
+    }
+}

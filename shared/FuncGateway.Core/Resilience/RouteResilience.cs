@@ -1,0 +1,82 @@
+using FuncGateway.Configuration;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace FuncGateway.Resilience;
+
+/// <summary>
+/// A route's retries and fallback, compiled when the snapshot is built: the Polly retry pipeline, the retry budget
+/// and the encoded fallback response.
+/// </summary>
+internal sealed class RouteResilience
+{
+    /// <summary>How <see cref="ForwardAttempt"/> reaches itself from Polly's predicates.</summary>
+    internal static readonly ResiliencePropertyKey<ForwardAttempt> AttemptKey = new("FuncGateway.ForwardAttempt");
+
+    public RouteResilience(string routeId, RetrySettings retry, FallbackResponse? fallback, TimeProvider time, ILogger logger, Func<double>? randomizer = null)
+    {
+        RouteId = routeId;
+        Logger = logger;
+        Retry = retry;
+        Fallback = fallback;
+        Budget = new RetryBudget(retry.BudgetPercent, retry.BudgetMinPerSecond, time);
+        if (retry.MaxRetries == 0)
+        {
+            Pipeline = ResiliencePipeline<AttemptResult>.Empty;
+            return;
+        }
+
+        var options = new RetryStrategyOptions<AttemptResult>
+        {
+            MaxRetryAttempts = retry.MaxRetries,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = retry.Backoff,
+            MaxDelay = retry.MaxBackoff,
+            ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is null
+                && args.Context.Properties.TryGetValue(AttemptKey, out var attempt)
+                && attempt.ShouldRetry(args.Outcome.Result, args.AttemptNumber)),
+            OnRetry = args =>
+            {
+                if (args.Context.Properties.TryGetValue(AttemptKey, out var attempt))
+                {
+                    ResilienceLog.Retrying(logger, routeId, args.AttemptNumber + 2, args.Outcome.Result.Outcome == AttemptOutcome.HeldBack
+                        ? "status " + attempt.HeldBackStatus : args.Outcome.Result.Error.ToString(), attempt.LastDestination ?? "", args.RetryDelay.TotalMilliseconds);
+                }
+
+                return default;
+            },
+        };
+        if (randomizer is not null)
+        {
+            options.Randomizer = randomizer;
+        }
+
+        Pipeline = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time, Name = routeId }.AddRetry(options).Build();
+    }
+
+    public string RouteId { get; }
+
+    public ILogger Logger { get; }
+
+    public RetrySettings Retry { get; }
+
+    public FallbackResponse? Fallback { get; }
+
+    public RetryBudget Budget { get; }
+
+    /// <summary>The retry pipeline (Empty when the route does not retry).</summary>
+    public ResiliencePipeline<AttemptResult> Pipeline { get; }
+}
+
+/// <summary>Compiles a route's <c>Retries</c> and <c>Fallback</c> into a <see cref="RouteResilience"/> (every route gets one: defaults when unset).</summary>
+internal sealed class RouteResilienceCompiler(TimeProvider time, ILogger<RouteResilience> logger, Func<double>? randomizer = null) : IRouteFeatureCompiler
+{
+    public object? Compile(RouteDefinition route, List<string> errors)
+    {
+        var retry = RetrySettings.Create(route.Retries, errors);
+        var fallback = FallbackResponse.Create(route.Fallback, errors);
+        return retry is null ? null : new RouteResilience(route.Id, retry, fallback, time, logger, randomizer);
+    }
+}

@@ -1,0 +1,251 @@
+using System.Net;
+using System.Text.Json;
+using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Testing;
+
+namespace FuncGateway.Server.Tests.Resilience;
+
+/// <summary>Circuit breakers, retries, and what clients see when everything is down, against real Kestrel upstreams.</summary>
+[Collection("Azurite")]
+public sealed class ResilienceTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private GatewayHost _gateway = null!;
+
+    public async Task InitializeAsync() => _gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+
+    public async Task DisposeAsync() => await _gateway.DisposeAsync();
+
+    private static (Uri, int)[] Instances(params ControllableUpstream[] upstreams) => upstreams.Select(u => (u.BaseAddress, 1)).ToArray();
+
+    private static Uri Dead() => new($"http://127.0.0.1:{LoopbackPorts.GetFree()}/");
+
+    private async Task<JsonElement> InstanceAsync(string pool, int index)
+    {
+        var health = await _gateway.AdminGetAsync("health");
+        var match = health.GetProperty("pools").EnumerateArray().Single(p => p.GetProperty("name").GetString() == pool);
+        return match.GetProperty("instances")[index];
+    }
+
+    [Fact]
+    public async Task An_instance_killed_under_load_fails_no_GET_or_HEAD_and_only_the_POSTs_it_swallowed()
+    {
+        await using var a = await ControllableUpstream.StartAsync("a");
+        await using var b = await ControllableUpstream.StartAsync("b");
+        await using var victim = await ControllableUpstream.StartAsync("victim");
+        await _gateway.UpsertPoolAsync("trio", Instances(a, b, victim));
+        await _gateway.UpsertRouteAsync("trio", "/trio/{**rest}", "trio");
+        await _gateway.ReloadAsync();
+
+        const int workers = 6;
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var completed = 0;
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            var methods = new[] { HttpMethod.Get, HttpMethod.Head, HttpMethod.Post };
+            for (var i = w; !stop.IsCancellationRequested; i++)
+            {
+                var method = methods[i % methods.Length];
+                using var request = new HttpRequestMessage(method, $"/trio/item/{i}");
+                if (method == HttpMethod.Post)
+                {
+                    request.Content = new StringContent("{\"n\":" + i + "}");
+                }
+
+                try
+                {
+                    using var response = await _gateway.Client.SendAsync(request);
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        failures.AddOrUpdate(method.Method, 1, (_, n) => n + 1);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    failures.AddOrUpdate(method.Method, 1, (_, n) => n + 1);
+                }
+
+                Interlocked.Increment(ref completed);
+            }
+        })).ToArray();
+
+        await WaitUntilAsync(() => Volatile.Read(ref completed) >= 60);
+        var beforeKill = Volatile.Read(ref completed);
+        victim.Abort = true;
+        await victim.StopAsync();
+        await WaitUntilAsync(() => Volatile.Read(ref completed) >= beforeKill + 150);
+        var victimAfterKill = victim.Requests;
+        await WaitUntilAsync(() => Volatile.Read(ref completed) >= beforeKill + 300);
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        Assert.Equal(0, failures.GetValueOrDefault("GET"));
+        Assert.Equal(0, failures.GetValueOrDefault("HEAD"));
+        Assert.InRange(failures.GetValueOrDefault("POST"), 0, workers);
+        Assert.Equal(victimAfterKill, victim.Requests);
+        Assert.True(a.Requests > 0 && b.Requests > 0);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 1_000 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition(), "timed out waiting for the load");
+    }
+
+    [Fact]
+    public async Task The_breaker_opens_fails_fast_then_half_opens_with_exactly_one_probe()
+    {
+        await using var upstream = await ControllableUpstream.StartAsync("flaky");
+        upstream.Status = 500;
+        await _gateway.UpsertPoolAsync("flaky", Instances(upstream),
+            ("CircuitBreaker", """{"minimumThroughput":4,"failureRatio":0.5,"breakSeconds":1}"""));
+        await _gateway.UpsertRouteAsync("flaky", "/flaky", "flaky", ("Retries", """{"maxRetries":0}"""));
+        await _gateway.ReloadAsync();
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var failing = await _gateway.Client.GetAsync("/flaky");
+            Assert.Equal(HttpStatusCode.InternalServerError, failing.StatusCode);
+            Assert.Equal("flaky says 500", await failing.Content.ReadAsStringAsync());
+        }
+
+        using var fast = await _gateway.Client.GetAsync("/flaky");
+        await Problem.AssertAsync(fast, HttpStatusCode.ServiceUnavailable, "no_upstream_available");
+        Assert.InRange(int.Parse(fast.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 1);
+        Assert.Equal(4, upstream.Requests);
+        Assert.Equal("Open", (await InstanceAsync("flaky", 0)).GetProperty("circuit").GetProperty("state").GetString());
+
+        upstream.Status = 0;
+        upstream.Delay = TimeSpan.FromSeconds(1);
+        await Task.Delay(1_100);
+        var burst = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => _gateway.Client.GetAsync("/flaky")));
+
+        Assert.Equal(5, upstream.Requests);
+        Assert.Single(burst, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(4, burst.Count(r => r.StatusCode == HttpStatusCode.ServiceUnavailable));
+        upstream.Delay = TimeSpan.Zero;
+        using var closed = await _gateway.Client.GetAsync("/flaky");
+        Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
+        Assert.Equal("Closed", (await InstanceAsync("flaky", 0)).GetProperty("circuit").GetProperty("state").GetString());
+        foreach (var response in burst)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_flood_of_client_errors_never_opens_the_breaker()
+    {
+        await using var upstream = await ControllableUpstream.StartAsync("picky");
+        await _gateway.UpsertPoolAsync("picky", Instances(upstream), ("CircuitBreaker", """{"minimumThroughput":4,"failureRatio":0.1}"""));
+        await _gateway.UpsertRouteAsync("picky", "/picky", "picky");
+        await _gateway.ReloadAsync();
+
+        foreach (var status in new[] { 400, 401, 403, 404, 409, 422, 429 })
+        {
+            upstream.Status = status;
+            for (var i = 0; i < 10; i++)
+            {
+                using var response = await _gateway.Client.GetAsync("/picky");
+                Assert.Equal(status, (int)response.StatusCode);
+            }
+        }
+
+        Assert.Equal(70, upstream.Requests);
+        Assert.Equal("Closed", (await InstanceAsync("picky", 0)).GetProperty("circuit").GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task A_retryable_5xx_is_retried_on_another_instance_for_GET_but_a_POST_is_never_repeated()
+    {
+        await using var unwell = await ControllableUpstream.StartAsync("unwell");
+        await using var well = await ControllableUpstream.StartAsync("well");
+        unwell.Status = 503;
+        await _gateway.UpsertPoolAsync("mixed", Instances(unwell, well), ("CircuitBreaker", """{"enabled":false}"""));
+        await _gateway.UpsertRouteAsync("mixed", "/mixed", "mixed");
+        await _gateway.ReloadAsync();
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal("well", (await Echo.ReadAsync(await _gateway.Client.GetAsync("/mixed"))).Instance);
+        }
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await _gateway.Client.PostAsync("/mixed", new StringContent("order " + i));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal(5, unwell.RequestsFor("GET"));
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.ServiceUnavailable));
+        Assert.Equal(5, unwell.RequestsFor("POST"));
+        Assert.Equal(5, well.RequestsFor("POST"));
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_retried_elsewhere_for_any_method_because_nothing_was_sent()
+    {
+        await using var well = await ControllableUpstream.StartAsync("well");
+        await _gateway.UpsertPoolAsync("half", [(Dead(), 1), (well.BaseAddress, 1)], ("CircuitBreaker", """{"enabled":false}"""));
+        await _gateway.UpsertRouteAsync("half", "/half", "half");
+        await _gateway.ReloadAsync();
+
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await _gateway.Client.PostAsync("/half", new StringContent("payload " + i));
+            Assert.Equal("payload " + i, (await Echo.ReadAsync(response)).Body);
+        }
+
+        Assert.Equal(6, well.RequestsFor("POST"));
+    }
+
+    [Fact]
+    public async Task When_every_instance_is_down_clients_get_a_fast_503_with_retry_after_or_the_route_s_fallback()
+    {
+        await _gateway.UpsertPoolAsync("down", [(Dead(), 1), (Dead(), 1)], ("CircuitBreaker", """{"minimumThroughput":2,"breakSeconds":30}"""));
+        await _gateway.UpsertRouteAsync("down", "/down", "down");
+        await _gateway.UpsertRouteAsync("down-fallback", "/down-fallback", "down",
+            ("Fallback", """{"status":200,"headers":{"Content-Type":"application/json","X-Fallback":"yes"},"body":"{\"items\":[]}"}"""));
+        await _gateway.ReloadAsync();
+
+        // Each request tries both instances; two requests give each instance two failures, which opens both circuits.
+        for (var i = 0; i < 2; i++)
+        {
+            await Problem.AssertAsync(await _gateway.Client.GetAsync("/down"), HttpStatusCode.BadGateway, "upstream_unreachable");
+        }
+
+        using var down = await _gateway.Client.GetAsync("/down");
+        await Problem.AssertAsync(down, HttpStatusCode.ServiceUnavailable, "no_upstream_available");
+        Assert.InRange(int.Parse(down.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 25, 30);
+
+        using var fallback = await _gateway.Client.GetAsync("/down-fallback");
+        Assert.Equal(HttpStatusCode.OK, fallback.StatusCode);
+        Assert.Equal("application/json", fallback.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("yes", fallback.Headers.GetValues("X-Fallback").Single());
+        Assert.Equal("{\"items\":[]}", await fallback.Content.ReadAsStringAsync());
+
+        using var head = await _gateway.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/down-fallback"));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_fallback_also_replaces_the_502_when_every_attempt_failed()
+    {
+        await _gateway.UpsertPoolAsync("gone", [(Dead(), 1)], ("CircuitBreaker", """{"enabled":false}"""));
+        await _gateway.UpsertRouteAsync("gone", "/gone", "gone", ("Fallback", """{"status":503,"headers":{"Retry-After":"120"},"body":"back soon"}"""));
+        await _gateway.ReloadAsync();
+
+        using var response = await _gateway.Client.GetAsync("/gone");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("120", response.Headers.GetValues("Retry-After").Single());
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("back soon", await response.Content.ReadAsStringAsync());
+    }
+}
