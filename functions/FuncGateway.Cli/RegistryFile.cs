@@ -240,6 +240,7 @@ internal sealed partial class RegistryFile
         // [#3 identity] additions go below this line.
 
         // [#5 rate limits] additions go below this line.
+        WriteStrings(writer, "rateLimit", route.RateLimit);
 
         // [#6 resilience] additions go below this line.
 

@@ -62,6 +62,7 @@ public static class GatewayServiceCollectionExtensions
         // [#3 identity] additions go below this line.
 
         // [#5 rate limits] additions go below this line.
+        FuncGateway.RateLimiting.RateLimitingServiceCollectionExtensions.AddFuncGatewayRateLimiting(services, configuration);
 
         // [#6 resilience] additions go below this line.
 

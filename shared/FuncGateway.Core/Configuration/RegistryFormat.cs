@@ -36,6 +36,7 @@ public static class RegistryFormat
         // [#3 identity] additions go below this line.
 
         // [#5 rate limits] additions go below this line.
+        public const string RateLimit = "RateLimit";
 
         // [#6 resilience] additions go below this line.
 
@@ -46,6 +47,7 @@ public static class RegistryFormat
             // [#3 identity] additions go below this line.
 
             // [#5 rate limits] additions go below this line.
+            RateLimit,
 
             // [#6 resilience] additions go below this line.
         };
@@ -101,6 +103,7 @@ public static class RegistryFormat
         // [#3 identity] additions go below this line.
 
         // [#5 rate limits] additions go below this line.
+        var rateLimit = reader.List(RouteProperties.RateLimit);
 
         // [#6 resilience] additions go below this line.
         if (errors.Count > start || path is null || upstream is null)
@@ -128,6 +131,7 @@ public static class RegistryFormat
             // [#3 identity] additions go below this line.
 
             // [#5 rate limits] additions go below this line.
+            RateLimit = rateLimit,
 
             // [#6 resilience] additions go below this line.
         };
@@ -216,6 +220,10 @@ public static class RegistryFormat
         // [#3 identity] additions go below this line.
 
         // [#5 rate limits] additions go below this line.
+        if (route.RateLimit.Count > 0)
+        {
+            p[RouteProperties.RateLimit] = string.Join(',', route.RateLimit);
+        }
 
         // [#6 resilience] additions go below this line.
 
