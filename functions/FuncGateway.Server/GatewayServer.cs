@@ -37,6 +37,7 @@ public static class GatewayServer
             kestrel.Limits.MaxRequestBodySize = null;
         });
         builder.Services.AddFuncGateway(builder.Configuration);
+        builder.Services.AddHostedService<RateLimitMaintenanceService>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
