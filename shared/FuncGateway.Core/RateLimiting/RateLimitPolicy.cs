@@ -149,7 +149,8 @@ internal sealed class RateLimitPolicy
     {
         if (configured > 0)
         {
-            return configured;
+            // A tier with a smaller limit than the shard count still gives every shard at least one permit.
+            return (int)Math.Min(configured, Math.Min(limit, burst));
         }
 
         // A row is written at most once per admitted request in strict mode (fewer when requests are batched), and

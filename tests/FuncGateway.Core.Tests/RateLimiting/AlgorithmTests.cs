@@ -170,6 +170,8 @@ public sealed class AlgorithmTests
         Assert.Equal(1, RateLimitPolicy.Create("c", new() { Limit = 1_000_000, WindowSeconds = 1, Mode = RateLimitMode.Fast }, global).Limits.Shards);
         Assert.Equal(2, RateLimitPolicy.Create("d", new() { Limit = 1_000_000, WindowSeconds = 1, Mode = RateLimitMode.Fast, InstanceEstimate = 400 }, global).Limits.Shards);
         Assert.Equal(7, RateLimitPolicy.Create("e", new() { Limit = 100, WindowSeconds = 1, Shards = 7 }, global).Limits.Shards);
+        var tiered = RateLimitPolicy.Create("f", new() { Limit = 100, Shards = 7, Tiers = { ["free"] = new() { Limit = 3 } } }, global);
+        Assert.Equal(3, tiered.ForTier("free").Shards);
     }
 
     [Fact]

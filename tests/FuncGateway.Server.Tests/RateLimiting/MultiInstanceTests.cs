@@ -60,6 +60,9 @@ public sealed class MultiInstanceTests(AzuriteFixture azurite, ITestOutputHelper
             ["FuncGateway:Storage:TablePrefix"] = prefix,
             ["FuncGateway:Registry:RefreshIntervalSeconds"] = "0.5",
             ["FuncGateway:Registry:StartupWaitSeconds"] = "10",
+
+            // A slow storage call on a loaded build machine must not be mistaken for an outage (which would fail open).
+            ["FuncGateway:RateLimits:OperationTimeoutSeconds"] = "15",
             ["FuncGateway:RateLimits:Policies:strict:Limit"] = "100",
             ["FuncGateway:RateLimits:Policies:strict:WindowSeconds"] = "86400",
             ["FuncGateway:RateLimits:Policies:strict:Mode"] = "Strict",
