@@ -1,6 +1,7 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FuncGateway.Functions;
 
@@ -33,6 +34,11 @@ public static class GatewayFunctionsApp
         {
             InitialData = [new(TrustedProxiesKey, LoopbackTrustedProxies)],
         });
+
+        // Per-request framework logs (ASP.NET Core hosting, YARP's "Proxying to...") would double the CPU cost of
+        // a request and flood Application Insights; the gateway logs what matters itself.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         builder.Services.AddFuncGateway(builder.Configuration);
     }

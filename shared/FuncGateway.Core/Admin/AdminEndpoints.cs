@@ -35,9 +35,21 @@ internal sealed class AdminEndpoints
         _registry = registry;
         _logger = logger;
         var key = options.Value.Admin.Key;
+        if (IsUnresolvedKeyVaultReference(key))
+        {
+            // App Service hands the app the reference text itself when it cannot resolve it; that text is guessable,
+            // so it must never work as a key. Fail closed: the admin surface stays off.
+            Log.AdminKeyUnresolved(_logger);
+            key = null;
+        }
+
         _keyHash = string.IsNullOrEmpty(key) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));
         _refreshInterval = options.Value.Registry.RefreshIntervalSeconds;
     }
+
+    /// <summary>True for an app setting that is still a Key Vault reference (<c>@Microsoft.KeyVault(...)</c>) rather than its value.</summary>
+    public static bool IsUnresolvedKeyVaultReference(string? value) =>
+        value is not null && value.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase);
 
     public static bool IsAdminPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
 

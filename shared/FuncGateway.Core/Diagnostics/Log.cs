@@ -38,6 +38,9 @@ internal static partial class Log
     [LoggerMessage(3001, LogLevel.Information, "Admin forced a registry reload.")]
     public static partial void AdminReload(ILogger logger);
 
+    [LoggerMessage(3003, LogLevel.Error, "FuncGateway:Admin:Key is an unresolved Key Vault reference; the admin surface stays off until the app can read the secret (check the app's identity has 'Key Vault Secrets User').")]
+    public static partial void AdminKeyUnresolved(ILogger logger);
+
     [LoggerMessage(3002, LogLevel.Error, "Unhandled exception in the gateway pipeline for {Method} {Path}.")]
     public static partial void UnhandledException(ILogger logger, string method, string path, Exception exception);
 }

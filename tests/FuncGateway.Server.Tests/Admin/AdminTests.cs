@@ -42,6 +42,19 @@ public sealed class AdminTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task An_unresolved_key_vault_reference_never_works_as_the_admin_key()
+    {
+        const string reference = "@Microsoft.KeyVault(SecretUri=https://fgw-kv.vault.azure.net/secrets/admin-key/)";
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["FuncGateway:Admin:Key"] = reference });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/routes");
+        request.Headers.Add("X-Admin-Key", reference);
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "route_not_found");
+    }
+
+    [Fact]
     public async Task Routes_listing_shows_effective_routes_with_their_instances()
     {
         await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);

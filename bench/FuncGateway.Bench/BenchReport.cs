@@ -1,0 +1,297 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace FuncGateway.Bench;
+
+/// <summary>
+/// Turns the raw rounds that bench/run.sh recorded (one JSON line per contender per round) into the table it prints
+/// and the JSON file it keeps: medians across rounds, the ratios issue #2 asks for, and the raw data.
+/// </summary>
+internal static class BenchReport
+{
+    public const string Direct = "direct";
+    public const string Yarp = "yarp";
+    public const string Gateway = "funcgateway";
+
+    /// <summary>Issue #2: FuncGateway without policies within 90% of bare YARP's throughput with 1,000 routes.</summary>
+    public const double TargetThroughputRatio = 0.90;
+
+    private static readonly string[] Contenders = [Direct, Yarp, Gateway];
+
+    private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
+    {
+        [Direct] = "direct (upstream)",
+        [Yarp] = "bare YARP",
+        [Gateway] = "FuncGateway",
+    };
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static int Run(CommandLine options)
+    {
+        var input = options.Required("input");
+        var output = options.Required("output");
+        var rounds = ReadRounds(input);
+
+        var summary = new JsonObject();
+        var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
+        var invalid = new List<string>();
+        foreach (var contender in Contenders)
+        {
+            var runs = rounds.Where(r => r.Contender == contender).ToList();
+            if (runs.Count == 0)
+            {
+                throw new UsageException($"{input} has no rounds for '{contender}'.");
+            }
+
+            var m = new Medians(
+                runs.Count,
+                Median(runs.Select(r => r.Rps)) ?? double.NaN,
+                Median(runs.Select(r => r.P50Us)) ?? double.NaN,
+                Median(runs.Select(r => r.P99Us)) ?? double.NaN,
+                Median(runs.Select(r => r.ProxyCpuUsPerRequest)),
+                Median(runs.Select(r => r.UpstreamCpuUsPerRequest)),
+                Median(runs.Select(r => r.MachineBusy)));
+            medians[contender] = m;
+            var errors = runs.Sum(r => r.Errors);
+            var badStatus = runs.Sum(r => r.BadStatus);
+            if (errors > 0 || badStatus > 0)
+            {
+                invalid.Add($"{Labels[contender]}: {errors} transport errors, {badStatus} bad statuses");
+            }
+
+            summary[contender] = new JsonObject
+            {
+                ["rounds"] = m.Rounds,
+                ["requests_per_second_median"] = Round(m.Rps, 1),
+                ["p50_ms_median"] = Round(m.P50Us / 1000, 3),
+                ["p99_ms_median"] = Round(m.P99Us / 1000, 3),
+                ["proxy_cpu_us_per_request_median"] = m.ProxyCpuUs is { } p ? Round(p, 1) : null,
+                ["upstream_cpu_us_per_request_median"] = m.UpstreamCpuUs is { } u ? Round(u, 1) : null,
+                ["machine_busy_median"] = m.MachineBusy is { } b ? Round(b, 3) : null,
+                ["cpu_seconds_median"] = CpuMedians(runs),
+                ["requests_per_second_by_round"] = new JsonArray([.. runs.Select(r => (JsonNode?)Round(r.Rps, 1))]),
+                ["errors"] = errors,
+                ["bad_status"] = badStatus,
+            };
+        }
+
+        var gateway = medians[Gateway];
+        var yarp = medians[Yarp];
+        var direct = medians[Direct];
+        var paired = PairedRatios(rounds, Gateway, Yarp);
+        var ratios = new JsonObject
+        {
+            ["funcgateway_over_yarp_throughput"] = Round(gateway.Rps / yarp.Rps, 3),
+            ["funcgateway_over_yarp_p99"] = Round(gateway.P99Us / yarp.P99Us, 3),
+            ["funcgateway_over_yarp_throughput_paired_median"] = Round(Median(paired) ?? double.NaN, 3),
+            ["funcgateway_over_yarp_throughput_by_round"] = new JsonArray([.. paired.Select(p => (JsonNode?)Round(p, 3))]),
+            ["funcgateway_over_yarp_proxy_cpu_per_request"] = gateway.ProxyCpuUs / yarp.ProxyCpuUs is { } cpuRatio ? Round(cpuRatio, 3) : null,
+            ["yarp_over_direct_throughput"] = Round(yarp.Rps / direct.Rps, 3),
+            ["yarp_over_direct_p99"] = Round(yarp.P99Us / direct.P99Us, 3),
+        };
+        var throughputRatio = gateway.Rps / yarp.Rps;
+        var met = throughputRatio >= TargetThroughputRatio;
+
+        var document = new JsonObject
+        {
+            ["timestamp"] = TimeProvider.System.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
+            ["command"] = options.Optional("command"),
+            ["machine"] = new JsonObject
+            {
+                ["cores"] = Environment.ProcessorCount,
+                ["os"] = RuntimeInformation.OSDescription,
+                ["runtime"] = RuntimeInformation.FrameworkDescription,
+            },
+            ["options"] = options.Optional("options-json") is { } o ? JsonNode.Parse(o) : null,
+            ["summary"] = summary,
+            ["ratios"] = ratios,
+            ["target"] = new JsonObject
+            {
+                ["funcgateway_over_yarp_throughput_at_least"] = TargetThroughputRatio,
+                ["met"] = met,
+            },
+            ["valid"] = invalid.Count == 0,
+            ["invalid_reasons"] = new JsonArray([.. invalid.Select(i => (JsonNode?)i)]),
+            ["raw"] = new JsonArray([.. rounds.Select(r => r.Node.DeepClone())]),
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        File.WriteAllText(output, document.ToJsonString(Indented) + "\n");
+
+        Console.WriteLine(Table(medians));
+        Console.WriteLine();
+        Console.WriteLine(CpuTable(summary));
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"FuncGateway / bare YARP   throughput {throughputRatio:F3}  (target ≥ {TargetThroughputRatio:F2}: {(met ? "met" : "NOT met")})   p99 {gateway.P99Us / yarp.P99Us:F3}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  same-round ratios: {string.Join(" ", paired.Select(p => p.ToString("F3", CultureInfo.InvariantCulture)))}  (median {Median(paired):F3})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  proxy CPU per request: {Format(gateway.ProxyCpuUs / yarp.ProxyCpuUs, "F3")} × bare YARP's (less disturbed by other load than req/s)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"bare YARP / direct        throughput {yarp.Rps / direct.Rps:F3}   p99 {yarp.P99Us / direct.P99Us:F3}"));
+        Console.WriteLine();
+        Console.WriteLine($"raw results: {output}");
+        if (invalid.Count > 0)
+        {
+            Console.WriteLine("INVALID RUN — some requests failed, the figures do not compare like with like:");
+            foreach (var reason in invalid)
+            {
+                Console.WriteLine("  " + reason);
+            }
+
+            return 1;
+        }
+
+        return 0;
+    }
+
+    private static string Table(Dictionary<string, Medians> medians)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("medians across rounds              req/s     p50 ms    p99 ms   proxy CPU µs/req   upstream CPU µs/req   rounds");
+        foreach (var contender in Contenders)
+        {
+            var m = medians[contender];
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {Labels[contender],-28} {m.Rps,10:F0} {m.P50Us / 1000,10:F3} {m.P99Us / 1000,9:F3} {Format(m.ProxyCpuUs),18} {Format(m.UpstreamCpuUs),21} {m.Rounds,8}"));
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "azurite_s", "loadgen_s", "softirq_s", "other_s"];
+
+    private static readonly string[] CpuLabels = ["upstream", "bare YARP", "FuncGateway", "Azurite", "load gen", "softirq", "other"];
+
+    private static JsonObject CpuMedians(List<RoundResult> runs)
+    {
+        var result = new JsonObject();
+        foreach (var key in CpuKeys)
+        {
+            var median = Median(runs.Select(r => r.Node["cpu"]?[key]?.GetValue<double>()));
+            result[key] = median is { } m ? Round(m, 2) : null;
+        }
+
+        return result;
+    }
+
+    private static string CpuTable(JsonObject summary)
+    {
+        var text = new StringBuilder();
+        text.Append(string.Create(CultureInfo.InvariantCulture, $"{"CPU seconds used during one run (median)",-43}"));
+        foreach (var label in CpuLabels)
+        {
+            text.Append(string.Create(CultureInfo.InvariantCulture, $"{label,12}"));
+        }
+
+        text.AppendLine();
+        foreach (var contender in Contenders)
+        {
+            var cpu = summary[contender]!["cpu_seconds_median"]!;
+            text.Append(string.Create(CultureInfo.InvariantCulture, $"  while loading {Labels[contender],-27}"));
+            foreach (var key in CpuKeys)
+            {
+                text.Append(string.Create(CultureInfo.InvariantCulture, $"{Format(cpu[key]?.GetValue<double>()),12}"));
+            }
+
+            text.AppendLine();
+        }
+
+        text.Append("  (softirq: the kernel's loopback TCP work, partly inside the figures before it; other: busy CPU that none of the\n"
+            + "   benchmark's processes used — other work on the machine, if well above the softirq figure)");
+        return text.ToString();
+    }
+
+    private static string Format(double? value, string format = "F1") => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "—";
+
+    private static List<double> PairedRatios(List<RoundResult> rounds, string numerator, string denominator)
+    {
+        var result = new List<double>();
+        foreach (var round in rounds.Select(r => r.Round).Distinct().Order())
+        {
+            var top = rounds.FirstOrDefault(r => r.Round == round && r.Contender == numerator);
+            var bottom = rounds.FirstOrDefault(r => r.Round == round && r.Contender == denominator);
+            if (top is not null && bottom is not null && bottom.Rps > 0)
+            {
+                result.Add(top.Rps / bottom.Rps);
+            }
+        }
+
+        return result;
+    }
+
+    private static List<RoundResult> ReadRounds(string path)
+    {
+        var result = new List<RoundResult>();
+        foreach (var line in File.ReadLines(path))
+        {
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            var node = JsonNode.Parse(line)!.AsObject();
+            var load = node["load"]!.AsObject();
+            var cpu = node["cpu"]?.AsObject();
+            var requests = load["requests"]!.GetValue<double>();
+            double? PerRequest(string name) =>
+                cpu?[name] is { } seconds && requests > 0 ? seconds.GetValue<double>() * 1e6 / requests : null;
+
+            var contender = node["contender"]!.GetValue<string>();
+            result.Add(new RoundResult(
+                node,
+                node["round"]!.GetValue<int>(),
+                contender,
+                load["requests_per_second"]!.GetValue<double>(),
+                load["p50_us"]!.GetValue<double>(),
+                load["p99_us"]!.GetValue<double>(),
+                load["errors"]?.GetValue<long>() ?? 0,
+                load["bad_status"]?.GetValue<long>() ?? 0,
+                contender switch
+                {
+                    Yarp => PerRequest("yarp_s"),
+                    Gateway => PerRequest("gateway_s"),
+                    _ => null,
+                },
+                PerRequest("upstream_s"),
+                cpu?["machine_busy"]?.GetValue<double>()));
+        }
+
+        return result;
+    }
+
+    private static double? Median(IEnumerable<double?> values) => Median(values.Where(v => v.HasValue).Select(v => v!.Value));
+
+    private static double? Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return null;
+        }
+
+        var middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static double Round(double value, int digits) => Math.Round(value, digits, MidpointRounding.AwayFromZero);
+
+    private sealed record RoundResult(
+        JsonNode Node,
+        int Round,
+        string Contender,
+        double Rps,
+        double P50Us,
+        double P99Us,
+        long Errors,
+        long BadStatus,
+        double? ProxyCpuUsPerRequest,
+        double? UpstreamCpuUsPerRequest,
+        double? MachineBusy);
+
+    private sealed record Medians(int Rounds, double Rps, double P50Us, double P99Us, double? ProxyCpuUs, double? UpstreamCpuUs, double? MachineBusy);
+}

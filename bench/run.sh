@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: direct to an upstream, through a bare YARP forwarder, through FuncGateway with N routes in
+# its table. Builds Release, starts everything on 127.0.0.1, loads the three in alternation, prints medians and
+# ratios, writes bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: bench/run.sh [options]
+  --rounds N          measured rounds; each round loads every contender once, order rotating (default 5)
+  --seconds S         seconds of load per contender per round (default 10)
+  --warmup S          seconds of unrecorded load per contender before the rounds (default 5)
+  --connections C     keep-alive connections, the same for every contender (default 32)
+  --routes N          routes seeded into FuncGateway's table (default 1000)
+  --tool wrk|dotnet   load generator (default: wrk, installed with apt-get if missing; else the .NET one)
+  --gateway-env K=V   extra environment variable for the FuncGateway server only, repeatable (for A/B experiments)
+  --quick             smoke run: 1 round of 3 s, 2 s warm-up (options after --quick still apply)
+  -h, --help          this text
+EOF
+}
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+COMMAND_LINE="bench/run.sh${*:+ $*}"
+
+ROUNDS=5
+SECONDS_PER_RUN=10
+WARMUP=5
+CONNECTIONS=32
+ROUTES=1000
+TOOL=auto
+GATEWAY_ENV=()
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
+
+while (( $# > 0 )); do
+  case $1 in
+    --rounds) need_int "$1" "${2-}" 1 100; ROUNDS=$2; shift 2 ;;
+    --seconds) need_int "$1" "${2-}" 1 600; SECONDS_PER_RUN=$2; shift 2 ;;
+    --warmup) need_int "$1" "${2-}" 0 600; WARMUP=$2; shift 2 ;;
+    --connections) need_int "$1" "${2-}" 1 1024; CONNECTIONS=$2; shift 2 ;;
+    --routes) need_int "$1" "${2-}" 1 20000; ROUTES=$2; shift 2 ;;
+    --tool) [[ ${2-} =~ ^(wrk|dotnet)$ ]] || die "--tool must be wrk or dotnet"; TOOL=$2; shift 2 ;;
+    --gateway-env) [[ ${2-} =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] || die "--gateway-env needs KEY=VALUE"; GATEWAY_ENV+=("$2"); shift 2 ;;
+    --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option '$1'" ;;
+  esac
+done
+
+# Nothing inherited may steer the servers elsewhere or change the gateway's settings behind our back.
+unset ASPNETCORE_URLS ASPNETCORE_HTTP_PORTS ASPNETCORE_HTTPS_PORTS DOTNET_URLS ASPNETCORE_ENVIRONMENT DOTNET_ENVIRONMENT AzureWebJobsStorage
+while read -r name; do unset "$name"; done < <(compgen -e | grep -E '^FuncGateway(__|:)' || true)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# ---------------------------------------------------------------------------------------------------------------
+# Everything started is recorded here and stopped on exit, Ctrl+C or TERM; the work folder goes with it.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fgw-bench.XXXXXX")
+PIDS=()
+LOAD_PID=
+
+is_running() {
+  local stat rest
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  rest=${stat##*) }
+  [[ ${rest%% *} != Z ]]
+}
+
+stop_pid() {
+  local pid=$1 _
+  if is_running "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do is_running "$pid" || break; sleep 0.1; done
+    if is_running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? i f
+  trap - EXIT INT TERM
+  if [[ -n $LOAD_PID ]]; then stop_pid "$LOAD_PID"; fi
+  for (( i = ${#PIDS[@]} - 1; i >= 0; i-- )); do stop_pid "${PIDS[i]}"; done
+  if (( rc != 0 )); then
+    for f in "$WORK"/*.log; do
+      [[ -s $f ]] || continue
+      echo "--- last lines of $(basename "$f"):"
+      tail -n 15 "$f"
+    done >&2
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# A port nobody listens on. The OS may still hand it to someone else before we bind; a bind failure then fails the
+# start-up check below, loudly.
+free_port() {
+  local port _
+  for _ in $(seq 1 200); do
+    port=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  die "no free port found"
+}
+
+wait_for_port() { # name pid port seconds
+  local deadline=$(( SECONDS + $4 ))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$3") 2>/dev/null; do
+    is_running "$2" || die "$1 exited during start-up"
+    (( SECONDS < deadline )) || die "$1 not listening on 127.0.0.1:$3 after $4 s"
+    sleep 0.2
+  done
+}
+
+wait_for_file() { # name pid file seconds
+  local deadline=$(( SECONDS + $4 ))
+  until [[ -s $3 ]]; do
+    is_running "$2" || die "$1 exited during start-up"
+    (( SECONDS < deadline )) || die "$1 did not start within $4 s"
+    sleep 0.1
+  done
+}
+
+http_code() { curl -s -o "$WORK/probe.body" -w '%{http_code}' --max-time 5 "$1" || true; }
+
+wait_for_200() { # name pid url seconds
+  local deadline=$(( SECONDS + $4 )) code
+  while :; do
+    code=$(http_code "$3")
+    [[ $code == 200 ]] && return 0
+    is_running "$2" || die "$1 exited while waiting for $3"
+    (( SECONDS < deadline )) || die "$1: $3 answered ${code:-nothing} (not 200) after $4 s"
+    sleep 0.25
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+log "building Release"
+dotnet build "$ROOT/functions/FuncGateway.Server/FuncGateway.Server.csproj" -c Release --disable-build-servers -nologo -v quiet
+dotnet build "$BENCH_DIR/FuncGateway.Bench/FuncGateway.Bench.csproj" -c Release --disable-build-servers -nologo -v quiet
+SERVER_DLL=$ROOT/functions/FuncGateway.Server/bin/Release/net10.0/FuncGateway.Server.dll
+BENCH_DLL=$BENCH_DIR/FuncGateway.Bench/bin/Release/net10.0/FuncGateway.Bench.dll
+[[ -f $SERVER_DLL && -f $BENCH_DLL ]] || die "build outputs missing"
+
+if [[ $TOOL != dotnet ]] && ! command -v wrk >/dev/null; then
+  if (( EUID == 0 )) && command -v apt-get >/dev/null; then
+    log "installing wrk"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } > "$WORK/apt.log" 2>&1 || true
+  fi
+  if ! command -v wrk >/dev/null; then
+    [[ $TOOL == auto ]] || die "wrk is not installed and could not be installed"
+    log "wrk unavailable: using the .NET load generator"
+    TOOL=dotnet
+  fi
+fi
+[[ $TOOL == auto ]] && TOOL=wrk
+command -v curl >/dev/null || die "curl is required"
+
+if [[ ! -x $ROOT/node_modules/.bin/azurite-table ]]; then
+  log "installing Azurite (npm ci)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund) > "$WORK/npm.log" 2>&1 || die "npm ci failed (see $WORK/npm.log)"
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
+AZ_PORT=$(free_port)
+log "starting Azurite (table service, in memory) on 127.0.0.1:$AZ_PORT"
+"$ROOT/node_modules/.bin/azurite-table" --inMemoryPersistence --disableTelemetry --silent \
+  --tableHost 127.0.0.1 --tablePort "$AZ_PORT" > "$WORK/azurite.log" 2>&1 &
+AZ_PID=$!; PIDS+=("$AZ_PID")
+
+log "starting the upstream"
+(cd "$WORK" && exec dotnet "$BENCH_DLL" upstream --port-file "$WORK/upstream.port") > "$WORK/upstream.log" 2>&1 &
+UP_PID=$!; PIDS+=("$UP_PID")
+wait_for_file upstream "$UP_PID" "$WORK/upstream.port" 30
+UP_PORT=$(cat "$WORK/upstream.port")
+UPSTREAM=http://127.0.0.1:$UP_PORT
+
+log "starting the bare YARP forwarder"
+(cd "$WORK" && exec dotnet "$BENCH_DLL" yarp --upstream "$UPSTREAM" --port-file "$WORK/yarp.port") > "$WORK/yarp.log" 2>&1 &
+YARP_PID=$!; PIDS+=("$YARP_PID")
+wait_for_file "YARP forwarder" "$YARP_PID" "$WORK/yarp.port" 30
+YARP=http://127.0.0.1:$(cat "$WORK/yarp.port")
+
+wait_for_port Azurite "$AZ_PID" "$AZ_PORT" 60
+CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$AZ_PORT/devstoreaccount1;"
+PREFIX=Bench$(date +%H%M%S)$RANDOM
+log "seeding $ROUTES routes (tables ${PREFIX}Routes, ${PREFIX}Upstreams)"
+(cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM") \
+  > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
+
+GW_PORT=$(free_port)
+log "starting FuncGateway.Server on 127.0.0.1:$GW_PORT${GATEWAY_ENV[*]:+ with ${GATEWAY_ENV[*]}}"
+(cd "$WORK" && exec env \
+  FuncGateway__Storage__ConnectionString="$CONNECTION_STRING" \
+  FuncGateway__Storage__TablePrefix="$PREFIX" \
+  ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
+  dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$GW_PORT") > "$WORK/gateway.log" 2>&1 &
+GW_PID=$!; PIDS+=("$GW_PID")
+GATEWAY=http://127.0.0.1:$GW_PORT
+wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/_gateway/healthz" 60
+
+# The table is loaded when its last route answers (through the gateway, from the upstream).
+wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/svc$ROUTES/items/7" 30
+[[ $(cat "$WORK/probe.body") == ok ]] || die "route $ROUTES answered 200 but not with the upstream's body"
+
+# The same path everywhere; through FuncGateway it matches a route in the middle of the table.
+TARGET=/svc$(( (ROUTES + 1) / 2 ))/items/7
+NAMES=(direct yarp funcgateway)
+URLS=("$UPSTREAM$TARGET" "$YARP$TARGET" "$GATEWAY$TARGET")
+for url in "${URLS[@]}"; do
+  code=$(http_code "$url")
+  [[ $code == 200 && $(cat "$WORK/probe.body") == ok ]] || die "$url answered $code, not 200 \"ok\""
+done
+log "all three answer 200 \"ok\" on $TARGET"
+
+# ---------------------------------------------------------------------------------------------------------------
+CLK_TCK=$(getconf CLK_TCK)
+
+cpu_ticks() { # pid → user+system ticks so far (0 once gone)
+  local stat rest f
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  rest=${stat##*) }
+  read -ra f <<< "$rest"
+  echo $(( f[11] + f[12] ))
+}
+
+machine_ticks() { # → "busy total softirq" over all cores
+  local _ user nice system idle iowait irq softirq steal
+  read -r _ user nice system idle iowait irq softirq steal _ < /proc/stat
+  echo "$(( user + nice + system + irq + softirq + steal )) $(( user + nice + system + idle + iowait + irq + softirq + steal )) $softirq"
+}
+
+# Call directly, not in $(...): `times` must run in this shell to see the CPU of the load generator it waited for.
+cpu_snapshot() { # variable → "upstream yarp gateway azurite busy total softirq loadgen_seconds"
+  local children
+  times > "$WORK/times.txt"
+  children=$(awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } printf "%.3f", s }' "$WORK/times.txt")
+  printf -v "$1" '%s %s %s %s %s %s' "$(cpu_ticks "$UP_PID")" "$(cpu_ticks "$YARP_PID")" "$(cpu_ticks "$GW_PID")" "$(cpu_ticks "$AZ_PID")" \
+    "$(machine_ticks)" "$children"
+}
+
+# CPU seconds each process used during one run; the load generator's (with this script's few helpers); the kernel's
+# softirq time (loopback TCP; when it runs inside a process it is also in that process's figure); whatever else kept
+# the cores busy ("other": other users' builds show up here, and softirq work done outside our processes); and how
+# busy all cores were.
+cpu_json() { # before after
+  awk -v tck="$CLK_TCK" -v b="$1" -v a="$2" 'BEGIN {
+    split(b, x, " "); split(a, y, " ");
+    up = (y[1]-x[1])/tck; yarp = (y[2]-x[2])/tck; gw = (y[3]-x[3])/tck; az = (y[4]-x[4])/tck;
+    busy = (y[5]-x[5])/tck; total = (y[6]-x[6])/tck; softirq = (y[7]-x[7])/tck; gen = y[8]-x[8];
+    other = busy - up - yarp - gw - az - gen; if (other < 0) other = 0;
+    printf "{\"upstream_s\":%.2f,\"yarp_s\":%.2f,\"gateway_s\":%.2f,\"azurite_s\":%.2f,\"loadgen_s\":%.2f,\"softirq_s\":%.2f,\"other_s\":%.2f,\"machine_busy\":%.3f}",
+      up, yarp, gw, az, gen, softirq, other, (total > 0 ? busy / total : 0) }'
+}
+
+# Runs in this shell (not in $(...)), so LOAD_PID is visible to cleanup: `timeout` puts wrk in its own process group,
+# out of reach of Ctrl+C, and only cleanup's TERM stops it early.
+run_load() { # url seconds → one JSON result line in $WORK/result.json
+  local out=$WORK/load.log rc=0
+  if [[ $TOOL == wrk ]]; then
+    # One wrk thread: on 2 cores a second one would only take CPU from the servers.
+    timeout $(( $2 + 30 )) wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 10s --latency -s "$BENCH_DIR/wrk-report.lua" "$1" > "$out" 2>&1 &
+  else
+    timeout $(( $2 + 30 )) dotnet "$BENCH_DLL" load --url "$1" --connections "$CONNECTIONS" --seconds "$2" > "$out" 2>&1 &
+  fi
+  LOAD_PID=$!
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=
+  (( rc == 0 )) || die "load generator failed (exit $rc): $(tail -n 5 "$out")"
+  if [[ $TOOL == wrk ]]; then
+    sed -n 's/^BENCH_RESULT //p' "$out" > "$WORK/result.json"
+  else
+    tail -n 1 "$out" > "$WORK/result.json"
+  fi
+  [[ -s $WORK/result.json ]] || die "no result from the load generator: $(tail -n 5 "$out")"
+}
+
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
+
+if (( WARMUP > 0 )); then
+  for i in 0 1 2; do
+    log "warm-up ${NAMES[i]} (${WARMUP} s)"
+    run_load "${URLS[i]}" "$WARMUP"
+  done
+fi
+
+# The runtime keeps compiling hot methods (tier 1) for a few seconds after load stops; let that finish before the
+# first measured run, so it does not land on whoever goes first. Bounded: at most 15 s.
+idle_ticks() { echo $(( $(cpu_ticks "$UP_PID") + $(cpu_ticks "$YARP_PID") + $(cpu_ticks "$GW_PID") )); }
+deadline=$(( SECONDS + 15 ))
+previous=$(idle_ticks)
+while (( SECONDS < deadline )); do
+  sleep 1
+  current=$(idle_ticks)
+  (( current - previous <= CLK_TCK / 20 )) && break
+  previous=$current
+done
+
+RAW=$WORK/rounds.jsonl
+: > "$RAW"
+log "measuring: $ROUNDS round(s) × 3 contenders × ${SECONDS_PER_RUN} s, $CONNECTIONS connections, $TOOL"
+for (( round = 1; round <= ROUNDS; round++ )); do
+  for position in 0 1 2; do
+    # Rotate who goes first, so no contender always runs right after the same neighbour.
+    i=$(( (round - 1 + position) % 3 ))
+    cpu_snapshot before
+    run_load "${URLS[i]}" "$SECONDS_PER_RUN"
+    cpu_snapshot after
+    result=$(< "$WORK/result.json")
+    printf '{"round":%d,"position":%d,"contender":"%s","url":"%s","load":%s,"cpu":%s}\n' \
+      "$round" "$position" "${NAMES[i]}" "${URLS[i]}" "$result" "$(cpu_json "$before" "$after")" >> "$RAW"
+    log "round $round/$ROUNDS  $(printf '%-12s' "${NAMES[i]}") $(printf '%.0f' "$(field requests_per_second "$result")") req/s  p99 $(printf '%.0f' "$(field p99_us "$result")") µs"
+  done
+done
+
+# What the gateway wrote to its console is part of its cost: say how much, and show a sample.
+read -r GW_LOG_LINES GW_LOG_BYTES < <(wc -lc < "$WORK/gateway.log")
+log "FuncGateway.Server wrote $GW_LOG_LINES lines ($(( GW_LOG_BYTES / 1024 )) KiB) to its console during the run; the last 4:"
+tail -n 4 "$WORK/gateway.log" | cut -c1-160 | sed 's/^/    /'
+
+# ---------------------------------------------------------------------------------------------------------------
+mkdir -p "$BENCH_DIR/results"
+RESULT_FILE=$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ).json
+GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD -- shared functions 2>/dev/null || GIT_REV="$GIT_REV+dirty"
+GATEWAY_ENV_JSON=
+for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
+  item=${item//\\/\\\\}; item=${item//\"/\\\"}
+  GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
+done
+GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d}' \
+  "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES")
+echo
+dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

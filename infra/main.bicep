@@ -1,0 +1,281 @@
+// FuncGateway on Azure: a Function App on the Flex Consumption plan (Linux, .NET 10 isolated worker) whose route
+// registry lives in Table Storage, reached with the app's managed identity; Application Insights on a Log Analytics
+// workspace; an optional Key Vault for secrets. Deploy into a resource group:
+//
+//   az deployment group create -g <rg> --template-file infra/main.bicep --parameters infra/main.bicepparam
+//
+// See infra/README.md. The compiled template is checked by tests/FuncGateway.Infra.Tests.
+
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Environment
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('Azure region of every resource. It must offer the Flex Consumption plan (az functionapp list-flexconsumption-locations).')
+param location string = resourceGroup().location
+
+@description('Short name of this environment, used in every resource name: 3-16 lowercase letters, digits and hyphens, starting with a letter.')
+@minLength(3)
+@maxLength(16)
+param baseName string
+
+@description('Tags for every resource.')
+param tags object = {}
+
+@description('Storage replication.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
+param storageSkuName string = 'Standard_LRS'
+
+@description('Days Log Analytics keeps logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Scale (Flex Consumption)
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('Always-ready instances for the HTTP functions: no cold start for the first requests, billed while idle. 0 scales to zero.')
+@minValue(0)
+@maxValue(1000)
+param alwaysReadyInstanceCount int = 0
+
+@description('Most instances the app scales out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Memory of one instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Secrets
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('Create a Key Vault for the gateway\'s secrets, read by the app through Key Vault references.')
+param deployKeyVault bool = false
+
+@description('Admin key (FuncGateway:Admin:Key) for the /_gateway/ endpoints. Stored only in Key Vault, so it needs deployKeyVault. Empty: admin surface off. Never write it into a parameters file: main.bicepparam reads it from the environment.')
+@secure()
+param adminKey string = ''
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Gateway settings (README "Configuration"; the defaults are the gateway's own)
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('FuncGateway:Storage:TablePrefix: the registry tables are {prefix}Routes and {prefix}Upstreams.')
+@minLength(1)
+@maxLength(40)
+param tablePrefix string = 'Gateway'
+
+@description('FuncGateway:Registry:RefreshIntervalSeconds (0.2-3600): how often every instance re-reads the registry. A string, so that fractions are possible.')
+param registryRefreshIntervalSeconds string = '5'
+
+@description('FuncGateway:Registry:StartupWaitSeconds: how long a request arriving before the first snapshot waits for it.')
+@minValue(0)
+@maxValue(120)
+param registryStartupWaitSeconds int = 10
+
+@description('FuncGateway:Registry:ReadTimeoutSeconds: timeout of one registry read.')
+@minValue(1)
+@maxValue(300)
+param registryReadTimeoutSeconds int = 15
+
+@description('FuncGateway:Forwarding:DefaultTimeoutSeconds: upstream inactivity timeout for routes without one. At most 230: the Azure front end ends longer responses.')
+@minValue(1)
+@maxValue(230)
+param forwardingDefaultTimeoutSeconds int = 100
+
+@description('FuncGateway:Forwarding:ConnectTimeoutSeconds: TCP connect timeout to an upstream.')
+@minValue(1)
+@maxValue(300)
+param forwardingConnectTimeoutSeconds int = 10
+
+@description('FuncGateway:Forwarding:PooledConnectionLifetimeSeconds: pooled connections are replaced after this, so DNS changes are seen.')
+@minValue(1)
+@maxValue(86400)
+param forwardingPooledConnectionLifetimeSeconds int = 300
+
+@description('FuncGateway:Forwarding:PooledConnectionIdleTimeoutSeconds: idle pooled connections are closed after this.')
+@minValue(1)
+@maxValue(86400)
+param forwardingPooledConnectionIdleTimeoutSeconds int = 60
+
+@description('FuncGateway:Forwarding:MaxRequestBodySizeBytes: larger request bodies get 413. At most 100 MB, the platform\'s limit for HTTP functions.')
+@minValue(0)
+@maxValue(104857600)
+param forwardingMaxRequestBodySizeBytes int = 104857600
+
+@description('FuncGateway:ForwardedHeaders:TrustedProxies: the Functions host proxies every request to the worker over loopback.')
+param trustedProxies string = '127.0.0.0/8,::1'
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------------------------------
+
+var suffix = uniqueString(resourceGroup().id, baseName)
+var compactBaseName = replace(toLower(baseName), '-', '')
+var names = {
+  functionApp: '${baseName}-${suffix}'
+  plan: 'plan-${baseName}'
+  storage: take('st${suffix}${compactBaseName}', 24)
+  keyVault: take('kv${suffix}${compactBaseName}', 24)
+  logAnalytics: 'log-${baseName}'
+  appInsights: 'appi-${baseName}'
+  deploymentContainer: 'app-package'
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------------------------------
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: names.storage
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    deploymentContainerName: names.deploymentContainer
+    tableNames: [
+      '${tablePrefix}Routes'
+      '${tablePrefix}Upstreams'
+    ]
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: names.logAnalytics
+    appInsightsName: names.appInsights
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module keyVault 'modules/keyVault.bicep' = if (deployKeyVault) {
+  name: 'keyVault'
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    adminKey: adminKey
+  }
+}
+
+module functionApp 'modules/functionApp.bicep' = {
+  name: 'functionApp'
+  params: {
+    planName: names.plan
+    appName: names.functionApp
+    location: location
+    tags: tags
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    alwaysReadyInstanceCount: alwaysReadyInstanceCount
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+module roleAssignments 'modules/roleAssignments.bicep' = {
+  name: 'roleAssignments'
+  params: {
+    // Part of each assignment's name on purpose: a recreated app (new identity) gets new assignments instead of
+    // failing to update the old ones. What-If cannot predict those names; deployments are not affected.
+    #disable-next-line what-if-short-circuiting
+    principalId: functionApp.outputs.principalId
+    storageAccountName: names.storage
+    appInsightsName: names.appInsights
+    keyVaultName: deployKeyVault ? names.keyVault : ''
+  }
+  // The storage account comes first already: functionApp needs its deployment container.
+  dependsOn: [
+    monitoring
+    keyVault
+  ]
+}
+
+// The admin key reaches the app only as a Key Vault reference, never as a value in an app setting or in this
+// deployment's inputs. An empty setting leaves the admin surface off.
+var adminKeySetting = empty(adminKey)
+  ? ''
+  : deployKeyVault
+      ? '@Microsoft.KeyVault(SecretUri=${keyVault!.outputs.adminKeyUri})'
+      : fail('adminKey needs deployKeyVault = true: the admin key is only ever stored in Key Vault.')
+
+// THE list of app settings: the Functions host's and every FuncGateway setting the gateway reads at start-up.
+// Keys are literal so the compiled template shows every one of them; tests/FuncGateway.Infra.Tests checks this list
+// against its own (GatewaySettings.ReadAtStartup). To add a setting, add one line here (a parameter if it varies
+// between environments) and its name there. Secrets: a Key Vault reference, as for the admin key.
+var appSettings = {
+  // Functions host storage through the app's identity: no connection string, no account key.
+  AzureWebJobsStorage__accountName: storage.outputs.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  // Telemetry, sent with the app's identity (local authentication is off on the component).
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  // FuncGateway: the registry through the app's identity (DefaultAzureCredential picks the managed identity).
+  FuncGateway__Storage__TableServiceUri: storage.outputs.tableEndpoint
+  FuncGateway__Storage__TablePrefix: tablePrefix
+  FuncGateway__Registry__RefreshIntervalSeconds: registryRefreshIntervalSeconds
+  FuncGateway__Registry__StartupWaitSeconds: string(registryStartupWaitSeconds)
+  FuncGateway__Registry__ReadTimeoutSeconds: string(registryReadTimeoutSeconds)
+  FuncGateway__Forwarding__DefaultTimeoutSeconds: string(forwardingDefaultTimeoutSeconds)
+  FuncGateway__Forwarding__ConnectTimeoutSeconds: string(forwardingConnectTimeoutSeconds)
+  FuncGateway__Forwarding__PooledConnectionLifetimeSeconds: string(forwardingPooledConnectionLifetimeSeconds)
+  FuncGateway__Forwarding__PooledConnectionIdleTimeoutSeconds: string(forwardingPooledConnectionIdleTimeoutSeconds)
+  FuncGateway__Forwarding__MaxRequestBodySizeBytes: string(forwardingMaxRequestBodySizeBytes)
+  FuncGateway__ForwardedHeaders__TrustedProxies: trustedProxies
+  FuncGateway__Admin__Key: adminKeySetting
+  // [#3 identity] settings go below this line.
+
+  // [#5 rate limits] settings go below this line.
+
+  // [#6 resilience] settings go below this line.
+}
+
+// After the role assignments, so that the host starts with storage it can reach and references it can resolve.
+module settings 'modules/appSettings.bicep' = {
+  name: 'appSettings'
+  params: {
+    appName: names.functionApp
+    settings: appSettings
+  }
+  dependsOn: [
+    functionApp
+    roleAssignments
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Outputs (no secrets)
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('The gateway\'s public URL.')
+output gatewayUrl string = 'https://${functionApp.outputs.defaultHostName}'
+
+@description('The Function App name, for publishing the code.')
+output functionAppName string = functionApp.outputs.name
+
+@description('The storage account holding the route registry.')
+output storageAccountName string = storage.outputs.name
+
+@description('The table endpoint: FuncGateway:Storage:TableServiceUri, and fgw --table-service-uri.')
+output tableEndpoint string = storage.outputs.tableEndpoint
+
+@description('Object (principal) id of the Function App\'s system-assigned identity.')
+output principalId string = functionApp.outputs.principalId
+
+@description('The Key Vault name; empty without one.')
+output keyVaultName string = deployKeyVault ? keyVault!.outputs.name : ''

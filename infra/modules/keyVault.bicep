@@ -1,0 +1,53 @@
+// Optional Key Vault for the gateway's secrets, read through App Service Key Vault references by the app's identity
+// (Azure RBAC, role "Key Vault Secrets User", assigned in roleAssignments.bicep). Secret values come in as secure
+// parameters and never leave as outputs: only the versionless secret URIs do, which are not secret.
+
+@description('Key Vault name: 3-24 letters, digits and hyphens, unique in Azure.')
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Azure region.')
+param location string
+
+@description('Tags for every resource.')
+param tags object
+
+@description('The admin key (FuncGateway:Admin:Key). Empty: no secret is written and the admin surface stays off.')
+@secure()
+param adminKey string
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+// Secret names allow letters, digits and hyphens: '--' stands for the configuration key separator.
+var adminKeySecretName = 'FuncGateway--Admin--Key'
+
+resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(adminKey)) {
+  parent: vault
+  name: adminKeySecretName
+  properties: {
+    value: adminKey
+    contentType: 'text/plain'
+  }
+}
+
+@description('The Key Vault name.')
+output name string = vault.name
+
+@description('Versionless URI of the admin key secret, so the app reads its latest version. The secret exists only when an admin key was given.')
+output adminKeyUri string = '${vault.properties.vaultUri}secrets/${adminKeySecretName}'

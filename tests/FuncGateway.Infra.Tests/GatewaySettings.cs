@@ -1,0 +1,66 @@
+namespace FuncGateway.Infra.Tests;
+
+/// <summary>
+/// THE list of settings the gateway reads at start-up that the Azure deployment must set, as app setting names
+/// (<c>FuncGateway__Section__Key</c>, the form of <c>FuncGateway:Section:Key</c> in app settings). It mirrors the
+/// "Configuration" table of README.md. The template tests check that <c>infra/main.bicep</c> sets every one of them;
+/// a reflection test checks that every option of <see cref="GatewayOptions"/> is either here or in
+/// <see cref="NotSetInAzure"/>, so a new option fails the build until the deployment decides about it.
+/// </summary>
+/// <remarks>
+/// To add a setting: add its name here and a line to the <c>appSettings</c> object in <c>infra/main.bicep</c> (with
+/// a parameter if it differs between environments; a Key Vault reference if it is a secret).
+/// </remarks>
+internal static class GatewaySettings
+{
+    public static readonly IReadOnlyList<string> ReadAtStartup =
+    [
+        "FuncGateway__Storage__TableServiceUri",
+        "FuncGateway__Storage__TablePrefix",
+        "FuncGateway__Registry__RefreshIntervalSeconds",
+        "FuncGateway__Registry__StartupWaitSeconds",
+        "FuncGateway__Registry__ReadTimeoutSeconds",
+        "FuncGateway__Forwarding__DefaultTimeoutSeconds",
+        "FuncGateway__Forwarding__ConnectTimeoutSeconds",
+        "FuncGateway__Forwarding__PooledConnectionLifetimeSeconds",
+        "FuncGateway__Forwarding__PooledConnectionIdleTimeoutSeconds",
+        "FuncGateway__Forwarding__MaxRequestBodySizeBytes",
+        "FuncGateway__ForwardedHeaders__TrustedProxies",
+        "FuncGateway__Admin__Key",
+        // [#3 identity] settings go below this line.
+
+        // [#5 rate limits] settings go below this line.
+
+        // [#6 resilience] settings go below this line.
+    ];
+
+    /// <summary>Options the deployment leaves unset on purpose, with the reason.</summary>
+    public static readonly IReadOnlyDictionary<string, string> NotSetInAzure = new Dictionary<string, string>
+    {
+        ["FuncGateway__Storage__ConnectionString"] = "Azure uses the app's managed identity with TableServiceUri; a connection string would win over it.",
+        ["FuncGateway__Storage__ManagedIdentityClientId"] = "the app's identity is system-assigned; the client id is only for a user-assigned one.",
+    };
+
+    /// <summary>Settings the Functions host needs for its own storage: identity-based, never a connection string.</summary>
+    public static readonly IReadOnlyList<string> HostStorage =
+    [
+        "AzureWebJobsStorage__accountName",
+        "AzureWebJobsStorage__credential",
+    ];
+
+    /// <summary>
+    /// Settings the deployment must not write: storage secrets (a connection string or key), the legacy Application
+    /// Insights key, and app settings that Flex Consumption replaced with <c>functionAppConfig</c>.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Forbidden =
+    [
+        "AzureWebJobsStorage",
+        "FuncGateway__Storage__ConnectionString",
+        "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+        "WEBSITE_CONTENTSHARE",
+        "APPINSIGHTS_INSTRUMENTATIONKEY",
+        "FUNCTIONS_WORKER_RUNTIME",
+        "FUNCTIONS_EXTENSION_VERSION",
+        "WEBSITE_RUN_FROM_PACKAGE",
+    ];
+}
