@@ -1,6 +1,6 @@
-// A counting HTTP proxy in front of Azurite, for the rate-limit benchmark: every table operation the gateway makes
+// A counting HTTP proxy in front of Azurite, for bench/run.sh --rate-limits: every table operation the gateway makes
 // passes through it and is counted by method. GET /__counts answers the counts as JSON (never forwarded).
-//   node count-proxy.mjs <listen-port> <azurite-port>
+//   node table-count-proxy.mjs <listen-port> <azurite-port>
 import http from "node:http";
 
 const [listenPort, targetPort] = process.argv.slice(2).map(Number);
