@@ -163,10 +163,21 @@ export FuncGateway__Storage__ConnectionString=UseDevelopmentStorage=true
 log "importing samples/routes.json"
 dotnet "$cli_dll" import samples/routes.json || die "fgw import samples/routes.json failed"
 
+# The protected demo route (/secure/...) accepts an API key (policy demo-keys) or Basic demo:demo (policy demo-basic).
+log "creating a demo API key and the demo Basic user"
+demo_key=$(dotnet "$cli_dll" keys create --consumer demo --name quickstart --tier free 2>/dev/null | sed -n 's/^key: //p') \
+  || die "fgw keys create failed"
+demo_hash=$(dotnet "$cli_dll" basic hash --password demo --iterations 100000) || die "fgw basic hash failed"
+auth_args=(
+  "--FuncGateway:Auth:Policies:demo-keys:Type=ApiKey"
+  "--FuncGateway:Auth:Policies:demo-basic:Type=Basic"
+  "--FuncGateway:Auth:Policies:demo-basic:Users:demo=$demo_hash"
+)
+
 # --- gateway (foreground) -------------------------------------------------------------------------------------------------
 gateway_url="http://127.0.0.1:$gateway_port"
 log "starting the gateway on $gateway_url"
-(run_dll "$server_dll" --urls "$gateway_url") &
+(run_dll "$server_dll" --urls "$gateway_url" "${auth_args[@]}") &
 server_pid=$!
 children+=("$server_pid")
 wait_until "the gateway" 60 "$server_pid" "" http_ok "$gateway_url/_gateway/healthz"
@@ -177,6 +188,7 @@ cat <<EOF
 
     curl '$gateway_url/echo/hello?x=1'
     curl $gateway_url/api/orders/42
+    curl -H 'X-API-Key: $demo_key' $gateway_url/secure/hello     (or: curl -u demo:demo ...)
 
   Upstreams: echo-1 http://127.0.0.1:${echo_ports[0]}, echo-2 http://127.0.0.1:${echo_ports[1]}  (logs in $log_dir/)
   Press Ctrl+C to stop everything.

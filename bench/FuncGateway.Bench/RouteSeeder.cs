@@ -50,6 +50,7 @@ internal static class RouteSeeder
             {
                 ["Path"] = PathOf(i),
                 ["Upstream"] = PoolName,
+                ["Auth"] = "anonymous",
             }));
             if (batch.Count == BatchSize || i == count)
             {

@@ -74,6 +74,10 @@ internal static class CliApplication
         upstreams.Subcommands.Add(ExportCommand.Create(context, RegistrySections.Upstreams));
         upstreams.Subcommands.Add(ValidateCommand.Create(context, RegistrySections.Upstreams));
         root.Subcommands.Add(upstreams);
+
+        // [#3 identity] API keys and Basic password hashes.
+        root.Subcommands.Add(KeysCommand.Create(context));
+        root.Subcommands.Add(BasicCommand.Create(context));
         return root;
     }
 }
@@ -89,6 +93,9 @@ internal sealed class CliContext(TextWriter output, TextWriter error, Func<strin
 
     /// <summary>Opens the registry store the command line and environment point at.</summary>
     public RegistryConnection Connect(ParseResult parseResult) => RegistryConnection.Open(Storage.Resolve(parseResult, environment));
+
+    /// <summary>The storage settings the command line and environment point at.</summary>
+    public StorageSettings ResolveStorage(ParseResult parseResult) => Storage.Resolve(parseResult, environment);
 
     /// <summary>Runs a command body and maps its failures to an exit code and a message on stderr.</summary>
     public async Task<int> RunAsync(Func<Task<int>> body, CancellationToken cancellationToken)

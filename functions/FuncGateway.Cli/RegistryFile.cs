@@ -238,6 +238,27 @@ internal sealed partial class RegistryFile
         }
 
         // [#3 identity] additions go below this line.
+        if (route.Auth.Count > 0)
+        {
+            writer.WritePropertyName("auth");
+            new FuncGateway.Authentication.AuthListJsonConverter().Write(writer, route.Auth, RegistryFormat.JsonOptions);
+        }
+
+        if (route.Authorization is not null)
+        {
+            writer.WritePropertyName("authorization");
+            JsonSerializer.Serialize(writer, route.Authorization, FuncGateway.Authentication.RouteAuthFormat.JsonOptions);
+        }
+
+        if (route.TokenQueryParameter is not null)
+        {
+            writer.WriteString("tokenQueryParameter", route.TokenQueryParameter);
+        }
+
+        if (route.ApiKeyQueryParameter is not null)
+        {
+            writer.WriteString("apiKeyQueryParameter", route.ApiKeyQueryParameter);
+        }
 
         // [#5 rate limits] additions go below this line.
         WriteStrings(writer, "rateLimit", route.RateLimit);

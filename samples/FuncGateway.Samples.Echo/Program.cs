@@ -16,7 +16,19 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 
 // Per-request framework logs would drown the console (and slow load tests); keep warnings and the start-up lines.
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
+// With GatewaySignature:Keys:<id> configured, only requests the gateway signed get through (the quick start runs
+// without keys, so the echo answers anyone).
+var verifySignatures = builder.Configuration.GetSection("GatewaySignature:Keys").GetChildren().Any();
+if (verifySignatures)
+{
+    builder.Services.AddGatewaySignatureVerification(builder.Configuration.GetSection("GatewaySignature"));
+}
+
 var app = builder.Build();
+if (verifySignatures)
+{
+    app.UseGatewaySignatureVerification();
+}
 
 // Resolved on first use: the default name needs the port the server actually bound.
 var instanceName = new Lazy<string>(() =>

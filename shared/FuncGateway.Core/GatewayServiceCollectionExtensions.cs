@@ -60,6 +60,7 @@ public static class GatewayServiceCollectionExtensions
 
         // Capabilities register their IRouteFeatureCompiler, IGatewayStep and services here, one line each.
         // [#3 identity] additions go below this line.
+        FuncGateway.Authentication.AuthenticationServiceCollectionExtensions.AddGatewayIdentity(services, configuration);
 
         // [#5 rate limits] additions go below this line.
         FuncGateway.RateLimiting.RateLimitingServiceCollectionExtensions.AddFuncGatewayRateLimiting(services, configuration);

@@ -12,10 +12,11 @@ internal static class Registries
           ],
           "routes": [
             { "id": "echo", "path": "/echo/{**rest}", "methods": ["GET", "POST"], "headers": [ { "name": "X-Version", "values": ["2"] } ],
-              "upstream": "echo", "stripPrefix": "/echo", "timeoutSeconds": 30 },
+              "upstream": "echo", "stripPrefix": "/echo", "timeoutSeconds": 30, "auth": "anonymous" },
             { "id": "orders", "group": "shop", "path": "/api/orders/{id:int}", "upstream": "orders", "upstreamPath": "/orders/{id}",
-              "priority": 5, "enabled": false, "preserveHost": true },
-            { "id": "direct", "path": "/direct/{**rest}", "upstream": "http://127.0.0.1:5080" }
+              "priority": 5, "enabled": false, "preserveHost": true, "auth": ["corp-jwt", "partner-keys"],
+              "authorization": { "roles": ["orders.admin"], "claims": { "tenant": ["contoso"] } } },
+            { "id": "direct", "path": "/direct/{**rest}", "upstream": "http://127.0.0.1:5080", "auth": "anonymous" }
           ]
         }
         """;

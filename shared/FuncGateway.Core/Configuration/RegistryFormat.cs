@@ -34,6 +34,10 @@ public static class RegistryFormat
         public const string PreserveHost = "PreserveHost";
 
         // [#3 identity] additions go below this line.
+        public const string Auth = "Auth";
+        public const string Authorization = "Authorization";
+        public const string TokenQueryParameter = "TokenQueryParameter";
+        public const string ApiKeyQueryParameter = "ApiKeyQueryParameter";
 
         // [#5 rate limits] additions go below this line.
         public const string RateLimit = "RateLimit";
@@ -45,6 +49,7 @@ public static class RegistryFormat
             Path, Methods, Hosts, Headers, Query, Upstream, UpstreamPath, StripPrefix, Priority, TimeoutSeconds, Enabled, PreserveHost,
 
             // [#3 identity] additions go below this line.
+            Auth, Authorization, TokenQueryParameter, ApiKeyQueryParameter,
 
             // [#5 rate limits] additions go below this line.
             RateLimit,
@@ -101,6 +106,10 @@ public static class RegistryFormat
         var preserveHost = reader.Boolean(RouteProperties.PreserveHost) ?? false;
 
         // [#3 identity] additions go below this line.
+        var auth = FuncGateway.Authentication.RouteAuthFormat.CheckAuth(reader.List(RouteProperties.Auth), errors);
+        var authorization = FuncGateway.Authentication.RouteAuthFormat.ParseAuthorization(reader.OptionalString(RouteProperties.Authorization), errors);
+        var tokenQuery = FuncGateway.Authentication.RouteAuthFormat.CheckQueryParameter(RouteProperties.TokenQueryParameter, reader.OptionalString(RouteProperties.TokenQueryParameter), errors);
+        var apiKeyQuery = FuncGateway.Authentication.RouteAuthFormat.CheckQueryParameter(RouteProperties.ApiKeyQueryParameter, reader.OptionalString(RouteProperties.ApiKeyQueryParameter), errors);
 
         // [#5 rate limits] additions go below this line.
         var rateLimit = reader.List(RouteProperties.RateLimit);
@@ -129,6 +138,10 @@ public static class RegistryFormat
             PreserveHost = preserveHost,
 
             // [#3 identity] additions go below this line.
+            Auth = auth,
+            Authorization = authorization,
+            TokenQueryParameter = tokenQuery,
+            ApiKeyQueryParameter = apiKeyQuery,
 
             // [#5 rate limits] additions go below this line.
             RateLimit = rateLimit,
@@ -218,6 +231,18 @@ public static class RegistryFormat
         }
 
         // [#3 identity] additions go below this line.
+        if (route.Auth.Count > 0)
+        {
+            p[RouteProperties.Auth] = string.Join(',', route.Auth);
+        }
+
+        if (route.Authorization is { } authorizationRequirements)
+        {
+            p[RouteProperties.Authorization] = FuncGateway.Authentication.RouteAuthFormat.Serialize(authorizationRequirements);
+        }
+
+        AddIfSet(p, RouteProperties.TokenQueryParameter, route.TokenQueryParameter);
+        AddIfSet(p, RouteProperties.ApiKeyQueryParameter, route.ApiKeyQueryParameter);
 
         // [#5 rate limits] additions go below this line.
         if (route.RateLimit.Count > 0)

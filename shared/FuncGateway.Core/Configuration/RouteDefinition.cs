@@ -49,6 +49,22 @@ public sealed record RouteDefinition
 
     // [#3 identity] additions go below this line.
 
+    /// <summary>
+    /// Authentication policy names (any one may accept the caller), or the single word <c>anonymous</c>. Required:
+    /// a route is never anonymous by omission.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(FuncGateway.Authentication.AuthListJsonConverter))]
+    public IReadOnlyList<string> Auth { get; init; } = [];
+
+    /// <summary>Roles, scopes and claims the caller must have (403 otherwise). Null: authentication is enough.</summary>
+    public FuncGateway.Authentication.RouteAuthorization? Authorization { get; init; }
+
+    /// <summary>A query parameter that may carry the bearer token (e.g. <c>access_token</c> for WebSockets). Null: header only.</summary>
+    public string? TokenQueryParameter { get; init; }
+
+    /// <summary>A query parameter that may carry the API key. Null: header only.</summary>
+    public string? ApiKeyQueryParameter { get; init; }
+
     // [#5 rate limits] additions go below this line.
     /// <summary>Names of the rate-limit policies (<c>FuncGateway:RateLimits:Policies</c>) the route applies, in order. Empty: not limited.</summary>
     public IReadOnlyList<string> RateLimit { get; init; } = [];

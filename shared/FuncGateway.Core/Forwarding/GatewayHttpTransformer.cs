@@ -47,5 +47,8 @@ internal sealed class GatewayHttpTransformer : HttpTransformer
 
         // The base copy keeps the client's Host; the upstream sees its own unless the route asks otherwise.
         headers.Host = feature.Route.Definition.PreserveHost && request.Host.HasValue ? request.Host.Value : null;
+
+        // [#3 identity] Client headers in the identity namespace go; the gateway's user context (signed) comes in.
+        Transforms.IdentityHeaderTransform.Apply(httpContext, proxyRequest);
     }
 }

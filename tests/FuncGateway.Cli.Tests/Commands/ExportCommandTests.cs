@@ -32,7 +32,8 @@ public sealed class ExportCommandTests(AzuriteFixture fixture) : IDisposable
             {
               "id": "direct",
               "path": "/direct/{**rest}",
-              "upstream": "http://127.0.0.1:5080"
+              "upstream": "http://127.0.0.1:5080",
+              "auth": "anonymous"
             },
             {
               "id": "echo",
@@ -51,7 +52,8 @@ public sealed class ExportCommandTests(AzuriteFixture fixture) : IDisposable
               ],
               "upstream": "echo",
               "stripPrefix": "/echo",
-              "timeoutSeconds": 30
+              "timeoutSeconds": 30,
+              "auth": "anonymous"
             },
             {
               "id": "orders",
@@ -61,7 +63,21 @@ public sealed class ExportCommandTests(AzuriteFixture fixture) : IDisposable
               "upstreamPath": "/orders/{id}",
               "priority": 5,
               "enabled": false,
-              "preserveHost": true
+              "preserveHost": true,
+              "auth": [
+                "corp-jwt",
+                "partner-keys"
+              ],
+              "authorization": {
+                "roles": [
+                  "orders.admin"
+                ],
+                "claims": {
+                  "tenant": [
+                    "contoso"
+                  ]
+                }
+              }
             }
           ]
         }
@@ -108,6 +124,7 @@ public sealed class ExportCommandTests(AzuriteFixture fixture) : IDisposable
         {
             ["Path"] = "/handmade",
             ["Upstream"] = "echo",
+            ["Auth"] = "anonymous",
             ["Priority"] = "high",
         });
 

@@ -36,13 +36,14 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
         Assert.Equal(["direct", "echo", "orders"], routes.Select(e => e.RowKey));
 
         var direct = routes[0];
-        Assert.Equal(["Path", "Upstream"], UserProperties(direct));
+        Assert.Equal(["Auth", "Path", "Upstream"], UserProperties(direct));
+        Assert.Equal("anonymous", direct["Auth"]);
         Assert.Equal("/direct/{**rest}", direct["Path"]);
         Assert.Equal("http://127.0.0.1:5080", direct["Upstream"]);
 
         var echo = routes[1];
         Assert.Equal("default", echo.PartitionKey);
-        Assert.Equal(["Headers", "Methods", "Path", "StripPrefix", "TimeoutSeconds", "Upstream"], UserProperties(echo));
+        Assert.Equal(["Auth", "Headers", "Methods", "Path", "StripPrefix", "TimeoutSeconds", "Upstream"], UserProperties(echo));
         Assert.Equal("GET,POST", echo["Methods"]);
         Assert.Equal("""[{"name":"X-Version","values":["2"],"mode":"Exact","caseSensitive":false}]""", echo["Headers"]);
         Assert.Equal("/echo", echo["StripPrefix"]);
@@ -51,7 +52,9 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
 
         var orders = routes[2];
         Assert.Equal("shop", orders.PartitionKey);
-        Assert.Equal(["Enabled", "Path", "PreserveHost", "Priority", "Upstream", "UpstreamPath"], UserProperties(orders));
+        Assert.Equal(["Auth", "Authorization", "Enabled", "Path", "PreserveHost", "Priority", "Upstream", "UpstreamPath"], UserProperties(orders));
+        Assert.Equal("corp-jwt,partner-keys", orders["Auth"]);
+        Assert.Equal("""{"roles":["orders.admin"],"claims":{"tenant":["contoso"]}}""", orders["Authorization"]);
         Assert.Equal("/api/orders/{id:int}", orders["Path"]);
         Assert.Equal("orders", orders["Upstream"]);
         Assert.Equal("/orders/{id}", orders["UpstreamPath"]);
@@ -110,8 +113,9 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
             ["Methods"] = "GET, POST",
             ["Priority"] = "5",
             ["Upstream"] = "http://127.0.0.1:5080",
+            ["Auth"] = " anonymous ",
         });
-        const string same = """{ "routes": [ { "id": "echo", "path": "/echo", "methods": ["GET", "POST"], "priority": 5, "upstream": "http://127.0.0.1:5080" } ] }""";
+        const string same = """{ "routes": [ { "id": "echo", "path": "/echo", "methods": ["GET", "POST"], "priority": 5, "upstream": "http://127.0.0.1:5080", "auth": "anonymous" } ] }""";
 
         var result = await _cli.RunAsync("import", _cli.WriteFile(same));
 
@@ -137,7 +141,7 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
     public async Task Prune_deletes_the_rows_of_the_imported_section_that_the_file_does_not_hold()
     {
         Assert.Equal(0, (await _cli.RunAsync("import", _cli.WriteFile(Registries.Sample))).ExitCode);
-        const string onlyDirect = """{ "routes": [ { "id": "direct", "path": "/direct/{**rest}", "upstream": "http://127.0.0.1:5080" } ] }""";
+        const string onlyDirect = """{ "routes": [ { "id": "direct", "path": "/direct/{**rest}", "upstream": "http://127.0.0.1:5080", "auth": "anonymous" } ] }""";
 
         var result = await _cli.RunAsync("import", _cli.WriteFile(onlyDirect, "pruned.json"), "--prune");
 
@@ -167,13 +171,13 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
 
     [Theory]
     [InlineData(
-        """{ "routes": [ { "id": "broken", "path": "/orders/{id", "upstream": "http://127.0.0.1:5080" } ] }""",
+        """{ "routes": [ { "id": "broken", "path": "/orders/{id", "upstream": "http://127.0.0.1:5080", "auth": "anonymous" } ] }""",
         "route 'broken' (routes[0], group 'default') is invalid", "/orders/{id")]
     [InlineData(
-        """{ "routes": [ { "id": "lost", "path": "/lost", "upstream": "nowhere" } ] }""",
+        """{ "routes": [ { "id": "lost", "path": "/lost", "upstream": "nowhere", "auth": "anonymous" } ] }""",
         "route 'lost' (routes[0], group 'default') is invalid", "Upstream 'nowhere' is neither a known upstream pool nor an absolute http(s) URL.")]
     [InlineData(
-        """{ "routes": [ { "id": "typo", "path": "/typo", "upstream": "http://127.0.0.1:5080", "stripprefx": "/typo" } ] }""",
+        """{ "routes": [ { "id": "typo", "path": "/typo", "upstream": "http://127.0.0.1:5080", "auth": "anonymous", "stripprefx": "/typo" } ] }""",
         "line 1, column ", "at routes[0].stripprefx: Unknown property 'stripprefx' in a route object.")]
     [InlineData(
         """{ "routes": [ { "id": "cut", "path": "/cut", """,
@@ -207,7 +211,7 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
     public async Task More_than_a_hundred_routes_in_one_partition_are_written_in_several_transactions()
     {
         const int count = 250;
-        var routes = Enumerable.Range(0, count).Select(i => $$"""{ "id": "r{{i:D3}}", "path": "/r{{i:D3}}/{**rest}", "upstream": "echo" }""");
+        var routes = Enumerable.Range(0, count).Select(i => $$"""{ "id": "r{{i:D3}}", "path": "/r{{i:D3}}/{**rest}", "upstream": "echo", "auth": "anonymous" }""");
         var json = $$"""{ "upstreams": [ { "name": "echo", "instances": [ "http://127.0.0.1:5080" ] } ], "routes": [ {{string.Join(",\n", routes)}} ] }""";
         var file = _cli.WriteFile(json);
 

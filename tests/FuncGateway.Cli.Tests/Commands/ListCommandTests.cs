@@ -16,6 +16,7 @@ public sealed class ListCommandTests(AzuriteFixture fixture) : IDisposable
         {
             ["Path"] = "/handmade",
             ["Upstream"] = "payments",
+            ["Auth"] = "anonymous",
         });
 
         var list = await _cli.RunAsync("routes", "list");

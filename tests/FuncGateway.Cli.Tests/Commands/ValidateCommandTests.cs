@@ -5,7 +5,7 @@ namespace FuncGateway.Cli.Tests.Commands;
 [Collection(AzuriteCollection.Name)]
 public sealed class ValidateCommandTests(AzuriteFixture fixture) : IDisposable
 {
-    private const string RouteOnEchoPool = """{ "routes": [ { "id": "extra", "path": "/extra", "upstream": "echo" } ] }""";
+    private const string RouteOnEchoPool = """{ "routes": [ { "id": "extra", "path": "/extra", "upstream": "echo", "auth": "anonymous" } ] }""";
 
     private readonly CliHarness _cli = new(fixture);
 
@@ -25,8 +25,8 @@ public sealed class ValidateCommandTests(AzuriteFixture fixture) : IDisposable
             {
               "upstreams": [ { "name": "bad", "instances": [ "ftp://files", { "url": "http://a", "weight": 0 } ] } ],
               "routes": [
-                { "id": "lost", "path": "/lost", "upstream": "echo", "methods": ["GET"], "timeoutSeconds": -1 },
-                { "id": "inline", "path": "/inline", "upstream": "http://127.0.0.1:5080" }
+                { "id": "lost", "path": "/lost", "upstream": "echo", "methods": ["GET"], "timeoutSeconds": -1, "auth": "anonymous" },
+                { "id": "inline", "path": "/inline", "upstream": "http://127.0.0.1:5080", "auth": "anonymous" }
               ]
             }
             """;

@@ -5,8 +5,9 @@ namespace FuncGateway.Core.Tests.Configuration;
 /// <summary>Builds registry rows the way the table returns them.</summary>
 internal static class RegistryRows
 {
+    /// <summary>A route row; anonymous (<c>Auth = anonymous</c>) unless <paramref name="more"/> sets Auth (null removes it).</summary>
     public static RegistryRow Route(string id, string path, string upstream, params (string Name, object? Value)[] more) =>
-        Row(RegistryTable.Routes, "default", id, [("Path", path), ("Upstream", upstream), .. more]);
+        Row(RegistryTable.Routes, "default", id, [("Path", path), ("Upstream", upstream), ("Auth", "anonymous"), .. more]);
 
     public static RegistryRow Upstream(string name, string instancesJson, params (string Name, object? Value)[] more) =>
         Row(RegistryTable.Upstreams, "default", name, [("Instances", instancesJson), .. more]);
@@ -16,6 +17,12 @@ internal static class RegistryRows
         var bag = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (name, value) in properties)
         {
+            if (name == "Auth" && value is null)
+            {
+                bag.Remove(name);
+                continue;
+            }
+
             bag[name] = value;
         }
 

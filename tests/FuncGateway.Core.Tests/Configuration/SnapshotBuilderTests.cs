@@ -161,8 +161,8 @@ public class SnapshotBuilderTests
     public void Duplicate_ids_across_partitions_keep_the_first_partition_and_reject_the_other()
     {
         var snapshot = Build([Pool], [
-            Row(RegistryTable.Routes, "b-team", "orders", ("Path", "/b"), ("Upstream", "orders")),
-            Row(RegistryTable.Routes, "a-team", "orders", ("Path", "/a"), ("Upstream", "orders")),
+            Row(RegistryTable.Routes, "b-team", "orders", ("Path", "/b"), ("Upstream", "orders"), ("Auth", "anonymous")),
+            Row(RegistryTable.Routes, "a-team", "orders", ("Path", "/a"), ("Upstream", "orders"), ("Auth", "anonymous")),
         ]);
 
         Assert.Equal("a-team", Assert.Single(snapshot.Routes).Definition.Group);

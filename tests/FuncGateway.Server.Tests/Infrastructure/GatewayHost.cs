@@ -87,7 +87,8 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public async Task UpsertRouteAsync(string id, string path, string upstream, params (string Name, object Value)[] more)
     {
-        var entity = new TableEntity("default", id) { ["Path"] = path, ["Upstream"] = upstream };
+        // Auth is required by the route format; a test that does not name a policy means an anonymous route.
+        var entity = new TableEntity("default", id) { ["Path"] = path, ["Upstream"] = upstream, ["Auth"] = "anonymous" };
         foreach (var (name, value) in more)
         {
             entity[name] = value;

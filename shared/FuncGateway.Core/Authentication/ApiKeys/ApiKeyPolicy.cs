@@ -1,0 +1,106 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
+
+namespace FuncGateway.Authentication.ApiKeys;
+
+/// <summary>
+/// API keys from a header (default <c>X-API-Key</c>) or, where a route opts in, a query parameter. A key is hashed
+/// and looked up in the ApiKeys table through <see cref="ApiKeyCache"/>; it must be enabled and not expired. The
+/// key is never forwarded, logged or echoed.
+/// </summary>
+internal sealed class ApiKeyPolicy(ApiKeyPolicySettings settings, ApiKeyCache cache, TimeProvider time) : IAuthPolicy
+{
+    public string Name => settings.Name;
+
+    public AuthPolicyType Type => AuthPolicyType.ApiKey;
+
+    public string Header => settings.Header;
+
+    public CredentialLookup FindCredential(HttpRequest request, RouteAuth route)
+    {
+        var fromHeader = CredentialLookup.None;
+        var values = request.Headers[settings.Header];
+        if (values.Count > 1)
+        {
+            return CredentialLookup.Bad($"The request carries more than one {settings.Header} header.");
+        }
+
+        if (values.Count == 1)
+        {
+            if (string.IsNullOrWhiteSpace(values[0]))
+            {
+                return CredentialLookup.Bad($"The {settings.Header} header is empty.");
+            }
+
+            fromHeader = CredentialLookup.Found(CredentialSource.Header, values[0]!.Trim());
+        }
+
+        if (route.ApiKeyQueryParameter is { } parameter && request.Query.TryGetValue(parameter, out var query))
+        {
+            if (query.Count != 1 || string.IsNullOrEmpty(query[0]) || fromHeader.Source != CredentialSource.None)
+            {
+                return CredentialLookup.Bad("Send one API key, in the header or the query, not both.");
+            }
+
+            return CredentialLookup.Found(CredentialSource.Query, query[0]!);
+        }
+
+        return fromHeader;
+    }
+
+    public async ValueTask<AuthAttempt> AuthenticateAsync(string credential, CancellationToken cancellationToken)
+    {
+        if (!ApiKeyFormat.IsWellFormed(credential))
+        {
+            return Invalid("The API key is not valid.");
+        }
+
+        var (status, record) = await cache.LookupAsync(ApiKeyFormat.Hash(credential), cancellationToken);
+        switch (status)
+        {
+            case ApiKeyLookupStatus.Unavailable:
+                return AuthAttempt.Unavailable("API keys cannot be checked right now.");
+            case ApiKeyLookupStatus.NotFound:
+                return Invalid("The API key is not valid.");
+        }
+
+        if (!record!.Enabled)
+        {
+            return Invalid("The API key has been revoked.");
+        }
+
+        if (record.ExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            return Invalid("The API key has expired.");
+        }
+
+        var claims = new List<Claim>(4 + record.Scopes.Count)
+        {
+            new("consumer_id", record.ConsumerId),
+            new("key_id", record.KeyId),
+        };
+        if (record.Tier is not null)
+        {
+            claims.Add(new Claim("tier", record.Tier));
+        }
+
+        foreach (var scope in record.Scopes)
+        {
+            claims.Add(new Claim("scope", scope));
+        }
+
+        return AuthAttempt.Success(new AuthenticatedCaller
+        {
+            Policy = Name,
+            ConsumerId = record.ConsumerId,
+            Tier = record.Tier,
+            KeyId = record.KeyId,
+            Scopes = record.Scopes,
+            Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, "ApiKey", "consumer_id", "role")),
+        });
+    }
+
+    public string Challenge(string? error = null, string? description = null) => $"ApiKey header=\"{settings.Header}\"";
+
+    private static AuthAttempt Invalid(string description) => AuthAttempt.Invalid(AuthProblemCodes.InvalidApiKey, description);
+}

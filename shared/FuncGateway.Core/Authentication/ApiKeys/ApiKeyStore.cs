@@ -1,0 +1,63 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace FuncGateway.Authentication.ApiKeys;
+
+/// <summary>Reads API key records by hash.</summary>
+internal interface IApiKeyStore
+{
+    /// <summary>The record, or null when no key has this hash. Throws <see cref="ApiKeyStoreException"/> when storage fails.</summary>
+    Task<ApiKeyRecord?> FindAsync(string hash, CancellationToken cancellationToken);
+}
+
+/// <summary>Storage could not answer.</summary>
+internal sealed class ApiKeyStoreException : Exception
+{
+    public ApiKeyStoreException()
+    {
+    }
+
+    public ApiKeyStoreException(string message)
+        : base(message)
+    {
+    }
+
+    public ApiKeyStoreException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The <c>{TablePrefix}ApiKeys</c> table: one point read per lookup. A missing table is an empty one.</summary>
+internal sealed class TableApiKeyStore(TableClient table) : IApiKeyStore
+{
+    private static readonly string[] Columns = ["KeyId", "ConsumerId", "Name", "Tier", "Scopes", "Enabled", "ExpiresAt", "CreatedAt"];
+
+    public async Task<ApiKeyRecord?> FindAsync(string hash, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await table.GetEntityIfExistsAsync<TableEntity>(ApiKeyFormat.PartitionOf(hash), hash, Columns, cancellationToken);
+            return response.HasValue ? ApiKeyFormat.FromEntity(response.Value!) : null;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+        catch (RequestFailedException ex)
+        {
+            throw new ApiKeyStoreException($"Storage answered {ex.Status}.", ex);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested || ex is AggregateException or System.Net.Http.HttpRequestException or IOException)
+        {
+            throw new ApiKeyStoreException(ex.GetType().Name, ex);
+        }
+    }
+}
+
+/// <summary>Used when storage is not configured: every lookup fails, so keys are refused with 503 (fail closed).</summary>
+internal sealed class UnavailableApiKeyStore : IApiKeyStore
+{
+    public Task<ApiKeyRecord?> FindAsync(string hash, CancellationToken cancellationToken) =>
+        Task.FromException<ApiKeyRecord?>(new ApiKeyStoreException("Storage is not configured."));
+}

@@ -1,0 +1,310 @@
+using System.Collections.Frozen;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace FuncGateway.Authentication.Jwt;
+
+/// <summary>
+/// JWT bearer tokens of one issuer. The token's header never chooses how it is checked: its <c>alg</c> must be on the
+/// policy's allowlist (so <c>none</c> in any spelling, or HS256 against an RSA issuer, is refused before any
+/// cryptography), only keys of that algorithm's family are candidates (a symmetric key only ever comes from
+/// configuration), and headers that carry or point to key material (<c>jwk</c>, <c>jku</c>, <c>x5u</c>, <c>x5c</c>) or
+/// critical extensions (<c>crit</c>) reject the token. Then IdentityModel's <see cref="JsonWebTokenHandler"/> checks
+/// signature, issuer, audience and lifetime (<c>exp</c> required, clock skew configurable).
+/// </summary>
+internal sealed class JwtPolicy : IAuthPolicy
+{
+    /// <summary>Longest token accepted, in characters.</summary>
+    internal const int MaxTokenLength = 16 * 1024;
+
+    private static readonly string[] ForbiddenHeaders = ["jwk", "jku", "x5u", "x5c", "crit"];
+
+    private readonly JwtPolicySettings _settings;
+    private readonly SigningKeySource _keys;
+    private readonly TimeProvider _time;
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false, MaximumTokenSizeInBytes = MaxTokenLength };
+    private readonly TokenValidationParameters _parameters;
+    private readonly FrozenSet<string> _algorithms;
+
+    public JwtPolicy(JwtPolicySettings settings, SigningKeySource keys, TimeProvider time)
+    {
+        _settings = settings;
+        _keys = keys;
+        _time = time;
+        _algorithms = settings.Algorithms.ToFrozenSet(StringComparer.Ordinal);
+        _parameters = new TokenValidationParameters
+        {
+            ValidIssuer = settings.Issuer,
+            ValidateIssuer = true,
+            ValidAudiences = settings.Audiences,
+            ValidateAudience = true,
+            ValidAlgorithms = settings.Algorithms,
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidateLifetime = true,
+            ClockSkew = settings.ClockSkew,
+            LifetimeValidator = ValidateLifetime,
+            ValidateIssuerSigningKey = false,
+            TryAllIssuerSigningKeys = true,
+            ValidateTokenReplay = false,
+            SaveSigninToken = false,
+            NameClaimType = settings.UserIdClaim,
+            RoleClaimType = "role",
+            AuthenticationType = "Bearer",
+        };
+    }
+
+    public string Name => _settings.Name;
+
+    public AuthPolicyType Type => AuthPolicyType.Jwt;
+
+    public CredentialLookup FindCredential(HttpRequest request, RouteAuth route)
+    {
+        var fromHeader = CredentialLookup.None;
+        var authorization = request.Headers.Authorization;
+        if (authorization.Count > 1)
+        {
+            return CredentialLookup.Bad("The request carries more than one Authorization header.");
+        }
+
+        if (authorization.Count == 1 && AuthorizationHeader.TryGetCredential(authorization[0], "Bearer", out var token))
+        {
+            if (token.Length == 0)
+            {
+                return CredentialLookup.Bad("The Bearer credential is empty.");
+            }
+
+            fromHeader = CredentialLookup.Found(CredentialSource.AuthorizationHeader, token);
+        }
+
+        if (route.TokenQueryParameter is { } parameter && request.Query.TryGetValue(parameter, out var values))
+        {
+            if (values.Count != 1 || string.IsNullOrEmpty(values[0]) || fromHeader.Source != CredentialSource.None)
+            {
+                return CredentialLookup.Bad("Send one bearer token, in the Authorization header or the query, not both.");
+            }
+
+            return CredentialLookup.Found(CredentialSource.Query, values[0]!);
+        }
+
+        return fromHeader;
+    }
+
+    public async ValueTask<AuthAttempt> AuthenticateAsync(string credential, CancellationToken cancellationToken)
+    {
+        if (credential.Length > MaxTokenLength)
+        {
+            return Invalid("The token is too large.");
+        }
+
+        JsonWebToken token;
+        try
+        {
+            token = new JsonWebToken(credential);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException or FormatException or System.Text.Json.JsonException)
+        {
+            return Invalid("The token is malformed.");
+        }
+
+        if (token.IsEncrypted)
+        {
+            return Invalid("Encrypted tokens are not accepted.");
+        }
+
+        // The allowlist is compared ordinally: "none", "None", "NONE" and every other spelling are simply not on it.
+        var algorithm = token.Alg;
+        if (string.IsNullOrEmpty(algorithm) || !_algorithms.Contains(algorithm) || SigningKeySet.FamilyOf(algorithm) is not { } family)
+        {
+            return Invalid("The token's algorithm is not accepted.");
+        }
+
+        foreach (var header in ForbiddenHeaders)
+        {
+            if (token.TryGetHeaderValue<object>(header, out _))
+            {
+                return Invalid("The token's header carries key material or critical extensions, which are not accepted.");
+            }
+        }
+
+        var kid = string.IsNullOrEmpty(token.Kid) ? null : token.Kid;
+        var keys = await _keys.GetAsync(kid, family, cancellationToken);
+        if (keys is null)
+        {
+            return AuthAttempt.Unavailable("The issuer's signing keys could not be obtained.");
+        }
+
+        var candidates = keys.Candidates(kid, algorithm, family);
+        if (candidates.Count == 0)
+        {
+            return Invalid("The token's signing key is not known.");
+        }
+
+        var parameters = _parameters.Clone();
+        parameters.IssuerSigningKeys = candidates;
+        var result = await _handler.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid)
+        {
+            return Invalid(Describe(result.Exception));
+        }
+
+        return AuthAttempt.Success(CreateCaller(result.ClaimsIdentity));
+    }
+
+    public string Challenge(string? error = null, string? description = null)
+    {
+        if (error is null)
+        {
+            return "Bearer";
+        }
+
+        return description is null ? $"Bearer error=\"{error}\"" : $"Bearer error=\"{error}\", error_description=\"{description}\"";
+    }
+
+    private static AuthAttempt Invalid(string description) => AuthAttempt.Invalid(AuthProblemCodes.InvalidToken, description);
+
+    // Our own words for each failure; IdentityModel's messages can quote the token and are never shown or logged.
+    private static string Describe(Exception? exception) => exception switch
+    {
+        SecurityTokenExpiredException => "The token has expired.",
+        SecurityTokenNotYetValidException => "The token is not valid yet.",
+        SecurityTokenNoExpirationException => "The token has no expiration time.",
+        SecurityTokenInvalidLifetimeException => "The token's lifetime is invalid.",
+        SecurityTokenInvalidIssuerException => "The token's issuer is not accepted.",
+        SecurityTokenInvalidAudienceException => "The token's audience is not accepted.",
+        SecurityTokenInvalidAlgorithmException => "The token's algorithm is not accepted.",
+        SecurityTokenSignatureKeyNotFoundException => "The token's signing key is not known.",
+        SecurityTokenInvalidSignatureException => "The token's signature is invalid.",
+        SecurityTokenMalformedException or ArgumentException => "The token is malformed.",
+        _ => "The token is invalid.",
+    };
+
+    private bool ValidateLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    {
+        if (expires is null)
+        {
+            throw new SecurityTokenNoExpirationException("no exp");
+        }
+
+        var now = _time.GetUtcNow().UtcDateTime;
+        var skew = _settings.ClockSkew;
+        if (notBefore is { } nbf && nbf > expires)
+        {
+            throw new SecurityTokenInvalidLifetimeException("nbf after exp");
+        }
+
+        if (notBefore is { } start && start - skew > now)
+        {
+            throw new SecurityTokenNotYetValidException("not yet valid") { NotBefore = start };
+        }
+
+        if (expires.Value + skew < now)
+        {
+            throw new SecurityTokenExpiredException("expired") { Expires = expires.Value };
+        }
+
+        return true;
+    }
+
+    private AuthenticatedCaller CreateCaller(ClaimsIdentity identity)
+    {
+        string? First(string type) => identity.FindFirst(type)?.Value is { Length: > 0 } value ? value : null;
+
+        var roles = new List<string>();
+        foreach (var type in _settings.RoleClaims)
+        {
+            foreach (var claim in identity.FindAll(type))
+            {
+                if (claim.Value.Length > 0 && !roles.Contains(claim.Value))
+                {
+                    roles.Add(claim.Value);
+                }
+            }
+        }
+
+        var scopes = new List<string>();
+        foreach (var type in _settings.ScopeClaims)
+        {
+            foreach (var claim in identity.FindAll(type))
+            {
+                foreach (var scope in claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (!scopes.Contains(scope))
+                    {
+                        scopes.Add(scope);
+                    }
+                }
+            }
+        }
+
+        string? consumer = null;
+        foreach (var type in _settings.ConsumerIdClaims)
+        {
+            if ((consumer = First(type)) is not null)
+            {
+                break;
+            }
+        }
+
+        // Roles and scopes also become "role"/"scope" claims, so the principal answers IsInRole whatever the token called them.
+        foreach (var role in roles)
+        {
+            if (!identity.HasClaim("role", role))
+            {
+                identity.AddClaim(new Claim("role", role));
+            }
+        }
+
+        var extra = new List<KeyValuePair<string, IReadOnlyList<string>>>(_settings.ClaimHeaders.Count);
+        foreach (var (header, claimType) in _settings.ClaimHeaders)
+        {
+            var values = identity.FindAll(claimType).Select(static c => c.Value).Where(static v => v.Length > 0).ToArray();
+            if (values.Length > 0)
+            {
+                extra.Add(new(header, values));
+            }
+        }
+
+        return new AuthenticatedCaller
+        {
+            Policy = Name,
+            UserId = First(_settings.UserIdClaim),
+            Email = First(_settings.EmailClaim),
+            Roles = roles,
+            Scopes = scopes,
+            ConsumerId = consumer,
+            Tier = _settings.TierClaim is { } tier ? First(tier) : null,
+            ExtraHeaders = extra,
+            ForwardToken = _settings.ForwardToken,
+            Principal = new ClaimsPrincipal(identity),
+        };
+    }
+}
+
+/// <summary>Reads <c>Authorization: &lt;scheme&gt; &lt;credential&gt;</c> (the scheme case-insensitively).</summary>
+internal static class AuthorizationHeader
+{
+    public static bool TryGetCredential(string? value, string scheme, out string credential)
+    {
+        credential = "";
+        if (value is null || value.Length < scheme.Length || !value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (value.Length == scheme.Length)
+        {
+            return true;
+        }
+
+        if (value[scheme.Length] != ' ')
+        {
+            return false;
+        }
+
+        credential = value[(scheme.Length + 1)..].Trim();
+        return true;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Collections.Frozen;
+
+namespace FuncGateway.Authentication;
+
+/// <summary>A route's authentication and authorization, compiled when the snapshot is built.</summary>
+internal sealed class RouteAuth
+{
+    public static readonly RouteAuth Anonymous = new([], null, null, null);
+
+    public RouteAuth(IAuthPolicy[] policies, RouteAuthorization? authorization, string? tokenQueryParameter, string? apiKeyQueryParameter)
+    {
+        Policies = policies;
+        Authorization = authorization is { IsEmpty: false } ? new CompiledAuthorization(authorization) : null;
+        TokenQueryParameter = tokenQueryParameter;
+        ApiKeyQueryParameter = apiKeyQueryParameter;
+        PolicyNames = string.Join(", ", policies.Select(static p => p.Name));
+        var headers = new List<string>();
+        foreach (var policy in policies)
+        {
+            if (policy is ApiKeys.ApiKeyPolicy apiKey && !headers.Contains(apiKey.Header, StringComparer.OrdinalIgnoreCase))
+            {
+                headers.Add(apiKey.Header);
+            }
+        }
+
+        CredentialHeaders = [.. headers];
+    }
+
+    /// <summary>The policies in the order the route lists them; empty for an anonymous route.</summary>
+    public IAuthPolicy[] Policies { get; }
+
+    public bool IsAnonymous => Policies.Length == 0;
+
+    public CompiledAuthorization? Authorization { get; }
+
+    public string? TokenQueryParameter { get; }
+
+    public string? ApiKeyQueryParameter { get; }
+
+    public string PolicyNames { get; }
+
+    /// <summary>API key headers of the route's policies: removed before forwarding.</summary>
+    public string[] CredentialHeaders { get; }
+}
+
+/// <summary>Authorization requirements as sets, checked without allocation per request.</summary>
+internal sealed class CompiledAuthorization(RouteAuthorization requirements)
+{
+    private readonly FrozenSet<string> _roles = requirements.Roles.ToFrozenSet(StringComparer.Ordinal);
+    private readonly FrozenSet<string> _scopes = requirements.Scopes.ToFrozenSet(StringComparer.Ordinal);
+    private readonly KeyValuePair<string, FrozenSet<string>>[] _claims =
+        [.. requirements.Claims.Select(static c => new KeyValuePair<string, FrozenSet<string>>(c.Key, c.Value.ToFrozenSet(StringComparer.Ordinal)))];
+
+    public IReadOnlyList<string> RequiredScopes { get; } = requirements.Scopes;
+
+    /// <summary>Null when the caller qualifies; otherwise what is missing (for the log, not the client).</summary>
+    public string? Check(AuthenticatedCaller caller)
+    {
+        if (_roles.Count > 0 && !caller.Roles.Any(_roles.Contains))
+        {
+            return "missing role";
+        }
+
+        if (_scopes.Count > 0 && !caller.Scopes.Any(_scopes.Contains))
+        {
+            return "missing scope";
+        }
+
+        foreach (var (type, values) in _claims)
+        {
+            var found = false;
+            foreach (var claim in caller.Principal.FindAll(type))
+            {
+                if (values.Contains(claim.Value))
+                {
+                    found = true;
+                    break;
+                }
+            }
+
+            if (!found)
+            {
+                return $"missing claim '{type}'";
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Compiles a route's <c>Auth</c> into a <see cref="RouteAuth"/>: every name must be a configured policy.</summary>
+internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : Configuration.IRouteFeatureCompiler
+{
+    public object? Compile(Configuration.RouteDefinition route, List<string> errors)
+    {
+        if (route.Auth.Count == 0)
+        {
+            // RegistryFormat already said "Auth is required"; definitions built in code get the same verdict.
+            if (!errors.Contains(RouteAuthFormat.AuthRequiredMessage))
+            {
+                errors.Add(RouteAuthFormat.AuthRequiredMessage);
+            }
+
+            return null;
+        }
+
+        if (route.Auth is [var only] && string.Equals(only, AuthPolicies.Anonymous, StringComparison.OrdinalIgnoreCase))
+        {
+            if (route.Authorization is { IsEmpty: false })
+            {
+                errors.Add("Authorization needs an authenticated route: name a policy in Auth instead of 'anonymous'.");
+            }
+
+            if (route.TokenQueryParameter is not null || route.ApiKeyQueryParameter is not null)
+            {
+                errors.Add("TokenQueryParameter and ApiKeyQueryParameter need an authenticated route.");
+            }
+
+            return RouteAuth.Anonymous;
+        }
+
+        var resolved = new List<IAuthPolicy>(route.Auth.Count);
+        foreach (var name in route.Auth)
+        {
+            if (policies.TryGet(name, out var policy))
+            {
+                resolved.Add(policy);
+            }
+            else if (!string.Equals(name, AuthPolicies.Anonymous, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add(policies.Names.Count == 0
+                    ? $"Auth names unknown policy '{Configuration.RegistryFormat.Printable(name)}': no policies are configured (FuncGateway:Auth:Policies)."
+                    : $"Auth names unknown policy '{Configuration.RegistryFormat.Printable(name)}'. Configured: {string.Join(", ", policies.Names)}.");
+            }
+        }
+
+        if (route.TokenQueryParameter is not null && !resolved.Exists(static p => p.Type == AuthPolicyType.Jwt))
+        {
+            errors.Add("TokenQueryParameter needs a Jwt policy in Auth.");
+        }
+
+        if (route.ApiKeyQueryParameter is not null && !resolved.Exists(static p => p.Type == AuthPolicyType.ApiKey))
+        {
+            errors.Add("ApiKeyQueryParameter needs an ApiKey policy in Auth.");
+        }
+
+        if (route.TokenQueryParameter is not null && string.Equals(route.TokenQueryParameter, route.ApiKeyQueryParameter, StringComparison.Ordinal))
+        {
+            errors.Add("TokenQueryParameter and ApiKeyQueryParameter must differ.");
+        }
+
+        return errors.Count > 0 ? null : new RouteAuth([.. resolved], route.Authorization, route.TokenQueryParameter, route.ApiKeyQueryParameter);
+    }
+}
+
+/// <summary>The configured policies by name (case-insensitive, as configuration keys are).</summary>
+internal sealed class AuthPolicyRegistry
+{
+    private readonly FrozenDictionary<string, IAuthPolicy> _policies;
+
+    public AuthPolicyRegistry(IEnumerable<IAuthPolicy> policies)
+    {
+        _policies = policies.ToFrozenDictionary(static p => p.Name, StringComparer.OrdinalIgnoreCase);
+        Names = [.. _policies.Keys.Order(StringComparer.OrdinalIgnoreCase)];
+    }
+
+    public IReadOnlyList<string> Names { get; }
+
+    public bool TryGet(string name, out IAuthPolicy policy) => _policies.TryGetValue(name, out policy!);
+}
