@@ -66,6 +66,7 @@ internal static class RouteSeeder
             {
                 ["Path"] = $"/rl-{policy}/items/{{id}}",
                 ["Upstream"] = PoolName,
+                ["Auth"] = "anonymous",
                 ["RateLimit"] = policy,
             }, TableUpdateMode.Replace, cancellationToken);
         }
