@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct to an upstream, through a bare YARP forwarder, through FuncGateway with N routes in
-# its table. Builds Release, starts everything on 127.0.0.1, loads the three in alternation, prints medians and
-# ratios, writes bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
+# its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit). Builds Release,
+# starts everything on 127.0.0.1, loads the contenders in alternation, prints medians and ratios, writes
+# bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
 set -euo pipefail
 
 usage() {
@@ -14,6 +15,9 @@ usage: bench/run.sh [options]
   --routes N          routes seeded into FuncGateway's table (default 1000)
   --tool wrk|dotnet   load generator (default: wrk, installed with apt-get if missing; else the .NET one)
   --gateway-env K=V   extra environment variable for the FuncGateway server only, repeatable (for A/B experiments)
+  --rate-limits       also load two rate-limited routes of the same shape (a fast-mode and a strict-mode limit that
+                      is never reached, both on one Global key) and count table operations per request through a
+                      proxy in front of Azurite
   --quick             smoke run: 1 round of 3 s, 2 s warm-up (options after --quick still apply)
   -h, --help          this text
 EOF
@@ -30,6 +34,7 @@ CONNECTIONS=32
 ROUTES=1000
 TOOL=auto
 GATEWAY_ENV=()
+RATE_LIMITS=0
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -43,6 +48,7 @@ while (( $# > 0 )); do
     --routes) need_int "$1" "${2-}" 1 20000; ROUTES=$2; shift 2 ;;
     --tool) [[ ${2-} =~ ^(wrk|dotnet)$ ]] || die "--tool must be wrk or dotnet"; TOOL=$2; shift 2 ;;
     --gateway-env) [[ ${2-} =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] || die "--gateway-env needs KEY=VALUE"; GATEWAY_ENV+=("$2"); shift 2 ;;
+    --rate-limits) RATE_LIMITS=1; shift ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -161,6 +167,7 @@ if [[ $TOOL != dotnet ]] && ! command -v wrk >/dev/null; then
 fi
 [[ $TOOL == auto ]] && TOOL=wrk
 command -v curl >/dev/null || die "curl is required"
+(( RATE_LIMITS == 0 )) || command -v node >/dev/null || die "--rate-limits needs node (for the table-counting proxy)"
 
 if [[ ! -x $ROOT/node_modules/.bin/azurite-table ]]; then
   log "installing Azurite (npm ci)"
@@ -189,16 +196,39 @@ YARP=http://127.0.0.1:$(cat "$WORK/yarp.port")
 
 wait_for_port Azurite "$AZ_PID" "$AZ_PORT" 60
 CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$AZ_PORT/devstoreaccount1;"
+GATEWAY_CONNECTION_STRING=$CONNECTION_STRING
+RATE_LIMIT_ENV=()
+COUNT_PORT=
+if (( RATE_LIMITS )); then
+  # Every table operation of the gateway (the registry poll, the rate-limit counters) goes through a counting proxy.
+  COUNT_PORT=$(free_port)
+  log "starting the table-counting proxy on 127.0.0.1:$COUNT_PORT (in front of Azurite)"
+  node "$BENCH_DIR/table-count-proxy.mjs" "$COUNT_PORT" "$AZ_PORT" > "$WORK/count-proxy.log" 2>&1 &
+  COUNT_PID=$!; PIDS+=("$COUNT_PID")
+  wait_for_port "table-counting proxy" "$COUNT_PID" "$COUNT_PORT" 30
+  GATEWAY_CONNECTION_STRING=${CONNECTION_STRING/:$AZ_PORT\//:$COUNT_PORT/}
+  # Limits of 10^9 a minute on one Global key: never reached, so both routes answer 200 and what is measured is the
+  # cost of counting. Strict on one row (Shards=1): its ceiling is that of one counter row.
+  RATE_LIMIT_ENV=(
+    FuncGateway__RateLimits__Policies__fast__Limit=1000000000 FuncGateway__RateLimits__Policies__fast__WindowSeconds=60
+    FuncGateway__RateLimits__Policies__fast__Mode=Fast FuncGateway__RateLimits__Policies__fast__PartitionBy=Global
+    FuncGateway__RateLimits__Policies__strict__Limit=1000000000 FuncGateway__RateLimits__Policies__strict__WindowSeconds=60
+    FuncGateway__RateLimits__Policies__strict__Mode=Strict FuncGateway__RateLimits__Policies__strict__PartitionBy=Global
+    FuncGateway__RateLimits__Policies__strict__Shards=1
+  )
+fi
 PREFIX=Bench$(date +%H%M%S)$RANDOM
 log "seeding $ROUTES routes (tables ${PREFIX}Routes, ${PREFIX}Upstreams)"
-(cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM") \
+(cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM" \
+  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)") \
   > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
 
 GW_PORT=$(free_port)
 log "starting FuncGateway.Server on 127.0.0.1:$GW_PORT${GATEWAY_ENV[*]:+ with ${GATEWAY_ENV[*]}}"
 (cd "$WORK" && exec env \
-  FuncGateway__Storage__ConnectionString="$CONNECTION_STRING" \
+  FuncGateway__Storage__ConnectionString="$GATEWAY_CONNECTION_STRING" \
   FuncGateway__Storage__TablePrefix="$PREFIX" \
+  ${RATE_LIMIT_ENV[@]+"${RATE_LIMIT_ENV[@]}"} \
   ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
   dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$GW_PORT") > "$WORK/gateway.log" 2>&1 &
 GW_PID=$!; PIDS+=("$GW_PID")
@@ -213,11 +243,17 @@ wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/svc$ROUTES/items/7" 30
 TARGET=/svc$(( (ROUTES + 1) / 2 ))/items/7
 NAMES=(direct yarp funcgateway)
 URLS=("$UPSTREAM$TARGET" "$YARP$TARGET" "$GATEWAY$TARGET")
+if (( RATE_LIMITS )); then
+  # The same route shape (two literal segments and a parameter), with a limit.
+  NAMES+=(funcgateway-fast funcgateway-strict)
+  URLS+=("$GATEWAY/rl-fast/items/7" "$GATEWAY/rl-strict/items/7")
+fi
+COUNT=${#NAMES[@]}
 for url in "${URLS[@]}"; do
   code=$(http_code "$url")
   [[ $code == 200 && $(cat "$WORK/probe.body") == ok ]] || die "$url answered $code, not 200 \"ok\""
 done
-log "all three answer 200 \"ok\" on $TARGET"
+log "all $COUNT contenders answer 200 \"ok\""
 
 # ---------------------------------------------------------------------------------------------------------------
 CLK_TCK=$(getconf CLK_TCK)
@@ -283,8 +319,11 @@ run_load() { # url seconds → one JSON result line in $WORK/result.json
 
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
 
+# Table operations so far, as the counting proxy saw them (empty without --rate-limits).
+table_ops() { [[ -n $COUNT_PORT ]] && curl -s --max-time 5 "http://127.0.0.1:$COUNT_PORT/__counts" | sed -n 's/.*"total":\([0-9]*\).*/\1/p'; true; }
+
 if (( WARMUP > 0 )); then
-  for i in 0 1 2; do
+  for (( i = 0; i < COUNT; i++ )); do
     log "warm-up ${NAMES[i]} (${WARMUP} s)"
     run_load "${URLS[i]}" "$WARMUP"
   done
@@ -304,18 +343,26 @@ done
 
 RAW=$WORK/rounds.jsonl
 : > "$RAW"
-log "measuring: $ROUNDS round(s) × 3 contenders × ${SECONDS_PER_RUN} s, $CONNECTIONS connections, $TOOL"
+log "measuring: $ROUNDS round(s) × $COUNT contenders × ${SECONDS_PER_RUN} s, $CONNECTIONS connections, $TOOL"
 for (( round = 1; round <= ROUNDS; round++ )); do
-  for position in 0 1 2; do
+  for (( position = 0; position < COUNT; position++ )); do
     # Rotate who goes first, so no contender always runs right after the same neighbour.
-    i=$(( (round - 1 + position) % 3 ))
+    i=$(( (round - 1 + position) % COUNT ))
+    ops_before=$(table_ops)
     cpu_snapshot before
     run_load "${URLS[i]}" "$SECONDS_PER_RUN"
     cpu_snapshot after
+    ops_after=$(table_ops)
     result=$(< "$WORK/result.json")
-    printf '{"round":%d,"position":%d,"contender":"%s","url":"%s","load":%s,"cpu":%s}\n' \
-      "$round" "$position" "${NAMES[i]}" "${URLS[i]}" "$result" "$(cpu_json "$before" "$after")" >> "$RAW"
-    log "round $round/$ROUNDS  $(printf '%-12s' "${NAMES[i]}") $(printf '%.0f' "$(field requests_per_second "$result")") req/s  p99 $(printf '%.0f' "$(field p99_us "$result")") µs"
+    tables=
+    ops_note=
+    if [[ -n $ops_before && -n $ops_after ]]; then
+      tables=",\"table_ops\":$(( ops_after - ops_before ))"
+      ops_note="  $(( ops_after - ops_before )) table ops"
+    fi
+    printf '{"round":%d,"position":%d,"contender":"%s","url":"%s","load":%s,"cpu":%s%s}\n' \
+      "$round" "$position" "${NAMES[i]}" "${URLS[i]}" "$result" "$(cpu_json "$before" "$after")" "$tables" >> "$RAW"
+    log "round $round/$ROUNDS  $(printf '%-18s' "${NAMES[i]}") $(printf '%.0f' "$(field requests_per_second "$result")") req/s  p99 $(printf '%.0f' "$(field p99_us "$result")") µs$ops_note"
   done
 done
 
@@ -335,7 +382,8 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d}' \
-  "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES")
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s}' \
+  "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
+  "$( (( RATE_LIMITS )) && echo true || echo false)")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

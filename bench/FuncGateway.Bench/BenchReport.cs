@@ -15,17 +15,26 @@ internal static class BenchReport
     public const string Direct = "direct";
     public const string Yarp = "yarp";
     public const string Gateway = "funcgateway";
+    public const string GatewayFast = "funcgateway-fast";
+    public const string GatewayStrict = "funcgateway-strict";
 
     /// <summary>Issue #2: FuncGateway without policies within 90% of bare YARP's throughput with 1,000 routes.</summary>
     public const double TargetThroughputRatio = 0.90;
 
-    private static readonly string[] Contenders = [Direct, Yarp, Gateway];
+    private static readonly string[] BaseContenders = [Direct, Yarp, Gateway];
+
+    /// <summary>With --rate-limits: the same gateway and route shape with a fast-mode and a strict-mode limit.</summary>
+    private static readonly string[] RateLimitContenders = [GatewayFast, GatewayStrict];
+
+    private static string[] Contenders = BaseContenders;
 
     private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
     {
         [Direct] = "direct (upstream)",
         [Yarp] = "bare YARP",
         [Gateway] = "FuncGateway",
+        [GatewayFast] = "FuncGateway + fast limit",
+        [GatewayStrict] = "FuncGateway + strict limit",
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -35,6 +44,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -54,7 +64,8 @@ internal static class BenchReport
                 Median(runs.Select(r => r.P99Us)) ?? double.NaN,
                 Median(runs.Select(r => r.ProxyCpuUsPerRequest)),
                 Median(runs.Select(r => r.UpstreamCpuUsPerRequest)),
-                Median(runs.Select(r => r.MachineBusy)));
+                Median(runs.Select(r => r.MachineBusy)),
+                Median(runs.Select(r => r.TableOpsPerRequest)));
             medians[contender] = m;
             var errors = runs.Sum(r => r.Errors);
             var badStatus = runs.Sum(r => r.BadStatus);
@@ -72,6 +83,7 @@ internal static class BenchReport
                 ["proxy_cpu_us_per_request_median"] = m.ProxyCpuUs is { } p ? Round(p, 1) : null,
                 ["upstream_cpu_us_per_request_median"] = m.UpstreamCpuUs is { } u ? Round(u, 1) : null,
                 ["machine_busy_median"] = m.MachineBusy is { } b ? Round(b, 3) : null,
+                ["table_ops_per_request_median"] = m.TableOpsPerRequest is { } t ? Round(t, 5) : null,
                 ["cpu_seconds_median"] = CpuMedians(runs),
                 ["requests_per_second_by_round"] = new JsonArray([.. runs.Select(r => (JsonNode?)Round(r.Rps, 1))]),
                 ["errors"] = errors,
@@ -93,6 +105,18 @@ internal static class BenchReport
             ["yarp_over_direct_throughput"] = Round(yarp.Rps / direct.Rps, 3),
             ["yarp_over_direct_p99"] = Round(yarp.P99Us / direct.P99Us, 3),
         };
+        foreach (var (contender, key) in new[] { (GatewayFast, "fast"), (GatewayStrict, "strict") })
+        {
+            if (medians.TryGetValue(contender, out var limited))
+            {
+                var pairedLimited = PairedRatios(rounds, contender, Gateway);
+                ratios[$"{key}_limit_over_funcgateway_throughput"] = Round(limited.Rps / gateway.Rps, 3);
+                ratios[$"{key}_limit_over_funcgateway_throughput_paired_median"] = Round(Median(pairedLimited) ?? double.NaN, 3);
+                ratios[$"{key}_limit_over_funcgateway_proxy_cpu_per_request"] = limited.ProxyCpuUs / gateway.ProxyCpuUs is { } r ? Round(r, 3) : null;
+                ratios[$"{key}_limit_over_funcgateway_p99"] = Round(limited.P99Us / gateway.P99Us, 3);
+            }
+        }
+
         var throughputRatio = gateway.Rps / yarp.Rps;
         var met = throughputRatio >= TargetThroughputRatio;
 
@@ -133,6 +157,11 @@ internal static class BenchReport
             $"  proxy CPU per request: {Format(gateway.ProxyCpuUs / yarp.ProxyCpuUs, "F3")} × bare YARP's (less disturbed by other load than req/s)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bare YARP / direct        throughput {yarp.Rps / direct.Rps:F3}   p99 {yarp.P99Us / direct.P99Us:F3}"));
+        if (medians.ContainsKey(GatewayFast) || medians.ContainsKey(GatewayStrict))
+        {
+            Console.WriteLine();
+            Console.WriteLine(RateLimitTable(rounds, medians));
+        }
         Console.WriteLine();
         Console.WriteLine($"raw results: {output}");
         if (invalid.Count > 0)
@@ -161,6 +190,31 @@ internal static class BenchReport
         }
 
         return text.ToString().TrimEnd();
+    }
+
+    /// <summary>The limited routes against the same gateway without a limit; table operations as the counting proxy saw them.</summary>
+    private static string RateLimitTable(List<RoundResult> rounds, Dictionary<string, Medians> medians)
+    {
+        var text = new StringBuilder();
+        var gateway = medians[Gateway];
+        text.AppendLine("rate limits: the same gateway and route shape with a limit that is never reached; ratios over FuncGateway without one");
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {"",-28} {"req/s",10}  {"throughput",10} {"same-round",12} {"p99",6} {"proxy CPU/req",15} {"table ops/req",15}"));
+        foreach (var contender in new[] { Gateway, GatewayFast, GatewayStrict })
+        {
+            if (!medians.TryGetValue(contender, out var m))
+            {
+                continue;
+            }
+
+            var paired = contender == Gateway ? 1.0 : Median(PairedRatios(rounds, contender, Gateway)) ?? double.NaN;
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {Labels[contender],-28} {m.Rps,10:F0}  {m.Rps / gateway.Rps,10:F3} {paired,12:F3} {m.P99Us / gateway.P99Us,6:F2} {Format(m.ProxyCpuUs / gateway.ProxyCpuUs, "F3"),15} {Format(m.TableOpsPerRequest, "F4"),15}"));
+        }
+
+        text.Append("  (table ops/req include the registry poll, a few operations every 5 s; the strict limit's req/s is its ceiling on\n"
+            + "   one counter row with this many connections; the counting proxy's CPU shows under \"other\")");
+        return text.ToString();
     }
 
     private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "azurite_s", "loadgen_s", "softirq_s", "other_s"];
@@ -254,11 +308,12 @@ internal static class BenchReport
                 contender switch
                 {
                     Yarp => PerRequest("yarp_s"),
-                    Gateway => PerRequest("gateway_s"),
+                    Gateway or GatewayFast or GatewayStrict => PerRequest("gateway_s"),
                     _ => null,
                 },
                 PerRequest("upstream_s"),
-                cpu?["machine_busy"]?.GetValue<double>()));
+                cpu?["machine_busy"]?.GetValue<double>(),
+                node["table_ops"] is { } ops && requests > 0 ? ops.GetValue<double>() / requests : null));
         }
 
         return result;
@@ -291,7 +346,8 @@ internal static class BenchReport
         long BadStatus,
         double? ProxyCpuUsPerRequest,
         double? UpstreamCpuUsPerRequest,
-        double? MachineBusy);
+        double? MachineBusy,
+        double? TableOpsPerRequest);
 
-    private sealed record Medians(int Rounds, double Rps, double P50Us, double P99Us, double? ProxyCpuUs, double? UpstreamCpuUs, double? MachineBusy);
+    private sealed record Medians(int Rounds, double Rps, double P50Us, double P99Us, double? ProxyCpuUs, double? UpstreamCpuUs, double? MachineBusy, double? TableOpsPerRequest);
 }

@@ -8,7 +8,9 @@ namespace FuncGateway.Bench;
 /// Writes the benchmark's registry straight into the tables, in the entity format of the main README ("Route
 /// registry: table entity formats"): one pool <see cref="PoolName"/> with the upstream as its only instance, and
 /// routes <c>r0001</c>…<c>rNNNN</c> on it. Route i has path <c>/svc{i}/items/{id}</c>, except every 200th, which is
-/// the catch-all <c>/svc{i}/{**rest}</c>; so <c>/svc{i}/items/7</c> matches route i for every i.
+/// the catch-all <c>/svc{i}/{**rest}</c>; so <c>/svc{i}/items/7</c> matches route i for every i. With
+/// <c>--rate-limited true</c> also <c>rl-fast</c> and <c>rl-strict</c> (<c>/rl-fast/items/{id}</c>, <c>/rl-strict/items/{id}</c>),
+/// whose <c>RateLimit</c> names the policies <c>fast</c> and <c>strict</c> that bench/run.sh configures.
 /// </summary>
 internal static class RouteSeeder
 {
@@ -25,6 +27,12 @@ internal static class RouteSeeder
         var prefix = options.Required("prefix");
         var count = options.Int("routes", 1000, 1, 100_000);
         var upstream = options.AbsoluteHttpUri("upstream").GetLeftPart(UriPartial.Authority);
+        var rateLimited = options.Optional("rate-limited") switch
+        {
+            null or "false" => false,
+            "true" => true,
+            var other => throw new UsageException($"--rate-limited must be true or false, not '{other}'."),
+        };
 
         var service = new TableServiceClient(connectionString);
         var routes = service.GetTableClient(prefix + "Routes");
@@ -51,6 +59,18 @@ internal static class RouteSeeder
             }
         }
 
+        string[] limited = rateLimited ? ["fast", "strict"] : [];
+        foreach (var policy in limited)
+        {
+            await routes.UpsertEntityAsync(new TableEntity(Partition, "rl-" + policy)
+            {
+                ["Path"] = $"/rl-{policy}/items/{{id}}",
+                ["Upstream"] = PoolName,
+                ["Auth"] = "anonymous",
+                ["RateLimit"] = policy,
+            }, TableUpdateMode.Replace, cancellationToken);
+        }
+
         // Read back what the gateway will read, so a silent write problem fails here and not as a mystery 404 later.
         var written = 0;
         await foreach (var page in routes.QueryAsync<TableEntity>(select: ["RowKey"], cancellationToken: cancellationToken).AsPages())
@@ -58,13 +78,13 @@ internal static class RouteSeeder
             written += page.Values.Count;
         }
 
-        if (written != count)
+        if (written != count + limited.Length)
         {
-            await Console.Error.WriteLineAsync($"error: wrote {count} routes but the table holds {written}.");
+            await Console.Error.WriteLineAsync($"error: wrote {count + limited.Length} routes but the table holds {written}.");
             return 1;
         }
 
-        Console.WriteLine($"seeded {count} routes into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
+        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
         return 0;
     }
 

@@ -279,6 +279,7 @@ internal sealed partial class RegistryFile
         }
 
         // [#5 rate limits] additions go below this line.
+        WriteStrings(writer, "rateLimit", route.RateLimit);
 
         // [#6 resilience] additions go below this line.
         WriteObject(writer, "retries", route.Retries);

@@ -40,6 +40,7 @@ public static class GatewayServer
 
         // Timers become hosted services here: one server of the fleet (the lease holder) probes upstream health.
         builder.Services.AddFuncGatewayHealthProber();
+        builder.Services.AddHostedService<RateLimitMaintenanceService>();
         configure?.Invoke(builder);
 
         var app = builder.Build();

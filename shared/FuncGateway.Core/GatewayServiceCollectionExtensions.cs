@@ -63,6 +63,7 @@ public static class GatewayServiceCollectionExtensions
         FuncGateway.Authentication.AuthenticationServiceCollectionExtensions.AddGatewayIdentity(services, configuration);
 
         // [#5 rate limits] additions go below this line.
+        FuncGateway.RateLimiting.RateLimitingServiceCollectionExtensions.AddFuncGatewayRateLimiting(services, configuration);
 
         // [#6 resilience] additions go below this line.
         services.AddFuncGatewayResilience(configuration);

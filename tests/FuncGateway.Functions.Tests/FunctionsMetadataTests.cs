@@ -15,6 +15,7 @@ public sealed class FunctionsMetadataTests
     {
         { GatewayFunction.Name, $"{typeof(GatewayFunction).FullName}.{nameof(GatewayFunction.RunAsync)}", "httpTrigger" },
         { HealthProbeFunction.Name, $"{typeof(HealthProbeFunction).FullName}.{nameof(HealthProbeFunction.RunAsync)}", "timerTrigger" },
+        { RateLimitMaintenanceFunction.Name, $"{typeof(RateLimitMaintenanceFunction).FullName}.{nameof(RateLimitMaintenanceFunction.RunAsync)}", "timerTrigger" },
     };
 
     [Fact]

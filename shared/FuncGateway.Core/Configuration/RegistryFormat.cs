@@ -40,6 +40,7 @@ public static class RegistryFormat
         public const string ApiKeyQueryParameter = "ApiKeyQueryParameter";
 
         // [#5 rate limits] additions go below this line.
+        public const string RateLimit = "RateLimit";
 
         // [#6 resilience] additions go below this line.
         public const string Retries = "Retries";
@@ -53,6 +54,7 @@ public static class RegistryFormat
             Auth, Authorization, TokenQueryParameter, ApiKeyQueryParameter,
 
             // [#5 rate limits] additions go below this line.
+            RateLimit,
 
             // [#6 resilience] additions go below this line.
             Retries, Fallback,
@@ -117,6 +119,7 @@ public static class RegistryFormat
         var apiKeyQuery = FuncGateway.Authentication.RouteAuthFormat.CheckQueryParameter(RouteProperties.ApiKeyQueryParameter, reader.OptionalString(RouteProperties.ApiKeyQueryParameter), errors);
 
         // [#5 rate limits] additions go below this line.
+        var rateLimit = reader.List(RouteProperties.RateLimit);
 
         // [#6 resilience] additions go below this line.
         var retries = Resilience.ResilienceFormat.ParseRetries(RouteProperties.Retries, reader.OptionalString(RouteProperties.Retries), errors);
@@ -150,6 +153,7 @@ public static class RegistryFormat
             ApiKeyQueryParameter = apiKeyQuery,
 
             // [#5 rate limits] additions go below this line.
+            RateLimit = rateLimit,
 
             // [#6 resilience] additions go below this line.
             Retries = retries,
@@ -258,6 +262,10 @@ public static class RegistryFormat
         AddIfSet(p, RouteProperties.ApiKeyQueryParameter, route.ApiKeyQueryParameter);
 
         // [#5 rate limits] additions go below this line.
+        if (route.RateLimit.Count > 0)
+        {
+            p[RouteProperties.RateLimit] = string.Join(',', route.RateLimit);
+        }
 
         // [#6 resilience] additions go below this line.
         if (route.Retries is not null)

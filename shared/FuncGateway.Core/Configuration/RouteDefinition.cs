@@ -66,6 +66,8 @@ public sealed record RouteDefinition
     public string? ApiKeyQueryParameter { get; init; }
 
     // [#5 rate limits] additions go below this line.
+    /// <summary>Names of the rate-limit policies (<c>FuncGateway:RateLimits:Policies</c>) the route applies, in order. Empty: not limited.</summary>
+    public IReadOnlyList<string> RateLimit { get; init; } = [];
 
     // [#6 resilience] additions go below this line.
 

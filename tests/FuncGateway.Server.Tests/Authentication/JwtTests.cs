@@ -43,6 +43,10 @@ public sealed class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
         Policy("disco", ("MetadataAddress", _idp.MetadataAddress.ToString()));
         Policy("fwd", ("JwksUri", _idp.JwksUri.ToString()), ("ForwardToken", "true"));
         Policy("dead", ("JwksUri", "http://127.0.0.1:1/jwks"), ("MetadataTimeoutSeconds", "2"));
+
+        // These tests send dozens of bad tokens from one address to check each answer; the failure throttle (on by
+        // default, tested in RateLimiting/IdentityRateLimitTests) would rightly turn them into 429s.
+        settings["FuncGateway:RateLimits:AuthenticationFailures:Enabled"] = "false";
         _gateway = await GatewayHost.StartAsync(azurite.ConnectionString, settings);
         await _gateway.UpsertUpstreamAsync("echo", _echo.BaseAddress);
         await _gateway.UpsertRouteAsync("jwt", "/jwt/{**rest}", "echo", ("Auth", "corp"));

@@ -1,0 +1,717 @@
+namespace FuncGateway.RateLimiting;
+
+/// <summary>What a shard said about a request.</summary>
+internal enum ShardOutcome
+{
+    Acquired,
+    Rejected,
+    Unavailable,
+
+    /// <summary>AttemptAcquire only: the shard cannot decide without a storage round trip.</summary>
+    NeedsStorage,
+}
+
+/// <summary>A shard's answer; <see cref="RetryAtMs"/> is set for <see cref="ShardOutcome.Rejected"/>.</summary>
+internal readonly record struct ShardResult(ShardOutcome Outcome, long RetryAtMs = 0)
+{
+    public static ShardResult Acquired { get; } = new(ShardOutcome.Acquired);
+
+    public static ShardResult Unavailable { get; } = new(ShardOutcome.Unavailable);
+
+    public static ShardResult NeedsStorage { get; } = new(ShardOutcome.NeedsStorage);
+
+    public static ShardResult RejectedUntil(long retryAtMs) => new(ShardOutcome.Rejected, retryAtMs);
+}
+
+/// <summary>
+/// One counter row (one shard of one partition of one policy) as this instance sees it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Permits are taken from the shared row <em>before</em> they are handed out, with an ETag-conditional write, so the
+/// row never admits more than its limit whatever the number of instances. One fetch at a time per shard: requests
+/// that arrive while it runs queue up and the next fetch takes all their permits in one write (so contention is
+/// between instances, never between requests of one instance).
+/// </para>
+/// <para>
+/// Strict mode takes exactly what the queued requests need. Fast mode also takes a slice sized to this instance's
+/// observed rate (at most 1/(2 × InstanceEstimate) of what remains) and spends it locally, fetching the next slice in
+/// the background when half of the last one is spent; at steady state a request costs no storage operation and a
+/// slice costs one write. A window's slice is only spent in that window, and a token-bucket slice only for
+/// LeaseSeconds, which is what bounds fast mode's error.
+/// </para>
+/// <para>
+/// Once the row says the window is spent, the shard remembers until when, and rejects locally: a client hammering a
+/// spent limit costs no storage operation.
+/// </para>
+/// </remarks>
+internal sealed class CounterShard
+{
+    /// <summary>Conditional writes tried before a batch gives up and gets the failure policy.</summary>
+    public const int MaxAttempts = 10;
+
+    private readonly RateLimitRuntime _runtime;
+    private readonly RateLimitPolicy _policy;
+    private readonly RateLimitLimits _limits;
+    private readonly string _partitionKey;
+    private readonly string _displayKey;
+    private readonly long _limit;
+    private readonly long _burst;
+    private readonly double _ratePerMs;
+    private readonly bool _fast;
+    private readonly bool _windowed;
+    private readonly bool _sliding;
+    private readonly long _leaseMs;
+    private readonly Lock _gate = new();
+    private readonly Queue<Waiter> _waiters = new();
+
+    // Request side, under _gate.
+    private long _window = long.MinValue;
+    private long _local;
+    private TokenLeases _tokenLeases;
+    private long _exhaustedUntilMs;
+    private long _rowRemaining = -1;
+    private long _queuedPermits;
+    private bool _fetching;
+    private bool _prefetch;
+    private long _arrivals;
+    private long _lastFetchMs;
+    private double _rate;
+    private long _lastSlice;
+
+    // Row knowledge: touched only by the one running fetch loop.
+    private bool _rowKnown;
+    private long _rowWindow = long.MinValue;
+    private string? _etag;
+    private long _rowCount;
+    private long _prevWindow = long.MinValue;
+    private long _prevCount;
+    private double _rowTokens;
+    private long _rowUpdatedMs;
+
+    public CounterShard(RateLimitRuntime runtime, RateLimitPolicy policy, RateLimitLimits limits, string partitionKey, string displayKey, int shard)
+    {
+        _runtime = runtime;
+        _policy = policy;
+        _limits = limits;
+        _partitionKey = partitionKey;
+        _displayKey = displayKey;
+        _limit = limits.ShardLimit(shard);
+        _burst = limits.ShardBurst(shard);
+        _ratePerMs = (double)_limit / limits.WindowMs;
+        _fast = policy.Mode == RateLimitMode.Fast;
+        _windowed = policy.Algorithm != RateLimitAlgorithm.TokenBucket;
+        _sliding = policy.Algorithm == RateLimitAlgorithm.SlidingWindow;
+        _leaseMs = (long)(policy.LeaseSeconds * 1000);
+    }
+
+    /// <summary>Permits leased and not spent yet.</summary>
+    public long LocalPermits
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _local;
+            }
+        }
+    }
+
+    public long QueuedPermits
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queuedPermits;
+            }
+        }
+    }
+
+    /// <summary>Whether a fetch runs or requests wait: the partition must not be dropped from memory.</summary>
+    public bool IsBusy
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _fetching || _queuedPermits > 0;
+            }
+        }
+    }
+
+    /// <summary>What this instance believes is left in the row, plus what it holds locally; -1 when it knows nothing yet.</summary>
+    public long KnownRemaining
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rowRemaining < 0 ? -1 : _rowRemaining + _local;
+            }
+        }
+    }
+
+    /// <summary>Until when the row is known to be spent (0: not known to be).</summary>
+    public bool IsKnownExhausted(long nowMs, out long retryAtMs)
+    {
+        lock (_gate)
+        {
+            Roll(nowMs);
+            retryAtMs = _exhaustedUntilMs;
+            return _local == 0 && nowMs < _exhaustedUntilMs;
+        }
+    }
+
+    /// <summary>Decides from what this instance holds, without I/O and without starting any.</summary>
+    public ShardResult TryAcquireLocal(long permits, long nowMs)
+    {
+        lock (_gate)
+        {
+            Roll(nowMs);
+            if (_local >= permits)
+            {
+                Spend(permits);
+                _arrivals += permits;
+                return ShardResult.Acquired;
+            }
+
+            return nowMs < _exhaustedUntilMs ? ShardResult.RejectedUntil(_exhaustedUntilMs) : ShardResult.NeedsStorage;
+        }
+    }
+
+    /// <summary>Acquires from local permits, or waits for a fetch from the shared row.</summary>
+    public ValueTask<ShardResult> AcquireAsync(long permits, CancellationToken cancellationToken)
+    {
+        Waiter? waiter = null;
+        var start = false;
+        ShardResult result;
+        lock (_gate)
+        {
+            var now = _runtime.NowMs;
+            Roll(now);
+            _arrivals += permits;
+            if (_local >= permits)
+            {
+                Spend(permits);
+                start = WantsPrefetch(now);
+                result = ShardResult.Acquired;
+            }
+            else if (now < _exhaustedUntilMs)
+            {
+                result = ShardResult.RejectedUntil(_exhaustedUntilMs);
+            }
+            else if (_runtime.Health.IsOpen(now))
+            {
+                result = ShardResult.Unavailable;
+            }
+            else
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                waiter = new Waiter(this, permits);
+                _waiters.Enqueue(waiter);
+                _queuedPermits += permits;
+                result = default;
+                if (!_fetching)
+                {
+                    _fetching = true;
+                    start = true;
+                }
+            }
+        }
+
+        if (start)
+        {
+            _ = FetchLoopAsync();
+        }
+
+        return waiter is null ? ValueTask.FromResult(result) : waiter.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Fast mode: once half of the last slice is spent, fetch the next one before anybody has to wait.</summary>
+    private bool WantsPrefetch(long nowMs)
+    {
+        if (!_fast || _fetching || _local * 2 > _lastSlice || nowMs < _exhaustedUntilMs || _runtime.Health.IsOpen(nowMs))
+        {
+            return false;
+        }
+
+        _prefetch = true;
+        _fetching = true;
+        return true;
+    }
+
+    /// <summary>Moves to the current window; a slice leased for an earlier window (or an expired token lease) is dropped unspent.</summary>
+    private void Roll(long nowMs)
+    {
+        if (_windowed)
+        {
+            var window = CounterMath.WindowOf(nowMs, _limits.WindowMs);
+            if (window != _window)
+            {
+                _window = window;
+                _local = 0;
+                _lastSlice = 0;
+                _rowRemaining = -1;
+            }
+        }
+        else if (_local > 0)
+        {
+            _local -= _tokenLeases.DropExpired(nowMs);
+        }
+    }
+
+    /// <summary>Takes permits from the local slice (token leases: oldest first). Under _gate.</summary>
+    private void Spend(long permits)
+    {
+        _local -= permits;
+        if (!_windowed)
+        {
+            _tokenLeases.Spend(permits);
+        }
+    }
+
+    private async Task FetchLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                long demand;
+                long extra;
+                long window;
+                lock (_gate)
+                {
+                    var now = _runtime.NowMs;
+                    Roll(now);
+                    ServeFromLocal();
+                    demand = _queuedPermits;
+                    if (demand == 0 && !_prefetch)
+                    {
+                        _fetching = false;
+                        return;
+                    }
+
+                    extra = _fast ? NextSliceSize(now) : 0;
+                    if (demand == 0 && extra == 0)
+                    {
+                        _prefetch = false;
+                        _fetching = false;
+                        return;
+                    }
+
+                    if (now < _exhaustedUntilMs)
+                    {
+                        RejectAll(_exhaustedUntilMs);
+                        _prefetch = false;
+                        _fetching = false;
+                        return;
+                    }
+
+                    if (_runtime.Health.IsOpen(now))
+                    {
+                        FailAll();
+                        _prefetch = false;
+                        _fetching = false;
+                        return;
+                    }
+
+                    _prefetch = false;
+                    window = _window;
+                }
+
+                Taken taken;
+                try
+                {
+                    taken = await TakeAsync(window, demand, extra);
+                    _runtime.Health.ReportSuccess();
+                }
+                catch (RateLimitStoreException ex)
+                {
+                    _rowKnown = false;
+                    _runtime.Health.ReportFailure(ex.Message);
+                    FailAllLocked();
+                    continue;
+                }
+                catch (OperationCanceledException)
+                {
+                    _rowKnown = false;
+                    _runtime.Health.ReportFailure($"A counter operation took longer than {_runtime.OperationTimeout.TotalSeconds} s.");
+                    FailAllLocked();
+                    continue;
+                }
+                catch (ContentionException)
+                {
+                    _rowKnown = false;
+                    RateLimitLog.ContentionExhausted(_runtime.Logger, _policy.Name, MaxAttempts);
+                    FailAllLocked();
+                    continue;
+                }
+
+                lock (_gate)
+                {
+                    var now = _runtime.NowMs;
+                    Roll(now);
+                    if (!_windowed || _window == window)
+                    {
+                        // Permits of a window that has ended are left unspent: spending them now would count them nowhere.
+                        _local += taken.Granted;
+                        _lastSlice = taken.Granted;
+                        if (!_windowed && taken.Granted > 0)
+                        {
+                            _tokenLeases.Add(taken.Granted, now + _leaseMs);
+                        }
+
+                        _rowRemaining = taken.RowRemaining;
+                        if (taken.ExhaustedUntilMs > 0)
+                        {
+                            _exhaustedUntilMs = Math.Max(_exhaustedUntilMs, taken.ExhaustedUntilMs);
+                        }
+                    }
+
+                    ServeFromLocal();
+                    if (_queuedPermits > 0 && now < _exhaustedUntilMs)
+                    {
+                        RejectAll(_exhaustedUntilMs);
+                    }
+                }
+            }
+        }
+#pragma warning disable CA1031 // A bug here must not leave requests waiting forever: they get the failure policy.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            RateLimitLog.CounterFailed(_runtime.Logger, _policy.Name, ex);
+            _rowKnown = false;
+            lock (_gate)
+            {
+                FailAll();
+                _prefetch = false;
+                _fetching = false;
+            }
+        }
+    }
+
+    /// <summary>Fast mode: the extra permits to lease beyond the queued demand, from this instance's smoothed arrival rate.</summary>
+    private long NextSliceSize(long nowMs)
+    {
+        if (_lastFetchMs > 0)
+        {
+            var elapsed = Math.Max(1, nowMs - _lastFetchMs);
+            var observed = _arrivals * 1000.0 / elapsed;
+            _rate = _rate <= 0 ? observed : (_rate + observed) / 2;
+        }
+
+        _arrivals = 0;
+        _lastFetchMs = nowMs;
+        return (long)Math.Ceiling(_rate * _policy.LeaseSeconds);
+    }
+
+    private async Task<Taken> TakeAsync(long window, long demand, long extra)
+    {
+        var store = _runtime.Store;
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            using var timeout = new CancellationTokenSource(_runtime.OperationTimeout, _runtime.Time);
+            var ct = timeout.Token;
+            long available;
+            double tokensNow = 0;
+            var now = _runtime.NowMs;
+            if (_windowed)
+            {
+                if (!_rowKnown || _rowWindow != window)
+                {
+                    var row = await store.ReadAsync(Address(window), ct);
+                    _rowKnown = true;
+                    _rowWindow = window;
+                    _etag = row?.ETag;
+                    _rowCount = row?.Count ?? 0;
+                }
+
+                if (_sliding && _prevWindow != window - 1)
+                {
+                    var previous = await store.ReadAsync(Address(window - 1), ct);
+                    _prevWindow = window - 1;
+                    _prevCount = previous?.Count ?? 0;
+                }
+
+                now = _runtime.NowMs;
+                available = _sliding
+                    ? CounterMath.SlidingAvailable(_limit, _prevCount, _rowCount, now, window, _limits.WindowMs)
+                    : CounterMath.FixedAvailable(_limit, _rowCount);
+            }
+            else
+            {
+                if (!_rowKnown)
+                {
+                    var row = await store.ReadAsync(Address(0), ct);
+                    _rowKnown = true;
+                    _etag = row?.ETag;
+                    now = _runtime.NowMs;
+                    (_rowTokens, _rowUpdatedMs) = row is null ? (_burst, now) : (row.Tokens, row.UpdatedAtMs);
+                }
+
+                now = _runtime.NowMs;
+                tokensNow = CounterMath.TokensAt(_rowTokens, _rowUpdatedMs, now, _ratePerMs, _burst);
+                available = CounterMath.TokensAvailable(tokensNow);
+            }
+
+            var take = Math.Min(demand, available);
+            var spare = available - take;
+            if (extra > 0 && spare > 0)
+            {
+                take += Math.Min(extra, spare / (2L * _policy.InstanceEstimate));
+            }
+
+            if (take == 0)
+            {
+                return new Taken(0, available, available == 0 || demand > 0 ? RetryAt(now, window, _rowCount, tokensNow) : 0);
+            }
+
+            string? etag;
+            if (_windowed)
+            {
+                var count = _rowCount + take;
+                var start = CounterMath.WindowStartMs(window, _limits.WindowMs);
+                var expires = start + (_limits.WindowMs * (_sliding ? 2 : 1));
+                etag = await store.TryWriteAsync(Address(window), new CounterWrite(
+                    count, 0, now, DateTimeOffset.FromUnixTimeMilliseconds(expires), DateTimeOffset.FromUnixTimeMilliseconds(start), _limit, _policy.StorageName, _displayKey), _etag, ct);
+                if (etag is not null)
+                {
+                    _etag = etag;
+                    _rowCount = count;
+                    var left = available - take;
+                    return new Taken(take, left, take < demand || left == 0 ? RetryAt(now, window, count, 0) : 0);
+                }
+            }
+            else
+            {
+                var tokens = tokensNow - take;
+                var updated = Math.Max(_rowUpdatedMs, now);
+                var full = CounterMath.TokenFullAtMs(tokens, updated, _ratePerMs, _burst);
+                etag = await store.TryWriteAsync(Address(0), new CounterWrite(
+                    0, tokens, updated, DateTimeOffset.FromUnixTimeMilliseconds(full), null, _burst, _policy.StorageName, _displayKey), _etag, ct);
+                if (etag is not null)
+                {
+                    _etag = etag;
+                    _rowTokens = tokens;
+                    _rowUpdatedMs = updated;
+                    var left = available - take;
+                    return new Taken(take, left, take < demand || left == 0 ? CounterMath.TokenRetryAtMs(tokens, now, _ratePerMs) : 0);
+                }
+            }
+
+            // Another instance wrote first (412), or created the row first (409): read it again and retry.
+            _rowKnown = false;
+            await _runtime.JitterAsync(attempt, ct);
+        }
+
+        throw new ContentionException();
+    }
+
+    private long RetryAt(long nowMs, long window, long count, double tokensNow) => _policy.Algorithm switch
+    {
+        RateLimitAlgorithm.FixedWindow => CounterMath.WindowStartMs(window + 1, _limits.WindowMs),
+        RateLimitAlgorithm.SlidingWindow => Math.Max(nowMs + 1, CounterMath.SlidingRetryAtMs(_limit, _prevCount, count, window, _limits.WindowMs)),
+        _ => CounterMath.TokenRetryAtMs(tokensNow, nowMs, _ratePerMs),
+    };
+
+    private CounterAddress Address(long window) =>
+        new(_partitionKey, _windowed ? "w" + CounterMath.WindowStartMs(window, _limits.WindowMs).ToString("D15", System.Globalization.CultureInfo.InvariantCulture) : "bucket");
+
+    /// <summary>Hands local permits to queued requests, first come first served. Under _gate.</summary>
+    private void ServeFromLocal()
+    {
+        while (_waiters.TryPeek(out var head))
+        {
+            if (head.IsCancelled)
+            {
+                _waiters.Dequeue();
+                continue;
+            }
+
+            if (_local < head.Permits)
+            {
+                return;
+            }
+
+            _waiters.Dequeue();
+            Spend(head.Permits);
+            _queuedPermits -= head.Permits;
+            head.Complete(ShardResult.Acquired);
+        }
+    }
+
+    /// <summary>Under _gate.</summary>
+    private void RejectAll(long retryAtMs)
+    {
+        var result = ShardResult.RejectedUntil(retryAtMs);
+        while (_waiters.TryDequeue(out var waiter))
+        {
+            if (!waiter.IsCancelled)
+            {
+                _queuedPermits -= waiter.Permits;
+                waiter.Complete(result);
+            }
+        }
+    }
+
+    /// <summary>Under _gate.</summary>
+    private void FailAll()
+    {
+        while (_waiters.TryDequeue(out var waiter))
+        {
+            if (!waiter.IsCancelled)
+            {
+                _queuedPermits -= waiter.Permits;
+                waiter.Complete(ShardResult.Unavailable);
+            }
+        }
+    }
+
+    private void FailAllLocked()
+    {
+        lock (_gate)
+        {
+            FailAll();
+        }
+    }
+
+    private void Cancel(Waiter waiter)
+    {
+        lock (_gate)
+        {
+            if (waiter.TryCancel())
+            {
+                _queuedPermits -= waiter.Permits;
+            }
+        }
+    }
+
+    private readonly record struct Taken(long Granted, long RowRemaining, long ExhaustedUntilMs);
+
+    /// <summary>
+    /// Token-bucket slices with their expiry: a token taken from the shared bucket is spent within LeaseSeconds or
+    /// dropped, which bounds fast mode's overshoot to rate × LeaseSeconds. Oldest first; at most four generations
+    /// (a fifth is merged into the newest one kept, with the earlier expiry: shorter life, never longer).
+    /// </summary>
+    private struct TokenLeases
+    {
+        private const int Capacity = 4;
+        private long[]? _counts;
+        private long[]? _expires;
+        private int _length;
+
+        public void Add(long permits, long expiresMs)
+        {
+            _counts ??= new long[Capacity];
+            _expires ??= new long[Capacity];
+            if (_length == Capacity)
+            {
+                _counts[Capacity - 1] += permits;
+                return;
+            }
+
+            _counts[_length] = permits;
+            _expires[_length] = expiresMs;
+            _length++;
+        }
+
+        /// <summary>Drops expired generations; returns the permits dropped.</summary>
+        public long DropExpired(long nowMs)
+        {
+            long dropped = 0;
+            var keep = 0;
+            for (var i = 0; i < _length; i++)
+            {
+                if (_expires![i] <= nowMs)
+                {
+                    dropped += _counts![i];
+                    continue;
+                }
+
+                _counts![keep] = _counts[i];
+                _expires[keep] = _expires[i];
+                keep++;
+            }
+
+            _length = keep;
+            return dropped;
+        }
+
+        public void Spend(long permits)
+        {
+            var i = 0;
+            while (permits > 0 && i < _length)
+            {
+                var used = Math.Min(permits, _counts![i]);
+                _counts[i] -= used;
+                permits -= used;
+                if (_counts[i] == 0)
+                {
+                    i++;
+                }
+            }
+
+            if (i > 0)
+            {
+                Array.Copy(_counts!, i, _counts!, 0, _length - i);
+                Array.Copy(_expires!, i, _expires!, 0, _length - i);
+                _length -= i;
+            }
+        }
+    }
+
+    private sealed class ContentionException : Exception;
+
+    /// <summary>A request waiting for the next fetch. Completed under the shard's lock, continued asynchronously.</summary>
+    private sealed class Waiter(CounterShard owner, long permits)
+    {
+        private readonly TaskCompletionSource<ShardResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private bool _cancelled;
+
+        public long Permits => permits;
+
+        public bool IsCancelled => _cancelled;
+
+        public void Complete(ShardResult result) => _completion.TrySetResult(result);
+
+        /// <summary>Under the owner's lock: true when the waiter was still queued and is now cancelled.</summary>
+        public bool TryCancel()
+        {
+            if (_cancelled || _completion.Task.IsCompleted)
+            {
+                return false;
+            }
+
+            _cancelled = true;
+            return true;
+        }
+
+        public async ValueTask<ShardResult> WaitAsync(CancellationToken cancellationToken)
+        {
+            if (!cancellationToken.CanBeCanceled)
+            {
+                return await _completion.Task;
+            }
+
+            using (cancellationToken.UnsafeRegister(static (state, token) =>
+            {
+                var waiter = (Waiter)state!;
+                waiter.Cancel(token);
+            }, this))
+            {
+                return await _completion.Task;
+            }
+        }
+
+        private void Cancel(CancellationToken token)
+        {
+            owner.Cancel(this);
+            if (_cancelled)
+            {
+                _completion.TrySetCanceled(token);
+            }
+        }
+    }
+}

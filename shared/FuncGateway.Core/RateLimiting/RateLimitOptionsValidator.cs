@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace FuncGateway.RateLimiting;
+
+/// <summary>Checks <see cref="RateLimitOptions"/> at start-up and reports every problem at once, each with its key.</summary>
+internal sealed partial class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>
+{
+    public const long MaxLimit = 1_000_000_000;
+    public const double MaxWindowSeconds = 30 * 24 * 3600;
+    public const int MaxShards = 64;
+    public const int MaxInstanceEstimate = 1000;
+
+    public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = Validate(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Every problem with the options, reader errors first.</summary>
+    public static List<string> Validate(RateLimitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>(options.ReadErrors);
+        const string root = RateLimitOptions.SectionName;
+        Range(errors, $"{root}:InstanceEstimate", options.InstanceEstimate, 1, MaxInstanceEstimate);
+        Range(errors, $"{root}:MaxPartitionsPerPolicy", options.MaxPartitionsPerPolicy, 100, 10_000_000);
+        Range(errors, $"{root}:OperationTimeoutSeconds", options.OperationTimeoutSeconds, 0.05, 60);
+        Range(errors, $"{root}:OutageBackoffSeconds", options.OutageBackoffSeconds, 0.1, 600);
+        Range(errors, $"{root}:IPv6PrefixLength", options.IPv6PrefixLength, 32, 128);
+        Range(errors, $"{root}:MaintenanceIntervalSeconds", options.MaintenanceIntervalSeconds, 1, 86400);
+        Range(errors, $"{root}:RetentionSeconds", options.RetentionSeconds, 0, 86400);
+
+        var auth = options.AuthenticationFailures;
+        if (auth.Policy is { } authPolicy)
+        {
+            if (!options.Policies.ContainsKey(authPolicy))
+            {
+                errors.Add($"{root}:AuthenticationFailures:Policy names '{authPolicy}', which is not a policy under {root}:Policies.");
+            }
+        }
+        else
+        {
+            Range(errors, $"{root}:AuthenticationFailures:Limit", auth.Limit, 1, MaxLimit);
+            Range(errors, $"{root}:AuthenticationFailures:WindowSeconds", auth.WindowSeconds, 1, MaxWindowSeconds);
+        }
+
+        foreach (var (policyName, policy) in options.Policies.OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            var at = $"{root}:Policies:{policyName}";
+            if (!PolicyNamePattern().IsMatch(policyName))
+            {
+                errors.Add($"{at}: the policy name must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            }
+
+            if (policy is null)
+            {
+                continue;
+            }
+
+            if (policy.Limit == 0)
+            {
+                if (!Reported(errors, $"{at}:Limit"))
+                {
+                    errors.Add($"{at}:Limit is required (permits per window, 1–{MaxLimit}).");
+                }
+            }
+            else
+            {
+                Range(errors, $"{at}:Limit", policy.Limit, 1, MaxLimit);
+            }
+
+            Range(errors, $"{at}:WindowSeconds", policy.WindowSeconds, 1, MaxWindowSeconds);
+            CheckBurst(errors, at, policy.Algorithm, policy.Burst);
+            if (!PartitionKeySpec.TryParse(policy.PartitionBy, out _, out var partitionError))
+            {
+                errors.Add($"{at}:PartitionBy: {partitionError}");
+            }
+
+            if (policy.InstanceEstimate is { } estimate)
+            {
+                Range(errors, $"{at}:InstanceEstimate", estimate, 1, MaxInstanceEstimate);
+            }
+
+            Range(errors, $"{at}:Shards", policy.Shards, 0, MaxShards);
+            if (policy.Shards > 0 && policy.Limit > 0 && policy.Shards > policy.Limit)
+            {
+                errors.Add($"{at}:Shards ({policy.Shards}) may not exceed Limit ({policy.Limit}): every shard needs at least one permit.");
+            }
+
+            Range(errors, $"{at}:LeaseSeconds", policy.LeaseSeconds, 0.1, 60);
+            foreach (var (tierName, tier) in policy.Tiers.OrderBy(t => t.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                var tierAt = $"{at}:Tiers:{tierName}";
+                if (tier.Limit == 0)
+                {
+                    if (!Reported(errors, $"{tierAt}:Limit"))
+                    {
+                        errors.Add($"{tierAt}:Limit is required (permits per window, 1–{MaxLimit}).");
+                    }
+                }
+                else
+                {
+                    Range(errors, $"{tierAt}:Limit", tier.Limit, 1, MaxLimit);
+                }
+
+                CheckBurst(errors, tierAt, policy.Algorithm, tier.Burst);
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>Whether the reader already complained about this key (a value that is not a number is not also "missing").</summary>
+    private static bool Reported(List<string> errors, string key) => errors.Exists(e => e.StartsWith(key + " ", StringComparison.OrdinalIgnoreCase));
+
+    private static void CheckBurst(List<string> errors, string at, RateLimitAlgorithm algorithm, long? burst)
+    {
+        if (burst is not { } value)
+        {
+            return;
+        }
+
+        if (algorithm != RateLimitAlgorithm.TokenBucket)
+        {
+            errors.Add($"{at}:Burst applies to the TokenBucket algorithm only (this policy is {algorithm}).");
+            return;
+        }
+
+        Range(errors, $"{at}:Burst", value, 1, MaxLimit);
+    }
+
+    private static void Range(List<string> errors, string key, double value, double min, double max)
+    {
+        if (value < min || value > max || double.IsNaN(value))
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key} must be between {min} and {max} (got {value})."));
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex PolicyNamePattern();
+}

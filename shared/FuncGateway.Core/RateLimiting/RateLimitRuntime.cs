@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FuncGateway.RateLimiting;
+
+/// <summary>What every limiter of this instance shares: the counter store, the clock, storage health and settings.</summary>
+internal sealed class RateLimitRuntime
+{
+    public RateLimitRuntime(IRateLimitStore store, TimeProvider time, IOptions<RateLimitOptions> options, ILogger<RateLimitRuntime> logger, Random? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Store = store;
+        Time = time;
+        Options = options.Value;
+        Logger = logger;
+        Random = random ?? new Random();
+        InstanceSeed = Random.Next();
+        OperationTimeout = TimeSpan.FromSeconds(Options.OperationTimeoutSeconds);
+        Health = new RateLimitStoreHealth(this, TimeSpan.FromSeconds(Options.OutageBackoffSeconds));
+    }
+
+    public IRateLimitStore Store { get; }
+
+    public TimeProvider Time { get; }
+
+    public RateLimitOptions Options { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>Jitter for retries. Not security-relevant.</summary>
+    public Random Random { get; }
+
+    /// <summary>Spreads instances over a counter's shards: each starts at a different one.</summary>
+    public int InstanceSeed { get; }
+
+    public TimeSpan OperationTimeout { get; }
+
+    public RateLimitStoreHealth Health { get; }
+
+    public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>A bounded, jittered pause before retrying after a conflict: 0–2, 0–4, ... up to 0–50 ms.</summary>
+    public Task JitterAsync(int attempt, CancellationToken cancellationToken)
+    {
+        int max;
+        lock (Random)
+        {
+#pragma warning disable CA5394 // Jitter, not security.
+            max = Random.Next(0, Math.Min(50, 2 << Math.Min(attempt, 5)) + 1);
+#pragma warning restore CA5394
+        }
+
+        // Real time on purpose: a back-off between two storage calls is not part of any window's arithmetic, and a
+        // test clock that only moves when told would stall it.
+        return max == 0 ? Task.CompletedTask : Task.Delay(TimeSpan.FromMilliseconds(max), cancellationToken);
+    }
+}
+
+/// <summary>
+/// A circuit over the counter store: after a failure, requests skip storage (and go to their policy's failure
+/// policy) for the outage back-off, instead of each waiting out a timeout; then one fetch tries again.
+/// </summary>
+internal sealed class RateLimitStoreHealth(RateLimitRuntime runtime, TimeSpan backoff)
+{
+    private long _openUntilMs;
+    private int _failing;
+
+    public TimeSpan Backoff => backoff;
+
+    public bool IsOpen(long nowMs) => nowMs < Volatile.Read(ref _openUntilMs);
+
+    public void ReportFailure(string error)
+    {
+        Volatile.Write(ref _openUntilMs, runtime.NowMs + (long)backoff.TotalMilliseconds);
+        if (Interlocked.Exchange(ref _failing, 1) == 0)
+        {
+            RateLimitLog.StorageFailed(runtime.Logger, backoff.TotalSeconds, error);
+        }
+    }
+
+    public void ReportSuccess()
+    {
+        if (Volatile.Read(ref _failing) == 1 && Interlocked.Exchange(ref _failing, 0) == 1)
+        {
+            RateLimitLog.StorageRecovered(runtime.Logger);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text;
+using FuncGateway.Diagnostics;
+using FuncGateway.Pipeline;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace FuncGateway.RateLimiting;
+
+/// <summary>
+/// Applies a route's rate-limit policies after authentication: every policy must admit the request. A refusal is
+/// answered here, 429 <c>rate_limited</c> with <c>Retry-After</c> (or 503 <c>rate_limit_unavailable</c> for a
+/// fail-closed policy whose counters are unreachable), before the body is read or the upstream is called. Every
+/// response of a limited route carries <c>RateLimit-Policy</c> and <c>RateLimit</c> (IETF httpapi draft).
+/// </summary>
+internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger) : IGatewayStep
+{
+    public const string PolicyHeaderName = "RateLimit-Policy";
+    public const string HeaderName = "RateLimit";
+
+    public int Order => GatewayStepOrder.RateLimiting;
+
+    public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
+    {
+        var limits = feature.Route.GetFeature<RouteRateLimits>();
+        if (limits is null)
+        {
+            return true;
+        }
+
+        var policies = limits.Policies;
+        var partitions = new PartitionLimiter[policies.Length];
+        for (var i = 0; i < policies.Length; i++)
+        {
+            partitions[i] = policies[i].GetPartition(context);
+        }
+
+        var leases = new GatewayRateLimitLease?[policies.Length];
+        if (policies.Length > 1)
+        {
+            // A request one policy already refuses must not spend the others' permits: look (no I/O) before taking.
+            for (var i = 0; i < partitions.Length; i++)
+            {
+                if (partitions[i].IsKnownExhausted(out var wait))
+                {
+                    leases[i] = GatewayRateLimitLease.Rejected(wait, wait);
+                    await RejectAsync(context, feature, limits, partitions, leases, i);
+                    return false;
+                }
+            }
+        }
+
+        for (var i = 0; i < partitions.Length; i++)
+        {
+            var lease = (GatewayRateLimitLease)await partitions[i].AcquireAsync(1, context.RequestAborted);
+            leases[i] = lease;
+            if (!lease.IsAcquired)
+            {
+                await RejectAsync(context, feature, limits, partitions, leases, i);
+                return false;
+            }
+        }
+
+        AddHeaders(context, limits, partitions, leases);
+        return true;
+    }
+
+    private async Task RejectAsync(HttpContext context, GatewayRequestFeature feature, RouteRateLimits limits, PartitionLimiter[] partitions, GatewayRateLimitLease?[] leases, int refused)
+    {
+        var lease = leases[refused]!;
+        var partition = partitions[refused];
+        var policy = partition.Policy;
+        var retryAfter = Seconds(lease.RetryAfter ?? TimeSpan.FromSeconds(1));
+        AddHeaders(context, limits, partitions, leases);
+        if (lease.IsUnavailable)
+        {
+            RateLimitLog.FailedClosed(logger, feature.Route.Definition.Id, policy.Name);
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RateLimitProblems.Unavailable,
+                "The rate limit of this route cannot be checked right now.",
+                $"Policy '{policy.Name}' fails closed while its counters are unreachable; retry after {retryAfter} s.",
+                new("Retry-After", retryAfter.ToString(CultureInfo.InvariantCulture)));
+            return;
+        }
+
+        RateLimitLog.Rejected(logger, feature.Route.Definition.Id, policy.Name, retryAfter);
+        var window = partition.Limits.WindowSeconds.ToString(CultureInfo.InvariantCulture);
+        var detail = policy.Algorithm == RateLimitAlgorithm.TokenBucket
+            ? $"Policy '{policy.Name}' allows bursts of {partition.Limits.Burst} requests, refilled at {partition.Limits.Limit} per {window} s; retry after {retryAfter} s."
+            : $"Policy '{policy.Name}' allows {partition.Limits.Limit} requests per {window} s; retry after {retryAfter} s.";
+        await GatewayProblem.WriteAsync(context, StatusCodes.Status429TooManyRequests, RateLimitProblems.RateLimited,
+            "Too many requests.", detail, new("Retry-After", retryAfter.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>
+    /// Sets <c>RateLimit-Policy</c> (<c>"name";q=100;w=60</c>) and <c>RateLimit</c> (<c>"name";r=42;t=17</c>) when the
+    /// response starts, after anything the upstream sent (appended, as structured-field lists combine), and after a
+    /// problem response cleared the headers.
+    /// </summary>
+    private static void AddHeaders(HttpContext context, RouteRateLimits limits, PartitionLimiter[] partitions, GatewayRateLimitLease?[] leases)
+    {
+        var policyHeader = limits.TierDependent ? string.Join(", ", partitions.Select(static p => p.Limits.PolicyHeaderItem)) : limits.PolicyHeader;
+        var builder = new StringBuilder();
+        for (var i = 0; i < leases.Length; i++)
+        {
+            if (leases[i] is not { } lease || (lease.IsAcquired && lease.Remaining < 0) || lease.IsUnavailable)
+            {
+                continue;
+            }
+
+            if (builder.Length > 0)
+            {
+                builder.Append(", ");
+            }
+
+            builder.Append('"').Append(partitions[i].Policy.Name).Append("\";r=")
+                .Append((lease.IsAcquired ? lease.Remaining : 0).ToString(CultureInfo.InvariantCulture))
+                .Append(";t=").Append(CeilingSeconds(lease.IsAcquired ? lease.Reset : lease.RetryAfter ?? lease.Reset).ToString(CultureInfo.InvariantCulture));
+        }
+
+        var state = new HeaderValues(context.Response, policyHeader, builder.Length > 0 ? builder.ToString() : null);
+        context.Response.OnStarting(static s =>
+        {
+            var values = (HeaderValues)s;
+            var headers = values.Response.Headers;
+            headers.Append(PolicyHeaderName, values.Policy);
+            if (values.Limit is not null)
+            {
+                headers.Append(HeaderName, values.Limit);
+            }
+
+            return Task.CompletedTask;
+        }, state);
+    }
+
+    /// <summary>Retry-After in whole seconds, at least 1 (0 would invite an immediate retry that fails again).</summary>
+    private static long Seconds(TimeSpan value) => Math.Max(1, CeilingSeconds(value));
+
+    private static long CeilingSeconds(TimeSpan value) => Math.Max(0, (long)Math.Ceiling(value.TotalSeconds));
+
+    private sealed record HeaderValues(HttpResponse Response, string Policy, string? Limit);
+}

@@ -1,0 +1,104 @@
+using System.Net;
+using Azure.Data.Tables;
+using FuncGateway.Authentication.ApiKeys;
+using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Testing;
+
+namespace FuncGateway.Server.Tests.RateLimiting;
+
+/// <summary>Limits keyed by who the caller is (API key consumers and their tiers), and the failed-authentication throttle, end to end.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private TestUpstream _echo = null!;
+    private GatewayHost _gateway = null!;
+    private TableClient _keys = null!;
+
+    public async Task InitializeAsync()
+    {
+        await RateLimitTestSupport.AwayFromWindowBoundaryAsync(3600);
+        _echo = await TestUpstream.StartAsync("echo");
+        var prefix = GatewayHost.NewPrefix();
+        _keys = new TableServiceClient(azurite.ConnectionString).GetTableClient(ApiKeyFormat.TableName(prefix));
+        await _keys.CreateIfNotExistsAsync();
+        _gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Auth:Policies:partners:Type"] = "ApiKey",
+            ["FuncGateway:RateLimits:Policies:per-consumer:Limit"] = "2",
+            ["FuncGateway:RateLimits:Policies:per-consumer:WindowSeconds"] = "3600",
+            ["FuncGateway:RateLimits:Policies:per-consumer:PartitionBy"] = "Consumer",
+            ["FuncGateway:RateLimits:Policies:per-consumer:Tiers:gold:Limit"] = "4",
+            ["FuncGateway:RateLimits:AuthenticationFailures:Limit"] = "3",
+            ["FuncGateway:RateLimits:AuthenticationFailures:WindowSeconds"] = "3600",
+        }, prefix);
+        await _gateway.UpsertRouteAsync("orders", "/orders", _echo.BaseAddress.ToString(), ("Auth", "partners"), ("RateLimit", "per-consumer"));
+        await _gateway.ReloadAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _echo.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Each_consumer_has_its_own_counter_and_a_tier_gets_its_own_limit()
+    {
+        var gold = await CreateKeyAsync("acme", "gold");
+        var goldAgain = await CreateKeyAsync("acme", "gold");
+        var free = await CreateKeyAsync("beta", null);
+
+        // Two keys of one consumer share its counter; the tier's limit applies.
+        var acme = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await GetAsync(i % 2 == 0 ? gold : goldAgain);
+            acme.Add(response.StatusCode);
+            Assert.Equal("\"per-consumer\";q=4;w=3600", Assert.Single(response.Headers.GetValues("RateLimit-Policy")));
+        }
+
+        var beta = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await GetAsync(free);
+            beta.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], acme);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], beta);
+    }
+
+    [Fact]
+    public async Task A_client_ip_that_keeps_failing_authentication_must_wait()
+    {
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await GetAsync("fgw_not_a_real_key_" + i);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await Problem.AssertAsync(response, HttpStatusCode.TooManyRequests, "auth_throttled");
+                Assert.True(int.Parse(response.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) > 0);
+            }
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(0, _echo.RequestCount);
+    }
+
+    private async Task<string> CreateKeyAsync(string consumer, string? tier)
+    {
+        var (key, keyId) = ApiKeyFormat.Generate();
+        var record = new ApiKeyRecord(ApiKeyFormat.Hash(key), keyId, consumer, consumer, tier, [], true, null, TimeProvider.System.GetUtcNow());
+        await _keys.UpsertEntityAsync(ApiKeyFormat.ToEntity(record));
+        return key;
+    }
+
+    private Task<HttpResponseMessage> GetAsync(string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/orders");
+        request.Headers.Add("X-API-Key", key);
+        return _gateway.Client.SendAsync(request);
+    }
+}
