@@ -68,14 +68,7 @@ internal sealed class SnapshotBuilder(
         foreach (var row in rows.OrderBy(r => r.PartitionKey, StringComparer.Ordinal).ThenBy(r => r.RowKey, StringComparer.Ordinal))
         {
             var errors = new List<string>();
-            if (firstPartition.TryGetValue(row.RowKey, out var other))
-            {
-                errors.Add($"Duplicate upstream name '{row.RowKey}': already defined in partition '{other}'. Names must be unique across partitions.");
-            }
-            else
-            {
-                firstPartition[row.RowKey] = row.PartitionKey;
-            }
+            CheckUnique(firstPartition, row, "upstream name", errors);
 
             var definition = RegistryFormat.ParseUpstream(row, errors);
             var pool = definition is null ? null : CompilePool(definition, errors);
@@ -211,14 +204,7 @@ internal sealed class SnapshotBuilder(
         foreach (var row in rows.OrderBy(r => r.PartitionKey, StringComparer.Ordinal).ThenBy(r => r.RowKey, StringComparer.Ordinal))
         {
             var errors = new List<string>();
-            if (firstPartition.TryGetValue(row.RowKey, out var other))
-            {
-                errors.Add($"Duplicate route id '{row.RowKey}': already defined in partition '{other}'. Route ids must be unique across partitions.");
-            }
-            else
-            {
-                firstPartition[row.RowKey] = row.PartitionKey;
-            }
+            CheckUnique(firstPartition, row, "route id", errors);
 
             var definition = RegistryFormat.ParseRoute(row, errors);
             var route = definition is null ? null : CompileRoute(definition, pools, rejectedPools, inlinePools, errors);
@@ -423,6 +409,23 @@ internal sealed class SnapshotBuilder(
                 errors.Add($"{property} '{condition.Name}': values may not be null.");
             }
         }
+    }
+
+    /// <summary>
+    /// Row keys are identities across partitions: the first row (partitions in ordinal order) keeps the name, a
+    /// later one is rejected naming where the name is already taken.
+    /// </summary>
+    private static void CheckUnique(Dictionary<string, string> firstPartition, RegistryRow row, string what, List<string> errors)
+    {
+        if (!firstPartition.TryGetValue(row.RowKey, out var other))
+        {
+            firstPartition[row.RowKey] = row.PartitionKey;
+            return;
+        }
+
+        errors.Add(other == row.PartitionKey
+            ? $"Duplicate {what} '{row.RowKey}': defined twice in partition '{other}'."
+            : $"Duplicate {what} '{row.RowKey}': already defined in partition '{other}'. Names must be unique across partitions.");
     }
 
     private static bool IsReserved(string path) =>

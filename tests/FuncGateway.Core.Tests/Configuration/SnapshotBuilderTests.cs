@@ -172,6 +172,16 @@ public class SnapshotBuilderTests
     }
 
     [Fact]
+    public void A_name_given_twice_in_one_partition_says_so_rather_than_naming_another_partition()
+    {
+        var snapshot = Build([Upstream("p", "[\"http://a\"]"), Upstream("p", "[\"http://b\"]")], []);
+
+        var rejected = Assert.Single(snapshot.Rejected);
+        Assert.Equal("Duplicate upstream name 'p': defined twice in partition 'default'.", Assert.Single(rejected.Errors));
+        Assert.Equal("http://a", Assert.Single(snapshot.Upstreams["p"].Instances).Url);
+    }
+
+    [Fact]
     public void Identical_routes_conflict_and_the_later_id_is_rejected()
     {
         var snapshot = Build([Pool], [
