@@ -91,12 +91,25 @@ internal sealed class GatewayRegistry : IDisposable
 
                 content = await _store.ReadAllAsync(timeout.Token);
             }
-            catch (Exception ex) when (ex is RegistryStoreException or OperationCanceledException or TimeoutException or IOException or HttpRequestException
-                                       && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                var error = ex is OperationCanceledException
-                    ? $"Storage did not answer within {_options.ReadTimeoutSeconds} s."
-                    : ex.Message;
+                // Any failed read keeps the last good snapshot, like a failed build below: an exception escaping here
+                // would end the loader (and with it the host) or turn an admin reload into a 500.
+                string error;
+                if (ex is OperationCanceledException)
+                {
+                    error = $"Storage did not answer within {_options.ReadTimeoutSeconds} s.";
+                }
+                else if (ex is RegistryStoreException or TimeoutException or IOException or HttpRequestException)
+                {
+                    error = ex.Message;
+                }
+                else
+                {
+                    Log.RegistryReadFailedUnexpectedly(_logger, ex);
+                    error = "Reading the registry failed unexpectedly: " + ex.GetType().Name;
+                }
+
                 return RecordFailure(attemptAt, error);
             }
 

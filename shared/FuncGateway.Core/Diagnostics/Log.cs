@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Debug, "Registry unchanged (fingerprint {Fingerprint}).")]
     public static partial void RegistryUnchanged(ILogger logger, string fingerprint);
 
+    [LoggerMessage(1006, LogLevel.Error, "Reading the registry failed unexpectedly; keeping the previous snapshot.")]
+    public static partial void RegistryReadFailedUnexpectedly(ILogger logger, Exception exception);
+
     [LoggerMessage(1005, LogLevel.Error, "Building the registry snapshot failed unexpectedly; keeping the previous snapshot.")]
     public static partial void SnapshotBuildFailed(ILogger logger, Exception exception);
 

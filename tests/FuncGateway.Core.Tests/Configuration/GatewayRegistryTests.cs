@@ -89,6 +89,21 @@ public class GatewayRegistryTests
     }
 
     [Fact]
+    public async Task An_unexpected_store_failure_keeps_the_last_good_snapshot_instead_of_escaping()
+    {
+        _store.Content = new RegistryContent([], [Route("a", "/a", "http://10.0.0.1")]);
+        using var registry = CreateRegistry();
+        await registry.ReloadAsync(false, CancellationToken.None);
+        var good = registry.Current;
+
+        _store.Failure = new InvalidOperationException("a bug in the store");
+        var status = await registry.ReloadAsync(force: true, CancellationToken.None);
+
+        Assert.Same(good, registry.Current);
+        Assert.Equal("Reading the registry failed unexpectedly: InvalidOperationException", status.LastError);
+    }
+
+    [Fact]
     public async Task With_no_storage_and_no_snapshot_requests_get_no_snapshot_after_the_startup_wait()
     {
         _store.Failure = new RegistryStoreException("No storage configured.");
