@@ -71,11 +71,26 @@ public sealed class TestSigningKey : IDisposable
 
         var payload = Payload(issuer, audience, claims, expires, notBefore, withExp);
         var input = Encode(h) + "." + Encode(payload);
-        var data = Encoding.ASCII.GetBytes(input);
-        var signature = _rsa is not null
+        return input + "." + B64(Sign(input));
+    }
+
+    /// <summary>
+    /// A token whose header and payload are exactly the given JSON texts, properly signed: for what a serializer never
+    /// writes (duplicate members, a string where a number belongs), so that is the token's only defect.
+    /// </summary>
+    public string MintJson(string headerJson, string payloadJson)
+    {
+        var input = B64(Encoding.UTF8.GetBytes(headerJson)) + "." + B64(Encoding.UTF8.GetBytes(payloadJson));
+        return input + "." + B64(Sign(input));
+    }
+
+    /// <summary>The raw signature of a signing input (<c>header.payload</c>, taken as given), with SHA-256.</summary>
+    public byte[] Sign(string signingInput)
+    {
+        var data = Encoding.ASCII.GetBytes(signingInput);
+        return _rsa is not null
             ? _rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
             : _ec!.SignData(data, HashAlgorithmName.SHA256);
-        return input + "." + B64(signature);
     }
 
     public static Dictionary<string, object?> Payload(string issuer, string audience, IDictionary<string, object?>? claims = null,
