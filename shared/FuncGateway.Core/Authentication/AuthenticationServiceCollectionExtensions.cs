@@ -84,7 +84,7 @@ internal sealed class AuthPolicyFactory : IDisposable
                 case JwtPolicySettings jwt:
                     var logger = loggers.CreateLogger<JwtPolicy>();
                     IKeySetRetriever? remote = jwt.MetadataAddress is not null || jwt.JwksUri is not null ? new HttpKeySetRetriever(jwt, _metadataClient) : null;
-                    policies.Add(new JwtPolicy(jwt, new SigningKeySource(jwt, remote, time, logger), time));
+                    policies.Add(new JwtPolicy(jwt, new SigningKeySource(jwt, remote, time, logger), time, logger));
                     break;
                 case ApiKeyPolicySettings apiKey:
                     policies.Add(new ApiKeyPolicy(apiKey, services.GetRequiredService<ApiKeyCache>(), time));

@@ -7,9 +7,12 @@ using FuncGateway.Testing;
 
 namespace FuncGateway.Server.Tests.Authentication;
 
-/// <summary>JWT bearer policies end to end: real RSA and EC keys, a real JWKS/discovery server that rotates keys and counts fetches.</summary>
+/// <summary>
+/// JWT bearer policies end to end: real RSA and EC keys, a real JWKS/discovery server that rotates keys and counts
+/// fetches. The RFC 8725 / RFC 9068 strictness tests are in JwtTests.Strictness.cs.
+/// </summary>
 [Collection("Azurite")]
-public sealed class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
+public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private const string Audience = "api://orders";
 

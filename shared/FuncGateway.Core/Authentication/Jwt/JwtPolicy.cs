@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -11,8 +12,10 @@ namespace FuncGateway.Authentication.Jwt;
 /// policy's allowlist (so <c>none</c> in any spelling, or HS256 against an RSA issuer, is refused before any
 /// cryptography), only keys of that algorithm's family are candidates (a symmetric key only ever comes from
 /// configuration), and headers that carry or point to key material (<c>jwk</c>, <c>jku</c>, <c>x5u</c>, <c>x5c</c>) or
-/// critical extensions (<c>crit</c>) reject the token. Then IdentityModel's <see cref="JsonWebTokenHandler"/> checks
-/// signature, issuer, audience and lifetime (<c>exp</c> required, clock skew configurable).
+/// critical extensions (<c>crit</c>) reject the token. Before that, <see cref="JwsCompactFormat"/> reads the token
+/// strictly (RFC 8725): canonical base64url, unique member names, numeric dates that are numbers, a string <c>kid</c>.
+/// Then IdentityModel's <see cref="JsonWebTokenHandler"/> checks signature, issuer, audience and lifetime (<c>exp</c>
+/// required, clock skew configurable).
 /// </summary>
 internal sealed class JwtPolicy : IAuthPolicy
 {
@@ -24,15 +27,17 @@ internal sealed class JwtPolicy : IAuthPolicy
     private readonly JwtPolicySettings _settings;
     private readonly SigningKeySource _keys;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false, MaximumTokenSizeInBytes = MaxTokenLength };
     private readonly TokenValidationParameters _parameters;
     private readonly FrozenSet<string> _algorithms;
 
-    public JwtPolicy(JwtPolicySettings settings, SigningKeySource keys, TimeProvider time)
+    public JwtPolicy(JwtPolicySettings settings, SigningKeySource keys, TimeProvider time, ILogger logger)
     {
         _settings = settings;
         _keys = keys;
         _time = time;
+        _logger = logger;
         _algorithms = settings.Algorithms.ToFrozenSet(StringComparer.Ordinal);
         _parameters = new TokenValidationParameters
         {
@@ -114,6 +119,12 @@ internal sealed class JwtPolicy : IAuthPolicy
             return Invalid("Encrypted tokens are not accepted.");
         }
 
+        var defect = JwsCompactFormat.Check(credential);
+        if (defect != JwtDefect.None)
+        {
+            return Refused(defect, "The token is malformed.");
+        }
+
         // The allowlist is compared ordinally: "none", "None", "NONE" and every other spelling are simply not on it.
         var algorithm = token.Alg;
         if (string.IsNullOrEmpty(algorithm) || !_algorithms.Contains(algorithm) || SigningKeySet.FamilyOf(algorithm) is not { } family)
@@ -164,6 +175,13 @@ internal sealed class JwtPolicy : IAuthPolicy
     }
 
     private static AuthAttempt Invalid(string description) => AuthAttempt.Invalid(AuthProblemCodes.InvalidToken, description);
+
+    /// <summary>A refusal by our own checks: the client gets the category's usual words, the log gets the reason.</summary>
+    private AuthAttempt Refused(JwtDefect defect, string description)
+    {
+        JwtLog.TokenRefused(_logger, Name, JwtDefects.Reason(defect));
+        return Invalid(description);
+    }
 
     // Our own words for each failure; IdentityModel's messages can quote the token and are never shown or logged.
     private static string Describe(Exception? exception) => exception switch

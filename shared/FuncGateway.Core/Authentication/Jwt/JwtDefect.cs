@@ -1,0 +1,30 @@
+namespace FuncGateway.Authentication.Jwt;
+
+/// <summary>
+/// A refusal by the gateway's own token checks (those IdentityModel does not make). The client sees the same generic
+/// description as for its category; the precise reason is logged.
+/// </summary>
+internal enum JwtDefect
+{
+    None,
+    NotBase64Url,
+    NotJsonObject,
+    DuplicateMember,
+    NumericDateNotNumber,
+    KidNotString,
+}
+
+/// <summary>Log wording of each <see cref="JwtDefect"/>: what was wrong, never the values.</summary>
+internal static class JwtDefects
+{
+    public static string Reason(JwtDefect defect) => defect switch
+    {
+        JwtDefect.NotBase64Url => "a segment is not canonical unpadded base64url, or the token does not have three segments",
+        JwtDefect.NotJsonObject => "the header or payload is not one JSON object",
+        JwtDefect.DuplicateMember => "the header or payload repeats a member name",
+        JwtDefect.NumericDateNotNumber => "exp, nbf or iat is not a JSON number",
+        JwtDefect.KidNotString => "kid is present but not a string",
+        _ => "unspecified",
+    };
+}
+
