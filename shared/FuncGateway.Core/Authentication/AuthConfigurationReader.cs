@@ -24,7 +24,7 @@ internal static class AuthConfigurationReader
     private static readonly string[] JwtKeys =
     [
         "Issuer", "Audiences", "MetadataAddress", "JwksUri", "Jwks", "SymmetricKeys", "Algorithms", "ClockSkewSeconds",
-        "KeyRefreshSeconds", "UnknownKeyRefreshSeconds", "MetadataTimeoutSeconds", "RequireHttpsMetadata", "UserIdClaim",
+        "RequireTyp", "MaxTokenLifetimeSeconds", "KeyRefreshSeconds", "UnknownKeyRefreshSeconds", "MetadataTimeoutSeconds", "RequireHttpsMetadata", "UserIdClaim",
         "EmailClaim", "RoleClaims", "ScopeClaims", "ConsumerIdClaims", "TierClaim", "ClaimHeaders", "ForwardToken",
     ];
 
@@ -203,6 +203,8 @@ internal static class AuthConfigurationReader
             SymmetricKeys = symmetric,
             Algorithms = algorithms.Distinct(StringComparer.Ordinal).ToArray(),
             ClockSkew = TimeSpan.FromSeconds(reader.Number("ClockSkewSeconds", 0, 600) ?? 60),
+            RequiredTypes = ReadRequiredTypes(reader.List("RequireTyp"), at, errors),
+            MaxTokenLifetime = reader.Number("MaxTokenLifetimeSeconds", 1, 31_536_000) is { } lifetime ? TimeSpan.FromSeconds(lifetime) : null,
             KeyRefreshInterval = TimeSpan.FromSeconds(reader.Number("KeyRefreshSeconds", 1, 86_400) ?? 300),
             UnknownKeyRefreshInterval = TimeSpan.FromSeconds(reader.Number("UnknownKeyRefreshSeconds", 1, 3600) ?? 30),
             MetadataTimeout = TimeSpan.FromSeconds(reader.Number("MetadataTimeoutSeconds", 0.5, 60) ?? 5),
@@ -216,6 +218,35 @@ internal static class AuthConfigurationReader
             ClaimHeaders = claimHeaders,
             ForwardToken = reader.Boolean("ForwardToken") ?? false,
         };
+    }
+
+    /// <summary>
+    /// <c>RequireTyp</c>: media types such as <c>at+jwt</c> (RFC 9068). As RFC 7515 says of <c>typ</c>, a value without a
+    /// '/' means <c>application/</c> plus it, and media types compare case-insensitively; so each is kept lower-case, in full.
+    /// </summary>
+    private static List<string> ReadRequiredTypes(List<string> values, string at, List<string> errors)
+    {
+        var types = new List<string>(values.Count);
+        foreach (var value in values)
+        {
+            var slash = value.IndexOf('/', StringComparison.Ordinal);
+            var valid = slash < 0
+                ? IsToken(value)
+                : IsToken(value[..slash]) && IsToken(value[(slash + 1)..]);
+            if (!valid)
+            {
+                errors.Add($"{at}:RequireTyp: '{RegistryFormat.Printable(value)}' is not a media type such as at+jwt or application/at+jwt.");
+                continue;
+            }
+
+            var type = (slash < 0 ? "application/" + value : value).ToLowerInvariant();
+            if (!types.Contains(type))
+            {
+                types.Add(type);
+            }
+        }
+
+        return types;
     }
 
     private static BasicPolicySettings ReadBasic(string name, Reader reader, IConfigurationSection section, string at, List<string> errors)

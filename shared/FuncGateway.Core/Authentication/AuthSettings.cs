@@ -43,6 +43,15 @@ internal sealed record JwtPolicySettings(string Name) : AuthPolicySettings(Name)
 
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Accepted <c>typ</c> header values, normalised to lower-case full media types (<c>application/at+jwt</c>);
+    /// empty means <c>typ</c> is not checked.
+    /// </summary>
+    public IReadOnlyList<string> RequiredTypes { get; init; } = [];
+
+    /// <summary>Longest lifetime accepted (<c>exp - iat</c>, and <c>exp - now</c> beyond the clock skew); null: no limit.</summary>
+    public TimeSpan? MaxTokenLifetime { get; init; }
+
     public TimeSpan KeyRefreshInterval { get; init; } = TimeSpan.FromSeconds(300);
 
     public TimeSpan UnknownKeyRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);

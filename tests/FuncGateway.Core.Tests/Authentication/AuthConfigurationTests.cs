@@ -4,6 +4,7 @@ using FuncGateway.Authentication.Basic;
 using FuncGateway.Configuration;
 using FuncGateway.Core.Tests.Configuration;
 using FuncGateway.LoadBalancing;
+using FuncGateway.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -78,9 +79,43 @@ public sealed class AuthConfigurationTests
         Assert.Equal(TimeSpan.FromSeconds(300), jwt.KeyRefreshInterval);
         Assert.Equal(TimeSpan.FromSeconds(30), jwt.UnknownKeyRefreshInterval);
         Assert.False(jwt.ForwardToken);
+        Assert.Empty(jwt.RequiredTypes);
+        Assert.Null(jwt.MaxTokenLifetime);
         Assert.Equal("X-API-Key", Assert.IsType<ApiKeyPolicySettings>(settings.Policies["keys"]).Header);
         Assert.False(settings.Signing.Enabled);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.ApiKeys.CacheDuration);
+    }
+
+    [Fact]
+    public void RequireTyp_and_MaxTokenLifetimeSeconds_are_read_normalised_and_checked()
+    {
+        using var key = TestSigningKey.Rsa("k1");
+        var jwks = TestSigningKey.Jwks([key]);
+        Dictionary<string, string?> Jwt(string name, string typ, string lifetime) => new()
+        {
+            [$"FuncGateway:Auth:Policies:{name}:Type"] = "Jwt",
+            [$"FuncGateway:Auth:Policies:{name}:Issuer"] = "https://login.example.com/",
+            [$"FuncGateway:Auth:Policies:{name}:Audiences"] = "api://orders",
+            [$"FuncGateway:Auth:Policies:{name}:Jwks"] = jwks,
+            [$"FuncGateway:Auth:Policies:{name}:RequireTyp"] = typ,
+            [$"FuncGateway:Auth:Policies:{name}:MaxTokenLifetimeSeconds"] = lifetime,
+        };
+
+        var good = Read(Jwt("at", "at+jwt, Application/AT+JWT, application/dpop+jwt", "3600"));
+        Assert.Empty(good.Errors);
+        var jwt = Assert.IsType<JwtPolicySettings>(good.Policies["at"]);
+        Assert.Equal(["application/at+jwt", "application/dpop+jwt"], jwt.RequiredTypes);
+        Assert.Equal(TimeSpan.FromHours(1), jwt.MaxTokenLifetime);
+
+        var bad = Read(new[] { Jwt("a", "at+jwt/x/y", "0"), Jwt("b", "at jwt;", "31536001"), Jwt("c", "/at+jwt", "soon") }.SelectMany(d => d).ToDictionary());
+        var errors = string.Join("\n", bad.Errors);
+        Assert.Contains("FuncGateway:Auth:Policies:a:RequireTyp: 'at+jwt/x/y' is not a media type", errors, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway:Auth:Policies:b:RequireTyp: 'jwt;' is not a media type", errors, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway:Auth:Policies:c:RequireTyp: '/at+jwt' is not a media type", errors, StringComparison.Ordinal);
+        foreach (var name in "abc")
+        {
+            Assert.Contains($"FuncGateway:Auth:Policies:{name}:MaxTokenLifetimeSeconds must be a number in [1, 31536000]", errors, StringComparison.Ordinal);
+        }
     }
 
     private static GatewaySnapshot Build(params RegistryRow[] routes)

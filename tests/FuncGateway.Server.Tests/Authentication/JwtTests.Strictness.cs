@@ -1,12 +1,13 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Testing;
 
 namespace FuncGateway.Server.Tests.Authentication;
 
 /// <summary>
-/// RFC 8725 strictness, end to end: each refused token is signed by the IdP's real key, so the defect under
+/// RFC 8725 / RFC 9068 strictness, end to end: each refused token is signed by the IdP's real key, so the defect under
 /// test is its only one, and each refusal sits next to the same token without the defect being accepted.
 /// </summary>
 public sealed partial class JwtTests
@@ -156,5 +157,64 @@ public sealed partial class JwtTests
         }
 
         await AssertAcceptedAsync("/jwt/x", Signed(Url(Header()), Url(Payload())), "the same, unpadded");
+    }
+
+    [Fact]
+    public async Task RequireTyp_accepts_only_that_media_type_so_an_ID_token_is_never_an_access_token()
+    {
+        foreach (var typ in new[] { "at+jwt", "AT+JWT", "application/at+jwt", "Application/At+Jwt" })
+        {
+            await AssertAcceptedAsync("/access/x", _rsa.MintJson($$"""{"alg":"RS256","typ":"{{typ}}","kid":"rsa-1"}""", Payload()), "typ " + typ);
+        }
+
+        var refused = new Dictionary<string, string>
+        {
+            ["an ID token (typ JWT)"] = _rsa.MintJson(Header(), Payload()),
+            ["no typ"] = _rsa.MintJson("""{"alg":"RS256","kid":"rsa-1"}""", Payload()),
+            ["typ application/jwt"] = _rsa.MintJson("""{"alg":"RS256","typ":"application/jwt","kid":"rsa-1"}""", Payload()),
+            ["typ with another prefix"] = _rsa.MintJson("""{"alg":"RS256","typ":"text/at+jwt","kid":"rsa-1"}""", Payload()),
+            ["typ with a suffix"] = _rsa.MintJson("""{"alg":"RS256","typ":"at+jwt2","kid":"rsa-1"}""", Payload()),
+        };
+
+        foreach (var (name, token) in refused)
+        {
+            await AssertRefusedAsync("/access/x", token, name, "The token is invalid.");
+        }
+
+        await AssertRefusedAsync("/access/x", _rsa.MintJson("""{"alg":"RS256","typ":["at+jwt"],"kid":"rsa-1"}""", Payload()), "typ not a string", "The token is malformed.");
+
+        // Off by default: the same ID token is fine where the policy does not ask for a type.
+        await AssertAcceptedAsync("/jwt/x", _rsa.MintJson(Header(), Payload()), "RequireTyp unset");
+    }
+
+    [Fact]
+    public async Task MaxTokenLifetimeSeconds_refuses_tokens_issued_for_longer_or_still_valid_for_longer()
+    {
+        var twoHours = Now + 7200;
+        var noIat = JsonSerializer.Serialize(new Dictionary<string, object> { ["iss"] = _idp.Issuer, ["aud"] = Audience, ["exp"] = twoHours, ["sub"] = "user-42" });
+
+        await AssertAcceptedAsync("/short/x", _rsa.MintJson(Header(), Payload(exp: (Now + 3500).ToString())), "within the limit");
+        await AssertAcceptedAsync("/jwt/x", _rsa.MintJson(Header(), Payload(exp: twoHours.ToString())), "no limit by default");
+        await AssertAcceptedAsync("/jwt/x", _rsa.MintJson(Header(), noIat), "no limit by default, no iat");
+
+        var cases = new Dictionary<string, string>
+        {
+            ["exp - iat of two hours"] = _rsa.MintJson(Header(), Payload(exp: twoHours.ToString())),
+            ["no iat, exp two hours away"] = _rsa.MintJson(Header(), noIat),
+            ["issued three hours ago for three hours and five minutes"] = _rsa.MintJson(Header(), Payload(iat: (Now - 10_800).ToString())),
+        };
+
+        foreach (var (name, token) in cases)
+        {
+            await AssertRefusedAsync("/short/x", token, name, "The token's lifetime is invalid.");
+        }
+    }
+
+    [Fact]
+    public async Task An_iat_in_the_future_beyond_the_clock_skew_is_refused()
+    {
+        // ClockSkewSeconds is 60 by default.
+        await AssertAcceptedAsync("/jwt/x", _rsa.MintJson(Header(), Payload(iat: (Now + 20).ToString())), "within the skew");
+        await AssertRefusedAsync("/jwt/x", _rsa.MintJson(Header(), Payload(iat: (Now + 240).ToString())), "four minutes ahead", "The token's lifetime is invalid.");
     }
 }

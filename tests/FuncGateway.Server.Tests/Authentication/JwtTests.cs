@@ -46,6 +46,8 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
         Policy("disco", ("MetadataAddress", _idp.MetadataAddress.ToString()));
         Policy("fwd", ("JwksUri", _idp.JwksUri.ToString()), ("ForwardToken", "true"));
         Policy("dead", ("JwksUri", "http://127.0.0.1:1/jwks"), ("MetadataTimeoutSeconds", "2"));
+        Policy("access", ("JwksUri", _idp.JwksUri.ToString()), ("RequireTyp", "at+jwt"));
+        Policy("short", ("JwksUri", _idp.JwksUri.ToString()), ("MaxTokenLifetimeSeconds", "3600"));
 
         // These tests send dozens of bad tokens from one address to check each answer; the failure throttle (on by
         // default, tested in RateLimiting/IdentityRateLimitTests) would rightly turn them into 429s.
@@ -60,6 +62,8 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("admins", "/admins/{**rest}", "echo", ("Auth", "corp"), ("Authorization", """{"roles":["admin"]}"""));
         await _gateway.UpsertRouteAsync("writers", "/writers/{**rest}", "echo", ("Auth", "corp"), ("Authorization", """{"scopes":["orders.write"],"claims":{"tid":["contoso"]}}"""));
         await _gateway.UpsertRouteAsync("ws", "/ws/{**rest}", "echo", ("Auth", "corp"), ("TokenQueryParameter", "access_token"));
+        await _gateway.UpsertRouteAsync("access", "/access/{**rest}", "echo", ("Auth", "access"));
+        await _gateway.UpsertRouteAsync("short", "/short/{**rest}", "echo", ("Auth", "short"));
         await _gateway.ReloadAsync();
     }
 

@@ -17,9 +17,13 @@ internal static class JwsCompactFormat
     private static readonly SearchValues<char> Base64UrlAlphabet =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
-    /// <summary>Checks a three-segment token.</summary>
-    public static JwtDefect Check(string token)
+    /// <summary>
+    /// Checks a three-segment token. <paramref name="typ"/> is the header's <c>typ</c> when <paramref name="readTyp"/>
+    /// is set and it is a JSON string, else null.
+    /// </summary>
+    public static JwtDefect Check(string token, bool readTyp, out string? typ)
     {
+        typ = null;
         var span = token.AsSpan();
         var firstDot = span.IndexOf('.');
         var secondDot = firstDot < 0 ? -1 : span[(firstDot + 1)..].IndexOf('.');
@@ -43,14 +47,14 @@ internal static class JwsCompactFormat
         try
         {
             var length = Base64Url.DecodeFromChars(header, buffer);
-            var defect = ScanObject(buffer.AsSpan(0, length), names, isHeader: true);
+            var defect = ScanObject(buffer.AsSpan(0, length), names, isHeader: true, readTyp, ref typ);
             if (defect != JwtDefect.None)
             {
                 return defect;
             }
 
             length = Base64Url.DecodeFromChars(payload, buffer);
-            return ScanObject(buffer.AsSpan(0, length), names, isHeader: false);
+            return ScanObject(buffer.AsSpan(0, length), names, isHeader: false, readTyp: false, ref typ);
         }
         finally
         {
@@ -98,7 +102,7 @@ internal static class JwsCompactFormat
     /// One segment's JSON. <paramref name="names"/> holds the member names seen, one set per open object (index =
     /// nesting), reused across objects and segments: a plain hash set keeps a token stuffed with members linear.
     /// </summary>
-    private static JwtDefect ScanObject(ReadOnlySpan<byte> json, List<HashSet<string>> names, bool isHeader)
+    private static JwtDefect ScanObject(ReadOnlySpan<byte> json, List<HashSet<string>> names, bool isHeader, bool readTyp, ref string? typ)
     {
         // Default reader options are strict JSON: no comments, no trailing commas, one value, depth at most 64.
         var reader = new Utf8JsonReader(json);
@@ -115,7 +119,7 @@ internal static class JwsCompactFormat
             {
                 if (expected != Expect.Any)
                 {
-                    var defect = CheckValue(ref reader, expected);
+                    var defect = CheckValue(ref reader, expected, ref typ);
                     expected = Expect.Any;
                     if (defect != JwtDefect.None)
                     {
@@ -149,7 +153,7 @@ internal static class JwsCompactFormat
 
                         if (reader.CurrentDepth == 1)
                         {
-                            expected = isHeader ? HeaderExpectation(name) : PayloadExpectation(name);
+                            expected = isHeader ? HeaderExpectation(name, readTyp) : PayloadExpectation(name);
                         }
 
                         break;
@@ -166,9 +170,10 @@ internal static class JwsCompactFormat
         return JwtDefect.None;
     }
 
-    private static Expect HeaderExpectation(string name) => name switch
+    private static Expect HeaderExpectation(string name, bool readTyp) => name switch
     {
         "kid" => Expect.Kid,
+        "typ" when readTyp => Expect.Typ,
         _ => Expect.Any,
     };
 
@@ -178,16 +183,25 @@ internal static class JwsCompactFormat
         _ => Expect.Any,
     };
 
-    private static JwtDefect CheckValue(ref Utf8JsonReader reader, Expect expected) => expected switch
+    private static JwtDefect CheckValue(ref Utf8JsonReader reader, Expect expected, ref string? typ)
     {
-        Expect.NumericDate => reader.TokenType == JsonTokenType.Number ? JwtDefect.None : JwtDefect.NumericDateNotNumber,
-        _ => reader.TokenType == JsonTokenType.String ? JwtDefect.None : JwtDefect.KidNotString,
-    };
+        switch (expected)
+        {
+            case Expect.NumericDate:
+                return reader.TokenType == JsonTokenType.Number ? JwtDefect.None : JwtDefect.NumericDateNotNumber;
+            case Expect.Kid:
+                return reader.TokenType == JsonTokenType.String ? JwtDefect.None : JwtDefect.KidNotString;
+            default:
+                typ = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                return JwtDefect.None;
+        }
+    }
 
     private enum Expect
     {
         Any,
         NumericDate,
         Kid,
+        Typ,
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.IdentityModel.Tokens;
+
 namespace FuncGateway.Authentication.Jwt;
 
 /// <summary>
@@ -12,6 +14,10 @@ internal enum JwtDefect
     DuplicateMember,
     NumericDateNotNumber,
     KidNotString,
+    TypeNotAccepted,
+    IssuedInFuture,
+    LifetimeTooLong,
+    RemainingLifetimeTooLong,
 }
 
 /// <summary>Log wording of each <see cref="JwtDefect"/>: what was wrong, never the values.</summary>
@@ -24,7 +30,16 @@ internal static class JwtDefects
         JwtDefect.DuplicateMember => "the header or payload repeats a member name",
         JwtDefect.NumericDateNotNumber => "exp, nbf or iat is not a JSON number",
         JwtDefect.KidNotString => "kid is present but not a string",
+        JwtDefect.TypeNotAccepted => "typ is missing or not one of RequireTyp",
+        JwtDefect.IssuedInFuture => "iat is in the future beyond the clock skew",
+        JwtDefect.LifetimeTooLong => "exp - iat exceeds MaxTokenLifetimeSeconds",
+        JwtDefect.RemainingLifetimeTooLong => "exp is further away than MaxTokenLifetimeSeconds plus the clock skew",
         _ => "unspecified",
     };
 }
 
+/// <summary>Thrown by the policy's lifetime validator so the precise lifetime defect survives IdentityModel's result.</summary>
+internal sealed class TokenLifetimeRefusedException(JwtDefect defect) : SecurityTokenInvalidLifetimeException(JwtDefects.Reason(defect))
+{
+    public JwtDefect Defect { get; } = defect;
+}

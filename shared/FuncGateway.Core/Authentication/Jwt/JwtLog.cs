@@ -6,8 +6,8 @@ namespace FuncGateway.Authentication.Jwt;
 internal static partial class JwtLog
 {
     /// <summary>
-    /// The precise reason behind a refusal whose client-facing description stays generic ("malformed"); the request's
-    /// own 4000 line follows it.
+    /// The precise reason behind a refusal whose client-facing description stays generic ("malformed", "invalid",
+    /// "lifetime is invalid"); the request's own 4000 line follows it.
     /// </summary>
     [LoggerMessage(4040, LogLevel.Information, "Policy '{Policy}' refused a token: {Reason}.")]
     public static partial void TokenRefused(ILogger logger, string policy, string reason);

@@ -13,9 +13,10 @@ namespace FuncGateway.Authentication.Jwt;
 /// cryptography), only keys of that algorithm's family are candidates (a symmetric key only ever comes from
 /// configuration), and headers that carry or point to key material (<c>jwk</c>, <c>jku</c>, <c>x5u</c>, <c>x5c</c>) or
 /// critical extensions (<c>crit</c>) reject the token. Before that, <see cref="JwsCompactFormat"/> reads the token
-/// strictly (RFC 8725): canonical base64url, unique member names, numeric dates that are numbers, a string <c>kid</c>.
-/// Then IdentityModel's <see cref="JsonWebTokenHandler"/> checks signature, issuer, audience and lifetime (<c>exp</c>
-/// required, clock skew configurable).
+/// strictly (RFC 8725): canonical base64url, unique member names, numeric dates that are numbers, a string <c>kid</c>;
+/// and <c>typ</c> must be one of <c>RequireTyp</c> when set. Then IdentityModel's <see cref="JsonWebTokenHandler"/>
+/// checks signature, issuer, audience and lifetime (<c>exp</c> required, clock skew configurable, no <c>iat</c> in the
+/// future, and at most <c>MaxTokenLifetimeSeconds</c> when set).
 /// </summary>
 internal sealed class JwtPolicy : IAuthPolicy
 {
@@ -119,10 +120,15 @@ internal sealed class JwtPolicy : IAuthPolicy
             return Invalid("Encrypted tokens are not accepted.");
         }
 
-        var defect = JwsCompactFormat.Check(credential);
+        var defect = JwsCompactFormat.Check(credential, readTyp: _settings.RequiredTypes.Count > 0, out var typ);
         if (defect != JwtDefect.None)
         {
             return Refused(defect, "The token is malformed.");
+        }
+
+        if (_settings.RequiredTypes.Count > 0 && !IsRequiredType(typ))
+        {
+            return Refused(JwtDefect.TypeNotAccepted, "The token is invalid.");
         }
 
         // The allowlist is compared ordinally: "none", "None", "NONE" and every other spelling are simply not on it.
@@ -158,6 +164,11 @@ internal sealed class JwtPolicy : IAuthPolicy
         var result = await _handler.ValidateTokenAsync(token, parameters);
         if (!result.IsValid)
         {
+            if (result.Exception is TokenLifetimeRefusedException refused)
+            {
+                JwtLog.TokenRefused(_logger, Name, JwtDefects.Reason(refused.Defect));
+            }
+
             return Invalid(Describe(result.Exception));
         }
 
@@ -181,6 +192,33 @@ internal sealed class JwtPolicy : IAuthPolicy
     {
         JwtLog.TokenRefused(_logger, Name, JwtDefects.Reason(defect));
         return Invalid(description);
+    }
+
+    /// <summary>
+    /// <c>typ</c> against <c>RequireTyp</c> (kept as lower-case full media types): case-insensitive, and a value without
+    /// '/' stands for <c>application/</c> plus it (RFC 7515 §4.1.9), so <c>at+jwt</c> and <c>application/AT+JWT</c> match.
+    /// </summary>
+    private bool IsRequiredType(string? typ)
+    {
+        if (string.IsNullOrEmpty(typ))
+        {
+            return false;
+        }
+
+        const string Application = "application/";
+        var full = typ.Contains('/', StringComparison.Ordinal);
+        foreach (var required in _settings.RequiredTypes)
+        {
+            var match = full
+                ? string.Equals(typ, required, StringComparison.OrdinalIgnoreCase)
+                : required.StartsWith(Application, StringComparison.Ordinal) && required.AsSpan(Application.Length).Equals(typ, StringComparison.OrdinalIgnoreCase);
+            if (match)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Our own words for each failure; IdentityModel's messages can quote the token and are never shown or logged.
@@ -221,6 +259,27 @@ internal sealed class JwtPolicy : IAuthPolicy
         if (expires.Value + skew < now)
         {
             throw new SecurityTokenExpiredException("expired") { Expires = expires.Value };
+        }
+
+        // IdentityModel leaves iat alone; RFC 8725 §3.10 asks for plausible times. DateTime.MinValue means no iat.
+        var issuedAt = token is JsonWebToken jwt ? jwt.IssuedAt : DateTime.MinValue;
+        var hasIssuedAt = issuedAt != DateTime.MinValue;
+        if (hasIssuedAt && issuedAt - skew > now)
+        {
+            throw new TokenLifetimeRefusedException(JwtDefect.IssuedInFuture);
+        }
+
+        if (_settings.MaxTokenLifetime is { } max)
+        {
+            if (hasIssuedAt && expires.Value - issuedAt > max)
+            {
+                throw new TokenLifetimeRefusedException(JwtDefect.LifetimeTooLong);
+            }
+
+            if (expires.Value - now > max + skew)
+            {
+                throw new TokenLifetimeRefusedException(JwtDefect.RemainingLifetimeTooLong);
+            }
         }
 
         return true;
