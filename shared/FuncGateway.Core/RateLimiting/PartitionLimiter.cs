@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.RateLimiting;
 
 namespace FuncGateway.RateLimiting;
@@ -28,13 +26,14 @@ internal sealed class PartitionLimiter : RateLimiter
         _policy = policy;
         _limits = limits;
         Key = key;
-        var display = limits.Tier is null ? key : "tier=" + limits.Tier + "&" + key;
+        // The table sees what the counter is per, never whose it is: the key itself only as a keyed hash.
+        var display = limits.Tier is null ? policy.Partition.Description : "tier=" + limits.Tier + "&" + policy.Partition.Description;
         if (display.Length > 256)
         {
             display = display[..256];
         }
 
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes((limits.Tier ?? "") + "\n" + key)), 0, 16);
+        var hash = runtime.KeyHasher.Hash(limits.Tier, key);
         _shards = new CounterShard[limits.Shards];
         for (var i = 0; i < _shards.Length; i++)
         {

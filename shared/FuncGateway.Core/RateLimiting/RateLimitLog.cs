@@ -32,6 +32,9 @@ internal static partial class RateLimitLog
     [LoggerMessage(5008, LogLevel.Error, "Rate-limit counter of policy '{Policy}' failed unexpectedly; its waiting requests get the failure policy.")]
     public static partial void CounterFailed(ILogger logger, string policy, Exception exception);
 
+    [LoggerMessage(5010, LogLevel.Information, "Rate-limit counter rows are keyed by HMAC-SHA256 of the partition key; the secret comes from: {Source}.")]
+    public static partial void CounterKeys(ILogger logger, CounterKeySource source);
+
     [LoggerMessage(5009, LogLevel.Warning, "Route '{RouteId}' answered 503 because rate-limit policy '{Policy}' cannot reach its counters and fails closed.")]
     public static partial void FailedClosed(ILogger logger, string routeId, string policy);
 }

@@ -6,10 +6,12 @@ namespace FuncGateway.RateLimiting;
 /// <summary>What every limiter of this instance shares: the counter store, the clock, storage health and settings.</summary>
 internal sealed class RateLimitRuntime
 {
-    public RateLimitRuntime(IRateLimitStore store, TimeProvider time, IOptions<RateLimitOptions> options, ILogger<RateLimitRuntime> logger, Random? random = null)
+    public RateLimitRuntime(IRateLimitStore store, TimeProvider time, IOptions<RateLimitOptions> options, ILogger<RateLimitRuntime> logger, CounterKeyHasher keyHasher, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(keyHasher);
         Store = store;
+        KeyHasher = keyHasher;
         Time = time;
         Options = options.Value;
         Logger = logger;
@@ -20,6 +22,9 @@ internal sealed class RateLimitRuntime
     }
 
     public IRateLimitStore Store { get; }
+
+    /// <summary>Keys counter rows by a keyed hash of the partition key.</summary>
+    public CounterKeyHasher KeyHasher { get; }
 
     public TimeProvider Time { get; }
 

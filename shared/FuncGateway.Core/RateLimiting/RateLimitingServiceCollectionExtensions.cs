@@ -28,12 +28,15 @@ internal static class RateLimitingServiceCollectionExtensions
             .Configure(options => RateLimitOptionsReader.Read(configuration.GetSection(RateLimitOptions.SectionName), options))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitKeyHashValidator>();
         services.AddSingleton<IRateLimitStore>(static sp => CreateStore(sp));
+        services.AddSingleton(static sp => CreateKeyHasher(sp));
         services.AddSingleton(static sp => new RateLimitRuntime(
             sp.GetRequiredService<IRateLimitStore>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<RateLimitOptions>>(),
-            sp.GetRequiredService<ILogger<RateLimitRuntime>>()));
+            sp.GetRequiredService<ILogger<RateLimitRuntime>>(),
+            sp.GetRequiredService<CounterKeyHasher>()));
         services.AddSingleton<RateLimiterRegistry>();
         services.AddSingleton<IRouteFeatureCompiler, RateLimitRouteCompiler>();
         services.AddSingleton<IGatewayStep, RateLimitingStep>();
@@ -45,6 +48,18 @@ internal static class RateLimitingServiceCollectionExtensions
             sp.GetRequiredService<ILogger<RateLimitMaintenance>>()));
         services.AddHostedService<RateLimitTableInitializer>();
         return services;
+    }
+
+    private static CounterKeyHasher CreateKeyHasher(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+        var storage = services.GetRequiredService<IOptions<GatewayOptions>>().Value.Storage;
+        var hasher = CounterKeyHasher.Create(options.KeyHashSecret, storage, services.GetRequiredService<IConfiguration>()["AzureWebJobsStorage"])
+
+            // Start-up validation (RateLimitKeyHashValidator) says the same before any request could get here.
+            ?? throw new InvalidOperationException(RateLimitKeyHashValidator.MissingSecretMessage);
+        RateLimitLog.CounterKeys(services.GetRequiredService<ILogger<RateLimitRuntime>>(), hasher.Source);
+        return hasher;
     }
 
     private static IRateLimitStore CreateStore(IServiceProvider services)

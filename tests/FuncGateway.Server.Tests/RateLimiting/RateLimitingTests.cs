@@ -282,7 +282,8 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
         var row = Assert.Single(await table.QueryAsync<TableEntity>().ToListAsync());
         Assert.Equal(1, row.GetInt64("Count"));
         Assert.Equal("short", row.GetString("Policy"));
-        Assert.Equal("ip=127.0.0.1", row.GetString("Key"));
+        Assert.Equal("ClientIp", row.GetString("PartitionBy"));
+        Assert.DoesNotContain(row, p => p.Value is string s && s.Contains("127.0.0.1", StringComparison.Ordinal));
         Assert.StartsWith("short-", row.PartitionKey, StringComparison.Ordinal);
 
         await RateLimitTestSupport.WaitUntilAsync(async () => (await table.QueryAsync<TableEntity>().ToListAsync()).Count == 0);
