@@ -525,6 +525,13 @@ internal sealed class CounterShard
                 }
 
                 now = _runtime.NowMs;
+                if (CounterMath.WindowOf(now, _limits.WindowMs) != window)
+                {
+                    // The window ended meanwhile, or the storage clock the read just brought says it is another one:
+                    // decide again in the right window's row (the loop rolls over). Permits being given back lapse.
+                    return new Taken(0, -1, 0);
+                }
+
                 var counted = Math.Max(0, _rowCount - give);
                 available = _sliding
                     ? CounterMath.SlidingAvailable(_limit, _prevCount, counted, now, window, _limits.WindowMs)

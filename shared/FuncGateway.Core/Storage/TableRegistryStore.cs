@@ -26,11 +26,15 @@ internal sealed class TableRegistryStore : IRegistryStore
         _upstreams = service.GetTableClient(options.UpstreamsTable);
     }
 
-    /// <summary>Builds the service client from a connection string, or from a table endpoint with a managed identity.</summary>
-    public static TableServiceClient CreateServiceClient(StorageOptions options, string? fallbackConnectionString, TimeSpan networkTimeout)
+    /// <summary>
+    /// Builds the service client from a connection string, or from a table endpoint with a managed identity;
+    /// <paramref name="configure"/> may add to its options (a pipeline policy).
+    /// </summary>
+    public static TableServiceClient CreateServiceClient(StorageOptions options, string? fallbackConnectionString, TimeSpan networkTimeout, Action<TableClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var clientOptions = new TableClientOptions();
+        configure?.Invoke(clientOptions);
 
         // The loader polls; a failed read is retried at the next interval, so keep one read short and bounded.
         clientOptions.Retry.MaxRetries = 1;

@@ -22,7 +22,7 @@ internal static class TestLimiters
 
     /// <summary>One gateway instance's limiter machinery.</summary>
     public static RateLimitRuntime Runtime(IRateLimitStore store, TimeProvider time, Action<RateLimitOptions>? configure = null, int seed = 1) =>
-        new(store, time, Microsoft.Extensions.Options.Options.Create(Options(configure)), NullLogger<RateLimitRuntime>.Instance, KeyHasher, new Random(seed));
+        new(store, time, Microsoft.Extensions.Options.Options.Create(Options(configure)), NullLogger<RateLimitRuntime>.Instance, KeyHasher, random: new Random(seed));
 
     public static PolicyRateLimiter Policy(RateLimitRuntime runtime, RateLimitPolicyOptions options, string name = "test")
     {
