@@ -342,9 +342,12 @@ internal sealed record RowConflict(RegistryTable Table, string PartitionKey, str
 {
     public static RowConflict Of(RegistryWrite write, RowConflictKind kind) => new(write.Row.Table, write.Row.PartitionKey, write.Row.RowKey, kind);
 
+    /// <summary>"route 'echo' (group 'default')".</summary>
+    public static string Name(RegistryRow row) => Name(row.Table, row.PartitionKey, row.RowKey);
+
     public override string ToString()
     {
-        var what = $"{Table.Noun()} '{RegistryFormat.Printable(RowKey)}' (group '{RegistryFormat.Printable(PartitionKey)}')";
+        var what = Name(Table, PartitionKey, RowKey);
         return Kind switch
         {
             RowConflictKind.Added => $"+ {what} was added",
@@ -352,4 +355,7 @@ internal sealed record RowConflict(RegistryTable Table, string PartitionKey, str
             _ => $"~ {what} was changed",
         };
     }
+
+    private static string Name(RegistryTable table, string partitionKey, string rowKey) =>
+        $"{table.Noun()} '{RegistryFormat.Printable(rowKey)}' (group '{RegistryFormat.Printable(partitionKey)}')";
 }

@@ -84,6 +84,14 @@ internal sealed class CliHarness : IDisposable
         return [.. result.OrderBy(e => e.RowKey, StringComparer.Ordinal)];
     }
 
+    /// <summary>Every registry row's ETag, by "upstream/group/name" and "route/group/id": what changed, and what did not.</summary>
+    public async Task<Dictionary<string, string>> ETagsAsync()
+    {
+        var upstreams = (await ReadAsync(UpstreamsTable)).Select(e => ("upstream/" + e.PartitionKey + "/" + e.RowKey, e.ETag.ToString()));
+        var routes = (await ReadAsync(RoutesTable)).Select(e => ("route/" + e.PartitionKey + "/" + e.RowKey, e.ETag.ToString()));
+        return upstreams.Concat(routes).ToDictionary(p => p.Item1, p => p.Item2);
+    }
+
     /// <summary>Whether the import created this test's tables at all.</summary>
     public async Task<bool> TablesExistAsync()
     {

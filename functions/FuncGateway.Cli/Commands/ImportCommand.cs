@@ -1,5 +1,4 @@
 using System.CommandLine;
-using FuncGateway.Configuration;
 using FuncGateway.Storage;
 
 namespace FuncGateway.Cli.Commands;
@@ -190,7 +189,7 @@ internal static class ImportCommand
 
     private static string Describe(RegistryWrite write)
     {
-        var what = $"{write.Row.Table.Noun()} '{RegistryFormat.Printable(write.Row.RowKey)}' (group '{RegistryFormat.Printable(write.Row.PartitionKey)}')";
+        var what = RowConflict.Name(write.Row);
         return write.Kind switch
         {
             RegistryWriteKind.Insert => "+ " + what,

@@ -71,7 +71,7 @@ public sealed class ImportConflictTests(AzuriteFixture fixture) : IDisposable
     public async Task A_row_edited_between_read_and_write_stops_the_import_before_anything_is_written()
     {
         Assert.Equal(0, (await _cli.RunAsync("import", _cli.WriteFile(Registries.Sample))).ExitCode);
-        var before = await ETagsAsync();
+        var before = await _cli.ETagsAsync();
         var file = _cli.WriteFile(Edit(45, "http://10.0.0.5:8080", "/extra"), "edit.json");
 
         var result = await _cli.RunAsync(
@@ -87,7 +87,7 @@ public sealed class ImportConflictTests(AzuriteFixture fixture) : IDisposable
         var routes = await CliHarness.ReadAsync(_cli.RoutesTable);
         Assert.Equal(99d, routes.Single(e => e.RowKey == "echo")["TimeoutSeconds"]);
         Assert.DoesNotContain(routes, e => e.RowKey == "extra");
-        var after = await ETagsAsync();
+        var after = await _cli.ETagsAsync();
         after.Remove("route/default/echo");
         before.Remove("route/default/echo");
         Assert.Equal(before, after);
@@ -159,13 +159,6 @@ public sealed class ImportConflictTests(AzuriteFixture fixture) : IDisposable
 
     private async Task EditEchoRouteAsync(int timeout) =>
         await _cli.RoutesTable.UpdateEntityAsync(new TableEntity("default", "echo") { ["TimeoutSeconds"] = (double)timeout }, ETag.All, TableUpdateMode.Merge);
-
-    private async Task<Dictionary<string, string>> ETagsAsync()
-    {
-        var upstreams = (await CliHarness.ReadAsync(_cli.UpstreamsTable)).Select(e => ("upstream/" + e.PartitionKey + "/" + e.RowKey, e.ETag.ToString()));
-        var routes = (await CliHarness.ReadAsync(_cli.RoutesTable)).Select(e => ("route/" + e.PartitionKey + "/" + e.RowKey, e.ETag.ToString()));
-        return upstreams.Concat(routes).ToDictionary(p => p.Item1, p => p.Item2);
-    }
 
     public void Dispose() => _cli.Dispose();
 }
