@@ -72,12 +72,13 @@ public sealed class ClockSkewTests(AzuriteFixture azurite, ITestOutputHelper out
             Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
         }
 
-        // Storage (Azurite, on this machine's true clock) is 33–45 s into its minute: the fast instance's own clock is
-        // already in the next minute, so a window on its own clock would be a fresh row with a fresh limit.
+        // Storage (Azurite, on this machine's true clock) is 32–40 s into its minute: the fast instance's own clock is
+        // already in the next minute, so a window on its own clock would be a fresh row with a fresh limit. The
+        // requests have 20 s before the minute ends.
         var phase = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() % (WindowSeconds * 1000);
-        if (phase is < 33_000 or > 45_000)
+        if (phase is < 32_000 or > 40_000)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(((33_000 - phase) + (WindowSeconds * 1000)) % (WindowSeconds * 1000)));
+            await Task.Delay(TimeSpan.FromMilliseconds(((32_000 - phase) + (WindowSeconds * 1000)) % (WindowSeconds * 1000)));
         }
 
         var warmUps = echo.RequestCount;
