@@ -61,12 +61,16 @@ param instanceMemoryMB int = 2048
 // Secrets
 // ---------------------------------------------------------------------------------------------------------------------
 
-@description('Create a Key Vault for the gateway\'s secrets, read by the app through Key Vault references.')
-param deployKeyVault bool = false
+@description('Create a Key Vault for the gateway\'s secrets, read by the app through Key Vault references. Required: the rate-limit counter key secret lives there.')
+param deployKeyVault bool = true
 
 @description('Admin key (FuncGateway:Admin:Key) for the /_gateway/ endpoints. Stored only in Key Vault, so it needs deployKeyVault. Empty: admin surface off. Never write it into a parameters file: main.bicepparam reads it from the environment.')
 @secure()
 param adminKey string = ''
+
+@description('FuncGateway:RateLimits:KeyHashSecret: rate-limit counter rows are keyed by an HMAC of client addresses and user ids under this secret (at least 32 characters). Stored only in Key Vault. Required on the first deployment; empty later keeps the secret already in the vault; a new value rotates it (counters restart). main.bicepparam reads it from the environment.')
+@secure()
+param rateLimitKeyHashSecret string = ''
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Gateway settings (README "Configuration"; the defaults are the gateway's own)
@@ -171,6 +175,7 @@ module keyVault 'modules/keyVault.bicep' = if (deployKeyVault) {
     location: location
     tags: tags
     adminKey: adminKey
+    rateLimitKeyHashSecret: rateLimitKeyHashSecret
   }
 }
 
@@ -214,6 +219,13 @@ var adminKeySetting = empty(adminKey)
       ? '@Microsoft.KeyVault(SecretUri=${keyVault!.outputs.adminKeyUri})'
       : fail('adminKey needs deployKeyVault = true: the admin key is only ever stored in Key Vault.')
 
+// The counter key secret likewise, and always: the app reaches storage with its identity, so there is no account key
+// to derive one from, and the gateway refuses to start without it. An empty parameter writes no new secret version:
+// the reference then reads the one an earlier deployment stored.
+var rateLimitKeyHashSecretSetting = deployKeyVault
+  ? '@Microsoft.KeyVault(SecretUri=${keyVault!.outputs.rateLimitKeyHashSecretUri})'
+  : fail('deployKeyVault must be true: the rate-limit counter key secret (FuncGateway:RateLimits:KeyHashSecret) is only ever stored in Key Vault.')
+
 // THE list of app settings: the Functions host's and every FuncGateway setting the gateway reads at start-up.
 // Keys are literal so the compiled template shows every one of them; tests/FuncGateway.Infra.Tests checks this list
 // against its own (GatewaySettings.ReadAtStartup). To add a setting, add one line here (a parameter if it varies
@@ -241,6 +253,7 @@ var appSettings = {
   // [#3 identity] settings go below this line.
 
   // [#5 rate limits] settings go below this line.
+  FuncGateway__RateLimits__KeyHashSecret: rateLimitKeyHashSecretSetting
 
   // [#6 resilience] settings go below this line.
 }

@@ -3,8 +3,9 @@
 #
 #   bash scripts/test.sh
 #
-# Installs the pinned Azurite (npm ci), restores, builds (Release) and tests the whole solution, then prints the
-# totals read from the TRX results as a last line `N passed, N failed` (`, N skipped` when some did not run).
+# Installs the pinned Azurite (npm ci) and, when missing, the Debian package faketime (as root), restores, builds
+# (Release) and tests the whole solution, then prints the totals read from the TRX results as a last line
+# `N passed, N failed` (`, N skipped` when some did not run).
 # Exits non-zero when a test failed, when dotnet test failed, when no test ran, or when a further check failed.
 set -euo pipefail
 
@@ -21,6 +22,17 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "npm ci (Azurite for the integration tests)"
 npm ci --no-audit --no-fund
+
+step "faketime (libfaketime, for the test of two gateways with skewed clocks)"
+if command -v dpkg >/dev/null 2>&1 && dpkg -s libfaketime >/dev/null 2>&1; then
+  echo "libfaketime is installed."
+elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  # CI runs as root on a fresh machine: one update, one install, only when missing.
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime; } \
+    || echo "warning: could not install faketime; the clock-skew test will be skipped."
+else
+  echo "warning: libfaketime is missing and this is not root; the clock-skew test will be skipped (apt-get install faketime)."
+fi
 
 step "dotnet restore $solution"
 dotnet restore "$solution"

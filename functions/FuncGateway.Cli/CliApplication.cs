@@ -12,7 +12,13 @@ namespace FuncGateway.Cli;
 /// </summary>
 internal static class CliApplication
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <param name="args">The command line.</param>
+    /// <param name="stdout">Where results go.</param>
+    /// <param name="stderr">Where errors and warnings go.</param>
+    /// <param name="environment">The environment variables to read; null for the process's own.</param>
+    /// <param name="checkpoint">Tests only: called at the points of <see cref="CliCheckpoint"/>, to change storage between a read and a write.</param>
+    public static async Task<int> RunAsync(
+        string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string?>? environment = null, Func<CliCheckpoint, Task>? checkpoint = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
@@ -21,7 +27,7 @@ internal static class CliApplication
         Func<string, string?> lookup = environment is null
             ? Environment.GetEnvironmentVariable
             : name => environment.TryGetValue(name, out var value) ? value : null;
-        var context = new CliContext(stdout, stderr, lookup, new StorageCommandOptions());
+        var context = new CliContext(stdout, stderr, lookup, new StorageCommandOptions(), checkpoint);
         var root = CreateRootCommand(context);
 
         var parseResult = root.Parse(args);
@@ -83,7 +89,7 @@ internal static class CliApplication
 }
 
 /// <summary>What every command shares: where to write, the environment, and how failures become exit codes.</summary>
-internal sealed class CliContext(TextWriter output, TextWriter error, Func<string, string?> environment, StorageCommandOptions storage)
+internal sealed class CliContext(TextWriter output, TextWriter error, Func<string, string?> environment, StorageCommandOptions storage, Func<CliCheckpoint, Task>? checkpoint = null)
 {
     public TextWriter Out { get; } = output;
 
@@ -96,6 +102,9 @@ internal sealed class CliContext(TextWriter output, TextWriter error, Func<strin
 
     /// <summary>The storage settings the command line and environment point at.</summary>
     public StorageSettings ResolveStorage(ParseResult parseResult) => Storage.Resolve(parseResult, environment);
+
+    /// <summary>Marks a point between reading storage and writing it (a no-op outside tests).</summary>
+    public Task CheckpointAsync(CliCheckpoint point) => checkpoint is null ? Task.CompletedTask : checkpoint(point);
 
     /// <summary>Runs a command body and maps its failures to an exit code and a message on stderr.</summary>
     public async Task<int> RunAsync(Func<Task<int>> body, CancellationToken cancellationToken)
@@ -128,4 +137,14 @@ internal sealed class CliContext(TextWriter output, TextWriter error, Func<strin
             Error.WriteLine($"error: {line.TrimEnd('\r')}");
         }
     }
+}
+
+/// <summary>Points in a command where tests may change storage, to prove that a write never overwrites what it did not read.</summary>
+internal enum CliCheckpoint
+{
+    /// <summary>The command has read the rows it will decide on.</summary>
+    Read,
+
+    /// <summary>The command has decided and checked, and is about to write.</summary>
+    BeforeWrite,
 }

@@ -14,6 +14,12 @@ internal static class ExitCodes
 
     /// <summary>Storage was unreachable or refused the operation.</summary>
     public const int StorageFailure = 3;
+
+    /// <summary>
+    /// Rows changed in storage after the command read them (another import, Storage Explorer, <c>az storage entity</c>);
+    /// the command stopped without overwriting them. <c>--force</c> writes regardless.
+    /// </summary>
+    public const int Conflict = 4;
 }
 
 /// <summary>Ends a command with a message for stderr and an exit code; the message never holds secrets.</summary>

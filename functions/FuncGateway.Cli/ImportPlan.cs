@@ -1,11 +1,13 @@
 using System.Globalization;
 using FuncGateway.Configuration;
+using FuncGateway.Storage;
 
 namespace FuncGateway.Cli;
 
 /// <summary>
 /// What importing a file would do to the current registry: the merged registry it would leave, whether the gateway
-/// would accept it, the changes line by line, and the writes that make it so. Computed without writing anything.
+/// would accept it, the changes line by line, and the writes that make it so, each conditional on the row being as it
+/// was read. Computed without writing anything.
 /// </summary>
 internal sealed class ImportPlan
 {
@@ -23,8 +25,11 @@ internal sealed class ImportPlan
     ];
 
     private readonly List<RegistryChange> _changes = [];
-    private readonly List<RegistryRow> _upserts = [];
-    private readonly List<RegistryRow> _deletes = [];
+    private readonly List<RegistryWrite> _upserts = [];
+    private readonly List<RegistryWrite> _deletes = [];
+    private readonly Dictionary<RegistryTable, HashSet<string>> _fileIds = [];
+    private RegistryContent _current = new([], []);
+    private bool _prune;
     private readonly List<RowFinding> _errors = [];
     private readonly List<RowFinding> _warnings = [];
 
@@ -41,11 +46,13 @@ internal sealed class ImportPlan
     /// <summary>Rows of the file identical to the table's.</summary>
     public int Unchanged { get; private set; }
 
-    /// <summary>Rows to insert or replace: upstreams before routes, so a route never points at a pool not yet written.</summary>
-    public IReadOnlyList<RegistryRow> Upserts => _upserts;
-
-    /// <summary>Rows to delete: routes before upstreams, so a pool is never removed while a route still uses it.</summary>
-    public IReadOnlyList<RegistryRow> Deletes => _deletes;
+    /// <summary>
+    /// The writes, in the order to apply them: inserts and replacements of upstreams, then of routes, so a route never
+    /// points at a pool not yet written; then deletions of routes, then of upstreams, so a pool is never removed while
+    /// a route still uses it. Within each group by group and id (ordinal), so two imports touching the same rows
+    /// write them in the same order and the later one meets the conflict at its first write.
+    /// </summary>
+    public IReadOnlyList<RegistryWrite> Writes { get; private set; } = [];
 
     /// <summary>Why the import is refused: file rows the gateway would reject, and table rows it would start to reject.</summary>
     public IReadOnlyList<RowFinding> Errors => _errors;
@@ -53,7 +60,7 @@ internal sealed class ImportPlan
     /// <summary>Table rows that are rejected already and stay so; they do not block the import.</summary>
     public IReadOnlyList<RowFinding> Warnings => _warnings;
 
-    public bool HasWrites => _upserts.Count > 0 || _deletes.Count > 0;
+    public bool HasWrites => Writes.Count > 0;
 
     /// <summary>
     /// Plans importing <paramref name="sections"/> of <paramref name="file"/> (those it contains) over
@@ -63,7 +70,7 @@ internal sealed class ImportPlan
     /// </summary>
     public static ImportPlan Create(RegistryContent current, RegistryFile file, RegistrySections sections, bool prune)
     {
-        var plan = new ImportPlan();
+        var plan = new ImportPlan { _current = current, _prune = prune };
         var fileUpstreams = sections.Includes(RegistryTable.Upstreams) && file.Upstreams is { } upstreams
             ? upstreams.Select((u, i) => FileRow.From(RegistryFormat.ToRow(u), i)).ToList()
             : null;
@@ -71,11 +78,16 @@ internal sealed class ImportPlan
             ? routes.Select((r, i) => FileRow.From(RegistryFormat.ToRow(r), i)).ToList()
             : null;
 
-        var routeDeletes = new List<RegistryRow>();
-        var mergedUpstreams = plan.PlanTable(RegistryTable.Upstreams, current.Upstreams, fileUpstreams, prune, plan._deletes);
-        var mergedRoutes = plan.PlanTable(RegistryTable.Routes, current.Routes, fileRoutes, prune, routeDeletes);
-        plan._deletes.InsertRange(0, routeDeletes);
+        var mergedUpstreams = plan.PlanTable(RegistryTable.Upstreams, current.Upstreams, fileUpstreams, prune);
+        var mergedRoutes = plan.PlanTable(RegistryTable.Routes, current.Routes, fileRoutes, prune);
         plan.Merged = new RegistryContent(mergedUpstreams, mergedRoutes);
+        plan.Writes =
+        [
+            .. InOrder(plan._upserts, RegistryTable.Upstreams),
+            .. InOrder(plan._upserts, RegistryTable.Routes),
+            .. InOrder(plan._deletes, RegistryTable.Routes),
+            .. InOrder(plan._deletes, RegistryTable.Upstreams),
+        ];
 
         var fileLocations = new Dictionary<(RegistryTable, string, string), List<string>>();
         foreach (var row in (fileUpstreams ?? []).Concat(fileRoutes ?? []))
@@ -112,7 +124,12 @@ internal sealed class ImportPlan
         return plan;
     }
 
-    private List<RegistryRow> PlanTable(RegistryTable table, IReadOnlyList<RegistryRow> current, List<FileRow>? file, bool prune, List<RegistryRow> deletes)
+    private static IEnumerable<RegistryWrite> InOrder(List<RegistryWrite> writes, RegistryTable table) => writes
+        .Where(w => w.Row.Table == table)
+        .OrderBy(w => w.Row.PartitionKey, StringComparer.Ordinal)
+        .ThenBy(w => w.Row.RowKey, StringComparer.Ordinal);
+
+    private List<RegistryRow> PlanTable(RegistryTable table, IReadOnlyList<RegistryRow> current, List<FileRow>? file, bool prune)
     {
         if (file is null)
         {
@@ -122,6 +139,7 @@ internal sealed class ImportPlan
 
         var changes = new List<RegistryChange>();
         var fileIds = file.Select(r => r.Row.RowKey).ToHashSet(StringComparer.Ordinal);
+        _fileIds[table] = fileIds;
         var merged = new List<RegistryRow>(file.Count + current.Count);
         foreach (var row in current)
         {
@@ -132,7 +150,7 @@ internal sealed class ImportPlan
 
             if (prune)
             {
-                deletes.Add(row);
+                _deletes.Add(new RegistryWrite(RegistryWriteKind.Delete, row, row.ETag));
                 changes.Add(new RegistryChange(RegistryChangeKind.Deleted, table, row.RowKey, [], null));
             }
             else
@@ -155,7 +173,7 @@ internal sealed class ImportPlan
             var existing = byId[row.RowKey].ToList();
             if (existing.Count == 0)
             {
-                _upserts.Add(row);
+                _upserts.Add(new RegistryWrite(RegistryWriteKind.Insert, row));
                 changes.Add(new RegistryChange(RegistryChangeKind.Added, table, row.RowKey, [], null));
                 continue;
             }
@@ -174,13 +192,17 @@ internal sealed class ImportPlan
                 continue;
             }
 
-            if (samePartition is null || changed.Count > 0)
+            if (samePartition is null)
             {
-                _upserts.Add(row);
+                _upserts.Add(new RegistryWrite(RegistryWriteKind.Insert, row));
+            }
+            else if (changed.Count > 0)
+            {
+                _upserts.Add(new RegistryWrite(RegistryWriteKind.Replace, row, samePartition.ETag));
             }
 
             // A move: the new key is written first, then the old one deleted, so the row never disappears.
-            deletes.AddRange(otherPartitions);
+            _deletes.AddRange(otherPartitions.Select(r => new RegistryWrite(RegistryWriteKind.Delete, r, r.ETag)));
             var movedFrom = otherPartitions.Count == 0 ? null : string.Join("', '", otherPartitions.Select(r => r.PartitionKey));
             changes.Add(new RegistryChange(RegistryChangeKind.Changed, table, row.RowKey, changed, movedFrom));
         }
@@ -188,6 +210,42 @@ internal sealed class ImportPlan
         _changes.AddRange(changes.OrderBy(c => c.Id, StringComparer.Ordinal));
         return merged;
     }
+
+    /// <summary>
+    /// The rows this import depends on that are not as they were read: every row (in any group) whose id the file
+    /// holds, and with --prune every row of an imported section, that changed, appeared or went away in
+    /// <paramref name="now"/>. Rows the import itself wrote (<paramref name="written"/>) are left out.
+    /// </summary>
+    public IReadOnlyList<RowConflict> ChangesSince(RegistryContent now, IEnumerable<RegistryWrite>? written = null)
+    {
+        ArgumentNullException.ThrowIfNull(now);
+        var own = (written ?? []).Select(w => (w.Row.Table, w.Row.PartitionKey, w.Row.RowKey)).ToHashSet();
+        var conflicts = new List<RowConflict>();
+        foreach (var (table, fileIds) in _fileIds.OrderBy(t => t.Key == RegistryTable.Routes))
+        {
+            bool Covered(RegistryRow row) => (_prune || fileIds.Contains(row.RowKey)) && !own.Contains((table, row.PartitionKey, row.RowKey));
+            var before = Rows(_current, table).Where(Covered).ToDictionary(r => (r.PartitionKey, r.RowKey));
+            var after = Rows(now, table).Where(Covered).ToDictionary(r => (r.PartitionKey, r.RowKey));
+            foreach (var (key, row) in before)
+            {
+                if (!after.TryGetValue(key, out var current))
+                {
+                    conflicts.Add(new RowConflict(table, key.PartitionKey, key.RowKey, RowConflictKind.Deleted));
+                }
+                else if (!string.Equals(current.ETag, row.ETag, StringComparison.Ordinal))
+                {
+                    conflicts.Add(new RowConflict(table, key.PartitionKey, key.RowKey, RowConflictKind.Changed));
+                }
+            }
+
+            conflicts.AddRange(after.Keys.Where(k => !before.ContainsKey(k)).Select(k => new RowConflict(table, k.PartitionKey, k.RowKey, RowConflictKind.Added)));
+        }
+
+        return [.. conflicts.OrderBy(c => c.Table == RegistryTable.Routes).ThenBy(c => c.RowKey, StringComparer.Ordinal).ThenBy(c => c.PartitionKey, StringComparer.Ordinal)];
+    }
+
+    private static IReadOnlyList<RegistryRow> Rows(RegistryContent content, RegistryTable table) =>
+        table == RegistryTable.Routes ? content.Routes : content.Upstreams;
 
     private static List<string> ChangedProperties(RegistryRow before, RegistryRow after, RegistryTable table)
     {
@@ -270,4 +328,34 @@ internal sealed record RowFinding(RejectedRow Row, RowFindingKind Kind, string? 
             writer.WriteLine($"  - {reason}");
         }
     }
+}
+
+internal enum RowConflictKind
+{
+    Changed,
+    Added,
+    Deleted,
+}
+
+/// <summary>A row that changed in storage after <c>fgw</c> read it.</summary>
+internal sealed record RowConflict(RegistryTable Table, string PartitionKey, string RowKey, RowConflictKind Kind)
+{
+    public static RowConflict Of(RegistryWrite write, RowConflictKind kind) => new(write.Row.Table, write.Row.PartitionKey, write.Row.RowKey, kind);
+
+    /// <summary>"route 'echo' (group 'default')".</summary>
+    public static string Name(RegistryRow row) => Name(row.Table, row.PartitionKey, row.RowKey);
+
+    public override string ToString()
+    {
+        var what = Name(Table, PartitionKey, RowKey);
+        return Kind switch
+        {
+            RowConflictKind.Added => $"+ {what} was added",
+            RowConflictKind.Deleted => $"- {what} was deleted",
+            _ => $"~ {what} was changed",
+        };
+    }
+
+    private static string Name(RegistryTable table, string partitionKey, string rowKey) =>
+        $"{table.Noun()} '{RegistryFormat.Printable(rowKey)}' (group '{RegistryFormat.Printable(partitionKey)}')";
 }

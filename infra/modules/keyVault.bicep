@@ -17,6 +17,10 @@ param tags object
 @secure()
 param adminKey string
 
+@description('The rate-limit counter key secret (FuncGateway:RateLimits:KeyHashSecret). Empty: no new version is written; an earlier one stays in use.')
+@secure()
+param rateLimitKeyHashSecret string
+
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: name
   location: location
@@ -46,8 +50,22 @@ resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!em
   }
 }
 
+var rateLimitKeyHashSecretName = 'FuncGateway--RateLimits--KeyHashSecret'
+
+resource rateLimitKeyHashSecretValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(rateLimitKeyHashSecret)) {
+  parent: vault
+  name: rateLimitKeyHashSecretName
+  properties: {
+    value: rateLimitKeyHashSecret
+    contentType: 'text/plain'
+  }
+}
+
 @description('The Key Vault name.')
 output name string = vault.name
 
 @description('Versionless URI of the admin key secret, so the app reads its latest version. The secret exists only when an admin key was given.')
 output adminKeyUri string = '${vault.properties.vaultUri}secrets/${adminKeySecretName}'
+
+@description('Versionless URI of the rate-limit counter key secret, so the app reads its latest version.')
+output rateLimitKeyHashSecretUri string = '${vault.properties.vaultUri}secrets/${rateLimitKeyHashSecretName}'

@@ -47,12 +47,19 @@ internal sealed class CliHarness : IDisposable
     public Task<CliResult> RunAsync(params string[] args) =>
         RunRawAsync([.. args, "--connection-string", ConnectionString, "--table-prefix", Prefix]);
 
+    /// <summary>
+    /// As <see cref="RunAsync(string[])"/>, calling <paramref name="checkpoint"/> where the command has read storage and
+    /// where it is about to write, so a test can change rows in between as another user would.
+    /// </summary>
+    public Task<CliResult> RunAsync(Func<CliCheckpoint, Task> checkpoint, params string[] args) =>
+        RunRawAsync([.. args, "--connection-string", ConnectionString, "--table-prefix", Prefix], checkpoint: checkpoint);
+
     /// <summary>Runs fgw with exactly <paramref name="args"/> and the given environment (empty by default).</summary>
-    public static async Task<CliResult> RunRawAsync(string[] args, IReadOnlyDictionary<string, string?>? environment = null)
+    public static async Task<CliResult> RunRawAsync(string[] args, IReadOnlyDictionary<string, string?>? environment = null, Func<CliCheckpoint, Task>? checkpoint = null)
     {
         using var stdout = new StringWriter { NewLine = "\n" };
         using var stderr = new StringWriter { NewLine = "\n" };
-        var exitCode = await CliApplication.RunAsync(args, stdout, stderr, environment ?? new Dictionary<string, string?>());
+        var exitCode = await CliApplication.RunAsync(args, stdout, stderr, environment ?? new Dictionary<string, string?>(), checkpoint);
         return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
     }
 
@@ -75,6 +82,14 @@ internal sealed class CliHarness : IDisposable
         }
 
         return [.. result.OrderBy(e => e.RowKey, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every registry row's ETag, by "upstream/group/name" and "route/group/id": what changed, and what did not.</summary>
+    public async Task<Dictionary<string, string>> ETagsAsync()
+    {
+        var upstreams = (await ReadAsync(UpstreamsTable)).Select(e => ("upstream/" + e.PartitionKey + "/" + e.RowKey, e.ETag.ToString()));
+        var routes = (await ReadAsync(RoutesTable)).Select(e => ("route/" + e.PartitionKey + "/" + e.RowKey, e.ETag.ToString()));
+        return upstreams.Concat(routes).ToDictionary(p => p.Item1, p => p.Item2);
     }
 
     /// <summary>Whether the import created this test's tables at all.</summary>

@@ -39,7 +39,9 @@ public sealed class AppSettingsTemplateTests
     {
         // A new option in GatewayOptions fails here until the deployment sets it (GatewaySettings.ReadAtStartup and
         // main.bicep) or says why it does not (GatewaySettings.NotSetInAzure).
-        var options = OptionNames(typeof(GatewayOptions), GatewayOptions.SectionName).ToList();
+        var options = OptionNames(typeof(GatewayOptions), GatewayOptions.SectionName)
+            .Concat(OptionNames(typeof(FuncGateway.RateLimiting.RateLimitOptions), FuncGateway.RateLimiting.RateLimitOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
+            .ToList();
         var unaccounted = options
             .Where(o => !GatewaySettings.ReadAtStartup.Contains(o) && !GatewaySettings.NotSetInAzure.ContainsKey(o))
             .ToList();
@@ -105,6 +107,25 @@ public sealed class AppSettingsTemplateTests
         Assert.DoesNotContain("parameters('adminKey'))", adminKey.Replace("empty(parameters('adminKey'))", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.Equal("securestring", Main.Parameters.StringAt("adminKey", "type"));
         Assert.Equal("", Main.Parameters.StringAt("adminKey", "defaultValue"));
+    }
+
+    [Fact]
+    public void The_rate_limit_counter_key_secret_is_always_a_key_vault_reference_and_never_a_value()
+    {
+        var setting = Settings["FuncGateway__RateLimits__KeyHashSecret"];
+
+        Assert.Contains("format('@Microsoft.KeyVault(SecretUri={0})'", setting, StringComparison.Ordinal);
+        Assert.Contains(".outputs.rateLimitKeyHashSecretUri.value", setting, StringComparison.Ordinal);
+        Assert.DoesNotContain("parameters('rateLimitKeyHashSecret')", setting, StringComparison.Ordinal);
+        Assert.Contains("fail(", setting, StringComparison.Ordinal);
+        Assert.Equal("securestring", Main.Parameters.StringAt("rateLimitKeyHashSecret", "type"));
+        Assert.Equal("", Main.Parameters.StringAt("rateLimitKeyHashSecret", "defaultValue"));
+        Assert.True(Main.Parameters.At("deployKeyVault", "defaultValue").GetBoolean(), "the secret needs the vault, so the vault is on by default");
+
+        // The secret is written to the vault only when a value is given: a later deployment keeps the stored one.
+        var secret = Main.Module("keyVault").OfType("Microsoft.KeyVault/vaults/secrets")
+            .Single(s => s.StringAt("name")!.Contains("rateLimitKeyHashSecretName", StringComparison.Ordinal));
+        Assert.Equal("[not(empty(parameters('rateLimitKeyHashSecret')))]", secret.StringAt("condition"));
     }
 
     /// <summary>App setting names of every settable leaf option under <paramref name="type"/>.</summary>

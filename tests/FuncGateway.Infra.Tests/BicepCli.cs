@@ -15,7 +15,7 @@ internal static partial class BicepCli
     private const string PackageId = "azure.bicep.commandline.linux-x64";
 
     /// <summary>Environment variables removed before running the CLI, so nothing from the caller leaks into a build.</summary>
-    private static readonly string[] ScrubbedVariables = ["FUNCGATEWAY_ADMIN_KEY"];
+    private static readonly string[] ScrubbedVariables = ["FUNCGATEWAY_ADMIN_KEY", "FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET"];
 
     private static readonly Lazy<string> Executable = new(Locate);
 

@@ -30,6 +30,7 @@ internal static class GatewaySettings
         // [#3 identity] settings go below this line.
 
         // [#5 rate limits] settings go below this line.
+        "FuncGateway__RateLimits__KeyHashSecret",
 
         // [#6 resilience] settings go below this line.
     ];
@@ -39,7 +40,21 @@ internal static class GatewaySettings
     {
         ["FuncGateway__Storage__ConnectionString"] = "Azure uses the app's managed identity with TableServiceUri; a connection string would win over it.",
         ["FuncGateway__Storage__ManagedIdentityClientId"] = "the app's identity is system-assigned; the client id is only for a user-assigned one.",
+        ["FuncGateway__RateLimits__InstanceEstimate"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__MaxPartitionsPerPolicy"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__OperationTimeoutSeconds"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__OutageBackoffSeconds"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__IPv6PrefixLength"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__MaintenanceIntervalSeconds"] = "FuncGateway.Server only; the Functions app runs maintenance from its timer function.",
+        ["FuncGateway__RateLimits__RetentionSeconds"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__AuthenticationFailures__Enabled"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__AuthenticationFailures__Policy"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__AuthenticationFailures__Limit"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__AuthenticationFailures__WindowSeconds"] = RateLimitTuning,
+        ["FuncGateway__RateLimits__AuthenticationFailures__FailurePolicy"] = RateLimitTuning,
     };
+
+    private const string RateLimitTuning = "rate-limit tuning: the gateway's default fits until an app decides otherwise (policies themselves are per app, README 'Rate limits').";
 
     /// <summary>Settings the Functions host needs for its own storage: identity-based, never a connection string.</summary>
     public static readonly IReadOnlyList<string> HostStorage =

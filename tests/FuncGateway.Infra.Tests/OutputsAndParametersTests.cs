@@ -37,6 +37,7 @@ public sealed class OutputsAndParametersTests
                 Assert.NotEqual("securestring", output.Value.StringAt("type"));
                 var value = output.Value.StringAt("value") ?? "";
                 Assert.DoesNotContain("adminKey')", value, StringComparison.Ordinal);
+                Assert.DoesNotContain("rateLimitKeyHashSecret')", value, StringComparison.Ordinal);
                 Assert.DoesNotContain("list", value, StringComparison.OrdinalIgnoreCase);
             }
         }
@@ -49,8 +50,11 @@ public sealed class OutputsAndParametersTests
         var parameters = InfraBuild.Current.SampleParameters;
 
         Assert.Equal("", parameters.StringAt("adminKey", "value"));
+        Assert.Equal("", parameters.StringAt("rateLimitKeyHashSecret", "value"));
         Assert.True(parameters.At("deployKeyVault", "value").GetBoolean());
         Assert.Contains("readEnvironmentVariable('FUNCGATEWAY_ADMIN_KEY'",
+            File.ReadAllText(RepositoryRoot.Combine("infra/main.bicepparam")), StringComparison.Ordinal);
+        Assert.Contains("readEnvironmentVariable('FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET'",
             File.ReadAllText(RepositoryRoot.Combine("infra/main.bicepparam")), StringComparison.Ordinal);
     }
 

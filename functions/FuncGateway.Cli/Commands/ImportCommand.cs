@@ -1,10 +1,9 @@
 using System.CommandLine;
-using FuncGateway.Configuration;
 using FuncGateway.Storage;
 
 namespace FuncGateway.Cli.Commands;
 
-/// <summary><c>fgw [routes|upstreams] import FILE [--dry-run] [--prune]</c>.</summary>
+/// <summary><c>fgw [routes|upstreams] import FILE [--dry-run] [--prune] [--force]</c>.</summary>
 internal static class ImportCommand
 {
     public static Command Create(CliContext context, RegistrySections sections)
@@ -15,14 +14,19 @@ internal static class ImportCommand
         {
             Description = "Also delete rows of the imported sections that the file does not contain.",
         };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Write even over rows that changed in storage after they were read (default: stop with exit code 4).",
+        };
         var command = new Command("import", $"Import {SectionText(sections)} from a file: validate the result first, print the changes, then write them.")
         {
             file,
             dryRun,
             prune,
+            force,
         };
         command.SetAction((parseResult, cancellationToken) => context.RunAsync(
-            () => ExecuteAsync(context, parseResult, sections, parseResult.GetValue(file)!, parseResult.GetValue(dryRun), parseResult.GetValue(prune), cancellationToken),
+            () => ExecuteAsync(context, parseResult, sections, parseResult.GetValue(file)!, new ImportSwitches(parseResult.GetValue(dryRun), parseResult.GetValue(prune), parseResult.GetValue(force)), cancellationToken),
             cancellationToken));
         return command;
     }
@@ -50,14 +54,15 @@ internal static class ImportCommand
     }
 
     private static async Task<int> ExecuteAsync(
-        CliContext context, ParseResult parseResult, RegistrySections sections, string path, bool dryRun, bool prune, CancellationToken cancellationToken)
+        CliContext context, ParseResult parseResult, RegistrySections sections, string path, ImportSwitches switches, CancellationToken cancellationToken)
     {
         var file = RegistryFile.Load(path);
         RequireSections(file, sections, path);
         var connection = context.Connect(parseResult);
-        var current = await connection.ReadAsync(cancellationToken, createMissingTables: !dryRun);
+        var current = await connection.ReadAsync(cancellationToken, createMissingTables: !switches.DryRun);
+        await context.CheckpointAsync(CliCheckpoint.Read);
 
-        var plan = ImportPlan.Create(current, file, sections, prune);
+        var plan = ImportPlan.Create(current, file, sections, switches.Prune);
         foreach (var warning in plan.Warnings)
         {
             warning.WriteTo(context.Error);
@@ -80,10 +85,21 @@ internal static class ImportCommand
         }
 
         context.Out.WriteLine($"= {plan.Unchanged} unchanged");
-        if (dryRun)
+        if (switches.DryRun)
         {
             context.Out.WriteLine("Dry run: nothing was written.");
             return ExitCodes.Success;
+        }
+
+        if (!switches.Force)
+        {
+            // The diff above was computed from the first read. Read again and stop before writing anything if a row
+            // it depends on changed meanwhile; the conditional writes below catch what changes after this check.
+            var changed = plan.ChangesSince(await connection.ReadAsync(cancellationToken, createMissingTables: true));
+            if (changed.Count > 0)
+            {
+                return Conflict(context, changed, [], plan.Writes.Count);
+            }
         }
 
         if (!plan.HasWrites)
@@ -91,27 +107,30 @@ internal static class ImportCommand
             return ExitCodes.Success;
         }
 
-        await WriteAsync(connection, plan, cancellationToken);
+        await context.CheckpointAsync(CliCheckpoint.BeforeWrite);
+        var result = await WriteAsync(connection, plan, switches.Force, cancellationToken);
+        if (result.Conflict is { } conflict)
+        {
+            var written = plan.Writes.Take(result.Applied).ToList();
+            var changed = await ChangedAfterConflictAsync(connection, plan, written, conflict, cancellationToken);
+            return Conflict(context, changed, written, plan.Writes.Count - result.Applied);
+        }
+
         var added = plan.Changes.Count(c => c.Kind == RegistryChangeKind.Added);
-        var changed = plan.Changes.Count(c => c.Kind == RegistryChangeKind.Changed);
+        var changedCount = plan.Changes.Count(c => c.Kind == RegistryChangeKind.Changed);
         var deleted = plan.Changes.Count(c => c.Kind == RegistryChangeKind.Deleted);
-        context.Out.WriteLine($"Imported into {connection.TablesDescription}: {added} added, {changed} changed, {deleted} deleted.");
+        context.Out.WriteLine($"Imported into {connection.TablesDescription}: {added} added, {changedCount} changed, {deleted} deleted.");
         return ExitCodes.Success;
     }
 
-    private static async Task WriteAsync(RegistryConnection connection, ImportPlan plan, CancellationToken cancellationToken)
+    private static async Task<RegistryWriteResult> WriteAsync(RegistryConnection connection, ImportPlan plan, bool force, CancellationToken cancellationToken)
     {
         await connection.Store.EnsureTablesAsync(cancellationToken);
         try
         {
             // Upstreams before routes, route deletions before upstream deletions: a gateway reading in between sees
             // a registry that at worst lacks part of the change, never a route pointing at a pool not yet written.
-            await UpsertAsync(connection.Store, plan.Upserts.Where(r => r.Table == RegistryTable.Upstreams).ToList(), cancellationToken);
-            await UpsertAsync(connection.Store, plan.Upserts.Where(r => r.Table == RegistryTable.Routes).ToList(), cancellationToken);
-            if (plan.Deletes.Count > 0)
-            {
-                await connection.Store.DeleteAsync(plan.Deletes, cancellationToken);
-            }
+            return await connection.Store.ApplyAsync(plan.Writes, force, cancellationToken);
         }
         catch (RegistryStoreException ex)
         {
@@ -121,11 +140,63 @@ internal static class ImportCommand
         }
     }
 
-    private static async Task UpsertAsync(IRegistryStore store, List<RegistryRow> rows, CancellationToken cancellationToken)
+    /// <summary>What changed underneath, read once more after a write met a conflict (at least the row it met).</summary>
+    private static async Task<IReadOnlyList<RowConflict>> ChangedAfterConflictAsync(
+        RegistryConnection connection, ImportPlan plan, List<RegistryWrite> written, RegistryWrite conflict, CancellationToken cancellationToken)
     {
-        if (rows.Count > 0)
+        var changed = new List<RowConflict>();
+        try
         {
-            await store.UpsertAsync(rows, cancellationToken);
+            changed.AddRange(plan.ChangesSince(await connection.ReadAsync(cancellationToken, createMissingTables: true), written));
         }
+        catch (RegistryStoreException)
+        {
+            // The conflict itself is known; the fuller list is a courtesy.
+        }
+
+        if (!changed.Exists(c => c.Table == conflict.Row.Table && c.PartitionKey == conflict.Row.PartitionKey && c.RowKey == conflict.Row.RowKey))
+        {
+            changed.Insert(0, RowConflict.Of(conflict, conflict.Kind == RegistryWriteKind.Insert ? RowConflictKind.Added : RowConflictKind.Changed));
+        }
+
+        return changed;
     }
+
+    private static int Conflict(CliContext context, IReadOnlyList<RowConflict> changed, List<RegistryWrite> written, int notWritten)
+    {
+        context.Error.WriteLine($"error: {changed.Count} row(s) changed in storage after fgw read them:");
+        foreach (var row in changed)
+        {
+            context.Error.WriteLine($"  {row}");
+        }
+
+        if (written.Count == 0)
+        {
+            context.Error.WriteLine("Import stopped: nothing was written.");
+        }
+        else
+        {
+            context.Error.WriteLine($"Import stopped part-way: {written.Count} row(s) were written before the conflict (each unchanged since it was read), {notWritten} were not:");
+            foreach (var write in written)
+            {
+                context.Error.WriteLine($"  written: {Describe(write)}");
+            }
+        }
+
+        context.Error.WriteLine("Run the import again to see the changes against the current tables, or add --force to overwrite them.");
+        return ExitCodes.Conflict;
+    }
+
+    private static string Describe(RegistryWrite write)
+    {
+        var what = RowConflict.Name(write.Row);
+        return write.Kind switch
+        {
+            RegistryWriteKind.Insert => "+ " + what,
+            RegistryWriteKind.Delete => "- " + what,
+            _ => "~ " + what,
+        };
+    }
+
+    private readonly record struct ImportSwitches(bool DryRun, bool Prune, bool Force);
 }

@@ -64,7 +64,7 @@ internal static partial class KeysCommand
             var table = await OpenAsync(context, parseResult, create: false, cancellationToken);
             var only = parseResult.GetValue(consumer);
             var now = TimeProvider.System.GetUtcNow();
-            var records = (await ReadAllAsync(table, cancellationToken))
+            var records = (await ReadAllAsync(table, cancellationToken)).Select(static r => r.Record)
                 .Where(r => only is null || string.Equals(r.ConsumerId, only, StringComparison.Ordinal))
                 .OrderBy(r => r.ConsumerId, StringComparer.Ordinal).ThenBy(r => r.CreatedAt).ToList();
             if (records.Count == 0)
@@ -94,12 +94,18 @@ internal static partial class KeysCommand
     private static Command CreateRevoke(CliContext context)
     {
         var keyId = new Argument<string>("KEY-ID") { Description = "The key's id, as 'fgw keys list' shows it." };
-        var command = new Command("revoke", "Revoke a key (kept, disabled). The gateway refuses it within FuncGateway:Auth:ApiKeys:CacheSeconds.") { keyId };
+        var force = ForceOption();
+        var command = new Command("revoke", "Revoke a key (kept, disabled). The gateway refuses it within FuncGateway:Auth:ApiKeys:CacheSeconds.") { keyId, force };
         command.SetAction((parseResult, cancellationToken) => context.RunAsync(async () =>
         {
             var table = await OpenAsync(context, parseResult, create: false, cancellationToken);
-            var record = await FindAsync(table, parseResult.GetValue(keyId)!, cancellationToken);
-            await WriteAsync(() => table.UpsertEntityAsync(ApiKeyFormat.ToEntity(record with { Enabled = false }), TableUpdateMode.Replace, cancellationToken));
+            var (record, etag) = await FindAsync(table, parseResult.GetValue(keyId)!, cancellationToken);
+            await context.CheckpointAsync(CliCheckpoint.BeforeWrite);
+            if (!await ReplaceAsync(table, record with { Enabled = false }, etag, parseResult.GetValue(force), cancellationToken))
+            {
+                throw Changed(record, "Nothing was written.");
+            }
+
             context.Out.WriteLine($"Revoked {record.KeyId} (consumer '{RegistryFormat.Printable(record.ConsumerId)}'). Gateways refuse it within their API key cache time (FuncGateway:Auth:ApiKeys:CacheSeconds, default 30 s).");
             return ExitCodes.Success;
         }, cancellationToken));
@@ -110,20 +116,29 @@ internal static partial class KeysCommand
     {
         var keyId = new Argument<string>("KEY-ID") { Description = "The key to replace." };
         var grace = new Option<string?>("--grace") { Description = "How long the old key keeps working: a duration (default 1h; 0 revokes it now).", HelpName = "DURATION" };
-        var command = new Command("rotate", "Create a new key with the same consumer, name, tier, scopes and expiry; the old one expires after --grace.") { keyId, grace };
+        var force = ForceOption();
+        var command = new Command("rotate", "Create a new key with the same consumer, name, tier, scopes and expiry; the old one expires after --grace.") { keyId, grace, force };
         command.SetAction((parseResult, cancellationToken) => context.RunAsync(async () =>
         {
             var now = TimeProvider.System.GetUtcNow();
             var graceText = parseResult.GetValue(grace) ?? "1h";
             var graceTime = graceText.Trim() == "0" ? TimeSpan.Zero : ParseDuration(graceText) ?? throw new CliException(ExitCodes.Usage, $"--grace '{graceText}' is not a duration such as 1h, 30m, 7d or 0.");
             var table = await OpenAsync(context, parseResult, create: false, cancellationToken);
-            var old = await FindAsync(table, parseResult.GetValue(keyId)!, cancellationToken);
+            var (old, etag) = await FindAsync(table, parseResult.GetValue(keyId)!, cancellationToken);
             var (key, record) = NewKey(old.ConsumerId, old.Name, old.Tier, old.Scopes, old.ExpiresAt, now);
+            await context.CheckpointAsync(CliCheckpoint.BeforeWrite);
             await WriteAsync(() => table.AddEntityAsync(ApiKeyFormat.ToEntity(record), cancellationToken));
             var retired = graceTime == TimeSpan.Zero
                 ? old with { Enabled = false }
                 : old with { ExpiresAt = old.ExpiresAt is { } e && e < now + graceTime ? e : now + graceTime };
-            await WriteAsync(() => table.UpsertEntityAsync(ApiKeyFormat.ToEntity(retired), TableUpdateMode.Replace, cancellationToken));
+            if (!await ReplaceAsync(table, retired, etag, parseResult.GetValue(force), cancellationToken))
+            {
+                // The new key was never shown to anyone: taking it back leaves the table as it was before the command.
+                var entity = ApiKeyFormat.ToEntity(record);
+                await WriteAsync(() => table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ETag.All, cancellationToken));
+                throw Changed(old, "Nothing was written (the new key was removed again).");
+            }
+
             PrintNewKey(context, record, key);
             context.Error.WriteLine(graceTime == TimeSpan.Zero
                 ? $"The old key {old.KeyId} is revoked."
@@ -169,16 +184,16 @@ internal static partial class KeysCommand
         return table;
     }
 
-    private static async Task<List<ApiKeyRecord>> ReadAllAsync(TableClient table, CancellationToken cancellationToken, string? filter = null)
+    private static async Task<List<(ApiKeyRecord Record, string ETag)>> ReadAllAsync(TableClient table, CancellationToken cancellationToken, string? filter = null)
     {
-        var result = new List<ApiKeyRecord>();
+        var result = new List<(ApiKeyRecord, string)>();
         try
         {
             await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             {
                 if (ApiKeyFormat.FromEntity(entity) is { } record)
                 {
-                    result.Add(record);
+                    result.Add((record, entity.ETag.ToString()));
                 }
             }
         }
@@ -194,7 +209,7 @@ internal static partial class KeysCommand
         return result;
     }
 
-    private static async Task<ApiKeyRecord> FindAsync(TableClient table, string keyId, CancellationToken cancellationToken)
+    private static async Task<(ApiKeyRecord Record, string ETag)> FindAsync(TableClient table, string keyId, CancellationToken cancellationToken)
     {
         if (!KeyIdPattern().IsMatch(keyId))
         {
@@ -209,6 +224,46 @@ internal static partial class KeysCommand
             _ => throw new CliException(ExitCodes.InvalidInput, $"Several rows carry key id {keyId}; fix {table.Name} by hand."),
         };
     }
+
+    private static Option<bool> ForceOption() => new("--force")
+    {
+        Description = "Write even when the key's row changed in storage after it was read (default: stop with exit code 4).",
+    };
+
+    /// <summary>
+    /// Replaces a key's row if it still has the ETag it was read with (<c>If-Match</c>); false when it changed or went
+    /// away since. With <paramref name="force"/>, replaces it whatever it holds.
+    /// </summary>
+    private static async Task<bool> ReplaceAsync(TableClient table, ApiKeyRecord record, string etag, bool force, CancellationToken cancellationToken)
+    {
+        var entity = ApiKeyFormat.ToEntity(record);
+        try
+        {
+            if (force)
+            {
+                await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+            }
+            else
+            {
+                await table.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken);
+            }
+
+            return true;
+        }
+        catch (RequestFailedException ex) when (!force && ex.Status is 404 or 412)
+        {
+            return false;
+        }
+        catch (RequestFailedException ex)
+        {
+            throw new RegistryStoreException($"Storage refused the write: {ex.Status} {ex.ErrorCode}.", ex);
+        }
+    }
+
+    private static CliException Changed(ApiKeyRecord record, string outcome) => new(
+        ExitCodes.Conflict,
+        $"API key {record.KeyId} (consumer '{RegistryFormat.Printable(record.ConsumerId)}') changed in storage after fgw read it. {outcome}\n"
+        + "Run the command again to act on the key as it is now, or add --force to overwrite it.");
 
     private static async Task WriteAsync(Func<Task> write)
     {

@@ -2,8 +2,8 @@ namespace FuncGateway.RateLimiting;
 
 /// <summary>
 /// The arithmetic of the three algorithms, shared by the distributed counters and the fail-open local limiter.
-/// Times are Unix milliseconds; windows are aligned to the Unix epoch, so every instance agrees on them (to within
-/// its clock's skew).
+/// Times are Unix milliseconds on the storage service's clock (<see cref="StorageClock"/>); windows are aligned to the
+/// Unix epoch, so every instance agrees on them (to within its estimate of that clock).
 /// </summary>
 internal static class CounterMath
 {

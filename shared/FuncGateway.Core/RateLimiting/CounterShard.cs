@@ -11,10 +11,14 @@ internal enum ShardOutcome
     NeedsStorage,
 }
 
-/// <summary>A shard's answer; <see cref="RetryAtMs"/> is set for <see cref="ShardOutcome.Rejected"/>.</summary>
-internal readonly record struct ShardResult(ShardOutcome Outcome, long RetryAtMs = 0)
+/// <summary>
+/// A shard's answer; <see cref="RetryAtMs"/> is set for <see cref="ShardOutcome.Rejected"/>. For
+/// <see cref="ShardOutcome.Acquired"/>, <see cref="Stamp"/> says where the permits came from, so they can be given
+/// back (<see cref="CounterShard.ReleaseAsync"/>): the window, or for a token bucket the expiry of the slice.
+/// </summary>
+internal readonly record struct ShardResult(ShardOutcome Outcome, long RetryAtMs = 0, long Stamp = 0)
 {
-    public static ShardResult Acquired { get; } = new(ShardOutcome.Acquired);
+    public static ShardResult AcquiredFrom(long stamp) => new(ShardOutcome.Acquired, 0, stamp);
 
     public static ShardResult Unavailable { get; } = new(ShardOutcome.Unavailable);
 
@@ -44,6 +48,11 @@ internal readonly record struct ShardResult(ShardOutcome Outcome, long RetryAtMs
 /// Once the row says the window is spent, the shard remembers until when, and rejects locally: a client hammering a
 /// spent limit costs no storage operation.
 /// </para>
+/// <para>
+/// Permits can be given back (a request that another policy of its route refused): in fast mode to the local slice;
+/// in strict mode to a request waiting on this instance if there is one, else to the row, by the next conditional
+/// write of the fetch loop (with the permits queued requests need, when there are some).
+/// </para>
 /// </remarks>
 internal sealed class CounterShard
 {
@@ -64,6 +73,7 @@ internal sealed class CounterShard
     private readonly long _leaseMs;
     private readonly Lock _gate = new();
     private readonly Queue<Waiter> _waiters = new();
+    private List<TaskCompletionSource>? _releases;
 
     // Request side, under _gate.
     private long _window = long.MinValue;
@@ -171,9 +181,9 @@ internal sealed class CounterShard
             Roll(nowMs);
             if (_local >= permits)
             {
-                Spend(permits);
+                var stamp = Spend(permits);
                 _arrivals += permits;
-                return ShardResult.Acquired;
+                return ShardResult.AcquiredFrom(stamp);
             }
 
             return nowMs < _exhaustedUntilMs ? ShardResult.RejectedUntil(_exhaustedUntilMs) : ShardResult.NeedsStorage;
@@ -193,9 +203,9 @@ internal sealed class CounterShard
             _arrivals += permits;
             if (_local >= permits)
             {
-                Spend(permits);
+                var stamp = Spend(permits);
                 start = WantsPrefetch(now);
-                result = ShardResult.Acquired;
+                result = ShardResult.AcquiredFrom(stamp);
             }
             else if (now < _exhaustedUntilMs)
             {
@@ -226,6 +236,56 @@ internal sealed class CounterShard
         }
 
         return waiter is null ? ValueTask.FromResult(result) : waiter.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives back permits taken with <paramref name="stamp"/> (from <see cref="ShardResult.Stamp"/>): permits of a window
+    /// that has ended, or of a token slice that has expired, are dropped, as they would have been unspent. Fast mode
+    /// puts them back in the local slice. Strict mode hands them to a request waiting here, else writes them back to the
+    /// row; the task completes when that write is done (or failed: then the row keeps counting them, which errs on the
+    /// safe side).
+    /// </summary>
+    public ValueTask ReleaseAsync(long permits, long stamp)
+    {
+        TaskCompletionSource written;
+        var start = false;
+        lock (_gate)
+        {
+            var now = _runtime.NowMs;
+            Roll(now);
+            if (permits <= 0 || (_windowed ? stamp != _window : _fast && stamp <= now))
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _local += permits;
+            if (!_windowed)
+            {
+                // Strict token permits go back to the row at once; the slice entry only keeps _local consistent.
+                _tokenLeases.Return(permits, _fast ? stamp : now + _leaseMs);
+            }
+
+            ServeFromLocal();
+            if (_fast || _local == 0)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (_releases ??= []).Add(written);
+            if (!_fetching)
+            {
+                _fetching = true;
+                start = true;
+            }
+        }
+
+        if (start)
+        {
+            _ = FetchLoopAsync();
+        }
+
+        return new ValueTask(written.Task);
     }
 
     /// <summary>Fast mode: once half of the last slice is spent, fetch the next one before anybody has to wait.</summary>
@@ -261,14 +321,11 @@ internal sealed class CounterShard
         }
     }
 
-    /// <summary>Takes permits from the local slice (token leases: oldest first). Under _gate.</summary>
-    private void Spend(long permits)
+    /// <summary>Takes permits from the local slice (token leases: oldest first); returns their stamp. Under _gate.</summary>
+    private long Spend(long permits)
     {
         _local -= permits;
-        if (!_windowed)
-        {
-            _tokenLeases.Spend(permits);
-        }
+        return _windowed ? _window : _tokenLeases.Spend(permits);
     }
 
     private async Task FetchLoopAsync()
@@ -280,27 +337,41 @@ internal sealed class CounterShard
                 long demand;
                 long extra;
                 long window;
+                long give = 0;
+                List<TaskCompletionSource>? releases;
                 lock (_gate)
                 {
                     var now = _runtime.NowMs;
                     Roll(now);
                     ServeFromLocal();
                     demand = _queuedPermits;
-                    if (demand == 0 && !_prefetch)
+
+                    // Strict mode: permits given back (or left by a cancelled request) that nobody here took go back to
+                    // the row with this write. Waiters on a release whose permits a request took are done already.
+                    releases = _releases;
+                    _releases = null;
+                    if (!_fast && _local > 0)
                     {
-                        _fetching = false;
-                        return;
+                        give = _local;
+                        _local = 0;
+                        _tokenLeases = default;
                     }
 
-                    extra = _fast ? NextSliceSize(now) : 0;
-                    if (demand == 0 && extra == 0)
+                    if (give == 0)
+                    {
+                        Complete(releases);
+                        releases = null;
+                    }
+
+                    extra = _fast && (demand > 0 || _prefetch) ? NextSliceSize(now) : 0;
+                    if (demand == 0 && extra == 0 && give == 0)
                     {
                         _prefetch = false;
                         _fetching = false;
                         return;
                     }
 
-                    if (now < _exhaustedUntilMs)
+                    if (now < _exhaustedUntilMs && give == 0)
                     {
                         RejectAll(_exhaustedUntilMs);
                         _prefetch = false;
@@ -310,6 +381,8 @@ internal sealed class CounterShard
 
                     if (_runtime.Health.IsOpen(now))
                     {
+                        // Storage is known to be down: returned permits stay counted (the safe side).
+                        Complete(releases);
                         FailAll();
                         _prefetch = false;
                         _fetching = false;
@@ -323,7 +396,7 @@ internal sealed class CounterShard
                 Taken taken;
                 try
                 {
-                    taken = await TakeAsync(window, demand, extra);
+                    taken = await TakeAsync(window, demand, extra, give);
                     _runtime.Health.ReportSuccess();
                 }
                 catch (RateLimitStoreException ex)
@@ -347,6 +420,10 @@ internal sealed class CounterShard
                     FailAllLocked();
                     continue;
                 }
+                finally
+                {
+                    Complete(releases);
+                }
 
                 lock (_gate)
                 {
@@ -354,6 +431,12 @@ internal sealed class CounterShard
                     Roll(now);
                     if (!_windowed || _window == window)
                     {
+                        if (give > 0 && taken.RowRemaining > 0)
+                        {
+                            // The row has room again: stop refusing locally on what was known before the release.
+                            _exhaustedUntilMs = 0;
+                        }
+
                         // Permits of a window that has ended are left unspent: spending them now would count them nowhere.
                         _local += taken.Granted;
                         _lastSlice = taken.Granted;
@@ -385,6 +468,8 @@ internal sealed class CounterShard
             _rowKnown = false;
             lock (_gate)
             {
+                Complete(_releases);
+                _releases = null;
                 FailAll();
                 _prefetch = false;
                 _fetching = false;
@@ -407,7 +492,11 @@ internal sealed class CounterShard
         return (long)Math.Ceiling(_rate * _policy.LeaseSeconds);
     }
 
-    private async Task<Taken> TakeAsync(long window, long demand, long extra)
+    /// <summary>
+    /// One conditional write: takes up to <paramref name="demand"/> permits (plus <paramref name="extra"/> for a fast
+    /// slice) from the row and gives <paramref name="give"/> back to it, retrying on conflicts.
+    /// </summary>
+    private async Task<Taken> TakeAsync(long window, long demand, long extra, long give)
     {
         var store = _runtime.Store;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
@@ -436,9 +525,17 @@ internal sealed class CounterShard
                 }
 
                 now = _runtime.NowMs;
+                if (CounterMath.WindowOf(now, _limits.WindowMs) != window)
+                {
+                    // The window ended meanwhile, or the storage clock the read just brought says it is another one:
+                    // decide again in the right window's row (the loop rolls over). Permits being given back lapse.
+                    return new Taken(0, -1, 0);
+                }
+
+                var counted = Math.Max(0, _rowCount - give);
                 available = _sliding
-                    ? CounterMath.SlidingAvailable(_limit, _prevCount, _rowCount, now, window, _limits.WindowMs)
-                    : CounterMath.FixedAvailable(_limit, _rowCount);
+                    ? CounterMath.SlidingAvailable(_limit, _prevCount, counted, now, window, _limits.WindowMs)
+                    : CounterMath.FixedAvailable(_limit, counted);
             }
             else
             {
@@ -452,7 +549,7 @@ internal sealed class CounterShard
                 }
 
                 now = _runtime.NowMs;
-                tokensNow = CounterMath.TokensAt(_rowTokens, _rowUpdatedMs, now, _ratePerMs, _burst);
+                tokensNow = Math.Min(_burst, CounterMath.TokensAt(_rowTokens, _rowUpdatedMs, now, _ratePerMs, _burst) + give);
                 available = CounterMath.TokensAvailable(tokensNow);
             }
 
@@ -463,7 +560,7 @@ internal sealed class CounterShard
                 take += Math.Min(extra, spare / (2L * _policy.InstanceEstimate));
             }
 
-            if (take == 0)
+            if (take == 0 && give == 0)
             {
                 return new Taken(0, available, available == 0 || demand > 0 ? RetryAt(now, window, _rowCount, tokensNow) : 0);
             }
@@ -471,7 +568,7 @@ internal sealed class CounterShard
             string? etag;
             if (_windowed)
             {
-                var count = _rowCount + take;
+                var count = Math.Max(0, _rowCount - give) + take;
                 var start = CounterMath.WindowStartMs(window, _limits.WindowMs);
                 var expires = start + (_limits.WindowMs * (_sliding ? 2 : 1));
                 etag = await store.TryWriteAsync(Address(window), new CounterWrite(
@@ -536,9 +633,17 @@ internal sealed class CounterShard
             }
 
             _waiters.Dequeue();
-            Spend(head.Permits);
+            var stamp = Spend(head.Permits);
             _queuedPermits -= head.Permits;
-            head.Complete(ShardResult.Acquired);
+            head.Complete(ShardResult.AcquiredFrom(stamp));
+        }
+    }
+
+    private static void Complete(List<TaskCompletionSource>? releases)
+    {
+        foreach (var release in releases ?? [])
+        {
+            release.TrySetResult();
         }
     }
 
@@ -639,8 +744,30 @@ internal sealed class CounterShard
             return dropped;
         }
 
-        public void Spend(long permits)
+        /// <summary>Gives permits back at the front, with the expiry of the slice they came from (the oldest kept, as they were spent first).</summary>
+        public void Return(long permits, long expiresMs)
         {
+            _counts ??= new long[Capacity];
+            _expires ??= new long[Capacity];
+            if (_length == Capacity)
+            {
+                // Merged into the oldest: the earlier expiry wins (shorter life, never longer).
+                _counts[0] += permits;
+                _expires[0] = Math.Min(_expires[0], expiresMs);
+                return;
+            }
+
+            Array.Copy(_counts, 0, _counts, 1, _length);
+            Array.Copy(_expires, 0, _expires, 1, _length);
+            _counts[0] = permits;
+            _expires[0] = expiresMs;
+            _length++;
+        }
+
+        /// <summary>Spends permits, oldest slice first; returns the expiry of the first slice spent from.</summary>
+        public long Spend(long permits)
+        {
+            var stamp = _length > 0 ? _expires![0] : 0;
             var i = 0;
             while (permits > 0 && i < _length)
             {
@@ -659,6 +786,8 @@ internal sealed class CounterShard
                 Array.Copy(_expires!, i, _expires!, 0, _length - i);
                 _length -= i;
             }
+
+            return stamp;
         }
     }
 

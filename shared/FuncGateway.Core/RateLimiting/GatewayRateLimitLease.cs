@@ -18,7 +18,13 @@ public static class RateLimitMetadata
     public static MetadataName<bool> Degraded { get; } = MetadataName.Create<bool>("FUNCGATEWAY_DEGRADED");
 }
 
-/// <summary>A lease of the gateway's limiters. Nothing to release: permits of a rate limit are spent, not borrowed.</summary>
+/// <summary>Where a lease's permits came from: the counter shard, how many, and their window or slice.</summary>
+internal sealed record PermitSource(CounterShard Shard, long Permits, long Stamp);
+
+/// <summary>
+/// A lease of the gateway's limiters. Disposing it releases nothing: permits of a rate limit are spent, not borrowed.
+/// A request that is refused after all (by another policy of its route) gives them back with <see cref="ReturnAsync"/>.
+/// </summary>
 internal sealed class GatewayRateLimitLease : RateLimitLease
 {
     private readonly TimeSpan? _retryAfter;
@@ -27,9 +33,11 @@ internal sealed class GatewayRateLimitLease : RateLimitLease
     private readonly bool _unavailable;
     private readonly bool _degraded;
     private readonly string? _reason;
+    private PermitSource? _source;
 
-    private GatewayRateLimitLease(bool acquired, TimeSpan? retryAfter, long remaining, TimeSpan reset, bool unavailable, bool degraded, string? reason)
+    private GatewayRateLimitLease(bool acquired, TimeSpan? retryAfter, long remaining, TimeSpan reset, bool unavailable, bool degraded, string? reason, PermitSource? source = null)
     {
+        _source = source;
         IsAcquired = acquired;
         _retryAfter = retryAfter;
         _remaining = remaining;
@@ -81,8 +89,15 @@ internal sealed class GatewayRateLimitLease : RateLimitLease
         }
     }
 
-    public static GatewayRateLimitLease Acquired(long remaining, TimeSpan reset, bool degraded = false) =>
-        new(true, null, remaining, reset, unavailable: false, degraded, reason: null);
+    public static GatewayRateLimitLease Acquired(long remaining, TimeSpan reset, bool degraded = false, PermitSource? source = null) =>
+        new(true, null, remaining, reset, unavailable: false, degraded, reason: null, source);
+
+    /// <summary>
+    /// Gives the permits back to the counter they were taken from, once (see <see cref="CounterShard.ReleaseAsync"/>).
+    /// Nothing to give back for a lease of the fail-open local limiter, or of no permits.
+    /// </summary>
+    public ValueTask ReturnAsync() =>
+        Interlocked.Exchange(ref _source, null) is { } source ? source.Shard.ReleaseAsync(source.Permits, source.Stamp) : ValueTask.CompletedTask;
 
     public static GatewayRateLimitLease Rejected(TimeSpan retryAfter, TimeSpan reset, bool degraded = false) =>
         new(false, retryAfter, 0, reset, unavailable: false, degraded, reason: "Rate limit exceeded.");

@@ -14,7 +14,7 @@ internal sealed record CounterRow(long Count, double Tokens, long UpdatedAtMs, s
 /// <param name="WindowStart">The window's start (window algorithms), for people reading the table.</param>
 /// <param name="Limit">The row's limit, for people reading the table.</param>
 /// <param name="Policy">The policy name, for people reading the table.</param>
-/// <param name="Key">The partition key (shortened), for people reading the table.</param>
+/// <param name="PartitionBy">What the counter is per (<c>ClientIp</c>, <c>tier=gold&amp;Consumer</c>), never whose: for people reading the table.</param>
 internal readonly record struct CounterWrite(
     long Count,
     double Tokens,
@@ -23,7 +23,7 @@ internal readonly record struct CounterWrite(
     DateTimeOffset? WindowStart,
     long Limit,
     string Policy,
-    string Key);
+    string PartitionBy);
 
 /// <summary>
 /// The rate-limit counters in the <c>{TablePrefix}RateLimits</c> table. The only place that knows the storage SDK;

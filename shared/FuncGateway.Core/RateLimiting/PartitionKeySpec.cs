@@ -37,10 +37,14 @@ internal sealed class PartitionKeySpec
     private PartitionKeySpec(PartitionPart[] parts)
     {
         Parts = parts;
+        Description = string.Join(',', parts.Select(static p => p.Name is null ? p.Kind.ToString() : p.Kind + ":" + p.Name));
         UsesIdentity = parts.Any(static p => p.Kind is PartitionPartKind.User or PartitionPartKind.Consumer or PartitionPartKind.Tier or PartitionPartKind.Claim);
     }
 
     public PartitionPart[] Parts { get; }
+
+    /// <summary>What a key is made of, without any value: <c>ClientIp</c>, <c>Consumer,Route</c>, <c>Header:X-Tenant</c>.</summary>
+    public string Description { get; }
 
     /// <summary>Whether the key needs the authenticated caller.</summary>
     public bool UsesIdentity { get; }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.RateLimiting;
 
 namespace FuncGateway.RateLimiting;
@@ -28,13 +26,14 @@ internal sealed class PartitionLimiter : RateLimiter
         _policy = policy;
         _limits = limits;
         Key = key;
-        var display = limits.Tier is null ? key : "tier=" + limits.Tier + "&" + key;
+        // The table sees what the counter is per, never whose it is: the key itself only as a keyed hash.
+        var display = limits.Tier is null ? policy.Partition.Description : "tier=" + limits.Tier + "&" + policy.Partition.Description;
         if (display.Length > 256)
         {
             display = display[..256];
         }
 
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes((limits.Tier ?? "") + "\n" + key)), 0, 16);
+        var hash = runtime.KeyHasher.Hash(limits.Tier, key);
         _shards = new CounterShard[limits.Shards];
         for (var i = 0; i < _shards.Length; i++)
         {
@@ -106,18 +105,19 @@ internal sealed class PartitionLimiter : RateLimiter
         var now = Touch();
         if (permitCount == 0)
         {
-            return IsKnownExhausted(out var wait) ? Count(GatewayRateLimitLease.Rejected(wait, ResetAfter(now))) : Acquired(now);
+            return IsKnownExhausted(out var wait) ? Count(GatewayRateLimitLease.Rejected(wait, ResetAfter(now))) : Acquired(now, null);
         }
 
         var earliest = long.MaxValue;
         var allExhausted = true;
         for (var i = 0; i < _shards.Length; i++)
         {
-            var result = _shards[(_firstShard + i) % _shards.Length].TryAcquireLocal(permitCount, now);
+            var shard = _shards[(_firstShard + i) % _shards.Length];
+            var result = shard.TryAcquireLocal(permitCount, now);
             switch (result.Outcome)
             {
                 case ShardOutcome.Acquired:
-                    return Acquired(now);
+                    return Acquired(now, new PermitSource(shard, permitCount, result.Stamp));
                 case ShardOutcome.Rejected:
                     earliest = Math.Min(earliest, result.RetryAtMs);
                     break;
@@ -148,12 +148,13 @@ internal sealed class PartitionLimiter : RateLimiter
         var earliest = long.MaxValue;
         for (var i = 0; i < _shards.Length; i++)
         {
-            var result = await _shards[(_firstShard + i) % _shards.Length].AcquireAsync(permitCount, cancellationToken);
+            var shard = _shards[(_firstShard + i) % _shards.Length];
+            var result = await shard.AcquireAsync(permitCount, cancellationToken);
             now = _runtime.NowMs;
             switch (result.Outcome)
             {
                 case ShardOutcome.Acquired:
-                    return Acquired(now);
+                    return Acquired(now, new PermitSource(shard, permitCount, result.Stamp));
                 case ShardOutcome.Unavailable:
                     return Count(ApplyFailurePolicy(permitCount, now));
                 case ShardOutcome.Rejected:
@@ -196,10 +197,10 @@ internal sealed class PartitionLimiter : RateLimiter
         return known ? total : -1;
     }
 
-    private GatewayRateLimitLease Acquired(long nowMs)
+    private GatewayRateLimitLease Acquired(long nowMs, PermitSource? source)
     {
         var remaining = Remaining();
-        return Count(GatewayRateLimitLease.Acquired(remaining, ResetAfter(nowMs, remaining)));
+        return Count(GatewayRateLimitLease.Acquired(remaining, ResetAfter(nowMs, remaining), source: source));
     }
 
     /// <summary>Until the window ends; for a token bucket, until it is full again (a whole window when unknown).</summary>

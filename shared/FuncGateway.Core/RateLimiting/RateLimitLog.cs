@@ -32,6 +32,15 @@ internal static partial class RateLimitLog
     [LoggerMessage(5008, LogLevel.Error, "Rate-limit counter of policy '{Policy}' failed unexpectedly; its waiting requests get the failure policy.")]
     public static partial void CounterFailed(ILogger logger, string policy, Exception exception);
 
+    [LoggerMessage(5010, LogLevel.Information, "Rate-limit counter rows are keyed by HMAC-SHA256 of the partition key; the secret comes from: {Source}.")]
+    public static partial void CounterKeys(ILogger logger, CounterKeySource source);
+
+    [LoggerMessage(5011, LogLevel.Warning, "This instance's clock is {SkewSeconds} s off the storage service's (more than {ThresholdSeconds} s; estimate within {UncertaintySeconds} s). Rate-limit windows follow the storage clock, so limits still hold; fix this machine's time synchronisation for everything else.")]
+    public static partial void ClockSkewed(ILogger logger, double skewSeconds, double thresholdSeconds, double uncertaintySeconds);
+
+    [LoggerMessage(5012, LogLevel.Information, "This instance's clock is within the skew threshold of the storage service's again ({SkewSeconds} s off).")]
+    public static partial void ClockSkewResolved(ILogger logger, double skewSeconds);
+
     [LoggerMessage(5009, LogLevel.Warning, "Route '{RouteId}' answered 503 because rate-limit policy '{Policy}' cannot reach its counters and fails closed.")]
     public static partial void FailedClosed(ILogger logger, string routeId, string policy);
 }

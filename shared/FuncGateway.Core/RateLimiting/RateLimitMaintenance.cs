@@ -17,15 +17,15 @@ public sealed class RateLimitMaintenance
     private const int BatchSize = 2_000;
 
     private readonly IRateLimitStore _store;
-    private readonly TimeProvider _time;
+    private readonly StorageClock _clock;
     private readonly RateLimitOptions _options;
     private readonly ILogger _logger;
 
-    internal RateLimitMaintenance(IRateLimitStore store, TimeProvider time, IOptions<RateLimitOptions> options, ILogger<RateLimitMaintenance> logger)
+    internal RateLimitMaintenance(IRateLimitStore store, StorageClock clock, IOptions<RateLimitOptions> options, ILogger<RateLimitMaintenance> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
-        _time = time;
+        _clock = clock;
         _options = options.Value;
         _logger = logger;
     }
@@ -33,10 +33,16 @@ public sealed class RateLimitMaintenance
     /// <summary>Deletes what expired; returns the number of rows deleted. Storage trouble is logged, not thrown.</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
-        var before = _time.GetUtcNow() - TimeSpan.FromSeconds(_options.RetentionSeconds);
         var total = 0;
         try
         {
+            // Rows expire on the storage clock (the one the limiters write them with): set it before judging them.
+            if (!_clock.IsSynchronized)
+            {
+                await _store.EnsureTableAsync(cancellationToken);
+            }
+
+            var before = DateTimeOffset.FromUnixTimeMilliseconds(_clock.NowMs) - TimeSpan.FromSeconds(_options.RetentionSeconds);
             while (total < MaxRowsPerRun)
             {
                 var deleted = await _store.DeleteExpiredAsync(before, BatchSize, cancellationToken);

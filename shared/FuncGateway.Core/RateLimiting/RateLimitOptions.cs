@@ -76,6 +76,13 @@ public sealed class RateLimitOptions
     /// <summary>How long after it expires a counter row is kept (slack for clock skew between instances).</summary>
     public double RetentionSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// The secret counter rows are keyed with: their PartitionKey holds HMAC-SHA256(secret, partition key) instead of
+    /// client addresses or user ids. At least 32 characters; in Azure a Key Vault reference. Unset: derived from the
+    /// storage connection string's account key; required when storage is reached with a managed identity.
+    /// </summary>
+    public string? KeyHashSecret { get; set; }
+
     /// <summary>The throttle on failed authentication, per client IP.</summary>
     public AuthenticationFailureOptions AuthenticationFailures { get; set; } = new();
 

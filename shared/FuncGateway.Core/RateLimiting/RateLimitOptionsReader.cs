@@ -14,7 +14,8 @@ internal static class RateLimitOptionsReader
     [
         nameof(RateLimitOptions.InstanceEstimate), nameof(RateLimitOptions.MaxPartitionsPerPolicy), nameof(RateLimitOptions.OperationTimeoutSeconds),
         nameof(RateLimitOptions.OutageBackoffSeconds), nameof(RateLimitOptions.IPv6PrefixLength), nameof(RateLimitOptions.MaintenanceIntervalSeconds),
-        nameof(RateLimitOptions.RetentionSeconds), nameof(RateLimitOptions.AuthenticationFailures), nameof(RateLimitOptions.Policies),
+        nameof(RateLimitOptions.RetentionSeconds), nameof(RateLimitOptions.KeyHashSecret), nameof(RateLimitOptions.AuthenticationFailures),
+        nameof(RateLimitOptions.Policies),
     ];
 
     private static readonly string[] PolicyKeys =
@@ -48,6 +49,7 @@ internal static class RateLimitOptionsReader
         options.IPv6PrefixLength = root.Int32(nameof(RateLimitOptions.IPv6PrefixLength)) ?? options.IPv6PrefixLength;
         options.MaintenanceIntervalSeconds = root.Double(nameof(RateLimitOptions.MaintenanceIntervalSeconds)) ?? options.MaintenanceIntervalSeconds;
         options.RetentionSeconds = root.Double(nameof(RateLimitOptions.RetentionSeconds)) ?? options.RetentionSeconds;
+        options.KeyHashSecret = root.String(nameof(RateLimitOptions.KeyHashSecret)) ?? options.KeyHashSecret;
 
         var auth = root.Child(nameof(RateLimitOptions.AuthenticationFailures));
         auth.RejectUnknown(AuthenticationFailureKeys);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace FuncGateway.RateLimiting;
@@ -32,6 +33,19 @@ internal sealed partial class RateLimitOptionsValidator : IValidateOptions<RateL
         Range(errors, $"{root}:IPv6PrefixLength", options.IPv6PrefixLength, 32, 128);
         Range(errors, $"{root}:MaintenanceIntervalSeconds", options.MaintenanceIntervalSeconds, 1, 86400);
         Range(errors, $"{root}:RetentionSeconds", options.RetentionSeconds, 0, 86400);
+
+        if (options.KeyHashSecret is { } secret)
+        {
+            // Never quote the value: it is a secret (or the text of a reference, which says where the secret is).
+            if (secret.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{root}:KeyHashSecret is still an unresolved Key Vault reference: the app cannot read the secret (check the app's identity and its access to the vault).");
+            }
+            else if (secret.Length < CounterKeyHasher.MinSecretLength)
+            {
+                errors.Add($"{root}:KeyHashSecret must be at least {CounterKeyHasher.MinSecretLength} characters (it has {secret.Length}); e.g. the output of 'openssl rand -base64 32'.");
+            }
+        }
 
         var auth = options.AuthenticationFailures;
         if (auth.Policy is { } authPolicy)
@@ -142,4 +156,30 @@ internal sealed partial class RateLimitOptionsValidator : IValidateOptions<RateL
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex PolicyNamePattern();
+}
+
+/// <summary>
+/// Checks at start-up that counter rows can be keyed: either <c>KeyHashSecret</c> is set, or the storage connection
+/// string has an account key to derive it from. Only when counters are in use (a policy, or the failed-authentication
+/// throttle).
+/// </summary>
+internal sealed class RateLimitKeyHashValidator(IOptions<GatewayOptions> gateway, IConfiguration configuration) : IValidateOptions<RateLimitOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var used = options.Policies.Count > 0 || options.AuthenticationFailures.Enabled;
+        if (!used || options.KeyHashSecret is not null
+            || CounterKeyHasher.Create(null, gateway.Value.Storage, configuration["AzureWebJobsStorage"]) is not null)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        return ValidateOptionsResult.Fail(MissingSecretMessage);
+    }
+
+    public const string MissingSecretMessage =
+        $"{RateLimitOptions.SectionName}:KeyHashSecret is required: rate-limit counter rows are keyed by an HMAC of the client address or user id "
+        + "under this secret, and storage is reached without an account key to derive it from (a managed identity or a SAS). "
+        + "Set it to at least 32 random characters (e.g. 'openssl rand -base64 32'), the same on every instance; in Azure as a Key Vault reference.";
 }

@@ -6,10 +6,14 @@ namespace FuncGateway.RateLimiting;
 /// <summary>What every limiter of this instance shares: the counter store, the clock, storage health and settings.</summary>
 internal sealed class RateLimitRuntime
 {
-    public RateLimitRuntime(IRateLimitStore store, TimeProvider time, IOptions<RateLimitOptions> options, ILogger<RateLimitRuntime> logger, Random? random = null)
+    public RateLimitRuntime(
+        IRateLimitStore store, TimeProvider time, IOptions<RateLimitOptions> options, ILogger<RateLimitRuntime> logger, CounterKeyHasher keyHasher, StorageClock? clock = null, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(keyHasher);
         Store = store;
+        Clock = clock ?? new StorageClock(time, logger);
+        KeyHasher = keyHasher;
         Time = time;
         Options = options.Value;
         Logger = logger;
@@ -21,7 +25,14 @@ internal sealed class RateLimitRuntime
 
     public IRateLimitStore Store { get; }
 
+    /// <summary>Keys counter rows by a keyed hash of the partition key.</summary>
+    public CounterKeyHasher KeyHasher { get; }
+
+    /// <summary>Timeouts and back-offs (durations); window arithmetic uses <see cref="Clock"/>.</summary>
     public TimeProvider Time { get; }
+
+    /// <summary>The storage service's clock, which every instance shares: windows, buckets and retry times follow it.</summary>
+    public StorageClock Clock { get; }
 
     public RateLimitOptions Options { get; }
 
@@ -37,7 +48,8 @@ internal sealed class RateLimitRuntime
 
     public RateLimitStoreHealth Health { get; }
 
-    public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+    /// <summary>Now on the shared (storage) clock, Unix milliseconds.</summary>
+    public long NowMs => Clock.NowMs;
 
     /// <summary>A bounded, jittered pause before retrying after a conflict: 0–2, 0–4, ... up to 0–50 ms.</summary>
     public Task JitterAsync(int attempt, CancellationToken cancellationToken)

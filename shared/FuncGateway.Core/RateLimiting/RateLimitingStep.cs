@@ -56,6 +56,8 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger) : IGate
             leases[i] = lease;
             if (!lease.IsAcquired)
             {
+                // Refused: the permits the earlier policies took go back, so one spent limit never drains the others.
+                await ReturnAsync(leases, i);
                 await RejectAsync(context, feature, limits, partitions, leases, i);
                 return false;
             }
@@ -63,6 +65,22 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger) : IGate
 
         AddHeaders(context, limits, partitions, leases);
         return true;
+    }
+
+    private static async Task ReturnAsync(GatewayRateLimitLease?[] leases, int refused)
+    {
+        if (refused == 0)
+        {
+            return;
+        }
+
+        var returns = new Task[refused];
+        for (var i = 0; i < refused; i++)
+        {
+            returns[i] = leases[i]!.ReturnAsync().AsTask();
+        }
+
+        await Task.WhenAll(returns);
     }
 
     private async Task RejectAsync(HttpContext context, GatewayRequestFeature feature, RouteRateLimits limits, PartitionLimiter[] partitions, GatewayRateLimitLease?[] leases, int refused)

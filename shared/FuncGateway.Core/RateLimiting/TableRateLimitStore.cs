@@ -18,7 +18,7 @@ internal sealed class TableRateLimitStore : IRateLimitStore
     public const string WindowStartProperty = "WindowStart";
     public const string LimitProperty = "Limit";
     public const string PolicyProperty = "Policy";
-    public const string KeyProperty = "Key";
+    public const string PartitionByProperty = "PartitionBy";
 
     private const int DeleteParallelism = 8;
 
@@ -82,7 +82,7 @@ internal sealed class TableRateLimitStore : IRateLimitStore
             [ExpiresProperty] = write.Expires,
             [LimitProperty] = write.Limit,
             [PolicyProperty] = write.Policy,
-            [KeyProperty] = write.Key,
+            [PartitionByProperty] = write.PartitionBy,
         };
         if (write.WindowStart is { } start)
         {

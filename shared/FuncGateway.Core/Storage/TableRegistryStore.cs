@@ -26,11 +26,15 @@ internal sealed class TableRegistryStore : IRegistryStore
         _upstreams = service.GetTableClient(options.UpstreamsTable);
     }
 
-    /// <summary>Builds the service client from a connection string, or from a table endpoint with a managed identity.</summary>
-    public static TableServiceClient CreateServiceClient(StorageOptions options, string? fallbackConnectionString, TimeSpan networkTimeout)
+    /// <summary>
+    /// Builds the service client from a connection string, or from a table endpoint with a managed identity;
+    /// <paramref name="configure"/> may add to its options (a pipeline policy).
+    /// </summary>
+    public static TableServiceClient CreateServiceClient(StorageOptions options, string? fallbackConnectionString, TimeSpan networkTimeout, Action<TableClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var clientOptions = new TableClientOptions();
+        configure?.Invoke(clientOptions);
 
         // The loader polls; a failed read is retried at the next interval, so keep one read short and bounded.
         clientOptions.Retry.MaxRetries = 1;
@@ -117,62 +121,106 @@ internal sealed class TableRegistryStore : IRegistryStore
         return new RegistryRow(kind, entity.PartitionKey, entity.RowKey, properties, entity.ETag.ToString());
     }
 
-    public async Task UpsertAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default)
+    public async Task<RegistryWriteResult> ApplyAsync(IReadOnlyList<RegistryWrite> writes, bool force = false, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(rows);
-        foreach (var row in rows)
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (var write in writes)
         {
-            CheckEntitySize(row);
+            if (write.Kind != RegistryWriteKind.Insert && write.IfMatch is null && !force)
+            {
+                throw new ArgumentException($"A {write.Kind} of row '{write.Row.RowKey}' needs the ETag it was read with.", nameof(writes));
+            }
+
+            if (write.Kind != RegistryWriteKind.Delete)
+            {
+                CheckEntitySize(write.Row);
+            }
         }
 
-        await SubmitAsync(rows, static row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(row)), cancellationToken);
-    }
-
-    public async Task DeleteAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        foreach (var row in rows)
+        var applied = 0;
+        while (applied < writes.Count)
         {
-            var table = TableFor(row.Table);
+            var write = writes[applied];
+            var table = TableFor(write.Row.Table);
+            if (write.Kind == RegistryWriteKind.Delete)
+            {
+                if (!await DeleteAsync(table, write, force, cancellationToken))
+                {
+                    return new RegistryWriteResult(applied, write);
+                }
+
+                applied++;
+                continue;
+            }
+
+            // Azure accepts a transaction only within one partition and up to 100 entities; Azurite checks neither,
+            // so the split is made here. Only consecutive writes are batched: the caller's order is kept.
+            var batch = new List<RegistryWrite> { write };
+            while (applied + batch.Count < writes.Count && batch.Count < MaxTransactionSize
+                   && writes[applied + batch.Count] is { Kind: not RegistryWriteKind.Delete } next
+                   && next.Row.Table == write.Row.Table && string.Equals(next.Row.PartitionKey, write.Row.PartitionKey, StringComparison.Ordinal))
+            {
+                batch.Add(next);
+            }
+
             try
             {
-                // A row that is already gone is not an error (DeleteEntity treats 404 as success).
-                await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+                await table.SubmitTransactionAsync(batch.Select(w => ToAction(w, force)), cancellationToken);
+            }
+            catch (TableTransactionFailedException ex) when (!force && IsConflict(ex))
+            {
+                // The whole transaction was rolled back: report the row that did not match what was read.
+                var failed = ex.FailedTransactionActionIndex is { } i && i < batch.Count ? batch[i] : batch[0];
+                return new RegistryWriteResult(applied, failed);
+            }
+            catch (TableTransactionFailedException ex)
+            {
+                var failed = ex.FailedTransactionActionIndex is { } i && i < batch.Count ? $" (row '{batch[i].Row.RowKey}')" : "";
+                throw new RegistryStoreException($"Storage rejected a write to '{table.Name}' partition '{write.Row.PartitionKey}'{failed}: {ex.Status} {ex.ErrorCode}.", ex);
             }
             catch (Exception ex) when (IsStorageFailure(ex))
             {
-                throw Wrap($"delete row '{row.RowKey}' from '{table.Name}'", ex);
+                throw Wrap($"write to '{table.Name}'", ex);
             }
+
+            applied += batch.Count;
+        }
+
+        return new RegistryWriteResult(applied, null);
+    }
+
+    /// <summary>Deletes one row; false when it changed since it was read (412). A row already gone counts as deleted.</summary>
+    private static async Task<bool> DeleteAsync(TableClient table, RegistryWrite write, bool force, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // DeleteEntity answers a missing row (404) without throwing.
+            await table.DeleteEntityAsync(write.Row.PartitionKey, write.Row.RowKey, force ? ETag.All : new ETag(write.IfMatch!), cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (!force && ex.Status == 412)
+        {
+            return false;
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            throw Wrap($"delete row '{write.Row.RowKey}' from '{table.Name}'", ex);
         }
     }
 
-    /// <summary>
-    /// Azure accepts a transaction only within one partition and up to 100 entities; Azurite checks neither,
-    /// so the split is made here.
-    /// </summary>
-    private async Task SubmitAsync(IReadOnlyList<RegistryRow> rows, Func<RegistryRow, TableTransactionAction> action, CancellationToken cancellationToken)
+    private static TableTransactionAction ToAction(RegistryWrite write, bool force) => (write.Kind, force) switch
     {
-        foreach (var group in rows.GroupBy(r => (r.Table, r.PartitionKey)))
-        {
-            var table = TableFor(group.Key.Table);
-            foreach (var chunk in group.Chunk(MaxTransactionSize))
-            {
-                try
-                {
-                    await table.SubmitTransactionAsync(chunk.Select(action), cancellationToken);
-                }
-                catch (TableTransactionFailedException ex)
-                {
-                    var failed = ex.FailedTransactionActionIndex is { } i && i < chunk.Length ? $" (row '{chunk[i].RowKey}')" : "";
-                    throw new RegistryStoreException($"Storage rejected a write to '{table.Name}' partition '{group.Key.PartitionKey}'{failed}: {ex.Status} {ex.ErrorCode}.", ex);
-                }
-                catch (Exception ex) when (IsStorageFailure(ex))
-                {
-                    throw Wrap($"write to '{table.Name}'", ex);
-                }
-            }
-        }
-    }
+        (_, true) => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(write.Row)),
+        (RegistryWriteKind.Insert, _) => new TableTransactionAction(TableTransactionActionType.Add, ToEntity(write.Row)),
+        _ => new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(write.Row), new ETag(write.IfMatch!)),
+    };
+
+    /// <summary>
+    /// The row is not as it was read: 409 (an insert found a row), 412 (a replacement found another ETag) or 404 (a
+    /// replacement found no row). A missing table is a storage failure, not a conflict.
+    /// </summary>
+    private static bool IsConflict(RequestFailedException ex) =>
+        ex.Status is 409 or 412 || (ex.Status == 404 && ex.ErrorCode != "TableNotFound");
 
     private TableClient TableFor(RegistryTable table) => table == RegistryTable.Routes ? _routes : _upstreams;
 

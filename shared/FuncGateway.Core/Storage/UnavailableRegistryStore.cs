@@ -9,7 +9,6 @@ internal sealed class UnavailableRegistryStore(string reason) : IRegistryStore
 
     public Task<RegistryContent> ReadAllAsync(CancellationToken cancellationToken = default) => throw new RegistryStoreException(reason);
 
-    public Task UpsertAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default) => throw new RegistryStoreException(reason);
-
-    public Task DeleteAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default) => throw new RegistryStoreException(reason);
+    public Task<RegistryWriteResult> ApplyAsync(IReadOnlyList<RegistryWrite> writes, bool force = false, CancellationToken cancellationToken = default) =>
+        throw new RegistryStoreException(reason);
 }

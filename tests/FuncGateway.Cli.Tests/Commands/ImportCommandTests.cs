@@ -81,13 +81,13 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
     {
         var file = _cli.WriteFile(Registries.Sample);
         Assert.Equal(0, (await _cli.RunAsync("import", file)).ExitCode);
-        var etagsBefore = await ETagsAsync();
+        var etagsBefore = await _cli.ETagsAsync();
 
         var again = await _cli.RunAsync("import", file);
 
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Equal([$"= {Registries.SampleRows} unchanged"], again.StdoutLines);
-        Assert.Equal(etagsBefore, await ETagsAsync());
+        Assert.Equal(etagsBefore, await _cli.ETagsAsync());
     }
 
     [Fact]
@@ -196,7 +196,7 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
     public async Task A_bad_row_refuses_the_whole_file_even_when_the_other_rows_are_valid()
     {
         Assert.Equal(0, (await _cli.RunAsync("import", _cli.WriteFile(Registries.Sample))).ExitCode);
-        var etagsBefore = await ETagsAsync();
+        var etagsBefore = await _cli.ETagsAsync();
         var mixed = Registries.Sample.Replace("\"timeoutSeconds\": 30", "\"timeoutSeconds\": 45", StringComparison.Ordinal)
             .Replace("\"upstream\": \"orders\"", "\"upstream\": \"payments\"", StringComparison.Ordinal);
 
@@ -204,7 +204,7 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("route 'orders' (routes[1], group 'shop') is invalid", result.Stderr, StringComparison.Ordinal);
-        Assert.Equal(etagsBefore, await ETagsAsync());
+        Assert.Equal(etagsBefore, await _cli.ETagsAsync());
     }
 
     [Fact]
@@ -223,13 +223,6 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
         Assert.Equal(count, stored.Count);
         Assert.All(stored, e => Assert.Equal("default", e.PartitionKey));
         Assert.Equal([$"= {count + 1} unchanged"], (await _cli.RunAsync("import", file)).StdoutLines);
-    }
-
-    private async Task<Dictionary<string, string>> ETagsAsync()
-    {
-        var upstreams = (await CliHarness.ReadAsync(_cli.UpstreamsTable)).Select(e => ("upstream/" + e.PartitionKey + "/" + e.RowKey, e.ETag.ToString()));
-        var routes = (await CliHarness.ReadAsync(_cli.RoutesTable)).Select(e => ("route/" + e.PartitionKey + "/" + e.RowKey, e.ETag.ToString()));
-        return upstreams.Concat(routes).ToDictionary(p => p.Item1, p => p.Item2);
     }
 
     private static string[] UserProperties(TableEntity entity) =>

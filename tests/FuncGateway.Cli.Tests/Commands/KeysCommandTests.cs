@@ -71,6 +71,48 @@ public sealed class KeysCommandTests(AzuriteFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Revoke_and_rotate_never_overwrite_a_key_changed_after_they_read_it_unless_forced()
+    {
+        var (keyId, _) = Parse(await _cli.RunAsync("keys", "create", "--consumer", "acme", "--scopes", "a"));
+        var hash = Assert.Single(await CliHarness.ReadAsync(KeysTable)).RowKey;
+        var scopes = 0;
+
+        // Someone narrows the key's scopes (Storage Explorer, a second fgw) between fgw's read and its write.
+        async Task EditScopes(CliCheckpoint point)
+        {
+            if (point == CliCheckpoint.BeforeWrite)
+            {
+                await KeysTable.UpdateEntityAsync(new TableEntity(hash[..2], hash) { ["Scopes"] = $"edited-{++scopes}" }, Azure.ETag.All, TableUpdateMode.Merge);
+            }
+        }
+
+        var revoke = await _cli.RunAsync(EditScopes, "keys", "revoke", keyId);
+
+        Assert.True(revoke.ExitCode == 4, revoke.ToString());
+        Assert.Contains($"error: API key {keyId} (consumer 'acme') changed in storage after fgw read it. Nothing was written.", revoke.Stderr, StringComparison.Ordinal);
+        var record = ApiKeyFormat.FromEntity(Assert.Single(await CliHarness.ReadAsync(KeysTable)))!;
+        Assert.True(record.Enabled);
+        Assert.Equal(["edited-1"], record.Scopes);
+
+        var rotate = await _cli.RunAsync(EditScopes, "keys", "rotate", keyId, "--grace", "0");
+
+        Assert.True(rotate.ExitCode == 4, rotate.ToString());
+        Assert.Contains("Nothing was written (the new key was removed again).", rotate.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("key: ", rotate.Stdout, StringComparison.Ordinal);
+        record = ApiKeyFormat.FromEntity(Assert.Single(await CliHarness.ReadAsync(KeysTable)))!;
+        Assert.True(record.Enabled);
+        Assert.Equal(["edited-2"], record.Scopes);
+
+        // --force writes what fgw read, over the edit (the behaviour before conditional writes).
+        var forced = await _cli.RunAsync(EditScopes, "keys", "revoke", keyId, "--force");
+
+        Assert.True(forced.ExitCode == 0, forced.ToString());
+        record = ApiKeyFormat.FromEntity(Assert.Single(await CliHarness.ReadAsync(KeysTable)))!;
+        Assert.False(record.Enabled);
+        Assert.Equal(["edited-2"], record.Scopes);
+    }
+
+    [Fact]
     public async Task Unknown_or_malformed_key_ids_fail_and_an_empty_table_lists_nothing()
     {
         var list = await _cli.RunAsync("keys", "list");

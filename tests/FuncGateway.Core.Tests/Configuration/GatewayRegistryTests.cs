@@ -204,8 +204,6 @@ public class GatewayRegistryTests
             return Failure is null ? Task.FromResult(Content) : Task.FromException<RegistryContent>(Failure);
         }
 
-        public Task UpsertAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task DeleteAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<RegistryWriteResult> ApplyAsync(IReadOnlyList<RegistryWrite> writes, bool force = false, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }

@@ -71,9 +71,8 @@ internal sealed class StaticRegistryStore(RegistryContent content) : IRegistrySt
 
     public Task<RegistryContent> ReadAllAsync(CancellationToken cancellationToken = default) => Task.FromResult(content);
 
-    public Task UpsertAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-    public Task DeleteAsync(IReadOnlyList<RegistryRow> rows, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    public Task<RegistryWriteResult> ApplyAsync(IReadOnlyList<RegistryWrite> writes, bool force = false, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new RegistryWriteResult(writes.Count, null));
 }
 
 /// <summary>Answers health probes with a status per host, and counts them.</summary>

@@ -19,7 +19,7 @@ public sealed class MaintenanceTests
         await TestLimiters.AdmitAsync(fixedWindow.GetPartition("k", null), 1);
         await TestLimiters.AdmitAsync(sliding.GetPartition("k", null), 1);
         await TestLimiters.AdmitAsync(bucket.GetPartition("k", null), 30);
-        var maintenance = new RateLimitMaintenance(store, time, Microsoft.Extensions.Options.Options.Create(runtime.Options), NullLogger<RateLimitMaintenance>.Instance);
+        var maintenance = new RateLimitMaintenance(store, runtime.Clock, Microsoft.Extensions.Options.Options.Create(runtime.Options), NullLogger<RateLimitMaintenance>.Instance);
 
         // 60 s + 30 s retention: the fixed window's row goes, the sliding window's is the next window's "previous",
         // the bucket (full again after 30 s) goes too.
@@ -36,7 +36,7 @@ public sealed class MaintenanceTests
     public async Task Storage_trouble_is_logged_not_thrown()
     {
         var store = new InMemoryRateLimitStore { FailWith = "down" };
-        var maintenance = new RateLimitMaintenance(store, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RateLimitOptions()), NullLogger<RateLimitMaintenance>.Instance);
+        var maintenance = new RateLimitMaintenance(store, new StorageClock(TimeProvider.System, NullLogger.Instance), Microsoft.Extensions.Options.Options.Create(new RateLimitOptions()), NullLogger<RateLimitMaintenance>.Instance);
 
         Assert.Equal(0, await maintenance.RunOnceAsync());
     }

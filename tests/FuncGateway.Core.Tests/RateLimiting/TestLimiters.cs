@@ -17,9 +17,12 @@ internal static class TestLimiters
         return options;
     }
 
+    /// <summary>The counter-key secret every test instance shares (as every instance of one gateway does).</summary>
+    public static CounterKeyHasher KeyHasher { get; } = new("test-secret-0123456789-0123456789"u8.ToArray(), CounterKeySource.Setting);
+
     /// <summary>One gateway instance's limiter machinery.</summary>
     public static RateLimitRuntime Runtime(IRateLimitStore store, TimeProvider time, Action<RateLimitOptions>? configure = null, int seed = 1) =>
-        new(store, time, Microsoft.Extensions.Options.Options.Create(Options(configure)), NullLogger<RateLimitRuntime>.Instance, new Random(seed));
+        new(store, time, Microsoft.Extensions.Options.Options.Create(Options(configure)), NullLogger<RateLimitRuntime>.Instance, KeyHasher, random: new Random(seed));
 
     public static PolicyRateLimiter Policy(RateLimitRuntime runtime, RateLimitPolicyOptions options, string name = "test")
     {

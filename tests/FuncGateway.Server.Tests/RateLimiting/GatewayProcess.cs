@@ -44,8 +44,11 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server on a free loopback port and waits until it answers its health endpoint.</summary>
-    public static async Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
+    /// <summary>
+    /// Starts the server on a free loopback port and waits until it answers its health endpoint.
+    /// <paramref name="environment"/> adds environment variables as they are (e.g. <c>LD_PRELOAD</c>).
+    /// </summary>
+    public static async Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = LoopbackPorts.GetFree();
         var address = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
@@ -68,6 +71,11 @@ internal sealed class GatewayProcess : IAsyncDisposable
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         var process = new Process { StartInfo = start };
@@ -154,7 +162,17 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
-    private string Output()
+    /// <summary>Whether the process printed a line containing <paramref name="text"/> (of its last 200 lines).</summary>
+    public bool Printed(string text)
+    {
+        lock (_output)
+        {
+            return _output.Any(line => line.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>The last lines the process printed, for failure messages.</summary>
+    public string Output()
     {
         lock (_output)
         {

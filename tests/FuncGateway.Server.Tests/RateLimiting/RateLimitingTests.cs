@@ -180,6 +180,53 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
     }
 
     [Fact]
+    public async Task A_request_the_second_policy_refuses_leaves_the_first_policys_count_unchanged_on_every_instance()
+    {
+        await RateLimitTestSupport.AwayFromWindowBoundaryAsync(3600);
+        (string, string?)[] policies =
+        [
+            ("FuncGateway:RateLimits:Policies:first:Limit", "10"),
+            ("FuncGateway:RateLimits:Policies:first:WindowSeconds", "3600"),
+            ("FuncGateway:RateLimits:Policies:first:Mode", "Strict"),
+            ("FuncGateway:RateLimits:Policies:second:Limit", "2"),
+            ("FuncGateway:RateLimits:Policies:second:WindowSeconds", "3600"),
+            ("FuncGateway:RateLimits:Policies:second:Mode", "Strict"),
+            ("FuncGateway:RateLimits:Policies:second:PartitionBy", "Global"),
+        ];
+        await using var one = await StartGatewayAsync(null, policies);
+        await using var two = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>(Policies.Concat(policies.Select(p => KeyValuePair.Create(p.Item1, p.Item2)))), one.TablePrefix);
+        await one.UpsertRouteAsync("both", "/both", _echo.BaseAddress.ToString(), ("RateLimit", "first,second"));
+        await one.UpsertRouteAsync("first-only", "/first-only", _echo.BaseAddress.ToString(), ("RateLimit", "first"));
+        await one.ReloadAsync();
+        await two.ReloadAsync();
+
+        // Two admitted; then each instance meets the refusal of 'second' after 'first' has admitted the request.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            statuses.Add(await GetAsync(i % 2 == 0 ? one : two, "/both"));
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+
+        // The counter table says so: 'first' counted only the two requests that went through.
+        var rows = await azurite.CreateTableServiceClient().GetTableClient(one.TablePrefix + "RateLimits").QueryAsync<TableEntity>().ToListAsync();
+        Assert.Equal(2, Assert.Single(rows, r => r.GetString("Policy") == "first").GetInt64("Count"));
+        Assert.Equal(2, Assert.Single(rows, r => r.GetString("Policy") == "second").GetInt64("Count"));
+
+        // And the client notices: 8 of first's 10 are left for a route that only it limits.
+        var firstOnly = new List<HttpStatusCode>();
+        for (var i = 0; i < 9; i++)
+        {
+            firstOnly.Add(await GetAsync(i % 2 == 0 ? one : two, "/first-only"));
+        }
+
+        Assert.Equal(8, firstOnly.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(HttpStatusCode.TooManyRequests, firstOnly[^1]);
+        Assert.Equal(10, _echo.RequestCount);
+    }
+
+    [Fact]
     public async Task Spoofed_X_Forwarded_For_can_neither_dodge_nor_frame_a_per_ip_limit()
     {
         await RateLimitTestSupport.AwayFromWindowBoundaryAsync(3600);
@@ -282,7 +329,8 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
         var row = Assert.Single(await table.QueryAsync<TableEntity>().ToListAsync());
         Assert.Equal(1, row.GetInt64("Count"));
         Assert.Equal("short", row.GetString("Policy"));
-        Assert.Equal("ip=127.0.0.1", row.GetString("Key"));
+        Assert.Equal("ClientIp", row.GetString("PartitionBy"));
+        Assert.DoesNotContain(row, p => p.Value is string s && s.Contains("127.0.0.1", StringComparison.Ordinal));
         Assert.StartsWith("short-", row.PartitionKey, StringComparison.Ordinal);
 
         await RateLimitTestSupport.WaitUntilAsync(async () => (await table.QueryAsync<TableEntity>().ToListAsync()).Count == 0);
