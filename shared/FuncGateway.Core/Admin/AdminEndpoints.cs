@@ -56,6 +56,11 @@ internal sealed class AdminEndpoints
 
     public static bool IsAdminPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>True for the anonymous readiness probe, <c>/_gateway/healthz</c>.</summary>
+    public static bool IsReadinessPath(PathString path) =>
+        path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase, out var rest)
+        && string.Equals(rest.Value?.Trim('/'), "healthz", StringComparison.OrdinalIgnoreCase);
+
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
@@ -158,8 +163,10 @@ internal sealed class AdminEndpoints
                 timeoutSeconds = r.Timeout.TotalSeconds,
                 r.Definition.Enabled,
                 r.Definition.PreserveHost,
+                r.Definition.AllowOverrideHeader,
                 r.Definition.Auth,
                 r.Definition.Authorization,
+                r.Definition.ForwardAccessTokenQuery,
                 instances = r.Pool.Instances.Select(i => i.Url),
             }) ?? [],
         });
