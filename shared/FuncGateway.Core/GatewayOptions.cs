@@ -112,6 +112,12 @@ public sealed class ForwardingOptions
     /// </summary>
     public string? PublicHosts { get; set; }
 
+    /// <summary>
+    /// Comma-separated hosts (<c>orders.internal</c>, <c>*.internal.example</c>, optional <c>:port</c>), IP addresses
+    /// and CIDR ranges that routes and pools may point at; a row pointing elsewhere is rejected. Empty: any host.
+    /// Link-local and cloud metadata addresses are refused whatever this says.
+    /// </summary>
+    public string? AllowedUpstreams { get; set; }
 }
 
 /// <summary>Forwarded-header trust.</summary>

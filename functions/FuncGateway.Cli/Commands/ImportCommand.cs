@@ -57,7 +57,7 @@ internal static class ImportCommand
         var connection = context.Connect(parseResult);
         var current = await connection.ReadAsync(cancellationToken, createMissingTables: !dryRun);
 
-        var plan = ImportPlan.Create(current, file, sections, prune);
+        var plan = ImportPlan.Create(current, file, sections, prune, context.AllowedUpstreams());
         foreach (var warning in plan.Warnings)
         {
             warning.WriteTo(context.Error);
