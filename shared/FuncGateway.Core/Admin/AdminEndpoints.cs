@@ -131,10 +131,12 @@ internal sealed class AdminEndpoints
 
     private Task HealthzAsync(HttpContext context)
     {
+        // Never waits: a cold gateway (storage unreachable) is "not ready" at once, while requests wait up to StartupWaitSeconds.
         var snapshot = _registry.Current;
         if (snapshot is null)
         {
-            return GatewayProblem.NoConfigurationAsync(context);
+            return GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.NoConfiguration,
+                "Not ready: the gateway has no route configuration yet.", "No route snapshot has been loaded from storage yet.");
         }
 
         return WriteJsonAsync(context, new { status = "ready", snapshotVersion = snapshot.Version, routes = snapshot.Routes.Length });
