@@ -86,12 +86,7 @@ public sealed class RegistryTests(AzuriteFixture azurite)
     [Fact]
     public async Task Starting_with_no_reachable_storage_answers_503_never_allow_all()
     {
-        var nothingThere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{LoopbackPorts.GetFree()}/devstoreaccount1;";
-        await using var gateway = await GatewayHost.StartAsync(connectionString: null, new Dictionary<string, string?>
-        {
-            ["FuncGateway:Storage:ConnectionString"] = nothingThere,
-            ["FuncGateway:Registry:StartupWaitSeconds"] = "0.5",
-        });
+        await using var gateway = await StartWithUnreachableStorageAsync(startupWaitSeconds: "0.5");
 
         using var response = await gateway.Client.GetAsync("/anything");
         await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_configuration");
@@ -103,12 +98,7 @@ public sealed class RegistryTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_cold_gateway_with_unreachable_storage_is_not_ready_at_once_while_requests_wait_StartupWaitSeconds()
     {
-        var nothingThere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{LoopbackPorts.GetFree()}/devstoreaccount1;";
-        await using var gateway = await GatewayHost.StartAsync(connectionString: null, new Dictionary<string, string?>
-        {
-            ["FuncGateway:Storage:ConnectionString"] = nothingThere,
-            ["FuncGateway:Registry:StartupWaitSeconds"] = "3",
-        });
+        await using var gateway = await StartWithUnreachableStorageAsync(startupWaitSeconds: "3");
 
         // A request arriving before the first snapshot waits for it, up to StartupWaitSeconds.
         var waiting = Stopwatch.StartNew();
@@ -153,6 +143,14 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         });
         Assert.Contains("No storage configured", lastError, StringComparison.Ordinal);
     }
+
+    /// <summary>A gateway whose storage endpoint is a closed loopback port: a cold start with storage down.</summary>
+    private static Task<GatewayHost> StartWithUnreachableStorageAsync(string startupWaitSeconds) =>
+        GatewayHost.StartAsync(connectionString: null, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Storage:ConnectionString"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{LoopbackPorts.GetFree()}/devstoreaccount1;",
+            ["FuncGateway:Registry:StartupWaitSeconds"] = startupWaitSeconds,
+        });
 
     private static async Task<HttpResponseMessage> WaitForStatusAsync(GatewayHost gateway, string path, HttpStatusCode status)
     {
