@@ -119,6 +119,12 @@ param forwardingPooledConnectionIdleTimeoutSeconds int = 60
 @maxValue(104857600)
 param forwardingMaxRequestBodySizeBytes int = 104857600
 
+@description('FuncGateway:Forwarding:PublicHosts: host names clients may use, comma-separated (api.example.com, *.example.com, optional :port). Other hosts get 421. Empty: the app\'s default host name only. Add custom domains here.')
+param forwardingPublicHosts string = ''
+
+@description('FuncGateway:Forwarding:AllowedUpstreams: host names (exact or *.suffix, optional :port), IP addresses and CIDR ranges routes and pools may point at, comma-separated. Empty: any host. Link-local and metadata addresses are always refused.')
+param forwardingAllowedUpstreams string = ''
+
 @description('FuncGateway:ForwardedHeaders:TrustedProxies: the Functions host proxies every request to the worker over loopback.')
 param trustedProxies string = '127.0.0.0/8,::1'
 
@@ -248,6 +254,9 @@ var appSettings = {
   FuncGateway__Forwarding__PooledConnectionLifetimeSeconds: string(forwardingPooledConnectionLifetimeSeconds)
   FuncGateway__Forwarding__PooledConnectionIdleTimeoutSeconds: string(forwardingPooledConnectionIdleTimeoutSeconds)
   FuncGateway__Forwarding__MaxRequestBodySizeBytes: string(forwardingMaxRequestBodySizeBytes)
+  // Secure by default: the gateway answers to its own host name unless told otherwise.
+  FuncGateway__Forwarding__PublicHosts: empty(forwardingPublicHosts) ? functionApp.outputs.defaultHostName : forwardingPublicHosts
+  FuncGateway__Forwarding__AllowedUpstreams: forwardingAllowedUpstreams
   FuncGateway__ForwardedHeaders__TrustedProxies: trustedProxies
   FuncGateway__Admin__Key: adminKeySetting
   // [#3 identity] settings go below this line.
@@ -258,7 +267,8 @@ var appSettings = {
   // [#6 resilience] settings go below this line.
 }
 
-// After the role assignments, so that the host starts with storage it can reach and references it can resolve.
+// After the role assignments, so that the host starts with storage it can reach and references it can resolve. (After
+// the app too: the settings read its default host name.)
 module settings 'modules/appSettings.bicep' = {
   name: 'appSettings'
   params: {
@@ -266,7 +276,6 @@ module settings 'modules/appSettings.bicep' = {
     settings: appSettings
   }
   dependsOn: [
-    functionApp
     roleAssignments
   ]
 }

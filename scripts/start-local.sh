@@ -177,7 +177,8 @@ auth_args=(
 # --- gateway (foreground) -------------------------------------------------------------------------------------------------
 gateway_url="http://127.0.0.1:$gateway_port"
 log "starting the gateway on $gateway_url"
-(run_dll "$server_dll" --urls "$gateway_url" "${auth_args[@]}") &
+# The gateway answers to its loopback names only (FuncGateway:Forwarding:PublicHosts); any other Host gets 421.
+(run_dll "$server_dll" --urls "$gateway_url" "--FuncGateway:Forwarding:PublicHosts=localhost,127.0.0.1,[::1]" "${auth_args[@]}") &
 server_pid=$!
 children+=("$server_pid")
 wait_until "the gateway" 60 "$server_pid" "" http_ok "$gateway_url/_gateway/healthz"

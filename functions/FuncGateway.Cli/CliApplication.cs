@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using FuncGateway.Cli.Commands;
+using FuncGateway.Forwarding;
 using FuncGateway.Storage;
 
 namespace FuncGateway.Cli;
@@ -91,6 +92,9 @@ internal static class CliApplication
 /// <summary>What every command shares: where to write, the environment, and how failures become exit codes.</summary>
 internal sealed class CliContext(TextWriter output, TextWriter error, Func<string, string?> environment, StorageCommandOptions storage, Func<CliCheckpoint, Task>? checkpoint = null)
 {
+    /// <summary>The environment variable of the gateway's upstream allowlist (FuncGateway:Forwarding:AllowedUpstreams).</summary>
+    public const string AllowedUpstreamsVariable = "FuncGateway__Forwarding__AllowedUpstreams";
+
     public TextWriter Out { get; } = output;
 
     public TextWriter Error { get; } = error;
@@ -105,6 +109,17 @@ internal sealed class CliContext(TextWriter output, TextWriter error, Func<strin
 
     /// <summary>Marks a point between reading storage and writing it (a no-op outside tests).</summary>
     public Task CheckpointAsync(CliCheckpoint point) => checkpoint is null ? Task.CompletedTask : checkpoint(point);
+
+    /// <summary>
+    /// The gateway's upstream allowlist from <c>FuncGateway__Forwarding__AllowedUpstreams</c>, so rows are judged as the
+    /// gateway configured the same way judges them. Unset: any upstream but link-local and metadata addresses.
+    /// </summary>
+    public UpstreamAllowlist AllowedUpstreams()
+    {
+        var errors = new List<string>();
+        var allowlist = UpstreamAllowlist.Parse(environment(AllowedUpstreamsVariable), errors);
+        return errors.Count == 0 ? allowlist : throw new CliException(ExitCodes.Usage, string.Join(Environment.NewLine, errors));
+    }
 
     /// <summary>Runs a command body and maps its failures to an exit code and a message on stderr.</summary>
     public async Task<int> RunAsync(Func<Task<int>> body, CancellationToken cancellationToken)

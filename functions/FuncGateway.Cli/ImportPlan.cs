@@ -1,5 +1,6 @@
 using System.Globalization;
 using FuncGateway.Configuration;
+using FuncGateway.Forwarding;
 using FuncGateway.Storage;
 
 namespace FuncGateway.Cli;
@@ -68,7 +69,7 @@ internal sealed class ImportPlan
     /// group change is a move); with <paramref name="prune"/>, table rows of an imported section that the file does
     /// not hold are deleted.
     /// </summary>
-    public static ImportPlan Create(RegistryContent current, RegistryFile file, RegistrySections sections, bool prune)
+    public static ImportPlan Create(RegistryContent current, RegistryFile file, RegistrySections sections, bool prune, UpstreamAllowlist allowedUpstreams)
     {
         var plan = new ImportPlan { _current = current, _prune = prune };
         var fileUpstreams = sections.Includes(RegistryTable.Upstreams) && file.Upstreams is { } upstreams
@@ -101,10 +102,10 @@ internal sealed class ImportPlan
             locations.Add(row.Location);
         }
 
-        var rejectedBefore = RegistryValidation.Validate(current).Rejected
+        var rejectedBefore = RegistryValidation.Validate(current, allowedUpstreams).Rejected
             .Select(r => (r.Table, r.PartitionKey, r.RowKey))
             .ToHashSet();
-        foreach (var rejected in RegistryValidation.Validate(plan.Merged).Rejected)
+        foreach (var rejected in RegistryValidation.Validate(plan.Merged, allowedUpstreams).Rejected)
         {
             var key = (rejected.Table, rejected.PartitionKey, rejected.RowKey);
             if (fileLocations.TryGetValue(key, out var locations))

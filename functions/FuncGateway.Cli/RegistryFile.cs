@@ -255,6 +255,11 @@ internal sealed partial class RegistryFile
             writer.WriteBoolean("preserveHost", true);
         }
 
+        if (route.AllowOverrideHeader is not null)
+        {
+            writer.WriteString("allowOverrideHeader", route.AllowOverrideHeader);
+        }
+
         // [#3 identity] additions go below this line.
         if (route.Auth.Count > 0)
         {
@@ -276,6 +281,11 @@ internal sealed partial class RegistryFile
         if (route.ApiKeyQueryParameter is not null)
         {
             writer.WriteString("apiKeyQueryParameter", route.ApiKeyQueryParameter);
+        }
+
+        if (route.ForwardAccessTokenQuery)
+        {
+            writer.WriteBoolean("forwardAccessTokenQuery", true);
         }
 
         // [#5 rate limits] additions go below this line.

@@ -1,11 +1,13 @@
 using FuncGateway.Configuration;
+using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 
 namespace FuncGateway.Cli;
 
 /// <summary>
-/// The gateway's own validator (<see cref="SnapshotBuilder"/>), configured as the gateway configures it, and the
-/// canonical form of a row that comparisons use. The CLI has no validation rules of its own.
+/// The gateway's own validator (<see cref="SnapshotBuilder"/>), configured as the gateway configures it (including
+/// the upstream allowlist from <c>FuncGateway__Forwarding__AllowedUpstreams</c> when it is set), and the canonical
+/// form of a row that comparisons use. The CLI has no validation rules of its own.
 /// </summary>
 internal static class RegistryValidation
 {
@@ -13,10 +15,14 @@ internal static class RegistryValidation
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(100);
 
     // Immutable once built; the round-robin counters live in the pools of each snapshot, not in the policy.
-    private static readonly SnapshotBuilder Builder = new(new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), DefaultTimeout);
+    private static readonly LoadBalancingPolicyRegistry Policies = new([new RoundRobinPolicy()]);
 
-    /// <summary>Validates a complete registry; <see cref="GatewaySnapshot.Rejected"/> lists every bad row with all its reasons.</summary>
-    public static GatewaySnapshot Validate(RegistryContent content) => Builder.Build(content, version: 0, TimeProvider.System.GetUtcNow());
+    /// <summary>
+    /// Validates a complete registry against <paramref name="allowedUpstreams"/>; <see cref="GatewaySnapshot.Rejected"/>
+    /// lists every bad row with all its reasons.
+    /// </summary>
+    public static GatewaySnapshot Validate(RegistryContent content, UpstreamAllowlist allowedUpstreams) =>
+        new SnapshotBuilder(Policies, DefaultTimeout, upstreamAllowlist: allowedUpstreams).Build(content, version: 0, TimeProvider.System.GetUtcNow());
 
     /// <summary>
     /// The row as the gateway understands it, written back in the registry format (types normalized, whitespace

@@ -103,6 +103,21 @@ public sealed class ForwardingOptions
     /// <summary>Largest request body accepted, in bytes (larger ones get 413). Matches the Functions front end's 100 MB by default.</summary>
     [Range(0, long.MaxValue)]
     public long MaxRequestBodySizeBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>
+    /// Comma-separated host names clients may address the gateway by (<c>api.example.com</c>, <c>*.example.com</c>,
+    /// an optional <c>:port</c>, <c>*</c> for any). A request naming another host gets 421 before routing, and only a
+    /// host that matched is sent upstream as <c>X-Forwarded-Host</c>. Empty: every host is accepted and
+    /// <c>X-Forwarded-Host</c> is never sent.
+    /// </summary>
+    public string? PublicHosts { get; set; }
+
+    /// <summary>
+    /// Comma-separated hosts (<c>orders.internal</c>, <c>*.internal.example</c>, optional <c>:port</c>), IP addresses
+    /// and CIDR ranges that routes and pools may point at; a row pointing elsewhere is rejected. Empty: any host.
+    /// Link-local and cloud metadata addresses are refused whatever this says.
+    /// </summary>
+    public string? AllowedUpstreams { get; set; }
 }
 
 /// <summary>Forwarded-header trust.</summary>

@@ -37,12 +37,12 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<RegistryLoaderService>();
         services.AddSingleton(TimeProvider.System);
 
+        services.AddSingleton<IValidateOptions<GatewayOptions>, ForwardingOptionsValidator>();
+
         services.AddSingleton<ILoadBalancingPolicy, RoundRobinPolicy>();
         services.AddSingleton(static sp => new LoadBalancingPolicyRegistry(sp.GetServices<ILoadBalancingPolicy>()));
-        services.AddSingleton(static sp => new SnapshotBuilder(
-            sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
-            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
-            sp.GetServices<IRouteFeatureCompiler>()));
+        services.AddSingleton(static sp => UpstreamAllowlist.Parse(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.AllowedUpstreams, []));
+        services.AddSingleton<PublicHostPolicy>();
         services.AddSingleton<IRegistryStore>(static sp => CreateStore(sp, configuration: sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<GatewayRegistry>();
         services.AddSingleton<ClientIpResolver>();
@@ -54,6 +54,7 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),
             sp.GetRequiredService<ClientIpResolver>(),
+            sp.GetRequiredService<PublicHostPolicy>(),
             sp.GetServices<IGatewayStep>(),
             sp.GetRequiredService<ForwardingStep>(),
             sp.GetRequiredService<ILogger<GatewayPipeline>>()));
@@ -71,7 +72,8 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
             sp.GetServices<IRouteFeatureCompiler>(),
-            sp.GetRequiredService<FuncGateway.Resilience.InstanceStateRegistry>())));
+            sp.GetRequiredService<FuncGateway.Resilience.InstanceStateRegistry>(),
+            sp.GetRequiredService<UpstreamAllowlist>())));
 
         return services;
     }

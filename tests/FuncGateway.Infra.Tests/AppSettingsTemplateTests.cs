@@ -96,6 +96,22 @@ public sealed class AppSettingsTemplateTests
     }
 
     [Fact]
+    public void The_gateway_answers_only_to_its_own_host_name_unless_public_hosts_are_given()
+    {
+        var publicHosts = Settings["FuncGateway__Forwarding__PublicHosts"];
+
+        // Empty parameter: the app's default host name, so a fresh deployment never vouches for a host a client made up.
+        Assert.Contains("empty(parameters('forwardingPublicHosts'))", publicHosts, StringComparison.Ordinal);
+        Assert.Contains("'functionApp'", publicHosts, StringComparison.Ordinal);
+        Assert.Contains(".outputs.defaultHostName.value", publicHosts, StringComparison.Ordinal);
+        Assert.Contains("parameters('forwardingPublicHosts')", publicHosts.Replace("empty(parameters('forwardingPublicHosts'))", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Equal("", Main.Parameters.StringAt("forwardingPublicHosts", "defaultValue"));
+
+        Assert.Equal("[parameters('forwardingAllowedUpstreams')]", Settings["FuncGateway__Forwarding__AllowedUpstreams"]);
+        Assert.Equal("", Main.Parameters.StringAt("forwardingAllowedUpstreams", "defaultValue"));
+    }
+
+    [Fact]
     public void The_admin_key_is_only_ever_a_key_vault_reference()
     {
         var adminKey = Settings["FuncGateway__Admin__Key"];

@@ -62,7 +62,7 @@ internal static class ImportCommand
         var current = await connection.ReadAsync(cancellationToken, createMissingTables: !switches.DryRun);
         await context.CheckpointAsync(CliCheckpoint.Read);
 
-        var plan = ImportPlan.Create(current, file, sections, switches.Prune);
+        var plan = ImportPlan.Create(current, file, sections, switches.Prune, context.AllowedUpstreams());
         foreach (var warning in plan.Warnings)
         {
             warning.WriteTo(context.Error);

@@ -26,7 +26,7 @@ internal static class ListCommand
     {
         var connection = context.Connect(parseResult);
         var content = await connection.ReadAsync(cancellationToken);
-        var snapshot = RegistryValidation.Validate(content);
+        var snapshot = RegistryValidation.Validate(content, context.AllowedUpstreams());
         var rejected = snapshot.Rejected
             .Where(r => r.Table == table)
             .GroupBy(r => (r.PartitionKey, r.RowKey))

@@ -43,7 +43,7 @@ internal static class ValidateCommand
         if (againstStorage)
         {
             var current = await context.Connect(parseResult).ReadAsync(cancellationToken);
-            var plan = ImportPlan.Create(current, file, sections, prune);
+            var plan = ImportPlan.Create(current, file, sections, prune, context.AllowedUpstreams());
             foreach (var warning in plan.Warnings)
             {
                 warning.WriteTo(context.Error);
@@ -53,7 +53,7 @@ internal static class ValidateCommand
         }
         else
         {
-            errors = ValidateOffline(file, sections);
+            errors = ValidateOffline(file, sections, context.AllowedUpstreams());
         }
 
         foreach (var error in errors)
@@ -77,14 +77,14 @@ internal static class ValidateCommand
     /// The file alone as the whole registry. Routes are checked against the file's own pools (a route may still name
     /// an absolute URL instead); only rows of the selected sections are reported.
     /// </summary>
-    private static List<RowFinding> ValidateOffline(RegistryFile file, RegistrySections sections)
+    private static List<RowFinding> ValidateOffline(RegistryFile file, RegistrySections sections, FuncGateway.Forwarding.UpstreamAllowlist allowedUpstreams)
     {
         var upstreams = (file.Upstreams ?? []).Select(RegistryFormat.ToRow).ToList();
         var routes = sections.Includes(RegistryTable.Routes) ? (file.Routes ?? []).Select(RegistryFormat.ToRow).ToList() : [];
         var locations = Locations(upstreams).Concat(Locations(routes))
             .GroupBy(l => l.Key, l => l.Location)
             .ToDictionary(g => g.Key, g => string.Join(", ", g));
-        return RegistryValidation.Validate(new RegistryContent(upstreams, routes)).Rejected
+        return RegistryValidation.Validate(new RegistryContent(upstreams, routes), allowedUpstreams).Rejected
             .Where(r => sections.Includes(r.Table))
             .Select(r => new RowFinding(r, RowFindingKind.FileRowRejected, locations[(r.Table, r.PartitionKey, r.RowKey)]))
             .ToList();

@@ -56,6 +56,11 @@ internal sealed class AdminEndpoints
 
     public static bool IsAdminPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>True for the anonymous readiness probe, <c>/_gateway/healthz</c>.</summary>
+    public static bool IsReadinessPath(PathString path) =>
+        path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase, out var rest)
+        && string.Equals(rest.Value?.Trim('/'), "healthz", StringComparison.OrdinalIgnoreCase);
+
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
@@ -126,10 +131,12 @@ internal sealed class AdminEndpoints
 
     private Task HealthzAsync(HttpContext context)
     {
+        // Never waits: a cold gateway (storage unreachable) is "not ready" at once, while requests wait up to StartupWaitSeconds.
         var snapshot = _registry.Current;
         if (snapshot is null)
         {
-            return GatewayProblem.NoConfigurationAsync(context);
+            return GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.NoConfiguration,
+                "Not ready: the gateway has no route configuration yet.", "No route snapshot has been loaded from storage yet.");
         }
 
         return WriteJsonAsync(context, new { status = "ready", snapshotVersion = snapshot.Version, routes = snapshot.Routes.Length });
@@ -158,8 +165,10 @@ internal sealed class AdminEndpoints
                 timeoutSeconds = r.Timeout.TotalSeconds,
                 r.Definition.Enabled,
                 r.Definition.PreserveHost,
+                r.Definition.AllowOverrideHeader,
                 r.Definition.Auth,
                 r.Definition.Authorization,
+                r.Definition.ForwardAccessTokenQuery,
                 instances = r.Pool.Instances.Select(i => i.Url),
             }) ?? [],
         });

@@ -5,9 +5,15 @@ namespace FuncGateway.Authentication;
 /// <summary>A route's authentication and authorization, compiled when the snapshot is built.</summary>
 internal sealed class RouteAuth
 {
+    /// <summary>The Azure Functions key's query parameter: a platform secret, removed from every forwarded URL.</summary>
+    public const string FunctionsKeyQueryParameter = "code";
+
+    /// <summary>The usual name of a bearer token in a URL: removed on authenticated routes unless the route forwards it.</summary>
+    public const string AccessTokenQueryParameter = "access_token";
+
     public static readonly RouteAuth Anonymous = new([], null, null, null);
 
-    public RouteAuth(IAuthPolicy[] policies, RouteAuthorization? authorization, string? tokenQueryParameter, string? apiKeyQueryParameter)
+    public RouteAuth(IAuthPolicy[] policies, RouteAuthorization? authorization, string? tokenQueryParameter, string? apiKeyQueryParameter, bool forwardAccessTokenQuery = false)
     {
         Policies = policies;
         Authorization = authorization is { IsEmpty: false } ? new CompiledAuthorization(authorization) : null;
@@ -24,6 +30,10 @@ internal sealed class RouteAuth
         }
 
         CredentialHeaders = [.. headers];
+
+        string?[] removed = [FunctionsKeyQueryParameter, tokenQueryParameter, apiKeyQueryParameter,
+            policies.Length > 0 && !forwardAccessTokenQuery ? AccessTokenQueryParameter : null];
+        RemovedQueryParameters = [.. removed.OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)];
     }
 
     /// <summary>The policies in the order the route lists them; empty for an anonymous route.</summary>
@@ -41,6 +51,13 @@ internal sealed class RouteAuth
 
     /// <summary>API key headers of the route's policies: removed before forwarding.</summary>
     public string[] CredentialHeaders { get; }
+
+    /// <summary>
+    /// Query parameters removed from the forwarded URL (names compare case-insensitively): the Functions key
+    /// (<c>code</c>) on every route; on an authenticated route also the credential parameters it reads and
+    /// <c>access_token</c>, unless the route forwards it.
+    /// </summary>
+    public string[] RemovedQueryParameters { get; }
 }
 
 /// <summary>Authorization requirements as sets, checked without allocation per request.</summary>
@@ -116,6 +133,11 @@ internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : Configura
                 errors.Add("TokenQueryParameter and ApiKeyQueryParameter need an authenticated route.");
             }
 
+            if (route.ForwardAccessTokenQuery)
+            {
+                errors.Add("ForwardAccessTokenQuery needs an authenticated route (an anonymous route never removes access_token).");
+            }
+
             return RouteAuth.Anonymous;
         }
 
@@ -149,7 +171,15 @@ internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : Configura
             errors.Add("TokenQueryParameter and ApiKeyQueryParameter must differ.");
         }
 
-        return errors.Count > 0 ? null : new RouteAuth([.. resolved], route.Authorization, route.TokenQueryParameter, route.ApiKeyQueryParameter);
+        if (route.ForwardAccessTokenQuery
+            && (string.Equals(route.TokenQueryParameter, RouteAuth.AccessTokenQueryParameter, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(route.ApiKeyQueryParameter, RouteAuth.AccessTokenQueryParameter, StringComparison.OrdinalIgnoreCase)))
+        {
+            errors.Add("ForwardAccessTokenQuery cannot forward access_token when the route reads its credential from it (TokenQueryParameter/ApiKeyQueryParameter): "
+                + "the gateway consumes that credential; a Jwt policy's ForwardToken sends the token on in Authorization.");
+        }
+
+        return errors.Count > 0 ? null : new RouteAuth([.. resolved], route.Authorization, route.TokenQueryParameter, route.ApiKeyQueryParameter, route.ForwardAccessTokenQuery);
     }
 }
 

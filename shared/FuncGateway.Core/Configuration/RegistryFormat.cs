@@ -32,12 +32,14 @@ public static class RegistryFormat
         public const string TimeoutSeconds = "TimeoutSeconds";
         public const string Enabled = "Enabled";
         public const string PreserveHost = "PreserveHost";
+        public const string AllowOverrideHeader = "AllowOverrideHeader";
 
         // [#3 identity] additions go below this line.
         public const string Auth = "Auth";
         public const string Authorization = "Authorization";
         public const string TokenQueryParameter = "TokenQueryParameter";
         public const string ApiKeyQueryParameter = "ApiKeyQueryParameter";
+        public const string ForwardAccessTokenQuery = "ForwardAccessTokenQuery";
 
         // [#5 rate limits] additions go below this line.
         public const string RateLimit = "RateLimit";
@@ -49,9 +51,10 @@ public static class RegistryFormat
         internal static readonly HashSet<string> All = new(StringComparer.Ordinal)
         {
             Path, Methods, Hosts, Headers, Query, Upstream, UpstreamPath, StripPrefix, Priority, TimeoutSeconds, Enabled, PreserveHost,
+            AllowOverrideHeader,
 
             // [#3 identity] additions go below this line.
-            Auth, Authorization, TokenQueryParameter, ApiKeyQueryParameter,
+            Auth, Authorization, TokenQueryParameter, ApiKeyQueryParameter, ForwardAccessTokenQuery,
 
             // [#5 rate limits] additions go below this line.
             RateLimit,
@@ -111,12 +114,14 @@ public static class RegistryFormat
         var timeout = reader.Double(RouteProperties.TimeoutSeconds);
         var enabled = reader.Boolean(RouteProperties.Enabled) ?? true;
         var preserveHost = reader.Boolean(RouteProperties.PreserveHost) ?? false;
+        var allowOverrideHeader = CheckOverrideHeader(reader.OptionalString(RouteProperties.AllowOverrideHeader), errors);
 
         // [#3 identity] additions go below this line.
         var auth = FuncGateway.Authentication.RouteAuthFormat.CheckAuth(reader.List(RouteProperties.Auth), errors);
         var authorization = FuncGateway.Authentication.RouteAuthFormat.ParseAuthorization(reader.OptionalString(RouteProperties.Authorization), errors);
         var tokenQuery = FuncGateway.Authentication.RouteAuthFormat.CheckQueryParameter(RouteProperties.TokenQueryParameter, reader.OptionalString(RouteProperties.TokenQueryParameter), errors);
         var apiKeyQuery = FuncGateway.Authentication.RouteAuthFormat.CheckQueryParameter(RouteProperties.ApiKeyQueryParameter, reader.OptionalString(RouteProperties.ApiKeyQueryParameter), errors);
+        var forwardAccessTokenQuery = reader.Boolean(RouteProperties.ForwardAccessTokenQuery) ?? false;
 
         // [#5 rate limits] additions go below this line.
         var rateLimit = reader.List(RouteProperties.RateLimit);
@@ -145,12 +150,14 @@ public static class RegistryFormat
             TimeoutSeconds = timeout,
             Enabled = enabled,
             PreserveHost = preserveHost,
+            AllowOverrideHeader = allowOverrideHeader,
 
             // [#3 identity] additions go below this line.
             Auth = auth,
             Authorization = authorization,
             TokenQueryParameter = tokenQuery,
             ApiKeyQueryParameter = apiKeyQuery,
+            ForwardAccessTokenQuery = forwardAccessTokenQuery,
 
             // [#5 rate limits] additions go below this line.
             RateLimit = rateLimit,
@@ -247,6 +254,8 @@ public static class RegistryFormat
             p[RouteProperties.PreserveHost] = true;
         }
 
+        AddIfSet(p, RouteProperties.AllowOverrideHeader, route.AllowOverrideHeader);
+
         // [#3 identity] additions go below this line.
         if (route.Auth.Count > 0)
         {
@@ -260,6 +269,10 @@ public static class RegistryFormat
 
         AddIfSet(p, RouteProperties.TokenQueryParameter, route.TokenQueryParameter);
         AddIfSet(p, RouteProperties.ApiKeyQueryParameter, route.ApiKeyQueryParameter);
+        if (route.ForwardAccessTokenQuery)
+        {
+            p[RouteProperties.ForwardAccessTokenQuery] = true;
+        }
 
         // [#5 rate limits] additions go below this line.
         if (route.RateLimit.Count > 0)
@@ -304,6 +317,23 @@ public static class RegistryFormat
         }
 
         return new RegistryRow(RegistryTable.Upstreams, upstream.Group, upstream.Name, p);
+    }
+
+    /// <summary>Checks <c>AllowOverrideHeader</c>: one of the override headers (any case), returned in its canonical spelling.</summary>
+    private static string? CheckOverrideHeader(string? name, List<string> errors)
+    {
+        if (name is null)
+        {
+            return null;
+        }
+
+        if (FuncGateway.Transforms.UntrustedRequestHeaders.CanonicalOverrideHeader(name) is { } canonical)
+        {
+            return canonical;
+        }
+
+        errors.Add($"{RouteProperties.AllowOverrideHeader} '{Printable(name)}' is not one of {string.Join(", ", FuncGateway.Transforms.UntrustedRequestHeaders.OverrideHeaders)}.");
+        return null;
     }
 
     private static void AddIfSet(Dictionary<string, object?> properties, string name, string? value)

@@ -47,6 +47,13 @@ public sealed record RouteDefinition
     /// <summary>Send the client's Host header to the upstream instead of the instance's host.</summary>
     public bool PreserveHost { get; init; }
 
+    /// <summary>
+    /// One method or URL override header (<c>X-HTTP-Method-Override</c>, <c>X-HTTP-Method</c>, <c>X-Method-Override</c>,
+    /// <c>X-Original-URL</c>, <c>X-Rewrite-URL</c>) that the client may send to this route's upstream. Null: all five
+    /// are removed.
+    /// </summary>
+    public string? AllowOverrideHeader { get; init; }
+
     // [#3 identity] additions go below this line.
 
     /// <summary>
@@ -64,6 +71,12 @@ public sealed record RouteDefinition
 
     /// <summary>A query parameter that may carry the API key. Null: header only.</summary>
     public string? ApiKeyQueryParameter { get; init; }
+
+    /// <summary>
+    /// On an authenticated route, pass an <c>access_token</c> query parameter on to the upstream. False (default): it
+    /// is removed from the forwarded URL, so a token never lands in an upstream's URL or logs by accident.
+    /// </summary>
+    public bool ForwardAccessTokenQuery { get; init; }
 
     // [#5 rate limits] additions go below this line.
     /// <summary>Names of the rate-limit policies (<c>FuncGateway:RateLimits:Policies</c>) the route applies, in order. Empty: not limited.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
+using FuncGateway.Forwarding;
 using FuncGateway.Health;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Resilience;
@@ -17,7 +18,8 @@ internal sealed class SnapshotBuilder(
     LoadBalancingPolicyRegistry policies,
     TimeSpan defaultTimeout,
     IEnumerable<IRouteFeatureCompiler>? featureCompilers = null,
-    InstanceStateRegistry? instanceStates = null)
+    InstanceStateRegistry? instanceStates = null,
+    UpstreamAllowlist? upstreamAllowlist = null)
 {
     /// <summary>Paths under this prefix belong to the gateway's admin surface; table routes cannot claim them.</summary>
     public const string ReservedPrefix = "/_gateway";
@@ -29,6 +31,9 @@ internal sealed class SnapshotBuilder(
 
     // Breakers, health and in-flight counts of instances outlive snapshots: a reload must not reset an open circuit.
     private readonly InstanceStateRegistry _instanceStates = instanceStates ?? new InstanceStateRegistry(TimeProvider.System);
+
+    // Where upstreams may point (FuncGateway:Forwarding:AllowedUpstreams); metadata addresses are refused even without a list.
+    private readonly UpstreamAllowlist _upstreamAllowlist = upstreamAllowlist ?? UpstreamAllowlist.Any;
 
     public GatewaySnapshot Build(RegistryContent content, long version, DateTimeOffset now)
     {
@@ -114,6 +119,11 @@ internal sealed class SnapshotBuilder(
             {
                 errors.Add($"Instance {error}");
                 continue;
+            }
+
+            if (_upstreamAllowlist.Check(url) is { } refused)
+            {
+                errors.Add($"Instance {refused}");
             }
 
             if (instance.Weight is < 1 or > MaxWeight)
@@ -349,6 +359,12 @@ internal sealed class SnapshotBuilder(
             if (!TryNormalizeUpstreamUrl(upstream, out var url, out var error))
             {
                 errors.Add($"Upstream {error}");
+                return null;
+            }
+
+            if (_upstreamAllowlist.Check(url) is { } refused)
+            {
+                errors.Add($"Upstream {refused}");
                 return null;
             }
 

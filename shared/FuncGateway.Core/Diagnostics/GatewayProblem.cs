@@ -20,6 +20,7 @@ public static class ProblemCodes
     public const string AdminUnauthorized = "admin_unauthorized";
     public const string AdminNotFound = "admin_not_found";
     public const string InternalError = "internal_error";
+    public const string UnknownHost = "unknown_host";
 }
 
 /// <summary>
@@ -90,6 +91,10 @@ public static class GatewayProblem
         return WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ProblemCodes.MethodNotAllowed,
             "The route does not accept this method.", "Allowed: " + list + ".", new(HeaderNames.Allow, list));
     }
+
+    internal static Task UnknownHostAsync(HttpContext context) =>
+        WriteAsync(context, StatusCodes.Status421MisdirectedRequest, ProblemCodes.UnknownHost,
+            "The gateway does not serve this host.", "Send the request to one of the gateway's public host names.");
 
     internal static Task NoConfigurationAsync(HttpContext context) =>
         WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.NoConfiguration,

@@ -53,11 +53,24 @@ internal sealed class ClientIpResolver
     /// <summary>The client's address, and the scheme the client used (from a trusted proxy's X-Forwarded-Proto).</summary>
     public (IPAddress? Address, string Scheme) Resolve(HttpContext context)
     {
+        var client = ResolveClient(context);
+        return (client.Address, client.Scheme);
+    }
+
+    /// <summary>
+    /// What the client asked for as far as the gateway can believe it: its address, its scheme and the host it named.
+    /// From a trusted proxy, the right-most <c>X-Forwarded-For</c> entry that is not itself trusted, the last
+    /// <c>X-Forwarded-Proto</c> and the last <c>X-Forwarded-Host</c>; otherwise the socket peer, the request's scheme
+    /// and its <c>Host</c>.
+    /// </summary>
+    public ClientView ResolveClient(HttpContext context)
+    {
         var request = context.Request;
+        var host = request.Host.HasValue ? request.Host.Value : null;
         var peer = context.Connection.RemoteIpAddress is { } remote ? Normalize(remote) : null;
         if (peer is null || !IsTrusted(peer))
         {
-            return (peer, request.Scheme);
+            return new ClientView(peer, request.Scheme, host);
         }
 
         // The peer is a proxy we trust: walk the chain from the right, past every trusted hop.
@@ -86,17 +99,24 @@ internal sealed class ClientIpResolver
         }
 
         var scheme = request.Scheme;
-        var proto = request.Headers["X-Forwarded-Proto"];
-        if (proto.Count > 0)
+        if (LastForwardedValue(request, "X-Forwarded-Proto") is { } last
+            && (last.Equals("https", StringComparison.OrdinalIgnoreCase) || last.Equals("http", StringComparison.OrdinalIgnoreCase)))
         {
-            var last = (proto[^1] ?? "").Split(',', StringSplitOptions.TrimEntries)[^1];
-            if (last.Equals("https", StringComparison.OrdinalIgnoreCase) || last.Equals("http", StringComparison.OrdinalIgnoreCase))
-            {
-                scheme = last.ToLowerInvariant();
-            }
+            scheme = last.ToLowerInvariant();
         }
 
-        return (client, scheme);
+        if (LastForwardedValue(request, "X-Forwarded-Host") is { Length: > 0 } forwardedHost)
+        {
+            host = forwardedHost;
+        }
+
+        return new ClientView(client, scheme, host);
+    }
+
+    private static string? LastForwardedValue(HttpRequest request, string header)
+    {
+        var values = request.Headers[header];
+        return values.Count > 0 ? (values[^1] ?? "").Split(',', StringSplitOptions.TrimEntries)[^1] : null;
     }
 
     private bool IsTrusted(IPAddress address)
@@ -132,3 +152,9 @@ internal sealed class ClientIpResolver
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }
+
+/// <summary>The client as the gateway determined it.</summary>
+/// <param name="Address">The client's address; null when the connection has none (in-process tests).</param>
+/// <param name="Scheme">The scheme the client used.</param>
+/// <param name="Host">The host (and port) the client named; null when it named none.</param>
+internal readonly record struct ClientView(IPAddress? Address, string Scheme, string? Host);

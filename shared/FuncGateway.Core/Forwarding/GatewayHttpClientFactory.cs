@@ -8,7 +8,8 @@ namespace FuncGateway.Forwarding;
 
 /// <summary>
 /// Builds the one long-lived, pooled upstream client on YARP's tuned <see cref="SocketsHttpHandler"/> (no proxy,
-/// no redirects, no decompression, no cookies), adding our connect timeout and connection lifetimes.
+/// no redirects, no decompression, no cookies), adding our connect timeout, connection lifetimes and the connect-time
+/// guard against metadata addresses.
 /// </summary>
 internal sealed class GatewayHttpClientFactory(IOptions<GatewayOptions> options, ILogger<ForwarderHttpClientFactory> logger)
     : ForwarderHttpClientFactory(logger)
@@ -28,5 +29,8 @@ internal sealed class GatewayHttpClientFactory(IOptions<GatewayOptions> options,
         // A finite lifetime makes pooled connections re-resolve DNS, so an upstream that moves is followed.
         handler.PooledConnectionLifetime = TimeSpan.FromSeconds(forwarding.PooledConnectionLifetimeSeconds);
         handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(forwarding.PooledConnectionIdleTimeoutSeconds);
+
+        // Whatever a name resolves to, never a link-local or cloud metadata address.
+        handler.ConnectCallback = UpstreamAllowlist.ConnectAsync;
     }
 }

@@ -1,4 +1,5 @@
 using FuncGateway.Pipeline;
+using FuncGateway.Transforms;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
@@ -7,16 +8,12 @@ namespace FuncGateway.Forwarding;
 
 /// <summary>
 /// YARP's default request copy (hop-by-hop headers dropped, bodies streamed), plus the route's path rewrite and
-/// forwarded headers that the gateway writes itself: whatever the client sent as <c>X-Forwarded-*</c> or
-/// <c>Forwarded</c> is removed, never passed on as if it were the gateway's word.
+/// forwarded headers that the gateway writes itself: every header a client may not speak for
+/// (<see cref="UntrustedRequestHeaders"/>: forwarding headers and host look-alikes, override headers, the Functions
+/// key, the identity namespace) is removed, never passed on as if it were the gateway's word.
 /// </summary>
 internal sealed class GatewayHttpTransformer : HttpTransformer
 {
-    internal static readonly string[] ClientForwardingHeaders =
-    [
-        "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix", "Forwarded",
-    ];
-
     public static GatewayHttpTransformer Instance { get; } = new();
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -28,27 +25,25 @@ internal sealed class GatewayHttpTransformer : HttpTransformer
 
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
 
+        UntrustedRequestHeaders.Remove(proxyRequest, feature.Route.Definition.AllowOverrideHeader);
         var headers = proxyRequest.Headers;
-        foreach (var name in ClientForwardingHeaders)
-        {
-            headers.Remove(name);
-        }
-
         if (feature.ClientAddress is { } client)
         {
             headers.TryAddWithoutValidation("X-Forwarded-For", client.ToString());
         }
 
         headers.TryAddWithoutValidation("X-Forwarded-Proto", feature.ClientScheme);
-        if (request.Host.HasValue)
+
+        // Only a host that matched FuncGateway:Forwarding:PublicHosts: an upstream builds links and redirects from it.
+        if (feature.PublicHost is { } host)
         {
-            headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
+            headers.TryAddWithoutValidation("X-Forwarded-Host", host);
         }
 
         // The base copy keeps the client's Host; the upstream sees its own unless the route asks otherwise.
         headers.Host = feature.Route.Definition.PreserveHost && request.Host.HasValue ? request.Host.Value : null;
 
-        // [#3 identity] Client headers in the identity namespace go; the gateway's user context (signed) comes in.
-        Transforms.IdentityHeaderTransform.Apply(httpContext, proxyRequest);
+        // [#3 identity] The gateway's user context (signed) comes in.
+        IdentityHeaderTransform.Apply(httpContext, proxyRequest);
     }
 }

@@ -54,6 +54,7 @@ public sealed class HealthProber : IDisposable
             UseCookies = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
             ConnectTimeout = TimeSpan.FromSeconds(10),
+            ConnectCallback = Forwarding.UpstreamAllowlist.ConnectAsync,
         })
         {
             Timeout = Timeout.InfiniteTimeSpan,

@@ -9,15 +9,17 @@ using Microsoft.Extensions.Logging;
 namespace FuncGateway.Pipeline;
 
 /// <summary>
-/// The one entry point both hosts call for every request. The request path, in order: admin surface, route
-/// resolution against the current snapshot, client address, the capability steps in <see cref="GatewayStepOrder"/>
-/// order (authentication, rate limiting, request transforms), forwarding. Every gateway-made error is problem+json.
+/// The one entry point both hosts call for every request. The request path, in order: client address and host, the
+/// public host check (every path but the readiness probe), admin surface, route resolution against the current
+/// snapshot, the capability steps in <see cref="GatewayStepOrder"/> order (authentication, rate limiting, request
+/// transforms), forwarding. Every gateway-made error is problem+json.
 /// </summary>
 public sealed class GatewayPipeline
 {
     private readonly GatewayRegistry _registry;
     private readonly AdminEndpoints _admin;
     private readonly ClientIpResolver _clientIp;
+    private readonly PublicHostPolicy _publicHosts;
     private readonly IGatewayStep[] _steps;
     private readonly ForwardingStep _forwarding;
     private readonly ILogger<GatewayPipeline> _logger;
@@ -26,6 +28,7 @@ public sealed class GatewayPipeline
         GatewayRegistry registry,
         AdminEndpoints admin,
         ClientIpResolver clientIp,
+        PublicHostPolicy publicHosts,
         IEnumerable<IGatewayStep> steps,
         ForwardingStep forwarding,
         ILogger<GatewayPipeline> logger)
@@ -33,6 +36,7 @@ public sealed class GatewayPipeline
         _registry = registry;
         _admin = admin;
         _clientIp = clientIp;
+        _publicHosts = publicHosts;
         _steps = [.. steps.OrderBy(static s => s.Order)];
         _forwarding = forwarding;
         _logger = logger;
@@ -61,7 +65,19 @@ public sealed class GatewayPipeline
 
     private async Task InvokeCoreAsync(HttpContext context)
     {
-        if (AdminEndpoints.IsAdminPath(context.Request.Path))
+        var client = _clientIp.ResolveClient(context);
+        var isAdmin = AdminEndpoints.IsAdminPath(context.Request.Path);
+
+        // Before anything else looks at the request: a host the gateway does not serve never reaches routing, the
+        // admin surface or an upstream. The readiness probe is exempt (load balancers probe by address).
+        string? vouchedHost = null;
+        if (!(isAdmin && AdminEndpoints.IsReadinessPath(context.Request.Path)) && !_publicHosts.TryAccept(client.Host, client.Scheme, out vouchedHost))
+        {
+            await GatewayProblem.UnknownHostAsync(context);
+            return;
+        }
+
+        if (isAdmin)
         {
             await _admin.HandleAsync(context);
             return;
@@ -85,8 +101,12 @@ public sealed class GatewayPipeline
                 return;
         }
 
-        var feature = new GatewayRequestFeature(snapshot, match.Route!, match.Values!);
-        (feature.ClientAddress, feature.ClientScheme) = _clientIp.Resolve(context);
+        var feature = new GatewayRequestFeature(snapshot, match.Route!, match.Values!)
+        {
+            ClientAddress = client.Address,
+            ClientScheme = client.Scheme,
+            PublicHost = vouchedHost,
+        };
         context.Features.Set(feature);
         foreach (var step in _steps)
         {

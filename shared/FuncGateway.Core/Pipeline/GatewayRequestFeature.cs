@@ -30,6 +30,12 @@ public sealed class GatewayRequestFeature
     /// <summary>The scheme the client used.</summary>
     public string ClientScheme { get; internal set; } = "http";
 
+    /// <summary>
+    /// The host the client named, when it matched <c>FuncGateway:Forwarding:PublicHosts</c>: the only host ever sent
+    /// upstream as <c>X-Forwarded-Host</c>. Null without a list (or for a request without a host).
+    /// </summary>
+    public string? PublicHost { get; internal set; }
+
     /// <summary>Who the caller is, once authenticated; null for an anonymous route or before authentication.</summary>
     public GatewayIdentity? Identity { get; internal set; }
 

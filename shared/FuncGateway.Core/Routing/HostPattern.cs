@@ -102,9 +102,11 @@ internal sealed class HostPattern
         return true;
     }
 
-    public bool Matches(HttpRequest request)
+    public bool Matches(HttpRequest request) => Matches(request.Host.Value, request.Scheme);
+
+    /// <summary>Matches a host as sent in <c>Host</c> (<c>name</c>, <c>name:port</c>, <c>[v6]:port</c>) on a request of <paramref name="scheme"/>.</summary>
+    public bool Matches(string? value, string scheme)
     {
-        var value = request.Host.Value;
         if (string.IsNullOrEmpty(value))
         {
             // No Host header at all (HTTP/1.0): only "*" can match.
@@ -116,7 +118,7 @@ internal sealed class HostPattern
             return false;
         }
 
-        if (_port != NoPort && RequestPort(request, portText) != _port)
+        if (_port != NoPort && RequestPort(scheme, portText) != _port)
         {
             return false;
         }
@@ -129,7 +131,7 @@ internal sealed class HostPattern
         };
     }
 
-    private static int RequestPort(HttpRequest request, ReadOnlySpan<char> portText)
+    private static int RequestPort(string scheme, ReadOnlySpan<char> portText)
     {
         if (!portText.IsEmpty)
         {
@@ -137,12 +139,12 @@ internal sealed class HostPattern
         }
 
         // Same rule as ASP.NET Core's host matching: a missing port is the scheme's default.
-        if (string.Equals(request.Scheme, "https", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(scheme, "https", StringComparison.OrdinalIgnoreCase))
         {
             return 443;
         }
 
-        return string.Equals(request.Scheme, "http", StringComparison.OrdinalIgnoreCase) ? 80 : NoPort;
+        return string.Equals(scheme, "http", StringComparison.OrdinalIgnoreCase) ? 80 : NoPort;
     }
 
     /// <summary>Splits "host", "host:port", "[v6]" or "[v6]:port"; fails on an unbracketed IPv6 address.</summary>

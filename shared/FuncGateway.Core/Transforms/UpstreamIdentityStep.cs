@@ -17,8 +17,10 @@ internal sealed class UpstreamIdentityFeature(List<KeyValuePair<string, string>>
 /// <summary>
 /// Prepares the user context for the upstream (runs after rate limiting, which may still read the credentials):
 /// removes the credentials the gateway consumed (the <c>Authorization</c> header unless the policy forwards the
-/// bearer token, the route's API key headers, credential query parameters) and computes the identity headers,
-/// every value encoded by <see cref="GatewayHeaderValue"/>. <see cref="IdentityHeaderTransform"/> writes them.
+/// bearer token, the route's API key headers) and the query parameters no upstream should see
+/// (<see cref="RouteAuth.RemovedQueryParameters"/>: the Functions key on every route, credential parameters and
+/// <c>access_token</c> on authenticated ones), and computes the identity headers, every value encoded by
+/// <see cref="GatewayHeaderValue"/>. <see cref="IdentityHeaderTransform"/> writes them.
 /// </summary>
 internal sealed class UpstreamIdentityStep(ContextSigner signer) : IGatewayStep
 {
@@ -28,6 +30,8 @@ internal sealed class UpstreamIdentityStep(ContextSigner signer) : IGatewayStep
     {
         var authentication = context.Features.Get<AuthenticationFeature>();
         var headers = new List<KeyValuePair<string, string>>(8);
+        var request = context.Request;
+        request.QueryString = WithoutParameters(request.QueryString, (authentication?.Route ?? RouteAuth.Anonymous).RemovedQueryParameters);
         if (authentication?.Caller is not { } caller)
         {
             headers.Add(new(GatewayHeaders.AuthPolicy, AuthPolicies.Anonymous));
@@ -35,7 +39,7 @@ internal sealed class UpstreamIdentityStep(ContextSigner signer) : IGatewayStep
             return ValueTask.FromResult(true);
         }
 
-        RemoveCredentials(context.Request, authentication, caller);
+        RemoveCredentials(request, authentication, caller);
         headers.Add(new(GatewayHeaders.AuthPolicy, GatewayHeaderValue.Encode(caller.Policy)));
         Add(headers, GatewayHeaders.UserId, caller.UserId);
         Add(headers, GatewayHeaders.UserEmail, caller.Email);
@@ -78,40 +82,71 @@ internal sealed class UpstreamIdentityStep(ContextSigner signer) : IGatewayStep
         {
             request.Headers.Remove(header);
         }
-
-        if (route.TokenQueryParameter is not null || route.ApiKeyQueryParameter is not null)
-        {
-            request.QueryString = WithoutParameters(request.QueryString, route.TokenQueryParameter, route.ApiKeyQueryParameter);
-        }
     }
 
-    /// <summary>The query with the named parameters removed; every other byte of it unchanged.</summary>
-    internal static QueryString WithoutParameters(QueryString query, string? first, string? second)
+    /// <summary>
+    /// The query with the named parameters removed (names compare case-insensitively, after percent-decoding); every
+    /// other byte of it unchanged. Allocates only when something is removed.
+    /// </summary>
+    internal static QueryString WithoutParameters(QueryString query, params ReadOnlySpan<string?> names)
     {
-        if (!query.HasValue)
+        if (!query.HasValue || names.IsEmpty)
         {
             return query;
         }
 
         var text = query.Value!.AsSpan(1);
-        var builder = new StringBuilder(text.Length + 1);
-        var removed = false;
+        StringBuilder? builder = null;
+        var keptBefore = false;
         foreach (var range in text.Split('&'))
         {
             var pair = text[range];
-            var equals = pair.IndexOf('=');
-            var rawName = equals < 0 ? pair : pair[..equals];
-            var name = Uri.UnescapeDataString(rawName.ToString().Replace('+', ' '));
-            if (string.Equals(name, first, StringComparison.OrdinalIgnoreCase) || string.Equals(name, second, StringComparison.OrdinalIgnoreCase))
+            if (!IsNamed(pair, names))
             {
-                removed = true;
+                if (builder is null)
+                {
+                    keptBefore = true;
+                }
+                else
+                {
+                    builder.Append(builder.Length == 0 ? '?' : '&').Append(pair);
+                }
+
                 continue;
             }
 
-            builder.Append(builder.Length == 0 ? '?' : '&').Append(pair);
+            if (builder is null)
+            {
+                // The first removal: everything before this pair was kept as it is.
+                builder = new StringBuilder(text.Length + 1);
+                if (keptBefore)
+                {
+                    builder.Append('?').Append(text[..(range.Start.Value - 1)]);
+                }
+            }
         }
 
-        return !removed ? query : builder.Length == 0 ? QueryString.Empty : new QueryString(builder.ToString());
+        return builder is null ? query : builder.Length == 0 ? QueryString.Empty : new QueryString(builder.ToString());
+    }
+
+    private static bool IsNamed(ReadOnlySpan<char> pair, ReadOnlySpan<string?> names)
+    {
+        var equals = pair.IndexOf('=');
+        ReadOnlySpan<char> name = equals < 0 ? pair : pair[..equals];
+        if (name.ContainsAny('%', '+'))
+        {
+            name = Uri.UnescapeDataString(name.ToString().Replace('+', ' '));
+        }
+
+        foreach (var candidate in names)
+        {
+            if (candidate is not null && name.Equals(candidate, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void Add(List<KeyValuePair<string, string>> headers, string name, string? value)

@@ -86,18 +86,42 @@ public sealed class RegistryTests(AzuriteFixture azurite)
     [Fact]
     public async Task Starting_with_no_reachable_storage_answers_503_never_allow_all()
     {
-        var nothingThere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{LoopbackPorts.GetFree()}/devstoreaccount1;";
-        await using var gateway = await GatewayHost.StartAsync(connectionString: null, new Dictionary<string, string?>
-        {
-            ["FuncGateway:Storage:ConnectionString"] = nothingThere,
-            ["FuncGateway:Registry:StartupWaitSeconds"] = "0.5",
-        });
+        await using var gateway = await StartWithUnreachableStorageAsync(startupWaitSeconds: "0.5");
 
         using var response = await gateway.Client.GetAsync("/anything");
         await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_configuration");
 
         using var healthz = await gateway.Client.GetAsync("/_gateway/healthz");
         await Problem.AssertAsync(healthz, HttpStatusCode.ServiceUnavailable, "no_configuration");
+    }
+
+    [Fact]
+    public async Task A_cold_gateway_with_unreachable_storage_is_not_ready_at_once_while_requests_wait_StartupWaitSeconds()
+    {
+        await using var gateway = await StartWithUnreachableStorageAsync(startupWaitSeconds: "3");
+
+        // A request arriving before the first snapshot waits for it, up to StartupWaitSeconds.
+        var waiting = Stopwatch.StartNew();
+        var request = gateway.Client.GetAsync("/anything");
+        await Task.Delay(200);
+
+        // Meanwhile the readiness probe answers at once: a load balancer must not route to a gateway that cannot serve.
+        var probe = Stopwatch.StartNew();
+        using (var healthz = await gateway.Client.GetAsync("/_gateway/healthz"))
+        {
+            probe.Stop();
+            var problem = await Problem.AssertAsync(healthz, HttpStatusCode.ServiceUnavailable, "no_configuration");
+            Assert.StartsWith("Not ready", problem.GetProperty("title").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.True(probe.Elapsed < TimeSpan.FromSeconds(1), $"readiness took {probe.Elapsed}");
+        Assert.False(request.IsCompleted, "the request should still be waiting for a snapshot");
+
+        using var response = await request;
+        waiting.Stop();
+        await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_configuration");
+        Assert.True(waiting.Elapsed >= TimeSpan.FromSeconds(2.8), $"answered after {waiting.Elapsed}, before StartupWaitSeconds");
+        Assert.True(waiting.Elapsed < TimeSpan.FromSeconds(10), $"answered after {waiting.Elapsed}");
     }
 
     [Fact]
@@ -119,6 +143,14 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         });
         Assert.Contains("No storage configured", lastError, StringComparison.Ordinal);
     }
+
+    /// <summary>A gateway whose storage endpoint is a closed loopback port: a cold start with storage down.</summary>
+    private static Task<GatewayHost> StartWithUnreachableStorageAsync(string startupWaitSeconds) =>
+        GatewayHost.StartAsync(connectionString: null, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Storage:ConnectionString"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{LoopbackPorts.GetFree()}/devstoreaccount1;",
+            ["FuncGateway:Registry:StartupWaitSeconds"] = startupWaitSeconds,
+        });
 
     private static async Task<HttpResponseMessage> WaitForStatusAsync(GatewayHost gateway, string path, HttpStatusCode status)
     {

@@ -16,7 +16,11 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _echo = await TestUpstream.StartAsync("echo-a");
-        _gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        // The gateway vouches for a host (X-Forwarded-Host) only when it is one of its public hosts, as the quick start configures.
+        _gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Forwarding:PublicHosts"] = "127.0.0.1,localhost",
+        });
         await _gateway.UpsertUpstreamAsync("echo", _echo.BaseAddress);
         await _gateway.UpsertRouteAsync("api", "/api/{**rest}", "echo");
         await _gateway.UpsertRouteAsync("orders", "/shop/orders/{id:int}", "echo", ("Methods", "GET,PUT,DELETE"), ("UpstreamPath", "/v2/orders/{id}"));

@@ -1,0 +1,131 @@
+using System.Collections.Frozen;
+using FuncGateway.Backend;
+
+namespace FuncGateway.Transforms;
+
+/// <summary>
+/// The one place that decides which client request headers never reach an upstream, applied after YARP has copied
+/// the client's headers and before the gateway adds its own. Removed on every route:
+/// <list type="bullet">
+/// <item>the identity namespace (<see cref="GatewayHeaders.IsIdentityNamespace"/>): the gateway writes and signs its own;</item>
+/// <item>forwarding headers (<c>X-Forwarded-For/-Proto/-Host/-Port/-Prefix</c>, <c>Forwarded</c>) and host look-alikes
+/// (<c>X-Host</c>, <c>X-Original-Host</c>, <c>X-Forwarded-Server</c>): only the gateway says who the client is and which host it asked for;</item>
+/// <item>the Functions key header <c>x-functions-key</c>: a platform secret;</item>
+/// <item>method and URL override headers (<see cref="OverrideHeaders"/>), which would let a client bypass the route's
+/// method and path rules at a framework that honours them, unless the route lets one of them through by name.</item>
+/// </list>
+/// Names compare like the identity namespace: case-insensitively and ignoring every character that is not a letter
+/// or a digit, because some backends (CGI, PHP, Django's <c>META</c>) map <c>X_HTTP_Method_Override</c> and
+/// <c>X-HTTP-Method-Override</c> to the same variable.
+/// </summary>
+internal static class UntrustedRequestHeaders
+{
+    /// <summary>The override headers, in their canonical spelling: a route may let one of them through (<c>AllowOverrideHeader</c>).</summary>
+    public static readonly IReadOnlyList<string> OverrideHeaders =
+        ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override", "X-Original-URL", "X-Rewrite-URL"];
+
+    /// <summary>Client forwarding headers: removed, then the gateway writes its own <c>X-Forwarded-*</c>.</summary>
+    public static readonly IReadOnlyList<string> ForwardingHeaders =
+        ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix", "Forwarded"];
+
+    /// <summary>Headers that carry a host the client chose, which backends use to build links.</summary>
+    public static readonly IReadOnlyList<string> HostLookAlikes = ["X-Host", "X-Original-Host", "X-Forwarded-Server"];
+
+    /// <summary>The Azure Functions key header.</summary>
+    public const string FunctionsKeyHeader = "x-functions-key";
+
+    // Longer normalized names cannot be in the set: normalizing stops there.
+    private const int MaxNormalizedLength = 32;
+
+    private static readonly FrozenSet<string> Removed =
+        ForwardingHeaders.Concat(HostLookAlikes).Concat(OverrideHeaders).Append(FunctionsKeyHeader)
+            .Select(static name => new string([.. name.Where(char.IsAsciiLetterOrDigit).Select(char.ToLowerInvariant)]))
+            .ToFrozenSet(StringComparer.Ordinal);
+
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> RemovedLookup = Removed.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>The canonical spelling of an override header name (any case), or null when it is not one.</summary>
+    public static string? CanonicalOverrideHeader(string name)
+    {
+        foreach (var header in OverrideHeaders)
+        {
+            if (string.Equals(header, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return header;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// True when a client header of this name must not reach the upstream. <paramref name="allowedOverride"/> (the
+    /// route's <c>AllowOverrideHeader</c>) passes under exactly that name, any case; its look-alikes do not.
+    /// </summary>
+    public static bool IsUntrusted(string name, string? allowedOverride)
+    {
+        if (allowedOverride is not null && string.Equals(name, allowedOverride, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (GatewayHeaders.IsIdentityNamespace(name))
+        {
+            return true;
+        }
+
+        Span<char> normalized = stackalloc char[MaxNormalizedLength];
+        var length = 0;
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                continue;
+            }
+
+            if (length == normalized.Length)
+            {
+                return false;
+            }
+
+            normalized[length++] = char.ToLowerInvariant(c);
+        }
+
+        return RemovedLookup.Contains(normalized[..length]);
+    }
+
+    /// <summary>
+    /// Removes every untrusted header from the upstream request, and every <c>Connection</c> token naming one, so no
+    /// later hop can be told to drop what the gateway adds.
+    /// </summary>
+    public static void Remove(HttpRequestMessage request, string? allowedOverride)
+    {
+        List<string>? doomed = null;
+        foreach (var header in request.Headers.NonValidated)
+        {
+            if (IsUntrusted(header.Key, allowedOverride))
+            {
+                (doomed ??= []).Add(header.Key);
+            }
+        }
+
+        if (doomed is not null)
+        {
+            foreach (var name in doomed)
+            {
+                request.Headers.Remove(name);
+            }
+        }
+
+        if (request.Headers.NonValidated.Contains("Connection"))
+        {
+            foreach (var token in request.Headers.Connection.ToArray())
+            {
+                if (IsUntrusted(token, allowedOverride: null))
+                {
+                    request.Headers.Connection.Remove(token);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Net.Http.Headers;
+using System.Text;
+using FuncGateway.Authentication.Basic;
+using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Testing;
+
+namespace FuncGateway.Server.Tests.Forwarding;
+
+/// <summary>
+/// What a client may not tell an upstream, through the real server and a real Kestrel upstream: method and URL
+/// override headers, host look-alikes, the Functions key (header and <c>code</c>), and <c>access_token</c> in the URL
+/// of an authenticated route.
+/// </summary>
+[Collection("Azurite")]
+public sealed class HeaderTrustTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private static readonly PasswordHash AlicePassword = PasswordHash.Create("correct horse", PasswordHash.MinimumIterations);
+
+    private static readonly string[] OverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override", "X-Original-URL", "X-Rewrite-URL"];
+
+    private TestUpstream _echo = null!;
+    private GatewayHost _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        _echo = await TestUpstream.StartAsync("echo");
+        _gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Auth:Policies:legacy:Type"] = "Basic",
+            ["FuncGateway:Auth:Policies:legacy:Users:alice"] = AlicePassword.ToString(),
+        });
+        await _gateway.UpsertUpstreamAsync("echo", _echo.BaseAddress);
+        await _gateway.UpsertRouteAsync("plain", "/plain/{**rest}", "echo", ("Methods", "GET,POST"));
+        await _gateway.UpsertRouteAsync("legacy-override", "/override/{**rest}", "echo", ("Methods", "POST"), ("AllowOverrideHeader", "x-http-method-override"));
+        await _gateway.UpsertRouteAsync("secure", "/secure/{**rest}", "echo", ("Auth", "legacy"));
+        await _gateway.UpsertRouteAsync("secure-fwd", "/secure-fwd/{**rest}", "echo", ("Auth", "legacy"), ("ForwardAccessTokenQuery", true));
+        await _gateway.ReloadAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _echo.DisposeAsync();
+    }
+
+    private static HttpRequestMessage WithOverrides(HttpMethod method, string path)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        foreach (var name in OverrideHeaders)
+        {
+            request.Headers.TryAddWithoutValidation(name, name.Contains("URL", StringComparison.Ordinal) ? "/admin/delete-everything" : "DELETE");
+        }
+
+        // Look-alikes some frameworks map to the same variable (HTTP_X_HTTP_METHOD_OVERRIDE).
+        request.Headers.TryAddWithoutValidation("X_HTTP_Method_Override", "DELETE");
+        request.Headers.TryAddWithoutValidation("x.original.url", "/admin");
+        return request;
+    }
+
+    [Fact]
+    public async Task Method_and_url_override_headers_never_reach_the_upstream_unless_the_route_lets_that_one_through()
+    {
+        using var plain = await _gateway.Client.SendAsync(WithOverrides(HttpMethod.Post, "/plain/orders"));
+        var echo = await Echo.ReadAsync(plain);
+
+        Assert.Equal("POST", echo.Method);
+        Assert.Equal("/plain/orders", echo.Path);
+        Assert.All(OverrideHeaders.Append("X_HTTP_Method_Override").Append("x.original.url"), name => Assert.Empty(echo.Header(name)));
+
+        using var opted = await _gateway.Client.SendAsync(WithOverrides(HttpMethod.Post, "/override/orders"));
+        echo = await Echo.ReadAsync(opted);
+
+        Assert.Equal(["DELETE"], echo.Header("X-HTTP-Method-Override"));
+        Assert.All(OverrideHeaders.Skip(1).Append("X_HTTP_Method_Override").Append("x.original.url"), name => Assert.Empty(echo.Header(name)));
+    }
+
+    [Fact]
+    public async Task Host_look_alikes_never_reach_the_upstream()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/plain/links");
+        request.Headers.TryAddWithoutValidation("X-Host", "evil.example");
+        request.Headers.TryAddWithoutValidation("X-Original-Host", "evil.example");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Server", "evil.example");
+        request.Headers.TryAddWithoutValidation("X_Forwarded_Host", "evil.example");
+
+        var echo = await Echo.ReadAsync(await _gateway.Client.SendAsync(request));
+
+        Assert.DoesNotContain("evil.example", echo.Json.GetProperty("headers").GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_functions_key_never_reaches_the_upstream_in_a_header_or_the_query()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/plain/x?a=1&code=fn-secret-1&Code=fn-secret-2&%63ode=fn-secret-3&b=%20");
+        request.Headers.TryAddWithoutValidation("x-functions-key", "fn-secret-4");
+        request.Headers.TryAddWithoutValidation("X_Functions_Key", "fn-secret-5");
+
+        var echo = await Echo.ReadAsync(await _gateway.Client.SendAsync(request));
+
+        Assert.Equal("?a=1&b=%20", echo.Query);
+        Assert.DoesNotContain("fn-secret", echo.Json.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_an_authenticated_route_access_token_leaves_the_forwarded_url_unless_the_route_forwards_it()
+    {
+        HttpRequestMessage Authenticated(string path)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:correct horse")));
+            return request;
+        }
+
+        var removed = await Echo.ReadAsync(await _gateway.Client.SendAsync(Authenticated("/secure/x?a=1&access_token=tok-1&ACCESS_TOKEN=tok-2&b=2&code=fn")));
+        var forwarded = await Echo.ReadAsync(await _gateway.Client.SendAsync(Authenticated("/secure-fwd/x?a=1&access_token=tok-3&code=fn")));
+        var anonymous = await Echo.ReadAsync(await _gateway.Client.GetAsync("/plain/x?access_token=tok-4"));
+
+        Assert.Equal("alice", removed.Header("X-User-Id").Single());
+        Assert.Equal("?a=1&b=2", removed.Query);
+        Assert.DoesNotContain("tok-", removed.Json.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal("?a=1&access_token=tok-3", forwarded.Query);
+        Assert.Equal("?access_token=tok-4", anonymous.Query);
+    }
+}
