@@ -255,6 +255,11 @@ internal sealed partial class RegistryFile
             writer.WriteBoolean("preserveHost", true);
         }
 
+        if (route.WebSockets)
+        {
+            writer.WriteBoolean("webSockets", true);
+        }
+
         // [#3 identity] additions go below this line.
         if (route.Auth.Count > 0)
         {

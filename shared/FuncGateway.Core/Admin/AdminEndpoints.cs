@@ -158,6 +158,7 @@ internal sealed class AdminEndpoints
                 timeoutSeconds = r.Timeout.TotalSeconds,
                 r.Definition.Enabled,
                 r.Definition.PreserveHost,
+                r.Definition.WebSockets,
                 r.Definition.Auth,
                 r.Definition.Authorization,
                 instances = r.Pool.Instances.Select(i => i.Url),

@@ -32,6 +32,7 @@ public static class RegistryFormat
         public const string TimeoutSeconds = "TimeoutSeconds";
         public const string Enabled = "Enabled";
         public const string PreserveHost = "PreserveHost";
+        public const string WebSockets = "WebSockets";
 
         // [#3 identity] additions go below this line.
         public const string Auth = "Auth";
@@ -48,7 +49,7 @@ public static class RegistryFormat
 
         internal static readonly HashSet<string> All = new(StringComparer.Ordinal)
         {
-            Path, Methods, Hosts, Headers, Query, Upstream, UpstreamPath, StripPrefix, Priority, TimeoutSeconds, Enabled, PreserveHost,
+            Path, Methods, Hosts, Headers, Query, Upstream, UpstreamPath, StripPrefix, Priority, TimeoutSeconds, Enabled, PreserveHost, WebSockets,
 
             // [#3 identity] additions go below this line.
             Auth, Authorization, TokenQueryParameter, ApiKeyQueryParameter,
@@ -111,6 +112,7 @@ public static class RegistryFormat
         var timeout = reader.Double(RouteProperties.TimeoutSeconds);
         var enabled = reader.Boolean(RouteProperties.Enabled) ?? true;
         var preserveHost = reader.Boolean(RouteProperties.PreserveHost) ?? false;
+        var webSockets = reader.Boolean(RouteProperties.WebSockets) ?? false;
 
         // [#3 identity] additions go below this line.
         var auth = FuncGateway.Authentication.RouteAuthFormat.CheckAuth(reader.List(RouteProperties.Auth), errors);
@@ -145,6 +147,7 @@ public static class RegistryFormat
             TimeoutSeconds = timeout,
             Enabled = enabled,
             PreserveHost = preserveHost,
+            WebSockets = webSockets,
 
             // [#3 identity] additions go below this line.
             Auth = auth,
@@ -245,6 +248,11 @@ public static class RegistryFormat
         if (route.PreserveHost)
         {
             p[RouteProperties.PreserveHost] = true;
+        }
+
+        if (route.WebSockets)
+        {
+            p[RouteProperties.WebSockets] = true;
         }
 
         // [#3 identity] additions go below this line.
