@@ -1,4 +1,5 @@
 using FuncGateway.Pipeline;
+using FuncGateway.Server.Framing;
 
 namespace FuncGateway.Server;
 
@@ -35,6 +36,9 @@ public static class GatewayServer
 
             // The gateway sets the body limit per request (FuncGateway:Forwarding:MaxRequestBodySizeBytes).
             kestrel.Limits.MaxRequestBodySize = null;
+
+            // What Kestrel's parser hides from the core (Content-Length '+5', over-long chunk extensions) is checked on the bytes.
+            kestrel.ConfigureEndpointDefaults(static listen => listen.UseHttp1FramingGuard());
         });
         builder.Services.AddFuncGateway(builder.Configuration);
 

@@ -1,6 +1,7 @@
 using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FuncGateway.Forwarding;
@@ -8,7 +9,9 @@ namespace FuncGateway.Forwarding;
 /// <summary>
 /// YARP's default request copy (hop-by-hop headers dropped, bodies streamed), plus the route's path rewrite and
 /// forwarded headers that the gateway writes itself: whatever the client sent as <c>X-Forwarded-*</c> or
-/// <c>Forwarded</c> is removed, never passed on as if it were the gateway's word.
+/// <c>Forwarded</c> is removed, never passed on as if it were the gateway's word. A client's <c>Trailer</c> announcement
+/// is dropped (request trailers are never forwarded). On the way back, YARP's response copy plus the rest of the
+/// hop-by-hop rule: headers the upstream names in its <c>Connection</c> header are for the gateway only.
 /// </summary>
 internal sealed class GatewayHttpTransformer : HttpTransformer
 {
@@ -34,6 +37,9 @@ internal sealed class GatewayHttpTransformer : HttpTransformer
             headers.Remove(name);
         }
 
+        // Announces trailers the upstream would wait for in vain: request trailers are not forwarded.
+        headers.Remove(HeaderNames.Trailer);
+
         if (feature.ClientAddress is { } client)
         {
             headers.TryAddWithoutValidation("X-Forwarded-For", client.ToString());
@@ -50,5 +56,40 @@ internal sealed class GatewayHttpTransformer : HttpTransformer
 
         // [#3 identity] Client headers in the identity namespace go; the gateway's user context (signed) comes in.
         Transforms.IdentityHeaderTransform.Apply(httpContext, proxyRequest);
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        if (proxyResponse is not null && proxyResponse.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection))
+        {
+            RemoveConnectionOptions(httpContext.Response.Headers, connection, (int)proxyResponse.StatusCode);
+        }
+
+        return copy;
+    }
+
+    /// <summary>RFC 9110 §7.6.1: every header a <c>Connection</c> option names is hop-by-hop and is not passed on.</summary>
+    internal static void RemoveConnectionOptions(IHeaderDictionary headers, System.Net.Http.Headers.HeaderStringValues connection, int status)
+    {
+        foreach (var value in connection)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                var name = value.AsSpan()[range].Trim(" \t");
+                if (name.Length == 0 || name.Equals("close", StringComparison.OrdinalIgnoreCase) || name.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                // A 101's Upgrade header is what the client switches to; YARP restores it on purpose.
+                if (status == StatusCodes.Status101SwitchingProtocols && name.Equals(HeaderNames.Upgrade, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                headers.Remove(name.ToString());
+            }
+        }
     }
 }

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace FuncGateway.Pipeline;
 
 /// <summary>
-/// The one entry point both hosts call for every request. The request path, in order: admin surface, route
-/// resolution against the current snapshot, client address, the capability steps in <see cref="GatewayStepOrder"/>
+/// The one entry point both hosts call for every request. The request path, in order: framing checks, admin surface,
+/// route resolution against the current snapshot (and whether the route takes an upgrade), client address, the capability steps in <see cref="GatewayStepOrder"/>
 /// order (authentication, rate limiting, request transforms), forwarding. Every gateway-made error is problem+json.
 /// </summary>
 public sealed class GatewayPipeline
@@ -61,6 +61,15 @@ public sealed class GatewayPipeline
 
     private async Task InvokeCoreAsync(HttpContext context)
     {
+        // Framing first: nothing about a request that parsers could read differently is trusted, not even its path.
+        if (RequestFraming.Check(context.Request) is { } refusal)
+        {
+            Log.RequestRefused(_logger, refusal.Code, refusal.Detail);
+            await RequestFraming.RefuseAsync(context, refusal);
+            return;
+        }
+
+        RequestFraming.CloseUnlessUpgraded(context);
         if (AdminEndpoints.IsAdminPath(context.Request.Path))
         {
             await _admin.HandleAsync(context);
@@ -85,7 +94,17 @@ public sealed class GatewayPipeline
                 return;
         }
 
-        var feature = new GatewayRequestFeature(snapshot, match.Route!, match.Values!);
+        var isTunnel = RequestFraming.IsTunnelRequest(context);
+        if (isTunnel && !match.Route!.Definition.WebSockets)
+        {
+            var notAllowed = new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.UpgradeNotAllowed,
+                "This route does not accept protocol upgrades.", "The route does not enable WebSockets.");
+            Log.RequestRefused(_logger, notAllowed.Code, notAllowed.Detail);
+            await RequestFraming.RefuseAsync(context, notAllowed);
+            return;
+        }
+
+        var feature = new GatewayRequestFeature(snapshot, match.Route!, match.Values!) { IsTunnel = isTunnel };
         (feature.ClientAddress, feature.ClientScheme) = _clientIp.Resolve(context);
         context.Features.Set(feature);
         foreach (var step in _steps)
