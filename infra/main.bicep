@@ -115,6 +115,16 @@ param forwardingPooledConnectionIdleTimeoutSeconds int = 60
 @maxValue(104857600)
 param forwardingMaxRequestBodySizeBytes int = 104857600
 
+@description('FuncGateway:Forwarding:MinResponseDataRateBytesPerSecond: a client reading a response slower than this is cut off and its upstream request cancelled; 0 turns it off. In the Functions app it applies between the host and the worker.')
+@minValue(0)
+@maxValue(1000000000)
+param forwardingMinResponseDataRateBytesPerSecond int = 4096
+
+@description('FuncGateway:Forwarding:MinResponseDataRateGraceSeconds: how long any write may take before the minimum response data rate is enforced.')
+@minValue(2)
+@maxValue(3600)
+param forwardingMinResponseDataRateGraceSeconds int = 10
+
 @description('FuncGateway:ForwardedHeaders:TrustedProxies: the Functions host proxies every request to the worker over loopback.')
 param trustedProxies string = '127.0.0.0/8,::1'
 
@@ -236,6 +246,8 @@ var appSettings = {
   FuncGateway__Forwarding__PooledConnectionLifetimeSeconds: string(forwardingPooledConnectionLifetimeSeconds)
   FuncGateway__Forwarding__PooledConnectionIdleTimeoutSeconds: string(forwardingPooledConnectionIdleTimeoutSeconds)
   FuncGateway__Forwarding__MaxRequestBodySizeBytes: string(forwardingMaxRequestBodySizeBytes)
+  FuncGateway__Forwarding__MinResponseDataRateBytesPerSecond: string(forwardingMinResponseDataRateBytesPerSecond)
+  FuncGateway__Forwarding__MinResponseDataRateGraceSeconds: string(forwardingMinResponseDataRateGraceSeconds)
   FuncGateway__ForwardedHeaders__TrustedProxies: trustedProxies
   FuncGateway__Admin__Key: adminKeySetting
   // [#3 identity] settings go below this line.

@@ -1,5 +1,7 @@
 using FuncGateway.Pipeline;
 using FuncGateway.Server.Framing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Server;
 
@@ -41,6 +43,10 @@ public static class GatewayServer
             kestrel.ConfigureEndpointDefaults(static listen => listen.UseHttp1FramingGuard());
         });
         builder.Services.AddFuncGateway(builder.Configuration);
+
+        // The core sets the response data rate per HTTP/1.x request; HTTP/2 streams only have the server-wide limit.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>(static (kestrel, gateway) =>
+            kestrel.Limits.MinResponseDataRate = gateway.Value.Forwarding.MinResponseDataRate());
 
         // Timers become hosted services here: one server of the fleet (the lease holder) probes upstream health.
         builder.Services.AddFuncGatewayHealthProber();

@@ -4,6 +4,7 @@ using FuncGateway.Pipeline;
 using FuncGateway.Resilience;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -26,6 +27,7 @@ internal sealed class ForwardingStep : IDisposable
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
     private readonly HttpMessageInvoker _upgradeClient;
+    private readonly Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate? _minResponseDataRate;
     private readonly ILogger<ForwardingStep> _logger;
     private readonly long _maxRequestBodySize;
     private readonly TimeProvider _time;
@@ -40,6 +42,7 @@ internal sealed class ForwardingStep : IDisposable
         _time = time;
         var forwarding = options.Value.Forwarding;
         _maxRequestBodySize = forwarding.MaxRequestBodySizeBytes;
+        _minResponseDataRate = forwarding.MinResponseDataRate();
 
         // For routes compiled without the resilience compiler (tools, tests): the documented defaults.
         _defaults = new RouteResilience("(defaults)", RetrySettings.Default, null, time, logger);
@@ -58,6 +61,13 @@ internal sealed class ForwardingStep : IDisposable
         if (sizeFeature is { IsReadOnly: false })
         {
             sizeFeature.MaxRequestBodySize = _maxRequestBodySize;
+        }
+
+        // A client that reads the response too slowly is cut off; that aborts the request, which cancels the upstream
+        // request and closes its connection. (Kestrel HTTP/1.x; upgraded connections are exempt by design.)
+        if (context.Features.Get<IHttpMinResponseDataRateFeature>() is { } rateFeature)
+        {
+            rateFeature.MinDataRate = _minResponseDataRate;
         }
 
         var resilience = feature.Route.GetFeature<RouteResilience>() ?? _defaults;
