@@ -124,6 +124,15 @@ param forwardingPublicHosts string = ''
 
 @description('FuncGateway:Forwarding:AllowedUpstreams: host names (exact or *.suffix, optional :port), IP addresses and CIDR ranges routes and pools may point at, comma-separated. Empty: any host. Link-local and metadata addresses are always refused.')
 param forwardingAllowedUpstreams string = ''
+@description('FuncGateway:Forwarding:MinResponseDataRateBytesPerSecond: a client reading a response slower than this is cut off and its upstream request cancelled; 0 turns it off. In the Functions app it applies between the host and the worker.')
+@minValue(0)
+@maxValue(1000000000)
+param forwardingMinResponseDataRateBytesPerSecond int = 4096
+
+@description('FuncGateway:Forwarding:MinResponseDataRateGraceSeconds: how long any write may take before the minimum response data rate is enforced.')
+@minValue(2)
+@maxValue(3600)
+param forwardingMinResponseDataRateGraceSeconds int = 10
 
 @description('FuncGateway:ForwardedHeaders:TrustedProxies: the Functions host proxies every request to the worker over loopback.')
 param trustedProxies string = '127.0.0.0/8,::1'
@@ -257,6 +266,8 @@ var appSettings = {
   // Secure by default: the gateway answers to its own host name unless told otherwise.
   FuncGateway__Forwarding__PublicHosts: empty(forwardingPublicHosts) ? functionApp.outputs.defaultHostName : forwardingPublicHosts
   FuncGateway__Forwarding__AllowedUpstreams: forwardingAllowedUpstreams
+  FuncGateway__Forwarding__MinResponseDataRateBytesPerSecond: string(forwardingMinResponseDataRateBytesPerSecond)
+  FuncGateway__Forwarding__MinResponseDataRateGraceSeconds: string(forwardingMinResponseDataRateGraceSeconds)
   FuncGateway__ForwardedHeaders__TrustedProxies: trustedProxies
   FuncGateway__Admin__Key: adminKeySetting
   // [#3 identity] settings go below this line.

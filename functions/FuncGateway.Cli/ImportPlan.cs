@@ -18,6 +18,7 @@ internal sealed class ImportPlan
         RegistryFormat.RouteProperties.Headers, RegistryFormat.RouteProperties.Query, RegistryFormat.RouteProperties.Upstream,
         RegistryFormat.RouteProperties.UpstreamPath, RegistryFormat.RouteProperties.StripPrefix, RegistryFormat.RouteProperties.Priority,
         RegistryFormat.RouteProperties.TimeoutSeconds, RegistryFormat.RouteProperties.Enabled, RegistryFormat.RouteProperties.PreserveHost,
+        RegistryFormat.RouteProperties.WebSockets,
     ];
 
     private static readonly string[] UpstreamPropertyOrder =

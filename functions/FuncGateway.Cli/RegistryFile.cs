@@ -260,6 +260,11 @@ internal sealed partial class RegistryFile
             writer.WriteString("allowOverrideHeader", route.AllowOverrideHeader);
         }
 
+        if (route.WebSockets)
+        {
+            writer.WriteBoolean("webSockets", true);
+        }
+
         // [#3 identity] additions go below this line.
         if (route.Auth.Count > 0)
         {

@@ -1,4 +1,7 @@
 using FuncGateway.Pipeline;
+using FuncGateway.Server.Framing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Server;
 
@@ -35,8 +38,15 @@ public static class GatewayServer
 
             // The gateway sets the body limit per request (FuncGateway:Forwarding:MaxRequestBodySizeBytes).
             kestrel.Limits.MaxRequestBodySize = null;
+
+            // What Kestrel's parser hides from the core (Content-Length '+5', over-long chunk extensions) is checked on the bytes.
+            kestrel.ConfigureEndpointDefaults(static listen => listen.UseHttp1FramingGuard());
         });
         builder.Services.AddFuncGateway(builder.Configuration);
+
+        // The core sets the response data rate per HTTP/1.x request; HTTP/2 streams only have the server-wide limit.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>(static (kestrel, gateway) =>
+            kestrel.Limits.MinResponseDataRate = gateway.Value.Forwarding.MinResponseDataRate());
 
         // Timers become hosted services here: one server of the fleet (the lease holder) probes upstream health.
         builder.Services.AddFuncGatewayHealthProber();

@@ -118,6 +118,22 @@ public sealed class ForwardingOptions
     /// Link-local and cloud metadata addresses are refused whatever this says.
     /// </summary>
     public string? AllowedUpstreams { get; set; }
+
+    /// <summary>
+    /// The slowest a client may read a response, in bytes per second (Kestrel's minimum response data rate); a slower
+    /// client is disconnected and its upstream request cancelled. 0 turns the check off.
+    /// </summary>
+    [Range(0, 1_000_000_000)]
+    public double MinResponseDataRateBytesPerSecond { get; set; } = 4096;
+
+    /// <summary>How long any write may take before <see cref="MinResponseDataRateBytesPerSecond"/> is enforced (Kestrel needs more than its 1 s tick).</summary>
+    [Range(2, 3600)]
+    public double MinResponseDataRateGraceSeconds { get; set; } = 10;
+
+    /// <summary>The minimum response data rate to apply, or null when it is off.</summary>
+    public Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate? MinResponseDataRate() => MinResponseDataRateBytesPerSecond > 0
+        ? new(MinResponseDataRateBytesPerSecond, TimeSpan.FromSeconds(MinResponseDataRateGraceSeconds))
+        : null;
 }
 
 /// <summary>Forwarded-header trust.</summary>

@@ -106,4 +106,29 @@ public sealed class RegistryFileTests
         Assert.Equal(RegistryFormat.ToRow(routes[0]).Properties, RegistryFormat.ToRow(back.Routes![1]).Properties);
         Assert.Equal(RegistryFormat.ToRow(upstreams[0]).Properties, RegistryFormat.ToRow(back.Upstreams![0]).Properties);
     }
+
+    [Fact]
+    public void WebSockets_is_read_written_and_stored_as_a_boolean_and_left_out_when_false()
+    {
+        var file = RegistryFile.Parse(
+            """{ "routes": [ { "id": "ws", "path": "/ws", "upstream": "http://x", "webSockets": true }, { "id": "plain", "path": "/p", "upstream": "http://x" } ] }""",
+            "f.json");
+
+        var ws = file.Routes![0];
+        Assert.True(ws.WebSockets);
+        Assert.False(file.Routes[1].WebSockets);
+
+        var json = RegistryFile.Serialize(null, file.Routes);
+        Assert.Contains("\"webSockets\": true", json, StringComparison.Ordinal);
+        Assert.Equal(2, json.Split("webSockets").Length); // only the route that enables it
+
+        var row = RegistryFormat.ToRow(ws);
+        Assert.Equal(true, row.Properties["WebSockets"]);
+        Assert.False(RegistryFormat.ToRow(file.Routes[1]).Properties.ContainsKey("WebSockets"));
+        var errors = new List<string>();
+        Assert.True(RegistryFormat.ParseRoute(row with { Properties = new Dictionary<string, object?>(row.Properties) { ["Auth"] = "anonymous" } }, errors)!.WebSockets, string.Join("; ", errors));
+
+        var bad = Assert.Throws<CliException>(() => RegistryFile.Parse("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "u", "webSockets": "yes" } ] }""", "f.json"));
+        Assert.Contains("at routes[0].webSockets: Expected true or false here.", bad.Message, StringComparison.Ordinal);
+    }
 }

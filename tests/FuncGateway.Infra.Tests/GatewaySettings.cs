@@ -27,6 +27,8 @@ internal static class GatewaySettings
         "FuncGateway__Forwarding__MaxRequestBodySizeBytes",
         "FuncGateway__Forwarding__PublicHosts",
         "FuncGateway__Forwarding__AllowedUpstreams",
+        "FuncGateway__Forwarding__MinResponseDataRateBytesPerSecond",
+        "FuncGateway__Forwarding__MinResponseDataRateGraceSeconds",
         "FuncGateway__ForwardedHeaders__TrustedProxies",
         "FuncGateway__Admin__Key",
         // [#3 identity] settings go below this line.

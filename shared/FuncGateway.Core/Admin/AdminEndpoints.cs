@@ -166,6 +166,7 @@ internal sealed class AdminEndpoints
                 r.Definition.Enabled,
                 r.Definition.PreserveHost,
                 r.Definition.AllowOverrideHeader,
+                r.Definition.WebSockets,
                 r.Definition.Auth,
                 r.Definition.Authorization,
                 r.Definition.ForwardAccessTokenQuery,

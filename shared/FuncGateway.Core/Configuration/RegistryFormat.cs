@@ -33,6 +33,7 @@ public static class RegistryFormat
         public const string Enabled = "Enabled";
         public const string PreserveHost = "PreserveHost";
         public const string AllowOverrideHeader = "AllowOverrideHeader";
+        public const string WebSockets = "WebSockets";
 
         // [#3 identity] additions go below this line.
         public const string Auth = "Auth";
@@ -51,7 +52,7 @@ public static class RegistryFormat
         internal static readonly HashSet<string> All = new(StringComparer.Ordinal)
         {
             Path, Methods, Hosts, Headers, Query, Upstream, UpstreamPath, StripPrefix, Priority, TimeoutSeconds, Enabled, PreserveHost,
-            AllowOverrideHeader,
+            AllowOverrideHeader, WebSockets,
 
             // [#3 identity] additions go below this line.
             Auth, Authorization, TokenQueryParameter, ApiKeyQueryParameter, ForwardAccessTokenQuery,
@@ -115,6 +116,7 @@ public static class RegistryFormat
         var enabled = reader.Boolean(RouteProperties.Enabled) ?? true;
         var preserveHost = reader.Boolean(RouteProperties.PreserveHost) ?? false;
         var allowOverrideHeader = CheckOverrideHeader(reader.OptionalString(RouteProperties.AllowOverrideHeader), errors);
+        var webSockets = reader.Boolean(RouteProperties.WebSockets) ?? false;
 
         // [#3 identity] additions go below this line.
         var auth = FuncGateway.Authentication.RouteAuthFormat.CheckAuth(reader.List(RouteProperties.Auth), errors);
@@ -151,6 +153,7 @@ public static class RegistryFormat
             Enabled = enabled,
             PreserveHost = preserveHost,
             AllowOverrideHeader = allowOverrideHeader,
+            WebSockets = webSockets,
 
             // [#3 identity] additions go below this line.
             Auth = auth,
@@ -255,6 +258,10 @@ public static class RegistryFormat
         }
 
         AddIfSet(p, RouteProperties.AllowOverrideHeader, route.AllowOverrideHeader);
+        if (route.WebSockets)
+        {
+            p[RouteProperties.WebSockets] = true;
+        }
 
         // [#3 identity] additions go below this line.
         if (route.Auth.Count > 0)

@@ -54,6 +54,12 @@ public sealed record RouteDefinition
     /// </summary>
     public string? AllowOverrideHeader { get; init; }
 
+    /// <summary>
+    /// Forward protocol upgrade requests (WebSocket handshakes) to the upstream as tunnels. False: an upgrade request
+    /// is refused with 400 <c>upgrade_not_allowed</c>.
+    /// </summary>
+    public bool WebSockets { get; init; }
+
     // [#3 identity] additions go below this line.
 
     /// <summary>

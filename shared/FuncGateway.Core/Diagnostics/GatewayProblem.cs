@@ -21,6 +21,10 @@ public static class ProblemCodes
     public const string AdminNotFound = "admin_not_found";
     public const string InternalError = "internal_error";
     public const string UnknownHost = "unknown_host";
+    public const string InvalidFraming = "invalid_framing";
+    public const string InvalidHeaderName = "invalid_header_name";
+    public const string UpgradeWithBody = "upgrade_with_body";
+    public const string UpgradeNotAllowed = "upgrade_not_allowed";
 }
 
 /// <summary>

@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(2002, LogLevel.Warning, "Forwarding on route '{RouteId}' failed after the response had started: {Error}.")]
     public static partial void ForwardingFailedAfterStart(ILogger logger, string routeId, string error, Exception? exception);
 
+    [LoggerMessage(2003, LogLevel.Information, "Request refused: {Code}. {Detail}")]
+    public static partial void RequestRefused(ILogger logger, string code, string detail);
+
     [LoggerMessage(3000, LogLevel.Warning, "Admin request to {Path} refused: missing or wrong admin key.")]
     public static partial void AdminUnauthorized(ILogger logger, string path);
 

@@ -4,6 +4,7 @@ using FuncGateway.Pipeline;
 using FuncGateway.Resilience;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -25,6 +26,8 @@ internal sealed class ForwardingStep : IDisposable
 
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
+    private readonly HttpMessageInvoker _upgradeClient;
+    private readonly Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate? _minResponseDataRate;
     private readonly ILogger<ForwardingStep> _logger;
     private readonly long _maxRequestBodySize;
     private readonly TimeProvider _time;
@@ -34,9 +37,12 @@ internal sealed class ForwardingStep : IDisposable
     {
         _forwarder = forwarder;
         _client = clientFactory.CreateClient();
+        _upgradeClient = clientFactory.CreateUpgradeClient();
         _logger = logger;
         _time = time;
-        _maxRequestBodySize = options.Value.Forwarding.MaxRequestBodySizeBytes;
+        var forwarding = options.Value.Forwarding;
+        _maxRequestBodySize = forwarding.MaxRequestBodySizeBytes;
+        _minResponseDataRate = forwarding.MinResponseDataRate();
 
         // For routes compiled without the resilience compiler (tools, tests): the documented defaults.
         _defaults = new RouteResilience("(defaults)", RetrySettings.Default, null, time, logger);
@@ -57,8 +63,16 @@ internal sealed class ForwardingStep : IDisposable
             sizeFeature.MaxRequestBodySize = _maxRequestBodySize;
         }
 
+        // A client that reads the response too slowly is cut off; that aborts the request, which cancels the upstream
+        // request and closes its connection. (Kestrel HTTP/1.x; upgraded connections are exempt by design.)
+        if (context.Features.Get<IHttpMinResponseDataRateFeature>() is { } rateFeature)
+        {
+            rateFeature.MinDataRate = _minResponseDataRate;
+        }
+
         var resilience = feature.Route.GetFeature<RouteResilience>() ?? _defaults;
-        var attempt = new ForwardAttempt(_forwarder, _client, _time, context, feature, resilience);
+        var client = feature.IsTunnel ? _upgradeClient : _client;
+        var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience);
         resilience.Budget.OnRequest();
         context.Features.Set(attempt);
         var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
@@ -179,11 +193,18 @@ internal sealed class ForwardingStep : IDisposable
 
         if (error == ForwarderError.RequestBodyClient)
         {
-            if (exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
-                || exception?.InnerException is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            switch (FindBadRequest(exception)?.StatusCode)
             {
-                await TooLargeAsync(context);
-                return;
+                case StatusCodes.Status413PayloadTooLarge:
+                    await TooLargeAsync(context);
+                    return;
+                case StatusCodes.Status400BadRequest:
+                    // The server could not parse the body (a malformed chunk, an over-long chunk extension). Whatever
+                    // had reached the upstream is a truncated message: its connection was closed with the failed send.
+                    var refusal = RequestFraming.MalformedBody();
+                    Log.RequestRefused(_logger, refusal.Code, refusal.Detail);
+                    await RequestFraming.RefuseAsync(context, refusal);
+                    return;
             }
 
             Log.ClientAborted(_logger, routeId, error.ToString());
@@ -202,9 +223,26 @@ internal sealed class ForwardingStep : IDisposable
         await GatewayProblem.WriteAsync(context, status, code, title);
     }
 
+    private static BadHttpRequestException? FindBadRequest(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException bad)
+            {
+                return bad;
+            }
+        }
+
+        return null;
+    }
+
     private Task TooLargeAsync(HttpContext context) =>
         GatewayProblem.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ProblemCodes.RequestTooLarge,
             "The request body is too large.", $"The limit is {_maxRequestBodySize} bytes.");
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _upgradeClient.Dispose();
+    }
 }

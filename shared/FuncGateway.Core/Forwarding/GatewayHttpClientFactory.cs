@@ -9,12 +9,27 @@ namespace FuncGateway.Forwarding;
 /// <summary>
 /// Builds the one long-lived, pooled upstream client on YARP's tuned <see cref="SocketsHttpHandler"/> (no proxy,
 /// no redirects, no decompression, no cookies), adding our connect timeout, connection lifetimes and the connect-time
-/// guard against metadata addresses.
+/// guard against metadata addresses; and the client for upgrade requests, whose connections are never pooled.
 /// </summary>
 internal sealed class GatewayHttpClientFactory(IOptions<GatewayOptions> options, ILogger<ForwarderHttpClientFactory> logger)
     : ForwarderHttpClientFactory(logger)
 {
+    private const string PoolingKey = "FuncGateway.Pooling";
+    private const string NoPooling = "off";
+
     public HttpMessageInvoker CreateClient() => CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty });
+
+    /// <summary>
+    /// The client for upgrade requests. Each request gets a new connection, and the connection is closed when the
+    /// response is done instead of going back to a pool (a zero <see cref="SocketsHttpHandler.PooledConnectionLifetime"/>:
+    /// SocketsHttpHandler disposes a connection on return when its lifetime is zero). An upgrade the upstream refused
+    /// may have left that connection in a state the upstream treats as a tunnel; it must never carry another request.
+    /// </summary>
+    public HttpMessageInvoker CreateUpgradeClient() => CreateClient(new ForwarderHttpClientContext
+    {
+        NewConfig = HttpClientConfig.Empty,
+        NewMetadata = new Dictionary<string, string>(StringComparer.Ordinal) { [PoolingKey] = NoPooling },
+    });
 
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
@@ -32,5 +47,9 @@ internal sealed class GatewayHttpClientFactory(IOptions<GatewayOptions> options,
 
         // Whatever a name resolves to, never a link-local or cloud metadata address.
         handler.ConnectCallback = UpstreamAllowlist.ConnectAsync;
+        if (context.NewMetadata is not null && context.NewMetadata.TryGetValue(PoolingKey, out var pooling) && pooling == NoPooling)
+        {
+            handler.PooledConnectionLifetime = TimeSpan.Zero;
+        }
     }
 }

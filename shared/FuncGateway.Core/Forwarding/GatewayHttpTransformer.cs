@@ -2,6 +2,7 @@ using FuncGateway.Pipeline;
 using FuncGateway.Transforms;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FuncGateway.Forwarding;
@@ -10,7 +11,9 @@ namespace FuncGateway.Forwarding;
 /// YARP's default request copy (hop-by-hop headers dropped, bodies streamed), plus the route's path rewrite and
 /// forwarded headers that the gateway writes itself: every header a client may not speak for
 /// (<see cref="UntrustedRequestHeaders"/>: forwarding headers and host look-alikes, override headers, the Functions
-/// key, the identity namespace) is removed, never passed on as if it were the gateway's word.
+/// key, the identity namespace) is removed, never passed on as if it were the gateway's word. A client's <c>Trailer</c> announcement
+/// is dropped (request trailers are never forwarded). On the way back, YARP's response copy plus the rest of the
+/// hop-by-hop rule: headers the upstream names in its <c>Connection</c> header are for the gateway only.
 /// </summary>
 internal sealed class GatewayHttpTransformer : HttpTransformer
 {
@@ -27,6 +30,9 @@ internal sealed class GatewayHttpTransformer : HttpTransformer
 
         UntrustedRequestHeaders.Remove(proxyRequest, feature.Route.Definition.AllowOverrideHeader);
         var headers = proxyRequest.Headers;
+        // Announces trailers the upstream would wait for in vain: request trailers are not forwarded.
+        headers.Remove(HeaderNames.Trailer);
+
         if (feature.ClientAddress is { } client)
         {
             headers.TryAddWithoutValidation("X-Forwarded-For", client.ToString());
@@ -45,5 +51,40 @@ internal sealed class GatewayHttpTransformer : HttpTransformer
 
         // [#3 identity] The gateway's user context (signed) comes in.
         IdentityHeaderTransform.Apply(httpContext, proxyRequest);
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        if (proxyResponse is not null && proxyResponse.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection))
+        {
+            RemoveConnectionOptions(httpContext.Response.Headers, connection, (int)proxyResponse.StatusCode);
+        }
+
+        return copy;
+    }
+
+    /// <summary>RFC 9110 §7.6.1: every header a <c>Connection</c> option names is hop-by-hop and is not passed on.</summary>
+    internal static void RemoveConnectionOptions(IHeaderDictionary headers, System.Net.Http.Headers.HeaderStringValues connection, int status)
+    {
+        foreach (var value in connection)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                var name = value.AsSpan()[range].Trim(" \t");
+                if (name.Length == 0 || name.Equals("close", StringComparison.OrdinalIgnoreCase) || name.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                // A 101's Upgrade header is what the client switches to; YARP restores it on purpose.
+                if (status == StatusCodes.Status101SwitchingProtocols && name.Equals(HeaderNames.Upgrade, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                headers.Remove(name.ToString());
+            }
+        }
     }
 }

@@ -9,10 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace FuncGateway.Pipeline;
 
 /// <summary>
-/// The one entry point both hosts call for every request. The request path, in order: client address and host, the
-/// public host check (every path but the readiness probe), admin surface, route resolution against the current
-/// snapshot, the capability steps in <see cref="GatewayStepOrder"/> order (authentication, rate limiting, request
-/// transforms), forwarding. Every gateway-made error is problem+json.
+/// The one entry point both hosts call for every request. The request path, in order: framing checks, client address
+/// and host, the public host check (every path but the readiness probe), admin surface, route resolution against the
+/// current snapshot (and whether the route takes an upgrade), the capability steps in <see cref="GatewayStepOrder"/>
+/// order (authentication, rate limiting, request transforms), forwarding. Every gateway-made error is problem+json.
 /// </summary>
 public sealed class GatewayPipeline
 {
@@ -65,6 +65,15 @@ public sealed class GatewayPipeline
 
     private async Task InvokeCoreAsync(HttpContext context)
     {
+        // Framing first: nothing about a request that parsers could read differently is trusted, not even its path.
+        if (RequestFraming.Check(context.Request) is { } refusal)
+        {
+            Log.RequestRefused(_logger, refusal.Code, refusal.Detail);
+            await RequestFraming.RefuseAsync(context, refusal);
+            return;
+        }
+
+        RequestFraming.CloseUnlessUpgraded(context);
         var client = _clientIp.ResolveClient(context);
         var isAdmin = AdminEndpoints.IsAdminPath(context.Request.Path);
 
@@ -101,11 +110,22 @@ public sealed class GatewayPipeline
                 return;
         }
 
+        var isTunnel = RequestFraming.IsTunnelRequest(context);
+        if (isTunnel && !match.Route!.Definition.WebSockets)
+        {
+            var notAllowed = new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.UpgradeNotAllowed,
+                "This route does not accept protocol upgrades.", "The route does not enable WebSockets.");
+            Log.RequestRefused(_logger, notAllowed.Code, notAllowed.Detail);
+            await RequestFraming.RefuseAsync(context, notAllowed);
+            return;
+        }
+
         var feature = new GatewayRequestFeature(snapshot, match.Route!, match.Values!)
         {
             ClientAddress = client.Address,
             ClientScheme = client.Scheme,
             PublicHost = vouchedHost,
+            IsTunnel = isTunnel,
         };
         context.Features.Set(feature);
         foreach (var step in _steps)

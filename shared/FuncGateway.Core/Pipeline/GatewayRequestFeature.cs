@@ -39,6 +39,9 @@ public sealed class GatewayRequestFeature
     /// <summary>Who the caller is, once authenticated; null for an anonymous route or before authentication.</summary>
     public GatewayIdentity? Identity { get; internal set; }
 
+    /// <summary>The request is forwarded as a tunnel (a WebSocket upgrade) on a connection used for nothing else.</summary>
+    public bool IsTunnel { get; internal init; }
+
     /// <summary>The upstream instance chosen for the request, once chosen.</summary>
     public UpstreamInstance? Instance { get; internal set; }
 }

@@ -105,6 +105,7 @@ public class SnapshotBuilderTests
     [InlineData("TimeoutSeconds", "0", "outside (0, 3600]")]
     [InlineData("Enabled", "yes", "Enabled must be a boolean")]
     [InlineData("PreserveHost", 1, "PreserveHost must be a boolean")]
+    [InlineData("WebSockets", "maybe", "WebSockets must be a boolean")]
     [InlineData("StripPrefix", "/other", "StripPrefix")]
     [InlineData("path", "/x", "Unknown property 'path'; property names are case-sensitive: did you mean 'Path'?")]
     [InlineData("Upsteam", "x", "Unknown property 'Upsteam'")]

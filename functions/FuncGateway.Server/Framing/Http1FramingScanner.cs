@@ -1,0 +1,400 @@
+using System.Buffers;
+using System.Text;
+using FuncGateway.Forwarding;
+
+namespace FuncGateway.Server.Framing;
+
+/// <summary>
+/// Follows the HTTP/1.x request framing of one client connection on its raw bytes, the way Kestrel reads it, and
+/// passes the bytes on. It exists for the two rules Kestrel's parser hides from the gateway core: a
+/// <c>Content-Length</c> that is not plain digits (Kestrel reads <c>+5</c> as 5) and over-long chunk extensions
+/// (Kestrel skips any length). It changes the stream only to report them:
+/// <list type="bullet">
+/// <item>A head with such a <c>Content-Length</c> gets the header <see cref="HostViolations.Header"/>,
+/// which makes the core refuse the request with 400 before anything goes upstream; the rest of the connection is dropped.</item>
+/// <item>A chunk-size line whose extensions pass <see cref="HostViolations.MaxChunkExtensionBytes"/> is cut by bytes
+/// Kestrel's chunk parser rejects (<c>CR NUL</c>), so reading the body fails and the request gets 400; the rest of the
+/// connection is dropped.</item>
+/// </list>
+/// Whenever the bytes stop looking like HTTP/1.x framing it understands (not HTTP/1.x, an upgrade or CONNECT, a head
+/// Kestrel will refuse anyway), it stops looking and passes everything through unchanged: it never refuses what
+/// Kestrel would accept except for those two rules. Not thread-safe: one instance per connection, fed in order.
+/// </summary>
+internal sealed class Http1FramingScanner
+{
+    /// <summary>
+    /// Header lines are kept up to this length. A longer <c>Content-Length</c>, <c>Transfer-Encoding</c> or
+    /// <c>Connection</c> line makes the scanner unsure, and it stops looking (passes everything through).
+    /// </summary>
+    internal const int MaxParsedLineBytes = 1024;
+
+    private static readonly byte[] ViolationLine = Encoding.ASCII.GetBytes($"{HostViolations.Header}: {HostViolations.ContentLength}\r\n");
+    private static readonly byte[] ChunkCut = "\r\0"u8.ToArray();
+    private static readonly byte[] Cr = "\r"u8.ToArray();
+
+    private readonly byte[] _line = new byte[MaxParsedLineBytes];
+    private readonly byte[] _tail = new byte[" HTTP/1.1\r\n".Length];
+    private State _state = State.RequestLine;
+    private int _lineLength;
+    private bool _lineTruncated;
+    private bool _heldCr;
+
+    // The current head's framing facts.
+    private string? _method;
+    private List<string>? _contentLengths;
+    private List<string>? _transferEncodings;
+    private bool _connectionUpgrade;
+    private bool _unsure;
+
+    // Body progress.
+    private long _remaining;
+    private int _hexDigits;
+    private long _chunkSize;
+    private int _extensionBytes;
+
+    private enum State
+    {
+        RequestLine,
+        HeaderLine,
+        FixedBody,
+        ChunkSizeLine,
+        ChunkData,
+        ChunkDataEnd,
+        TrailerLine,
+        PassThrough,
+        Discard,
+    }
+
+    /// <summary>Everything from now on is dropped: the request that broke a rule is the connection's last.</summary>
+    public bool Discarding => _state == State.Discard;
+
+    /// <summary>Scans <paramref name="data"/> and writes what Kestrel should receive to <paramref name="output"/>.</summary>
+    public void Process(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        var run = 0;
+        var i = 0;
+        while (i < data.Length)
+        {
+            switch (_state)
+            {
+                case State.PassThrough:
+                    output.Write(data[run..]);
+                    return;
+                case State.Discard:
+                    return;
+                case State.FixedBody or State.ChunkData:
+                    var take = (int)Math.Min(_remaining, data.Length - i);
+                    i += take;
+                    _remaining -= take;
+                    if (_remaining == 0)
+                    {
+                        _state = _state == State.FixedBody ? StartHead() : State.ChunkDataEnd;
+                    }
+
+                    continue;
+            }
+
+            var b = data[i];
+            switch (_state)
+            {
+                case State.RequestLine:
+                    i++;
+                    RequestLineByte(b);
+                    break;
+                case State.HeaderLine:
+                    if (_lineLength == 0 && !_heldCr && b == (byte)'\r')
+                    {
+                        // Perhaps the empty line that ends the head: hold it back in case a header has to go before it.
+                        output.Write(data[run..i]);
+                        _heldCr = true;
+                        run = ++i;
+                        break;
+                    }
+
+                    if (_lineLength == 0 && (b == (byte)'\n' || _heldCr))
+                    {
+                        output.Write(data[run..i]);
+                        i++;
+                        run = i;
+                        if (b == (byte)'\n')
+                        {
+                            EndOfHead(output, _heldCr ? "\r\n"u8 : "\n"u8);
+                        }
+                        else
+                        {
+                            // A line starting with a bare CR: Kestrel refuses the head.
+                            output.Write(Cr);
+                            output.Write([b]);
+                            _state = State.PassThrough;
+                        }
+
+                        _heldCr = false;
+                        break;
+                    }
+
+                    i++;
+                    LineByte(b);
+                    if (b == (byte)'\n')
+                    {
+                        HeaderLine();
+                    }
+
+                    break;
+                case State.ChunkSizeLine:
+                    if (!ChunkSizeByte(b))
+                    {
+                        output.Write(data[run..i]);
+                        output.Write(ChunkCut);
+                        _state = State.Discard;
+                        return;
+                    }
+
+                    i++;
+                    break;
+                case State.ChunkDataEnd:
+                    i++;
+                    if (b == (byte)'\n')
+                    {
+                        _state = State.ChunkSizeLine;
+                        ResetChunkLine();
+                    }
+                    else if (b != (byte)'\r' || _lineLength++ > 0)
+                    {
+                        _state = State.PassThrough; // Kestrel refuses anything but CRLF after chunk data.
+                    }
+
+                    break;
+                case State.TrailerLine:
+                    i++;
+                    if (b == (byte)'\n')
+                    {
+                        var empty = _lineLength == 0 || (_lineLength == 1 && _heldCr);
+                        _lineLength = 0;
+                        _heldCr = false;
+                        if (empty)
+                        {
+                            _state = StartHead();
+                        }
+                    }
+                    else
+                    {
+                        _heldCr = _lineLength == 0 && b == (byte)'\r';
+                        _lineLength++;
+                    }
+
+                    break;
+            }
+        }
+
+        if (_state != State.Discard && run < data.Length)
+        {
+            output.Write(data[run..]);
+        }
+    }
+
+    private void RequestLineByte(byte b)
+    {
+        if (_lineLength == 0 && b is (byte)'\r' or (byte)'\n')
+        {
+            return; // Empty lines before a request line are ignored (RFC 9112 §2.2).
+        }
+
+        if (_lineLength == 0 && !char.IsAsciiLetterUpper((char)b))
+        {
+            _state = State.PassThrough; // Not an HTTP/1.x method: TLS, an HTTP/2 preface of an h2c client, or garbage.
+            return;
+        }
+
+        // The method is at the start (kept in _line), the version at the end (the last bytes, kept in _tail).
+        LineByte(b);
+        _tail.AsSpan(1).CopyTo(_tail);
+        _tail[^1] = b;
+        if (b != (byte)'\n')
+        {
+            return;
+        }
+
+        var tail = TrimLineEnd(_tail);
+        var start = _line.AsSpan(0, _lineLength);
+        var firstSpace = start.IndexOf((byte)' ');
+        var http1 = firstSpace > 0 && (tail.EndsWith(" HTTP/1.1"u8) || tail.EndsWith(" HTTP/1.0"u8));
+        _method = http1 ? Encoding.ASCII.GetString(start[..firstSpace]) : null;
+        _lineLength = 0;
+        _lineTruncated = false;
+        Array.Clear(_tail);
+        _state = http1 ? State.HeaderLine : State.PassThrough;
+    }
+
+    private void LineByte(byte b)
+    {
+        if (_lineLength < _line.Length)
+        {
+            _line[_lineLength++] = b;
+        }
+        else
+        {
+            _lineTruncated = true;
+        }
+    }
+
+    private void HeaderLine()
+    {
+        var line = TrimLineEnd(_line.AsSpan(0, _lineLength));
+        var truncated = _lineTruncated;
+        _lineLength = 0;
+        _lineTruncated = false;
+        var colon = line.IndexOf((byte)':');
+        if (colon <= 0)
+        {
+            return; // Kestrel refuses the head.
+        }
+
+        var name = line[..colon];
+        var value = Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8));
+        if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+        {
+            (_contentLengths ??= []).Add(value);
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
+        {
+            (_transferEncodings ??= []).Add(value);
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
+        {
+            _connectionUpgrade |= value.Split(',').Any(static t => t.Trim(' ', '\t').Equals("upgrade", StringComparison.OrdinalIgnoreCase));
+        }
+        else
+        {
+            return;
+        }
+
+        _unsure |= truncated;
+    }
+
+    private void EndOfHead(IBufferWriter<byte> output, ReadOnlySpan<byte> terminator)
+    {
+        if (_unsure)
+        {
+            output.Write(terminator);
+            _state = State.PassThrough;
+            return;
+        }
+
+        if (_contentLengths?.Any(static v => v.Length == 0 || !v.All(char.IsAsciiDigit)) == true)
+        {
+            output.Write(ViolationLine);
+            output.Write(terminator);
+            _state = State.Discard;
+            return;
+        }
+
+        output.Write(terminator);
+        _state = NextAfterHead();
+        if (_state == State.RequestLine)
+        {
+            StartHead();
+        }
+    }
+
+    /// <summary>What comes after a head, by Kestrel's rules: Transfer-Encoding wins over Content-Length.</summary>
+    private State NextAfterHead()
+    {
+        var hasBody = _transferEncodings is not null || _contentLengths?.Any(static v => v.TrimStart('0').Length > 0) == true;
+        if ((_connectionUpgrade && !hasBody) || string.Equals(_method, "CONNECT", StringComparison.Ordinal))
+        {
+            return State.PassThrough; // Maybe a tunnel from here on; the core closes the connection unless it became one.
+        }
+
+        if (_transferEncodings is not null)
+        {
+            var last = string.Join(',', _transferEncodings).Split(',').Select(static t => t.Trim(' ', '\t')).LastOrDefault(static t => t.Length > 0);
+            if (!string.Equals(last, "chunked", StringComparison.OrdinalIgnoreCase))
+            {
+                return State.PassThrough; // Kestrel refuses a request whose last transfer coding is not chunked.
+            }
+
+            ResetChunkLine();
+            return State.ChunkSizeLine;
+        }
+
+        if (_contentLengths is null)
+        {
+            return State.RequestLine;
+        }
+
+        if (_contentLengths.Count != 1 || !long.TryParse(_contentLengths[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length))
+        {
+            return State.PassThrough; // Several or unreadable lengths: Kestrel refuses the head.
+        }
+
+        _remaining = length;
+        return length > 0 ? State.FixedBody : State.RequestLine;
+    }
+
+    /// <summary>One byte of a chunk-size line; false when its extensions have become too long.</summary>
+    private bool ChunkSizeByte(byte b)
+    {
+        if (b == (byte)'\n')
+        {
+            if (_hexDigits == 0)
+            {
+                _state = State.PassThrough; // Kestrel refuses a chunk without a size.
+            }
+            else if (_chunkSize == 0)
+            {
+                _state = State.TrailerLine;
+                _lineLength = 0;
+                _heldCr = false;
+            }
+            else
+            {
+                _remaining = _chunkSize;
+                _state = State.ChunkData;
+            }
+
+            return true;
+        }
+
+        if (b == (byte)'\r')
+        {
+            return true;
+        }
+
+        if (_extensionBytes == 0 && char.IsAsciiHexDigit((char)b))
+        {
+            if (++_hexDigits > 8)
+            {
+                _state = State.PassThrough; // Larger than Kestrel reads: it refuses the chunk.
+                return true;
+            }
+
+            _chunkSize = (_chunkSize << 4) | (uint)(b <= (byte)'9' ? b - '0' : (b | 0x20) - 'a' + 10);
+            return true;
+        }
+
+        return ++_extensionBytes <= HostViolations.MaxChunkExtensionBytes;
+    }
+
+    private void ResetChunkLine()
+    {
+        _hexDigits = 0;
+        _chunkSize = 0;
+        _extensionBytes = 0;
+        _lineLength = 0;
+    }
+
+    private State StartHead()
+    {
+        _method = null;
+        _contentLengths = null;
+        _transferEncodings = null;
+        _connectionUpgrade = false;
+        _unsure = false;
+        _lineLength = 0;
+        _lineTruncated = false;
+        _heldCr = false;
+        return State.RequestLine;
+    }
+
+    private static ReadOnlySpan<byte> TrimLineEnd(ReadOnlySpan<byte> line) => line.TrimEnd("\r\n"u8);
+}

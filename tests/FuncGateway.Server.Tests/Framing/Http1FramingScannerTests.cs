@@ -1,0 +1,76 @@
+using System.Buffers;
+using System.Text;
+using FuncGateway.Server.Framing;
+
+namespace FuncGateway.Server.Tests.Framing;
+
+/// <summary>
+/// The connection guard's scanner on its own: it must hand Kestrel every byte of valid traffic unchanged, however the
+/// bytes are split into reads, and change the stream only for the two rules it exists for.
+/// </summary>
+public sealed class Http1FramingScannerTests
+{
+    private const string Valid =
+        "\r\nGET /one HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n" +
+        "POST /two HTTP/1.1\r\nHost: a\r\ncontent-length:  11 \r\n\r\nhello world" +
+        "POST /three HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\nA;q=\"a;b\"\r\n0123456789\r\n0\r\nT: 1\r\n\r\n" +
+        "POST /four HTTP/1.0\nHost: a\nContent-Length: 4\n\nfour" +
+        "GET /five HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n" +
+        "5;" + "zzzzzzzzzz" + "\r\nContent-Length: +5\r\n\r\n"; // after an upgrade head: tunnel bytes, never looked at
+
+    [Fact]
+    public void Valid_traffic_passes_unchanged_however_it_is_split()
+    {
+        var input = Encoding.ASCII.GetBytes(Valid);
+        for (var size = 1; size <= 64; size++)
+        {
+            Assert.Equal(Valid, Scan(input, size));
+        }
+
+        Assert.Equal(Valid, Scan(input, input.Length));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, (byte)'\r' })] // a TLS ClientHello's start, ending in CR
+    [InlineData(new byte[] { (byte)'P', (byte)'R', (byte)'I', (byte)' ', (byte)'*', (byte)' ', (byte)'H', (byte)'T', (byte)'T', (byte)'P', (byte)'/', (byte)'2', (byte)'.', (byte)'0', (byte)'\r', (byte)'\n', (byte)'\r', (byte)'\n', (byte)'5', (byte)';' })]
+    public void What_is_not_HTTP_1_passes_through_at_once(byte[] input)
+    {
+        var scanner = new Http1FramingScanner();
+        var output = new ArrayBufferWriter<byte>();
+
+        scanner.Process(input, output);
+
+        Assert.Equal(input, output.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void A_Content_Length_that_is_not_plain_digits_marks_the_head_and_drops_the_rest()
+    {
+        var output = Scan(Encoding.ASCII.GetBytes("GET /ok HTTP/1.1\r\n\r\nPOST /x HTTP/1.1\r\nContent-Length: +5\r\n\r\nhelloGET /smuggled HTTP/1.1\r\n\r\n"), 7);
+
+        Assert.Equal("GET /ok HTTP/1.1\r\n\r\nPOST /x HTTP/1.1\r\nContent-Length: +5\r\nX-FuncGateway-Framing-Violation: content-length\r\n\r\n", output);
+    }
+
+    [Fact]
+    public void A_chunk_extension_longer_than_the_limit_is_cut_where_it_passes_the_limit()
+    {
+        const string Head = "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        var atLimit = Head + "5;" + new string('a', 4095) + "\r\nhello\r\n0\r\n\r\n";
+        var overLimit = Head + "1\r\nx\r\n5;" + new string('a', 4096) + "\r\nhello\r\n0\r\n\r\nGET /next HTTP/1.1\r\n\r\n";
+
+        Assert.Equal(atLimit, Scan(Encoding.ASCII.GetBytes(atLimit), 100));
+        Assert.Equal(Head + "1\r\nx\r\n5;" + new string('a', 4095) + "\r\0", Scan(Encoding.ASCII.GetBytes(overLimit), 100));
+    }
+
+    private static string Scan(byte[] input, int readSize)
+    {
+        var scanner = new Http1FramingScanner();
+        var output = new ArrayBufferWriter<byte>();
+        for (var offset = 0; offset < input.Length; offset += readSize)
+        {
+            scanner.Process(input.AsSpan(offset, Math.Min(readSize, input.Length - offset)), output);
+        }
+
+        return Encoding.Latin1.GetString(output.WrittenSpan);
+    }
+}
