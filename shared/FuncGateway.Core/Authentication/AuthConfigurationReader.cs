@@ -5,6 +5,7 @@ using FuncGateway.Backend;
 using FuncGateway.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using FuncGateway.Model;
 
 namespace FuncGateway.Authentication;
 
@@ -87,7 +88,7 @@ internal static class AuthConfigurationReader
             case AuthPolicyType.ApiKey:
                 RejectUnknown(section, at, [.. CommonKeys, .. ApiKeyKeys], errors);
                 var header = reader.String("Header") ?? "X-API-Key";
-                if (!IsToken(header) || GatewayHeaders.IsIdentityNamespace(header))
+                if (!HttpSyntax.IsToken(header) || GatewayHeaders.IsIdentityNamespace(header))
                 {
                     errors.Add($"{at}:Header '{RegistryFormat.Printable(header)}' is not a valid header name, or is in the gateway's identity namespace.");
                 }
@@ -178,7 +179,7 @@ internal static class AuthConfigurationReader
         foreach (var mapping in section.GetSection("ClaimHeaders").GetChildren())
         {
             var header = mapping.Key;
-            if (!IsToken(header) || !GatewayHeaders.IsSigned(header) || header.Equals(GatewayHeaders.AuthPolicy, StringComparison.OrdinalIgnoreCase)
+            if (!HttpSyntax.IsToken(header) || !GatewayHeaders.IsSigned(header) || header.Equals(GatewayHeaders.AuthPolicy, StringComparison.OrdinalIgnoreCase)
                 || Transforms.UpstreamIdentityHeaders.IsStandard(header))
             {
                 errors.Add($"{at}:ClaimHeaders:{header}: a mapped header must be named X-User-* or X-Consumer-* and not be one the gateway already sets.");
@@ -231,8 +232,8 @@ internal static class AuthConfigurationReader
         {
             var slash = value.IndexOf('/', StringComparison.Ordinal);
             var valid = slash < 0
-                ? IsToken(value)
-                : IsToken(value[..slash]) && IsToken(value[(slash + 1)..]);
+                ? HttpSyntax.IsToken(value)
+                : HttpSyntax.IsToken(value.AsSpan(0, slash)) && HttpSyntax.IsToken(value.AsSpan(slash + 1));
             if (!valid)
             {
                 errors.Add($"{at}:RequireTyp: '{RegistryFormat.Printable(value)}' is not a media type such as at+jwt or application/at+jwt.");
@@ -319,7 +320,7 @@ internal static class AuthConfigurationReader
         var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var key in section.GetSection("Keys").GetChildren())
         {
-            if (!IsToken(key.Key))
+            if (!HttpSyntax.IsToken(key.Key))
             {
                 errors.Add($"{at}:Keys:{key.Key}: a key id may hold only letters, digits and - _ . ~ (no spaces).");
             }
@@ -361,24 +362,6 @@ internal static class AuthConfigurationReader
                 errors.Add($"{at}:{child.Key} is not a known setting here. Known: {string.Join(", ", known)}.");
             }
         }
-    }
-
-    internal static bool IsToken(string value)
-    {
-        if (value.Length == 0)
-        {
-            return false;
-        }
-
-        foreach (var c in value)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     internal static List<string> SplitList(string? value) =>

@@ -7,6 +7,7 @@ using FuncGateway.Health;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Resilience;
 using FuncGateway.Routing;
+using FuncGateway.Model;
 
 namespace FuncGateway.Configuration;
 
@@ -278,7 +279,7 @@ internal sealed class SnapshotBuilder(
         var methods = new List<string>(definition.Methods.Count);
         foreach (var method in definition.Methods)
         {
-            if (!IsToken(method))
+            if (!HttpSyntax.IsToken(method))
             {
                 errors.Add($"Methods: '{RegistryFormat.Printable(method)}' is not a valid HTTP method.");
                 continue;
@@ -398,7 +399,7 @@ internal sealed class SnapshotBuilder(
                 continue;
             }
 
-            if (isHeader && !IsToken(condition.Name))
+            if (isHeader && !HttpSyntax.IsToken(condition.Name))
             {
                 errors.Add($"{property}: '{RegistryFormat.Printable(condition.Name)}' is not a valid header name.");
             }
@@ -480,23 +481,4 @@ internal sealed class SnapshotBuilder(
 
     private static bool MethodsOverlap(IReadOnlyList<string> a, IReadOnlyList<string> b) =>
         a.Count == 0 || b.Count == 0 || a.Intersect(b, StringComparer.Ordinal).Any();
-
-    private static bool IsToken(string value)
-    {
-        if (value.Length == 0)
-        {
-            return false;
-        }
-
-        foreach (var c in value)
-        {
-            // RFC 9110 tchar
-            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using FuncGateway.Model;
 
 namespace FuncGateway.Forwarding;
 
@@ -18,10 +19,6 @@ internal static class RequestFraming
 {
     /// <summary>What Kestrel leaves of a <c>Content-Length</c> sent together with <c>Transfer-Encoding</c>: it renames it.</summary>
     internal const string KestrelRenamedContentLength = "X-Content-Length";
-
-    // RFC 9110 §5.6.2: tchar.
-    private static readonly SearchValues<char> TokenChars =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
     private static readonly SearchValues<char> Digits = SearchValues.Create("0123456789");
 
@@ -38,7 +35,7 @@ internal static class RequestFraming
 
         foreach (var header in headers)
         {
-            if (header.Key.Length == 0 || header.Key.AsSpan().ContainsAnyExcept(TokenChars))
+            if (!HttpSyntax.IsToken(header.Key))
             {
                 return new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.InvalidHeaderName,
                     "A request header name is not a valid token.",

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
+using FuncGateway.Model;
 
 namespace FuncGateway.LoadBalancing;
 
@@ -50,7 +51,7 @@ internal sealed class HashKeySelector
         var colon = trimmed.IndexOf(':', StringComparison.Ordinal);
         var kind = colon < 0 ? trimmed : trimmed[..colon];
         var name = colon < 0 ? "" : trimmed[(colon + 1)..].Trim();
-        if (kind.Equals("Header", StringComparison.OrdinalIgnoreCase) && IsToken(name))
+        if (kind.Equals("Header", StringComparison.OrdinalIgnoreCase) && HttpSyntax.IsToken(name))
         {
             selector = new HashKeySelector(HashKeySource.Header, name);
             return true;
@@ -82,24 +83,6 @@ internal sealed class HashKeySelector
     }
 
     public override string ToString() => Source == HashKeySource.ClientIp ? "ClientIp" : $"{Source}:{Name}";
-
-    private static bool IsToken(string value)
-    {
-        if (value.Length == 0)
-        {
-            return false;
-        }
-
-        foreach (var c in value)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }
 
 /// <summary>A 64-bit hash that is the same in every process (unlike <see cref="HashCode"/>): FNV-1a with a final avalanche.</summary>

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
+using FuncGateway.Model;
 
 namespace FuncGateway.RateLimiting;
 
@@ -87,7 +88,7 @@ internal sealed class PartitionKeySpec
                 return false;
             }
 
-            if (kind == PartitionPartKind.Header && !IsToken(name!))
+            if (kind == PartitionPartKind.Header && !HttpSyntax.IsToken(name!))
             {
                 error = $"'{Configuration.RegistryFormat.Printable(name!)}' is not a valid header name.";
                 return false;
@@ -223,18 +224,5 @@ internal sealed class PartitionKeySpec
         }
 
         return value;
-    }
-
-    private static bool IsToken(string value)
-    {
-        foreach (var c in value)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
-            {
-                return false;
-            }
-        }
-
-        return value.Length > 0;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using FuncGateway.Configuration;
 using Microsoft.AspNetCore.Http;
+using FuncGateway.Model;
 
 namespace FuncGateway.Resilience;
 
@@ -46,7 +47,7 @@ internal sealed class FallbackResponse
         var hasContentType = false;
         foreach (var (name, value) in definition.Headers ?? new Dictionary<string, string>())
         {
-            if (!IsToken(name))
+            if (!HttpSyntax.IsToken(name))
             {
                 errors.Add($"Fallback header name '{RegistryFormat.Printable(name)}' is not a valid header name.");
             }
@@ -88,7 +89,4 @@ internal sealed class FallbackResponse
             ? Task.CompletedTask
             : response.Body.WriteAsync(_body, context.RequestAborted).AsTask();
     }
-
-    private static bool IsToken(string value) =>
-        value.Length > 0 && value.All(static c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal));
 }
