@@ -9,7 +9,8 @@ namespace FuncGateway.Transforms;
 /// <list type="bullet">
 /// <item>the identity namespace (<see cref="GatewayHeaders.IsIdentityNamespace"/>): the gateway writes and signs its own;</item>
 /// <item>forwarding headers (<c>X-Forwarded-For/-Proto/-Host/-Port/-Prefix</c>, <c>Forwarded</c>) and host look-alikes
-/// (<c>X-Host</c>, <c>X-Original-Host</c>, <c>X-Forwarded-Server</c>): only the gateway says who the client is and which host it asked for;</item>
+/// (<c>X-Host</c>, <c>X-Original-Host</c>, <c>X-Forwarded-Server</c>) and scheme look-alikes (<see cref="SchemeLookAlikes"/>):
+/// only the gateway says who the client is, which host it asked for and over which scheme;</item>
 /// <item>the Functions key header <c>x-functions-key</c>: a platform secret;</item>
 /// <item>method and URL override headers (<see cref="OverrideHeaders"/>), which would let a client bypass the route's
 /// method and path rules at a framework that honours them, unless the route lets one of them through by name.</item>
@@ -31,6 +32,9 @@ internal static class UntrustedRequestHeaders
     /// <summary>Headers that carry a host the client chose, which backends use to build links.</summary>
     public static readonly IReadOnlyList<string> HostLookAlikes = ["X-Host", "X-Original-Host", "X-Forwarded-Server"];
 
+    /// <summary>Headers that claim the scheme the client used (HTTPS offload markers), which backends use to build links and set secure cookies.</summary>
+    public static readonly IReadOnlyList<string> SchemeLookAlikes = ["X-Forwarded-Scheme", "X-Forwarded-Ssl", "Front-End-Https", "X-Url-Scheme"];
+
     /// <summary>The Azure Functions key header.</summary>
     public const string FunctionsKeyHeader = "x-functions-key";
 
@@ -38,7 +42,7 @@ internal static class UntrustedRequestHeaders
     private const int MaxNormalizedLength = 32;
 
     private static readonly FrozenSet<string> Removed =
-        ForwardingHeaders.Concat(HostLookAlikes).Concat(OverrideHeaders).Append(FunctionsKeyHeader)
+        ForwardingHeaders.Concat(HostLookAlikes).Concat(SchemeLookAlikes).Concat(OverrideHeaders).Append(FunctionsKeyHeader)
             .Select(static name => new string([.. name.Where(char.IsAsciiLetterOrDigit).Select(char.ToLowerInvariant)]))
             .ToFrozenSet(StringComparer.Ordinal);
 

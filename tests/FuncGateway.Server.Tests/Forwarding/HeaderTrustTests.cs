@@ -89,6 +89,20 @@ public sealed class HeaderTrustTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Scheme_look_alikes_never_reach_the_upstream()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/plain/links");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Scheme", "evil-scheme");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Ssl", "evil-scheme");
+        request.Headers.TryAddWithoutValidation("Front-End-Https", "evil-scheme");
+        request.Headers.TryAddWithoutValidation("X_Url_Scheme", "evil-scheme");
+
+        var echo = await Echo.ReadAsync(await _gateway.Client.SendAsync(request));
+
+        Assert.DoesNotContain("evil-scheme", echo.Json.GetProperty("headers").GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_functions_key_never_reaches_the_upstream_in_a_header_or_the_query()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/plain/x?a=1&code=fn-secret-1&Code=fn-secret-2&%63ode=fn-secret-3&b=%20");
