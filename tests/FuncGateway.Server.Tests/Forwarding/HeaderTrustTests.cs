@@ -75,31 +75,25 @@ public sealed class HeaderTrustTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Host_look_alikes_never_reach_the_upstream()
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/plain/links");
-        request.Headers.TryAddWithoutValidation("X-Host", "evil.example");
-        request.Headers.TryAddWithoutValidation("X-Original-Host", "evil.example");
-        request.Headers.TryAddWithoutValidation("X-Forwarded-Server", "evil.example");
-        request.Headers.TryAddWithoutValidation("X_Forwarded_Host", "evil.example");
-
-        var echo = await Echo.ReadAsync(await _gateway.Client.SendAsync(request));
-
-        Assert.DoesNotContain("evil.example", echo.Json.GetProperty("headers").GetRawText(), StringComparison.Ordinal);
-    }
+    public Task Host_look_alikes_never_reach_the_upstream() =>
+        AssertNoneReachTheUpstreamAsync("evil.example", "X-Host", "X-Original-Host", "X-Forwarded-Server", "X_Forwarded_Host");
 
     [Fact]
-    public async Task Scheme_look_alikes_never_reach_the_upstream()
+    public Task Scheme_look_alikes_never_reach_the_upstream() =>
+        AssertNoneReachTheUpstreamAsync("evil-scheme", "X-Forwarded-Scheme", "X-Forwarded-Ssl", "Front-End-Https", "X_Url_Scheme");
+
+    /// <summary>Sends every header with <paramref name="value"/> and asserts the value appears in none of the upstream's headers.</summary>
+    private async Task AssertNoneReachTheUpstreamAsync(string value, params string[] headers)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/plain/links");
-        request.Headers.TryAddWithoutValidation("X-Forwarded-Scheme", "evil-scheme");
-        request.Headers.TryAddWithoutValidation("X-Forwarded-Ssl", "evil-scheme");
-        request.Headers.TryAddWithoutValidation("Front-End-Https", "evil-scheme");
-        request.Headers.TryAddWithoutValidation("X_Url_Scheme", "evil-scheme");
+        foreach (var header in headers)
+        {
+            request.Headers.TryAddWithoutValidation(header, value);
+        }
 
         var echo = await Echo.ReadAsync(await _gateway.Client.SendAsync(request));
 
-        Assert.DoesNotContain("evil-scheme", echo.Json.GetProperty("headers").GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(value, echo.Json.GetProperty("headers").GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
