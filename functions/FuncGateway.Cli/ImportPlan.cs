@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Globalization;
 using FuncGateway.Configuration;
 using FuncGateway.Forwarding;
@@ -12,19 +13,10 @@ namespace FuncGateway.Cli;
 /// </summary>
 internal sealed class ImportPlan
 {
-    private static readonly string[] RoutePropertyOrder =
-    [
-        RegistryFormat.RouteProperties.Path, RegistryFormat.RouteProperties.Methods, RegistryFormat.RouteProperties.Hosts,
-        RegistryFormat.RouteProperties.Headers, RegistryFormat.RouteProperties.Query, RegistryFormat.RouteProperties.Upstream,
-        RegistryFormat.RouteProperties.UpstreamPath, RegistryFormat.RouteProperties.StripPrefix, RegistryFormat.RouteProperties.Priority,
-        RegistryFormat.RouteProperties.TimeoutSeconds, RegistryFormat.RouteProperties.Enabled, RegistryFormat.RouteProperties.PreserveHost,
-        RegistryFormat.RouteProperties.WebSockets,
-    ];
+    // Changed properties are listed core first (then the rest by name); WebSockets has been listed with the core since #9.
+    private static readonly string[] RoutePropertyOrder = [.. RouteProperties.All, ForwardingProperties.WebSockets.Name];
 
-    private static readonly string[] UpstreamPropertyOrder =
-    [
-        RegistryFormat.UpstreamProperties.Instances, RegistryFormat.UpstreamProperties.LoadBalancing,
-    ];
+    private static readonly string[] UpstreamPropertyOrder = [.. UpstreamProperties.All];
 
     private readonly List<RegistryChange> _changes = [];
     private readonly List<RegistryWrite> _upserts = [];

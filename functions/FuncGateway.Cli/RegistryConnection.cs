@@ -1,6 +1,6 @@
+using FuncGateway.Model;
 using Azure;
 using Azure.Data.Tables;
-using FuncGateway.Configuration;
 using FuncGateway.Storage;
 
 namespace FuncGateway.Cli;

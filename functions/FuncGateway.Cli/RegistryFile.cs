@@ -3,9 +3,11 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
+using FuncGateway.Model;
 using FuncGateway.Routing;
 
 namespace FuncGateway.Cli;
@@ -193,24 +195,20 @@ internal sealed partial class RegistryFile
             writer.WriteString("loadBalancing", upstream.LoadBalancing);
         }
 
-        if (upstream.HashKey is not null)
-        {
-            writer.WriteString("hashKey", upstream.HashKey);
-        }
-
-        WriteObject(writer, "healthCheck", upstream.HealthCheck);
-        WriteObject(writer, "circuitBreaker", upstream.CircuitBreaker);
+        WriteProperties(writer, RegistryFormat.Schema.UpstreamProperties, upstream.Properties);
         writer.WriteEndObject();
     }
 
-    /// <summary>A nested settings object as native JSON, only its members that are set (null: left out).</summary>
-    private static void WriteObject<T>(Utf8JsonWriter writer, string name, T? value)
-        where T : class
+    /// <summary>The capabilities' properties that are set, in schema order, each as the capability writes it.</summary>
+    private static void WriteProperties(Utf8JsonWriter writer, IEnumerable<RegistryProperty> properties, RegistryPropertyValues values)
     {
-        if (value is not null)
+        foreach (var property in properties)
         {
-            writer.WritePropertyName(name);
-            JsonSerializer.Serialize(writer, value, RegistryFormat.JsonOptions);
+            if (values.GetValue(property) is { } value)
+            {
+                writer.WritePropertyName(property.FileName);
+                property.WriteFile(writer, value, RegistryFormat.JsonOptions);
+            }
         }
     }
 
@@ -255,51 +253,7 @@ internal sealed partial class RegistryFile
             writer.WriteBoolean("preserveHost", true);
         }
 
-        if (route.AllowOverrideHeader is not null)
-        {
-            writer.WriteString("allowOverrideHeader", route.AllowOverrideHeader);
-        }
-
-        if (route.WebSockets)
-        {
-            writer.WriteBoolean("webSockets", true);
-        }
-
-        // [#3 identity] additions go below this line.
-        if (route.Auth.Count > 0)
-        {
-            writer.WritePropertyName("auth");
-            new FuncGateway.Authentication.AuthListJsonConverter().Write(writer, route.Auth, RegistryFormat.JsonOptions);
-        }
-
-        if (route.Authorization is not null)
-        {
-            writer.WritePropertyName("authorization");
-            JsonSerializer.Serialize(writer, route.Authorization, FuncGateway.Authentication.RouteAuthFormat.JsonOptions);
-        }
-
-        if (route.TokenQueryParameter is not null)
-        {
-            writer.WriteString("tokenQueryParameter", route.TokenQueryParameter);
-        }
-
-        if (route.ApiKeyQueryParameter is not null)
-        {
-            writer.WriteString("apiKeyQueryParameter", route.ApiKeyQueryParameter);
-        }
-
-        if (route.ForwardAccessTokenQuery)
-        {
-            writer.WriteBoolean("forwardAccessTokenQuery", true);
-        }
-
-        // [#5 rate limits] additions go below this line.
-        WriteStrings(writer, "rateLimit", route.RateLimit);
-
-        // [#6 resilience] additions go below this line.
-        WriteObject(writer, "retries", route.Retries);
-        WriteObject(writer, "fallback", route.Fallback);
-
+        WriteProperties(writer, RegistryFormat.Schema.RouteProperties, route.Properties);
         writer.WriteEndObject();
     }
 
@@ -387,6 +341,9 @@ internal sealed partial class RegistryFile
         options.Converters.Clear();
         options.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
         options.Converters.Add(new InstanceConverter());
+
+        // Every capability's properties are members of the route and upstream objects, read as strictly as the rest.
+        options.TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { RegistryFileContract.Modifier(RegistryFormat.Schema) } };
         return options;
     }
 

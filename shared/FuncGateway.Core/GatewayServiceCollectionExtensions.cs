@@ -59,21 +59,20 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<ForwardingStep>(),
             sp.GetRequiredService<ILogger<GatewayPipeline>>()));
 
-        // Capabilities register their IRouteFeatureCompiler, IGatewayStep and services here, one line each.
-        // [#3 identity] additions go below this line.
-        FuncGateway.Authentication.AuthenticationServiceCollectionExtensions.AddGatewayIdentity(services, configuration);
+        // Every capability adds its own services (route compilers, steps, options): the list is GatewayCapabilities.
+        services.AddSingleton(GatewayCapabilities.Serializer);
+        foreach (var capability in GatewayCapabilities.All)
+        {
+            capability.AddServices(services, configuration);
+        }
 
-        // [#5 rate limits] additions go below this line.
-        FuncGateway.RateLimiting.RateLimitingServiceCollectionExtensions.AddFuncGatewayRateLimiting(services, configuration);
-
-        // [#6 resilience] additions go below this line.
-        services.AddFuncGatewayResilience(configuration);
-        services.Replace(ServiceDescriptor.Singleton(static sp => new SnapshotBuilder(
+        services.AddSingleton(static sp => new SnapshotBuilder(
+            sp.GetRequiredService<RegistrySerializer>(),
             sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
             sp.GetServices<IRouteFeatureCompiler>(),
             sp.GetRequiredService<FuncGateway.Resilience.InstanceStateRegistry>(),
-            sp.GetRequiredService<UpstreamAllowlist>())));
+            sp.GetRequiredService<UpstreamAllowlist>()));
 
         return services;
     }

@@ -1,3 +1,4 @@
+using FuncGateway.Forwarding;
 using FuncGateway.Configuration;
 using FuncGateway.Routing;
 
@@ -115,8 +116,8 @@ public sealed class RegistryFileTests
             "f.json");
 
         var ws = file.Routes![0];
-        Assert.True(ws.WebSockets);
-        Assert.False(file.Routes[1].WebSockets);
+        Assert.True(ws.Get(ForwardingProperties.WebSockets));
+        Assert.False(file.Routes[1].Get(ForwardingProperties.WebSockets));
 
         var json = RegistryFile.Serialize(null, file.Routes);
         Assert.Contains("\"webSockets\": true", json, StringComparison.Ordinal);
@@ -126,7 +127,7 @@ public sealed class RegistryFileTests
         Assert.Equal(true, row.Properties["WebSockets"]);
         Assert.False(RegistryFormat.ToRow(file.Routes[1]).Properties.ContainsKey("WebSockets"));
         var errors = new List<string>();
-        Assert.True(RegistryFormat.ParseRoute(row with { Properties = new Dictionary<string, object?>(row.Properties) { ["Auth"] = "anonymous" } }, errors)!.WebSockets, string.Join("; ", errors));
+        Assert.True(RegistryFormat.ParseRoute(row with { Properties = new Dictionary<string, object?>(row.Properties) { ["Auth"] = "anonymous" } }, errors)!.Get(ForwardingProperties.WebSockets), string.Join("; ", errors));
 
         var bad = Assert.Throws<CliException>(() => RegistryFile.Parse("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "u", "webSockets": "yes" } ] }""", "f.json"));
         Assert.Contains("at routes[0].webSockets: Expected true or false here.", bad.Message, StringComparison.Ordinal);

@@ -1,4 +1,6 @@
-using FuncGateway.Configuration;
+using FuncGateway.LoadBalancing;
+using FuncGateway.Health;
+using FuncGateway.Resilience;
 
 namespace FuncGateway.Cli.Tests;
 
@@ -36,8 +38,8 @@ public sealed class ResilienceRegistryFileTests
 
         var pool = Assert.Single(file.Upstreams!);
         var route = Assert.Single(file.Routes!);
-        Assert.Equal(("Header:X-Tenant", "/health", 5.0, 0.25), (pool.HashKey, pool.HealthCheck!.Path, pool.HealthCheck.IntervalSeconds, pool.CircuitBreaker!.FailureRatio));
-        Assert.Equal((1, 503, "30", "orders are resting"), (route.Retries!.MaxRetries, route.Fallback!.Status, route.Fallback.Headers!["Retry-After"], route.Fallback.Body));
+        Assert.Equal(("Header:X-Tenant", "/health", 5.0, 0.25), (pool.Get(LoadBalancingProperties.HashKey), pool.Get(HealthProperties.HealthCheck)!.Path, pool.Get(HealthProperties.HealthCheck)!.IntervalSeconds, pool.Get(ResilienceProperties.CircuitBreaker)!.FailureRatio));
+        Assert.Equal((1, 503, "30", "orders are resting"), (route.Get(ResilienceProperties.Retries)!.MaxRetries, route.Get(ResilienceProperties.Fallback)!.Status, route.Get(ResilienceProperties.Fallback)!.Headers!["Retry-After"], route.Get(ResilienceProperties.Fallback)!.Body));
 
         var written = RegistryFile.Serialize(file.Upstreams, file.Routes);
         var again = RegistryFile.Parse(written, "written.json");

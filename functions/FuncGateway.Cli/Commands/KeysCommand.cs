@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
 using FuncGateway.Authentication.ApiKeys;
-using FuncGateway.Configuration;
 using FuncGateway.Storage;
 
 namespace FuncGateway.Cli.Commands;

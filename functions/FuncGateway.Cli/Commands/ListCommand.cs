@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Globalization;
 using System.CommandLine;
 using FuncGateway.Configuration;
@@ -50,8 +51,8 @@ internal static class ListCommand
             foreach (var row in rows)
             {
                 var status = Status(rejected, row) ?? (disabled.Contains((row.PartitionKey, row.RowKey)) ? "disabled" : "ok");
-                lines.Add([row.RowKey, row.PartitionKey, Text(row, RegistryFormat.RouteProperties.Path), Text(row, RegistryFormat.RouteProperties.Methods, "*"),
-                    Text(row, RegistryFormat.RouteProperties.Upstream), status]);
+                lines.Add([row.RowKey, row.PartitionKey, Text(row, RouteProperties.Path), Text(row, RouteProperties.Methods, "*"),
+                    Text(row, RouteProperties.Upstream), status]);
             }
         }
         else
@@ -60,9 +61,9 @@ internal static class ListCommand
             foreach (var row in rows)
             {
                 var definition = RegistryFormat.ParseUpstream(row, []);
-                var policy = definition?.LoadBalancing ?? Text(row, RegistryFormat.UpstreamProperties.LoadBalancing);
+                var policy = definition?.LoadBalancing ?? Text(row, UpstreamProperties.LoadBalancing);
                 var instances = definition is null
-                    ? Text(row, RegistryFormat.UpstreamProperties.Instances)
+                    ? Text(row, UpstreamProperties.Instances)
                     : string.Join(", ", definition.Instances.Select(i => i.Weight == 1 ? i.Url : $"{i.Url} (weight {i.Weight})"));
                 lines.Add([row.RowKey, row.PartitionKey, policy, instances, Status(rejected, row) ?? "ok"]);
             }

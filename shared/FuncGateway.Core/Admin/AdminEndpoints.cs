@@ -4,6 +4,7 @@ using System.Text.Json;
 using FuncGateway.Configuration;
 using FuncGateway.Diagnostics;
 using FuncGateway.Health;
+using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -32,8 +33,11 @@ internal sealed class AdminEndpoints
     private readonly byte[]? _keyHash;
     private readonly double _refreshInterval;
 
-    public AdminEndpoints(GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger, HealthReport health)
+    private readonly RegistrySchema _schema;
+
+    public AdminEndpoints(GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger, HealthReport health, RegistrySerializer serializer)
     {
+        _schema = serializer.Schema;
         _registry = registry;
         _health = health;
         _logger = logger;
@@ -82,7 +86,7 @@ internal sealed class AdminEndpoints
 
         if (!IsAuthorized(request))
         {
-            Log.AdminUnauthorized(_logger, RegistryFormat.Printable(request.Path.Value ?? ""));
+            Log.AdminUnauthorized(_logger, PrintableText.Of(request.Path.Value ?? ""));
             await GatewayProblem.WriteAsync(context, StatusCodes.Status401Unauthorized, ProblemCodes.AdminUnauthorized,
                 "The admin key is missing or wrong.", $"Send the admin key in the {KeyHeader} header.",
                 new("WWW-Authenticate", $"ApiKey header=\"{KeyHeader}\""));
@@ -149,30 +153,38 @@ internal sealed class AdminEndpoints
         {
             snapshotVersion = snapshot?.Version,
             loadedAt = snapshot?.LoadedAt,
-            routes = snapshot?.Routes.Select(r => new
-            {
-                r.Definition.Id,
-                r.Definition.Group,
-                r.Definition.Path,
-                r.Definition.Methods,
-                r.Definition.Hosts,
-                r.Definition.Headers,
-                r.Definition.Query,
-                r.Definition.Upstream,
-                r.Definition.UpstreamPath,
-                r.Definition.StripPrefix,
-                r.Definition.Priority,
-                timeoutSeconds = r.Timeout.TotalSeconds,
-                r.Definition.Enabled,
-                r.Definition.PreserveHost,
-                r.Definition.AllowOverrideHeader,
-                r.Definition.WebSockets,
-                r.Definition.Auth,
-                r.Definition.Authorization,
-                r.Definition.ForwardAccessTokenQuery,
-                instances = r.Pool.Instances.Select(i => i.Url),
-            }) ?? [],
+            routes = snapshot?.Routes.Select(Describe) ?? [],
         });
+    }
+
+    /// <summary>A route as the admin surface shows it: the core's properties, then every capability's (defaults included).</summary>
+    private Dictionary<string, object?> Describe(CompiledRoute route)
+    {
+        var d = route.Definition;
+        var result = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["id"] = d.Id,
+            ["group"] = d.Group,
+            ["path"] = d.Path,
+            ["methods"] = d.Methods,
+            ["hosts"] = d.Hosts,
+            ["headers"] = d.Headers,
+            ["query"] = d.Query,
+            ["upstream"] = d.Upstream,
+            ["upstreamPath"] = d.UpstreamPath,
+            ["stripPrefix"] = d.StripPrefix,
+            ["priority"] = d.Priority,
+            ["timeoutSeconds"] = route.Timeout.TotalSeconds,
+            ["enabled"] = d.Enabled,
+            ["preserveHost"] = d.PreserveHost,
+        };
+        foreach (var property in _schema.RouteProperties)
+        {
+            result[property.FileName] = d.Properties.GetValue(property) ?? property.DefaultValue;
+        }
+
+        result["instances"] = route.Pool.Instances.Select(i => i.Url);
+        return result;
     }
 
     private Task UpstreamsAsync(HttpContext context)

@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using System.Globalization;
 using FuncGateway.Authentication.Basic;
 using FuncGateway.Backend;
-using FuncGateway.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using FuncGateway.Model;
@@ -90,7 +89,7 @@ internal static class AuthConfigurationReader
                 var header = reader.String("Header") ?? "X-API-Key";
                 if (!HttpSyntax.IsToken(header) || GatewayHeaders.IsIdentityNamespace(header))
                 {
-                    errors.Add($"{at}:Header '{RegistryFormat.Printable(header)}' is not a valid header name, or is in the gateway's identity namespace.");
+                    errors.Add($"{at}:Header '{PrintableText.Of(header)}' is not a valid header name, or is in the gateway's identity namespace.");
                 }
 
                 return new ApiKeyPolicySettings(name) { Header = header };
@@ -163,7 +162,7 @@ internal static class AuthConfigurationReader
         {
             if (!SupportedAlgorithms.Contains(algorithm))
             {
-                errors.Add($"{at}:Algorithms: '{RegistryFormat.Printable(algorithm)}' is not supported. Supported (case-sensitive): {string.Join(", ", SupportedAlgorithms.Order(StringComparer.Ordinal))}.");
+                errors.Add($"{at}:Algorithms: '{PrintableText.Of(algorithm)}' is not supported. Supported (case-sensitive): {string.Join(", ", SupportedAlgorithms.Order(StringComparer.Ordinal))}.");
             }
             else if (algorithm.StartsWith("HS", StringComparison.Ordinal) && symmetric.Count == 0)
             {
@@ -236,7 +235,7 @@ internal static class AuthConfigurationReader
                 : HttpSyntax.IsToken(value.AsSpan(0, slash)) && HttpSyntax.IsToken(value.AsSpan(slash + 1));
             if (!valid)
             {
-                errors.Add($"{at}:RequireTyp: '{RegistryFormat.Printable(value)}' is not a media type such as at+jwt or application/at+jwt.");
+                errors.Add($"{at}:RequireTyp: '{PrintableText.Of(value)}' is not a media type such as at+jwt or application/at+jwt.");
                 continue;
             }
 
@@ -346,7 +345,7 @@ internal static class AuthConfigurationReader
         }
         else if (!keys.ContainsKey(active.Trim()))
         {
-            errors.Add($"{at}:ActiveKeyId '{RegistryFormat.Printable(active)}' is not one of the configured Keys.");
+            errors.Add($"{at}:ActiveKeyId '{PrintableText.Of(active)}' is not one of the configured Keys.");
             active = null;
         }
 

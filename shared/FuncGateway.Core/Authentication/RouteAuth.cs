@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 
+
 namespace FuncGateway.Authentication;
 
 /// <summary>A route's authentication and authorization, compiled when the snapshot is built.</summary>
@@ -110,7 +111,12 @@ internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : Configura
 {
     public object? Compile(Configuration.RouteDefinition route, List<string> errors)
     {
-        if (route.Auth.Count == 0)
+        var auth = route.Get(AuthProperties.Auth);
+        var authorization = route.Get(AuthProperties.Authorization);
+        var tokenQuery = route.Get(AuthProperties.TokenQueryParameter);
+        var apiKeyQuery = route.Get(AuthProperties.ApiKeyQueryParameter);
+        var forwardAccessTokenQuery = route.Get(AuthProperties.ForwardAccessTokenQuery);
+        if (auth.Count == 0)
         {
             // RegistryFormat already said "Auth is required"; definitions built in code get the same verdict.
             if (!errors.Contains(RouteAuthFormat.AuthRequiredMessage))
@@ -121,19 +127,19 @@ internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : Configura
             return null;
         }
 
-        if (route.Auth is [var only] && string.Equals(only, AuthPolicies.Anonymous, StringComparison.OrdinalIgnoreCase))
+        if (auth is [var only] && string.Equals(only, AuthPolicies.Anonymous, StringComparison.OrdinalIgnoreCase))
         {
-            if (route.Authorization is { IsEmpty: false })
+            if (authorization is { IsEmpty: false })
             {
                 errors.Add("Authorization needs an authenticated route: name a policy in Auth instead of 'anonymous'.");
             }
 
-            if (route.TokenQueryParameter is not null || route.ApiKeyQueryParameter is not null)
+            if (tokenQuery is not null || apiKeyQuery is not null)
             {
                 errors.Add("TokenQueryParameter and ApiKeyQueryParameter need an authenticated route.");
             }
 
-            if (route.ForwardAccessTokenQuery)
+            if (forwardAccessTokenQuery)
             {
                 errors.Add("ForwardAccessTokenQuery needs an authenticated route (an anonymous route never removes access_token).");
             }
@@ -141,8 +147,8 @@ internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : Configura
             return RouteAuth.Anonymous;
         }
 
-        var resolved = new List<IAuthPolicy>(route.Auth.Count);
-        foreach (var name in route.Auth)
+        var resolved = new List<IAuthPolicy>(auth.Count);
+        foreach (var name in auth)
         {
             if (policies.TryGet(name, out var policy))
             {
@@ -151,35 +157,35 @@ internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : Configura
             else if (!string.Equals(name, AuthPolicies.Anonymous, StringComparison.OrdinalIgnoreCase))
             {
                 errors.Add(policies.Names.Count == 0
-                    ? $"Auth names unknown policy '{Configuration.RegistryFormat.Printable(name)}': no policies are configured (FuncGateway:Auth:Policies)."
-                    : $"Auth names unknown policy '{Configuration.RegistryFormat.Printable(name)}'. Configured: {string.Join(", ", policies.Names)}.");
+                    ? $"Auth names unknown policy '{Model.PrintableText.Of(name)}': no policies are configured (FuncGateway:Auth:Policies)."
+                    : $"Auth names unknown policy '{Model.PrintableText.Of(name)}'. Configured: {string.Join(", ", policies.Names)}.");
             }
         }
 
-        if (route.TokenQueryParameter is not null && !resolved.Exists(static p => p.Type == AuthPolicyType.Jwt))
+        if (tokenQuery is not null && !resolved.Exists(static p => p.Type == AuthPolicyType.Jwt))
         {
             errors.Add("TokenQueryParameter needs a Jwt policy in Auth.");
         }
 
-        if (route.ApiKeyQueryParameter is not null && !resolved.Exists(static p => p.Type == AuthPolicyType.ApiKey))
+        if (apiKeyQuery is not null && !resolved.Exists(static p => p.Type == AuthPolicyType.ApiKey))
         {
             errors.Add("ApiKeyQueryParameter needs an ApiKey policy in Auth.");
         }
 
-        if (route.TokenQueryParameter is not null && string.Equals(route.TokenQueryParameter, route.ApiKeyQueryParameter, StringComparison.Ordinal))
+        if (tokenQuery is not null && string.Equals(tokenQuery, apiKeyQuery, StringComparison.Ordinal))
         {
             errors.Add("TokenQueryParameter and ApiKeyQueryParameter must differ.");
         }
 
-        if (route.ForwardAccessTokenQuery
-            && (string.Equals(route.TokenQueryParameter, RouteAuth.AccessTokenQueryParameter, StringComparison.OrdinalIgnoreCase)
-                || string.Equals(route.ApiKeyQueryParameter, RouteAuth.AccessTokenQueryParameter, StringComparison.OrdinalIgnoreCase)))
+        if (forwardAccessTokenQuery
+            && (string.Equals(tokenQuery, RouteAuth.AccessTokenQueryParameter, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(apiKeyQuery, RouteAuth.AccessTokenQueryParameter, StringComparison.OrdinalIgnoreCase)))
         {
             errors.Add("ForwardAccessTokenQuery cannot forward access_token when the route reads its credential from it (TokenQueryParameter/ApiKeyQueryParameter): "
                 + "the gateway consumes that credential; a Jwt policy's ForwardToken sends the token on in Authorization.");
         }
 
-        return errors.Count > 0 ? null : new RouteAuth([.. resolved], route.Authorization, route.TokenQueryParameter, route.ApiKeyQueryParameter, route.ForwardAccessTokenQuery);
+        return errors.Count > 0 ? null : new RouteAuth([.. resolved], authorization, tokenQuery, apiKeyQuery, forwardAccessTokenQuery);
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using FuncGateway.Configuration;
+
+using FuncGateway.Model;
 
 namespace FuncGateway.Authentication;
 
@@ -24,7 +25,7 @@ public static class RouteAuthFormat
         ArgumentNullException.ThrowIfNull(errors);
         if (names.Count == 0)
         {
-            if (!errors.Exists(static e => e.StartsWith(RegistryFormat.RouteProperties.Auth + " ", StringComparison.Ordinal)))
+            if (!errors.Exists(static e => e.StartsWith("Auth ", StringComparison.Ordinal)))
             {
                 errors.Add(AuthRequiredMessage);
             }
@@ -43,11 +44,11 @@ public static class RouteAuthFormat
         {
             if (!IsValidPolicyName(name))
             {
-                errors.Add($"Auth: '{RegistryFormat.Printable(name)}' is not a valid policy name (letters, digits, '-', '_', '.').");
+                errors.Add($"Auth: '{PrintableText.Of(name)}' is not a valid policy name (letters, digits, '-', '_', '.').");
             }
             else if (!seen.Add(name))
             {
-                errors.Add($"Auth: policy '{RegistryFormat.Printable(name)}' is listed twice.");
+                errors.Add($"Auth: policy '{PrintableText.Of(name)}' is listed twice.");
             }
         }
 
@@ -109,7 +110,7 @@ public static class RouteAuthFormat
         {
             if (string.IsNullOrWhiteSpace(type) || values is null || values.Count == 0 || values.Any(static v => v is null))
             {
-                errors.Add($"Authorization: claim '{RegistryFormat.Printable(type ?? "")}' needs a non-empty list of values.");
+                errors.Add($"Authorization: claim '{PrintableText.Of(type ?? "")}' needs a non-empty list of values.");
             }
         }
     }
@@ -119,7 +120,7 @@ public static class RouteAuthFormat
 
     private static JsonSerializerOptions CreateJsonOptions()
     {
-        var options = new JsonSerializerOptions(RegistryFormat.JsonOptions)
+        var options = new JsonSerializerOptions(RegistryJson.Options)
         {
             TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
             {
@@ -158,7 +159,7 @@ public static class RouteAuthFormat
         {
             if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~'))
             {
-                errors.Add($"{property} '{RegistryFormat.Printable(name)}' is not a plain query parameter name (letters, digits, '-', '_', '.', '~').");
+                errors.Add($"{property} '{PrintableText.Of(name)}' is not a plain query parameter name (letters, digits, '-', '_', '.', '~').");
                 return null;
             }
         }

@@ -3,6 +3,8 @@ using FuncGateway.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using FuncGateway.Model;
+
 namespace FuncGateway.Configuration;
 
 /// <summary>What the last registry read did, for the admin surface.</summary>
@@ -173,7 +175,7 @@ internal sealed class GatewayRegistry : IDisposable
                 continue;
             }
 
-            Log.RowRejected(_logger, row.Table.ToString(), RegistryFormat.Printable(row.PartitionKey), RegistryFormat.Printable(row.RowKey), reason);
+            Log.RowRejected(_logger, row.Table.ToString(), PrintableText.Of(row.PartitionKey), PrintableText.Of(row.RowKey), reason);
         }
     }
 

@@ -4,6 +4,8 @@ using FuncGateway.LoadBalancing;
 using FuncGateway.Routing;
 using Yarp.ReverseProxy.Forwarder;
 
+using FuncGateway.Model;
+
 namespace FuncGateway.Configuration;
 
 /// <summary>

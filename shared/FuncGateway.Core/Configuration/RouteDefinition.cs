@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using FuncGateway.Model;
 using FuncGateway.Routing;
 
 namespace FuncGateway.Configuration;
@@ -9,7 +11,7 @@ public sealed record RouteDefinition
     public required string Id { get; init; }
 
     /// <summary>Free-form group label (the entity's PartitionKey).</summary>
-    public string Group { get; init; } = RegistryFormat.DefaultGroup;
+    public string Group { get; init; } = RegistryConventions.DefaultGroup;
 
     /// <summary>Path template in ASP.NET Core route syntax, e.g. <c>/api/orders/{id:int}</c> or <c>/api/{**rest}</c>.</summary>
     public required string Path { get; init; }
@@ -48,53 +50,26 @@ public sealed record RouteDefinition
     public bool PreserveHost { get; init; }
 
     /// <summary>
-    /// One method or URL override header (<c>X-HTTP-Method-Override</c>, <c>X-HTTP-Method</c>, <c>X-Method-Override</c>,
-    /// <c>X-Original-URL</c>, <c>X-Rewrite-URL</c>) that the client may send to this route's upstream. Null: all five
-    /// are removed.
+    /// The values of the properties capabilities declare (<see cref="RegistryProperty"/>: authentication, rate limits,
+    /// retries...). Read one with <see cref="Get{T}"/>.
     /// </summary>
-    public string? AllowOverrideHeader { get; init; }
+    [JsonIgnore]
+    public RegistryPropertyValues Properties
+    {
+        get => _properties;
+        init => _properties = value ?? RegistryPropertyValues.Empty;
+    }
 
-    /// <summary>
-    /// Forward protocol upgrade requests (WebSocket handshakes) to the upstream as tunnels. False: an upgrade request
-    /// is refused with 400 <c>upgrade_not_allowed</c>.
-    /// </summary>
-    public bool WebSockets { get; init; }
+    private RegistryPropertyValues _properties = RegistryPropertyValues.Empty;
 
-    // [#3 identity] additions go below this line.
+    /// <summary>Sets a property while a registry file is read into a new definition (nothing else may call it).</summary>
+    internal void SetWhileReading(RegistryProperty property, object? value) => _properties = _properties.With(property, value);
 
-    /// <summary>
-    /// Authentication policy names (any one may accept the caller), or the single word <c>anonymous</c>. Required:
-    /// a route is never anonymous by omission.
-    /// </summary>
-    [System.Text.Json.Serialization.JsonConverter(typeof(FuncGateway.Authentication.AuthListJsonConverter))]
-    public IReadOnlyList<string> Auth { get; init; } = [];
+    /// <summary>The value of a capability's property, or its default when the route does not set it.</summary>
+    public T Get<T>(RegistryProperty<T> property) => Properties.Get(property);
 
-    /// <summary>Roles, scopes and claims the caller must have (403 otherwise). Null: authentication is enough.</summary>
-    public FuncGateway.Authentication.RouteAuthorization? Authorization { get; init; }
-
-    /// <summary>A query parameter that may carry the bearer token (e.g. <c>access_token</c> for WebSockets). Null: header only.</summary>
-    public string? TokenQueryParameter { get; init; }
-
-    /// <summary>A query parameter that may carry the API key. Null: header only.</summary>
-    public string? ApiKeyQueryParameter { get; init; }
-
-    /// <summary>
-    /// On an authenticated route, pass an <c>access_token</c> query parameter on to the upstream. False (default): it
-    /// is removed from the forwarded URL, so a token never lands in an upstream's URL or logs by accident.
-    /// </summary>
-    public bool ForwardAccessTokenQuery { get; init; }
-
-    // [#5 rate limits] additions go below this line.
-    /// <summary>Names of the rate-limit policies (<c>FuncGateway:RateLimits:Policies</c>) the route applies, in order. Empty: not limited.</summary>
-    public IReadOnlyList<string> RateLimit { get; init; } = [];
-
-    // [#6 resilience] additions go below this line.
-
-    /// <summary>Retries to other instances (JSON object). Null: the defaults (2 retries of idempotent requests).</summary>
-    public FuncGateway.Resilience.RetryDefinition? Retries { get; init; }
-
-    /// <summary>The response served when no instance can answer. Null: a 503/502/504 problem response.</summary>
-    public FuncGateway.Resilience.FallbackDefinition? Fallback { get; init; }
+    /// <summary>A copy with a capability's property set.</summary>
+    public RouteDefinition With<T>(RegistryProperty<T> property, T value) => this with { Properties = Properties.With(property, value) };
 }
 
 /// <summary>A named pool of upstream instances.</summary>
@@ -104,24 +79,32 @@ public sealed record UpstreamDefinition
     public required string Name { get; init; }
 
     /// <summary>Free-form group label (the entity's PartitionKey).</summary>
-    public string Group { get; init; } = RegistryFormat.DefaultGroup;
+    public string Group { get; init; } = RegistryConventions.DefaultGroup;
 
     /// <summary>The instances; at least one.</summary>
     public required IReadOnlyList<UpstreamInstanceDefinition> Instances { get; init; }
 
     /// <summary>Load-balancing policy name. Default <c>RoundRobin</c>.</summary>
-    public string LoadBalancing { get; init; } = FuncGateway.LoadBalancing.LoadBalancingPolicies.RoundRobin;
+    public string LoadBalancing { get; init; } = RegistryConventions.DefaultLoadBalancing;
 
-    // [#6 resilience] upstream additions go below this line.
+    /// <summary>The values of the properties capabilities declare (health checks, circuit breakers, hash keys...).</summary>
+    [JsonIgnore]
+    public RegistryPropertyValues Properties
+    {
+        get => _properties;
+        init => _properties = value ?? RegistryPropertyValues.Empty;
+    }
 
-    /// <summary>What <c>ConsistentHash</c> hashes: <c>ClientIp</c> (default), <c>Header:Name</c> or <c>Claim:type</c>.</summary>
-    public string? HashKey { get; init; }
+    private RegistryPropertyValues _properties = RegistryPropertyValues.Empty;
 
-    /// <summary>Active health checking (JSON object). Null: the pool is not probed.</summary>
-    public FuncGateway.Health.HealthCheckDefinition? HealthCheck { get; init; }
+    /// <summary>Sets a property while a registry file is read into a new definition (nothing else may call it).</summary>
+    internal void SetWhileReading(RegistryProperty property, object? value) => _properties = _properties.With(property, value);
 
-    /// <summary>The per-instance circuit breaker (JSON object). Null: the defaults.</summary>
-    public FuncGateway.Resilience.CircuitBreakerDefinition? CircuitBreaker { get; init; }
+    /// <summary>The value of a capability's property, or its default when the pool does not set it.</summary>
+    public T Get<T>(RegistryProperty<T> property) => Properties.Get(property);
+
+    /// <summary>A copy with a capability's property set.</summary>
+    public UpstreamDefinition With<T>(RegistryProperty<T> property, T value) => this with { Properties = Properties.With(property, value) };
 }
 
 /// <summary>One upstream instance.</summary>

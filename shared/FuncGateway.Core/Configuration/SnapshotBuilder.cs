@@ -16,6 +16,7 @@ namespace FuncGateway.Configuration;
 /// full and every error collected; a bad row is left out with its reasons and never stops the others.
 /// </summary>
 internal sealed class SnapshotBuilder(
+    RegistrySerializer serializer,
     LoadBalancingPolicyRegistry policies,
     TimeSpan defaultTimeout,
     IEnumerable<IRouteFeatureCompiler>? featureCompilers = null,
@@ -76,7 +77,7 @@ internal sealed class SnapshotBuilder(
             var errors = new List<string>();
             CheckUnique(firstPartition, row, "upstream name", errors);
 
-            var definition = RegistryFormat.ParseUpstream(row, errors);
+            var definition = serializer.ParseUpstream(row, errors);
             var pool = definition is null ? null : CompilePool(definition, errors);
             if (errors.Count > 0 || pool is null)
             {
@@ -96,7 +97,7 @@ internal sealed class SnapshotBuilder(
     {
         if (!policies.TryGet(definition.LoadBalancing, out var policy))
         {
-            errors.Add($"Unknown load-balancing policy '{RegistryFormat.Printable(definition.LoadBalancing)}'. Known: {string.Join(", ", policies.Names)}.");
+            errors.Add($"Unknown load-balancing policy '{PrintableText.Of(definition.LoadBalancing)}'. Known: {string.Join(", ", policies.Names)}.");
         }
 
         if (definition.Instances.Count == 0)
@@ -105,13 +106,13 @@ internal sealed class SnapshotBuilder(
         }
 
         var hashKey = HashKeySelector.ClientIp;
-        if (definition.HashKey is not null && !HashKeySelector.TryParse(definition.HashKey, out hashKey, out var hashKeyError))
+        if (definition.Get(LoadBalancingProperties.HashKey) is { } hashKeyText && !HashKeySelector.TryParse(hashKeyText, out hashKey, out var hashKeyError))
         {
             errors.Add(hashKeyError);
         }
 
-        var healthCheck = definition.HealthCheck is null ? null : HealthCheckSettings.Create(definition.HealthCheck, errors);
-        var breaker = CircuitBreakerSettings.Create(definition.CircuitBreaker, errors);
+        var healthCheck = definition.Get(HealthProperties.HealthCheck) is { } healthCheckDefinition ? HealthCheckSettings.Create(healthCheckDefinition, errors) : null;
+        var breaker = CircuitBreakerSettings.Create(definition.Get(ResilienceProperties.CircuitBreaker), errors);
         var urls = new List<(string Url, int Weight)>(definition.Instances.Count);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var instance in definition.Instances)
@@ -167,7 +168,7 @@ internal sealed class SnapshotBuilder(
     public static bool TryNormalizeUpstreamUrl(string? text, out string url, out string error)
     {
         url = "";
-        var shown = RegistryFormat.Printable(text ?? "");
+        var shown = PrintableText.Of(text ?? "");
         if (string.IsNullOrWhiteSpace(text) || !Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri))
         {
             error = $"'{shown}' is not an absolute URL (expected e.g. http://10.0.0.4:8080).";
@@ -217,7 +218,7 @@ internal sealed class SnapshotBuilder(
             var errors = new List<string>();
             CheckUnique(firstPartition, row, "route id", errors);
 
-            var definition = RegistryFormat.ParseRoute(row, errors);
+            var definition = serializer.ParseRoute(row, errors);
             var route = definition is null ? null : CompileRoute(definition, pools, rejectedPools, inlinePools, errors);
             if (errors.Count > 0 || route is null)
             {
@@ -273,7 +274,7 @@ internal sealed class SnapshotBuilder(
         }
         else if (IsReserved(definition.Path))
         {
-            errors.Add($"Path '{RegistryFormat.Printable(definition.Path)}' is under {ReservedPrefix}/, which is reserved for the gateway's admin surface.");
+            errors.Add($"Path '{PrintableText.Of(definition.Path)}' is under {ReservedPrefix}/, which is reserved for the gateway's admin surface.");
         }
 
         var methods = new List<string>(definition.Methods.Count);
@@ -281,7 +282,7 @@ internal sealed class SnapshotBuilder(
         {
             if (!HttpSyntax.IsToken(method))
             {
-                errors.Add($"Methods: '{RegistryFormat.Printable(method)}' is not a valid HTTP method.");
+                errors.Add($"Methods: '{PrintableText.Of(method)}' is not a valid HTTP method.");
                 continue;
             }
 
@@ -384,8 +385,8 @@ internal sealed class SnapshotBuilder(
         }
 
         errors.Add(rejectedPools.ContainsKey(upstream)
-            ? $"Upstream pool '{RegistryFormat.Printable(upstream)}' exists but was rejected; fix that row first."
-            : $"Upstream '{RegistryFormat.Printable(upstream)}' is neither a known upstream pool nor an absolute http(s) URL.");
+            ? $"Upstream pool '{PrintableText.Of(upstream)}' exists but was rejected; fix that row first."
+            : $"Upstream '{PrintableText.Of(upstream)}' is neither a known upstream pool nor an absolute http(s) URL.");
         return null;
     }
 
@@ -401,7 +402,7 @@ internal sealed class SnapshotBuilder(
 
             if (isHeader && !HttpSyntax.IsToken(condition.Name))
             {
-                errors.Add($"{property}: '{RegistryFormat.Printable(condition.Name)}' is not a valid header name.");
+                errors.Add($"{property}: '{PrintableText.Of(condition.Name)}' is not a valid header name.");
             }
 
             if (!Enum.IsDefined(condition.Mode))

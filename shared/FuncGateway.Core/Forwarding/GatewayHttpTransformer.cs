@@ -28,7 +28,7 @@ internal sealed class GatewayHttpTransformer : HttpTransformer
 
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
 
-        UntrustedRequestHeaders.Remove(proxyRequest, feature.Route.Definition.AllowOverrideHeader);
+        UntrustedRequestHeaders.Remove(proxyRequest, feature.Route.Definition.Get(ForwardingProperties.AllowOverrideHeader));
         var headers = proxyRequest.Headers;
         // Announces trailers the upstream would wait for in vain: request trailers are not forwarded.
         headers.Remove(HeaderNames.Trailer);

@@ -39,7 +39,7 @@ internal static class RequestFraming
             {
                 return new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.InvalidHeaderName,
                     "A request header name is not a valid token.",
-                    $"'{Configuration.RegistryFormat.Printable(header.Key)}' contains a character outside the RFC 9110 token set.");
+                    $"'{Model.PrintableText.Of(header.Key)}' contains a character outside the RFC 9110 token set.");
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
-using FuncGateway.Configuration;
+
+using FuncGateway.Model;
 
 namespace FuncGateway.Health;
 
@@ -71,7 +72,7 @@ internal sealed record HealthCheckSettings
         if (!path.StartsWith('/') || path.StartsWith("//", StringComparison.Ordinal) || path.Contains('#', StringComparison.Ordinal)
             || path.Any(char.IsControl) || path.Contains(' ', StringComparison.Ordinal) || !Uri.IsWellFormedUriString(path, UriKind.Relative))
         {
-            errors.Add($"HealthCheck path '{RegistryFormat.Printable(path)}' must be a path starting with '/' (an optional query allowed), e.g. /health.");
+            errors.Add($"HealthCheck path '{PrintableText.Of(path)}' must be a path starting with '/' (an optional query allowed), e.g. /health.");
         }
 
         var expectedText = definition.ExpectedStatus ?? DefaultExpectedStatus;
@@ -122,7 +123,7 @@ internal sealed record HealthCheckSettings
                 || !int.TryParse(toText, NumberStyles.None, CultureInfo.InvariantCulture, out var to)
                 || from is < 100 or > 599 || to is < 100 or > 599 || from > to)
             {
-                errors.Add($"HealthCheck expectedStatus '{RegistryFormat.Printable(text)}' must be statuses or ranges within 100–599, e.g. \"200\", \"200-299\" or \"200,204,300-399\".");
+                errors.Add($"HealthCheck expectedStatus '{PrintableText.Of(text)}' must be statuses or ranges within 100–599, e.g. \"200\", \"200-299\" or \"200,204,300-399\".");
                 return result;
             }
 

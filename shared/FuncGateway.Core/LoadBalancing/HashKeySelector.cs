@@ -63,7 +63,7 @@ internal sealed class HashKeySelector
             return true;
         }
 
-        error = $"HashKey '{Configuration.RegistryFormat.Printable(text)}' is not one of ClientIp, Header:<header name>, Claim:<claim type>.";
+        error = $"HashKey '{Model.PrintableText.Of(text)}' is not one of ClientIp, Header:<header name>, Claim:<claim type>.";
         return false;
     }
 

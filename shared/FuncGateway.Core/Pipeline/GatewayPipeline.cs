@@ -6,6 +6,8 @@ using FuncGateway.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
+using FuncGateway.Model;
+
 namespace FuncGateway.Pipeline;
 
 /// <summary>
@@ -58,7 +60,7 @@ public sealed class GatewayPipeline
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.UnhandledException(_logger, context.Request.Method, RegistryFormat.Printable(context.Request.Path.Value ?? ""), ex);
+            Log.UnhandledException(_logger, context.Request.Method, PrintableText.Of(context.Request.Path.Value ?? ""), ex);
             await GatewayProblem.WriteAsync(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "The gateway failed to handle the request.");
         }
     }
@@ -111,7 +113,7 @@ public sealed class GatewayPipeline
         }
 
         var isTunnel = RequestFraming.IsTunnelRequest(context);
-        if (isTunnel && !match.Route!.Definition.WebSockets)
+        if (isTunnel && !match.Route!.Definition.Get(ForwardingProperties.WebSockets))
         {
             var notAllowed = new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.UpgradeNotAllowed,
                 "This route does not accept protocol upgrades.", "The route does not enable WebSockets.");

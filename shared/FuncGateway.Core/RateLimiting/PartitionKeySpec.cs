@@ -71,7 +71,7 @@ internal sealed class PartitionKeySpec
             var name = colon < 0 ? null : item[(colon + 1)..].Trim();
             if (!Enum.TryParse<PartitionPartKind>(kindText, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || kindText.Length == 0 || char.IsAsciiDigit(kindText[0]))
             {
-                error = $"'{Configuration.RegistryFormat.Printable(item)}' is not a partition key; use ClientIp, User, Consumer, Tier, Route, Global, Header:<name> or Claim:<type>.";
+                error = $"'{Model.PrintableText.Of(item)}' is not a partition key; use ClientIp, User, Consumer, Tier, Route, Global, Header:<name> or Claim:<type>.";
                 return false;
             }
 
@@ -84,20 +84,20 @@ internal sealed class PartitionKeySpec
 
             if (!needsName && name is not null)
             {
-                error = $"'{kind}' takes no name ('{Configuration.RegistryFormat.Printable(item)}').";
+                error = $"'{kind}' takes no name ('{Model.PrintableText.Of(item)}').";
                 return false;
             }
 
             if (kind == PartitionPartKind.Header && !HttpSyntax.IsToken(name!))
             {
-                error = $"'{Configuration.RegistryFormat.Printable(name!)}' is not a valid header name.";
+                error = $"'{Model.PrintableText.Of(name!)}' is not a valid header name.";
                 return false;
             }
 
             var part = new PartitionPart(kind, name);
             if (parts.Any(p => p.Kind == part.Kind && string.Equals(p.Name, part.Name, StringComparison.OrdinalIgnoreCase)))
             {
-                error = $"'{Configuration.RegistryFormat.Printable(item)}' is listed twice.";
+                error = $"'{Model.PrintableText.Of(item)}' is listed twice.";
                 return false;
             }
 

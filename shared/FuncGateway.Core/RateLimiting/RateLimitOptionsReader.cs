@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
+
 namespace FuncGateway.RateLimiting;
 
 /// <summary>
@@ -150,7 +151,7 @@ internal static class RateLimitOptionsReader
             var value = parse(text);
             if (value is null)
             {
-                errors.Add($"{path}:{key} must be {expected}, not '{FuncGateway.Configuration.RegistryFormat.Printable(text)}'.");
+                errors.Add($"{path}:{key} must be {expected}, not '{FuncGateway.Model.PrintableText.Of(text)}'.");
             }
 
             return value;

@@ -1,5 +1,7 @@
 using FuncGateway.Configuration;
 
+using FuncGateway.Model;
+
 namespace FuncGateway.RateLimiting;
 
 /// <summary>A route's rate limits, compiled with its snapshot: the policies it names, in order.</summary>
@@ -28,14 +30,15 @@ internal sealed class RateLimitRouteCompiler(RateLimiterRegistry registry) : IRo
     {
         ArgumentNullException.ThrowIfNull(route);
         ArgumentNullException.ThrowIfNull(errors);
-        if (route.RateLimit.Count == 0)
+        var names = route.Get(RateLimitProperties.RateLimit);
+        if (names.Count == 0)
         {
             return null;
         }
 
-        var policies = new List<PolicyRateLimiter>(route.RateLimit.Count);
+        var policies = new List<PolicyRateLimiter>(names.Count);
         var ok = true;
-        foreach (var name in route.RateLimit)
+        foreach (var name in names)
         {
             if (string.IsNullOrWhiteSpace(name))
             {
@@ -47,8 +50,8 @@ internal sealed class RateLimitRouteCompiler(RateLimiterRegistry registry) : IRo
             if (!registry.TryGet(name.Trim(), out var limiter))
             {
                 errors.Add(registry.Names.Count == 0
-                    ? $"RateLimit names policy '{RegistryFormat.Printable(name)}', but no rate-limit policy is configured (FuncGateway:RateLimits:Policies)."
-                    : $"RateLimit names unknown policy '{RegistryFormat.Printable(name)}'. Configured policies: {string.Join(", ", registry.Names)}.");
+                    ? $"RateLimit names policy '{PrintableText.Of(name)}', but no rate-limit policy is configured (FuncGateway:RateLimits:Policies)."
+                    : $"RateLimit names unknown policy '{PrintableText.Of(name)}'. Configured policies: {string.Join(", ", registry.Names)}.");
                 ok = false;
                 continue;
             }

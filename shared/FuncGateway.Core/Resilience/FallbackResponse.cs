@@ -1,5 +1,4 @@
 using System.Text;
-using FuncGateway.Configuration;
 using Microsoft.AspNetCore.Http;
 using FuncGateway.Model;
 
@@ -49,7 +48,7 @@ internal sealed class FallbackResponse
         {
             if (!HttpSyntax.IsToken(name))
             {
-                errors.Add($"Fallback header name '{RegistryFormat.Printable(name)}' is not a valid header name.");
+                errors.Add($"Fallback header name '{PrintableText.Of(name)}' is not a valid header name.");
             }
             else if (ForbiddenHeaders.Contains(name))
             {
@@ -58,7 +57,7 @@ internal sealed class FallbackResponse
 
             if (value is null || value.Any(c => c is '\r' or '\n' or '\0'))
             {
-                errors.Add($"Fallback header '{RegistryFormat.Printable(name)}' needs a single-line value.");
+                errors.Add($"Fallback header '{PrintableText.Of(name)}' needs a single-line value.");
             }
 
             hasContentType |= string.Equals(name, "Content-Type", StringComparison.OrdinalIgnoreCase);

@@ -75,8 +75,8 @@ internal sealed class RouteResilienceCompiler(TimeProvider time, ILogger<RouteRe
 {
     public object? Compile(RouteDefinition route, List<string> errors)
     {
-        var retry = RetrySettings.Create(route.Retries, errors);
-        var fallback = FallbackResponse.Create(route.Fallback, errors);
+        var retry = RetrySettings.Create(route.Get(ResilienceProperties.Retries), errors);
+        var fallback = FallbackResponse.Create(route.Get(ResilienceProperties.Fallback), errors);
         return retry is null ? null : new RouteResilience(route.Id, retry, fallback, time, logger, randomizer);
     }
 }

@@ -1,4 +1,5 @@
-using FuncGateway.Configuration;
+
+using FuncGateway.Model;
 
 namespace FuncGateway.Storage;
 

@@ -2,7 +2,8 @@ using Azure;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
-using FuncGateway.Configuration;
+
+using FuncGateway.Model;
 
 namespace FuncGateway.Storage;
 
@@ -244,8 +245,8 @@ internal sealed class TableRegistryStore : IRegistryStore
             bytes += 8 + (2 * key.Length);
             switch (value)
             {
-                case string s when s.Length > RegistryFormat.MaxStringPropertyChars:
-                    throw new RegistryStoreException($"Row '{row.RowKey}': property '{key}' is {s.Length} characters; Table Storage allows {RegistryFormat.MaxStringPropertyChars}.");
+                case string s when s.Length > RegistryEntityReader.MaxStringPropertyChars:
+                    throw new RegistryStoreException($"Row '{row.RowKey}': property '{key}' is {s.Length} characters; Table Storage allows {RegistryEntityReader.MaxStringPropertyChars}.");
                 case string s:
                     bytes += 4 + (2 * s.Length);
                     break;

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Storage;
@@ -15,7 +16,7 @@ public class GatewayRegistryTests
 
     private GatewayRegistry CreateRegistry(double startupWaitSeconds = 10) =>
         new(_store,
-            new SnapshotBuilder(new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100)),
+            new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100)),
             _time,
             Options.Create(new GatewayOptions { Registry = new RegistryOptions { StartupWaitSeconds = startupWaitSeconds, RefreshIntervalSeconds = 5 } }),
             NullLogger<GatewayRegistry>.Instance);

@@ -1,4 +1,4 @@
-using FuncGateway.Configuration;
+using FuncGateway.Model;
 
 namespace FuncGateway.Core.Tests.Configuration;
 

@@ -1,3 +1,5 @@
+using FuncGateway.Forwarding;
+using FuncGateway.Model;
 using FuncGateway.Authentication;
 using FuncGateway.Authentication.ApiKeys;
 using FuncGateway.Configuration;
@@ -14,7 +16,7 @@ public sealed class HeaderTrustTests
     private static GatewaySnapshot Build(params RegistryRow[] routes)
     {
         var policies = new AuthPolicyRegistry([new ApiKeyPolicy(new ApiKeyPolicySettings("keys"), null!, TimeProvider.System)]);
-        var builder = new SnapshotBuilder(new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RouteAuthCompiler(policies)]);
+        var builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RouteAuthCompiler(policies)]);
         return builder.Build(new RegistryContent([], routes), 1, TimeProvider.System.GetUtcNow());
     }
 
@@ -65,7 +67,7 @@ public sealed class HeaderTrustTests
             RegistryRows.Route("ok", "/a", "http://x", ("AllowOverrideHeader", "x-original-url")),
             RegistryRows.Route("other", "/b", "http://x", ("AllowOverrideHeader", "X-Forwarded-Host")));
 
-        Assert.Equal("X-Original-URL", Assert.Single(snapshot.Routes).Definition.AllowOverrideHeader);
+        Assert.Equal("X-Original-URL", Assert.Single(snapshot.Routes).Definition.Get(ForwardingProperties.AllowOverrideHeader));
         Assert.Equal("X-Original-URL", RegistryFormat.ToRow(snapshot.Routes[0].Definition).Properties["AllowOverrideHeader"]);
         Assert.Equal(
             "AllowOverrideHeader 'X-Forwarded-Host' is not one of X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override, X-Original-URL, X-Rewrite-URL.",
@@ -86,7 +88,7 @@ public sealed class HeaderTrustTests
         Assert.Contains("ForwardAccessTokenQuery cannot forward access_token when the route reads its credential from it", Reasons("consumed"), StringComparison.Ordinal);
         Assert.Contains("ForwardAccessTokenQuery must be a boolean", Reasons("typo"), StringComparison.Ordinal);
         var route = Assert.Single(snapshot.Routes);
-        Assert.True(route.Definition.ForwardAccessTokenQuery);
+        Assert.True(route.Definition.Get(AuthProperties.ForwardAccessTokenQuery));
         Assert.Equal(true, RegistryFormat.ToRow(route.Definition).Properties["ForwardAccessTokenQuery"]);
     }
 

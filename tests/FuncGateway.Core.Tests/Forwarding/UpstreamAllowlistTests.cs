@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Net;
 using FuncGateway.Configuration;
 using FuncGateway.Forwarding;
@@ -102,7 +103,7 @@ public sealed class UpstreamAllowlistTests
     [Fact]
     public void A_row_pointing_outside_the_list_is_rejected_with_its_reason_and_the_others_load()
     {
-        var builder = new SnapshotBuilder(new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100),
+        var builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100),
             upstreamAllowlist: Parse("10.0.0.0/8"));
 
         var snapshot = builder.Build(new RegistryContent(

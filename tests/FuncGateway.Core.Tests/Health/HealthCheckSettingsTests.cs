@@ -43,7 +43,7 @@ public class HealthCheckSettingsTests
     {
         var errors = new List<string>();
 
-        Assert.Null(FuncGateway.Resilience.ResilienceFormat.ParseHealthCheck("HealthCheck", json, errors));
+        Assert.Null(FuncGateway.Health.HealthCheckFormat.Parse(json, errors));
         Assert.Contains(expected, string.Join(" | ", errors), StringComparison.Ordinal);
     }
 }

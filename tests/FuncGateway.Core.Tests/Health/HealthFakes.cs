@@ -1,6 +1,6 @@
+using FuncGateway.Model;
 using System.Collections.Concurrent;
 using System.Net;
-using FuncGateway.Configuration;
 using FuncGateway.Health;
 using FuncGateway.Storage;
 

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Net;
 using FuncGateway.Configuration;
 using FuncGateway.Health;
@@ -29,7 +30,7 @@ public sealed class HealthProberTests : IDisposable
             ],
             []);
         _registry = new GatewayRegistry(new StaticRegistryStore(content),
-            new SnapshotBuilder(new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, _states),
+            new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, _states),
             _time, Options.Create(new GatewayOptions()), NullLogger<GatewayRegistry>.Instance);
         _prober = new HealthProber(_registry, _store, _states, Options.Create(new HealthOptions { ProbeTickSeconds = 5 }), _time,
             NullLogger<HealthProber>.Instance, _handler);

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
 using FuncGateway.RateLimiting;
@@ -18,7 +19,7 @@ public sealed class RouteRateLimitTests
         TestLimiters.Runtime(new InMemoryRateLimitStore(), new FakeTimeProvider(TestLimiters.Start)));
 
     private static GatewaySnapshot Build(params RegistryRow[] routes) =>
-        new SnapshotBuilder(new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RateLimitRouteCompiler(Registry)])
+        new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RateLimitRouteCompiler(Registry)])
             .Build(new RegistryContent([], routes), 1, TestLimiters.Start);
 
     [Fact]
@@ -57,10 +58,10 @@ public sealed class RouteRateLimitTests
         var route = RegistryFormat.ParseRoute(Route("a", "/a", "http://10.0.0.4", ("RateLimit", """["per-ip","global"]""")), errors);
 
         Assert.Empty(errors);
-        Assert.Equal(["per-ip", "global"], route!.RateLimit);
+        Assert.Equal(["per-ip", "global"], route!.Get(RateLimitProperties.RateLimit));
         var row = RegistryFormat.ToRow(route);
         Assert.Equal("per-ip,global", row.Properties["RateLimit"]);
-        Assert.False(RegistryFormat.ToRow(route with { RateLimit = [] }).Properties.ContainsKey("RateLimit"));
+        Assert.False(RegistryFormat.ToRow(route.With(RateLimitProperties.RateLimit, [])).Properties.ContainsKey("RateLimit"));
     }
 
     [Fact]

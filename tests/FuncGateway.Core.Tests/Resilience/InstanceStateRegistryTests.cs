@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Resilience;
@@ -15,7 +16,7 @@ public class InstanceStateRegistryTests
 
     public InstanceStateRegistryTests()
     {
-        _builder = new SnapshotBuilder(new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, _states);
+        _builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, _states);
     }
 
     private GatewaySnapshot Build(string instances, string? breaker = null, params RegistryRow[] routes)

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Resilience;
@@ -8,7 +9,7 @@ namespace FuncGateway.Core.Tests.Resilience;
 public class ResilienceFormatTests
 {
     private static GatewaySnapshot Build(RegistryRow[] upstreams, RegistryRow[] routes) =>
-        new SnapshotBuilder(new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100),
+        new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100),
                 [new RouteResilienceCompiler(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<RouteResilience>.Instance)])
             .Build(new RegistryContent(upstreams, routes), 1, DateTimeOffset.UnixEpoch);
 

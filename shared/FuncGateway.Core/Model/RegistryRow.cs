@@ -1,4 +1,4 @@
-namespace FuncGateway.Configuration;
+namespace FuncGateway.Model;
 
 /// <summary>One table entity as the registry sees it: keys, ETag and the raw property values, free of SDK types.</summary>
 /// <param name="Table">Which registry table the row came from.</param>

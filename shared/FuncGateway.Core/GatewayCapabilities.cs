@@ -1,0 +1,31 @@
+using FuncGateway.Authentication;
+using FuncGateway.Configuration;
+using FuncGateway.Forwarding;
+using FuncGateway.Health;
+using FuncGateway.LoadBalancing;
+using FuncGateway.Model;
+using FuncGateway.RateLimiting;
+using FuncGateway.Resilience;
+
+namespace FuncGateway;
+
+/// <summary>
+/// The composition root's one list of capabilities. Their order is the order of their properties in registry files
+/// and of their services in the container. A new capability is its own folder plus one line here.
+/// </summary>
+public static class GatewayCapabilities
+{
+    /// <summary>Every capability of the gateway.</summary>
+    public static IReadOnlyList<IGatewayCapability> All { get; } =
+    [
+        new ForwardingCapability(),
+        new LoadBalancingCapability(),
+        new HealthCapability(),
+        new AuthenticationCapability(),
+        new RateLimitingCapability(),
+        new ResilienceCapability(),
+    ];
+
+    /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>
+    public static RegistrySerializer Serializer { get; } = new(All.SelectMany(static c => c.Properties));
+}

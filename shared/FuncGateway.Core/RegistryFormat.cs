@@ -1,0 +1,43 @@
+using System.Text.Json;
+using FuncGateway.Configuration;
+using FuncGateway.Model;
+
+namespace FuncGateway;
+
+/// <summary>
+/// The gateway's registry format as composed from the core and every capability in <see cref="GatewayCapabilities"/>:
+/// the entry point for hosts, the CLI and tests. Code inside the core's folders takes a
+/// <see cref="RegistrySerializer"/> instead (it must not depend on the composition root).
+/// </summary>
+public static class RegistryFormat
+{
+    /// <summary>PartitionKey used when none is given.</summary>
+    public const string DefaultGroup = RegistryConventions.DefaultGroup;
+
+    /// <summary>Azure Table Storage's limit on one string property: 64 KiB of UTF-16.</summary>
+    public const int MaxStringPropertyChars = RegistryEntityReader.MaxStringPropertyChars;
+
+    /// <summary>The JSON conventions of values stored in entities.</summary>
+    public static JsonSerializerOptions JsonOptions => RegistryJson.Options;
+
+    /// <summary>The composed serializer.</summary>
+    public static RegistrySerializer Serializer => GatewayCapabilities.Serializer;
+
+    /// <summary>Every property a route or upstream may have.</summary>
+    public static RegistrySchema Schema => Serializer.Schema;
+
+    /// <inheritdoc cref="RegistrySerializer.ParseRoute"/>
+    public static RouteDefinition? ParseRoute(RegistryRow row, List<string> errors) => Serializer.ParseRoute(row, errors);
+
+    /// <inheritdoc cref="RegistrySerializer.ParseUpstream"/>
+    public static UpstreamDefinition? ParseUpstream(RegistryRow row, List<string> errors) => Serializer.ParseUpstream(row, errors);
+
+    /// <inheritdoc cref="RegistrySerializer.ToRow(RouteDefinition)"/>
+    public static RegistryRow ToRow(RouteDefinition route) => Serializer.ToRow(route);
+
+    /// <inheritdoc cref="RegistrySerializer.ToRow(UpstreamDefinition)"/>
+    public static RegistryRow ToRow(UpstreamDefinition upstream) => Serializer.ToRow(upstream);
+
+    /// <summary>Makes a value safe to echo into a log line or an error message (no control characters, bounded length).</summary>
+    internal static string Printable(string value) => PrintableText.Of(value);
+}
