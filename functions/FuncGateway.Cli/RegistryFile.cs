@@ -8,7 +8,6 @@ using System.Text.RegularExpressions;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
-using FuncGateway.Routing;
 
 namespace FuncGateway.Cli;
 

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using FuncGateway;
 using FuncGateway.Admin;
 using FuncGateway.Configuration;
@@ -71,8 +72,9 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
             sp.GetServices<IRouteFeatureCompiler>(),
-            sp.GetRequiredService<FuncGateway.Resilience.InstanceStateRegistry>(),
-            sp.GetRequiredService<UpstreamAllowlist>()));
+            sp.GetRequiredService<InstanceStateRegistry>(),
+            sp.GetRequiredService<UpstreamAllowlist>(),
+            sp.GetServices<IPoolFeatureCompiler>()));
 
         return services;
     }

@@ -1,6 +1,5 @@
+using FuncGateway.Model;
 using FuncGateway.Forwarding;
-using FuncGateway.Configuration;
-using FuncGateway.Routing;
 
 namespace FuncGateway.Cli.Tests;
 

@@ -1,6 +1,5 @@
 using FuncGateway.Model;
 using System.CommandLine;
-using FuncGateway.Configuration;
 
 namespace FuncGateway.Cli.Commands;
 

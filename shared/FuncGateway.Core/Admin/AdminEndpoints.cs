@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using FuncGateway.Configuration;
 using FuncGateway.Diagnostics;
-using FuncGateway.Health;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

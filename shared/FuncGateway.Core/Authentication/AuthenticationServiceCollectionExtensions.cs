@@ -1,7 +1,7 @@
+using FuncGateway.Model;
 using FuncGateway.Authentication.ApiKeys;
 using FuncGateway.Authentication.Basic;
 using FuncGateway.Authentication.Jwt;
-using FuncGateway.Configuration;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using FuncGateway.Transforms;

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Collections.Frozen;
 
 
@@ -107,9 +108,9 @@ internal sealed class CompiledAuthorization(RouteAuthorization requirements)
 }
 
 /// <summary>Compiles a route's <c>Auth</c> into a <see cref="RouteAuth"/>: every name must be a configured policy.</summary>
-internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : Configuration.IRouteFeatureCompiler
+internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : IRouteFeatureCompiler
 {
-    public object? Compile(Configuration.RouteDefinition route, List<string> errors)
+    public object? Compile(RouteDefinition route, List<string> errors)
     {
         var auth = route.Get(AuthProperties.Auth);
         var authorization = route.Get(AuthProperties.Authorization);

@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
-using FuncGateway.LoadBalancing;
 using FuncGateway.Routing;
 using Yarp.ReverseProxy.Forwarder;
 

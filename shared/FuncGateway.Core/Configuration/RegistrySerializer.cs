@@ -1,6 +1,5 @@
 using System.Text.Json;
 using FuncGateway.Model;
-using FuncGateway.Routing;
 
 namespace FuncGateway.Configuration;
 

@@ -3,9 +3,7 @@ using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using FuncGateway.Forwarding;
-using FuncGateway.Health;
 using FuncGateway.LoadBalancing;
-using FuncGateway.Resilience;
 using FuncGateway.Routing;
 using FuncGateway.Model;
 
@@ -21,7 +19,8 @@ internal sealed class SnapshotBuilder(
     TimeSpan defaultTimeout,
     IEnumerable<IRouteFeatureCompiler>? featureCompilers = null,
     InstanceStateRegistry? instanceStates = null,
-    UpstreamAllowlist? upstreamAllowlist = null)
+    UpstreamAllowlist? upstreamAllowlist = null,
+    IEnumerable<IPoolFeatureCompiler>? poolCompilers = null)
 {
     /// <summary>Paths under this prefix belong to the gateway's admin surface; table routes cannot claim them.</summary>
     public const string ReservedPrefix = "/_gateway";
@@ -31,8 +30,14 @@ internal sealed class SnapshotBuilder(
 
     private readonly IRouteFeatureCompiler[] _featureCompilers = featureCompilers?.ToArray() ?? [];
 
+    // Capabilities' parts of a pool: health checks, circuit breakers, hash keys.
+    private readonly IPoolFeatureCompiler[] _poolCompilers = poolCompilers?.ToArray() ?? [];
+
+    // The definition every inline (URL) upstream compiles from: no properties, every capability's defaults.
+    private static readonly UpstreamDefinition InlineDefinition = new() { Name = "(inline)", Instances = [] };
+
     // Breakers, health and in-flight counts of instances outlive snapshots: a reload must not reset an open circuit.
-    private readonly InstanceStateRegistry _instanceStates = instanceStates ?? new InstanceStateRegistry(TimeProvider.System);
+    private readonly InstanceStateRegistry _instanceStates = instanceStates ?? new InstanceStateRegistry();
 
     // Where upstreams may point (FuncGateway:Forwarding:AllowedUpstreams); metadata addresses are refused even without a list.
     private readonly UpstreamAllowlist _upstreamAllowlist = upstreamAllowlist ?? UpstreamAllowlist.Any;
@@ -105,14 +110,7 @@ internal sealed class SnapshotBuilder(
             errors.Add("Instances is empty: a pool needs at least one instance.");
         }
 
-        var hashKey = HashKeySelector.ClientIp;
-        if (definition.Get(LoadBalancingProperties.HashKey) is { } hashKeyText && !HashKeySelector.TryParse(hashKeyText, out hashKey, out var hashKeyError))
-        {
-            errors.Add(hashKeyError);
-        }
-
-        var healthCheck = definition.Get(HealthProperties.HealthCheck) is { } healthCheckDefinition ? HealthCheckSettings.Create(healthCheckDefinition, errors) : null;
-        var breaker = CircuitBreakerSettings.Create(definition.Get(ResilienceProperties.CircuitBreaker), errors);
+        var poolFeatures = CompilePoolFeatures(definition, errors);
         var urls = new List<(string Url, int Weight)>(definition.Instances.Count);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var instance in definition.Instances)
@@ -141,7 +139,7 @@ internal sealed class SnapshotBuilder(
             urls.Add((url, instance.Weight));
         }
 
-        if (errors.Count > 0 || policy is null || breaker is null)
+        if (errors.Count > 0 || policy is null)
         {
             return null;
         }
@@ -149,19 +147,62 @@ internal sealed class SnapshotBuilder(
         var instances = ImmutableArray.CreateBuilder<UpstreamInstance>(urls.Count);
         foreach (var (url, weight) in urls)
         {
-            var (state, instanceBreaker) = _instanceStates.Acquire(definition.Name, url, breaker);
-            instances.Add(new UpstreamInstance(url, weight, state, instanceBreaker, healthCheck));
+            instances.Add(CompileInstance(definition.Name, url, weight, poolFeatures));
         }
 
-        return new UpstreamPool(definition.Name, instances.ToImmutable(), policy, healthCheck, hashKey);
+        return new UpstreamPool(definition.Name, instances.ToImmutable(), policy, Features(poolFeatures));
     }
 
-    /// <summary>The one-instance pool of a route whose upstream is a URL: round robin, default breaker, not probed.</summary>
+    /// <summary>What each capability compiles for the pool, in registration order (null where it has nothing).</summary>
+    private object?[] CompilePoolFeatures(UpstreamDefinition definition, List<string> errors)
+    {
+        var features = new object?[_poolCompilers.Length];
+        for (var i = 0; i < _poolCompilers.Length; i++)
+        {
+            features[i] = _poolCompilers[i].CompilePool(definition, errors);
+        }
+
+        return features;
+    }
+
+    /// <summary>An instance with the state it keeps across snapshots and what each capability attaches to it.</summary>
+    private UpstreamInstance CompileInstance(string pool, string url, int weight, object?[] poolFeatures) =>
+        _instanceStates.Acquire(pool, url, state =>
+        {
+            var gates = ImmutableArray.CreateBuilder<IInstanceGate>();
+            var features = new object?[_poolCompilers.Length];
+            for (var i = 0; i < _poolCompilers.Length; i++)
+            {
+                features[i] = _poolCompilers[i].CompileInstance(state, poolFeatures[i]);
+                if (features[i] is IInstanceGate gate)
+                {
+                    gates.Add(gate);
+                }
+            }
+
+            return new UpstreamInstance(url, weight, state, gates.ToImmutable(), Features(features));
+        });
+
+    private static FrozenDictionary<Type, object>? Features(object?[] features)
+    {
+        Dictionary<Type, object>? map = null;
+        foreach (var feature in features)
+        {
+            if (feature is not null)
+            {
+                (map ??= [])[feature.GetType()] = feature;
+            }
+        }
+
+        return map?.ToFrozenDictionary();
+    }
+
+    /// <summary>The one-instance pool of a route whose upstream is a URL: round robin, every capability's defaults (default breaker, not probed).</summary>
     private UpstreamPool CompileInlinePool(string url)
     {
         policies.TryGet(LoadBalancingPolicies.RoundRobin, out var roundRobin);
-        var (state, breaker) = _instanceStates.Acquire(url, url, CircuitBreakerSettings.Default);
-        return new UpstreamPool(url, [new UpstreamInstance(url, 1, state, breaker, null)], roundRobin, isInline: true);
+        var features = CompilePoolFeatures(InlineDefinition, []);
+        return new UpstreamPool(url, [CompileInstance(url, url, 1, features)], roundRobin!, Features(features), isInline: true);
     }
 
     /// <summary>An upstream URL must be absolute http(s) with a host, and carry no query, fragment or credentials.</summary>

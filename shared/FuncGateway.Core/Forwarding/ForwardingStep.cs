@@ -1,5 +1,5 @@
+using FuncGateway.Model;
 using FuncGateway.Diagnostics;
-using FuncGateway.LoadBalancing;
 using FuncGateway.Pipeline;
 using FuncGateway.Resilience;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FuncGateway.Forwarding;
@@ -152,18 +151,7 @@ internal sealed class ForwardingStep : IDisposable
         TimeSpan? soonest = null;
         foreach (var instance in pool.AllInstances)
         {
-            var wait = TimeSpan.Zero;
-            if (!instance.Breaker.Allows(now) || instance.Breaker.State != CircuitState.Closed)
-            {
-                wait = instance.Breaker.RemainingBreak(now);
-            }
-
-            if (!instance.State.ActiveHealthAllows(now, instance.HealthCheck))
-            {
-                var probe = instance.HealthCheck!.Interval * instance.HealthCheck.HealthyThreshold;
-                wait = wait > probe ? wait : probe;
-            }
-
+            var wait = instance.RetryAfter(now);
             if (soonest is null || wait < soonest)
             {
                 soonest = wait;

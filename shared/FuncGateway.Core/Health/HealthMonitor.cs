@@ -11,14 +11,14 @@ internal sealed record HealthReadStatus(DateTimeOffset? LastAttemptAt, DateTimeO
 
 /// <summary>
 /// Reads the Health table on every gateway instance, every <c>FuncGateway:Health:RefreshIntervalSeconds</c>, and hands
-/// the results to the live instances (<see cref="InstanceStateRegistry.ApplyHealth"/>). Separate from the registry
+/// the results to the live instances (<see cref="HealthResults.Apply"/>). Separate from the registry
 /// poll on purpose: health rows change with every probe, and folding them into the registry's fingerprint would
 /// rebuild the whole snapshot each time. Routing never waits on this read; a failed read keeps the last results
 /// (and results go stale on their own, see <see cref="HealthCheckSettings.StaleAfter"/>).
 /// </summary>
 internal sealed class HealthMonitor(
     IHealthStore store,
-    InstanceStateRegistry states,
+    HealthResults results,
     IOptions<HealthOptions> options,
     IOptions<GatewayOptions> gatewayOptions,
     TimeProvider time,
@@ -39,7 +39,7 @@ internal sealed class HealthMonitor(
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(gatewayOptions.Value.Registry.ReadTimeoutSeconds), time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             var records = await store.ReadAllAsync(linked.Token);
-            states.ApplyHealth(records, complete: true);
+            results.Apply(records, complete: true);
             if (_status.LastError is not null)
             {
                 ResilienceLog.HealthReadRecovered(logger);

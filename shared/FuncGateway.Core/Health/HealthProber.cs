@@ -1,5 +1,5 @@
+using FuncGateway.Model;
 using FuncGateway.Configuration;
-using FuncGateway.LoadBalancing;
 using FuncGateway.Resilience;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Logging;
@@ -24,7 +24,7 @@ public sealed class HealthProber : IDisposable
 {
     private readonly GatewayRegistry _registry;
     private readonly IHealthStore _store;
-    private readonly InstanceStateRegistry _states;
+    private readonly HealthResults _results;
     private readonly HealthOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<HealthProber> _logger;
@@ -35,7 +35,7 @@ public sealed class HealthProber : IDisposable
     internal HealthProber(
         GatewayRegistry registry,
         IHealthStore store,
-        InstanceStateRegistry states,
+        HealthResults results,
         IOptions<HealthOptions> options,
         TimeProvider time,
         ILogger<HealthProber> logger,
@@ -43,7 +43,7 @@ public sealed class HealthProber : IDisposable
     {
         _registry = registry;
         _store = store;
-        _states = states;
+        _results = results;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -149,7 +149,7 @@ public sealed class HealthProber : IDisposable
         if (results.Length > 0)
         {
             await _store.WriteAsync(results, cancellationToken);
-            _states.ApplyHealth(results, complete: false);
+            _results.Apply(results, complete: false);
         }
 
         // Rows of instances or pools that are gone, or no longer probed, would otherwise linger (and be read by everyone).

@@ -1,3 +1,5 @@
+using FuncGateway.Admin;
+using FuncGateway.Model;
 using FuncGateway;
 using FuncGateway.Configuration;
 using FuncGateway.Health;
@@ -31,11 +33,14 @@ public static class HealthServiceCollectionExtensions
                 "FuncGateway:Health:LeaseSeconds must be at least twice FuncGateway:Health:ProbeTickSeconds, or the lease lapses between renewals.")
             .ValidateOnStart();
 
-        services.TryAddSingleton(static sp => new InstanceStateRegistry(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceStateRegistry>>()));
+        services.TryAddSingleton<InstanceStateRegistry>();
+        services.TryAddSingleton(static sp => new HealthResults(sp.GetRequiredService<InstanceStateRegistry>()));
+        services.AddSingleton<IPoolFeatureCompiler>(static sp => new HealthCheckPoolCompiler(sp.GetRequiredService<HealthResults>()));
+        services.AddSingleton<IPoolFeatureCompiler>(static sp => new CircuitBreakerPoolCompiler(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceBreaker>>()));
         services.TryAddSingleton(static sp => CreateHealthStore(sp));
         services.TryAddSingleton(static sp => new HealthMonitor(
             sp.GetRequiredService<IHealthStore>(),
-            sp.GetRequiredService<InstanceStateRegistry>(),
+            sp.GetRequiredService<HealthResults>(),
             sp.GetRequiredService<IOptions<HealthOptions>>(),
             sp.GetRequiredService<IOptions<GatewayOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
@@ -44,7 +49,7 @@ public static class HealthServiceCollectionExtensions
         services.TryAddSingleton(static sp => new HealthProber(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<IHealthStore>(),
-            sp.GetRequiredService<InstanceStateRegistry>(),
+            sp.GetRequiredService<HealthResults>(),
             sp.GetRequiredService<IOptions<HealthOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HealthProber>>()));

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Collections.Frozen;
 
 namespace FuncGateway.LoadBalancing;

@@ -1,6 +1,6 @@
+using FuncGateway.Model;
 using System.Net;
 using FuncGateway.Configuration;
-using FuncGateway.LoadBalancing;
 using Microsoft.AspNetCore.Routing;
 
 namespace FuncGateway.Pipeline;

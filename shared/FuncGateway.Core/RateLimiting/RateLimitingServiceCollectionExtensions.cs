@@ -1,4 +1,4 @@
-using FuncGateway.Configuration;
+using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using Azure.Core;

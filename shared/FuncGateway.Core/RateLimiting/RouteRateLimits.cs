@@ -1,4 +1,3 @@
-using FuncGateway.Configuration;
 
 using FuncGateway.Model;
 

@@ -1,4 +1,4 @@
-using FuncGateway.LoadBalancing;
+using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;

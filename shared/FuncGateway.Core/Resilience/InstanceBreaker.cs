@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
@@ -11,7 +12,7 @@ namespace FuncGateway.Resilience;
 /// or re-opens the circuit. Only what <see cref="AttemptResult.CountsAsFailure"/> says counts: 5xx, timeouts and
 /// transport errors, never the client's 4xx.
 /// </summary>
-internal sealed class InstanceBreaker
+internal sealed class InstanceBreaker : IInstanceGate
 {
     private readonly TimeProvider _time;
     private volatile int _state;
@@ -82,6 +83,10 @@ internal sealed class InstanceBreaker
     };
 
     /// <summary>Time until the circuit may let a probe through (zero when it may now).</summary>
+    /// <inheritdoc/>
+    public TimeSpan RetryAfter(long nowUtcTicks) =>
+        !Allows(nowUtcTicks) || State != CircuitState.Closed ? RemainingBreak(nowUtcTicks) : TimeSpan.Zero;
+
     public TimeSpan RemainingBreak(long nowUtcTicks) => (CircuitState)_state switch
     {
         CircuitState.Open => TimeSpan.FromTicks(Math.Max(0, Volatile.Read(ref _openUntilTicks) - nowUtcTicks)),

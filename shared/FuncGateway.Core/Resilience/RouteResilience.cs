@@ -1,4 +1,4 @@
-using FuncGateway.Configuration;
+using FuncGateway.Model;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 

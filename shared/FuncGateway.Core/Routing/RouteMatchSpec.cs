@@ -1,3 +1,5 @@
+using FuncGateway.Model;
+
 namespace FuncGateway.Routing;
 
 /// <summary>Everything the <see cref="RouteMatcher{TRoute}"/> needs to know about one route.</summary>

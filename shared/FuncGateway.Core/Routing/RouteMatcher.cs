@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http;

@@ -122,7 +122,7 @@ public sealed class AuthConfigurationTests
     private static GatewaySnapshot Build(params RegistryRow[] routes)
     {
         var policies = new AuthPolicyRegistry([new ApiKeyPolicy(new ApiKeyPolicySettings("keys"), null!, TimeProvider.System)]);
-        var builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RouteAuthCompiler(policies)]);
+        var builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RouteAuthCompiler(policies)], poolCompilers: TestCompilers.Pools(new InstanceStateRegistry()));
         return builder.Build(new RegistryContent([], routes), 1, TimeProvider.System.GetUtcNow());
     }
 

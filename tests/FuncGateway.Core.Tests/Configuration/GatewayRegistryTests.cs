@@ -16,7 +16,7 @@ public class GatewayRegistryTests
 
     private GatewayRegistry CreateRegistry(double startupWaitSeconds = 10) =>
         new(_store,
-            new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100)),
+            new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), poolCompilers: TestCompilers.Pools(new InstanceStateRegistry())),
             _time,
             Options.Create(new GatewayOptions { Registry = new RegistryOptions { StartupWaitSeconds = startupWaitSeconds, RefreshIntervalSeconds = 5 } }),
             NullLogger<GatewayRegistry>.Instance);

@@ -10,7 +10,7 @@ public class SnapshotBuilderTests
     private static readonly DateTimeOffset Now = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
 
     private static GatewaySnapshot Build(RegistryRow[] upstreams, RegistryRow[] routes) =>
-        new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100))
+        new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), poolCompilers: TestCompilers.Pools(new InstanceStateRegistry()))
             .Build(new RegistryContent(upstreams, routes), version: 1, Now);
 
     private static readonly RegistryRow Pool = Upstream("orders", """[{"url":"http://10.0.0.4:8080","weight":2},"http://10.0.0.5:8080/base/"]""");

@@ -16,7 +16,7 @@ public sealed class HeaderTrustTests
     private static GatewaySnapshot Build(params RegistryRow[] routes)
     {
         var policies = new AuthPolicyRegistry([new ApiKeyPolicy(new ApiKeyPolicySettings("keys"), null!, TimeProvider.System)]);
-        var builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RouteAuthCompiler(policies)]);
+        var builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RouteAuthCompiler(policies)], poolCompilers: TestCompilers.Pools(new InstanceStateRegistry()));
         return builder.Build(new RegistryContent([], routes), 1, TimeProvider.System.GetUtcNow());
     }
 

@@ -1,3 +1,4 @@
+using FuncGateway.Core.Tests.Configuration;
 using FuncGateway.Model;
 using System.Net;
 using FuncGateway.Configuration;
@@ -104,7 +105,7 @@ public sealed class UpstreamAllowlistTests
     public void A_row_pointing_outside_the_list_is_rejected_with_its_reason_and_the_others_load()
     {
         var builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100),
-            upstreamAllowlist: Parse("10.0.0.0/8"));
+            upstreamAllowlist: Parse("10.0.0.0/8"), poolCompilers: TestCompilers.Pools(new InstanceStateRegistry()));
 
         var snapshot = builder.Build(new RegistryContent(
             [

@@ -1,9 +1,9 @@
+using FuncGateway.Core.Tests.Configuration;
 using FuncGateway.Model;
 using System.Net;
 using FuncGateway.Configuration;
 using FuncGateway.Health;
 using FuncGateway.LoadBalancing;
-using FuncGateway.Resilience;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -17,12 +17,14 @@ public sealed class HealthProberTests : IDisposable
     private readonly InMemoryHealthStore _store = new();
     private readonly ProbeHandler _handler = new();
     private readonly InstanceStateRegistry _states;
+    private readonly HealthResults _results;
     private readonly GatewayRegistry _registry;
     private readonly HealthProber _prober;
 
     public HealthProberTests()
     {
-        _states = new InstanceStateRegistry(_time);
+        _states = new InstanceStateRegistry();
+        _results = new HealthResults(_states);
         var content = new RegistryContent(
             [
                 Upstream("probed", """["http://a:8080","http://b:8080/base"]""", ("HealthCheck", """{"path":"/healthz?deep=1","intervalSeconds":10,"unhealthyThreshold":1}""")),
@@ -30,9 +32,9 @@ public sealed class HealthProberTests : IDisposable
             ],
             []);
         _registry = new GatewayRegistry(new StaticRegistryStore(content),
-            new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, _states),
+            new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, _states, poolCompilers: TestCompilers.Pools(_states, _time, _results)),
             _time, Options.Create(new GatewayOptions()), NullLogger<GatewayRegistry>.Instance);
-        _prober = new HealthProber(_registry, _store, _states, Options.Create(new HealthOptions { ProbeTickSeconds = 5 }), _time,
+        _prober = new HealthProber(_registry, _store, _results, Options.Create(new HealthOptions { ProbeTickSeconds = 5 }), _time,
             NullLogger<HealthProber>.Instance, _handler);
         _handler.Statuses["a"] = HttpStatusCode.OK;
         _handler.Statuses["b"] = HttpStatusCode.ServiceUnavailable;
@@ -130,7 +132,7 @@ public sealed class HealthProberTests : IDisposable
     public async Task The_monitor_applies_what_any_prober_wrote_and_keeps_the_last_results_when_storage_fails()
     {
         await _registry.ReloadAsync(force: false, CancellationToken.None);
-        using var monitor = new HealthMonitor(_store, _states, Options.Create(new HealthOptions()), Options.Create(new GatewayOptions()), _time, NullLogger<HealthMonitor>.Instance);
+        using var monitor = new HealthMonitor(_store, _results, Options.Create(new HealthOptions()), Options.Create(new GatewayOptions()), _time, NullLogger<HealthMonitor>.Instance);
         var now = _time.GetUtcNow();
         _store.Rows[("probed", "http://a:8080")] = new HealthRecord("probed", "http://a:8080", HealthState.Unhealthy, 0, 3, 1, 503, "status 503", now, now, "elsewhere");
 
@@ -151,13 +153,13 @@ public sealed class HealthProberTests : IDisposable
     public async Task Health_results_reach_the_instances_of_a_snapshot_built_later_without_a_rebuild_in_between()
     {
         var now = _time.GetUtcNow();
-        _states.ApplyHealth([new HealthRecord("probed", "http://a:8080", HealthState.Unhealthy, 0, 3, 1, 503, "status 503", now, now, "p")], complete: true);
+        _results.Apply([new HealthRecord("probed", "http://a:8080", HealthState.Unhealthy, 0, 3, 1, 503, "status 503", now, now, "p")], complete: true);
 
         await _registry.ReloadAsync(force: false, CancellationToken.None);
         var version = _registry.Current!.Version;
         Assert.False(Pool("probed").Instances[0].IsAvailable(now.UtcTicks));
 
-        _states.ApplyHealth([], complete: true);
+        _results.Apply([], complete: true);
         Assert.True(Pool("probed").Instances[0].IsAvailable(now.UtcTicks));
         Assert.Equal(version, _registry.Current.Version);
     }

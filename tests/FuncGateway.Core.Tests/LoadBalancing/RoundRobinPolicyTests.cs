@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using FuncGateway.LoadBalancing;
 
 namespace FuncGateway.Core.Tests.LoadBalancing;

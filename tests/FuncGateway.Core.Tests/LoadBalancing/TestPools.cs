@@ -1,9 +1,10 @@
+using System.Collections.Frozen;
+using FuncGateway.Model;
 using System.Collections.Immutable;
 using System.Net;
 using System.Security.Claims;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Pipeline;
-using FuncGateway.Resilience;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
@@ -17,8 +18,8 @@ internal static class TestPools
     public static UpstreamPool Create(string policy, HashKeySelector? hashKey, params (string Url, int Weight)[] instances)
     {
         Assert.True(new LoadBalancingPolicyRegistry([], new Random(42)).TryGet(policy, out var p));
-        var list = instances.Select(i => new UpstreamInstance(i.Url, i.Weight, new InstanceState("pool", i.Url), InstanceBreaker.Disabled, null)).ToImmutableArray();
-        return new UpstreamPool("pool", list, p, null, hashKey);
+        var list = instances.Select(i => new UpstreamInstance(i.Url, i.Weight, new InstanceState("pool", i.Url))).ToImmutableArray();
+        return new UpstreamPool("pool", list, p, hashKey is null ? null : new Dictionary<Type, object> { [typeof(HashKeySelector)] = hashKey }.ToFrozenDictionary());
     }
 
     public static (string, int)[] Instances(int count, int weight = 1) =>

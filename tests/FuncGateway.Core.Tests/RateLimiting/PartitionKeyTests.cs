@@ -1,3 +1,4 @@
+using FuncGateway.Core.Tests.Configuration;
 using FuncGateway.Model;
 using System.Net;
 using System.Security.Claims;
@@ -14,7 +15,7 @@ namespace FuncGateway.Core.Tests.RateLimiting;
 /// <summary>Every partition key: what a request resolves to, and that clients can neither dodge nor collide.</summary>
 public sealed class PartitionKeyTests
 {
-    private static readonly GatewaySnapshot Snapshot = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100))
+    private static readonly GatewaySnapshot Snapshot = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), poolCompilers: TestCompilers.Pools(new InstanceStateRegistry()))
         .Build(new RegistryContent([], [Route("orders", "/orders", "http://10.0.0.4:8080")]), 1, TestLimiters.Start);
 
     private static string Resolve(string partitionBy, string client = "203.0.113.7", GatewayIdentity? identity = null, (string Name, string Value)[]? headers = null, MissingKeyBehavior missing = MissingKeyBehavior.ClientIp)

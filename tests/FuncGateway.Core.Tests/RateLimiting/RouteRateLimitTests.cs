@@ -1,3 +1,4 @@
+using FuncGateway.Core.Tests.Configuration;
 using FuncGateway.Model;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
@@ -19,7 +20,7 @@ public sealed class RouteRateLimitTests
         TestLimiters.Runtime(new InMemoryRateLimitStore(), new FakeTimeProvider(TestLimiters.Start)));
 
     private static GatewaySnapshot Build(params RegistryRow[] routes) =>
-        new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RateLimitRouteCompiler(Registry)])
+        new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), [new RateLimitRouteCompiler(Registry)], poolCompilers: TestCompilers.Pools(new InstanceStateRegistry()))
             .Build(new RegistryContent([], routes), 1, TestLimiters.Start);
 
     [Fact]

@@ -1,3 +1,4 @@
+using FuncGateway.Core.Tests.Configuration;
 using FuncGateway.Model;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
@@ -10,13 +11,13 @@ namespace FuncGateway.Core.Tests.Resilience;
 public class InstanceStateRegistryTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
-    private readonly InstanceStateRegistry _states = new(new FakeTimeProvider(Now));
+    private readonly InstanceStateRegistry _states = new();
     private readonly SnapshotBuilder _builder;
     private long _version;
 
     public InstanceStateRegistryTests()
     {
-        _builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, _states);
+        _builder = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, _states, poolCompilers: TestCompilers.Pools(_states, new FakeTimeProvider(Now)));
     }
 
     private GatewaySnapshot Build(string instances, string? breaker = null, params RegistryRow[] routes)

@@ -1,3 +1,5 @@
+using FuncGateway.Health;
+using FuncGateway.Core.Tests.Configuration;
 using FuncGateway.Model;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
@@ -10,7 +12,7 @@ public class ResilienceFormatTests
 {
     private static GatewaySnapshot Build(RegistryRow[] upstreams, RegistryRow[] routes) =>
         new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100),
-                [new RouteResilienceCompiler(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<RouteResilience>.Instance)])
+                [new RouteResilienceCompiler(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<RouteResilience>.Instance)], poolCompilers: TestCompilers.Pools(new InstanceStateRegistry()))
             .Build(new RegistryContent(upstreams, routes), 1, DateTimeOffset.UnixEpoch);
 
     private static string Errors(GatewaySnapshot snapshot, string rowKey) =>
@@ -29,7 +31,7 @@ public class ResilienceFormatTests
 
         Assert.Empty(snapshot.Rejected);
         var pool = snapshot.Upstreams["orders"];
-        Assert.Equal(("ConsistentHash", "Header:X-Tenant", "/ready", 3), (pool.Policy.Name, pool.HashKey.ToString(), pool.HealthCheck!.Path, pool.HealthCheck.HealthyThreshold));
+        Assert.Equal(("ConsistentHash", "Header:X-Tenant", "/ready", 3), (pool.Policy.Name, pool.HashKey.ToString(), pool.HealthCheck!.Path, pool.HealthCheck!.HealthyThreshold));
         Assert.Equal(new CircuitBreakerSettings(true, 0.25, 20, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5)), pool.Instances[0].Breaker.Settings);
         var definition = RegistryFormat.ParseUpstream(row, [])!;
         var again = RegistryFormat.ToRow(definition);

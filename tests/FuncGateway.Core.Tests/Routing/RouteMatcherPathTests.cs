@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using FuncGateway.Routing;
 using static FuncGateway.Core.Tests.Routing.RoutingTestData;
 

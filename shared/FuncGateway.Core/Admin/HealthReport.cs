@@ -1,8 +1,10 @@
-using FuncGateway.Configuration;
+using FuncGateway.Health;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Resilience;
+using FuncGateway.Model;
+using FuncGateway.Configuration;
 
-namespace FuncGateway.Health;
+namespace FuncGateway.Admin;
 
 /// <summary>
 /// The admin view of <c>/_gateway/health</c>: for every pool (named, and the one-instance pools of routes with a URL
@@ -74,7 +76,7 @@ internal sealed class HealthReport(GatewayRegistry registry, HealthMonitor monit
 
     private static object Instance(UpstreamInstance instance, long ticks)
     {
-        var health = instance.HealthCheck is null ? null : instance.State.Health;
+        var health = instance.HealthCheck is null ? null : instance.Health;
         var breaker = instance.Breaker;
         return new
         {
@@ -85,7 +87,7 @@ internal sealed class HealthReport(GatewayRegistry registry, HealthMonitor monit
             health = instance.HealthCheck is null ? null : new
             {
                 state = (health?.State ?? HealthState.Unknown).ToString(),
-                stale = health is not null && InstanceState.IsStale(health, ticks, instance.HealthCheck),
+                stale = health is not null && HealthGate.IsStale(health, ticks, instance.HealthCheck!),
                 consecutiveSuccesses = health?.ConsecutiveSuccesses ?? 0,
                 consecutiveFailures = health?.ConsecutiveFailures ?? 0,
                 latencyMs = health?.LatencyMs,

@@ -1,4 +1,4 @@
-namespace FuncGateway.Routing;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// A condition on a request header or query parameter that a route requires in addition to its path.

@@ -1,9 +1,9 @@
-namespace FuncGateway.Configuration;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// Compiles the part of a route that one capability owns (authentication, rate limits, retries...) when a snapshot
-/// is built, never per request. The result is stored on <see cref="CompiledRoute"/> and read by that capability's
-/// pipeline step with <see cref="CompiledRoute.GetFeature{T}"/>.
+/// is built, never per request. The result is stored on <c>CompiledRoute</c> and read by that capability's
+/// pipeline step with <c>CompiledRoute.GetFeature</c>.
 /// </summary>
 internal interface IRouteFeatureCompiler
 {

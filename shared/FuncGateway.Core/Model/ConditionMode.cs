@@ -1,4 +1,4 @@
-namespace FuncGateway.Routing;
+namespace FuncGateway.Model;
 
 /// <summary>How a <see cref="RequestCondition"/> compares a request header or query parameter.</summary>
 public enum ConditionMode

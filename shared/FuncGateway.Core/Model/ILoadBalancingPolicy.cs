@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace FuncGateway.LoadBalancing;
+namespace FuncGateway.Model;
 
 /// <summary>Chooses the instance of a pool that serves one request.</summary>
 public interface ILoadBalancingPolicy

@@ -1,8 +1,6 @@
 using System.Text.Json.Serialization;
-using FuncGateway.Model;
-using FuncGateway.Routing;
 
-namespace FuncGateway.Configuration;
+namespace FuncGateway.Model;
 
 /// <summary>A route as an operator wrote it: one row of the routes table, or one item of a registry file.</summary>
 public sealed record RouteDefinition
