@@ -1,8 +1,8 @@
+using FuncGateway.Model;
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using FuncGateway.Cli.Commands;
-using FuncGateway.Forwarding;
 using FuncGateway.Storage;
 
 namespace FuncGateway.Cli;

@@ -1,6 +1,5 @@
 using FuncGateway.Model;
 using FuncGateway.Configuration;
-using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 
 namespace FuncGateway.Cli;

@@ -50,6 +50,12 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
         services.AddSingleton<AdminEndpoints>();
+        services.TryAddSingleton<InstanceStateRegistry>();
+        services.AddSingleton(static sp => new HealthReport(
+            sp.GetRequiredService<GatewayRegistry>(),
+            sp.GetRequiredService<FuncGateway.Health.HealthMonitor>(),
+            sp.GetRequiredService<FuncGateway.Health.HealthProber>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IAuthenticationFailureThrottle, NoAuthenticationFailureThrottle>();
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),

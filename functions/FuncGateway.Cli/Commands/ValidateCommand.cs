@@ -77,7 +77,7 @@ internal static class ValidateCommand
     /// The file alone as the whole registry. Routes are checked against the file's own pools (a route may still name
     /// an absolute URL instead); only rows of the selected sections are reported.
     /// </summary>
-    private static List<RowFinding> ValidateOffline(RegistryFile file, RegistrySections sections, FuncGateway.Forwarding.UpstreamAllowlist allowedUpstreams)
+    private static List<RowFinding> ValidateOffline(RegistryFile file, RegistrySections sections, UpstreamAllowlist allowedUpstreams)
     {
         var upstreams = (file.Upstreams ?? []).Select(RegistryFormat.ToRow).ToList();
         var routes = sections.Includes(RegistryTable.Routes) ? (file.Routes ?? []).Select(RegistryFormat.ToRow).ToList() : [];

@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
-using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Routing;
 using FuncGateway.Model;

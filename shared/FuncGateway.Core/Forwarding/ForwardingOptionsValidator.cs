@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Forwarding;

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,4 @@
-using FuncGateway.Routing;
+using FuncGateway.Model;
 using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Forwarding;
@@ -33,7 +33,7 @@ internal sealed class PublicHostPolicy
     public static HostPattern[] Parse(string? text, List<string> errors)
     {
         var patterns = new List<HostPattern>();
-        foreach (var item in SplitList(text))
+        foreach (var item in HostPattern.SplitList(text))
         {
             if (HostPattern.TryParse(item, out var pattern, out var error))
             {
@@ -47,10 +47,6 @@ internal sealed class PublicHostPolicy
 
         return [.. patterns];
     }
-
-    /// <summary>Items of a comma-separated setting, trimmed, empty ones skipped.</summary>
-    public static string[] SplitList(string? text) =>
-        string.IsNullOrWhiteSpace(text) ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>
     /// Whether the gateway serves a request for <paramref name="host"/> over <paramref name="scheme"/>, and the host it

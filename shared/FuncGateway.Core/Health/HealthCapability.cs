@@ -13,6 +13,6 @@ public sealed class HealthCapability : IGatewayCapability
     /// <inheritdoc/>
     public void AddServices(IServiceCollection services, IConfiguration configuration)
     {
-        // Its services are part of the core (AddFuncGateway).
+        services.AddFuncGatewayResilience(configuration);
     }
 }

@@ -1,4 +1,3 @@
-using FuncGateway.Resilience;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -42,7 +41,7 @@ internal sealed class HealthMonitor(
             results.Apply(records, complete: true);
             if (_status.LastError is not null)
             {
-                ResilienceLog.HealthReadRecovered(logger);
+                HealthLog.HealthReadRecovered(logger);
             }
 
             _status = new HealthReadStatus(attemptAt, attemptAt, null, records.Count);
@@ -53,7 +52,7 @@ internal sealed class HealthMonitor(
             var error = ex is OperationCanceledException ? $"Storage did not answer within {gatewayOptions.Value.Registry.ReadTimeoutSeconds} s." : ex.Message;
             if (_status.LastError != error)
             {
-                ResilienceLog.HealthReadFailed(logger, error);
+                HealthLog.HealthReadFailed(logger, error);
             }
 
             _status = _status with { LastAttemptAt = attemptAt, LastError = error };
@@ -76,7 +75,7 @@ internal sealed class HealthMonitor(
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                ResilienceLog.HealthReadFailed(logger, ex.GetType().Name + ": " + ex.Message);
+                HealthLog.HealthReadFailed(logger, ex.GetType().Name + ": " + ex.Message);
             }
 
             try

@@ -1,4 +1,3 @@
-using FuncGateway.Resilience;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -42,11 +41,11 @@ internal sealed class HealthProbeService(
                 {
                     if (holding)
                     {
-                        ResilienceLog.LeaseAcquired(logger, prober.Id);
+                        HealthLog.LeaseAcquired(logger, prober.Id);
                     }
                     else
                     {
-                        ResilienceLog.LeaseLost(logger, prober.Id);
+                        HealthLog.LeaseLost(logger, prober.Id);
                     }
                 }
 
@@ -70,7 +69,7 @@ internal sealed class HealthProbeService(
                 var error = ex is RegistryStoreException or IOException or HttpRequestException ? ex.Message : ex.GetType().Name + ": " + ex.Message;
                 if (error != _lastError)
                 {
-                    ResilienceLog.ProbeRoundFailed(logger, error);
+                    HealthLog.ProbeRoundFailed(logger, error);
                     _lastError = error;
                 }
             }
@@ -99,7 +98,7 @@ internal sealed class HealthProbeService(
             }
             catch (Exception ex) when (ex is RegistryStoreException or OperationCanceledException or IOException or HttpRequestException)
             {
-                ResilienceLog.ProbeRoundFailed(logger, "Releasing the prober lease failed: " + ex.Message);
+                HealthLog.ProbeRoundFailed(logger, "Releasing the prober lease failed: " + ex.Message);
             }
 
             _holding = false;

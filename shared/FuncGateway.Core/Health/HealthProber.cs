@@ -1,6 +1,5 @@
 using FuncGateway.Model;
 using FuncGateway.Configuration;
-using FuncGateway.Resilience;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -54,7 +53,7 @@ public sealed class HealthProber : IDisposable
             UseCookies = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
             ConnectTimeout = TimeSpan.FromSeconds(10),
-            ConnectCallback = Forwarding.UpstreamAllowlist.ConnectAsync,
+            ConnectCallback = UpstreamAllowlist.ConnectAsync,
         })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -89,7 +88,7 @@ public sealed class HealthProber : IDisposable
         catch (Exception ex) when (ex is RegistryStoreException or IOException or HttpRequestException
                                    || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            ResilienceLog.ProbeRoundFailed(_logger, ex.Message);
+            HealthLog.ProbeRoundFailed(_logger, ex.Message);
             _status = _status with { LastRoundAt = _time.GetUtcNow(), LastError = ex.Message };
         }
         finally
@@ -140,7 +139,7 @@ public sealed class HealthProber : IDisposable
                 var next = HealthEvaluator.Next(previous, pool.Name, instance.Url, result, settings, Id);
                 if (next.State != (previous?.State ?? HealthState.Unknown))
                 {
-                    ResilienceLog.HealthStateChanged(_logger, pool.Name, instance.Url, next.State.ToString(), result.Error ?? "probes pass");
+                    HealthLog.HealthStateChanged(_logger, pool.Name, instance.Url, next.State.ToString(), result.Error ?? "probes pass");
                 }
 
                 results[i] = next;
@@ -159,7 +158,7 @@ public sealed class HealthProber : IDisposable
             await _store.DeleteAsync(orphans, cancellationToken);
         }
 
-        ResilienceLog.ProbeRound(_logger, results.Length, targets.Count, results.Length);
+        HealthLog.ProbeRound(_logger, results.Length, targets.Count, results.Length);
         return results.Length;
     }
 

@@ -1,9 +1,7 @@
-using FuncGateway.Admin;
 using FuncGateway.Model;
 using FuncGateway;
 using FuncGateway.Configuration;
 using FuncGateway.Health;
-using FuncGateway.Resilience;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,8 +16,8 @@ public static class HealthServiceCollectionExtensions
     /// <summary>
     /// Adds what every host needs: <c>FuncGateway:Health</c> options, the per-instance state shared across snapshots,
     /// the Health table and its reader (a hosted service on every instance), the prober (run by a timer or by
-    /// <see cref="AddFuncGatewayHealthProber"/>) and the route compiler for retries and fallbacks. Called by
-    /// <c>AddFuncGateway</c>.
+    /// <see cref="AddFuncGatewayHealthProber"/>) and the pool compiler for health checks. Called by the health
+    /// capability.
     /// </summary>
     public static IServiceCollection AddFuncGatewayResilience(this IServiceCollection services, IConfiguration configuration)
     {
@@ -33,10 +31,8 @@ public static class HealthServiceCollectionExtensions
                 "FuncGateway:Health:LeaseSeconds must be at least twice FuncGateway:Health:ProbeTickSeconds, or the lease lapses between renewals.")
             .ValidateOnStart();
 
-        services.TryAddSingleton<InstanceStateRegistry>();
         services.TryAddSingleton(static sp => new HealthResults(sp.GetRequiredService<InstanceStateRegistry>()));
         services.AddSingleton<IPoolFeatureCompiler>(static sp => new HealthCheckPoolCompiler(sp.GetRequiredService<HealthResults>()));
-        services.AddSingleton<IPoolFeatureCompiler>(static sp => new CircuitBreakerPoolCompiler(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceBreaker>>()));
         services.TryAddSingleton(static sp => CreateHealthStore(sp));
         services.TryAddSingleton(static sp => new HealthMonitor(
             sp.GetRequiredService<IHealthStore>(),
@@ -53,14 +49,6 @@ public static class HealthServiceCollectionExtensions
             sp.GetRequiredService<IOptions<HealthOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HealthProber>>()));
-        services.TryAddSingleton(static sp => new HealthReport(
-            sp.GetRequiredService<GatewayRegistry>(),
-            sp.GetRequiredService<HealthMonitor>(),
-            sp.GetRequiredService<HealthProber>(),
-            sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IRouteFeatureCompiler>(static sp => new RouteResilienceCompiler(
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<RouteResilience>>()));
         return services;
     }
 

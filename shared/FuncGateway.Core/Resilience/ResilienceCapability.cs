@@ -1,6 +1,7 @@
 using FuncGateway.Model;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FuncGateway.Resilience;
 
@@ -13,6 +14,7 @@ public sealed class ResilienceCapability : IGatewayCapability
     /// <inheritdoc/>
     public void AddServices(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddFuncGatewayResilience(configuration);
+        services.AddSingleton<IPoolFeatureCompiler>(static sp => new CircuitBreakerPoolCompiler(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceBreaker>>()));
+        services.AddSingleton<IRouteFeatureCompiler>(static sp => new RouteResilienceCompiler(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteResilience>>()));
     }
 }

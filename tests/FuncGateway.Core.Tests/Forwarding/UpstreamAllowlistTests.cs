@@ -2,7 +2,6 @@ using FuncGateway.Core.Tests.Configuration;
 using FuncGateway.Model;
 using System.Net;
 using FuncGateway.Configuration;
-using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,4 @@
-using FuncGateway.Routing;
+using FuncGateway.Model;
 
 namespace FuncGateway.Core.Tests.Routing;
 

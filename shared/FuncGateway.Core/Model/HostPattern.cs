@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 
-namespace FuncGateway.Routing;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// A route's host pattern: <c>api.example.com</c>, <c>*.example.com</c> (any subdomain, not the domain itself) or
@@ -11,6 +11,10 @@ namespace FuncGateway.Routing;
 /// </summary>
 internal sealed class HostPattern
 {
+    /// <summary>The items of a comma-separated setting (host lists, allowlists), trimmed, empty ones dropped.</summary>
+    public static string[] SplitList(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
     private const int NoPort = -1;
 
     private readonly HostPatternKind _kind;

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using FuncGateway.Routing;
 
-namespace FuncGateway.Forwarding;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// Where routes and pools may send requests (<c>FuncGateway:Forwarding:AllowedUpstreams</c>), the gateway's guard
@@ -57,7 +56,7 @@ internal sealed class UpstreamAllowlist
         ArgumentNullException.ThrowIfNull(errors);
         var networks = new List<IPNetwork>();
         var hosts = new List<HostPattern>();
-        foreach (var item in PublicHostPolicy.SplitList(text))
+        foreach (var item in HostPattern.SplitList(text))
         {
             if (IPNetwork.TryParse(item, out var network))
             {
@@ -86,7 +85,7 @@ internal sealed class UpstreamAllowlist
             }
         }
 
-        return networks.Count == 0 && hosts.Count == 0 ? Any : new UpstreamAllowlist([.. networks], [.. hosts], string.Join(",", PublicHostPolicy.SplitList(text)));
+        return networks.Count == 0 && hosts.Count == 0 ? Any : new UpstreamAllowlist([.. networks], [.. hosts], string.Join(",", HostPattern.SplitList(text)));
     }
 
     /// <summary>Null when requests may go to <paramref name="url"/> (an absolute http(s) URL); otherwise why not.</summary>
