@@ -1,32 +1,5 @@
 namespace FuncGateway.RateLimiting;
 
-/// <summary>What a shard said about a request.</summary>
-internal enum ShardOutcome
-{
-    Acquired,
-    Rejected,
-    Unavailable,
-
-    /// <summary>AttemptAcquire only: the shard cannot decide without a storage round trip.</summary>
-    NeedsStorage,
-}
-
-/// <summary>
-/// A shard's answer; <see cref="RetryAtMs"/> is set for <see cref="ShardOutcome.Rejected"/>. For
-/// <see cref="ShardOutcome.Acquired"/>, <see cref="Stamp"/> says where the permits came from, so they can be given
-/// back (<see cref="CounterShard.ReleaseAsync"/>): the window, or for a token bucket the expiry of the slice.
-/// </summary>
-internal readonly record struct ShardResult(ShardOutcome Outcome, long RetryAtMs = 0, long Stamp = 0)
-{
-    public static ShardResult AcquiredFrom(long stamp) => new(ShardOutcome.Acquired, 0, stamp);
-
-    public static ShardResult Unavailable { get; } = new(ShardOutcome.Unavailable);
-
-    public static ShardResult NeedsStorage { get; } = new(ShardOutcome.NeedsStorage);
-
-    public static ShardResult RejectedUntil(long retryAtMs) => new(ShardOutcome.Rejected, retryAtMs);
-}
-
 /// <summary>
 /// One counter row (one shard of one partition of one policy) as this instance sees it.
 /// </summary>
@@ -53,6 +26,11 @@ internal readonly record struct ShardResult(ShardOutcome Outcome, long RetryAtMs
 /// in strict mode to a request waiting on this instance if there is one, else to the row, by the next conditional
 /// write of the fetch loop (with the permits queued requests need, when there are some).
 /// </para>
+/// <para>
+/// The shard owns the lock, the queue, the fetch loop and its storage round trips, and the modes; its
+/// <see cref="CounterAlgorithm"/> owns the arithmetic: what the row looks like, what is left, when a window rolls,
+/// when to retry, and when local permits lapse.
+/// </para>
 /// </remarks>
 internal sealed class CounterShard
 {
@@ -61,24 +39,16 @@ internal sealed class CounterShard
 
     private readonly RateLimitRuntime _runtime;
     private readonly RateLimitPolicy _policy;
-    private readonly RateLimitLimits _limits;
+    private readonly CounterAlgorithm _algorithm;
     private readonly string _partitionKey;
     private readonly string _displayKey;
-    private readonly long _limit;
-    private readonly long _burst;
-    private readonly double _ratePerMs;
     private readonly bool _fast;
-    private readonly bool _windowed;
-    private readonly bool _sliding;
-    private readonly long _leaseMs;
     private readonly Lock _gate = new();
     private readonly Queue<Waiter> _waiters = new();
     private List<TaskCompletionSource>? _releases;
 
     // Request side, under _gate.
-    private long _window = long.MinValue;
     private long _local;
-    private TokenLeases _tokenLeases;
     private long _exhaustedUntilMs;
     private long _rowRemaining = -1;
     private long _queuedPermits;
@@ -91,28 +61,16 @@ internal sealed class CounterShard
 
     // Row knowledge: touched only by the one running fetch loop.
     private bool _rowKnown;
-    private long _rowWindow = long.MinValue;
     private string? _etag;
-    private long _rowCount;
-    private long _prevWindow = long.MinValue;
-    private long _prevCount;
-    private double _rowTokens;
-    private long _rowUpdatedMs;
 
     public CounterShard(RateLimitRuntime runtime, RateLimitPolicy policy, RateLimitLimits limits, string partitionKey, string displayKey, int shard)
     {
         _runtime = runtime;
         _policy = policy;
-        _limits = limits;
+        _algorithm = CounterAlgorithm.Create(policy, limits, shard);
         _partitionKey = partitionKey;
         _displayKey = displayKey;
-        _limit = limits.ShardLimit(shard);
-        _burst = limits.ShardBurst(shard);
-        _ratePerMs = (double)_limit / limits.WindowMs;
         _fast = policy.Mode == RateLimitMode.Fast;
-        _windowed = policy.Algorithm != RateLimitAlgorithm.TokenBucket;
-        _sliding = policy.Algorithm == RateLimitAlgorithm.SlidingWindow;
-        _leaseMs = (long)(policy.LeaseSeconds * 1000);
     }
 
     /// <summary>Permits leased and not spent yet.</summary>
@@ -253,18 +211,12 @@ internal sealed class CounterShard
         {
             var now = _runtime.NowMs;
             Roll(now);
-            if (permits <= 0 || (_windowed ? stamp != _window : _fast && stamp <= now))
+            if (permits <= 0 || !_algorithm.TryReturn(permits, stamp, now, intoSlice: _fast))
             {
                 return ValueTask.CompletedTask;
             }
 
             _local += permits;
-            if (!_windowed)
-            {
-                // Strict token permits go back to the row at once; the slice entry only keeps _local consistent.
-                _tokenLeases.Return(permits, _fast ? stamp : now + _leaseMs);
-            }
-
             ServeFromLocal();
             if (_fast || _local == 0)
             {
@@ -304,20 +256,15 @@ internal sealed class CounterShard
     /// <summary>Moves to the current window; a slice leased for an earlier window (or an expired token lease) is dropped unspent.</summary>
     private void Roll(long nowMs)
     {
-        if (_windowed)
+        if (_algorithm.Roll(nowMs))
         {
-            var window = CounterMath.WindowOf(nowMs, _limits.WindowMs);
-            if (window != _window)
-            {
-                _window = window;
-                _local = 0;
-                _lastSlice = 0;
-                _rowRemaining = -1;
-            }
+            _local = 0;
+            _lastSlice = 0;
+            _rowRemaining = -1;
         }
         else if (_local > 0)
         {
-            _local -= _tokenLeases.DropExpired(nowMs);
+            _local -= _algorithm.DropExpired(nowMs);
         }
     }
 
@@ -325,7 +272,7 @@ internal sealed class CounterShard
     private long Spend(long permits)
     {
         _local -= permits;
-        return _windowed ? _window : _tokenLeases.Spend(permits);
+        return _algorithm.Spend(permits);
     }
 
     private async Task FetchLoopAsync()
@@ -336,7 +283,7 @@ internal sealed class CounterShard
             {
                 long demand;
                 long extra;
-                long window;
+                long period;
                 long give = 0;
                 List<TaskCompletionSource>? releases;
                 lock (_gate)
@@ -354,7 +301,7 @@ internal sealed class CounterShard
                     {
                         give = _local;
                         _local = 0;
-                        _tokenLeases = default;
+                        _algorithm.Clear();
                     }
 
                     if (give == 0)
@@ -390,13 +337,13 @@ internal sealed class CounterShard
                     }
 
                     _prefetch = false;
-                    window = _window;
+                    period = _algorithm.Period;
                 }
 
                 Taken taken;
                 try
                 {
-                    taken = await TakeAsync(window, demand, extra, give);
+                    taken = await TakeAsync(period, demand, extra, give);
                     _runtime.Health.ReportSuccess();
                 }
                 catch (RateLimitStoreException ex)
@@ -429,7 +376,7 @@ internal sealed class CounterShard
                 {
                     var now = _runtime.NowMs;
                     Roll(now);
-                    if (!_windowed || _window == window)
+                    if (_algorithm.Period == period)
                     {
                         if (give > 0 && taken.RowRemaining > 0)
                         {
@@ -440,10 +387,7 @@ internal sealed class CounterShard
                         // Permits of a window that has ended are left unspent: spending them now would count them nowhere.
                         _local += taken.Granted;
                         _lastSlice = taken.Granted;
-                        if (!_windowed && taken.Granted > 0)
-                        {
-                            _tokenLeases.Add(taken.Granted, now + _leaseMs);
-                        }
+                        _algorithm.Hold(taken.Granted, now);
 
                         _rowRemaining = taken.RowRemaining;
                         if (taken.ExhaustedUntilMs > 0)
@@ -496,63 +440,35 @@ internal sealed class CounterShard
     /// One conditional write: takes up to <paramref name="demand"/> permits (plus <paramref name="extra"/> for a fast
     /// slice) from the row and gives <paramref name="give"/> back to it, retrying on conflicts.
     /// </summary>
-    private async Task<Taken> TakeAsync(long window, long demand, long extra, long give)
+    private async Task<Taken> TakeAsync(long period, long demand, long extra, long give)
     {
         var store = _runtime.Store;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             using var timeout = new CancellationTokenSource(_runtime.OperationTimeout, _runtime.Time);
             var ct = timeout.Token;
-            long available;
-            double tokensNow = 0;
+            if (!_rowKnown || _algorithm.MustRead(period))
+            {
+                var row = await store.ReadAsync(Address(period), ct);
+                _rowKnown = true;
+                _etag = row?.ETag;
+                _algorithm.Load(row, period, _runtime.NowMs);
+            }
+
+            if (_algorithm.NeedsPriorRow(period, out var prior))
+            {
+                _algorithm.LoadPriorRow(await store.ReadAsync(Address(prior), ct), prior);
+            }
+
             var now = _runtime.NowMs;
-            if (_windowed)
+            if (!_algorithm.Covers(period, now))
             {
-                if (!_rowKnown || _rowWindow != window)
-                {
-                    var row = await store.ReadAsync(Address(window), ct);
-                    _rowKnown = true;
-                    _rowWindow = window;
-                    _etag = row?.ETag;
-                    _rowCount = row?.Count ?? 0;
-                }
-
-                if (_sliding && _prevWindow != window - 1)
-                {
-                    var previous = await store.ReadAsync(Address(window - 1), ct);
-                    _prevWindow = window - 1;
-                    _prevCount = previous?.Count ?? 0;
-                }
-
-                now = _runtime.NowMs;
-                if (CounterMath.WindowOf(now, _limits.WindowMs) != window)
-                {
-                    // The window ended meanwhile, or the storage clock the read just brought says it is another one:
-                    // decide again in the right window's row (the loop rolls over). Permits being given back lapse.
-                    return new Taken(0, -1, 0);
-                }
-
-                var counted = Math.Max(0, _rowCount - give);
-                available = _sliding
-                    ? CounterMath.SlidingAvailable(_limit, _prevCount, counted, now, window, _limits.WindowMs)
-                    : CounterMath.FixedAvailable(_limit, counted);
-            }
-            else
-            {
-                if (!_rowKnown)
-                {
-                    var row = await store.ReadAsync(Address(0), ct);
-                    _rowKnown = true;
-                    _etag = row?.ETag;
-                    now = _runtime.NowMs;
-                    (_rowTokens, _rowUpdatedMs) = row is null ? (_burst, now) : (row.Tokens, row.UpdatedAtMs);
-                }
-
-                now = _runtime.NowMs;
-                tokensNow = Math.Min(_burst, CounterMath.TokensAt(_rowTokens, _rowUpdatedMs, now, _ratePerMs, _burst) + give);
-                available = CounterMath.TokensAvailable(tokensNow);
+                // The window ended meanwhile, or the storage clock the read just brought says it is another one:
+                // decide again in the right window's row (the loop rolls over). Permits being given back lapse.
+                return new Taken(0, -1, 0);
             }
 
+            var available = _algorithm.Available(period, now, give);
             var take = Math.Min(demand, available);
             var spare = available - take;
             if (extra > 0 && spare > 0)
@@ -562,40 +478,17 @@ internal sealed class CounterShard
 
             if (take == 0 && give == 0)
             {
-                return new Taken(0, available, available == 0 || demand > 0 ? RetryAt(now, window, _rowCount, tokensNow) : 0);
+                return new Taken(0, available, available == 0 || demand > 0 ? _algorithm.RetryAtMs(period, now) : 0);
             }
 
-            string? etag;
-            if (_windowed)
+            var write = _algorithm.Write(period, now, give, take, _policy.StorageName, _displayKey);
+            var etag = await store.TryWriteAsync(Address(period), write, _etag, ct);
+            if (etag is not null)
             {
-                var count = Math.Max(0, _rowCount - give) + take;
-                var start = CounterMath.WindowStartMs(window, _limits.WindowMs);
-                var expires = start + (_limits.WindowMs * (_sliding ? 2 : 1));
-                etag = await store.TryWriteAsync(Address(window), new CounterWrite(
-                    count, 0, now, DateTimeOffset.FromUnixTimeMilliseconds(expires), DateTimeOffset.FromUnixTimeMilliseconds(start), _limit, _policy.StorageName, _displayKey), _etag, ct);
-                if (etag is not null)
-                {
-                    _etag = etag;
-                    _rowCount = count;
-                    var left = available - take;
-                    return new Taken(take, left, take < demand || left == 0 ? RetryAt(now, window, count, 0) : 0);
-                }
-            }
-            else
-            {
-                var tokens = tokensNow - take;
-                var updated = Math.Max(_rowUpdatedMs, now);
-                var full = CounterMath.TokenFullAtMs(tokens, updated, _ratePerMs, _burst);
-                etag = await store.TryWriteAsync(Address(0), new CounterWrite(
-                    0, tokens, updated, DateTimeOffset.FromUnixTimeMilliseconds(full), null, _burst, _policy.StorageName, _displayKey), _etag, ct);
-                if (etag is not null)
-                {
-                    _etag = etag;
-                    _rowTokens = tokens;
-                    _rowUpdatedMs = updated;
-                    var left = available - take;
-                    return new Taken(take, left, take < demand || left == 0 ? CounterMath.TokenRetryAtMs(tokens, now, _ratePerMs) : 0);
-                }
+                _etag = etag;
+                _algorithm.Commit(write);
+                var left = available - take;
+                return new Taken(take, left, take < demand || left == 0 ? _algorithm.RetryAtMs(period, now) : 0);
             }
 
             // Another instance wrote first (412), or created the row first (409): read it again and retry.
@@ -606,15 +499,7 @@ internal sealed class CounterShard
         throw new ContentionException();
     }
 
-    private long RetryAt(long nowMs, long window, long count, double tokensNow) => _policy.Algorithm switch
-    {
-        RateLimitAlgorithm.FixedWindow => CounterMath.WindowStartMs(window + 1, _limits.WindowMs),
-        RateLimitAlgorithm.SlidingWindow => Math.Max(nowMs + 1, CounterMath.SlidingRetryAtMs(_limit, _prevCount, count, window, _limits.WindowMs)),
-        _ => CounterMath.TokenRetryAtMs(tokensNow, nowMs, _ratePerMs),
-    };
-
-    private CounterAddress Address(long window) =>
-        new(_partitionKey, _windowed ? "w" + CounterMath.WindowStartMs(window, _limits.WindowMs).ToString("D15", System.Globalization.CultureInfo.InvariantCulture) : "bucket");
+    private CounterAddress Address(long period) => new(_partitionKey, _algorithm.RowKey(period));
 
     /// <summary>Hands local permits to queued requests, first come first served. Under _gate.</summary>
     private void ServeFromLocal()
@@ -694,102 +579,6 @@ internal sealed class CounterShard
     }
 
     private readonly record struct Taken(long Granted, long RowRemaining, long ExhaustedUntilMs);
-
-    /// <summary>
-    /// Token-bucket slices with their expiry: a token taken from the shared bucket is spent within LeaseSeconds or
-    /// dropped, which bounds fast mode's overshoot to rate × LeaseSeconds. Oldest first; at most four generations
-    /// (a fifth is merged into the newest one kept, with the earlier expiry: shorter life, never longer).
-    /// </summary>
-    private struct TokenLeases
-    {
-        private const int Capacity = 4;
-        private long[]? _counts;
-        private long[]? _expires;
-        private int _length;
-
-        public void Add(long permits, long expiresMs)
-        {
-            _counts ??= new long[Capacity];
-            _expires ??= new long[Capacity];
-            if (_length == Capacity)
-            {
-                _counts[Capacity - 1] += permits;
-                return;
-            }
-
-            _counts[_length] = permits;
-            _expires[_length] = expiresMs;
-            _length++;
-        }
-
-        /// <summary>Drops expired generations; returns the permits dropped.</summary>
-        public long DropExpired(long nowMs)
-        {
-            long dropped = 0;
-            var keep = 0;
-            for (var i = 0; i < _length; i++)
-            {
-                if (_expires![i] <= nowMs)
-                {
-                    dropped += _counts![i];
-                    continue;
-                }
-
-                _counts![keep] = _counts[i];
-                _expires[keep] = _expires[i];
-                keep++;
-            }
-
-            _length = keep;
-            return dropped;
-        }
-
-        /// <summary>Gives permits back at the front, with the expiry of the slice they came from (the oldest kept, as they were spent first).</summary>
-        public void Return(long permits, long expiresMs)
-        {
-            _counts ??= new long[Capacity];
-            _expires ??= new long[Capacity];
-            if (_length == Capacity)
-            {
-                // Merged into the oldest: the earlier expiry wins (shorter life, never longer).
-                _counts[0] += permits;
-                _expires[0] = Math.Min(_expires[0], expiresMs);
-                return;
-            }
-
-            Array.Copy(_counts, 0, _counts, 1, _length);
-            Array.Copy(_expires, 0, _expires, 1, _length);
-            _counts[0] = permits;
-            _expires[0] = expiresMs;
-            _length++;
-        }
-
-        /// <summary>Spends permits, oldest slice first; returns the expiry of the first slice spent from.</summary>
-        public long Spend(long permits)
-        {
-            var stamp = _length > 0 ? _expires![0] : 0;
-            var i = 0;
-            while (permits > 0 && i < _length)
-            {
-                var used = Math.Min(permits, _counts![i]);
-                _counts[i] -= used;
-                permits -= used;
-                if (_counts[i] == 0)
-                {
-                    i++;
-                }
-            }
-
-            if (i > 0)
-            {
-                Array.Copy(_counts!, i, _counts!, 0, _length - i);
-                Array.Copy(_expires!, i, _expires!, 0, _length - i);
-                _length -= i;
-            }
-
-            return stamp;
-        }
-    }
 
     private sealed class ContentionException : Exception;
 
