@@ -43,7 +43,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton(static sp => new LoadBalancingPolicyRegistry(sp.GetServices<ILoadBalancingPolicy>()));
         services.AddSingleton(static sp => UpstreamAllowlist.Parse(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.AllowedUpstreams, []));
         services.AddSingleton<PublicHostPolicy>();
-        services.AddSingleton<IRegistryStore>(static sp => CreateStore(sp, configuration: sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<GatewayTableService>();
+        services.AddSingleton<IRegistryStore>(static sp => CreateStore(sp));
         services.AddSingleton<GatewayRegistry>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
@@ -78,22 +79,12 @@ public static class GatewayServiceCollectionExtensions
         return services;
     }
 
-    private static IRegistryStore CreateStore(IServiceProvider services, IConfiguration configuration)
+    private static IRegistryStore CreateStore(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        try
-        {
-            var client = TableRegistryStore.CreateServiceClient(
-                options.Storage,
-                fallbackConnectionString: configuration["AzureWebJobsStorage"],
-                networkTimeout: TimeSpan.FromSeconds(options.Registry.ReadTimeoutSeconds));
-            return new TableRegistryStore(client, options.Storage);
-        }
-        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
-        {
-            // Missing or malformed storage settings: start anyway, answer 503 (fail closed) and say why on every read.
-            return new UnavailableRegistryStore(ex is RegistryStoreException ? ex.Message : "The storage connection string is malformed: " + ex.GetType().Name);
-        }
+        return services.GetRequiredService<GatewayTableService>().TryGetClient(out var client, out var reason)
+            ? new TableRegistryStore(client, options.Storage)
+            : new UnavailableRegistryStore(reason);
     }
 
     private static bool TryParseProxies(string? value)

@@ -40,18 +40,9 @@ internal static class AuthenticationServiceCollectionExtensions
     private static IApiKeyStore CreateApiKeyStore(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        try
-        {
-            var client = TableRegistryStore.CreateServiceClient(
-                options.Storage,
-                fallbackConnectionString: services.GetRequiredService<IConfiguration>()["AzureWebJobsStorage"],
-                networkTimeout: TimeSpan.FromSeconds(options.Registry.ReadTimeoutSeconds));
-            return new TableApiKeyStore(client.GetTableClient(ApiKeyFormat.TableName(options.Storage.TablePrefix)));
-        }
-        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
-        {
-            return new UnavailableApiKeyStore();
-        }
+        return services.GetRequiredService<GatewayTableService>().TryGetClient(out var client, out _)
+            ? new TableApiKeyStore(client.GetTableClient(ApiKeyFormat.TableName(options.Storage.TablePrefix)))
+            : new UnavailableApiKeyStore();
     }
 }
 

@@ -78,17 +78,8 @@ public static class HealthServiceCollectionExtensions
     private static IHealthStore CreateHealthStore(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        try
-        {
-            var client = TableRegistryStore.CreateServiceClient(
-                options.Storage,
-                fallbackConnectionString: services.GetRequiredService<IConfiguration>()["AzureWebJobsStorage"],
-                networkTimeout: TimeSpan.FromSeconds(options.Registry.ReadTimeoutSeconds));
-            return new TableHealthStore(client, options.Storage);
-        }
-        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
-        {
-            return new UnavailableHealthStore(ex is RegistryStoreException ? ex.Message : "The storage connection string is malformed: " + ex.GetType().Name);
-        }
+        return services.GetRequiredService<GatewayTableService>().TryGetClient(out var client, out var reason)
+            ? new TableHealthStore(client, options.Storage)
+            : new UnavailableHealthStore(reason);
     }
 }
