@@ -3,6 +3,7 @@ using FuncGateway.Admin;
 using FuncGateway.Configuration;
 using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
+using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
@@ -25,7 +26,7 @@ public static class GatewayServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.AddOptions<GatewayOptions>()
-            .Bind(configuration.GetSection(GatewayOptions.SectionName))
+            .BindKnownSettings(configuration.GetSection(GatewayOptions.SectionName))
             .ValidateDataAnnotations()
             .Validate(static o => TryParseProxies(o.ForwardedHeaders.TrustedProxies),
                 "FuncGateway:ForwardedHeaders:TrustedProxies must be a comma-separated list of IP addresses or CIDR ranges.")

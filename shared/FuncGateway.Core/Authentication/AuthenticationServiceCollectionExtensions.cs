@@ -2,6 +2,7 @@ using FuncGateway.Authentication.ApiKeys;
 using FuncGateway.Authentication.Basic;
 using FuncGateway.Authentication.Jwt;
 using FuncGateway.Configuration;
+using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using FuncGateway.Transforms;
@@ -20,6 +21,7 @@ internal static class AuthenticationServiceCollectionExtensions
         services.AddOptions<GatewayAuthSettings>()
             .Configure(settings => AuthConfigurationReader.Load(settings, configuration.GetSection(AuthPolicies.SectionName)))
             .ValidateOnStart();
+        services.AddSingleton(new OwnedConfigurationSection(AuthPolicies.SectionName));
         services.AddSingleton<IValidateOptions<GatewayAuthSettings>, GatewayAuthSettingsValidator>();
         services.AddSingleton(static sp => sp.GetRequiredService<IOptions<GatewayAuthSettings>>().Value);
         services.AddSingleton<IApiKeyStore>(static sp => CreateApiKeyStore(sp));

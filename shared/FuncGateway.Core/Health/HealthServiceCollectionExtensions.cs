@@ -1,6 +1,7 @@
 using FuncGateway;
 using FuncGateway.Configuration;
 using FuncGateway.Health;
+using FuncGateway.Model;
 using FuncGateway.Resilience;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
@@ -25,7 +26,7 @@ public static class HealthServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.AddOptions<HealthOptions>()
-            .Bind(configuration.GetSection(HealthOptions.SectionName))
+            .BindKnownSettings(configuration.GetSection(HealthOptions.SectionName))
             .ValidateDataAnnotations()
             .Validate(static o => o.LeaseSeconds >= 2 * o.ProbeTickSeconds,
                 "FuncGateway:Health:LeaseSeconds must be at least twice FuncGateway:Health:ProbeTickSeconds, or the lease lapses between renewals.")

@@ -1,4 +1,5 @@
 using FuncGateway.Configuration;
+using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
@@ -27,6 +28,7 @@ internal static class RateLimitingServiceCollectionExtensions
         services.AddOptions<RateLimitOptions>()
             .Configure(options => RateLimitOptionsReader.Read(configuration.GetSection(RateLimitOptions.SectionName), options))
             .ValidateOnStart();
+        services.AddSingleton(new OwnedConfigurationSection(RateLimitOptions.SectionName));
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitKeyHashValidator>();
         services.AddSingleton(static sp => new StorageClock(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StorageClock>>()));
