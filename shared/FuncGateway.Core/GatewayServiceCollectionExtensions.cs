@@ -7,7 +7,6 @@ using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -46,12 +45,20 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<PublicHostPolicy>();
         services.AddSingleton<GatewayTableService>();
         services.AddSingleton<IRegistryStore>(static sp => CreateStore(sp));
+
+        // One validator and compiler of snapshots, with what every capability contributes: its route compilers, and
+        // the per-instance state (breakers, health) that outlives snapshots.
+        services.AddSingleton(static sp => new SnapshotBuilder(
+            sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
+            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
+            sp.GetServices<IRouteFeatureCompiler>(),
+            sp.GetRequiredService<FuncGateway.Resilience.InstanceStateRegistry>(),
+            sp.GetRequiredService<UpstreamAllowlist>()));
         services.AddSingleton<GatewayRegistry>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
         services.AddSingleton<AdminEndpoints>();
-        services.TryAddSingleton<IAuthenticationFailureThrottle, NoAuthenticationFailureThrottle>();
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),
@@ -70,12 +77,6 @@ public static class GatewayServiceCollectionExtensions
 
         // [#6 resilience] additions go below this line.
         services.AddFuncGatewayResilience(configuration);
-        services.Replace(ServiceDescriptor.Singleton(static sp => new SnapshotBuilder(
-            sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
-            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
-            sp.GetServices<IRouteFeatureCompiler>(),
-            sp.GetRequiredService<FuncGateway.Resilience.InstanceStateRegistry>(),
-            sp.GetRequiredService<UpstreamAllowlist>())));
 
         return services;
     }

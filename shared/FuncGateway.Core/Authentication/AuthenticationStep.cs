@@ -25,8 +25,10 @@ internal sealed class AuthenticationFeature(RouteAuth route, AuthenticatedCaller
 /// per policy, 400 for ambiguous credentials, 403 for missing roles/scopes/claims, 429 when the failure throttle says
 /// so, 503 when keys cannot be obtained. Presented-but-refused credentials are counted by the failure throttle.
 /// </summary>
-internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle, ILogger<AuthenticationStep> logger) : IGatewayStep
+internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrottle> throttles, ILogger<AuthenticationStep> logger) : IGatewayStep
 {
+    private readonly IAuthenticationFailureThrottle _throttle = AuthenticationFailureThrottles.Combine(throttles);
+
     public int Order => GatewayStepOrder.Authentication;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
@@ -47,7 +49,7 @@ internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle
 
         var routeId = feature.Route.Definition.Id;
         var cancellationToken = context.RequestAborted;
-        if (await throttle.CheckAsync(feature.ClientAddress, cancellationToken) is { } wait)
+        if (await _throttle.CheckAsync(feature.ClientAddress, cancellationToken) is { } wait)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
             AuthLog.Throttled(logger, routeId, seconds);
@@ -66,7 +68,7 @@ internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle
             if (lookup.Malformed is { } malformed)
             {
                 AuthLog.AuthenticationFailed(logger, routeId, policy.Name, AuthProblemCodes.InvalidRequest, malformed);
-                await throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
+                await _throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
                 await WriteAsync(context, route, StatusCodes.Status400BadRequest, AuthProblemCodes.InvalidRequest,
                     "The request's credentials are ambiguous or empty.", malformed, policy, "invalid_request");
                 return false;
@@ -111,7 +113,7 @@ internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle
         if (failure is not null)
         {
             AuthLog.AuthenticationFailed(logger, routeId, failedPolicy!.Name, failure.Code!, failure.Description!);
-            await throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
+            await _throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
             await WriteAsync(context, route, StatusCodes.Status401Unauthorized, failure.Code!, "The credentials were not accepted.",
                 failure.Description, failedPolicy, "invalid_token");
             return false;

@@ -5,7 +5,6 @@ using FuncGateway.Model;
 using FuncGateway.Resilience;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -32,9 +31,9 @@ public static class HealthServiceCollectionExtensions
                 "FuncGateway:Health:LeaseSeconds must be at least twice FuncGateway:Health:ProbeTickSeconds, or the lease lapses between renewals.")
             .ValidateOnStart();
 
-        services.TryAddSingleton(static sp => new InstanceStateRegistry(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceStateRegistry>>()));
-        services.TryAddSingleton(static sp => CreateHealthStore(sp));
-        services.TryAddSingleton(static sp => new HealthMonitor(
+        services.AddSingleton(static sp => new InstanceStateRegistry(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceStateRegistry>>()));
+        services.AddSingleton(static sp => CreateHealthStore(sp));
+        services.AddSingleton(static sp => new HealthMonitor(
             sp.GetRequiredService<IHealthStore>(),
             sp.GetRequiredService<InstanceStateRegistry>(),
             sp.GetRequiredService<IOptions<HealthOptions>>(),
@@ -42,14 +41,14 @@ public static class HealthServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HealthMonitor>>()));
         services.AddHostedService(static sp => sp.GetRequiredService<HealthMonitor>());
-        services.TryAddSingleton(static sp => new HealthProber(
+        services.AddSingleton(static sp => new HealthProber(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<IHealthStore>(),
             sp.GetRequiredService<InstanceStateRegistry>(),
             sp.GetRequiredService<IOptions<HealthOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HealthProber>>()));
-        services.TryAddSingleton(static sp => new HealthReport(
+        services.AddSingleton(static sp => new HealthReport(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<HealthMonitor>(),
             sp.GetRequiredService<HealthProber>(),

@@ -4,7 +4,6 @@ using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -51,7 +50,7 @@ internal static class RateLimitingServiceCollectionExtensions
         services.AddSingleton<RateLimiterRegistry>();
         services.AddSingleton<IRouteFeatureCompiler, RateLimitRouteCompiler>();
         services.AddSingleton<IGatewayStep, RateLimitingStep>();
-        services.Replace(ServiceDescriptor.Singleton<IAuthenticationFailureThrottle, AuthenticationFailureThrottle>());
+        services.AddSingleton<IAuthenticationFailureThrottle, AuthenticationFailureThrottle>();
         services.AddSingleton(static sp => new RateLimitMaintenance(
             sp.GetRequiredService<IRateLimitStore>(),
             sp.GetRequiredService<StorageClock>(),
