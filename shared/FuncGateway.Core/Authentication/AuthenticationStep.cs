@@ -8,14 +8,12 @@ using Microsoft.Extensions.Primitives;
 namespace FuncGateway.Authentication;
 
 /// <summary>The outcome of authentication for one request, for the request transforms that follow.</summary>
-internal sealed class AuthenticationFeature(RouteAuth route, AuthenticatedCaller? caller, CredentialSource source)
+/// <remarks>The caller itself is <see cref="GatewayRequestFeature.Identity"/>.</remarks>
+internal sealed class AuthenticationFeature(RouteAuth route, CredentialSource source)
 {
     public RouteAuth Route { get; } = route;
 
-    /// <summary>Null on an anonymous route.</summary>
-    public AuthenticatedCaller? Caller { get; } = caller;
-
-    /// <summary>Where the accepted credential came from.</summary>
+    /// <summary>Where the accepted credential came from (none on an anonymous route).</summary>
     public CredentialSource Source { get; } = source;
 }
 
@@ -43,7 +41,7 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
 
         if (route.IsAnonymous)
         {
-            context.Features.Set(new AuthenticationFeature(route, null, CredentialSource.None));
+            context.Features.Set(new AuthenticationFeature(route, CredentialSource.None));
             return true;
         }
 
@@ -92,9 +90,9 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
                     }
 
                     var caller = attempt.Caller!;
-                    feature.Identity = new GatewayIdentity(caller.Policy, caller.UserId, caller.ConsumerId, caller.Tier, caller.Principal);
+                    feature.Identity = caller;
                     context.User = caller.Principal;
-                    context.Features.Set(new AuthenticationFeature(route, caller, lookup.Source));
+                    context.Features.Set(new AuthenticationFeature(route, lookup.Source));
                     return true;
                 case AuthOutcome.Unavailable:
                     unavailable ??= attempt;

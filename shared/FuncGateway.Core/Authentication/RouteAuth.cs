@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using FuncGateway.Pipeline;
 
 namespace FuncGateway.Authentication;
 
@@ -71,7 +72,7 @@ internal sealed class CompiledAuthorization(RouteAuthorization requirements)
     public IReadOnlyList<string> RequiredScopes { get; } = requirements.Scopes;
 
     /// <summary>Null when the caller qualifies; otherwise what is missing (for the log, not the client).</summary>
-    public string? Check(AuthenticatedCaller caller)
+    public string? Check(GatewayIdentity caller)
     {
         if (_roles.Count > 0 && !caller.Roles.Any(_roles.Contains))
         {
