@@ -20,9 +20,9 @@ public static class GatewayCapabilities
     [
         new ForwardingCapability(),
         new LoadBalancingCapability(),
-        new HealthCapability(),
         new AuthenticationCapability(),
         new RateLimitingCapability(),
+        new HealthCapability(),
         new ResilienceCapability(),
     ];
 

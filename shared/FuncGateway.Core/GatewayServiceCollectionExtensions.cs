@@ -1,13 +1,12 @@
-using FuncGateway.Model;
 using FuncGateway;
 using FuncGateway.Admin;
 using FuncGateway.Configuration;
 using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
+using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -26,7 +25,7 @@ public static class GatewayServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.AddOptions<GatewayOptions>()
-            .Bind(configuration.GetSection(GatewayOptions.SectionName))
+            .BindKnownSettings(configuration.GetSection(GatewayOptions.SectionName))
             .ValidateDataAnnotations()
             .Validate(static o => TryParseProxies(o.ForwardedHeaders.TrustedProxies),
                 "FuncGateway:ForwardedHeaders:TrustedProxies must be a comma-separated list of IP addresses or CIDR ranges.")
@@ -44,19 +43,31 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton(static sp => new LoadBalancingPolicyRegistry(sp.GetServices<ILoadBalancingPolicy>()));
         services.AddSingleton(static sp => UpstreamAllowlist.Parse(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.AllowedUpstreams, []));
         services.AddSingleton<PublicHostPolicy>();
-        services.AddSingleton<IRegistryStore>(static sp => CreateStore(sp, configuration: sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<GatewayTableService>();
+        services.AddSingleton<IRegistryStore>(static sp => CreateStore(sp));
+
+        // One validator and compiler of snapshots, with what every capability contributes: its route compilers, and
+        // the per-instance state (breakers, health) that outlives snapshots.
+        services.AddSingleton<InstanceStateRegistry>();
+        services.AddSingleton(GatewayCapabilities.Serializer);
+        services.AddSingleton(static sp => new SnapshotBuilder(
+            sp.GetRequiredService<RegistrySerializer>(),
+            sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
+            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
+            sp.GetServices<IRouteFeatureCompiler>(),
+            sp.GetRequiredService<InstanceStateRegistry>(),
+            sp.GetRequiredService<UpstreamAllowlist>(),
+            sp.GetServices<IPoolFeatureCompiler>()));
         services.AddSingleton<GatewayRegistry>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
         services.AddSingleton<AdminEndpoints>();
-        services.TryAddSingleton<InstanceStateRegistry>();
         services.AddSingleton(static sp => new HealthReport(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<FuncGateway.Health.HealthMonitor>(),
             sp.GetRequiredService<FuncGateway.Health.HealthProber>(),
             sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<IAuthenticationFailureThrottle, NoAuthenticationFailureThrottle>();
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),
@@ -66,41 +77,21 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<ForwardingStep>(),
             sp.GetRequiredService<ILogger<GatewayPipeline>>()));
 
-        // Every capability adds its own services (route compilers, steps, options): the list is GatewayCapabilities.
-        services.AddSingleton(GatewayCapabilities.Serializer);
+        // Every capability adds its own services (route and pool compilers, steps, options): the list is GatewayCapabilities.
         foreach (var capability in GatewayCapabilities.All)
         {
             capability.AddServices(services, configuration);
         }
 
-        services.AddSingleton(static sp => new SnapshotBuilder(
-            sp.GetRequiredService<RegistrySerializer>(),
-            sp.GetRequiredService<LoadBalancingPolicyRegistry>(),
-            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
-            sp.GetServices<IRouteFeatureCompiler>(),
-            sp.GetRequiredService<InstanceStateRegistry>(),
-            sp.GetRequiredService<UpstreamAllowlist>(),
-            sp.GetServices<IPoolFeatureCompiler>()));
-
         return services;
     }
 
-    private static IRegistryStore CreateStore(IServiceProvider services, IConfiguration configuration)
+    private static IRegistryStore CreateStore(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        try
-        {
-            var client = TableRegistryStore.CreateServiceClient(
-                options.Storage,
-                fallbackConnectionString: configuration["AzureWebJobsStorage"],
-                networkTimeout: TimeSpan.FromSeconds(options.Registry.ReadTimeoutSeconds));
-            return new TableRegistryStore(client, options.Storage);
-        }
-        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
-        {
-            // Missing or malformed storage settings: start anyway, answer 503 (fail closed) and say why on every read.
-            return new UnavailableRegistryStore(ex is RegistryStoreException ? ex.Message : "The storage connection string is malformed: " + ex.GetType().Name);
-        }
+        return services.GetRequiredService<GatewayTableService>().TryGetClient(out var client, out var reason)
+            ? new TableRegistryStore(client, options.Storage)
+            : new UnavailableRegistryStore(reason);
     }
 
     private static bool TryParseProxies(string? value)

@@ -354,12 +354,9 @@ internal static class AuthConfigurationReader
 
     private static void RejectUnknown(IConfiguration section, string at, string[] known, List<string> errors)
     {
-        foreach (var child in section.GetChildren())
+        foreach (var child in ConfigurationKeys.Unknown(section, known))
         {
-            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                errors.Add($"{at}:{child.Key} is not a known setting here. Known: {string.Join(", ", known)}.");
-            }
+            errors.Add($"{at}:{child.Key} is not a known setting here. Known: {string.Join(", ", known)}.");
         }
     }
 

@@ -1,9 +1,9 @@
+using FuncGateway.Storage;
+using FuncGateway.Pipeline;
 using FuncGateway.Model;
 using FuncGateway.Authentication.ApiKeys;
 using FuncGateway.Authentication.Basic;
 using FuncGateway.Authentication.Jwt;
-using FuncGateway.Pipeline;
-using FuncGateway.Storage;
 using FuncGateway.Transforms;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +20,7 @@ internal static class AuthenticationServiceCollectionExtensions
         services.AddOptions<GatewayAuthSettings>()
             .Configure(settings => AuthConfigurationReader.Load(settings, configuration.GetSection(AuthPolicies.SectionName)))
             .ValidateOnStart();
+        services.AddSingleton(new OwnedConfigurationSection(AuthPolicies.SectionName));
         services.AddSingleton<IValidateOptions<GatewayAuthSettings>, GatewayAuthSettingsValidator>();
         services.AddSingleton(static sp => sp.GetRequiredService<IOptions<GatewayAuthSettings>>().Value);
         services.AddSingleton<IApiKeyStore>(static sp => CreateApiKeyStore(sp));
@@ -40,18 +41,9 @@ internal static class AuthenticationServiceCollectionExtensions
     private static IApiKeyStore CreateApiKeyStore(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        try
-        {
-            var client = TableRegistryStore.CreateServiceClient(
-                options.Storage,
-                fallbackConnectionString: services.GetRequiredService<IConfiguration>()["AzureWebJobsStorage"],
-                networkTimeout: TimeSpan.FromSeconds(options.Registry.ReadTimeoutSeconds));
-            return new TableApiKeyStore(client.GetTableClient(ApiKeyFormat.TableName(options.Storage.TablePrefix)));
-        }
-        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
-        {
-            return new UnavailableApiKeyStore();
-        }
+        return services.GetRequiredService<GatewayTableService>().TryGetClient(out var client, out _)
+            ? new TableApiKeyStore(client.GetTableClient(ApiKeyFormat.TableName(options.Storage.TablePrefix)))
+            : new UnavailableApiKeyStore();
     }
 }
 

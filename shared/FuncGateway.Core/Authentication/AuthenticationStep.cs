@@ -8,14 +8,12 @@ using Microsoft.Extensions.Primitives;
 namespace FuncGateway.Authentication;
 
 /// <summary>The outcome of authentication for one request, for the request transforms that follow.</summary>
-internal sealed class AuthenticationFeature(RouteAuth route, AuthenticatedCaller? caller, CredentialSource source)
+/// <remarks>The caller itself is <see cref="GatewayRequestFeature.Identity"/>.</remarks>
+internal sealed class AuthenticationFeature(RouteAuth route, CredentialSource source)
 {
     public RouteAuth Route { get; } = route;
 
-    /// <summary>Null on an anonymous route.</summary>
-    public AuthenticatedCaller? Caller { get; } = caller;
-
-    /// <summary>Where the accepted credential came from.</summary>
+    /// <summary>Where the accepted credential came from (none on an anonymous route).</summary>
     public CredentialSource Source { get; } = source;
 }
 
@@ -25,8 +23,10 @@ internal sealed class AuthenticationFeature(RouteAuth route, AuthenticatedCaller
 /// per policy, 400 for ambiguous credentials, 403 for missing roles/scopes/claims, 429 when the failure throttle says
 /// so, 503 when keys cannot be obtained. Presented-but-refused credentials are counted by the failure throttle.
 /// </summary>
-internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle, ILogger<AuthenticationStep> logger) : IGatewayStep
+internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrottle> throttles, ILogger<AuthenticationStep> logger) : IGatewayStep
 {
+    private readonly IAuthenticationFailureThrottle _throttle = AuthenticationFailureThrottles.Combine(throttles);
+
     public int Order => GatewayStepOrder.Authentication;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
@@ -41,13 +41,13 @@ internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle
 
         if (route.IsAnonymous)
         {
-            context.Features.Set(new AuthenticationFeature(route, null, CredentialSource.None));
+            context.Features.Set(new AuthenticationFeature(route, CredentialSource.None));
             return true;
         }
 
         var routeId = feature.Route.Definition.Id;
         var cancellationToken = context.RequestAborted;
-        if (await throttle.CheckAsync(feature.ClientAddress, cancellationToken) is { } wait)
+        if (await _throttle.CheckAsync(feature.ClientAddress, cancellationToken) is { } wait)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
             AuthLog.Throttled(logger, routeId, seconds);
@@ -66,7 +66,7 @@ internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle
             if (lookup.Malformed is { } malformed)
             {
                 AuthLog.AuthenticationFailed(logger, routeId, policy.Name, AuthProblemCodes.InvalidRequest, malformed);
-                await throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
+                await _throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
                 await WriteAsync(context, route, StatusCodes.Status400BadRequest, AuthProblemCodes.InvalidRequest,
                     "The request's credentials are ambiguous or empty.", malformed, policy, "invalid_request");
                 return false;
@@ -90,9 +90,9 @@ internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle
                     }
 
                     var caller = attempt.Caller!;
-                    feature.Identity = new GatewayIdentity(caller.Policy, caller.UserId, caller.ConsumerId, caller.Tier, caller.Principal);
+                    feature.Identity = caller;
                     context.User = caller.Principal;
-                    context.Features.Set(new AuthenticationFeature(route, caller, lookup.Source));
+                    context.Features.Set(new AuthenticationFeature(route, lookup.Source));
                     return true;
                 case AuthOutcome.Unavailable:
                     unavailable ??= attempt;
@@ -111,7 +111,7 @@ internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle
         if (failure is not null)
         {
             AuthLog.AuthenticationFailed(logger, routeId, failedPolicy!.Name, failure.Code!, failure.Description!);
-            await throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
+            await _throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
             await WriteAsync(context, route, StatusCodes.Status401Unauthorized, failure.Code!, "The credentials were not accepted.",
                 failure.Description, failedPolicy, "invalid_token");
             return false;

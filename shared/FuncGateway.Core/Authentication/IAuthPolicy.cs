@@ -1,4 +1,4 @@
-using System.Security.Claims;
+using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Authentication;
@@ -53,39 +53,11 @@ internal enum AuthOutcome
 }
 
 /// <summary>The result of checking one credential. Descriptions are our own words: never a token, a key or a library message.</summary>
-internal sealed record AuthAttempt(AuthOutcome Outcome, AuthenticatedCaller? Caller, string? Code, string? Description)
+internal sealed record AuthAttempt(AuthOutcome Outcome, GatewayIdentity? Caller, string? Code, string? Description)
 {
-    public static AuthAttempt Success(AuthenticatedCaller caller) => new(AuthOutcome.Success, caller, null, null);
+    public static AuthAttempt Success(GatewayIdentity caller) => new(AuthOutcome.Success, caller, null, null);
 
     public static AuthAttempt Invalid(string code, string description) => new(AuthOutcome.Invalid, null, code, description);
 
     public static AuthAttempt Unavailable(string description) => new(AuthOutcome.Unavailable, null, AuthProblemCodes.AuthUnavailable, description);
-}
-
-/// <summary>Who the caller is, as one policy established it; the source of the identity headers.</summary>
-internal sealed record AuthenticatedCaller
-{
-    public required string Policy { get; init; }
-
-    public string? UserId { get; init; }
-
-    public string? Email { get; init; }
-
-    public IReadOnlyList<string> Roles { get; init; } = [];
-
-    public IReadOnlyList<string> Scopes { get; init; } = [];
-
-    public string? ConsumerId { get; init; }
-
-    public string? Tier { get; init; }
-
-    public string? KeyId { get; init; }
-
-    /// <summary>Mapped claims: header name → values.</summary>
-    public IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> ExtraHeaders { get; init; } = [];
-
-    /// <summary>Send the bearer token on to the upstream (per policy).</summary>
-    public bool ForwardToken { get; init; }
-
-    public required ClaimsPrincipal Principal { get; init; }
 }

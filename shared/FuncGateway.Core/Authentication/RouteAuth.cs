@@ -1,5 +1,6 @@
 using FuncGateway.Model;
 using System.Collections.Frozen;
+using FuncGateway.Pipeline;
 
 
 namespace FuncGateway.Authentication;
@@ -73,7 +74,7 @@ internal sealed class CompiledAuthorization(RouteAuthorization requirements)
     public IReadOnlyList<string> RequiredScopes { get; } = requirements.Scopes;
 
     /// <summary>Null when the caller qualifies; otherwise what is missing (for the log, not the client).</summary>
-    public string? Check(AuthenticatedCaller caller)
+    public string? Check(GatewayIdentity caller)
     {
         if (_roles.Count > 0 && !caller.Roles.Any(_roles.Contains))
         {

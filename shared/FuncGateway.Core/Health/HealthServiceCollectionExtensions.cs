@@ -1,10 +1,9 @@
-using FuncGateway.Model;
 using FuncGateway;
 using FuncGateway.Configuration;
 using FuncGateway.Health;
+using FuncGateway.Model;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -25,16 +24,16 @@ public static class HealthServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.AddOptions<HealthOptions>()
-            .Bind(configuration.GetSection(HealthOptions.SectionName))
+            .BindKnownSettings(configuration.GetSection(HealthOptions.SectionName))
             .ValidateDataAnnotations()
             .Validate(static o => o.LeaseSeconds >= 2 * o.ProbeTickSeconds,
                 "FuncGateway:Health:LeaseSeconds must be at least twice FuncGateway:Health:ProbeTickSeconds, or the lease lapses between renewals.")
             .ValidateOnStart();
 
-        services.TryAddSingleton(static sp => new HealthResults(sp.GetRequiredService<InstanceStateRegistry>()));
+        services.AddSingleton(static sp => new HealthResults(sp.GetRequiredService<InstanceStateRegistry>()));
         services.AddSingleton<IPoolFeatureCompiler>(static sp => new HealthCheckPoolCompiler(sp.GetRequiredService<HealthResults>()));
-        services.TryAddSingleton(static sp => CreateHealthStore(sp));
-        services.TryAddSingleton(static sp => new HealthMonitor(
+        services.AddSingleton(static sp => CreateHealthStore(sp));
+        services.AddSingleton(static sp => new HealthMonitor(
             sp.GetRequiredService<IHealthStore>(),
             sp.GetRequiredService<HealthResults>(),
             sp.GetRequiredService<IOptions<HealthOptions>>(),
@@ -42,7 +41,7 @@ public static class HealthServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HealthMonitor>>()));
         services.AddHostedService(static sp => sp.GetRequiredService<HealthMonitor>());
-        services.TryAddSingleton(static sp => new HealthProber(
+        services.AddSingleton(static sp => new HealthProber(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<IHealthStore>(),
             sp.GetRequiredService<HealthResults>(),
@@ -71,17 +70,8 @@ public static class HealthServiceCollectionExtensions
     private static IHealthStore CreateHealthStore(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        try
-        {
-            var client = TableRegistryStore.CreateServiceClient(
-                options.Storage,
-                fallbackConnectionString: services.GetRequiredService<IConfiguration>()["AzureWebJobsStorage"],
-                networkTimeout: TimeSpan.FromSeconds(options.Registry.ReadTimeoutSeconds));
-            return new TableHealthStore(client, options.Storage);
-        }
-        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
-        {
-            return new UnavailableHealthStore(ex is RegistryStoreException ? ex.Message : "The storage connection string is malformed: " + ex.GetType().Name);
-        }
+        return services.GetRequiredService<GatewayTableService>().TryGetClient(out var client, out var reason)
+            ? new TableHealthStore(client, options.Storage)
+            : new UnavailableHealthStore(reason);
     }
 }

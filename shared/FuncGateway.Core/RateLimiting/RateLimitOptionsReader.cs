@@ -1,4 +1,5 @@
 using System.Globalization;
+using FuncGateway.Model;
 using Microsoft.Extensions.Configuration;
 
 
@@ -104,12 +105,9 @@ internal static class RateLimitOptionsReader
 
         public void RejectUnknown(string[] known)
         {
-            foreach (var child in section.GetChildren())
+            foreach (var child in ConfigurationKeys.Unknown(section, known))
             {
-                if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-                {
-                    errors.Add($"{path}:{child.Key} is not a known setting. Known: {string.Join(", ", known)}.");
-                }
+                errors.Add($"{path}:{child.Key} is not a known setting. Known: {string.Join(", ", known)}.");
             }
         }
 

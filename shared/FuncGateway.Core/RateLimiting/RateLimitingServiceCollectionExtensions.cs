@@ -1,10 +1,8 @@
 using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
-using Azure.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -28,9 +26,17 @@ internal static class RateLimitingServiceCollectionExtensions
         services.AddOptions<RateLimitOptions>()
             .Configure(options => RateLimitOptionsReader.Read(configuration.GetSection(RateLimitOptions.SectionName), options))
             .ValidateOnStart();
+        services.AddSingleton(new OwnedConfigurationSection(RateLimitOptions.SectionName));
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitKeyHashValidator>();
         services.AddSingleton(static sp => new StorageClock(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StorageClock>>()));
+
+        // The counter table shares the gateway's table client, with its own, much shorter timeout (one counter
+        // operation); its responses set the storage clock.
+        services.AddSingleton(static sp => new GatewayTableSettings(
+            TableName(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Storage),
+            () => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.OperationTimeoutSeconds),
+            new StorageClockPolicy(sp.GetRequiredService<StorageClock>())));
         services.AddSingleton<IRateLimitStore>(static sp => CreateStore(sp));
         services.AddSingleton(static sp => CreateKeyHasher(sp));
         services.AddSingleton(static sp => new RateLimitRuntime(
@@ -43,7 +49,7 @@ internal static class RateLimitingServiceCollectionExtensions
         services.AddSingleton<RateLimiterRegistry>();
         services.AddSingleton<IRouteFeatureCompiler, RateLimitRouteCompiler>();
         services.AddSingleton<IGatewayStep, RateLimitingStep>();
-        services.Replace(ServiceDescriptor.Singleton<IAuthenticationFailureThrottle, AuthenticationFailureThrottle>());
+        services.AddSingleton<IAuthenticationFailureThrottle, AuthenticationFailureThrottle>();
         services.AddSingleton(static sp => new RateLimitMaintenance(
             sp.GetRequiredService<IRateLimitStore>(),
             sp.GetRequiredService<StorageClock>(),
@@ -67,21 +73,9 @@ internal static class RateLimitingServiceCollectionExtensions
 
     private static IRateLimitStore CreateStore(IServiceProvider services)
     {
-        var gateway = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        var options = services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-        try
-        {
-            // Its own client (not the registry's): a counter operation has its own, much shorter timeout.
-            var client = TableRegistryStore.CreateServiceClient(
-                gateway.Storage,
-                fallbackConnectionString: services.GetRequiredService<IConfiguration>()["AzureWebJobsStorage"],
-                networkTimeout: TimeSpan.FromSeconds(options.OperationTimeoutSeconds),
-                configure: clientOptions => clientOptions.AddPolicy(new StorageClockPolicy(services.GetRequiredService<StorageClock>()), HttpPipelinePosition.PerRetry));
-            return new TableRateLimitStore(client, TableName(gateway.Storage));
-        }
-        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
-        {
-            return new UnavailableRateLimitStore(ex is RegistryStoreException ? ex.Message : "The storage connection string is malformed: " + ex.GetType().Name);
-        }
+        var storage = services.GetRequiredService<IOptions<GatewayOptions>>().Value.Storage;
+        return services.GetRequiredService<GatewayTableService>().TryGetClient(out var client, out var reason)
+            ? new TableRateLimitStore(client, TableName(storage))
+            : new UnavailableRateLimitStore(reason);
     }
 }

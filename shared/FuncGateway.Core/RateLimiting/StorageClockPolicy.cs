@@ -4,8 +4,9 @@ using Azure.Core.Pipeline;
 namespace FuncGateway.RateLimiting;
 
 /// <summary>
-/// Feeds every response of the counter table's client to the <see cref="StorageClock"/>: its <c>Date</c> header, with
-/// when the try was sent and answered. Each try (retries too) is one sample; failed requests (409, 412) count as well.
+/// Feeds every response about the counter table (the shared table client hands those tries to it) to the
+/// <see cref="StorageClock"/>: its <c>Date</c> header, with when the try was sent and answered. Each try (retries too)
+/// is one sample; failed requests (409, 412) count as well.
 /// </summary>
 internal sealed class StorageClockPolicy(StorageClock clock) : HttpPipelinePolicy
 {

@@ -32,7 +32,7 @@ internal sealed class UpstreamIdentityStep(ContextSigner signer) : IGatewayStep
         var headers = new List<KeyValuePair<string, string>>(8);
         var request = context.Request;
         request.QueryString = WithoutParameters(request.QueryString, (authentication?.Route ?? RouteAuth.Anonymous).RemovedQueryParameters);
-        if (authentication?.Caller is not { } caller)
+        if (authentication is null || feature.Identity is not { } caller)
         {
             headers.Add(new(GatewayHeaders.AuthPolicy, AuthPolicies.Anonymous));
             context.Features.Set(new UpstreamIdentityFeature(headers, signer));
@@ -57,7 +57,7 @@ internal sealed class UpstreamIdentityStep(ContextSigner signer) : IGatewayStep
         return ValueTask.FromResult(true);
     }
 
-    private static void RemoveCredentials(HttpRequest request, AuthenticationFeature authentication, AuthenticatedCaller caller)
+    private static void RemoveCredentials(HttpRequest request, AuthenticationFeature authentication, GatewayIdentity caller)
     {
         var route = authentication.Route;
         var forwardToken = caller.ForwardToken && authentication.Source is CredentialSource.AuthorizationHeader or CredentialSource.Query;

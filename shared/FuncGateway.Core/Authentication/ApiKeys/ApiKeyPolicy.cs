@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Authentication.ApiKeys;
@@ -89,14 +90,11 @@ internal sealed class ApiKeyPolicy(ApiKeyPolicySettings settings, ApiKeyCache ca
             claims.Add(new Claim("scope", scope));
         }
 
-        return AuthAttempt.Success(new AuthenticatedCaller
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, "ApiKey", "consumer_id", "role"));
+        return AuthAttempt.Success(new GatewayIdentity(Name, UserId: null, record.ConsumerId, record.Tier, principal)
         {
-            Policy = Name,
-            ConsumerId = record.ConsumerId,
-            Tier = record.Tier,
             KeyId = record.KeyId,
             Scopes = record.Scopes,
-            Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, "ApiKey", "consumer_id", "role")),
         });
     }
 

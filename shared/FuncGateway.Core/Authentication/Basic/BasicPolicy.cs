@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using FuncGateway.Authentication.Jwt;
+using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
@@ -133,12 +134,10 @@ internal sealed class BasicPolicy : IAuthPolicy, IDisposable
             claims.Add(new Claim("role", role));
         }
 
-        return AuthAttempt.Success(new AuthenticatedCaller
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, "Basic", "sub", "role"));
+        return AuthAttempt.Success(new GatewayIdentity(Name, UserId: user, ConsumerId: null, Tier: null, principal)
         {
-            Policy = Name,
-            UserId = user,
             Roles = roles,
-            Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, "Basic", "sub", "role")),
         });
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Security.Claims;
+using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -285,7 +286,7 @@ internal sealed class JwtPolicy : IAuthPolicy
         return true;
     }
 
-    private AuthenticatedCaller CreateCaller(ClaimsIdentity identity)
+    private GatewayIdentity CreateCaller(ClaimsIdentity identity)
     {
         string? First(string type) => identity.FindFirst(type)?.Value is { Length: > 0 } value ? value : null;
 
@@ -344,18 +345,14 @@ internal sealed class JwtPolicy : IAuthPolicy
             }
         }
 
-        return new AuthenticatedCaller
+        var tier = _settings.TierClaim is { } tierClaim ? First(tierClaim) : null;
+        return new GatewayIdentity(Name, First(_settings.UserIdClaim), consumer, tier, new ClaimsPrincipal(identity))
         {
-            Policy = Name,
-            UserId = First(_settings.UserIdClaim),
             Email = First(_settings.EmailClaim),
             Roles = roles,
             Scopes = scopes,
-            ConsumerId = consumer,
-            Tier = _settings.TierClaim is { } tier ? First(tier) : null,
             ExtraHeaders = extra,
             ForwardToken = _settings.ForwardToken,
-            Principal = new ClaimsPrincipal(identity),
         };
     }
 }
