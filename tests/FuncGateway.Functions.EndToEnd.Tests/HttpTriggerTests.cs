@@ -223,6 +223,22 @@ public sealed class HttpTriggerTests(FunctionsAppFixture app)
         Assert.Equal([app.Client.BaseAddress!.Authority], echo.Headers["x-forwarded-host"]);
     }
 
+    [Fact]
+    public async Task Headers_of_the_functions_plumbing_never_reach_the_upstream()
+    {
+        // The host adds x-ms-invocation-id to pair the request with its invocation; the worker's forwarded-headers
+        // middleware adds X-Original-For/-Proto with what it replaced (the host's loopback address and port). An
+        // upstream behind FuncGateway.Server sees none of them, and neither may one behind the Functions app.
+        using var response = await app.Client.GetAsync("/api/plumbing");
+        var echo = await ReadEchoAsync(response);
+
+        Assert.DoesNotContain("x-ms-invocation-id", echo.Headers.Keys);
+        Assert.DoesNotContain("x-original-for", echo.Headers.Keys);
+        Assert.DoesNotContain("x-original-proto", echo.Headers.Keys);
+        Assert.DoesNotContain("x-original-host", echo.Headers.Keys);
+        await AssertInvokedAsync("/api/plumbing");
+    }
+
     private async Task AssertInvokedAsync(string path)
     {
         var invocation = await app.InvocationForAsync(path);
