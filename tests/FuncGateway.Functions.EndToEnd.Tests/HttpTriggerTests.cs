@@ -15,6 +15,9 @@ namespace FuncGateway.Functions.EndToEnd.Tests;
 [Collection(FunctionsAppCollectionDefinition.Name)]
 public sealed class HttpTriggerTests(FunctionsAppFixture app)
 {
+    private const int Chunk = 1024 * 1024;
+    private const string GatewayFunctionName = "Gateway";
+
     [Fact]
     public async Task A_proxied_get_reaches_the_upstream_through_the_gateway_function()
     {
@@ -69,65 +72,35 @@ public sealed class HttpTriggerTests(FunctionsAppFixture app)
     [Fact]
     public async Task A_streamed_post_reaches_the_upstream_before_the_client_has_sent_it_all()
     {
-        const int chunk = 1024 * 1024;
-        const int chunks = 16;
         var firstBytesAtUpstream = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         app.ProgrammableHandler.Set(async context =>
         {
-            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-            var buffer = new byte[64 * 1024];
-            long total = 0;
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
-            {
-                total += read;
-                hash.AppendData(buffer, 0, read);
-                firstBytesAtUpstream.TrySetResult();
-            }
-
-            await context.Response.WriteAsync($"{total}:{Convert.ToHexString(hash.GetHashAndReset())}");
+            var (length, sha256) = await StreamedBody.ReadAllAsync(context.Request.Body, () => firstBytesAtUpstream.TrySetResult());
+            await context.Response.WriteAsync($"{length}:{sha256}");
         });
 
         // The client holds back all but the first megabyte until the upstream has seen bytes: a host, worker or
         // gateway that buffered the body would never let that happen, and the request would time out.
-        using var content = new GatedContent(chunk, chunks, firstBytesAtUpstream.Task);
+        using var content = new GatedContent(Chunk, 16, firstBytesAtUpstream.Task);
         using var response = await app.Client.PostAsync("/stream/upload", content);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal($"{(long)chunk * chunks}:{content.Sha256}", await response.Content.ReadAsStringAsync());
+        Assert.Equal($"{content.Length}:{content.Sha256}", await response.Content.ReadAsStringAsync());
         await AssertInvokedAsync("/stream/upload");
     }
 
     [Fact]
     public async Task A_streamed_response_reaches_the_client_before_the_upstream_has_finished()
     {
-        const int chunk = 1024 * 1024;
         var clientGotFirstBytes = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        app.ProgrammableHandler.Set(async context =>
-        {
-            var bytes = new byte[chunk];
-            await context.Response.Body.WriteAsync(bytes);
-            await context.Response.Body.FlushAsync();
-            await clientGotFirstBytes.Task.WaitAsync(GatedContent.Deadline);
-            for (var i = 1; i < 8; i++)
-            {
-                await context.Response.Body.WriteAsync(bytes);
-            }
-        });
+        app.ProgrammableHandler.Set(context => StreamedBody.WriteGatedAsync(context.Response.Body, Chunk, 8, clientGotFirstBytes.Task));
 
         using var response = await app.Client.GetAsync("/stream/download", HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
-        var buffer = new byte[64 * 1024];
-        long total = 0;
-        int read;
-        while ((read = await body.ReadAsync(buffer)) > 0)
-        {
-            total += read;
-            clientGotFirstBytes.TrySetResult();
-        }
+        var (total, _) = await StreamedBody.ReadAllAsync(body, () => clientGotFirstBytes.TrySetResult());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(8L * chunk, total);
+        Assert.Equal(8L * Chunk, total);
         await AssertInvokedAsync("/stream/download");
     }
 
@@ -246,8 +219,6 @@ public sealed class HttpTriggerTests(FunctionsAppFixture app)
         Assert.True(invocation.Failure is null, $"The invocation for {path} failed: {invocation.Failure}{app.Host.DescribeWorker()}");
     }
 
-    private const string GatewayFunctionName = "Gateway";
-
     private async Task<EchoResponse> ReadEchoAsync(HttpResponseMessage response)
     {
         Assert.True(response.IsSuccessStatusCode,
@@ -272,47 +243,6 @@ public sealed class HttpTriggerTests(FunctionsAppFixture app)
         if (left < 20_000)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(left + 50));
-        }
-    }
-
-    /// <summary>Sends its first chunk, waits until the far side has seen bytes, then sends the rest.</summary>
-    private sealed class GatedContent(int chunk, int chunks, Task gate) : HttpContent
-    {
-        public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
-        private readonly System.Security.Cryptography.IncrementalHash _hash =
-            System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-
-        public string Sha256 { get; private set; } = "";
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            var bytes = new byte[chunk];
-            for (var i = 0; i < chunks; i++)
-            {
-                bytes.AsSpan().Fill((byte)i);
-                _hash.AppendData(bytes);
-                await stream.WriteAsync(bytes);
-                if (i == 0)
-                {
-                    await stream.FlushAsync();
-                    await gate.WaitAsync(Deadline);
-                }
-            }
-
-            Sha256 = Convert.ToHexString(_hash.GetHashAndReset());
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = (long)chunk * chunks;
-            return true;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            _hash.Dispose();
-            base.Dispose(disposing);
         }
     }
 }
