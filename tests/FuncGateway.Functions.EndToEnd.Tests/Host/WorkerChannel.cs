@@ -31,9 +31,6 @@ internal sealed class WorkerChannel : FunctionRpc.FunctionRpcBase
     /// <summary>Completes with the worker's <c>StartStream</c> message.</summary>
     public Task<StartStream> Started => _started.Task;
 
-    /// <summary>Messages of a kind nobody waited for (other than logs).</summary>
-    public int UnexpectedMessages => Volatile.Read(ref _unexpected);
-
     public override async Task EventStream(IAsyncStreamReader<StreamingMessage> requestStream, IServerStreamWriter<StreamingMessage> responseStream, ServerCallContext context)
     {
         // The real host advertises "MultiStream" and accepts more streams from one worker; this host does not.
@@ -93,14 +90,15 @@ internal sealed class WorkerChannel : FunctionRpc.FunctionRpcBase
 
     public static string InvocationKey(string invocationId) => "invocation:" + invocationId;
 
-    /// <summary>The worker's most recent log lines, for failure messages.</summary>
+    /// <summary>The worker's most recent log lines, and how many of its messages nobody waited for, for failure messages.</summary>
     public string DescribeLogs()
     {
+        var ignored = $"{Environment.NewLine}Messages from the worker that nobody waited for: {Volatile.Read(ref _unexpected)}.";
         lock (_logs)
         {
-            return _logs.Count == 0
+            return ignored + (_logs.Count == 0
                 ? $"{Environment.NewLine}The worker sent no RpcLog."
-                : $"{Environment.NewLine}Last {_logs.Count} RpcLog messages from the worker:{Environment.NewLine}{string.Join(Environment.NewLine, _logs)}";
+                : $"{Environment.NewLine}Last {_logs.Count} RpcLog messages from the worker:{Environment.NewLine}{string.Join(Environment.NewLine, _logs)}");
         }
     }
 

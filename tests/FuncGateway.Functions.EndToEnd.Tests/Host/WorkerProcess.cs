@@ -30,22 +30,17 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly Queue<string> _output = new();
     private readonly Process _process;
 
-    private WorkerProcess(Process process, string workerId, string requestId)
+    private WorkerProcess(Process process, string workerId)
     {
         _process = process;
         WorkerId = workerId;
-        RequestId = requestId;
         AppDomain.CurrentDomain.ProcessExit += KillOnProcessExit;
     }
 
     public string WorkerId { get; }
 
-    public string RequestId { get; }
-
     /// <summary>Completes when the process has exited (for whatever reason).</summary>
     public Task Exited { get; private set; } = Task.CompletedTask;
-
-    public int Id => _process.Id;
 
     public static WorkerProcess Start(string appDirectory, Uri rpcEndpoint, IReadOnlyDictionary<string, string?> appSettings)
     {
@@ -85,7 +80,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         startInfo.Environment["FUNCTIONS_APPLICATION_DIRECTORY"] = appDirectory;
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var worker = new WorkerProcess(process, workerId, requestId);
+        var worker = new WorkerProcess(process, workerId);
         process.OutputDataReceived += (_, e) => worker.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => worker.Keep(e.Data);
         if (!process.Start())
