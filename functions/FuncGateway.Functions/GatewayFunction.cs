@@ -28,6 +28,7 @@ public sealed class GatewayFunction
         HttpRequest req)
     {
         ArgumentNullException.ThrowIfNull(req);
+        FunctionsPlumbingHeaders.RemoveFrom(req.Headers);
 
         // The core writes the whole response (it also observes HttpContext.RequestAborted). EmptyResult keeps the
         // worker from writing anything on top of it.
