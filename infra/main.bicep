@@ -2,7 +2,7 @@
 // registry lives in Table Storage, reached with the app's managed identity; Application Insights on a Log Analytics
 // workspace; an optional Key Vault for secrets. Deploy into a resource group:
 //
-//   az deployment group create -g <rg> --template-file infra/main.bicep --parameters infra/main.bicepparam
+//   az deployment group create -g "$RG" -n main --template-file infra/main.bicep --parameters infra/main.bicepparam
 //
 // See infra/README.md. The compiled template is checked by tests/FuncGateway.Infra.Tests.
 

@@ -6,7 +6,7 @@
 //   export FUNCGATEWAY_ADMIN_KEY="$(openssl rand -base64 32)"                   # optional; unset: admin surface off
 //   export FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET="$(openssl rand -base64 32)"  # first deployment; unset later: kept
 //   export FUNCGATEWAY_SIGNING_KEY="$(openssl rand -base64 32)"                 # first deployment; unset later: kept
-//   az deployment group create -g <rg> --template-file infra/main.bicep --parameters infra/main.bicepparam
+//   az deployment group create -g "$RG" -n main --template-file infra/main.bicep --parameters infra/main.bicepparam
 //
 // No secret is written in this file: the secrets come from the environment of whoever deploys, and the template
 // stores them only in Key Vault. Policy, tier and key names are letters, digits and '_' (they become app setting names).

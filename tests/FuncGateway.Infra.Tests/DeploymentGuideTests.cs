@@ -14,12 +14,21 @@ public sealed class DeploymentGuideTests
     }
 
     [Theory]
-    [InlineData("az deployment group create -g <rg> --template-file infra/main.bicep --parameters infra/main.bicepparam")]
+    [InlineData("az deployment group create -g \"$RG\" -n main --template-file infra/main.bicep --parameters infra/main.bicepparam")]
     [InlineData("fgw.dll import infra/sample-routes.json --table-service-uri")]
     [InlineData("/_gateway/healthz")]
     public void The_guide_gives_the_command(string command)
     {
         Assert.Contains(command, File.ReadAllText(RepositoryRoot.Combine("infra/README.md")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("az deployment group create -g \"$RG\" -n main --template-file infra/main.bicep --parameters infra/main.bicepparam")]
+    [InlineData("fgw.dll import infra/sample-routes.json --table-service-uri")]
+    [InlineData("curl -i -H \"Authorization: Bearer $TOKEN\" \"$GW/httpbin/get\"")]
+    public void The_readme_walks_from_the_deployment_to_a_protected_route(string command)
+    {
+        Assert.Contains(command, File.ReadAllText(RepositoryRoot.Combine("README.md")), StringComparison.Ordinal);
     }
 
     [Fact]
