@@ -109,12 +109,7 @@ public sealed partial class DeployedConfigurationTests
         var folder = Path.Combine(Path.GetTempPath(), "funcgateway-badname-" + Guid.NewGuid().ToString("N"));
         try
         {
-            foreach (var file in Directory.EnumerateFiles(RepositoryRoot.Combine(InfraBuild.InfraFolder), "*.bicep*", SearchOption.AllDirectories))
-            {
-                var target = Path.Combine(folder, Path.GetRelativePath(RepositoryRoot.Combine(InfraBuild.InfraFolder), file));
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(file, target);
-            }
+            DeploymentSnapshot.CopyFolder(RepositoryRoot.Combine(InfraBuild.InfraFolder), folder);
 
             File.WriteAllText(Path.Combine(folder, "bad.bicepparam"), """
                 using 'main.bicep'

@@ -108,7 +108,8 @@ internal sealed partial class DeploymentSnapshot
     /// <summary>Whether a value is still an ARM expression, to be known only at deployment.</summary>
     public static bool IsExpression(string value) => value.StartsWith('[') && !value.StartsWith("[[", StringComparison.Ordinal);
 
-    private static void CopyFolder(string source, string target)
+    /// <summary>Copies a folder with everything under it (the template is compiled from a copy, never in place).</summary>
+    public static void CopyFolder(string source, string target)
     {
         Directory.CreateDirectory(target);
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
