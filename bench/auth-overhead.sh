@@ -76,17 +76,17 @@ PY
 cat >"$WORK/routes.json" <<JSON
 { "routes": [
   { "id": "open", "path": "/open/{**rest}", "upstream": "http://127.0.0.1:$ECHO_PORT", "stripPrefix": "/open", "auth": "anonymous" },
-  { "id": "jwt", "path": "/jwt/{**rest}", "upstream": "http://127.0.0.1:$ECHO_PORT", "stripPrefix": "/jwt", "auth": "bench-jwt" },
-  { "id": "key", "path": "/key/{**rest}", "upstream": "http://127.0.0.1:$ECHO_PORT", "stripPrefix": "/key", "auth": "bench-keys" }
+  { "id": "jwt", "path": "/jwt/{**rest}", "upstream": "http://127.0.0.1:$ECHO_PORT", "stripPrefix": "/jwt", "auth": "bench_jwt" },
+  { "id": "key", "path": "/key/{**rest}", "upstream": "http://127.0.0.1:$ECHO_PORT", "stripPrefix": "/key", "auth": "bench_keys" }
 ] }
 JSON
 dotnet "$CLI" import "$WORK/routes.json" >/dev/null
 API_KEY=$(dotnet "$CLI" keys create --consumer bench 2>/dev/null | sed -n 's/^key: //p')
 
 dotnet "$SERVER" --urls "http://127.0.0.1:$GW_PORT" --Logging:LogLevel:Default=Warning \
-  "--FuncGateway:Auth:Policies:bench-jwt:Type=Jwt" "--FuncGateway:Auth:Policies:bench-jwt:Issuer=https://bench.local/" \
-  "--FuncGateway:Auth:Policies:bench-jwt:Audiences=api://bench" "--FuncGateway:Auth:Policies:bench-jwt:Jwks=$JWKS" \
-  "--FuncGateway:Auth:Policies:bench-keys:Type=ApiKey" >"$WORK/gateway.log" 2>&1 &
+  "--FuncGateway:Auth:Policies:bench_jwt:Type=Jwt" "--FuncGateway:Auth:Policies:bench_jwt:Issuer=https://bench.local/" \
+  "--FuncGateway:Auth:Policies:bench_jwt:Audiences=api://bench" "--FuncGateway:Auth:Policies:bench_jwt:Jwks=$JWKS" \
+  "--FuncGateway:Auth:Policies:bench_keys:Type=ApiKey" >"$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$GW_PORT/_gateway/healthz"
 BASE="http://127.0.0.1:$GW_PORT"

@@ -2,7 +2,7 @@
 // registry lives in Table Storage, reached with the app's managed identity; Application Insights on a Log Analytics
 // workspace; an optional Key Vault for secrets. Deploy into a resource group:
 //
-//   az deployment group create -g <rg> --template-file infra/main.bicep --parameters infra/main.bicepparam
+//   az deployment group create -g "$RG" -n main --template-file infra/main.bicep --parameters infra/main.bicepparam
 //
 // See infra/README.md. The compiled template is checked by tests/FuncGateway.Infra.Tests.
 
@@ -138,6 +138,40 @@ param forwardingMinResponseDataRateGraceSeconds int = 10
 param trustedProxies string = '127.0.0.0/8,::1'
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Gateway configuration sections (README "Identity at the edge", "Rate limits", "Never routing to a dead instance")
+//
+// Each object below is one section of the gateway's configuration, written as it would be in JSON; the template turns
+// it into app settings (FuncGateway__<Section>__<name>__<Key>, up to four levels deep). Names that end up in a setting
+// name (policy names, tier names, key ids, user names, ClaimHeaders with '_' for '-') may hold only letters, digits
+// and '_': Azure refuses any other character in an app setting name. Secrets never go here: see gatewaySecrets.
+// ---------------------------------------------------------------------------------------------------------------------
+
+@description('FuncGateway:Auth:Policies: authentication policies by name, each { Type: \'Jwt\' | \'ApiKey\' | \'Basic\', ...its keys }. Lists (Audiences, Algorithms, ...) may be arrays. Secrets (SymmetricKeys, Users) go in gatewaySecrets.')
+param authPolicies object = {}
+
+@description('FuncGateway:Auth:ApiKeys: the API-key lookup settings (CacheSeconds, NegativeCacheSeconds, CacheSize, LookupTimeoutSeconds, StaleIfErrorSeconds).')
+param apiKeyLookup object = {}
+
+@description('FuncGateway:Auth:Signing without its keys: { ActiveKeyId: \'k1\' } (optional with one key). The keys themselves are secrets: gatewaySecrets Auth__Signing__Keys__<id>.')
+param signing object = {}
+
+@description('FuncGateway:RateLimits:Policies: rate-limit policies by name, each { Limit, WindowSeconds, PartitionBy, ..., Tiers: { <tier>: { Limit, Burst } } }.')
+param rateLimitPolicies object = {}
+
+@description('FuncGateway:Health: how instances read and probe upstream health (RefreshIntervalSeconds, ...).')
+param health object = {}
+
+@description('Any other FuncGateway setting, as a nested object under FuncGateway (or flat, with __ between the parts): for sections that later capabilities add.')
+param gatewaySettings object = {}
+
+@description('The names of the secret FuncGateway settings, without the FuncGateway__ prefix: Auth__Signing__Keys__<id>, Auth__Policies__<name>__SymmetricKeys__<kid>, Auth__Policies__<name>__Users__<user>. Each becomes a Key Vault reference to the secret FuncGateway--<name, with - for _>. Names, not values: a deployment can be previewed without the secrets.')
+param gatewaySecretNames array = []
+
+@description('The values of those secrets, by the same names. Stored only in Key Vault. A missing or empty value writes no new version: the one already in the vault stays in use (the first deployment must give every one). main.bicepparam reads them from the environment.')
+@secure()
+param gatewaySecrets object = {}
+
+// ---------------------------------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------------------------------
 
@@ -191,6 +225,10 @@ module keyVault 'modules/keyVault.bicep' = if (deployKeyVault) {
     tags: tags
     adminKey: adminKey
     rateLimitKeyHashSecret: rateLimitKeyHashSecret
+    secretNames: map(gatewaySecretNames, name => keyVaultSecretName('FuncGateway__${name}'))
+    secretValues: empty(undeclaredSecrets)
+      ? toObject(items(gatewaySecrets), e => keyVaultSecretName('FuncGateway__${e.key}'), e => e.value)
+      : fail('gatewaySecrets has values for names that gatewaySecretNames does not list: ${join(undeclaredSecrets, ', ')}')
   }
 }
 
@@ -226,20 +264,82 @@ module roleAssignments 'modules/roleAssignments.bicep' = {
   ]
 }
 
-// The admin key reaches the app only as a Key Vault reference, never as a value in an app setting or in this
-// deployment's inputs. An empty setting leaves the admin surface off.
+// Every secret reaches the app only as a Key Vault reference, never as a value in an app setting or in this
+// deployment's inputs. The reference names the vault by its deterministic URI (the vault is created in this template),
+// so that the app settings can be evaluated before deployment (tests/FuncGateway.Infra.Tests does) and carry no
+// runtime expression.
+var keyVaultUri = 'https://${names.keyVault}${environment().suffixes.keyvaultDns}/'
+
+// Key Vault secret names allow letters, digits and hyphens: '--' stands for the configuration key separator and '-'
+// for '_' (so the app setting FuncGateway__Auth__Signing__Keys__k_2 is the secret FuncGateway--Auth--Signing--Keys--k-2).
+func keyVaultSecretName(settingName string) string => replace(settingName, '_', '-')
+
+// The admin key: an empty setting leaves the admin surface off.
 var adminKeySetting = empty(adminKey)
   ? ''
   : deployKeyVault
-      ? '@Microsoft.KeyVault(SecretUri=${keyVault!.outputs.adminKeyUri})'
+      ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/FuncGateway--Admin--Key)'
       : fail('adminKey needs deployKeyVault = true: the admin key is only ever stored in Key Vault.')
 
 // The counter key secret likewise, and always: the app reaches storage with its identity, so there is no account key
 // to derive one from, and the gateway refuses to start without it. An empty parameter writes no new secret version:
 // the reference then reads the one an earlier deployment stored.
 var rateLimitKeyHashSecretSetting = deployKeyVault
-  ? '@Microsoft.KeyVault(SecretUri=${keyVault!.outputs.rateLimitKeyHashSecretUri})'
+  ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/FuncGateway--RateLimits--KeyHashSecret)'
   : fail('deployKeyVault must be true: the rate-limit counter key secret (FuncGateway:RateLimits:KeyHashSecret) is only ever stored in Key Vault.')
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Configuration sections to app settings
+// ---------------------------------------------------------------------------------------------------------------------
+
+// Bicep has no type test; an object (or array) is told apart by how it serialises inside an array.
+#disable-next-line no-explicit-any
+func isObject(value any) bool => startsWith(string([value]), '[{')
+
+// A value as the gateway reads it: a list comma-separated, anything else as its text.
+#disable-next-line no-explicit-any
+func settingText(value any) string => startsWith(string([value]), '[[') ? join(value, ',') : string(value)
+
+// { A: 1, B: { c: 2 } } under prefix P is { P__A: '1', P__B__c: '2' }, for up to four levels of objects. Deeper
+// nesting stops the deployment rather than being dropped.
+func leafSettings(prefix string, section object) object =>
+  toObject(filter(items(section), e => !isObject(e.value)), e => '${prefix}__${e.key}', e => settingText(e.value))
+func settings1(prefix string, section object) object =>
+  empty(filter(items(section), e => isObject(e.value)))
+    ? leafSettings(prefix, section)
+    : fail('${prefix}: the configuration is nested too deeply for the template (at most four levels of objects).')
+func settings2(prefix string, section object) object =>
+  reduce(filter(items(section), e => isObject(e.value)), leafSettings(prefix, section), (all, e) => union(all, settings1('${prefix}__${e.key}', e.value)))
+func settings3(prefix string, section object) object =>
+  reduce(filter(items(section), e => isObject(e.value)), leafSettings(prefix, section), (all, e) => union(all, settings2('${prefix}__${e.key}', e.value)))
+func settings4(prefix string, section object) object =>
+  reduce(filter(items(section), e => isObject(e.value)), leafSettings(prefix, section), (all, e) => union(all, settings3('${prefix}__${e.key}', e.value)))
+
+// The secrets as app settings (name to reference). The values go to the vault in keyVault.bicep.
+var gatewaySecretSettings = toObject(
+  gatewaySecretNames,
+  name => 'FuncGateway__${name}',
+  name => '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${keyVaultSecretName('FuncGateway__${name}')})'
+)
+var undeclaredSecrets = filter(objectKeys(gatewaySecrets), name => !contains(gatewaySecretNames, name))
+
+var configuredSettings = union(
+  settings4('FuncGateway', gatewaySettings),
+  settings4('FuncGateway__Auth__Policies', authPolicies),
+  settings4('FuncGateway__Auth__ApiKeys', apiKeyLookup),
+  settings4('FuncGateway__Auth__Signing', signing),
+  settings4('FuncGateway__RateLimits__Policies', rateLimitPolicies),
+  settings4('FuncGateway__Health', health),
+  gatewaySecretSettings
+)
+
+// Azure accepts app setting names of letters, digits, '.' and '_'; a shell variable takes no '.' either. A name with
+// anything else ('per-ip') stops the deployment here, naming it, instead of failing in Azure or in a shell.
+var settingNameCharacters = 'abcdefghijklmnopqrstuvwxyz0123456789_'
+var badSettingNames = filter(
+  objectKeys(configuredSettings),
+  name => !empty(reduce(map(range(0, length(settingNameCharacters)), i => substring(settingNameCharacters, i, 1)), toLower(name), (rest, c) => replace(rest, c, '')))
+)
 
 // THE list of app settings: the Functions host's and every FuncGateway setting the gateway reads at start-up.
 // Keys are literal so the compiled template shows every one of them; tests/FuncGateway.Infra.Tests checks this list
@@ -285,6 +385,9 @@ module settings 'modules/appSettings.bicep' = {
   params: {
     appName: names.functionApp
     settings: appSettings
+    gatewaySettings: empty(badSettingNames)
+      ? configuredSettings
+      : fail('App setting names may hold only letters, digits and _ (Azure refuses others, and a shell cannot export them); rename the policy, tier, key or user in: ${join(badSettingNames, ', ')}')
   }
   dependsOn: [
     roleAssignments

@@ -163,15 +163,15 @@ export FuncGateway__Storage__ConnectionString=UseDevelopmentStorage=true
 log "importing samples/routes.json"
 dotnet "$cli_dll" import samples/routes.json || die "fgw import samples/routes.json failed"
 
-# The protected demo route (/secure/...) accepts an API key (policy demo-keys) or Basic demo:demo (policy demo-basic).
+# The protected demo route (/secure/...) accepts an API key (policy demo_keys) or Basic demo:demo (policy demo_basic).
 log "creating a demo API key and the demo Basic user"
 demo_key=$(dotnet "$cli_dll" keys create --consumer demo --name quickstart --tier free 2>/dev/null | sed -n 's/^key: //p') \
   || die "fgw keys create failed"
 demo_hash=$(dotnet "$cli_dll" basic hash --password demo --iterations 100000) || die "fgw basic hash failed"
 auth_args=(
-  "--FuncGateway:Auth:Policies:demo-keys:Type=ApiKey"
-  "--FuncGateway:Auth:Policies:demo-basic:Type=Basic"
-  "--FuncGateway:Auth:Policies:demo-basic:Users:demo=$demo_hash"
+  "--FuncGateway:Auth:Policies:demo_keys:Type=ApiKey"
+  "--FuncGateway:Auth:Policies:demo_basic:Type=Basic"
+  "--FuncGateway:Auth:Policies:demo_basic:Users:demo=$demo_hash"
 )
 
 # --- gateway (foreground) -------------------------------------------------------------------------------------------------

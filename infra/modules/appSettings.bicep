@@ -5,8 +5,11 @@
 @description('The Function App.')
 param appName string
 
-@description('Every app setting, name to value. Built in main.bicep (the one list).')
+@description('The host\'s and the gateway\'s fixed app settings, name to value. Built in main.bicep (the one list).')
 param settings object
+
+@description('The settings made from the gateway\'s configuration sections (policies, limits, health, Key Vault references to secrets). The fixed settings win over them.')
+param gatewaySettings object
 
 resource site 'Microsoft.Web/sites@2024-11-01' existing = {
   name: appName
@@ -15,5 +18,5 @@ resource site 'Microsoft.Web/sites@2024-11-01' existing = {
 resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
   parent: site
   name: 'appsettings'
-  properties: settings
+  properties: union(gatewaySettings, settings)
 }

@@ -21,6 +21,13 @@ param adminKey string
 @secure()
 param rateLimitKeyHashSecret string
 
+@description('Names of further secrets (the gateway\'s signing keys, HMAC keys, Basic password hashes), as Key Vault secret names.')
+param secretNames array
+
+@description('Their values, by the same names. A missing or empty value writes no new version: an earlier one stays in use.')
+@secure()
+param secretValues object
+
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: name
   location: location
@@ -61,11 +68,21 @@ resource rateLimitKeyHashSecretValue 'Microsoft.KeyVault/vaults/secrets@2024-11-
   }
 }
 
+resource gatewaySecrets 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [
+  for secretName in secretNames: if (!empty(secretValues[?secretName] ?? '')) {
+    parent: vault
+    name: secretName
+    properties: {
+      value: secretValues[secretName]
+      contentType: 'text/plain'
+    }
+  }
+]
+
 @description('The Key Vault name.')
 output name string = vault.name
 
-@description('Versionless URI of the admin key secret, so the app reads its latest version. The secret exists only when an admin key was given.')
-output adminKeyUri string = '${vault.properties.vaultUri}secrets/${adminKeySecretName}'
+@description('The vault\'s URI; main.bicep builds the same one from the name for its Key Vault references.')
+output uri string = vault.properties.vaultUri
 
-@description('Versionless URI of the rate-limit counter key secret, so the app reads its latest version.')
-output rateLimitKeyHashSecretUri string = '${vault.properties.vaultUri}secrets/${rateLimitKeyHashSecretName}'
+

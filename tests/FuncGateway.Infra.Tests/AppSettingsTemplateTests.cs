@@ -9,7 +9,13 @@ public sealed class AppSettingsTemplateTests
 
     /// <summary>The one list in main.bicep, as it reaches the module that writes it: name to value (or expression).</summary>
     private static readonly Dictionary<string, string> Settings = Main.ModuleArgument("appSettings", "settings")
-        .EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.OrdinalIgnoreCase);
+        .EnumerateObject().ToDictionary(p => p.Name, p => Inline(p.Value.GetString() ?? ""), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A setting that is just <c>[variables('x')]</c> (a secret's reference) as that variable's expression.</summary>
+    private static string Inline(string value) =>
+        value.StartsWith("[variables('", StringComparison.Ordinal) && value.EndsWith("')]", StringComparison.Ordinal)
+            ? Main.Root.StringAt("variables", value["[variables('".Length..^"')]".Length])!
+            : value;
 
     [Fact]
     public void The_settings_are_written_as_the_apps_appsettings_after_the_role_assignments()
@@ -17,13 +23,15 @@ public sealed class AppSettingsTemplateTests
         var config = Main.Module("appSettings").Single("Microsoft.Web/sites/config");
 
         Assert.EndsWith("'appsettings')]", config.StringAt("name"), StringComparison.Ordinal);
-        Assert.Equal("[parameters('settings')]", config.StringAt("properties"));
+        // The settings made from the configuration sections first, so that the fixed ones win.
+        Assert.Equal("[union(parameters('gatewaySettings'), parameters('settings'))]", config.StringAt("properties"));
 
         // Applied once the identity holds its roles: the host starts with storage it can reach and Key Vault
         // references it can resolve.
+        // (A template with user-defined functions compiles to symbolic names: dependsOn lists the modules' names.)
         var dependsOn = Main.Deployment("appSettings").At("dependsOn").EnumerateArray().Select(d => d.GetString()).ToList();
-        Assert.Contains("[resourceId('Microsoft.Resources/deployments', 'roleAssignments')]", dependsOn);
-        Assert.Contains("[resourceId('Microsoft.Resources/deployments', 'functionApp')]", dependsOn);
+        Assert.Contains("roleAssignments", dependsOn);
+        Assert.Contains("functionApp", dependsOn);
     }
 
     [Fact]
@@ -116,8 +124,7 @@ public sealed class AppSettingsTemplateTests
     {
         var adminKey = Settings["FuncGateway__Admin__Key"];
 
-        Assert.Contains("format('@Microsoft.KeyVault(SecretUri={0})'", adminKey, StringComparison.Ordinal);
-        Assert.Contains(".outputs.adminKeyUri.value", adminKey, StringComparison.Ordinal);
+        Assert.Contains("format('@Microsoft.KeyVault(SecretUri={0}secrets/FuncGateway--Admin--Key)', variables('keyVaultUri'))", adminKey, StringComparison.Ordinal);
 
         // The key's value never appears in a setting: the expression only tests whether one was given.
         Assert.DoesNotContain("parameters('adminKey'))", adminKey.Replace("empty(parameters('adminKey'))", "", StringComparison.Ordinal), StringComparison.Ordinal);
@@ -130,8 +137,7 @@ public sealed class AppSettingsTemplateTests
     {
         var setting = Settings["FuncGateway__RateLimits__KeyHashSecret"];
 
-        Assert.Contains("format('@Microsoft.KeyVault(SecretUri={0})'", setting, StringComparison.Ordinal);
-        Assert.Contains(".outputs.rateLimitKeyHashSecretUri.value", setting, StringComparison.Ordinal);
+        Assert.Contains("format('@Microsoft.KeyVault(SecretUri={0}secrets/FuncGateway--RateLimits--KeyHashSecret)', variables('keyVaultUri'))", setting, StringComparison.Ordinal);
         Assert.DoesNotContain("parameters('rateLimitKeyHashSecret')", setting, StringComparison.Ordinal);
         Assert.Contains("fail(", setting, StringComparison.Ordinal);
         Assert.Equal("securestring", Main.Parameters.StringAt("rateLimitKeyHashSecret", "type"));
@@ -142,6 +148,32 @@ public sealed class AppSettingsTemplateTests
         var secret = Main.Module("keyVault").OfType("Microsoft.KeyVault/vaults/secrets")
             .Single(s => s.StringAt("name")!.Contains("rateLimitKeyHashSecretName", StringComparison.Ordinal));
         Assert.Equal("[not(empty(parameters('rateLimitKeyHashSecret')))]", secret.StringAt("condition"));
+    }
+
+    [Fact]
+    public void Key_vault_references_name_the_vault_this_deployment_creates()
+    {
+        // Built from the vault's name rather than read from it, so the settings evaluate before deployment; the same
+        // URI as the vault reports (https://<name>.vault.azure.net/ in Azure's public cloud).
+        Assert.Equal("[format('https://{0}{1}/', variables('names').keyVault, environment().suffixes.keyvaultDns)]",
+            Main.Root.StringAt("variables", "keyVaultUri"));
+        Assert.Equal("[parameters('name')]", Main.Module("keyVault").Single("Microsoft.KeyVault/vaults").StringAt("name"));
+        Assert.Contains("variables('names').keyVault", Main.Deployment("keyVault").At("properties", "parameters", "name").GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_gateways_secrets_are_secure_parameters_written_only_to_the_vault()
+    {
+        Assert.Equal("secureObject", Main.Parameters.StringAt("gatewaySecrets", "type"));
+        Assert.Equal("secureObject", Main.Module("keyVault").Parameters.StringAt("secretValues", "type"));
+        var secret = Main.Module("keyVault").OfType("Microsoft.KeyVault/vaults/secrets")
+            .Single(s => s.StringAt("name")!.Contains("parameters('secretNames')", StringComparison.Ordinal));
+        Assert.Contains("parameters('secretValues')", secret.StringAt("properties", "value"), StringComparison.Ordinal);
+        Assert.Contains("not(empty(", secret.StringAt("condition"), StringComparison.Ordinal);
+
+        // Only the names reach the app settings, each as a reference.
+        var settings = Main.Deployment("appSettings").At("properties", "parameters", "gatewaySettings").GetRawText();
+        Assert.DoesNotContain("parameters('gatewaySecrets')", settings, StringComparison.Ordinal);
     }
 
     /// <summary>App setting names of every settable leaf option under <paramref name="type"/>.</summary>

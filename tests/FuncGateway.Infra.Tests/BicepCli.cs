@@ -15,7 +15,11 @@ internal static partial class BicepCli
     private const string PackageId = "azure.bicep.commandline.linux-x64";
 
     /// <summary>Environment variables removed before running the CLI, so nothing from the caller leaks into a build.</summary>
-    private static readonly string[] ScrubbedVariables = ["FUNCGATEWAY_ADMIN_KEY", "FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET"];
+    private static readonly string[] ScrubbedVariables =
+    [
+        "FUNCGATEWAY_ADMIN_KEY", "FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET", "FUNCGATEWAY_SIGNING_KEY",
+        "FUNCGATEWAY_ENTRA_TENANT_ID", "FUNCGATEWAY_ENTRA_AUDIENCE",
+    ];
 
     private static readonly Lazy<string> Executable = new(Locate);
 
@@ -26,7 +30,14 @@ internal static partial class BicepCli
     public static BicepRun Run(params string[] arguments) => RunIn(RepositoryRoot.Path, arguments);
 
     /// <summary>Runs <c>bicep</c> with <paramref name="arguments"/> in <paramref name="workingDirectory"/>.</summary>
-    public static BicepRun RunIn(string workingDirectory, params string[] arguments)
+    public static BicepRun RunIn(string workingDirectory, params string[] arguments) =>
+        RunIn(workingDirectory, new Dictionary<string, string>(), arguments);
+
+    /// <summary>
+    /// Runs <c>bicep</c> in <paramref name="workingDirectory"/> with <paramref name="environment"/> set (after the
+    /// deployer's own variables are removed), as a deployer who exported them would.
+    /// </summary>
+    public static BicepRun RunIn(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo(Path)
         {
@@ -43,6 +54,11 @@ internal static partial class BicepCli
         foreach (var variable in ScrubbedVariables)
         {
             startInfo.Environment.Remove(variable);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            startInfo.Environment[name] = value;
         }
 
         using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start '{Path}'.");

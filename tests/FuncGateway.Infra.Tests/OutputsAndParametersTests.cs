@@ -38,6 +38,8 @@ public sealed class OutputsAndParametersTests
                 var value = output.Value.StringAt("value") ?? "";
                 Assert.DoesNotContain("adminKey')", value, StringComparison.Ordinal);
                 Assert.DoesNotContain("rateLimitKeyHashSecret')", value, StringComparison.Ordinal);
+                Assert.DoesNotContain("gatewaySecrets')", value, StringComparison.Ordinal);
+                Assert.DoesNotContain("secretValues')", value, StringComparison.Ordinal);
                 Assert.DoesNotContain("list", value, StringComparison.OrdinalIgnoreCase);
             }
         }
@@ -52,6 +54,9 @@ public sealed class OutputsAndParametersTests
         Assert.Equal("", parameters.StringAt("adminKey", "value"));
         Assert.Equal("", parameters.StringAt("rateLimitKeyHashSecret", "value"));
         Assert.True(parameters.At("deployKeyVault", "value").GetBoolean());
+        Assert.All(parameters.At("gatewaySecrets", "value").EnumerateObject(), secret => Assert.Equal("", secret.Value.GetString()));
+        Assert.Contains("readEnvironmentVariable('FUNCGATEWAY_SIGNING_KEY'",
+            File.ReadAllText(RepositoryRoot.Combine("infra/main.bicepparam")), StringComparison.Ordinal);
         Assert.Contains("readEnvironmentVariable('FUNCGATEWAY_ADMIN_KEY'",
             File.ReadAllText(RepositoryRoot.Combine("infra/main.bicepparam")), StringComparison.Ordinal);
         Assert.Contains("readEnvironmentVariable('FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET'",

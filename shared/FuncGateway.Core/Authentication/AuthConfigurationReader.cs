@@ -65,9 +65,9 @@ internal static class AuthConfigurationReader
             return null;
         }
 
-        if (!RouteAuthFormat.IsValidPolicyName(name))
+        if (!ConfigurationNames.IsValid(name))
         {
-            errors.Add($"{at}: a policy name may hold only letters, digits, '-', '_' and '.' (at most 64).");
+            errors.Add(ConfigurationNames.Describe(at, "policy", name));
             return null;
         }
 
@@ -136,7 +136,11 @@ internal static class AuthConfigurationReader
         var symmetric = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var key in section.GetSection("SymmetricKeys").GetChildren())
         {
-            if (GatewaySignature.TryDecodeKey(key.Value, out var bytes))
+            if (IsUnresolvedReference(key.Value))
+            {
+                errors.Add(UnresolvedReference($"{at}:SymmetricKeys:{key.Key}"));
+            }
+            else if (GatewaySignature.TryDecodeKey(key.Value, out var bytes))
             {
                 symmetric[key.Key] = bytes;
             }
@@ -177,7 +181,10 @@ internal static class AuthConfigurationReader
         var claimHeaders = new List<KeyValuePair<string, string>>();
         foreach (var mapping in section.GetSection("ClaimHeaders").GetChildren())
         {
-            var header = mapping.Key;
+            // '_' stands for '-', so that the key can be an app setting name (ClaimHeaders__X_User_Tenant): Azure and
+            // shells refuse '-' there. No header in the identity namespace loses by it: the gateway already treats
+            // X_User_Tenant and X-User-Tenant as the same header when it strips clients' copies.
+            var header = mapping.Key.Replace('_', '-');
             if (!HttpSyntax.IsToken(header) || !GatewayHeaders.IsSigned(header) || header.Equals(GatewayHeaders.AuthPolicy, StringComparison.OrdinalIgnoreCase)
                 || Transforms.UpstreamIdentityHeaders.IsStandard(header))
             {
@@ -258,6 +265,10 @@ internal static class AuthConfigurationReader
             {
                 errors.Add($"{at}:Users: a user name may not be empty or contain ':'.");
             }
+            else if (IsUnresolvedReference(user.Value))
+            {
+                errors.Add(UnresolvedReference($"{at}:Users:{user.Key}"));
+            }
             else if (PasswordHash.TryParse(user.Value, out var hash, out var error))
             {
                 users[user.Key] = hash!;
@@ -323,6 +334,10 @@ internal static class AuthConfigurationReader
             {
                 errors.Add($"{at}:Keys:{key.Key}: a key id may hold only letters, digits and - _ . ~ (no spaces).");
             }
+            else if (IsUnresolvedReference(key.Value))
+            {
+                errors.Add(UnresolvedReference($"{at}:Keys:{key.Key}"));
+            }
             else if (GatewaySignature.TryDecodeKey(key.Value, out var bytes))
             {
                 keys[key.Key] = bytes;
@@ -359,6 +374,13 @@ internal static class AuthConfigurationReader
             errors.Add($"{at}:{child.Key} is not a known setting here. Known: {string.Join(", ", known)}.");
         }
     }
+
+    // App Service passes a Key Vault reference it could not resolve on as its text. Never quote it: it names the secret.
+    private static bool IsUnresolvedReference(string? value) =>
+        value is not null && value.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase);
+
+    private static string UnresolvedReference(string key) =>
+        $"{key} is still an unresolved Key Vault reference: the app cannot read the secret (is it in the vault, and may the app's identity read it?).";
 
     internal static List<string> SplitList(string? value) =>
         [.. (value ?? "").Split([',', ' '], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];

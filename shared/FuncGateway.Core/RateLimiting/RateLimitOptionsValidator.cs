@@ -1,5 +1,5 @@
+using FuncGateway.Model;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -64,9 +64,9 @@ internal sealed partial class RateLimitOptionsValidator : IValidateOptions<RateL
         foreach (var (policyName, policy) in options.Policies.OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase))
         {
             var at = $"{root}:Policies:{policyName}";
-            if (!PolicyNamePattern().IsMatch(policyName))
+            if (!ConfigurationNames.IsValid(policyName))
             {
-                errors.Add($"{at}: the policy name must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+                errors.Add(ConfigurationNames.Describe(at, "policy", policyName));
             }
 
             if (policy is null)
@@ -108,6 +108,11 @@ internal sealed partial class RateLimitOptionsValidator : IValidateOptions<RateL
             foreach (var (tierName, tier) in policy.Tiers.OrderBy(t => t.Key, StringComparer.OrdinalIgnoreCase))
             {
                 var tierAt = $"{at}:Tiers:{tierName}";
+                if (!ConfigurationNames.IsValid(tierName))
+                {
+                    errors.Add(ConfigurationNames.Describe(tierAt, "tier", tierName));
+                }
+
                 if (tier.Limit == 0)
                 {
                     if (!Reported(errors, $"{tierAt}:Limit"))
@@ -153,9 +158,6 @@ internal sealed partial class RateLimitOptionsValidator : IValidateOptions<RateL
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key} must be between {min} and {max} (got {value})."));
         }
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex PolicyNamePattern();
 }
 
 /// <summary>

@@ -87,6 +87,67 @@ public sealed class AuthConfigurationTests
         Assert.Equal(TimeSpan.FromSeconds(30), settings.ApiKeys.CacheDuration);
     }
 
+    [Theory]
+    [InlineData("demo-keys", "demo_keys")]
+    [InlineData("corp.sso", "corp_sso")]
+    [InlineData("a__b", "a_b")]
+    public void A_policy_name_that_cannot_be_an_app_setting_name_stops_the_host_and_says_what_to_rename_it_to(string name, string suggestion)
+    {
+        var settings = Read(new() { [$"FuncGateway:Auth:Policies:{name}:Type"] = "ApiKey" });
+
+        var error = Assert.Single(settings.Errors);
+        Assert.Equal(
+            $"FuncGateway:Auth:Policies:{name}: '{name}' is not a valid policy name: use 1-64 letters and digits, with single '_' between them " +
+            "(no '-' or '.': a name is part of an app setting name, where Azure and shells accept neither). " +
+            $"Rename it, e.g. to '{suggestion}', here and wherever it is named (routes' properties, keys' tiers).",
+            error);
+        Assert.Empty(settings.Policies);
+    }
+
+    [Fact]
+    public void A_claim_header_may_be_written_with_underscores_for_hyphens_as_app_settings_need()
+    {
+        var settings = Read(new()
+        {
+            ["FuncGateway:Auth:Policies:entra:Type"] = "Jwt",
+            ["FuncGateway:Auth:Policies:entra:Issuer"] = "https://login.example.com/",
+            ["FuncGateway:Auth:Policies:entra:Audiences"] = "api://orders",
+            ["FuncGateway:Auth:Policies:entra:JwksUri"] = "https://login.example.com/keys",
+            ["FuncGateway:Auth:Policies:entra:ClaimHeaders:X_User_Tenant"] = "tid",
+            ["FuncGateway:Auth:Policies:entra:ClaimHeaders:X-Consumer-Region"] = "region",
+        });
+
+        Assert.Empty(settings.Errors);
+        var jwt = Assert.IsType<JwtPolicySettings>(settings.Policies["entra"]);
+        Assert.Equal(2, jwt.ClaimHeaders.Count);
+        Assert.Contains(new KeyValuePair<string, string>("X-User-Tenant", "tid"), jwt.ClaimHeaders);
+        Assert.Contains(new KeyValuePair<string, string>("X-Consumer-Region", "region"), jwt.ClaimHeaders);
+    }
+
+    [Fact]
+    public void An_unresolved_key_vault_reference_is_named_as_such_and_never_quoted()
+    {
+        const string reference = "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/FuncGateway--Auth--Signing--Keys--k1)";
+        var settings = Read(new()
+        {
+            ["FuncGateway:Auth:Signing:Keys:k1"] = reference,
+            ["FuncGateway:Auth:Policies:hs:Type"] = "Jwt",
+            ["FuncGateway:Auth:Policies:hs:Issuer"] = "i",
+            ["FuncGateway:Auth:Policies:hs:Audiences"] = "a",
+            ["FuncGateway:Auth:Policies:hs:SymmetricKeys:k1"] = reference,
+            ["FuncGateway:Auth:Policies:legacy:Type"] = "Basic",
+            ["FuncGateway:Auth:Policies:legacy:Users:demo"] = reference,
+        });
+
+        var errors = string.Join("\n", settings.Errors);
+        foreach (var key in new[] { "FuncGateway:Auth:Signing:Keys:k1", "FuncGateway:Auth:Policies:hs:SymmetricKeys:k1", "FuncGateway:Auth:Policies:legacy:Users:demo" })
+        {
+            Assert.Contains($"{key} is still an unresolved Key Vault reference", errors, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("vault.azure.net", errors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void RequireTyp_and_MaxTokenLifetimeSeconds_are_read_normalised_and_checked()
     {

@@ -77,8 +77,8 @@ public sealed class AuthenticationFailureThrottleTests
     {
         var throttle = Throttle(o =>
         {
-            o.Policies["strict-auth"] = new RateLimitPolicyOptions { Limit = 2, WindowSeconds = 600, PartitionBy = "Global", Mode = RateLimitMode.Strict };
-            o.AuthenticationFailures.Policy = "strict-auth";
+            o.Policies["strict_auth"] = new RateLimitPolicyOptions { Limit = 2, WindowSeconds = 600, PartitionBy = "Global", Mode = RateLimitMode.Strict };
+            o.AuthenticationFailures.Policy = "strict_auth";
         });
         var client = IPAddress.Parse("192.0.2.1");
         await throttle.RecordFailureAsync(client, default);

@@ -19,10 +19,10 @@ public sealed class RateLimitOptionsTests
     [Fact]
     public void A_policy_needs_only_a_limit_and_gets_documented_defaults()
     {
-        var (options, errors) = Read(("FuncGateway:RateLimits:Policies:per-ip:Limit", "100"));
+        var (options, errors) = Read(("FuncGateway:RateLimits:Policies:per_ip:Limit", "100"));
 
         Assert.Empty(errors);
-        var policy = options.Policies["PER-IP"];
+        var policy = options.Policies["PER_IP"];
         Assert.Equal(RateLimitAlgorithm.FixedWindow, policy.Algorithm);
         Assert.Equal(60, policy.WindowSeconds);
         Assert.Equal("ClientIp", policy.PartitionBy);
@@ -106,7 +106,7 @@ public sealed class RateLimitOptionsTests
             "FuncGateway:RateLimits:Policies:c:PartitionBy: 'Ip' is not a partition key",
             "FuncGateway:RateLimits:Policies:c:Shards (9) may not exceed Limit (5)",
             "FuncGateway:RateLimits:Policies:c:Tiers:gold:Limit is required",
-            "FuncGateway:RateLimits:Policies:bad name: the policy name must be",
+            "FuncGateway:RateLimits:Policies:bad name: 'bad name' is not a valid policy name: use 1-64 letters and digits, with single '_' between them",
             "FuncGateway:RateLimits:Policies:d:WindowSeconds must be between 1 and",
             "FuncGateway:RateLimits:Policies:d:Mode must be one of Auto, Strict, Fast, not '2'.",
             "FuncGateway:RateLimits:AuthenticationFailures:Policy names 'missing', which is not a policy",
@@ -117,5 +117,55 @@ public sealed class RateLimitOptionsTests
         }
 
         Assert.True(expected.Length == errors.Count, string.Join(Environment.NewLine, errors));
+    }
+
+    [Theory]
+    [InlineData("per-ip", "per_ip")]
+    [InlineData("tenant.read", "tenant_read")]
+    [InlineData("per__ip", "per_ip")]
+    [InlineData("_ip", "ip")]
+    [InlineData("ip_", "ip")]
+    public void A_policy_name_that_cannot_be_an_app_setting_name_stops_the_host_and_says_what_to_rename_it_to(string name, string suggestion)
+    {
+        // FuncGateway__RateLimits__Policies__per-ip__Limit is refused by Azure and by a shell's export; '__' inside a
+        // name would read as the key separator.
+        var (_, errors) = Read(($"FuncGateway:RateLimits:Policies:{name}:Limit", "100"));
+
+        var error = Assert.Single(errors);
+        Assert.StartsWith($"FuncGateway:RateLimits:Policies:{name}: '{name}' is not a valid policy name: use 1-64 letters and digits, with single '_' between them", error, StringComparison.Ordinal);
+        Assert.Contains($"Rename it, e.g. to '{suggestion}', here and wherever it is named", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_tier_name_follows_the_same_rule()
+    {
+        var (options, errors) = Read(
+            ("FuncGateway:RateLimits:Policies:per_ip:Limit", "100"),
+            ("FuncGateway:RateLimits:Policies:per_ip:Tiers:gold_plus:Limit", "1000"),
+            ("FuncGateway:RateLimits:Policies:per_ip:Tiers:silver-plus:Limit", "500"));
+
+        var error = Assert.Single(errors);
+        Assert.StartsWith("FuncGateway:RateLimits:Policies:per_ip:Tiers:silver-plus: 'silver-plus' is not a valid tier name", error, StringComparison.Ordinal);
+        Assert.Equal(1000, options.Policies["per_ip"].Tiers["GOLD_PLUS"].Limit);
+    }
+
+    [Theory]
+    [InlineData("per_ip")]
+    [InlineData("PerIp")]
+    [InlineData("tier2_partner_keys")]
+    [InlineData("a")]
+    public void Letters_digits_and_single_underscores_make_a_policy_name(string name)
+    {
+        var (options, errors) = Read(($"FuncGateway:RateLimits:Policies:{name}:Limit", "100"));
+
+        Assert.Empty(errors);
+        Assert.Equal(100, options.Policies[name].Limit);
+    }
+
+    [Fact]
+    public void A_name_of_65_characters_is_one_too_many()
+    {
+        Assert.Empty(Read(($"FuncGateway:RateLimits:Policies:{new string('a', 64)}:Limit", "1")).Errors);
+        Assert.Single(Read(($"FuncGateway:RateLimits:Policies:{new string('a', 65)}:Limit", "1")).Errors);
     }
 }

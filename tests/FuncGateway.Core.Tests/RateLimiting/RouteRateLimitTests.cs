@@ -14,7 +14,7 @@ public sealed class RouteRateLimitTests
     private static readonly RateLimiterRegistry Registry = new(
         Microsoft.Extensions.Options.Options.Create(TestLimiters.Options(o =>
         {
-            o.Policies["per-ip"] = new RateLimitPolicyOptions { Limit = 10 };
+            o.Policies["per_ip"] = new RateLimitPolicyOptions { Limit = 10 };
             o.Policies["Global"] = new RateLimitPolicyOptions { Limit = 1000, PartitionBy = "Global" };
         })),
         TestLimiters.Runtime(new InMemoryRateLimitStore(), new FakeTimeProvider(TestLimiters.Start)));
@@ -27,14 +27,14 @@ public sealed class RouteRateLimitTests
     public void A_route_names_its_policies_as_a_comma_list_or_a_json_array_in_order()
     {
         var snapshot = Build(
-            Route("a", "/a", "http://10.0.0.4", ("RateLimit", "per-ip, global")),
+            Route("a", "/a", "http://10.0.0.4", ("RateLimit", "per_ip, global")),
             Route("b", "/b", "http://10.0.0.4", ("RateLimit", """["global"]""")),
             Route("c", "/c", "http://10.0.0.4"));
 
         Assert.Empty(snapshot.Rejected);
         var a = snapshot.Routes.Single(r => r.Definition.Id == "a").GetFeature<RouteRateLimits>()!;
-        Assert.Equal(["per-ip", "Global"], a.Policies.Select(p => p.Policy.Name));
-        Assert.Equal("\"per-ip\";q=10;w=60, \"Global\";q=1000;w=60", a.PolicyHeader);
+        Assert.Equal(["per_ip", "Global"], a.Policies.Select(p => p.Policy.Name));
+        Assert.Equal("\"per_ip\";q=10;w=60, \"Global\";q=1000;w=60", a.PolicyHeader);
         Assert.Equal(["Global"], snapshot.Routes.Single(r => r.Definition.Id == "b").GetFeature<RouteRateLimits>()!.Policies.Select(p => p.Policy.Name));
         Assert.Null(snapshot.Routes.Single(r => r.Definition.Id == "c").GetFeature<RouteRateLimits>());
     }
@@ -43,12 +43,14 @@ public sealed class RouteRateLimitTests
     public void An_unknown_policy_rejects_the_row_and_names_the_configured_ones()
     {
         var snapshot = Build(
-            Route("typo", "/typo", "http://10.0.0.4", ("RateLimit", "per_ip")),
-            Route("twice", "/twice", "http://10.0.0.4", ("RateLimit", "per-ip,PER-IP")),
-            Route("fine", "/fine", "http://10.0.0.4", ("RateLimit", "per-ip")));
+            // The name before policy names took only letters, digits and '_': a route still naming it is rejected
+            // and told the configured name.
+            Route("typo", "/typo", "http://10.0.0.4", ("RateLimit", "per-ip")),
+            Route("twice", "/twice", "http://10.0.0.4", ("RateLimit", "per_ip,PER_IP")),
+            Route("fine", "/fine", "http://10.0.0.4", ("RateLimit", "per_ip")));
 
         Assert.Equal(["fine"], snapshot.Routes.Select(r => r.Definition.Id));
-        Assert.Equal("RateLimit names unknown policy 'per_ip'. Configured policies: Global, per-ip.", Assert.Single(Assert.Single(snapshot.Rejected, r => r.RowKey == "typo").Errors));
+        Assert.Equal("RateLimit names unknown policy 'per-ip'. Configured policies: Global, per_ip.", Assert.Single(Assert.Single(snapshot.Rejected, r => r.RowKey == "typo").Errors));
         Assert.Contains("twice", Assert.Single(Assert.Single(snapshot.Rejected, r => r.RowKey == "twice").Errors), StringComparison.Ordinal);
     }
 
@@ -56,12 +58,12 @@ public sealed class RouteRateLimitTests
     public void The_property_round_trips_through_the_registry_format()
     {
         var errors = new List<string>();
-        var route = RegistryFormat.ParseRoute(Route("a", "/a", "http://10.0.0.4", ("RateLimit", """["per-ip","global"]""")), errors);
+        var route = RegistryFormat.ParseRoute(Route("a", "/a", "http://10.0.0.4", ("RateLimit", """["per_ip","global"]""")), errors);
 
         Assert.Empty(errors);
-        Assert.Equal(["per-ip", "global"], route!.Get(RateLimitProperties.RateLimit));
+        Assert.Equal(["per_ip", "global"], route!.Get(RateLimitProperties.RateLimit));
         var row = RegistryFormat.ToRow(route);
-        Assert.Equal("per-ip,global", row.Properties["RateLimit"]);
+        Assert.Equal("per_ip,global", row.Properties["RateLimit"]);
         Assert.False(RegistryFormat.ToRow(route.With(RateLimitProperties.RateLimit, [])).Properties.ContainsKey("RateLimit"));
     }
 

@@ -36,7 +36,7 @@ public sealed class ClockSkewTests(AzuriteFixture azurite, ITestOutputHelper out
         await keys.CreateIfNotExistsAsync();
         await routes.AddEntityAsync(new TableEntity("default", "limited")
         {
-            ["Path"] = "/limited", ["Upstream"] = echo.BaseAddress.ToString(), ["Auth"] = "partners", ["RateLimit"] = "per-consumer",
+            ["Path"] = "/limited", ["Upstream"] = echo.BaseAddress.ToString(), ["Auth"] = "partners", ["RateLimit"] = "per_consumer",
         });
         await routes.AddEntityAsync(new TableEntity("default", "warm") { ["Path"] = "/warm", ["Upstream"] = echo.BaseAddress.ToString(), ["Auth"] = "anonymous" });
         var (apiKey, keyId) = ApiKeyFormat.Generate();
@@ -52,10 +52,10 @@ public sealed class ClockSkewTests(AzuriteFixture azurite, ITestOutputHelper out
 
             // A slow storage call on a loaded build machine must not be mistaken for an outage (which would fail open).
             ["FuncGateway:RateLimits:OperationTimeoutSeconds"] = "15",
-            ["FuncGateway:RateLimits:Policies:per-consumer:Limit"] = Limit.ToString(CultureInfo.InvariantCulture),
-            ["FuncGateway:RateLimits:Policies:per-consumer:WindowSeconds"] = WindowSeconds.ToString(CultureInfo.InvariantCulture),
-            ["FuncGateway:RateLimits:Policies:per-consumer:Mode"] = "Strict",
-            ["FuncGateway:RateLimits:Policies:per-consumer:PartitionBy"] = "Consumer",
+            ["FuncGateway:RateLimits:Policies:per_consumer:Limit"] = Limit.ToString(CultureInfo.InvariantCulture),
+            ["FuncGateway:RateLimits:Policies:per_consumer:WindowSeconds"] = WindowSeconds.ToString(CultureInfo.InvariantCulture),
+            ["FuncGateway:RateLimits:Policies:per_consumer:Mode"] = "Strict",
+            ["FuncGateway:RateLimits:Policies:per_consumer:PartitionBy"] = "Consumer",
         };
         var started = await Task.WhenAll(
             GatewayProcess.StartAsync(settings),

@@ -36,19 +36,19 @@ public sealed partial class CounterPrivacyTests(AzuriteFixture azurite) : IAsync
         ["FuncGateway:Auth:Policies:people:Type"] = "Basic",
         ["FuncGateway:Auth:Policies:people:Users:" + User] = Password.ToString(),
         ["FuncGateway:Auth:Policies:partners:Type"] = "ApiKey",
-        ["FuncGateway:RateLimits:Policies:per-ip:Limit"] = "2",
-        ["FuncGateway:RateLimits:Policies:per-ip:WindowSeconds"] = "3600",
-        ["FuncGateway:RateLimits:Policies:per-user:Limit"] = "100",
-        ["FuncGateway:RateLimits:Policies:per-user:WindowSeconds"] = "3600",
-        ["FuncGateway:RateLimits:Policies:per-user:PartitionBy"] = "User,Route",
-        ["FuncGateway:RateLimits:Policies:per-consumer:Limit"] = "100",
-        ["FuncGateway:RateLimits:Policies:per-consumer:WindowSeconds"] = "3600",
-        ["FuncGateway:RateLimits:Policies:per-consumer:PartitionBy"] = "Consumer",
-        ["FuncGateway:RateLimits:Policies:per-consumer:Tiers:gold:Limit"] = "200",
-        ["FuncGateway:RateLimits:Policies:per-tenant:Limit"] = "100",
-        ["FuncGateway:RateLimits:Policies:per-tenant:WindowSeconds"] = "3600",
-        ["FuncGateway:RateLimits:Policies:per-tenant:Algorithm"] = "TokenBucket",
-        ["FuncGateway:RateLimits:Policies:per-tenant:PartitionBy"] = "Header:X-Tenant",
+        ["FuncGateway:RateLimits:Policies:per_ip:Limit"] = "2",
+        ["FuncGateway:RateLimits:Policies:per_ip:WindowSeconds"] = "3600",
+        ["FuncGateway:RateLimits:Policies:per_user:Limit"] = "100",
+        ["FuncGateway:RateLimits:Policies:per_user:WindowSeconds"] = "3600",
+        ["FuncGateway:RateLimits:Policies:per_user:PartitionBy"] = "User,Route",
+        ["FuncGateway:RateLimits:Policies:per_consumer:Limit"] = "100",
+        ["FuncGateway:RateLimits:Policies:per_consumer:WindowSeconds"] = "3600",
+        ["FuncGateway:RateLimits:Policies:per_consumer:PartitionBy"] = "Consumer",
+        ["FuncGateway:RateLimits:Policies:per_consumer:Tiers:gold:Limit"] = "200",
+        ["FuncGateway:RateLimits:Policies:per_tenant:Limit"] = "100",
+        ["FuncGateway:RateLimits:Policies:per_tenant:WindowSeconds"] = "3600",
+        ["FuncGateway:RateLimits:Policies:per_tenant:Algorithm"] = "TokenBucket",
+        ["FuncGateway:RateLimits:Policies:per_tenant:PartitionBy"] = "Header:X-Tenant",
     };
 
     [Fact]
@@ -61,9 +61,9 @@ public sealed partial class CounterPrivacyTests(AzuriteFixture azurite) : IAsync
         var (apiKey, keyId) = ApiKeyFormat.Generate();
         await keys.AddEntityAsync(ApiKeyFormat.ToEntity(new ApiKeyRecord(ApiKeyFormat.Hash(apiKey), keyId, Consumer, null, "gold", [], true, null, null)));
         await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(Secret), prefix);
-        await gateway.UpsertRouteAsync("people", "/people", _echo.BaseAddress.ToString(), ("Auth", "people"), ("RateLimit", "per-user,per-tenant"));
-        await gateway.UpsertRouteAsync("partners", "/partners", _echo.BaseAddress.ToString(), ("Auth", "partners"), ("RateLimit", "per-consumer"));
-        await gateway.UpsertRouteAsync("open", "/open", _echo.BaseAddress.ToString(), ("RateLimit", "per-ip"));
+        await gateway.UpsertRouteAsync("people", "/people", _echo.BaseAddress.ToString(), ("Auth", "people"), ("RateLimit", "per_user,per_tenant"));
+        await gateway.UpsertRouteAsync("partners", "/partners", _echo.BaseAddress.ToString(), ("Auth", "partners"), ("RateLimit", "per_consumer"));
+        await gateway.UpsertRouteAsync("open", "/open", _echo.BaseAddress.ToString(), ("RateLimit", "per_ip"));
         await gateway.ReloadAsync();
 
         Assert.Equal(HttpStatusCode.OK, await SendAsync(gateway, "/people", r =>
@@ -79,7 +79,7 @@ public sealed partial class CounterPrivacyTests(AzuriteFixture azurite) : IAsync
 
         var rows = await azurite.CreateTableServiceClient().GetTableClient(prefix + "RateLimits").QueryAsync<TableEntity>().ToListAsync();
         Assert.Equal(
-            ["auth-failures", "per-consumer", "per-ip", "per-tenant", "per-user"],
+            ["auth-failures", "per_consumer", "per_ip", "per_tenant", "per_user"],
             rows.Select(r => r.GetString("Policy")).Order(StringComparer.Ordinal));
         foreach (var row in rows)
         {
@@ -100,11 +100,11 @@ public sealed partial class CounterPrivacyTests(AzuriteFixture azurite) : IAsync
 
         // The hash is HMAC-SHA256 under the configured secret: the same on every instance that has the secret,
         // unguessable without it (hashing every IPv4 address without the key finds nothing).
-        var ipRow = Assert.Single(rows, r => r.GetString("Policy") == "per-ip");
-        Assert.Equal($"per-ip-{Hmac(Secret, "\nip=127.0.0.1")}-00", ipRow.PartitionKey);
-        Assert.NotEqual($"per-ip-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("\nip=127.0.0.1")))[..32]}-00", ipRow.PartitionKey);
-        var tierRow = Assert.Single(rows, r => r.GetString("Policy") == "per-consumer");
-        Assert.Equal($"per-consumer-{Hmac(Secret, "gold\nconsumer=" + Consumer)}-00", tierRow.PartitionKey);
+        var ipRow = Assert.Single(rows, r => r.GetString("Policy") == "per_ip");
+        Assert.Equal($"per_ip-{Hmac(Secret, "\nip=127.0.0.1")}-00", ipRow.PartitionKey);
+        Assert.NotEqual($"per_ip-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("\nip=127.0.0.1")))[..32]}-00", ipRow.PartitionKey);
+        var tierRow = Assert.Single(rows, r => r.GetString("Policy") == "per_consumer");
+        Assert.Equal($"per_consumer-{Hmac(Secret, "gold\nconsumer=" + Consumer)}-00", tierRow.PartitionKey);
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed partial class CounterPrivacyTests(AzuriteFixture azurite) : IAsync
         await using (var first = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(Secret), prefix))
         await using (var second = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(Secret), prefix))
         {
-            await first.UpsertRouteAsync("open", "/open", _echo.BaseAddress.ToString(), ("RateLimit", "per-ip"));
+            await first.UpsertRouteAsync("open", "/open", _echo.BaseAddress.ToString(), ("RateLimit", "per_ip"));
             await first.ReloadAsync();
             await second.ReloadAsync();
 

@@ -24,14 +24,14 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
         _gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
         {
             ["FuncGateway:Auth:Policies:partners:Type"] = "ApiKey",
-            ["FuncGateway:RateLimits:Policies:per-consumer:Limit"] = "2",
-            ["FuncGateway:RateLimits:Policies:per-consumer:WindowSeconds"] = "3600",
-            ["FuncGateway:RateLimits:Policies:per-consumer:PartitionBy"] = "Consumer",
-            ["FuncGateway:RateLimits:Policies:per-consumer:Tiers:gold:Limit"] = "4",
+            ["FuncGateway:RateLimits:Policies:per_consumer:Limit"] = "2",
+            ["FuncGateway:RateLimits:Policies:per_consumer:WindowSeconds"] = "3600",
+            ["FuncGateway:RateLimits:Policies:per_consumer:PartitionBy"] = "Consumer",
+            ["FuncGateway:RateLimits:Policies:per_consumer:Tiers:gold:Limit"] = "4",
             ["FuncGateway:RateLimits:AuthenticationFailures:Limit"] = "3",
             ["FuncGateway:RateLimits:AuthenticationFailures:WindowSeconds"] = "3600",
         }, prefix);
-        await _gateway.UpsertRouteAsync("orders", "/orders", _echo.BaseAddress.ToString(), ("Auth", "partners"), ("RateLimit", "per-consumer"));
+        await _gateway.UpsertRouteAsync("orders", "/orders", _echo.BaseAddress.ToString(), ("Auth", "partners"), ("RateLimit", "per_consumer"));
         await _gateway.ReloadAsync();
     }
 
@@ -54,7 +54,7 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
         {
             using var response = await GetAsync(i % 2 == 0 ? gold : goldAgain);
             acme.Add(response.StatusCode);
-            Assert.Equal("\"per-consumer\";q=4;w=3600", Assert.Single(response.Headers.GetValues("RateLimit-Policy")));
+            Assert.Equal("\"per_consumer\";q=4;w=3600", Assert.Single(response.Headers.GetValues("RateLimit-Policy")));
         }
 
         var beta = new List<HttpStatusCode>();

@@ -15,16 +15,16 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
 {
     private static readonly Dictionary<string, string?> Policies = new()
     {
-        ["FuncGateway:RateLimits:Policies:per-ip:Limit"] = "3",
-        ["FuncGateway:RateLimits:Policies:per-ip:WindowSeconds"] = "3600",
-        ["FuncGateway:RateLimits:Policies:per-ip:Mode"] = "Strict",
+        ["FuncGateway:RateLimits:Policies:per_ip:Limit"] = "3",
+        ["FuncGateway:RateLimits:Policies:per_ip:WindowSeconds"] = "3600",
+        ["FuncGateway:RateLimits:Policies:per_ip:Mode"] = "Strict",
         ["FuncGateway:RateLimits:Policies:short:Limit"] = "2",
         ["FuncGateway:RateLimits:Policies:short:WindowSeconds"] = "3",
-        ["FuncGateway:RateLimits:Policies:pair-a:Limit"] = "2",
-        ["FuncGateway:RateLimits:Policies:pair-a:WindowSeconds"] = "3600",
-        ["FuncGateway:RateLimits:Policies:pair-b:Limit"] = "5",
-        ["FuncGateway:RateLimits:Policies:pair-b:WindowSeconds"] = "3600",
-        ["FuncGateway:RateLimits:Policies:pair-b:PartitionBy"] = "Global",
+        ["FuncGateway:RateLimits:Policies:pair_a:Limit"] = "2",
+        ["FuncGateway:RateLimits:Policies:pair_a:WindowSeconds"] = "3600",
+        ["FuncGateway:RateLimits:Policies:pair_b:Limit"] = "5",
+        ["FuncGateway:RateLimits:Policies:pair_b:WindowSeconds"] = "3600",
+        ["FuncGateway:RateLimits:Policies:pair_b:PartitionBy"] = "Global",
     };
 
     private TestUpstream _echo = null!;
@@ -49,14 +49,14 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
     {
         await RateLimitTestSupport.AwayFromWindowBoundaryAsync(3600);
         await using var gateway = await StartGatewayAsync();
-        await gateway.UpsertRouteAsync("limited", "/limited", _echo.BaseAddress.ToString(), ("RateLimit", "per-ip"));
+        await gateway.UpsertRouteAsync("limited", "/limited", _echo.BaseAddress.ToString(), ("RateLimit", "per_ip"));
         await gateway.ReloadAsync();
 
         for (var left = 2; left >= 0; left--)
         {
             using var ok = await gateway.Client.GetAsync("/limited");
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-            Assert.Equal("\"per-ip\";q=3;w=3600", Assert.Single(ok.Headers.GetValues("RateLimit-Policy")));
+            Assert.Equal("\"per_ip\";q=3;w=3600", Assert.Single(ok.Headers.GetValues("RateLimit-Policy")));
             var item = RateLimitItem().Match(Assert.Single(ok.Headers.GetValues("RateLimit")));
             Assert.True(item.Success, ok.Headers.GetValues("RateLimit").Single());
             Assert.Equal(left, int.Parse(item.Groups["r"].Value, CultureInfo.InvariantCulture));
@@ -65,11 +65,11 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
 
         using var refused = await gateway.Client.GetAsync("/limited");
         var problem = await Problem.AssertAsync(refused, HttpStatusCode.TooManyRequests, "rate_limited");
-        Assert.Contains("per-ip", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("per_ip", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         var retryAfter = int.Parse(Assert.Single(refused.Headers.GetValues("Retry-After")), CultureInfo.InvariantCulture);
         Assert.InRange(retryAfter, 1, 3600);
-        Assert.Equal("\"per-ip\";q=3;w=3600", Assert.Single(refused.Headers.GetValues("RateLimit-Policy")));
-        Assert.Equal($"\"per-ip\";r=0;t={retryAfter}", Assert.Single(refused.Headers.GetValues("RateLimit")));
+        Assert.Equal("\"per_ip\";q=3;w=3600", Assert.Single(refused.Headers.GetValues("RateLimit-Policy")));
+        Assert.Equal($"\"per_ip\";r=0;t={retryAfter}", Assert.Single(refused.Headers.GetValues("RateLimit")));
         Assert.Equal(3, _echo.RequestCount);
     }
 
@@ -78,7 +78,7 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
     {
         await RateLimitTestSupport.AwayFromWindowBoundaryAsync(3600);
         await using var gateway = await StartGatewayAsync();
-        await gateway.UpsertRouteAsync("upload", "/upload", _echo.BaseAddress.ToString(), ("RateLimit", "per-ip"));
+        await gateway.UpsertRouteAsync("upload", "/upload", _echo.BaseAddress.ToString(), ("RateLimit", "per_ip"));
         await gateway.ReloadAsync();
         for (var i = 0; i < 3; i++)
         {
@@ -116,12 +116,13 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
     public async Task A_route_naming_an_unknown_policy_is_rejected_and_says_which_exist()
     {
         await using var gateway = await StartGatewayAsync();
-        await gateway.UpsertRouteAsync("typo", "/typo", _echo.BaseAddress.ToString(), ("RateLimit", "per_ip"));
+        // per-ip: the name before policy names took only letters, digits and '_' (a route not yet migrated).
+        await gateway.UpsertRouteAsync("typo", "/typo", _echo.BaseAddress.ToString(), ("RateLimit", "per-ip"));
         await gateway.ReloadAsync();
 
         var rejected = (await gateway.AdminGetAsync("rejected")).GetProperty("rejected").EnumerateArray().Single(r => r.GetProperty("rowKey").GetString() == "typo");
         var reason = rejected.GetProperty("errors").EnumerateArray().Single().GetString();
-        Assert.Equal("RateLimit names unknown policy 'per_ip'. Configured policies: pair-a, pair-b, per-ip, short.", reason);
+        Assert.Equal("RateLimit names unknown policy 'per-ip'. Configured policies: pair_a, pair_b, per_ip, short.", reason);
         using var response = await gateway.Client.GetAsync("/typo");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
@@ -156,8 +157,8 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
     {
         await RateLimitTestSupport.AwayFromWindowBoundaryAsync(3600);
         await using var gateway = await StartGatewayAsync();
-        await gateway.UpsertRouteAsync("both", "/both", _echo.BaseAddress.ToString(), ("RateLimit", "pair-a,pair-b"));
-        await gateway.UpsertRouteAsync("b-only", "/b-only", _echo.BaseAddress.ToString(), ("RateLimit", """["pair-b"]"""));
+        await gateway.UpsertRouteAsync("both", "/both", _echo.BaseAddress.ToString(), ("RateLimit", "pair_a,pair_b"));
+        await gateway.UpsertRouteAsync("b-only", "/b-only", _echo.BaseAddress.ToString(), ("RateLimit", """["pair_b"]"""));
         await gateway.ReloadAsync();
 
         var both = new List<HttpStatusCode>();
@@ -165,7 +166,7 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
         {
             using var response = await gateway.Client.GetAsync("/both");
             both.Add(response.StatusCode);
-            Assert.Equal("\"pair-a\";q=2;w=3600, \"pair-b\";q=5;w=3600", string.Join(", ", response.Headers.GetValues("RateLimit-Policy")));
+            Assert.Equal("\"pair_a\";q=2;w=3600, \"pair_b\";q=5;w=3600", string.Join(", ", response.Headers.GetValues("RateLimit-Policy")));
         }
 
         Assert.Equal(2, both.Count(s => s == HttpStatusCode.OK));
@@ -234,7 +235,7 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
         // No trusted proxy: the socket peer is the client, whatever the header says.
         await using (var direct = await StartGatewayAsync())
         {
-            await direct.UpsertRouteAsync("ip", "/ip", _echo.BaseAddress.ToString(), ("RateLimit", "per-ip"));
+            await direct.UpsertRouteAsync("ip", "/ip", _echo.BaseAddress.ToString(), ("RateLimit", "per_ip"));
             await direct.ReloadAsync();
             var statuses = new List<HttpStatusCode>();
             for (var i = 0; i < 5; i++)
@@ -248,7 +249,7 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
         // Behind a trusted proxy (the test client, on loopback): the right-most untrusted entry is the client. The
         // attacker (198.51.100.9, appended by the proxy) writes the victim's address and random ones to the left.
         await using var proxied = await StartGatewayAsync(more: ("FuncGateway:ForwardedHeaders:TrustedProxies", "127.0.0.1"));
-        await proxied.UpsertRouteAsync("ip", "/ip", _echo.BaseAddress.ToString(), ("RateLimit", "per-ip"));
+        await proxied.UpsertRouteAsync("ip", "/ip", _echo.BaseAddress.ToString(), ("RateLimit", "per_ip"));
         await proxied.ReloadAsync();
         var attacker = new List<HttpStatusCode>();
         for (var i = 0; i < 4; i++)
@@ -363,6 +364,6 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
         return response.StatusCode;
     }
 
-    [GeneratedRegex("^\"per-ip\";r=(?<r>[0-9]+);t=(?<t>[0-9]+)$")]
+    [GeneratedRegex("^\"per_ip\";r=(?<r>[0-9]+);t=(?<t>[0-9]+)$")]
     private static partial Regex RateLimitItem();
 }

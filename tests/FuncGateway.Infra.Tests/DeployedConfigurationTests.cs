@@ -1,0 +1,257 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using FuncGateway.Server;
+using FuncGateway.Testing;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FuncGateway.Infra.Tests;
+
+/// <summary>
+/// The gateway a deployment of <c>infra/main.bicep</c> with <c>infra/main.bicepparam</c> produces is configured: its app
+/// settings (as <c>bicep snapshot</c> evaluates them) have names Azure and a shell accept, carry every secret only as
+/// a Key Vault reference, and — given to the real server with the references resolved — pass the gateway's start-up
+/// validation and load the routes of <c>infra/sample-routes.json</c>, which name the policies the parameters define.
+/// </summary>
+public sealed partial class DeployedConfigurationTests
+{
+    private static DeploymentSnapshot Snapshot => DeploymentSnapshot.Current;
+
+    private static IReadOnlyDictionary<string, string> Settings => Snapshot.AppSettings;
+
+    [Fact]
+    public void The_deployment_evaluates_before_it_reaches_azure()
+    {
+        Assert.True(Snapshot.Run.ExitCode == 0 && Snapshot.Text.Length > 0, Snapshot.Run.Describe());
+        Assert.True(Snapshot.Run.IsClean, Snapshot.Run.Describe());
+        using var document = JsonDocument.Parse(Snapshot.Text);
+        Assert.Empty(document.RootElement.GetProperty("diagnostics").EnumerateArray());
+    }
+
+    [Fact]
+    public void Every_app_setting_name_is_one_Azure_and_a_shell_accept()
+    {
+        Assert.NotEmpty(Settings);
+        foreach (var name in Settings.Keys)
+        {
+            // App Service: letters, digits, '.' and '_'. A shell's export: no '.', and no digit first.
+            Assert.True(AzureSettingName().IsMatch(name), $"Azure refuses the app setting name '{name}'.");
+            Assert.True(ShellVariableName().IsMatch(name), $"A shell cannot export '{name}'.");
+        }
+    }
+
+    [Theory]
+    [InlineData("FuncGateway__Auth__Policies__entra__Type", "Jwt")]
+    [InlineData("FuncGateway__Auth__Policies__entra__Issuer", $"https://sts.windows.net/{DeploymentSnapshot.TenantId}/")]
+    [InlineData("FuncGateway__Auth__Policies__entra__MetadataAddress", $"https://login.microsoftonline.com/{DeploymentSnapshot.TenantId}/.well-known/openid-configuration")]
+    [InlineData("FuncGateway__Auth__Policies__entra__Audiences", "https://management.core.windows.net/")]
+    [InlineData("FuncGateway__Auth__Policies__entra__ClaimHeaders__X_User_Tenant", "tid")]
+    [InlineData("FuncGateway__Auth__Policies__partner_keys__Type", "ApiKey")]
+    [InlineData("FuncGateway__Auth__ApiKeys__CacheSeconds", "30")]
+    [InlineData("FuncGateway__Auth__Signing__ActiveKeyId", "k1")]
+    [InlineData("FuncGateway__RateLimits__Policies__per_ip__Limit", "100")]
+    [InlineData("FuncGateway__RateLimits__Policies__per_ip__WindowSeconds", "60")]
+    [InlineData("FuncGateway__RateLimits__Policies__per_ip__Tiers__gold__Limit", "1000")]
+    [InlineData("FuncGateway__Health__RefreshIntervalSeconds", "5")]
+    public void The_sample_parameters_configure_policies_limits_and_health(string name, string value)
+    {
+        Assert.True(Settings.TryGetValue(name, out var actual), $"The deployment does not set {name}.");
+        Assert.Equal(value, actual);
+    }
+
+    [Theory]
+    [InlineData("FuncGateway__Admin__Key", "FuncGateway--Admin--Key")]
+    [InlineData("FuncGateway__RateLimits__KeyHashSecret", "FuncGateway--RateLimits--KeyHashSecret")]
+    [InlineData("FuncGateway__Auth__Signing__Keys__k1", "FuncGateway--Auth--Signing--Keys--k1")]
+    public void A_secret_reaches_the_app_only_as_a_reference_to_a_secret_the_deployment_writes_to_its_vault(string setting, string secret)
+    {
+        Assert.Equal(secret, DeploymentSnapshot.ReferencedSecret(Settings[setting]));
+        Assert.Contains(secret, Snapshot.KeyVaultSecretNames);
+        var vault = Assert.Single(Snapshot.Resources, r => r.GetProperty("type").GetString() == "Microsoft.KeyVault/vaults");
+        // In the vault the deployment creates (the admin key's expression keeps the URI as the template's variable,
+        // because whether a key was given is a secure parameter's secret).
+        var vaultUri = Settings[setting].Contains("variables('keyVaultUri')", StringComparison.Ordinal)
+            ? InfraBuild.Current.MainTemplate.Root.StringAt("variables", "keyVaultUri")!
+            : Settings[setting];
+        Assert.Contains(vault.GetProperty("name").GetString()!, vaultUri.Replace("variables('names').keyVault", $"'{vault.GetProperty("name").GetString()}'", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_setting_that_holds_a_secret_is_a_key_vault_reference()
+    {
+        foreach (var (name, value) in Settings)
+        {
+            if (SecretSetting().IsMatch(name))
+            {
+                Assert.True(DeploymentSnapshot.ReferencedSecret(value) is not null, $"{name} holds a secret but is no Key Vault reference: {value}");
+            }
+        }
+    }
+
+    [Fact]
+    public void No_secret_the_deployer_gives_appears_anywhere_in_what_is_deployed()
+    {
+        Assert.NotEmpty(Snapshot.Text);
+        foreach (var (variable, value) in Snapshot.Secrets)
+        {
+            Assert.False(Snapshot.Text.Contains(value, StringComparison.Ordinal), $"The value of {variable} appears in the deployment.");
+        }
+    }
+
+    [Fact]
+    public void A_name_Azure_refuses_stops_the_deployment_with_a_message_naming_it()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "funcgateway-badname-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            DeploymentSnapshot.CopyFolder(RepositoryRoot.Combine(InfraBuild.InfraFolder), folder);
+
+            File.WriteAllText(Path.Combine(folder, "bad.bicepparam"), """
+                using 'main.bicep'
+                param baseName = 'fgw-bad'
+                param rateLimitPolicies = {
+                  'per-ip': {
+                    Limit: 100
+                  }
+                }
+                """);
+
+            var run = BicepCli.RunIn(folder, new Dictionary<string, string>(),
+                "snapshot", "bad.bicepparam", "--mode", "overwrite", "--subscription-id", DeploymentSnapshot.SubscriptionId,
+                "--resource-group", DeploymentSnapshot.ResourceGroup, "--location", "westeurope");
+
+            Assert.NotEqual(0, run.ExitCode);
+            Assert.Contains("App setting names may hold only letters, digits and _", run.Output + run.Errors, StringComparison.Ordinal);
+            Assert.Contains("FuncGateway__RateLimits__Policies__per-ip__Limit", run.Output + run.Errors, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_gateway_accepts_exactly_the_deployed_settings_and_loads_the_routes_that_name_their_policies()
+    {
+        await using var azurite = await AzuriteInstance.StartAsync();
+        var configuration = ResolveAsAzureWould(azurite.ConnectionString);
+
+        // The deployment guide's route file, imported as the guide does (there with --table-service-uri).
+        Assert.Equal("Gateway", configuration["FuncGateway:Storage:TablePrefix"]);
+        var (exitCode, output) = Fgw.Run(null, "import", RepositoryRoot.Combine("infra/sample-routes.json"), "--connection-string", azurite.ConnectionString);
+        Assert.True(exitCode == 0, $"fgw import exited {exitCode}:{Environment.NewLine}{output}");
+
+        var app = GatewayServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+            builder.Logging.ClearProviders();
+        });
+        await using (app)
+        {
+            // Start-up validation (ValidateOnStart) of every section: a setting the gateway refuses throws here.
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri(address) };
+            var adminKey = configuration["FuncGateway:Admin:Key"]!;
+
+            // Ready once the first snapshot is loaded (healthz never waits for it).
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            HttpStatusCode readiness;
+            do
+            {
+                using var ready = await client.GetAsync(new Uri("/_gateway/healthz", UriKind.Relative));
+                readiness = ready.StatusCode;
+                if (readiness != HttpStatusCode.OK)
+                {
+                    await Task.Delay(200);
+                }
+            }
+            while (readiness != HttpStatusCode.OK && DateTime.UtcNow < deadline);
+            Assert.True(readiness == HttpStatusCode.OK, "Not ready: " + (await AdminGetAsync(client, adminKey, "status")).GetRawText());
+
+            var rejected = await AdminGetAsync(client, adminKey, "rejected");
+            Assert.True(rejected.GetProperty("rejected").GetArrayLength() == 0, "Rejected rows: " + rejected.GetRawText());
+            var routes = (await AdminGetAsync(client, adminKey, "routes")).GetProperty("routes").EnumerateArray()
+                .ToDictionary(r => r.GetProperty("id").GetString()!, r => r);
+            Assert.Equal(["httpbin", "httpbin-public"], routes.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(["entra", "partner_keys"], routes["httpbin"].GetProperty("auth").EnumerateArray().Select(a => a.GetString()));
+
+            // The policies are live: the protected route asks for a bearer token or an API key of partner_keys.
+            using var anonymous = await client.GetAsync(new Uri("/httpbin/get", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+            var challenges = string.Join(" | ", anonymous.Headers.WwwAuthenticate.Select(h => h.ToString()));
+            Assert.Contains("Bearer", challenges, StringComparison.Ordinal);
+            Assert.Contains("ApiKey header=\"X-API-Key\"", challenges, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// The deployed app settings as the app would read them: Key Vault references resolved to the secrets the deployer
+    /// gave, <c>__</c> read as <c>:</c> (what the environment variable provider does). Three values only Azure knows are
+    /// stood in for: the storage endpoint (Azurite, by connection string), the app's host name, and Application
+    /// Insights. Any other value still unknown fails the test.
+    /// </summary>
+    private static Dictionary<string, string?> ResolveAsAzureWould(string storageConnectionString)
+    {
+        var vault = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["FuncGateway--Admin--Key"] = Snapshot.Secrets["FUNCGATEWAY_ADMIN_KEY"],
+            ["FuncGateway--RateLimits--KeyHashSecret"] = Snapshot.Secrets["FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET"],
+            ["FuncGateway--Auth--Signing--Keys--k1"] = Snapshot.Secrets["FUNCGATEWAY_SIGNING_KEY"],
+        };
+        var knownOnlyInAzure = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["FuncGateway__Storage__TableServiceUri"] = null,
+            ["FuncGateway__Forwarding__PublicHosts"] = "127.0.0.1",
+            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = null,
+        };
+
+        var resolved = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in Settings)
+        {
+            string? text;
+            if (DeploymentSnapshot.ReferencedSecret(value) is { } secret)
+            {
+                Assert.True(vault.TryGetValue(secret, out var secretValue), $"{name} refers to the secret {secret}, which this test has no value for.");
+                text = secretValue;
+            }
+            else if (DeploymentSnapshot.IsExpression(value))
+            {
+                Assert.True(knownOnlyInAzure.TryGetValue(name, out text), $"{name} is only known at deployment ({value}).");
+            }
+            else
+            {
+                text = value;
+            }
+
+            resolved[name.Replace("__", ":", StringComparison.Ordinal)] = text;
+        }
+
+        resolved["FuncGateway:Storage:ConnectionString"] = storageConnectionString;
+        return resolved;
+    }
+
+    private static async Task<JsonElement> AdminGetAsync(HttpClient client, string adminKey, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/" + path);
+        request.Headers.Add("X-Admin-Key", adminKey);
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._]+$")]
+    private static partial Regex AzureSettingName();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex ShellVariableName();
+
+    // Settings whose values are secrets (README: SymmetricKeys, Basic Users, signing keys, the admin key, the counter key).
+    [GeneratedRegex("(__SymmetricKeys__|__Users__|^FuncGateway__Auth__Signing__Keys__|^FuncGateway__Admin__Key$|^FuncGateway__RateLimits__KeyHashSecret$)")]
+    private static partial Regex SecretSetting();
+}
