@@ -1,10 +1,12 @@
 using FuncGateway;
 using FuncGateway.Admin;
 using FuncGateway.Configuration;
+using FuncGateway.Diagnostics;
 using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
+using FuncGateway.Transforms;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -48,15 +50,22 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
+        services.AddSingleton<IRouteTransformProvider>(ForwardingTransformProvider.Instance);
         services.AddSingleton<AdminEndpoints>();
+        services.AddMetrics();
+        services.AddSingleton<GatewayTelemetry>();
+        services.AddSingleton<IGatewayCompletion, RequestMetricsCompletion>();
         services.TryAddSingleton<IAuthenticationFailureThrottle, NoAuthenticationFailureThrottle>();
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),
             sp.GetRequiredService<ClientIpResolver>(),
             sp.GetRequiredService<PublicHostPolicy>(),
+            sp.GetServices<IGatewayPreMatchStep>(),
             sp.GetServices<IGatewayStep>(),
+            sp.GetServices<IGatewayCompletion>(),
             sp.GetRequiredService<ForwardingStep>(),
+            sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<GatewayPipeline>>()));
 
         // Every capability adds its own services (route compilers, steps, options): the list is GatewayCapabilities.
@@ -72,7 +81,8 @@ public static class GatewayServiceCollectionExtensions
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.DefaultTimeoutSeconds),
             sp.GetServices<IRouteFeatureCompiler>(),
             sp.GetRequiredService<FuncGateway.Resilience.InstanceStateRegistry>(),
-            sp.GetRequiredService<UpstreamAllowlist>()));
+            sp.GetRequiredService<UpstreamAllowlist>(),
+            sp.GetServices<IRouteTransformProvider>()));
 
         return services;
     }

@@ -27,7 +27,7 @@ internal sealed class AuthenticationFeature(RouteAuth route, AuthenticatedCaller
 /// </summary>
 internal sealed class AuthenticationStep(IAuthenticationFailureThrottle throttle, ILogger<AuthenticationStep> logger) : IGatewayStep
 {
-    public int Order => GatewayStepOrder.Authentication;
+    public GatewayStepOrder Order => GatewayStepOrder.Authentication;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
     {

@@ -7,6 +7,7 @@ using FuncGateway.Health;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Resilience;
 using FuncGateway.Routing;
+using FuncGateway.Transforms;
 using FuncGateway.Model;
 
 namespace FuncGateway.Configuration;
@@ -21,7 +22,8 @@ internal sealed class SnapshotBuilder(
     TimeSpan defaultTimeout,
     IEnumerable<IRouteFeatureCompiler>? featureCompilers = null,
     InstanceStateRegistry? instanceStates = null,
-    UpstreamAllowlist? upstreamAllowlist = null)
+    UpstreamAllowlist? upstreamAllowlist = null,
+    IEnumerable<IRouteTransformProvider>? transformProviders = null)
 {
     /// <summary>Paths under this prefix belong to the gateway's admin surface; table routes cannot claim them.</summary>
     public const string ReservedPrefix = "/_gateway";
@@ -30,6 +32,10 @@ internal sealed class SnapshotBuilder(
     private const int MaxWeight = 1000;
 
     private readonly IRouteFeatureCompiler[] _featureCompilers = featureCompilers?.ToArray() ?? [];
+
+    // Without providers from the container (tools, tests): the forwarding transforms every route has.
+    private readonly IRouteTransformProvider[] _transformProviders =
+        [.. (transformProviders ?? [ForwardingTransformProvider.Instance]).OrderBy(static p => p.Order)];
 
     // Breakers, health and in-flight counts of instances outlive snapshots: a reload must not reset an open circuit.
     private readonly InstanceStateRegistry _instanceStates = instanceStates ?? new InstanceStateRegistry(TimeProvider.System);
@@ -334,6 +340,12 @@ internal sealed class SnapshotBuilder(
             }
         }
 
+        RouteTransforms? transforms = null;
+        if (rewriter is not null)
+        {
+            transforms = RouteTransforms.Build(_transformProviders, new RouteTransformBuilderContext(definition with { Methods = methods }, rewriter, features, errors));
+        }
+
         if (errors.Count > 0 || template is null || rewriter is null || pool is null)
         {
             return null;
@@ -346,7 +358,7 @@ internal sealed class SnapshotBuilder(
             Headers = definition.Headers,
             Query = definition.Query,
         };
-        return new CompiledRoute(definition with { Methods = methods }, spec, rewriter, pool, timeout, features?.ToFrozenDictionary());
+        return new CompiledRoute(definition with { Methods = methods }, spec, rewriter, pool, timeout, features?.ToFrozenDictionary(), transforms);
     }
 
     private UpstreamPool? ResolveUpstream(
