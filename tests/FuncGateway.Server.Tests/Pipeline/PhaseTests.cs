@@ -101,7 +101,7 @@ public sealed class PhaseTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // The strip-prefix rewrite ran before the test transform, which saw "/a" and appended to it.
         Assert.Equal("/a/seen", echo.Path);
-        Assert.Equal("first,second", string.Join(",", echo.Header("X-Test-Order")));
+        Assert.Equal("first, second", string.Join(", ", echo.Header("X-Test-Order")));
 
         // The forwarding transforms ran before (the client's X-Forwarded-For is gone, the gateway's is there, and the
         // test transform saw it); the identity transform ran after (the Functions key left the query, the policy header is set).
