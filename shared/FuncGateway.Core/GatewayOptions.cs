@@ -105,6 +105,13 @@ public sealed class ForwardingOptions
     public long MaxRequestBodySizeBytes { get; set; } = 100L * 1024 * 1024;
 
     /// <summary>
+    /// The largest upstream response body buffered on a route whose response transforms need the body (every other
+    /// route streams). A larger body is refused with 502 <c>response_too_large</c>.
+    /// </summary>
+    [Range(1, 1024L * 1024 * 1024)]
+    public long MaxBufferedResponseBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
     /// Comma-separated host names clients may address the gateway by (<c>api.example.com</c>, <c>*.example.com</c>,
     /// an optional <c>:port</c>, <c>*</c> for any). A request naming another host gets 421 before routing, and only a
     /// host that matched is sent upstream as <c>X-Forwarded-Host</c>. Empty: every host is accepted and

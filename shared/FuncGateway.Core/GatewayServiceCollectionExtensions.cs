@@ -1,11 +1,13 @@
 using FuncGateway;
 using FuncGateway.Admin;
 using FuncGateway.Configuration;
+using FuncGateway.Diagnostics;
 using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
+using FuncGateway.Transforms;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -57,24 +59,32 @@ public static class GatewayServiceCollectionExtensions
             sp.GetServices<IRouteFeatureCompiler>(),
             sp.GetRequiredService<InstanceStateRegistry>(),
             sp.GetRequiredService<UpstreamAllowlist>(),
-            sp.GetServices<IPoolFeatureCompiler>()));
+            sp.GetServices<IPoolFeatureCompiler>(),
+            sp.GetServices<IRouteTransformProvider>()));
         services.AddSingleton<GatewayRegistry>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
+        services.AddSingleton<IRouteTransformProvider>(ForwardingTransformProvider.Instance);
         services.AddSingleton<AdminEndpoints>();
         services.AddSingleton(static sp => new HealthReport(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<FuncGateway.Health.HealthMonitor>(),
             sp.GetRequiredService<FuncGateway.Health.HealthProber>(),
             sp.GetRequiredService<TimeProvider>()));
+        services.AddMetrics();
+        services.AddSingleton<GatewayTelemetry>();
+        services.AddSingleton<IGatewayCompletion, RequestMetricsCompletion>();
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),
             sp.GetRequiredService<ClientIpResolver>(),
             sp.GetRequiredService<PublicHostPolicy>(),
+            sp.GetServices<IGatewayPreMatchStep>(),
             sp.GetServices<IGatewayStep>(),
+            sp.GetServices<IGatewayCompletion>(),
             sp.GetRequiredService<ForwardingStep>(),
+            sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<GatewayPipeline>>()));
 
         // Every capability adds its own services (route and pool compilers, steps, options): the list is GatewayCapabilities.

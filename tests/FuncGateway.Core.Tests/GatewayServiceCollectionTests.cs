@@ -17,7 +17,7 @@ public sealed class GatewayServiceCollectionTests
     /// <summary>Services several capabilities each add one of, consumed as a list.</summary>
     private static readonly Type[] Lists =
     [
-        typeof(IPoolFeatureCompiler),
+        typeof(IPoolFeatureCompiler), typeof(FuncGateway.Transforms.IRouteTransformProvider), typeof(FuncGateway.Pipeline.IGatewayCompletion),
         typeof(IGatewayStep), typeof(IRouteFeatureCompiler), typeof(ILoadBalancingPolicy), typeof(OwnedConfigurationSection),
         typeof(GatewayTableSettings), typeof(IAuthenticationFailureThrottle),
     ];

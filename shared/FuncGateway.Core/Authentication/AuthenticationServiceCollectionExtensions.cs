@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Authentication;
 
-/// <summary>Registers identity at the edge: policies from configuration, the route compiler, both steps, the signer.</summary>
+/// <summary>Registers identity at the edge: policies from configuration, the route compiler, the step, the signer and the identity transform.</summary>
 internal static class AuthenticationServiceCollectionExtensions
 {
     public static IServiceCollection AddGatewayIdentity(this IServiceCollection services, IConfiguration configuration)
@@ -34,7 +34,7 @@ internal static class AuthenticationServiceCollectionExtensions
         services.AddSingleton<IRouteFeatureCompiler, RouteAuthCompiler>();
         services.AddSingleton<IGatewayStep, AuthenticationStep>();
         services.AddSingleton(static sp => new ContextSigner(sp.GetRequiredService<GatewayAuthSettings>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IGatewayStep, UpstreamIdentityStep>();
+        services.AddSingleton<IRouteTransformProvider, UpstreamIdentityTransformProvider>();
         return services;
     }
 

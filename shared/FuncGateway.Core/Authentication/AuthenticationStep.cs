@@ -27,7 +27,7 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
 {
     private readonly IAuthenticationFailureThrottle _throttle = AuthenticationFailureThrottles.Combine(throttles);
 
-    public int Order => GatewayStepOrder.Authentication;
+    public GatewayStepOrder Order => GatewayStepOrder.Authentication;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
     {

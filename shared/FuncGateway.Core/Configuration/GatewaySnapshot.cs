@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using FuncGateway.Routing;
+using FuncGateway.Transforms;
 using Yarp.ReverseProxy.Forwarder;
 
 using FuncGateway.Model;
@@ -60,7 +61,7 @@ public sealed class GatewaySnapshot
     internal RouteMatcher<CompiledRoute> Matcher { get; }
 }
 
-/// <summary>A route with everything a request needs prepared: matcher spec, rewrite, pool and forwarding settings.</summary>
+/// <summary>A route with everything a request needs prepared: matcher spec, rewrite, transforms, pool and forwarding settings.</summary>
 public sealed class CompiledRoute
 {
     internal CompiledRoute(
@@ -69,9 +70,11 @@ public sealed class CompiledRoute
         PathRewriter rewriter,
         UpstreamPool pool,
         TimeSpan timeout,
-        FrozenDictionary<Type, object>? features = null)
+        FrozenDictionary<Type, object>? features = null,
+        RouteTransforms? transforms = null)
     {
         _features = features ?? FrozenDictionary<Type, object>.Empty;
+        Transforms = transforms ?? RouteTransforms.Empty;
         Definition = definition;
         MatchSpec = matchSpec;
         Rewriter = rewriter;
@@ -94,6 +97,9 @@ public sealed class CompiledRoute
     internal PathRewriter Rewriter { get; }
 
     internal ForwarderRequestConfig RequestConfig { get; }
+
+    /// <summary>The route's ordered request and response transforms, compiled with the snapshot.</summary>
+    internal RouteTransforms Transforms { get; }
 
     private readonly FrozenDictionary<Type, object> _features;
 

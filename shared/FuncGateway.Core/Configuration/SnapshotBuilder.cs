@@ -2,8 +2,10 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
+using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Routing;
+using FuncGateway.Transforms;
 using FuncGateway.Model;
 
 namespace FuncGateway.Configuration;
@@ -19,7 +21,8 @@ internal sealed class SnapshotBuilder(
     IEnumerable<IRouteFeatureCompiler>? featureCompilers = null,
     InstanceStateRegistry? instanceStates = null,
     UpstreamAllowlist? upstreamAllowlist = null,
-    IEnumerable<IPoolFeatureCompiler>? poolCompilers = null)
+    IEnumerable<IPoolFeatureCompiler>? poolCompilers = null,
+    IEnumerable<IRouteTransformProvider>? transformProviders = null)
 {
     /// <summary>Paths under this prefix belong to the gateway's admin surface; table routes cannot claim them.</summary>
     public const string ReservedPrefix = "/_gateway";
@@ -34,6 +37,10 @@ internal sealed class SnapshotBuilder(
 
     // The definition every inline (URL) upstream compiles from: no properties, every capability's defaults.
     private static readonly UpstreamDefinition InlineDefinition = new() { Name = "(inline)", Instances = [] };
+
+    // Without providers from the container (tools, tests): the forwarding transforms every route has.
+    private readonly IRouteTransformProvider[] _transformProviders =
+        [.. (transformProviders ?? [ForwardingTransformProvider.Instance]).OrderBy(static p => p.Order)];
 
     // Breakers, health and in-flight counts of instances outlive snapshots: a reload must not reset an open circuit.
     private readonly InstanceStateRegistry _instanceStates = instanceStates ?? new InstanceStateRegistry();
@@ -374,6 +381,12 @@ internal sealed class SnapshotBuilder(
             }
         }
 
+        RouteTransforms? transforms = null;
+        if (rewriter is not null)
+        {
+            transforms = RouteTransforms.Build(_transformProviders, new RouteTransformBuilderContext(definition with { Methods = methods }, rewriter, features, errors));
+        }
+
         if (errors.Count > 0 || template is null || rewriter is null || pool is null)
         {
             return null;
@@ -386,7 +399,7 @@ internal sealed class SnapshotBuilder(
             Headers = definition.Headers,
             Query = definition.Query,
         };
-        return new CompiledRoute(definition with { Methods = methods }, spec, rewriter, pool, timeout, features?.ToFrozenDictionary());
+        return new CompiledRoute(definition with { Methods = methods }, spec, rewriter, pool, timeout, features?.ToFrozenDictionary(), transforms);
     }
 
     private UpstreamPool? ResolveUpstream(

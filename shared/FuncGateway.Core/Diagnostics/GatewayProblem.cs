@@ -16,6 +16,7 @@ public static class ProblemCodes
     public const string UpstreamError = "upstream_error";
     public const string NoUpstreamAvailable = "no_upstream_available";
     public const string RequestTooLarge = "request_too_large";
+    public const string ResponseTooLarge = "response_too_large";
     public const string BadRequest = "bad_request";
     public const string AdminUnauthorized = "admin_unauthorized";
     public const string AdminNotFound = "admin_not_found";

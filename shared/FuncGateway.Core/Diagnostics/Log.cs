@@ -38,6 +38,12 @@ internal static partial class Log
     [LoggerMessage(2003, LogLevel.Information, "Request refused: {Code}. {Detail}")]
     public static partial void RequestRefused(ILogger logger, string code, string detail);
 
+    [LoggerMessage(2004, LogLevel.Error, "Completion step {Step} failed; the response was not affected.")]
+    public static partial void CompletionFailed(ILogger logger, string step, Exception exception);
+
+    [LoggerMessage(2005, LogLevel.Warning, "The upstream's response on route '{RouteId}' is over the {MaxBytes}-byte buffer limit; answered 502 response_too_large.")]
+    public static partial void ResponseTooLarge(ILogger logger, string routeId, long maxBytes);
+
     [LoggerMessage(3000, LogLevel.Warning, "Admin request to {Path} refused: missing or wrong admin key.")]
     public static partial void AdminUnauthorized(ILogger logger, string path);
 

@@ -29,6 +29,7 @@ internal sealed class ForwardingStep : IDisposable
     private readonly Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate? _minResponseDataRate;
     private readonly ILogger<ForwardingStep> _logger;
     private readonly long _maxRequestBodySize;
+    private readonly long _maxBufferedResponseBytes;
     private readonly TimeProvider _time;
     private readonly RouteResilience _defaults;
 
@@ -41,6 +42,7 @@ internal sealed class ForwardingStep : IDisposable
         _time = time;
         var forwarding = options.Value.Forwarding;
         _maxRequestBodySize = forwarding.MaxRequestBodySizeBytes;
+        _maxBufferedResponseBytes = forwarding.MaxBufferedResponseBytes;
         _minResponseDataRate = forwarding.MinResponseDataRate();
 
         // For routes compiled without the resilience compiler (tools, tests): the documented defaults.
@@ -71,9 +73,8 @@ internal sealed class ForwardingStep : IDisposable
 
         var resilience = feature.Route.GetFeature<RouteResilience>() ?? _defaults;
         var client = feature.IsTunnel ? _upgradeClient : _client;
-        var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience);
+        var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _maxBufferedResponseBytes, _logger);
         resilience.Budget.OnRequest();
-        context.Features.Set(attempt);
         var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
         AttemptResult result;
         try
@@ -86,7 +87,6 @@ internal sealed class ForwardingStep : IDisposable
         finally
         {
             ResilienceContextPool.Shared.Return(resilienceContext);
-            context.Features.Set<ForwardAttempt>(null);
         }
 
         await RespondAsync(context, attempt, result);

@@ -1,89 +1,166 @@
+using FuncGateway.Diagnostics;
 using FuncGateway.Pipeline;
 using FuncGateway.Transforms;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FuncGateway.Forwarding;
 
 /// <summary>
-/// YARP's default request copy (hop-by-hop headers dropped, bodies streamed), plus the route's path rewrite and
-/// forwarded headers that the gateway writes itself: every header a client may not speak for
-/// (<see cref="UntrustedRequestHeaders"/>: forwarding headers and host look-alikes, override headers, the Functions
-/// key, the identity namespace) is removed, never passed on as if it were the gateway's word. A client's <c>Trailer</c> announcement
-/// is dropped (request trailers are never forwarded). On the way back, YARP's response copy plus the rest of the
-/// hop-by-hop rule: headers the upstream names in its <c>Connection</c> header are for the gateway only.
+/// The gateway's structured transformer, after YARP's: YARP's default request copy (hop-by-hop headers dropped, bodies
+/// streamed), then the route's compiled request transforms (<see cref="Transforms.RouteTransforms"/>) in order, then
+/// the URI from the transforms' prefix, path and query. On the way back: YARP's copy of status and headers, then the
+/// route's response transforms, before the body streams. The body is buffered only on a route whose transforms need
+/// it, and only up to <c>FuncGateway:Forwarding:MaxBufferedResponseBytes</c> (over it: 502 <c>response_too_large</c>).
+/// One per forwarded request, for the request's feature; see <c>ResilientHttpTransformer</c> for the retry hooks.
 /// </summary>
-internal sealed class GatewayHttpTransformer : HttpTransformer
+internal class GatewayHttpTransformer : HttpTransformer
 {
-    public static GatewayHttpTransformer Instance { get; } = new();
+    private readonly GatewayRequestFeature _feature;
+    private readonly long _maxBufferedResponseBytes;
+    private readonly ILogger _logger;
+
+    public GatewayHttpTransformer(GatewayRequestFeature feature, long maxBufferedResponseBytes, ILogger logger)
+    {
+        _feature = feature;
+        _maxBufferedResponseBytes = maxBufferedResponseBytes;
+        _logger = logger;
+    }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
-        var feature = httpContext.Features.GetRequiredFeature<GatewayRequestFeature>();
-        var request = httpContext.Request;
-        var path = feature.Route.Rewriter.Rewrite(request.Path, feature.RouteValues);
-        proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, path, request.QueryString);
-
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
 
-        UntrustedRequestHeaders.Remove(proxyRequest, feature.Route.Definition.Get(ForwardingProperties.AllowOverrideHeader));
-        var headers = proxyRequest.Headers;
-        // Announces trailers the upstream would wait for in vain: request trailers are not forwarded.
-        headers.Remove(HeaderNames.Trailer);
-
-        if (feature.ClientAddress is { } client)
+        var transforms = _feature.Route.Transforms.Request;
+        if (transforms.IsEmpty)
         {
-            headers.TryAddWithoutValidation("X-Forwarded-For", client.ToString());
+            proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, httpContext.Request.Path, httpContext.Request.QueryString);
+            return;
         }
 
-        headers.TryAddWithoutValidation("X-Forwarded-Proto", feature.ClientScheme);
-
-        // Only a host that matched FuncGateway:Forwarding:PublicHosts: an upstream builds links and redirects from it.
-        if (feature.PublicHost is { } host)
+        var context = new GatewayRequestTransformContext(httpContext, proxyRequest, _feature, destinationPrefix, cancellationToken);
+        foreach (var transform in transforms)
         {
-            headers.TryAddWithoutValidation("X-Forwarded-Host", host);
+            await transform.ApplyAsync(context);
         }
 
-        // The base copy keeps the client's Host; the upstream sees its own unless the route asks otherwise.
-        headers.Host = feature.Route.Definition.PreserveHost && request.Host.HasValue ? request.Host.Value : null;
-
-        // [#3 identity] The gateway's user context (signed) comes in.
-        IdentityHeaderTransform.Apply(httpContext, proxyRequest);
+        // A transform that must see the final address (the signed context) builds it and runs last.
+        proxyRequest.RequestUri ??= context.BuildRequestUri();
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
-        var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
-        if (proxyResponse is not null && proxyResponse.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection))
+        // First of all, before anything is copied: a held-back answer leaves the client's response untouched.
+        if (proxyResponse is not null && (int)proxyResponse.StatusCode >= 500 && HoldBack((int)proxyResponse.StatusCode))
         {
-            RemoveConnectionOptions(httpContext.Response.Headers, connection, (int)proxyResponse.StatusCode);
+            return false;
         }
 
-        return copy;
+        var transforms = _feature.Route.Transforms;
+        ReadOnlyMemory<byte>? body = null;
+        if (transforms.BuffersResponseBody && proxyResponse is not null && proxyResponse.StatusCode != System.Net.HttpStatusCode.SwitchingProtocols)
+        {
+            body = await ResponseBodyBuffer.ReadAsync(proxyResponse.Content, _maxBufferedResponseBytes, cancellationToken);
+            if (body is null)
+            {
+                await RefuseTooLargeAsync(httpContext);
+                return false;
+            }
+        }
+
+        var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        if (transforms.Response.IsEmpty && body is null)
+        {
+            return copy;
+        }
+
+        var context = new GatewayResponseTransformContext(httpContext, proxyResponse, _feature, body, cancellationToken);
+        foreach (var transform in transforms.Response)
+        {
+            await transform.ApplyAsync(context);
+        }
+
+        if (context.SuppressResponseBody)
+        {
+            return false;
+        }
+
+        if (body is null)
+        {
+            return copy;
+        }
+
+        // The buffered body is the gateway's to send; YARP copies nothing more.
+        if (context.BodyChanged)
+        {
+            httpContext.Response.ContentLength = context.Body.Length;
+        }
+
+        if (!context.Body.IsEmpty)
+        {
+            await httpContext.Response.Body.WriteAsync(context.Body, cancellationToken);
+        }
+
+        return false;
     }
 
-    /// <summary>RFC 9110 §7.6.1: every header a <c>Connection</c> option names is hop-by-hop and is not passed on.</summary>
-    internal static void RemoveConnectionOptions(IHeaderDictionary headers, System.Net.Http.Headers.HeaderStringValues connection, int status)
+    /// <summary>Whether a 5xx answer is kept from the client so another instance can be tried. Never, by default.</summary>
+    protected virtual bool HoldBack(int status) => false;
+
+    /// <summary>Called when the gateway answered in the upstream's place (the response was refused, not failed).</summary>
+    protected virtual void OnRefused()
     {
-        foreach (var value in connection)
+    }
+
+    private async Task RefuseTooLargeAsync(HttpContext httpContext)
+    {
+        OnRefused();
+        Log.ResponseTooLarge(_logger, _feature.Route.Definition.Id, _maxBufferedResponseBytes);
+        await GatewayProblem.WriteAsync(httpContext, StatusCodes.Status502BadGateway, ProblemCodes.ResponseTooLarge,
+            "The upstream's response is too large for this route.", $"The route buffers response bodies up to {_maxBufferedResponseBytes} bytes.");
+    }
+}
+
+/// <summary>Reads a response body into memory, up to a cap: the one place the gateway buffers a body.</summary>
+internal static class ResponseBodyBuffer
+{
+    /// <summary>The body, or null when it is (or announces itself) larger than <paramref name="maxBytes"/>.</summary>
+    public static async ValueTask<ReadOnlyMemory<byte>?> ReadAsync(HttpContent content, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength is { } announced && announced > maxBytes)
         {
-            foreach (var range in value.AsSpan().Split(','))
+            return null;
+        }
+
+        var stream = await content.ReadAsStreamAsync(cancellationToken);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = new byte[(int)Math.Clamp(content.Headers.ContentLength ?? 4096, 1, maxBytes + 1)];
+            var length = 0;
+            while (true)
             {
-                var name = value.AsSpan()[range].Trim(" \t");
-                if (name.Length == 0 || name.Equals("close", StringComparison.OrdinalIgnoreCase) || name.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
+                if (length == buffer.Length)
                 {
-                    continue;
+                    if (length > maxBytes)
+                    {
+                        return null;
+                    }
+
+                    Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, maxBytes + 1));
                 }
 
-                // A 101's Upgrade header is what the client switches to; YARP restores it on purpose.
-                if (status == StatusCodes.Status101SwitchingProtocols && name.Equals(HeaderNames.Upgrade, StringComparison.OrdinalIgnoreCase))
+                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
                 {
-                    continue;
+                    return buffer.AsMemory(0, length);
                 }
 
-                headers.Remove(name.ToString());
+                length += read;
+                if (length > maxBytes)
+                {
+                    return null;
+                }
             }
         }
     }

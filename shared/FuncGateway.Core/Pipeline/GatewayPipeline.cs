@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FuncGateway.Admin;
 using FuncGateway.Configuration;
 using FuncGateway.Diagnostics;
@@ -11,10 +12,13 @@ using FuncGateway.Model;
 namespace FuncGateway.Pipeline;
 
 /// <summary>
-/// The one entry point both hosts call for every request. The request path, in order: framing checks, client address
-/// and host, the public host check (every path but the readiness probe), admin surface, route resolution against the
-/// current snapshot (and whether the route takes an upgrade), the capability steps in <see cref="GatewayStepOrder"/>
-/// order (authentication, rate limiting, request transforms), forwarding. Every gateway-made error is problem+json.
+/// The one entry point both hosts call for every request. The request path runs in the phases of
+/// <see cref="GatewayPhase"/>: the pipeline's own checks (framing, client address and host, the public host check on
+/// every path but the readiness probe, the admin surface), then the pre-match steps (<see cref="IGatewayPreMatchStep"/>),
+/// route resolution against the current snapshot (and whether the route takes an upgrade), the post-match steps
+/// (<see cref="IGatewayStep"/>: authentication, rate limiting), forwarding (which runs the route's compiled request
+/// and response transforms) and, whatever happened, the completion steps (<see cref="IGatewayCompletion"/>). Every
+/// gateway-made error is problem+json.
 /// </summary>
 public sealed class GatewayPipeline
 {
@@ -22,8 +26,11 @@ public sealed class GatewayPipeline
     private readonly AdminEndpoints _admin;
     private readonly ClientIpResolver _clientIp;
     private readonly PublicHostPolicy _publicHosts;
+    private readonly IGatewayPreMatchStep[] _preMatch;
     private readonly IGatewayStep[] _steps;
+    private readonly IGatewayCompletion[] _completions;
     private readonly ForwardingStep _forwarding;
+    private readonly TimeProvider _time;
     private readonly ILogger<GatewayPipeline> _logger;
 
     internal GatewayPipeline(
@@ -31,16 +38,30 @@ public sealed class GatewayPipeline
         AdminEndpoints admin,
         ClientIpResolver clientIp,
         PublicHostPolicy publicHosts,
+        IEnumerable<IGatewayPreMatchStep> preMatch,
         IEnumerable<IGatewayStep> steps,
+        IEnumerable<IGatewayCompletion> completions,
         ForwardingStep forwarding,
+        TimeProvider time,
         ILogger<GatewayPipeline> logger)
     {
         _registry = registry;
         _admin = admin;
         _clientIp = clientIp;
         _publicHosts = publicHosts;
+        _preMatch = [.. preMatch.OrderBy(static s => s.Order)];
         _steps = [.. steps.OrderBy(static s => s.Order)];
+        foreach (var step in _steps)
+        {
+            if (step.Order.Phase != GatewayPhase.PostMatch)
+            {
+                throw new InvalidOperationException($"{step.GetType().Name} declares phase {step.Order.Phase}; an IGatewayStep runs in the post-match phase.");
+            }
+        }
+
+        _completions = [.. completions];
         _forwarding = forwarding;
+        _time = time;
         _logger = logger;
     }
 
@@ -48,6 +69,8 @@ public sealed class GatewayPipeline
     public async Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var started = _time.GetTimestamp();
+        using var activity = GatewayTelemetry.StartRequest();
         try
         {
             await InvokeCoreAsync(context);
@@ -62,6 +85,43 @@ public sealed class GatewayPipeline
         {
             Log.UnhandledException(_logger, context.Request.Method, PrintableText.Of(context.Request.Path.Value ?? ""), ex);
             await GatewayProblem.WriteAsync(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "The gateway failed to handle the request.");
+        }
+        finally
+        {
+            var feature = context.Features.Get<GatewayRequestFeature>();
+            if (activity is not null)
+            {
+                Tag(activity, context, feature);
+            }
+
+            await CompleteAsync(new GatewayCompletionContext(context, feature, started));
+        }
+    }
+
+    private static void Tag(Activity activity, HttpContext context, GatewayRequestFeature? feature)
+    {
+        if (feature is not null)
+        {
+            activity.SetTag(GatewayTelemetry.RouteIdTag, feature.Route.Definition.Id);
+        }
+
+        activity.SetTag(GatewayTelemetry.StatusCodeTag, context.Response.StatusCode);
+    }
+
+    private async ValueTask CompleteAsync(GatewayCompletionContext completion)
+    {
+        foreach (var step in _completions)
+        {
+            try
+            {
+                await step.OnCompletedAsync(completion);
+            }
+#pragma warning disable CA1031 // A completion step observes a finished response: its failure is logged, never turned into one.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.CompletionFailed(_logger, step.GetType().Name, ex);
+            }
         }
     }
 
@@ -101,7 +161,25 @@ public sealed class GatewayPipeline
             return;
         }
 
-        var match = snapshot.Matcher.Match(context.Request);
+        RouteMatchResult<CompiledRoute> match;
+        if (_preMatch.Length == 0)
+        {
+            match = snapshot.Matcher.Match(context.Request);
+        }
+        else
+        {
+            var preMatch = new GatewayPreMatchContext(context.Request, snapshot, client.Address, client.Scheme);
+            foreach (var step in _preMatch)
+            {
+                if (!await step.InvokeAsync(context, preMatch))
+                {
+                    return;
+                }
+            }
+
+            match = preMatch.Match;
+        }
+
         switch (match.Outcome)
         {
             case RouteMatchOutcome.NotFound:

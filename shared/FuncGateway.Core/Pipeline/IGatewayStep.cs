@@ -2,28 +2,20 @@ using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Pipeline;
 
-/// <summary>One step of the request path between route resolution and forwarding.</summary>
+/// <summary>
+/// One post-match step of the request path: it runs after route resolution and before the request transforms
+/// (authentication, rate limits, validation). Steps of other phases have their own contracts:
+/// <see cref="IGatewayPreMatchStep"/> and <see cref="IGatewayCompletion"/>; transforms are per route
+/// (<see cref="Transforms.IRouteTransformProvider"/>).
+/// </summary>
 internal interface IGatewayStep
 {
-    /// <summary>Position in the pipeline: one of the <see cref="GatewayStepOrder"/> constants.</summary>
-    int Order { get; }
+    /// <summary>Position in the pipeline: one of the <see cref="GatewayStepOrder"/> values.</summary>
+    GatewayStepOrder Order { get; }
 
     /// <summary>
     /// Runs the step for a matched request. Returns false when the step has answered the request itself (e.g. 401,
     /// 429) and the pipeline must stop; true to continue.
     /// </summary>
     ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature);
-}
-
-/// <summary>The order of the pipeline's steps, defined in one place.</summary>
-internal static class GatewayStepOrder
-{
-    /// <summary>Authenticate the caller and authorize the route.</summary>
-    public const int Authentication = 100;
-
-    /// <summary>Apply the route's rate limits (partition keys may use the identity).</summary>
-    public const int RateLimiting = 200;
-
-    /// <summary>Rewrite what goes upstream: identity headers, user context.</summary>
-    public const int RequestTransforms = 300;
 }

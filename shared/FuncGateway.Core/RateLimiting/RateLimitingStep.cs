@@ -18,7 +18,7 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger) : IGate
     public const string PolicyHeaderName = "RateLimit-Policy";
     public const string HeaderName = "RateLimit";
 
-    public int Order => GatewayStepOrder.RateLimiting;
+    public GatewayStepOrder Order => GatewayStepOrder.RateLimiting;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
     {

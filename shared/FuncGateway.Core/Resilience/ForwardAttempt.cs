@@ -10,9 +10,9 @@ using Yarp.ReverseProxy.Forwarder;
 namespace FuncGateway.Resilience;
 
 /// <summary>
-/// One request's way through its pool: which instances it tried and how each attempt ended. Lives on
-/// <c>HttpContext.Features</c> for the length of the forwarding step, so the response transformer can hold back a
-/// retryable 5xx and the retry strategy can tell whether another instance is worth a try.
+/// One request's way through its pool: which instances it tried and how each attempt ended. Owns the request's
+/// transformer (<see cref="ResilientHttpTransformer"/>), which asks it whether a retryable 5xx may be held back; the
+/// retry strategy asks it whether another instance is worth a try.
 /// </summary>
 internal sealed class ForwardAttempt
 {
@@ -23,8 +23,11 @@ internal sealed class ForwardAttempt
     private int _attempts;
     private int _sends;
     private bool _canHoldBack;
+    private bool _refused;
 
-    public ForwardAttempt(IHttpForwarder forwarder, HttpMessageInvoker client, TimeProvider time, HttpContext context, GatewayRequestFeature feature, RouteResilience resilience)
+    public ForwardAttempt(
+        IHttpForwarder forwarder, HttpMessageInvoker client, TimeProvider time, HttpContext context, GatewayRequestFeature feature, RouteResilience resilience,
+        long maxBufferedResponseBytes, ILogger logger)
     {
         _forwarder = forwarder;
         _client = client;
@@ -36,7 +39,11 @@ internal sealed class ForwardAttempt
         IsIdempotent = IsIdempotentMethod(request.Method);
         HasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
                   ?? (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0);
+        Transformer = new ResilientHttpTransformer(this, maxBufferedResponseBytes, logger);
     }
+
+    /// <summary>The request's transformer: the route's transforms, and the hold-back decision through this attempt.</summary>
+    public ResilientHttpTransformer Transformer { get; }
 
     public HttpContext Context { get; }
 
@@ -140,6 +147,9 @@ internal sealed class ForwardAttempt
         return true;
     }
 
+    /// <summary>Called by the transformer when the gateway refused the upstream's response (too large to buffer) and answered itself.</summary>
+    public void MarkRefused() => _refused = true;
+
     /// <summary>The instances that may take the request now: available and not tried yet. The pool's own list when that is all of them.</summary>
     public IReadOnlyList<UpstreamInstance> Available()
     {
@@ -217,7 +227,7 @@ internal sealed class ForwardAttempt
         ForwarderError error;
         try
         {
-            error = await _forwarder.SendAsync(Context, instance.Url, _client, Feature.Route.RequestConfig, ResilientHttpTransformer.Instance);
+            error = await _forwarder.SendAsync(Context, instance.Url, _client, Feature.Route.RequestConfig, Transformer);
         }
 #pragma warning disable CA1031 // Handed to Polly as an outcome and rethrown by the forwarding step.
         catch (Exception ex)
@@ -238,6 +248,12 @@ internal sealed class ForwardAttempt
         if (HeldBackStatus is not null)
         {
             return new AttemptResult(AttemptOutcome.HeldBack, ForwarderError.None, CountsAsFailure: true, Retryable: true);
+        }
+
+        if (_refused)
+        {
+            // The instance answered; the gateway refused the answer (and said so to the client): no failure, no retry.
+            return new AttemptResult(AttemptOutcome.Completed, ForwarderError.None, CountsAsFailure: false, Retryable: false);
         }
 
         var started = Context.Response.HasStarted;

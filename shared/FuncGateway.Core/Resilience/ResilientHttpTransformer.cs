@@ -1,32 +1,18 @@
 using FuncGateway.Forwarding;
-using Microsoft.AspNetCore.Http;
-using Yarp.ReverseProxy.Forwarder;
+using Microsoft.Extensions.Logging;
 
 namespace FuncGateway.Resilience;
 
 /// <summary>
-/// The gateway's transformer (<see cref="GatewayHttpTransformer"/>) plus one decision: a retryable 5xx response is
-/// not copied to the client when the request can still go to another instance. Returning false before anything is
-/// copied leaves the client's response untouched, so the next attempt starts clean.
+/// The gateway's transformer (<see cref="GatewayHttpTransformer"/>) for one request's <see cref="ForwardAttempt"/>,
+/// which it is given, plus one decision: a retryable 5xx response is not copied to the client when the request can
+/// still go to another instance. Returning false before anything is copied leaves the client's response untouched,
+/// so the next attempt starts clean. One per request, shared by its attempts.
 /// </summary>
-internal sealed class ResilientHttpTransformer : HttpTransformer
+internal sealed class ResilientHttpTransformer(ForwardAttempt attempt, long maxBufferedResponseBytes, ILogger logger)
+    : GatewayHttpTransformer(attempt.Feature, maxBufferedResponseBytes, logger)
 {
-    public static ResilientHttpTransformer Instance { get; } = new();
+    protected override bool HoldBack(int status) => attempt.TryHoldBack(status);
 
-    public override ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken) =>
-        GatewayHttpTransformer.Instance.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
-
-    public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
-    {
-        if (proxyResponse is not null && (int)proxyResponse.StatusCode >= 500
-            && httpContext.Features.Get<ForwardAttempt>() is { } attempt && attempt.TryHoldBack((int)proxyResponse.StatusCode))
-        {
-            return ValueTask.FromResult(false);
-        }
-
-        return GatewayHttpTransformer.Instance.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
-    }
-
-    public override ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken) =>
-        GatewayHttpTransformer.Instance.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
+    protected override void OnRefused() => attempt.MarkRefused();
 }

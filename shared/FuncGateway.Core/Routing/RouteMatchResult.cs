@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace FuncGateway.Routing;
 
-/// <summary>The answer of <see cref="RouteMatcher{TRoute}.Match"/>.</summary>
+/// <summary>The answer of <see cref="RouteMatcher{TRoute}.Match(Microsoft.AspNetCore.Http.HttpRequest, string)"/>.</summary>
 internal readonly struct RouteMatchResult<TRoute>
     where TRoute : class
 {

@@ -74,9 +74,16 @@ internal sealed class RouteMatcher<TRoute>
         return new RouteMatcher<TRoute>(root.Build());
     }
 
-    public RouteMatchResult<TRoute> Match(HttpRequest request)
+    public RouteMatchResult<TRoute> Match(HttpRequest request) => Match(request, request?.Method!);
+
+    /// <summary>
+    /// Matches the request as if it used <paramref name="method"/>: which route would take a CORS preflight's
+    /// announced method (<c>Access-Control-Request-Method</c>), for example.
+    /// </summary>
+    public RouteMatchResult<TRoute> Match(HttpRequest request, string method)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(method);
 
         // Split the path into segments once, as offsets into the path string; a trailing slash is ignored.
         var path = request.Path.Value ?? string.Empty;
@@ -95,7 +102,7 @@ internal sealed class RouteMatcher<TRoute>
             start += length + 1;
         }
 
-        var state = new MatchState(request, path, segments);
+        var state = new MatchState(request, method, path, segments);
         if (TryMatch(_root, 0, ref state) && state is { Winner: { } winner, Values: { } values })
         {
             return RouteMatchResult<TRoute>.Matched(winner.Route, values);
@@ -177,7 +184,7 @@ internal sealed class RouteMatcher<TRoute>
             }
         }
 
-        if (candidate.Methods.Length > 0 && !MethodMatches(candidate.Methods, request.Method))
+        if (candidate.Methods.Length > 0 && !MethodMatches(candidate.Methods, state.Method))
         {
             (state.AllowedMethods ??= []).AddRange(candidate.Methods);
             return false;
@@ -290,12 +297,14 @@ internal sealed class RouteMatcher<TRoute>
     private ref struct MatchState
     {
         public readonly HttpRequest Request;
+        public readonly string Method;
         public readonly string Path;
         public readonly ReadOnlySpan<PathSegment> Segments;
 
-        public MatchState(HttpRequest request, string path, ReadOnlySpan<PathSegment> segments)
+        public MatchState(HttpRequest request, string method, string path, ReadOnlySpan<PathSegment> segments)
         {
             Request = request;
+            Method = method;
             Path = path;
             Segments = segments;
         }

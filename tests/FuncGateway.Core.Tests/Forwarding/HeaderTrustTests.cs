@@ -115,7 +115,7 @@ public sealed class HeaderTrustTests
     [InlineData("?codec=1&x=code", "?codec=1&x=code")]
     public void Removing_query_parameters_keeps_every_other_byte(string query, string expected)
     {
-        var result = UpstreamIdentityStep.WithoutParameters(new QueryString(query), "code", "access_token");
+        var result = UpstreamIdentityTransform.WithoutParameters(new QueryString(query), "code", "access_token");
 
         Assert.Equal(expected, result.Value ?? "");
     }
@@ -125,6 +125,6 @@ public sealed class HeaderTrustTests
     {
         var query = new QueryString("?a=1&b=%20");
 
-        Assert.Equal(query, UpstreamIdentityStep.WithoutParameters(query, "code"));
+        Assert.Equal(query, UpstreamIdentityTransform.WithoutParameters(query, "code"));
     }
 }

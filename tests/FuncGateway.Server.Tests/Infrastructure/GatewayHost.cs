@@ -47,7 +47,7 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public static string NewPrefix() => "T" + Guid.NewGuid().ToString("N")[..12];
 
-    public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null)
+    public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null, Action<IServiceCollection>? services = null)
     {
         prefix ??= NewPrefix();
         var config = new Dictionary<string, string?>
@@ -79,6 +79,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            services?.Invoke(builder.Services);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -1,45 +1,35 @@
+using FuncGateway.Pipeline;
 using System.Text;
 using FuncGateway.Authentication;
 using FuncGateway.Backend;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Transforms;
 
-/// <summary>What the transformer adds to the upstream request: the encoded identity headers and the signer.</summary>
-internal sealed class UpstreamIdentityFeature(List<KeyValuePair<string, string>> headers, ContextSigner signer)
-{
-    public List<KeyValuePair<string, string>> Headers { get; } = headers;
-
-    public ContextSigner Signer { get; } = signer;
-}
-
 /// <summary>
-/// Prepares the user context for the upstream (runs after rate limiting, which may still read the credentials):
-/// removes the credentials the gateway consumed (the <c>Authorization</c> header unless the policy forwards the
-/// bearer token, the route's API key headers) and the query parameters no upstream should see
+/// The user context on every route, contributed by <see cref="UpstreamIdentityTransformProvider"/> as the last
+/// request transform (after <see cref="UntrustedRequestHeaders"/> removed every client header in the identity
+/// namespace): removes the credentials the gateway consumed (the <c>Authorization</c> header unless the policy
+/// forwards the bearer token, the route's API key headers) and the query parameters no upstream should see
 /// (<see cref="RouteAuth.RemovedQueryParameters"/>: the Functions key on every route, credential parameters and
-/// <c>access_token</c> on authenticated ones), and computes the identity headers, every value encoded by
-/// <see cref="GatewayHeaderValue"/>. <see cref="IdentityHeaderTransform"/> writes them.
+/// <c>access_token</c> on authenticated ones), adds the identity headers, every value encoded by
+/// <see cref="GatewayHeaderValue"/>, and signs them with the final path and query.
 /// </summary>
-internal sealed class UpstreamIdentityStep(ContextSigner signer) : IGatewayStep
+internal sealed class UpstreamIdentityTransform(ContextSigner signer) : GatewayRequestTransform
 {
-    public int Order => GatewayStepOrder.RequestTransforms;
-
-    public ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
+    public override ValueTask ApplyAsync(GatewayRequestTransformContext context)
     {
-        var authentication = context.Features.Get<AuthenticationFeature>();
+        var authentication = context.HttpContext.Features.Get<AuthenticationFeature>();
+        context.Query = WithoutParameters(context.Query, (authentication?.Route ?? RouteAuth.Anonymous).RemovedQueryParameters);
         var headers = new List<KeyValuePair<string, string>>(8);
-        var request = context.Request;
-        request.QueryString = WithoutParameters(request.QueryString, (authentication?.Route ?? RouteAuth.Anonymous).RemovedQueryParameters);
-        if (authentication is null || feature.Identity is not { } caller)
+        if (authentication is null || context.Feature.Identity is not { } caller)
         {
             headers.Add(new(GatewayHeaders.AuthPolicy, AuthPolicies.Anonymous));
-            context.Features.Set(new UpstreamIdentityFeature(headers, signer));
-            return ValueTask.FromResult(true);
+            Write(context, headers);
+            return ValueTask.CompletedTask;
         }
 
-        RemoveCredentials(request, authentication, caller);
+        RemoveCredentials(context, authentication, caller);
         headers.Add(new(GatewayHeaders.AuthPolicy, GatewayHeaderValue.Encode(caller.Policy)));
         Add(headers, GatewayHeaders.UserId, caller.UserId);
         Add(headers, GatewayHeaders.UserEmail, caller.Email);
@@ -53,34 +43,38 @@ internal sealed class UpstreamIdentityStep(ContextSigner signer) : IGatewayStep
             AddList(headers, name, values);
         }
 
-        context.Features.Set(new UpstreamIdentityFeature(headers, signer));
-        return ValueTask.FromResult(true);
+        Write(context, headers);
+        return ValueTask.CompletedTask;
     }
 
-    private static void RemoveCredentials(HttpRequest request, AuthenticationFeature authentication, GatewayIdentity caller)
+    private void Write(GatewayRequestTransformContext context, List<KeyValuePair<string, string>> headers)
     {
-        var route = authentication.Route;
-        var forwardToken = caller.ForwardToken && authentication.Source is CredentialSource.AuthorizationHeader or CredentialSource.Query;
-        string? tokenFromQuery = null;
-        if (route.TokenQueryParameter is { } tokenParameter && request.Query.TryGetValue(tokenParameter, out var token)
-            && forwardToken && authentication.Source == CredentialSource.Query)
+        var request = context.ProxyRequest;
+        foreach (var (name, value) in headers)
         {
-            tokenFromQuery = token[0];
+            request.Headers.TryAddWithoutValidation(name, value);
         }
 
+        if (signer.Enabled)
+        {
+            // The signature covers the final address: built here, so no transform may change path or query after this one.
+            context.BuildRequestUri();
+            signer.Sign(request, headers);
+        }
+    }
+
+    private static void RemoveCredentials(GatewayRequestTransformContext context, AuthenticationFeature authentication, GatewayIdentity caller)
+    {
+        // A token from the query is never re-sent as a header: its parameter is always among the removed ones.
+        var forwardToken = caller.ForwardToken && authentication.Source is CredentialSource.AuthorizationHeader or CredentialSource.Query;
         if (!forwardToken || authentication.Source == CredentialSource.Query)
         {
-            request.Headers.Remove("Authorization");
+            RemoveHeader(context, "Authorization");
         }
 
-        if (tokenFromQuery is not null)
+        foreach (var header in authentication.Route.CredentialHeaders)
         {
-            request.Headers.Authorization = "Bearer " + tokenFromQuery;
-        }
-
-        foreach (var header in route.CredentialHeaders)
-        {
-            request.Headers.Remove(header);
+            RemoveHeader(context, header);
         }
     }
 
@@ -163,5 +157,19 @@ internal sealed class UpstreamIdentityStep(ContextSigner signer) : IGatewayStep
         {
             headers.Add(new(name, GatewayHeaderValue.EncodeList(values)));
         }
+    }
+}
+
+/// <summary>Adds <see cref="UpstreamIdentityTransform"/> to every route, last (<see cref="RouteTransformOrder.Identity"/>).</summary>
+internal sealed class UpstreamIdentityTransformProvider(ContextSigner signer) : IRouteTransformProvider
+{
+    private readonly UpstreamIdentityTransform _transform = new(signer);
+
+    public int Order => RouteTransformOrder.Identity;
+
+    public void Apply(RouteTransformBuilderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.RequestTransforms.Add(_transform);
     }
 }

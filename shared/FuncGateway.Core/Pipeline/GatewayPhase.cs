@@ -1,0 +1,43 @@
+namespace FuncGateway.Pipeline;
+
+/// <summary>
+/// The phases of a request, in the order they run. Each has its own contract, so what a piece of code may see and do
+/// follows from where it runs.
+/// </summary>
+internal enum GatewayPhase
+{
+    /// <summary>
+    /// Before the route is acted on (<see cref="IGatewayPreMatchStep"/>): request id, CORS preflight, early rejects.
+    /// Framing, client address and the public host check are the pipeline's own and always come first.
+    /// </summary>
+    PreMatch = 0,
+
+    /// <summary>After the route is known (<see cref="IGatewayStep"/>): authentication, rate limits, validation.</summary>
+    PostMatch = 1,
+
+    /// <summary>The route's compiled request transforms: headers, path, query, identity (<c>GatewayRequestTransform</c>).</summary>
+    RequestTransforms = 2,
+
+    /// <summary>Balancing, breaker, retries and the exchange with the upstream.</summary>
+    Forward = 3,
+
+    /// <summary>The route's compiled response transforms, before the body streams (<c>GatewayResponseTransform</c>).</summary>
+    ResponseTransforms = 4,
+
+    /// <summary>After the response (<see cref="IGatewayCompletion"/>): metrics, logs, cache store. Never alters the response.</summary>
+    Completion = 5,
+}
+
+/// <summary>Where a step runs: its phase, then its position within the phase (lower first).</summary>
+/// <param name="Phase">The phase the step belongs to.</param>
+/// <param name="Position">The position within the phase.</param>
+internal readonly record struct GatewayStepOrder(GatewayPhase Phase, int Position) : IComparable<GatewayStepOrder>
+{
+    /// <summary>Authenticate the caller and authorize the route.</summary>
+    public static GatewayStepOrder Authentication { get; } = new(GatewayPhase.PostMatch, 100);
+
+    /// <summary>Apply the route's rate limits (partition keys may use the identity).</summary>
+    public static GatewayStepOrder RateLimiting { get; } = new(GatewayPhase.PostMatch, 200);
+
+    public int CompareTo(GatewayStepOrder other) => Phase != other.Phase ? Phase.CompareTo(other.Phase) : Position.CompareTo(other.Position);
+}
