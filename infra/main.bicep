@@ -119,6 +119,11 @@ param forwardingPooledConnectionIdleTimeoutSeconds int = 60
 @maxValue(104857600)
 param forwardingMaxRequestBodySizeBytes int = 104857600
 
+@description('FuncGateway:Forwarding:MaxBufferedResponseBytes: the largest upstream response body buffered on a route whose response transforms need the body; a larger one gets 502 response_too_large. Other routes stream.')
+@minValue(1)
+@maxValue(1073741824)
+param forwardingMaxBufferedResponseBytes int = 1048576
+
 @description('FuncGateway:Forwarding:PublicHosts: host names clients may use, comma-separated (api.example.com, *.example.com, optional :port). Other hosts get 421. Empty: the app\'s default host name only. Add custom domains here.')
 param forwardingPublicHosts string = ''
 
@@ -363,6 +368,7 @@ var appSettings = {
   FuncGateway__Forwarding__PooledConnectionLifetimeSeconds: string(forwardingPooledConnectionLifetimeSeconds)
   FuncGateway__Forwarding__PooledConnectionIdleTimeoutSeconds: string(forwardingPooledConnectionIdleTimeoutSeconds)
   FuncGateway__Forwarding__MaxRequestBodySizeBytes: string(forwardingMaxRequestBodySizeBytes)
+  FuncGateway__Forwarding__MaxBufferedResponseBytes: string(forwardingMaxBufferedResponseBytes)
   // Secure by default: the gateway answers to its own host name unless told otherwise.
   FuncGateway__Forwarding__PublicHosts: empty(forwardingPublicHosts) ? functionApp.outputs.defaultHostName : forwardingPublicHosts
   FuncGateway__Forwarding__AllowedUpstreams: forwardingAllowedUpstreams

@@ -69,9 +69,9 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
             ["FuncGateway__Admin__Key"] = AdminKey,
             ["FuncGateway__Forwarding__PublicHosts"] = "127.0.0.1,localhost",
             ["FuncGateway__Auth__Policies__partners__Type"] = "ApiKey",
-            ["FuncGateway__RateLimits__Policies__per-ip__Limit"] = PerIpLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["FuncGateway__RateLimits__Policies__per-ip__WindowSeconds"] = "3600",
-            ["FuncGateway__RateLimits__Policies__per-ip__Mode"] = "Strict",
+            ["FuncGateway__RateLimits__Policies__per_ip__Limit"] = PerIpLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["FuncGateway__RateLimits__Policies__per_ip__WindowSeconds"] = "3600",
+            ["FuncGateway__RateLimits__Policies__per_ip__Mode"] = "Strict",
             ["FuncGateway__RateLimits__Policies__second__Limit"] = "100",
             ["FuncGateway__RateLimits__Policies__second__WindowSeconds"] = "1",
             ["FuncGateway__RateLimits__Policies__second__Mode"] = "Strict",
@@ -165,7 +165,7 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
         await UpsertRouteAsync("api", "/api/{**rest}", "echo");
         await UpsertRouteAsync("orders", "/shop/orders/{id:int}", "echo", ("Methods", "GET,PUT,DELETE"), ("UpstreamPath", "/v2/orders/{id}"));
         await UpsertRouteAsync("keys", "/keys/{**rest}", "echo", ("Auth", "partners"));
-        await UpsertRouteAsync("limited", "/limited", "echo", ("RateLimit", "per-ip"));
+        await UpsertRouteAsync("limited", "/limited", "echo", ("RateLimit", "per_ip"));
         await UpsertRouteAsync("per-second", "/per-second", "echo", ("RateLimit", "second"));
         await UpsertRouteAsync("probed", "/probed/{**rest}", "probed");
         await UpsertRouteAsync("stream", "/stream/{**rest}", Programmable.BaseAddress.ToString());

@@ -1,3 +1,5 @@
+using FuncGateway.Model;
+
 namespace FuncGateway.Infra.Tests;
 
 /// <summary>
@@ -25,6 +27,7 @@ internal static class GatewaySettings
         "FuncGateway__Forwarding__PooledConnectionLifetimeSeconds",
         "FuncGateway__Forwarding__PooledConnectionIdleTimeoutSeconds",
         "FuncGateway__Forwarding__MaxRequestBodySizeBytes",
+        "FuncGateway__Forwarding__MaxBufferedResponseBytes",
         "FuncGateway__Forwarding__PublicHosts",
         "FuncGateway__Forwarding__AllowedUpstreams",
         "FuncGateway__Forwarding__MinResponseDataRateBytesPerSecond",
