@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.CommandLine;
 using System.ComponentModel.DataAnnotations;
 

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Server.Framing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;

@@ -1,3 +1,4 @@
+using FuncGateway.Health;
 using FuncGateway;
 using FuncGateway.Admin;
 using FuncGateway.Configuration;
@@ -7,7 +8,6 @@ using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Storage;
-using FuncGateway.Transforms;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -93,6 +93,22 @@ public static class GatewayServiceCollectionExtensions
             capability.AddServices(services, configuration);
         }
 
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the background prober of <c>FuncGateway.Server</c>: one instance of the fleet (the holder of a lease row in
+    /// the Health table) probes every pool with a health check. Not for the Functions app, whose timer function probes.
+    /// </summary>
+    public static IServiceCollection AddFuncGatewayHealthProber(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddHostedService(static sp => new HealthProbeService(
+            sp.GetRequiredService<HealthProber>(),
+            sp.GetRequiredService<IHealthStore>(),
+            sp.GetRequiredService<IOptions<HealthOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<HealthProbeService>>()));
         return services;
     }
 

@@ -1,6 +1,5 @@
 using FuncGateway.Configuration;
 using FuncGateway.Model;
-using FuncGateway.Pipeline;
 using FuncGateway.RateLimiting;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
@@ -17,7 +16,7 @@ public sealed class GatewayServiceCollectionTests
     /// <summary>Services several capabilities each add one of, consumed as a list.</summary>
     private static readonly Type[] Lists =
     [
-        typeof(IPoolFeatureCompiler), typeof(FuncGateway.Transforms.IRouteTransformProvider), typeof(FuncGateway.Pipeline.IGatewayCompletion),
+        typeof(IPoolFeatureCompiler), typeof(IRouteTransformProvider), typeof(IGatewayCompletion),
         typeof(IGatewayStep), typeof(IRouteFeatureCompiler), typeof(ILoadBalancingPolicy), typeof(OwnedConfigurationSection),
         typeof(GatewayTableSettings), typeof(IAuthenticationFailureThrottle),
     ];

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Reflection;
 
 namespace FuncGateway.Infra.Tests;

@@ -1,10 +1,8 @@
 using FuncGateway.Storage;
-using FuncGateway.Pipeline;
 using FuncGateway.Model;
 using FuncGateway.Authentication.ApiKeys;
 using FuncGateway.Authentication.Basic;
 using FuncGateway.Authentication.Jwt;
-using FuncGateway.Transforms;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,6 @@
+using FuncGateway.Model;
 using System.Globalization;
 using FuncGateway.Diagnostics;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;

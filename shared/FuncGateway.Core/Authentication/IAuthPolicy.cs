@@ -1,4 +1,4 @@
-using FuncGateway.Pipeline;
+using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Authentication;

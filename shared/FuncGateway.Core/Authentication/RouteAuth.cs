@@ -1,6 +1,5 @@
 using FuncGateway.Model;
 using System.Collections.Frozen;
-using FuncGateway.Pipeline;
 
 
 namespace FuncGateway.Authentication;

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 

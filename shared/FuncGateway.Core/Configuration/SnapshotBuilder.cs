@@ -5,7 +5,6 @@ using System.Text;
 using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Routing;
-using FuncGateway.Transforms;
 using FuncGateway.Model;
 
 namespace FuncGateway.Configuration;
@@ -384,7 +383,9 @@ internal sealed class SnapshotBuilder(
         RouteTransforms? transforms = null;
         if (rewriter is not null)
         {
-            transforms = RouteTransforms.Build(_transformProviders, new RouteTransformBuilderContext(definition with { Methods = methods }, rewriter, features, errors));
+            // Routing's part of the route travels with the capabilities' parts: the transforms read the path rewrite.
+            (features ??= [])[typeof(PathRewriter)] = rewriter;
+            transforms = RouteTransforms.Build(_transformProviders, new RouteTransformBuilderContext(definition with { Methods = methods }, features, errors));
         }
 
         if (errors.Count > 0 || template is null || rewriter is null || pool is null)
@@ -399,7 +400,9 @@ internal sealed class SnapshotBuilder(
             Headers = definition.Headers,
             Query = definition.Query,
         };
-        return new CompiledRoute(definition with { Methods = methods }, spec, rewriter, pool, timeout, features?.ToFrozenDictionary(), transforms);
+        features ??= [];
+        features[typeof(RouteMatchSpec)] = spec;
+        return new CompiledRoute(definition with { Methods = methods }, pool, timeout, features.ToFrozenDictionary(), transforms);
     }
 
     private UpstreamPool? ResolveUpstream(

@@ -1,6 +1,6 @@
+using FuncGateway.Model;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using FuncGateway.Pipeline;
 
 namespace FuncGateway.Diagnostics;
 

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,4 @@
 using FuncGateway.Model;
-using FuncGateway.Transforms;
 
 namespace FuncGateway.Forwarding;
 

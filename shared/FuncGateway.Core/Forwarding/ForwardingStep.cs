@@ -1,6 +1,5 @@
 using FuncGateway.Model;
 using FuncGateway.Diagnostics;
-using FuncGateway.Pipeline;
 using FuncGateway.Resilience;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -33,6 +32,9 @@ internal sealed class ForwardingStep : IDisposable
     private readonly TimeProvider _time;
     private readonly RouteResilience _defaults;
 
+    // One transformer per request: the route's transforms plus the attempt's hold-back decision.
+    private readonly Func<ForwardAttempt, HttpTransformer> _createTransformer;
+
     public ForwardingStep(IHttpForwarder forwarder, GatewayHttpClientFactory clientFactory, IOptions<GatewayOptions> options, ILogger<ForwardingStep> logger, TimeProvider time)
     {
         _forwarder = forwarder;
@@ -43,6 +45,7 @@ internal sealed class ForwardingStep : IDisposable
         var forwarding = options.Value.Forwarding;
         _maxRequestBodySize = forwarding.MaxRequestBodySizeBytes;
         _maxBufferedResponseBytes = forwarding.MaxBufferedResponseBytes;
+        _createTransformer = attempt => new ResilientHttpTransformer(attempt, _maxBufferedResponseBytes, _logger);
         _minResponseDataRate = forwarding.MinResponseDataRate();
 
         // For routes compiled without the resilience compiler (tools, tests): the documented defaults.
@@ -73,7 +76,7 @@ internal sealed class ForwardingStep : IDisposable
 
         var resilience = feature.Route.GetFeature<RouteResilience>() ?? _defaults;
         var client = feature.IsTunnel ? _upgradeClient : _client;
-        var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _maxBufferedResponseBytes, _logger);
+        var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _createTransformer);
         resilience.Budget.OnRequest();
         var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
         AttemptResult result;

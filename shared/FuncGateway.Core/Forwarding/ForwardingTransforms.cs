@@ -1,5 +1,5 @@
+using FuncGateway.Model;
 using FuncGateway.Routing;
-using FuncGateway.Transforms;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
@@ -20,9 +20,9 @@ internal sealed class ForwardingTransformProvider : IRouteTransformProvider
     public void Apply(RouteTransformBuilderContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!ReferenceEquals(context.Rewriter, PathRewriter.Identity))
+        if (context.GetFeature<PathRewriter>() is { } rewriter && !ReferenceEquals(rewriter, PathRewriter.Identity))
         {
-            context.RequestTransforms.Add(new PathRewriteTransform(context.Rewriter));
+            context.RequestTransforms.Add(new PathRewriteTransform(rewriter));
         }
 
         context.RequestTransforms.Add(UntrustedHeadersTransform.For(context.Route.Get(ForwardingProperties.AllowOverrideHeader)));

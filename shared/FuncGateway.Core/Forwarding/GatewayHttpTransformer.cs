@@ -1,6 +1,5 @@
+using FuncGateway.Model;
 using FuncGateway.Diagnostics;
-using FuncGateway.Pipeline;
-using FuncGateway.Transforms;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
@@ -9,7 +8,7 @@ namespace FuncGateway.Forwarding;
 
 /// <summary>
 /// The gateway's structured transformer, after YARP's: YARP's default request copy (hop-by-hop headers dropped, bodies
-/// streamed), then the route's compiled request transforms (<see cref="Transforms.RouteTransforms"/>) in order, then
+/// streamed), then the route's compiled request transforms (<see cref="RouteTransforms"/>) in order, then
 /// the URI from the transforms' prefix, path and query. On the way back: YARP's copy of status and headers, then the
 /// route's response transforms, before the body streams. The body is buffered only on a route whose transforms need
 /// it, and only up to <c>FuncGateway:Forwarding:MaxBufferedResponseBytes</c> (over it: 502 <c>response_too_large</c>).

@@ -1,21 +1,20 @@
-using FuncGateway;
 using FuncGateway.Configuration;
-using FuncGateway.Health;
 using FuncGateway.Model;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Microsoft.Extensions.DependencyInjection;
+namespace FuncGateway.Health;
 
 /// <summary>Registers load balancing state, health checking and resilience with the gateway core.</summary>
-public static class HealthServiceCollectionExtensions
+internal static class HealthServiceCollectionExtensions
 {
     /// <summary>
     /// Adds what every host needs: <c>FuncGateway:Health</c> options, the per-instance state shared across snapshots,
     /// the Health table and its reader (a hosted service on every instance), the prober (run by a timer or by
-    /// <see cref="AddFuncGatewayHealthProber"/>) and the pool compiler for health checks. Called by the health
+    /// <c>AddFuncGatewayHealthProber</c>) and the pool compiler for health checks. Called by the health
     /// capability.
     /// </summary>
     public static IServiceCollection AddFuncGatewayResilience(this IServiceCollection services, IConfiguration configuration)
@@ -48,22 +47,6 @@ public static class HealthServiceCollectionExtensions
             sp.GetRequiredService<IOptions<HealthOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HealthProber>>()));
-        return services;
-    }
-
-    /// <summary>
-    /// Adds the background prober of <c>FuncGateway.Server</c>: one instance of the fleet (the holder of a lease row in
-    /// the Health table) probes every pool with a health check. Not for the Functions app, whose timer function probes.
-    /// </summary>
-    public static IServiceCollection AddFuncGatewayHealthProber(this IServiceCollection services)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        services.AddHostedService(static sp => new HealthProbeService(
-            sp.GetRequiredService<HealthProber>(),
-            sp.GetRequiredService<IHealthStore>(),
-            sp.GetRequiredService<IOptions<HealthOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<HealthProbeService>>()));
         return services;
     }
 

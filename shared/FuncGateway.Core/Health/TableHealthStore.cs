@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Identity;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Runtime.InteropServices;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using FuncGateway.Model;
 

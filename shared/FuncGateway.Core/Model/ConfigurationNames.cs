@@ -41,7 +41,7 @@ internal static class ConfigurationNames
     public static string Describe(string at, string kind, string name)
     {
         var suggestion = Suggest(name);
-        return $"{at}: '{RegistryFormat.Printable(name)}' is not a valid {kind} name: use {Rule}." +
+        return $"{at}: '{PrintableText.Of(name)}' is not a valid {kind} name: use {Rule}." +
             (IsValid(suggestion) ? $" Rename it, e.g. to '{suggestion}', here and wherever it is named (routes' properties, keys' tiers)." : "");
     }
 

@@ -200,7 +200,7 @@ public sealed class GatewayPipeline
             return;
         }
 
-        var feature = new GatewayRequestFeature(snapshot, match.Route!, match.Values!)
+        var feature = new GatewayRequestFeature(match.Route!, match.Values!)
         {
             ClientAddress = client.Address,
             ClientScheme = client.Scheme,

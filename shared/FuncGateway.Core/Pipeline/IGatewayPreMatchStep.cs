@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Net;
 using FuncGateway.Configuration;
 using FuncGateway.Routing;

@@ -1,5 +1,5 @@
+using FuncGateway.Model;
 using System.Net;
-using FuncGateway.Pipeline;
 
 namespace FuncGateway.RateLimiting;
 

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Security.Cryptography;
 using System.Text;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using FuncGateway.Model;
 

@@ -1,7 +1,7 @@
+using FuncGateway.Model;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.RateLimiting;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.RateLimiting;

@@ -1,5 +1,4 @@
 using FuncGateway.Model;
-using FuncGateway.Pipeline;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

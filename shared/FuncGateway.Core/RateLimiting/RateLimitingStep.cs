@@ -1,7 +1,7 @@
+using FuncGateway.Model;
 using System.Globalization;
 using System.Text;
 using FuncGateway.Diagnostics;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 

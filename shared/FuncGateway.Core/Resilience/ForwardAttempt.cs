@@ -1,5 +1,4 @@
 using FuncGateway.Model;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -11,7 +10,7 @@ namespace FuncGateway.Resilience;
 
 /// <summary>
 /// One request's way through its pool: which instances it tried and how each attempt ended. Owns the request's
-/// transformer (<see cref="ResilientHttpTransformer"/>), which asks it whether a retryable 5xx may be held back; the
+/// transformer (forwarding's <c>ResilientHttpTransformer</c>, made by the factory it is given), which asks it whether a retryable 5xx may be held back; the
 /// retry strategy asks it whether another instance is worth a try.
 /// </summary>
 internal sealed class ForwardAttempt
@@ -27,7 +26,7 @@ internal sealed class ForwardAttempt
 
     public ForwardAttempt(
         IHttpForwarder forwarder, HttpMessageInvoker client, TimeProvider time, HttpContext context, GatewayRequestFeature feature, RouteResilience resilience,
-        long maxBufferedResponseBytes, ILogger logger)
+        Func<ForwardAttempt, HttpTransformer> createTransformer)
     {
         _forwarder = forwarder;
         _client = client;
@@ -39,11 +38,11 @@ internal sealed class ForwardAttempt
         IsIdempotent = IsIdempotentMethod(request.Method);
         HasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
                   ?? (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0);
-        Transformer = new ResilientHttpTransformer(this, maxBufferedResponseBytes, logger);
+        Transformer = createTransformer(this);
     }
 
     /// <summary>The request's transformer: the route's transforms, and the hold-back decision through this attempt.</summary>
-    public ResilientHttpTransformer Transformer { get; }
+    public HttpTransformer Transformer { get; }
 
     public HttpContext Context { get; }
 

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Diagnostics.CodeAnalysis;
 using Azure.Core;
 using Azure.Core.Pipeline;

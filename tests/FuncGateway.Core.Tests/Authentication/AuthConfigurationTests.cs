@@ -273,9 +273,9 @@ public sealed class AuthConfigurationTests
     [Fact]
     public void Credential_query_parameters_are_removed_and_everything_else_kept_byte_for_byte()
     {
-        var result = FuncGateway.Transforms.UpstreamIdentityTransform.WithoutParameters(new Microsoft.AspNetCore.Http.QueryString("?a=%20x&access_token=t&b=1&API_KEY=k&c"), "access_token", "api_key");
+        var result = FuncGateway.Authentication.UpstreamIdentityTransform.WithoutParameters(new Microsoft.AspNetCore.Http.QueryString("?a=%20x&access_token=t&b=1&API_KEY=k&c"), "access_token", "api_key");
         Assert.Equal("?a=%20x&b=1&c", result.Value);
-        Assert.False(FuncGateway.Transforms.UpstreamIdentityTransform.WithoutParameters(new Microsoft.AspNetCore.Http.QueryString("?access_token=t"), "access_token", null).HasValue);
+        Assert.False(FuncGateway.Authentication.UpstreamIdentityTransform.WithoutParameters(new Microsoft.AspNetCore.Http.QueryString("?access_token=t"), "access_token", null).HasValue);
     }
 
     private sealed class FakeStore : IApiKeyStore

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

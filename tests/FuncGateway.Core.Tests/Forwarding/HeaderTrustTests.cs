@@ -5,7 +5,6 @@ using FuncGateway.Authentication.ApiKeys;
 using FuncGateway.Configuration;
 using FuncGateway.Core.Tests.Configuration;
 using FuncGateway.LoadBalancing;
-using FuncGateway.Transforms;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Core.Tests.Forwarding;

@@ -4,7 +4,6 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Security.Claims;
 using FuncGateway.LoadBalancing;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
@@ -28,7 +27,7 @@ internal static class TestPools
     public static HttpContext Request(IPAddress? client = null, string? header = null, string? headerValue = null, string? claimType = null, string? claimValue = null)
     {
         var context = new DefaultHttpContext();
-        var feature = new GatewayRequestFeature(null!, null!, new RouteValueDictionary()) { ClientAddress = client };
+        var feature = new GatewayRequestFeature(null!, new RouteValueDictionary()) { ClientAddress = client };
         if (claimType is not null)
         {
             feature.Identity = new GatewayIdentity("test", null, null, null, new ClaimsPrincipal(new ClaimsIdentity([new Claim(claimType, claimValue!)], "test")));

@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Text.Json;
 using FuncGateway.Health;
 using FuncGateway.Testing;

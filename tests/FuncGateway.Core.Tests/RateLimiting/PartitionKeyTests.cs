@@ -4,7 +4,6 @@ using System.Net;
 using System.Security.Claims;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
-using FuncGateway.Pipeline;
 using FuncGateway.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,7 +26,7 @@ public sealed class PartitionKeyTests
             context.Request.Headers.Append(name, value);
         }
 
-        var feature = new GatewayRequestFeature(Snapshot, Snapshot.Routes[0], new RouteValueDictionary())
+        var feature = new GatewayRequestFeature(Snapshot.Routes[0], new RouteValueDictionary())
         {
             ClientAddress = IPAddress.Parse(client),
             Identity = identity,

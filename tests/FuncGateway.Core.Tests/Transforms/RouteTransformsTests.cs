@@ -2,7 +2,6 @@ using FuncGateway.Configuration;
 using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
-using FuncGateway.Transforms;
 using static FuncGateway.Core.Tests.Configuration.RegistryRows;
 
 namespace FuncGateway.Core.Tests.Transforms;

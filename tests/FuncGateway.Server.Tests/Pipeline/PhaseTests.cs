@@ -1,10 +1,10 @@
+using FuncGateway.Model;
 using System.Net;
 using System.Text;
 using FuncGateway.Pipeline;
 using FuncGateway.Routing;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Testing;
-using FuncGateway.Transforms;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 

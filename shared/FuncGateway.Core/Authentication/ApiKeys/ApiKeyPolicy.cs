@@ -1,5 +1,5 @@
+using FuncGateway.Model;
 using System.Security.Claims;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Authentication.ApiKeys;

@@ -1,8 +1,8 @@
+using FuncGateway.Model;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using FuncGateway.Authentication.Jwt;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;

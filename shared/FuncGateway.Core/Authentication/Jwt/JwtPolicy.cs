@@ -1,6 +1,6 @@
+using FuncGateway.Model;
 using System.Collections.Frozen;
 using System.Security.Claims;
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;

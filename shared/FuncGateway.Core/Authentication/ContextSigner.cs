@@ -1,8 +1,7 @@
 using System.Globalization;
-using FuncGateway.Authentication;
 using FuncGateway.Backend;
 
-namespace FuncGateway.Transforms;
+namespace FuncGateway.Authentication;
 
 /// <summary>Signs the user context of each forwarded request with the active key (<c>FuncGateway:Auth:Signing</c>).</summary>
 internal sealed class ContextSigner

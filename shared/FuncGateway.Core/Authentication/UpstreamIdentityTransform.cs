@@ -1,10 +1,10 @@
-using FuncGateway.Pipeline;
+using FuncGateway.Forwarding;
+using FuncGateway.Model;
 using System.Text;
-using FuncGateway.Authentication;
 using FuncGateway.Backend;
 using Microsoft.AspNetCore.Http;
 
-namespace FuncGateway.Transforms;
+namespace FuncGateway.Authentication;
 
 /// <summary>
 /// The user context on every route, contributed by <see cref="UpstreamIdentityTransformProvider"/> as the last

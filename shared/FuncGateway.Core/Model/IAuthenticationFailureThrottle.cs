@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace FuncGateway.Pipeline;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// The hook through which authentication asks the rate limiter whether a client that keeps failing to

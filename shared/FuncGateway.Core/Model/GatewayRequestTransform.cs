@@ -1,7 +1,6 @@
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 
-namespace FuncGateway.Transforms;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// One step of a route's request transforms, compiled once per route (<see cref="IRouteTransformProvider"/>) and run

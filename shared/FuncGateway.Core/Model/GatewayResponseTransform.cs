@@ -1,7 +1,6 @@
-using FuncGateway.Pipeline;
 using Microsoft.AspNetCore.Http;
 
-namespace FuncGateway.Transforms;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// One step of a route's response transforms, compiled once per route and run after YARP's copy of the upstream's

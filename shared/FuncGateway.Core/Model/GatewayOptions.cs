@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace FuncGateway;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// Settings under the <c>FuncGateway</c> configuration section. The same keys serve both hosts: as

@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Http;
 
-namespace FuncGateway.Pipeline;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// One post-match step of the request path: it runs after route resolution and before the request transforms
 /// (authentication, rate limits, validation). Steps of other phases have their own contracts:
-/// <see cref="IGatewayPreMatchStep"/> and <see cref="IGatewayCompletion"/>; transforms are per route
-/// (<see cref="Transforms.IRouteTransformProvider"/>).
+/// <c>IGatewayPreMatchStep</c> and <see cref="IGatewayCompletion"/>; transforms are per route
+/// (<see cref="IRouteTransformProvider"/>).
 /// </summary>
 internal interface IGatewayStep
 {

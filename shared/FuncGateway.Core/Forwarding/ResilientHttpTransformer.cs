@@ -1,7 +1,7 @@
-using FuncGateway.Forwarding;
+using FuncGateway.Resilience;
 using Microsoft.Extensions.Logging;
 
-namespace FuncGateway.Resilience;
+namespace FuncGateway.Forwarding;
 
 /// <summary>
 /// The gateway's transformer (<see cref="GatewayHttpTransformer"/>) for one request's <see cref="ForwardAttempt"/>,

@@ -1,7 +1,6 @@
-using FuncGateway.Model;
 using System.Collections.Immutable;
 
-namespace FuncGateway.Transforms;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// Contributes a capability's request and response transforms to a route when a snapshot is built (as YARP's
@@ -32,10 +31,9 @@ internal sealed class RouteTransformBuilderContext
 {
     private readonly IReadOnlyDictionary<Type, object>? _features;
 
-    internal RouteTransformBuilderContext(RouteDefinition route, Routing.PathRewriter rewriter, IReadOnlyDictionary<Type, object>? features, List<string> errors)
+    internal RouteTransformBuilderContext(RouteDefinition route, IReadOnlyDictionary<Type, object>? features, List<string> errors)
     {
         Route = route;
-        Rewriter = rewriter;
         _features = features;
         Errors = errors;
     }
@@ -43,8 +41,6 @@ internal sealed class RouteTransformBuilderContext
     /// <summary>The route as written (methods normalized).</summary>
     public RouteDefinition Route { get; }
 
-    /// <summary>The route's compiled path rewrite.</summary>
-    public Routing.PathRewriter Rewriter { get; }
 
     /// <summary>Where problems go.</summary>
     public List<string> Errors { get; }

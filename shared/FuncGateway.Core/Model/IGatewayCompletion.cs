@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace FuncGateway.Pipeline;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// Runs after the response of every request the pipeline handled (metrics, logs, cache store), in registration

@@ -1,22 +1,17 @@
-using FuncGateway.Model;
 using System.Net;
-using FuncGateway.Configuration;
 using Microsoft.AspNetCore.Routing;
 
-namespace FuncGateway.Pipeline;
+namespace FuncGateway.Model;
 
 /// <summary>Per-request state of the gateway, carried on <c>HttpContext.Features</c>.</summary>
 public sealed class GatewayRequestFeature
 {
-    internal GatewayRequestFeature(GatewaySnapshot snapshot, CompiledRoute route, RouteValueDictionary routeValues)
+    internal GatewayRequestFeature(CompiledRoute route, RouteValueDictionary routeValues)
     {
-        Snapshot = snapshot;
         Route = route;
         RouteValues = routeValues;
     }
 
-    /// <summary>The snapshot the request was matched against (stays the same for the whole request).</summary>
-    public GatewaySnapshot Snapshot { get; }
 
     /// <summary>The matched route.</summary>
     public CompiledRoute Route { get; }

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 
-namespace FuncGateway.Pipeline;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// An authenticated caller, as the policy that accepted it established it: what authorization checks, what rate

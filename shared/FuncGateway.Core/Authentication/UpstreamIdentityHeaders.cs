@@ -1,6 +1,6 @@
 using FuncGateway.Backend;
 
-namespace FuncGateway.Transforms;
+namespace FuncGateway.Authentication;
 
 /// <summary>The identity headers the gateway itself sets (see <see cref="GatewayHeaders"/> for the contract).</summary>
 internal static class UpstreamIdentityHeaders

@@ -1,4 +1,4 @@
-namespace FuncGateway.Pipeline;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// The phases of a request, in the order they run. Each has its own contract, so what a piece of code may see and do
@@ -7,7 +7,7 @@ namespace FuncGateway.Pipeline;
 internal enum GatewayPhase
 {
     /// <summary>
-    /// Before the route is acted on (<see cref="IGatewayPreMatchStep"/>): request id, CORS preflight, early rejects.
+    /// Before the route is acted on (<c>IGatewayPreMatchStep</c>): request id, CORS preflight, early rejects.
     /// Framing, client address and the public host check are the pipeline's own and always come first.
     /// </summary>
     PreMatch = 0,

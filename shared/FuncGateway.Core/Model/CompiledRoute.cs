@@ -1,0 +1,43 @@
+using System.Collections.Frozen;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FuncGateway.Model;
+
+/// <summary>A route with everything a request needs prepared: matcher spec, rewrite, transforms, pool and forwarding settings.</summary>
+public sealed class CompiledRoute
+{
+    internal CompiledRoute(
+        RouteDefinition definition,
+        UpstreamPool pool,
+        TimeSpan timeout,
+        FrozenDictionary<Type, object>? features = null,
+        RouteTransforms? transforms = null)
+    {
+        _features = features ?? FrozenDictionary<Type, object>.Empty;
+        Transforms = transforms ?? RouteTransforms.Empty;
+        Definition = definition;
+        Pool = pool;
+        Timeout = timeout;
+        RequestConfig = new ForwarderRequestConfig { ActivityTimeout = timeout };
+    }
+
+    /// <summary>The route as written.</summary>
+    public RouteDefinition Definition { get; }
+
+    /// <summary>The upstream pool (a one-instance pool for an inline URL).</summary>
+    public UpstreamPool Pool { get; }
+
+    /// <summary>Effective inactivity timeout.</summary>
+    public TimeSpan Timeout { get; }
+
+    internal ForwarderRequestConfig RequestConfig { get; }
+
+    /// <summary>The route's ordered request and response transforms, compiled with the snapshot.</summary>
+    internal RouteTransforms Transforms { get; }
+
+    private readonly FrozenDictionary<Type, object> _features;
+
+    /// <summary>The per-route object a capability compiled for this route (see IRouteFeatureCompiler), or null.</summary>
+    public T? GetFeature<T>()
+        where T : class => _features.TryGetValue(typeof(T), out var feature) ? (T)feature : null;
+}
