@@ -5,13 +5,22 @@ using FuncGateway.Testing;
 namespace FuncGateway.Infra.Tests;
 
 /// <summary>
-/// The shell blocks of README.md and infra/README.md paste into bash: each one parses, no placeholder reads as a
+/// The shell blocks of README.md, infra/README.md and the reference pages in docs/ paste into bash: each one parses, no placeholder reads as a
 /// redirection (<c>-g &lt;rg&gt;</c>), and every setting they (or the text) name can be exported. (That they run in
 /// order was checked by hand against Azurite with the Azure CLI; CI has no Azure CLI.)
 /// </summary>
 public sealed partial class ReadmeShellTests
 {
-    public static TheoryData<string> Documents => new(["README.md", "infra/README.md"]);
+    /// <summary>README.md, infra/README.md, and every page of docs/ with a bash block (the README's reference sections live there).</summary>
+    public static TheoryData<string> Documents => new(
+    [
+        "README.md",
+        "infra/README.md",
+        .. Directory.EnumerateFiles(RepositoryRoot.Combine("docs"), "*.md")
+            .Where(path => File.ReadAllText(path).Contains("```bash", StringComparison.Ordinal))
+            .Select(path => "docs/" + Path.GetFileName(path))
+            .Order(StringComparer.Ordinal),
+    ]);
 
     [Theory]
     [MemberData(nameof(Documents))]
