@@ -6,6 +6,7 @@ using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
 using FuncGateway.RateLimiting;
 using FuncGateway.Resilience;
+using FuncGateway.Transforms;
 
 namespace FuncGateway;
 
@@ -24,6 +25,7 @@ public static class GatewayCapabilities
         new RateLimitingCapability(),
         new HealthCapability(),
         new ResilienceCapability(),
+        new TransformsCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>
