@@ -139,6 +139,11 @@ internal sealed class GatewayHost : IAsyncDisposable
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
+    /// <summary>The rows listed at <c>/_gateway/rejected</c>: row key → every reason, joined by spaces.</summary>
+    public async Task<Dictionary<string, string>> RejectedReasonsAsync() =>
+        (await AdminGetAsync("rejected")).GetProperty("rejected").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("rowKey").GetString()!, r => string.Join(" ", r.GetProperty("errors").EnumerateArray().Select(e => e.GetString())));
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
