@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using FuncGateway.Model;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Net.Http.Headers;
 
 namespace FuncGateway.Transforms;
@@ -10,8 +11,30 @@ namespace FuncGateway.Transforms;
 /// <param name="Time">The clock of <c>{Timestamp}</c>.</param>
 internal sealed record TransformScope(IReadOnlyCollection<string>? RouteParameters, IReadOnlyCollection<string> CredentialQueryParameters, TimeProvider Time)
 {
-    /// <summary>For checking a list on its own (reading an entity): no route to check parameters against.</summary>
+    /// <summary>For checking a list on its own: no route to check parameters against.</summary>
     public static TransformScope Unbound { get; } = new(null, [], TimeProvider.System);
+
+    /// <summary>The scope of a route with this path template and these credential query parameters (null entries ignored).</summary>
+    public static TransformScope For(string? path, IEnumerable<string?> credentialQueryParameters, TimeProvider time) =>
+        new(RouteParametersOf(path), [.. credentialQueryParameters.OfType<string>()], time);
+
+    private static string[]? RouteParametersOf(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return [.. RoutePatternFactory.Parse(path).Parameters.Select(static p => p.Name)];
+        }
+        catch (RoutePatternException)
+        {
+            // Routing rejects the template with its own reason.
+            return null;
+        }
+    }
 }
 
 /// <summary>

@@ -1,5 +1,4 @@
 using FuncGateway.Model;
-using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -24,10 +23,6 @@ public sealed class TransformsCapability : IGatewayCapability
 /// </summary>
 internal sealed class RouteTransformListProvider(TimeProvider time) : IRouteTransformProvider
 {
-    // Owned by Authentication; read by name so this folder depends on the model only. A transform must not move these
-    // credentials out of the way of the identity transform, which removes them by name.
-    private static readonly string[] CredentialQueryProperties = ["TokenQueryParameter", "ApiKeyQueryParameter"];
-
     public int Order => RouteTransformOrder.Transforms;
 
     public void Apply(RouteTransformBuilderContext context)
@@ -39,34 +34,11 @@ internal sealed class RouteTransformListProvider(TimeProvider time) : IRouteTran
             return;
         }
 
-        var scope = new TransformScope(RouteParameters(route.Path), CredentialQueryParameters(route), time);
-        TransformCompiler.Compile(items, scope, context.Errors, context.RequestTransforms, context.ResponseTransforms);
-    }
-
-    private static string[]? RouteParameters(string path)
-    {
-        try
-        {
-            return [.. RoutePatternFactory.Parse(path).Parameters.Select(static p => p.Name)];
-        }
-        catch (RoutePatternException)
-        {
-            // Routing rejects the template with its own reason.
-            return null;
-        }
-    }
-
-    private static string[] CredentialQueryParameters(RouteDefinition route)
-    {
-        var names = new List<string>(2);
-        foreach (var (property, value) in route.Properties)
-        {
-            if (value is string name && CredentialQueryProperties.Contains(property.Name, StringComparer.Ordinal))
-            {
-                names.Add(name);
-            }
-        }
-
-        return [.. names];
+        // A transform must not move the route's credential parameters out of the way of the identity transform,
+        // which removes them by name; read by name so that this folder depends on the model only.
+        var credentials = route.Properties
+            .Where(static p => TransformsProperties.CredentialPropertyNames.Contains(p.Key.Name, StringComparer.Ordinal))
+            .Select(static p => p.Value as string);
+        TransformCompiler.Compile(items, TransformScope.For(route.Path, credentials, time), context.Errors, context.RequestTransforms, context.ResponseTransforms);
     }
 }

@@ -9,19 +9,34 @@ public static class TransformsProperties
     /// <summary>An example of the format, shown in errors.</summary>
     public const string Example = "[{\"RequestHeader\":\"X-Api-Version\",\"Set\":\"2\"},{\"ResponseHeaderRemove\":\"Server\"}]";
 
+    /// <summary>The route properties (owned by Authentication, read by name) naming credential query parameters.</summary>
+    internal static readonly string[] CredentialPropertyNames = ["TokenQueryParameter", "ApiKeyQueryParameter"];
+
     /// <summary>
     /// The route's ordered transforms (a JSON array in the entity, native JSON in a registry file), see
-    /// docs/transforms.md. Null: none. Reading an entity checks the list in full (all but the route's path parameters,
-    /// which the compiler checks).
+    /// docs/transforms.md. Null: none. Reading an entity checks the list in full, against the row's Path and credential
+    /// parameters; the compiler checks it again for definitions that did not come from an entity.
     /// </summary>
-    public static RegistryProperty<IReadOnlyList<TransformDefinition>?> Transforms { get; } =
-        RegistryProperties.Json<IReadOnlyList<TransformDefinition>>(RegistryTable.Routes, "Transforms", Parse, static value => RegistryJson.ToJson(value));
+    public static RegistryProperty<IReadOnlyList<TransformDefinition>?> Transforms { get; } = new(
+        RegistryTable.Routes, "Transforms", null,
+        static (RegistryEntityReader reader, string name, out IReadOnlyList<TransformDefinition>? value) =>
+        {
+            // Checked against the row's own Path and credential parameters, so fgw validate sees what the gateway sees.
+            var text = reader.OptionalString(name);
+            value = text is null ? null : Parse(text, TransformScope.For(reader.PeekString("Path"), CredentialPropertyNames.Select(reader.PeekString), TimeProvider.System), reader.Errors);
+            return value is not null;
+        },
+        static value => value is null ? null : RegistryJson.ToJson(value),
+        static value => value is null);
 
     /// <summary>Every transforms property, in file order.</summary>
     public static IReadOnlyList<RegistryProperty> All { get; } = [Transforms];
 
-    /// <summary>Reads and checks the entity's JSON; null (with errors) when it is not a valid list, and for an empty one.</summary>
-    internal static IReadOnlyList<TransformDefinition>? Parse(string json, List<string> errors)
+    /// <summary>Reads and checks the entity's JSON on its own (no route to check parameters against).</summary>
+    internal static IReadOnlyList<TransformDefinition>? Parse(string json, List<string> errors) => Parse(json, TransformScope.Unbound, errors);
+
+    /// <summary>Reads and checks the entity's JSON against <paramref name="scope"/>; null (with errors) when invalid, and for an empty list.</summary>
+    internal static IReadOnlyList<TransformDefinition>? Parse(string json, TransformScope scope, List<string> errors)
     {
         List<TransformDefinition>? items;
         try
@@ -46,7 +61,7 @@ public static class TransformsProperties
         }
 
         var start = errors.Count;
-        TransformCompiler.Compile(items, TransformScope.Unbound, errors, [], []);
+        TransformCompiler.Compile(items, scope, errors, [], []);
         return errors.Count > start || items.Count == 0 ? null : items;
     }
 }

@@ -174,6 +174,22 @@ public sealed class TransformFormatTests
     }
 
     [Fact]
+    public void Reading_the_entity_checks_the_list_against_the_rows_path_and_credentials_as_fgw_validate_does()
+    {
+        // No transform provider at all (as in fgw validate): the entity read alone rejects both rows.
+        var snapshot = new SnapshotBuilder(GatewayCapabilities.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100))
+            .Build(new RegistryContent([], [
+                Route("param", "/a/{id}", "http://10.0.0.1", ("Transforms", """[{"RequestHeader":"X-Item","Set":"{Route:item}"}]""")),
+                Route("cred", "/k", "http://10.0.0.1", ("Auth", "keys"), ("ApiKeyQueryParameter", "key"), ("Transforms", """[{"QueryParameterRename":"key","To":"k"}]""")),
+            ]), version: 1, TimeProvider.System.GetUtcNow());
+
+        Assert.Empty(snapshot.Routes);
+        var reasons = snapshot.Rejected.ToDictionary(r => r.RowKey, r => string.Join(" ", r.Errors));
+        Assert.Contains("the route's Path has no parameter 'item' (it has id)", reasons["param"], StringComparison.Ordinal);
+        Assert.Contains("'key' is a credential parameter", reasons["cred"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_error_of_a_list_is_reported_at_once_with_its_index()
     {
         var errors = Rejection("""[{"RequestHeader":"X-User-Id","Set":"a"},{"ResponseStatus":"404","Set":"1000"},{"Nope":"x"}]""");
