@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct to an upstream, through a bare YARP forwarder, through FuncGateway with N routes in
-# its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit). Builds Release,
+# its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit; with --transforms a
+# plain route and the same route with header-only transforms). Builds Release,
 # starts everything on 127.0.0.1, loads the contenders in alternation, prints medians and ratios, writes
 # bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
 set -euo pipefail
@@ -18,6 +19,8 @@ usage: bench/run.sh [options]
   --rate-limits       also load two rate-limited routes of the same shape (a fast-mode and a strict-mode limit that
                       is never reached, both on one Global key) and count table operations per request through a
                       proxy in front of Azurite
+  --transforms        also load two routes of the same shape through FuncGateway, one plain and one with header-only
+                      Transforms (request and response headers, docs/transforms.md), and report their ratio
   --quick             smoke run: 1 round of 3 s, 2 s warm-up (options after --quick still apply)
   -h, --help          this text
 EOF
@@ -35,6 +38,7 @@ ROUTES=1000
 TOOL=auto
 GATEWAY_ENV=()
 RATE_LIMITS=0
+TRANSFORMS=0
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -49,6 +53,7 @@ while (( $# > 0 )); do
     --tool) [[ ${2-} =~ ^(wrk|dotnet)$ ]] || die "--tool must be wrk or dotnet"; TOOL=$2; shift 2 ;;
     --gateway-env) [[ ${2-} =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] || die "--gateway-env needs KEY=VALUE"; GATEWAY_ENV+=("$2"); shift 2 ;;
     --rate-limits) RATE_LIMITS=1; shift ;;
+    --transforms) TRANSFORMS=1; shift ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -220,7 +225,7 @@ fi
 PREFIX=Bench$(date +%H%M%S)$RANDOM
 log "seeding $ROUTES routes (tables ${PREFIX}Routes, ${PREFIX}Upstreams)"
 (cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM" \
-  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)") \
+  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)") \
   > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
 
 GW_PORT=$(free_port)
@@ -247,6 +252,11 @@ if (( RATE_LIMITS )); then
   # The same route shape (two literal segments and a parameter), with a limit.
   NAMES+=(funcgateway-fast funcgateway-strict)
   URLS+=("$GATEWAY/rl-fast/items/7" "$GATEWAY/rl-strict/items/7")
+fi
+if (( TRANSFORMS )); then
+  # The same route shape twice: plain, and with header-only transforms (the seeder's HeaderTransforms).
+  NAMES+=(funcgateway-tx-plain funcgateway-tx-headers)
+  URLS+=("$GATEWAY/tx-plain/items/7" "$GATEWAY/tx-headers/items/7")
 fi
 COUNT=${#NAMES[@]}
 for url in "${URLS[@]}"; do
@@ -382,8 +392,8 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"transforms":%s}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
-  "$( (( RATE_LIMITS )) && echo true || echo false)")
+  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"
