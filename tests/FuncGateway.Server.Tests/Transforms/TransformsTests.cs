@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using FuncGateway.Authentication.Basic;
 using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Server.Tests.Resilience;
 using FuncGateway.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -174,6 +175,37 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         using var response = await _gateway.Client.GetAsync("/dead/x");
         await Problem.AssertAsync(response, HttpStatusCode.BadGateway, "upstream_unreachable");
         Assert.False(response.Headers.Contains("X-Frame-Options"));
+    }
+
+    [Fact]
+    public async Task The_circuit_breaker_judges_the_instances_own_status_not_the_mapped_one()
+    {
+        const string breaker = """{"minimumThroughput":4,"failureRatio":0.5,"breakSeconds":30}""";
+        await using var failing = await ControllableUpstream.StartAsync("hidden-failures");
+        failing.Status = 500;
+        await using var picky = await ControllableUpstream.StartAsync("loud-404s");
+        picky.Status = 404;
+        await _gateway.UpsertPoolAsync("hidden", [(failing.BaseAddress, 1)], ("CircuitBreaker", breaker));
+        await _gateway.UpsertPoolAsync("loud", [(picky.BaseAddress, 1)], ("CircuitBreaker", breaker));
+        await _gateway.UpsertRouteAsync("hidden", "/hidden", "hidden", ("Retries", """{"maxRetries":0}"""), ("Transforms", """[{"ResponseStatus":"500","Set":"404"}]"""));
+        await _gateway.UpsertRouteAsync("loud", "/loud", "loud", ("Retries", """{"maxRetries":0}"""), ("Transforms", """[{"ResponseStatus":"404","Set":"500"}]"""));
+        await _gateway.ReloadAsync();
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var hidden = await _gateway.Client.GetAsync("/hidden");
+            Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+            using var loud = await _gateway.Client.GetAsync("/loud");
+            Assert.Equal(HttpStatusCode.InternalServerError, loud.StatusCode);
+        }
+
+        // Four 500s behind 404s opened the breaker; four 404s shown as 500s did not.
+        using var open = await _gateway.Client.GetAsync("/hidden");
+        await Problem.AssertAsync(open, HttpStatusCode.ServiceUnavailable, "no_upstream_available");
+        Assert.Equal(4, failing.Requests);
+        using var stillClosed = await _gateway.Client.GetAsync("/loud");
+        Assert.Equal(HttpStatusCode.InternalServerError, stillClosed.StatusCode);
+        Assert.Equal(5, picky.Requests);
     }
 
     [Fact]
