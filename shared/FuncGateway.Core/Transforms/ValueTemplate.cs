@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using FuncGateway.Backend;
 using FuncGateway.Diagnostics;
@@ -154,18 +155,20 @@ internal sealed class ValueTemplate
             return Resolve(_parts[0], context, feature);
         }
 
-        var builder = new StringBuilder();
+        // Built on the stack: one string allocated per value, whatever the number of parts.
+        var builder = new DefaultInterpolatedStringHandler(0, _parts.Length, CultureInfo.InvariantCulture, stackalloc char[256]);
         foreach (var part in _parts)
         {
             if (Resolve(part, context, feature) is not { } value)
             {
+                builder.Clear();
                 return null;
             }
 
-            builder.Append(value);
+            builder.AppendLiteral(value);
         }
 
-        return builder.ToString();
+        return builder.ToStringAndClear();
     }
 
     /// <summary>The value made safe for a header field: see <see cref="HeaderValueText.Sanitize"/>.</summary>
