@@ -58,14 +58,9 @@ internal sealed class UpstreamAllowlist
         var hosts = new List<HostPattern>();
         foreach (var item in HostPattern.SplitList(text))
         {
-            if (IPNetwork.TryParse(item, out var network))
+            if (IpRanges.TryParse(item, out var network) || (!item.Contains('/', StringComparison.Ordinal) && IpRanges.TryParse(item.TrimStart('[').TrimEnd(']'), out network)))
             {
                 networks.Add(network);
-            }
-            else if (IPAddress.TryParse(item.TrimStart('[').TrimEnd(']'), out var address))
-            {
-                address = Normalize(address);
-                networks.Add(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
             }
             else if (item.Contains("://", StringComparison.Ordinal))
             {
@@ -116,7 +111,7 @@ internal sealed class UpstreamAllowlist
 
         if (isAddress)
         {
-            address = Normalize(address!);
+            address = IpRanges.Normalize(address!);
             foreach (var network in _networks)
             {
                 if (network.Contains(address))
@@ -143,7 +138,7 @@ internal sealed class UpstreamAllowlist
     public static bool IsAlwaysRefused(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        address = Normalize(address);
+        address = IpRanges.Normalize(address);
         if (address.AddressFamily == AddressFamily.InterNetworkV6 && Nat64.Contains(address))
         {
             address = new IPAddress(address.GetAddressBytes().AsSpan(12));
@@ -189,6 +184,4 @@ internal sealed class UpstreamAllowlist
             throw;
         }
     }
-
-    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }
