@@ -114,18 +114,7 @@ internal sealed class ClientIpResolver
         return values.Count > 0 ? (values[^1] ?? "").Split(',', StringSplitOptions.TrimEntries)[^1] : null;
     }
 
-    private bool IsTrusted(IPAddress address)
-    {
-        foreach (var network in _trusted)
-        {
-            if (network.Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private bool IsTrusted(IPAddress address) => IpRanges.AnyContains(_trusted, address);
 
     /// <summary>Parses "1.2.3.4", "1.2.3.4:5678", "::1", "[::1]:80" (the forms proxies write, the Azure front end adds the port).</summary>
     internal static bool TryParseForwardedAddress(string entry, out IPAddress address)

@@ -10,8 +10,6 @@ namespace FuncGateway.Model;
 /// </summary>
 internal static class IpRanges
 {
-    private static readonly IPNetwork Ipv4Mapped = new(IPAddress.Parse("::ffff:0.0.0.0"), 96);
-
     /// <summary>
     /// Parses a CIDR range (<c>10.0.0.0/8</c>, <c>fd00::/8</c>) or a single address (<c>10.0.0.4</c>, <c>::1</c>: a /32
     /// or /128). An IPv4-mapped range or address (<c>::ffff:10.0.0.0/104</c>) is the IPv4 range it maps
@@ -37,6 +35,21 @@ internal static class IpRanges
         return false;
     }
 
+    /// <summary>True when one of <paramref name="networks"/> holds <paramref name="address"/> (already normalized).</summary>
+    public static bool AnyContains(IPNetwork[] networks, IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        foreach (var network in networks)
+        {
+            if (network.Contains(address))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The address in the form the gateway compares addresses in (IPv4-mapped IPv6 becomes IPv4).</summary>
     public static IPAddress Normalize(IPAddress address)
     {
@@ -45,7 +58,7 @@ internal static class IpRanges
     }
 
     private static IPNetwork Normalize(IPNetwork network) =>
-        network.PrefixLength >= 96 && Ipv4Mapped.Contains(network.BaseAddress)
+        network.PrefixLength >= 96 && network.BaseAddress.IsIPv4MappedToIPv6
             ? new IPNetwork(network.BaseAddress.MapToIPv4(), network.PrefixLength - 96)
             : network;
 }

@@ -112,12 +112,9 @@ internal sealed class UpstreamAllowlist
         if (isAddress)
         {
             address = IpRanges.Normalize(address!);
-            foreach (var network in _networks)
+            if (IpRanges.AnyContains(_networks, address))
             {
-                if (network.Contains(address))
-                {
-                    return null;
-                }
+                return null;
             }
         }
 
@@ -144,15 +141,7 @@ internal sealed class UpstreamAllowlist
             address = new IPAddress(address.GetAddressBytes().AsSpan(12));
         }
 
-        foreach (var network in RefusedNetworks)
-        {
-            if (network.Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return IpRanges.AnyContains(RefusedNetworks, address);
     }
 
     /// <summary>
