@@ -94,6 +94,15 @@ internal sealed class RouteConcurrencyCompiler(RouteConcurrencyLimiters limiters
     public object? Compile(RouteDefinition route, List<string> errors)
     {
         ArgumentNullException.ThrowIfNull(route);
+        ArgumentNullException.ThrowIfNull(errors);
+
+        // A row that is already rejected (e.g. a second row with this id in another partition) must not replace the
+        // limiter of the route that is served under the id: the next refresh would start its count from zero.
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
         return route.Get(ConcurrencyProperties.MaxConcurrency) is { } limit
             ? new RouteConcurrency(limit, limiters.Get(route.Id, limit))
             : null;

@@ -133,6 +133,23 @@ public sealed class ConcurrencyTests
     }
 
     [Fact]
+    public async Task A_rejected_row_with_the_same_id_in_another_partition_does_not_reset_the_count()
+    {
+        RegistryRow[] Rows() =>
+        [
+            Route("r", "/r", "http://10.0.0.4", ("MaxConcurrency", 1)),
+            Row(RegistryTable.Routes, "other", "r", ("Path", "/r2"), ("Upstream", "http://10.0.0.4"), ("Auth", "anonymous"), ("MaxConcurrency", 5)),
+        ];
+        var (_, inFlight) = await StartAsync(RouteOf(Build(Rows()), "r"));
+
+        var refreshed = Build(Rows());
+
+        Assert.Single(refreshed.Rejected);
+        Assert.False((await StartAsync(RouteOf(refreshed, "r"))).Proceeds);
+        await CompleteAsync(inFlight);
+    }
+
+    [Fact]
     public async Task A_changed_limit_starts_a_new_count()
     {
         var (_, inFlight) = await StartAsync(RouteOf(Build(Route("r", "/r", "http://10.0.0.4", ("MaxConcurrency", 1))), "r"));
