@@ -1,7 +1,9 @@
 using FuncGateway.Authentication;
+using FuncGateway.Concurrency;
 using FuncGateway.Configuration;
 using FuncGateway.Forwarding;
 using FuncGateway.Health;
+using FuncGateway.IpRules;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
 using FuncGateway.RateLimiting;
@@ -21,8 +23,10 @@ public static class GatewayCapabilities
     [
         new ForwardingCapability(),
         new LoadBalancingCapability(),
+        new IpRulesCapability(),
         new AuthenticationCapability(),
         new RateLimitingCapability(),
+        new ConcurrencyCapability(),
         new HealthCapability(),
         new ResilienceCapability(),
         new TransformsCapability(),
