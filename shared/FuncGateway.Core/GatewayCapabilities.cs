@@ -1,5 +1,6 @@
 using FuncGateway.Authentication;
 using FuncGateway.Configuration;
+using FuncGateway.Cors;
 using FuncGateway.Forwarding;
 using FuncGateway.Health;
 using FuncGateway.LoadBalancing;
@@ -24,6 +25,7 @@ public static class GatewayCapabilities
         new RateLimitingCapability(),
         new HealthCapability(),
         new ResilienceCapability(),
+        new CorsCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>
