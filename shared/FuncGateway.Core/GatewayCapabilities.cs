@@ -1,6 +1,7 @@
 using FuncGateway.Authentication;
 using FuncGateway.Concurrency;
 using FuncGateway.Configuration;
+using FuncGateway.Cors;
 using FuncGateway.Forwarding;
 using FuncGateway.Health;
 using FuncGateway.IpRules;
@@ -30,6 +31,7 @@ public static class GatewayCapabilities
         new HealthCapability(),
         new ResilienceCapability(),
         new TransformsCapability(),
+        new CorsCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>
