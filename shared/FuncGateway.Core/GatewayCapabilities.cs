@@ -1,4 +1,5 @@
 using FuncGateway.Authentication;
+using FuncGateway.Caching;
 using FuncGateway.Configuration;
 using FuncGateway.Forwarding;
 using FuncGateway.Health;
@@ -26,6 +27,7 @@ public static class GatewayCapabilities
         new HealthCapability(),
         new ResilienceCapability(),
         new TransformsCapability(),
+        new CacheCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>
