@@ -85,6 +85,7 @@ internal static class CliApplication
         // [#3 identity] API keys and Basic password hashes.
         root.Subcommands.Add(KeysCommand.Create(context));
         root.Subcommands.Add(BasicCommand.Create(context));
+        root.Subcommands.Add(CacheCommand.Create(context));
         return root;
     }
 }
