@@ -45,8 +45,8 @@ internal sealed class CacheResponseTransformProvider(ResponseCacheStore store) :
 
 /// <summary>
 /// On a request that may be stored: conditional and range headers go (the upstream must answer with the whole
-/// representation); on a shared route, every client header but the keyed ones and the gateway's own, and every query
-/// parameter the key does not name, so what is stored depends only on what the key holds.
+/// representation); every query parameter the key does not name; on a shared route, every client header but the keyed
+/// ones and the gateway's own. What is stored then depends only on what the key holds.
 /// </summary>
 internal sealed class CacheRequestTransform(RouteCache cache) : GatewayRequestTransform
 {
@@ -62,25 +62,6 @@ internal sealed class CacheRequestTransform(RouteCache cache) : GatewayRequestTr
 
         var headers = context.ProxyRequest.Headers;
         foreach (var name in Conditional)
-        {
-            headers.Remove(name);
-        }
-
-        if (!cache.Shared)
-        {
-            return ValueTask.CompletedTask;
-        }
-
-        List<string>? doomed = null;
-        foreach (var header in headers.NonValidated)
-        {
-            if (!cache.KeptHeaders.Contains(header.Key))
-            {
-                (doomed ??= []).Add(header.Key);
-            }
-        }
-
-        foreach (var name in doomed ?? [])
         {
             headers.Remove(name);
         }
@@ -101,6 +82,26 @@ internal sealed class CacheRequestTransform(RouteCache cache) : GatewayRequestTr
             }
 
             context.Query = kept.ToQueryString();
+        }
+
+        // A per-caller entry is only ever served to the same caller: its own headers (credentials included) go on.
+        if (!cache.Shared)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        List<string>? doomed = null;
+        foreach (var header in headers.NonValidated)
+        {
+            if (!cache.KeptHeaders.Contains(header.Key))
+            {
+                (doomed ??= []).Add(header.Key);
+            }
+        }
+
+        foreach (var name in doomed ?? [])
+        {
+            headers.Remove(name);
         }
 
         return ValueTask.CompletedTask;
