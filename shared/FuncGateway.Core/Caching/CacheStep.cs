@@ -109,7 +109,8 @@ internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, 
 
     /// <summary>
     /// RFC 9111 §3.5 and the route's mode: on a shared route, nothing that carries credentials; on a per-caller route,
-    /// only authenticated callers. Never a range request or one that forbids storing.
+    /// only authenticated callers the policy names (a user, consumer or key id: a caller with none of them could not be
+    /// told from another). Never a range request or one that forbids storing.
     /// </summary>
     private static bool IsEligible(RouteCache cache, HttpRequest request, GatewayRequestFeature feature)
     {
@@ -122,7 +123,8 @@ internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, 
         return cache.Shared
             ? feature.Identity is null && !headers.ContainsKey(HeaderNames.Authorization) && !headers.ContainsKey(HeaderNames.Cookie)
                 && !headers.ContainsKey(HeaderNames.ProxyAuthorization)
-            : feature.Identity is not null;
+            : feature.Identity is { } identity
+                && (!string.IsNullOrEmpty(identity.UserId) || !string.IsNullOrEmpty(identity.ConsumerId) || !string.IsNullOrEmpty(identity.KeyId));
     }
 
     private static bool HasNoStore(IHeaderDictionary headers) =>
