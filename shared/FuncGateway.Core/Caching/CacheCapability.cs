@@ -20,6 +20,7 @@ public sealed class CacheCapability : IGatewayCapability
             .Validate(static o => o.MaxEntryBytes <= o.MaxTotalBytes, "FuncGateway:Cache:MaxEntryBytes must not be larger than FuncGateway:Cache:MaxTotalBytes.")
             .ValidateOnStart();
         services.AddSingleton<ResponseCacheStore>();
+        services.AddSingleton<SharedCacheTierProvider>();
         services.AddSingleton<CacheFlights>();
         services.AddSingleton<IRouteFeatureCompiler, RouteCacheCompiler>();
         services.AddSingleton<IGatewayStep, CacheStep>();

@@ -11,8 +11,11 @@ namespace FuncGateway.Caching;
 /// error, the client stayed, the body within the entry cap and as long as announced), then ends the request's flight
 /// so the misses waiting on it look again.
 /// </summary>
-internal sealed class CacheCompletion(ResponseCacheStore store, CacheFlights flights, TimeProvider time, ILogger<CacheCompletion> logger) : IGatewayCompletion
+internal sealed class CacheCompletion(
+    ResponseCacheStore store, CacheFlights flights, TimeProvider time, ILogger<CacheCompletion> logger, SharedCacheTierProvider tiers) : IGatewayCompletion
 {
+    private readonly SharedCacheTier? _shared = tiers.Tier;
+
     // Connection-level and cache-made headers are not part of the stored response.
     private static readonly string[] NotStored =
     [
@@ -75,6 +78,10 @@ internal sealed class CacheCompletion(ResponseCacheStore store, CacheFlights fli
         if (!store.Set(state.PrimaryKey, decision.Vary, entry))
         {
             CacheLog.EntryTooLarge(logger, cache.RouteId, entry.Size);
+            return;
         }
+
+        // Not awaited: the client's response must not wait on Redis (the write logs its own failure).
+        _ = _shared?.SetAsync(state.PrimaryKey, decision.Vary, entry, now, CancellationToken.None).AsTask();
     }
 }

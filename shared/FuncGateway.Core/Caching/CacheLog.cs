@@ -16,4 +16,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Recording a cache purge failed: {Reason}")]
     public static partial void PurgeWriteFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "The shared cache tier (Redis) failed; the request is served as a miss on it.")]
+    public static partial void SharedTierFailed(ILogger logger, Exception exception);
 }

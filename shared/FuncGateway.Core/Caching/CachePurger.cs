@@ -24,8 +24,13 @@ internal sealed class CachePurger : BackgroundService
     private readonly Lock _lock = new();
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
 
-    public CachePurger(ResponseCacheStore store, GatewayTableService tables, IOptions<GatewayOptions> options, TimeProvider time, ILogger<CachePurger> logger)
+    private readonly SharedCacheTier? _shared;
+
+    public CachePurger(
+        ResponseCacheStore store, GatewayTableService tables, IOptions<GatewayOptions> options, TimeProvider time, ILogger<CachePurger> logger,
+        SharedCacheTierProvider tiers)
     {
+        _shared = tiers.Tier;
         _store = store;
         _time = time;
         _logger = logger;
@@ -43,7 +48,7 @@ internal sealed class CachePurger : BackgroundService
     /// <summary>Records the purge for the fleet and applies it here. False (with the reason) when it could not be recorded; it is applied here anyway.</summary>
     public async Task<(int Dropped, string? Error)> PurgeAsync(CachePurge purge, CancellationToken cancellationToken = default)
     {
-        var dropped = Apply(purge);
+        var dropped = await ApplyAsync(purge, cancellationToken);
         if (_table is null)
         {
             CacheLog.PurgeWriteFailed(_logger, _unavailable ?? "no table storage");
@@ -73,7 +78,7 @@ internal sealed class CachePurger : BackgroundService
         var now = _time.GetUtcNow();
         foreach (var purge in await CachePurgeTable.ReadSinceAsync(_table, now - CachePurgeTable.Window, cancellationToken))
         {
-            Apply(purge);
+            await ApplyAsync(purge, cancellationToken);
         }
 
         lock (_lock)
@@ -86,7 +91,7 @@ internal sealed class CachePurger : BackgroundService
         }
     }
 
-    private int Apply(CachePurge purge)
+    private async ValueTask<int> ApplyAsync(CachePurge purge, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -97,6 +102,12 @@ internal sealed class CachePurger : BackgroundService
         }
 
         var count = _store.RemoveWhere(purge.Matches);
+        if (_shared is not null)
+        {
+            // Every instance removes by tag as it applies the purge, so each one's view of the tag is current too.
+            await _shared.PurgeAsync(purge, cancellationToken);
+        }
+
         if (_logger.IsEnabled(LogLevel.Information))
         {
             var value = PrintableText.Of(purge.Value);

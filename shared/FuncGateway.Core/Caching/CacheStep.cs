@@ -10,8 +10,10 @@ namespace FuncGateway.Caching;
 /// wait for a single upstream request (bounded by the route's timeout). A miss goes on to the upstream with the
 /// request state the response transform and the completion step use to store the answer.
 /// </summary>
-internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, TimeProvider time) : IGatewayStep
+internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, TimeProvider time, SharedCacheTierProvider tiers) : IGatewayStep
 {
+    private readonly SharedCacheTier? _shared = tiers.Tier;
+
     public GatewayStepOrder Order => GatewayStepOrder.Caching;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
@@ -38,6 +40,11 @@ internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, 
         var key = store.FullKey(primaryKey, request.Headers);
         var now = time.GetUtcNow().UtcTicks;
         var entry = store.Get(key);
+        if (entry is null && _shared is not null)
+        {
+            (entry, key) = await FromSharedTierAsync(_shared, primaryKey, key, request.Headers, context.RequestAborted);
+        }
+
         if (entry is not null)
         {
             if (now < entry.FreshUntil)
@@ -105,6 +112,31 @@ internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, 
 
         // The leader's answer was not stored (an error, no-store...): ask the upstream, and store what it says.
         return true;
+    }
+
+    /// <summary>
+    /// A local miss asks the shared tier; what it has is kept here too. When this instance has never seen the primary
+    /// key, the shared tier may know which headers the upstream varies on, and so the full key.
+    /// </summary>
+    private async ValueTask<(CacheEntry? Entry, string Key)> FromSharedTierAsync(
+        SharedCacheTier shared, string primaryKey, string key, IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
+        var knownVary = store.TryGetVary(primaryKey, out var vary);
+        var entry = await shared.GetAsync(key, cancellationToken);
+        if (entry is null && !knownVary && await shared.GetVaryAsync(primaryKey, cancellationToken) is { Length: > 0 } names)
+        {
+            vary = names;
+            key = ResponseCacheStore.FullKey(primaryKey, names, headers);
+            entry = await shared.GetAsync(key, cancellationToken);
+        }
+
+        if (entry is not null && time.GetUtcNow().UtcTicks < entry.UsableUntil)
+        {
+            store.Set(primaryKey, vary, entry);
+            return (entry, key);
+        }
+
+        return (null, key);
     }
 
     /// <summary>

@@ -70,6 +70,22 @@ internal sealed class ResponseCacheStore
         return builder.ToString();
     }
 
+    /// <summary>True when this instance knows which headers the upstream varies on for the primary key.</summary>
+    public bool TryGetVary(string primaryKey, out string[] names)
+    {
+        lock (_lock)
+        {
+            if (_vary.TryGetValue(primaryKey, out var known))
+            {
+                names = known;
+                return true;
+            }
+        }
+
+        names = [];
+        return false;
+    }
+
     public CacheEntry? Get(string key)
     {
         lock (_lock)
