@@ -3,7 +3,7 @@
 #
 #   bash scripts/test.sh
 #
-# Installs the pinned Azurite (npm ci) and, when missing, the Debian package faketime (as root), restores, builds
+# Installs the pinned Azurite (npm ci) and, when missing, the Debian packages faketime and redis-server (as root), restores, builds
 # (Release) and tests the whole solution, then prints the totals read from the TRX results as a last line
 # `N passed, N failed` (`, N skipped` when some did not run).
 # Exits non-zero when a test failed, when dotnet test failed, when no test ran, or when a further check failed.
@@ -32,6 +32,17 @@ elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     || echo "warning: could not install faketime; the clock-skew test will be skipped."
 else
   echo "warning: libfaketime is missing and this is not root; the clock-skew test will be skipped (apt-get install faketime)."
+fi
+
+step "redis-server (for the response cache's shared-tier test)"
+if command -v redis-server >/dev/null 2>&1; then
+  echo "redis-server is installed."
+elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  # The test installs it itself when missing (as root); installing here keeps that out of the test's time.
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server; } \
+    || echo "warning: could not install redis-server; the shared-tier test will fail."
+else
+  echo "warning: redis-server is missing and this is not root; the shared-tier test will fail (apt-get install redis-server)."
 fi
 
 step "dotnet restore $solution"

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Azure;
-using Azure.Data.Tables;
 using FuncGateway.Caching;
 using FuncGateway.Storage;
 
@@ -40,18 +39,8 @@ internal static class CacheCommand
 
             var purge = CachePurge.Create(given[0].Kind, given[0].Value, TimeProvider.System.GetUtcNow(), out var error)
                 ?? throw new CliException(ExitCodes.Usage, error!);
-            var settings = context.ResolveStorage(parseResult);
-            TableServiceClient service;
-            try
-            {
-                service = TableRegistryStore.CreateServiceClient(settings.Options, settings.FallbackConnectionString, NetworkTimeout);
-            }
-            catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
-            {
-                throw new CliException(ExitCodes.Usage, ex is RegistryStoreException ? ex.Message : $"The storage connection string is malformed ({ex.GetType().Name}).");
-            }
-
-            var table = service.GetTableClient(CachePurgeTable.Name(settings.Options.TablePrefix));
+            var service = context.OpenTableService(parseResult, NetworkTimeout);
+            var table = service.GetTableClient(CachePurgeTable.Name(context.ResolveStorage(parseResult).Options.TablePrefix));
             try
             {
                 await CachePurgeTable.AddAsync(table, purge, cancellationToken);
