@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 using FuncGateway.Model;
 
 namespace FuncGateway.Caching;
@@ -51,8 +52,11 @@ public sealed record CacheDefinition
 }
 
 /// <summary>Reading and checking the <c>Cache</c> property.</summary>
-internal static class CacheFormat
+internal static partial class CacheFormat
 {
+    /// <summary>The route property (owned by Transforms) whose templates may read client input.</summary>
+    public const string TransformsProperty = "Transforms";
+
     public const string Example = "{\"ttlSeconds\":60,\"query\":[\"page\"],\"headers\":[\"Accept-Language\"]}";
     public const int MaxTtlSeconds = 31_536_000;
     public const int MaxStaleSeconds = 604_800;
@@ -129,4 +133,34 @@ internal static class CacheFormat
             }
         }
     }
+
+    /// <summary>
+    /// The route's own <c>Transforms</c> run after the cache removed unkeyed input, but their templates read what the
+    /// client sent: a <c>{Header:name}</c> (on a shared route) or <c>{Query:name}</c> (with a query list) the key does not
+    /// hold would let unkeyed input change what is stored.
+    /// </summary>
+    public static void CheckTransformInputs(string? transformsJson, CacheDefinition definition, List<string> errors)
+    {
+        if (transformsJson is null)
+        {
+            return;
+        }
+
+        foreach (Match match in TemplateInput().Matches(transformsJson))
+        {
+            var name = match.Groups["name"].Value.Trim();
+            var isHeader = match.Groups["kind"].Value.Equals("Header", StringComparison.OrdinalIgnoreCase);
+            if (isHeader && definition.Shared && !(definition.Headers ?? []).Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                errors.Add($"Cache: the route's Transforms read the client's header '{PrintableText.Of(name)}' ({{Header:{PrintableText.Of(name)}}}), which the key does not hold: name it in Cache.headers, or a stored response could depend on it.");
+            }
+            else if (!isHeader && definition.Query is { } query && !query.Contains(name, StringComparer.Ordinal))
+            {
+                errors.Add($"Cache: the route's Transforms read the query parameter '{PrintableText.Of(name)}' ({{Query:{PrintableText.Of(name)}}}), which the key does not hold: name it in Cache.query, or a stored response could depend on it.");
+            }
+        }
+    }
+
+    [GeneratedRegex(@"\{(?<kind>Header|Query):(?<name>[^}]+)\}", RegexOptions.IgnoreCase)]
+    private static partial Regex TemplateInput();
 }

@@ -144,6 +144,15 @@ internal sealed class RouteCacheCompiler : IRouteFeatureCompiler
 
         var start = errors.Count;
         CacheFormat.Check("Cache", definition, errors);
+        foreach (var (property, value) in route.Properties)
+        {
+            // Read by name, so that this folder depends on the model only.
+            if (property.Name == CacheFormat.TransformsProperty && value is not null)
+            {
+                CacheFormat.CheckTransformInputs(RegistryJson.ToJson(value), definition, errors);
+            }
+        }
+
         return errors.Count > start ? null : new RouteCache(route, definition);
     }
 }

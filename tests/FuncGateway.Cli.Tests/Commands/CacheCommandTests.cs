@@ -45,5 +45,25 @@ public sealed class CacheCommandTests(AzuriteFixture fixture) : IDisposable
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
     }
 
+    [Fact]
+    public async Task Validate_reads_the_cache_property_as_native_json_and_refuses_what_the_gateway_refuses()
+    {
+        var file = _cli.WriteFile("""
+            {"upstreams":[{"name":"catalog","instances":[{"url":"http://127.0.0.1:9"}]}],
+             "routes":[{"id":"ok","path":"/ok","upstream":"catalog","auth":"anonymous",
+                        "cache":{"ttlSeconds":60,"headers":["X-Name"]},"transforms":[{"RequestHeader":"X-Copy","Set":"{Header:X-Name}"}]},
+                       {"id":"leaky","path":"/leaky","upstream":"catalog","auth":"anonymous",
+                        "cache":{"ttlSeconds":60},"transforms":[{"RequestHeader":"X-Copy","Set":"{Header:X-Name}"}]},
+                       {"id":"no-ttl","path":"/no-ttl","upstream":"catalog","auth":"anonymous","cache":{"shared":false}}]}
+            """);
+        var result = await CliHarness.RunRawAsync(["validate", file]);
+
+        Assert.Equal(ExitCodes.InvalidInput, result.ExitCode);
+        Assert.Contains("route 'leaky'", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("header 'X-Name'", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Cache.ttlSeconds must be between 1", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("route 'ok'", result.Stderr, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _cli.Dispose();
 }

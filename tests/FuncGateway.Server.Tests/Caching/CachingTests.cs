@@ -423,5 +423,14 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Contains("Cache.ttlSeconds must be between 1", reasons, StringComparison.Ordinal);
         Assert.Contains("Cache.headers may not name Authorization", reasons, StringComparison.Ordinal);
         Assert.Contains("needs \"shared\":false", reasons, StringComparison.Ordinal);
+
+        // A transform that reads unkeyed client input would let it into what is stored.
+        await _gateway.UpsertRouteAsync("leaky", "/leaky", "cached", ("Cache", """{"ttlSeconds":60,"headers":["X-Keyed"],"query":["page"]}"""),
+            ("Transforms", """[{"RequestHeader":"X-Name","Set":"{Header:X-Display-Name}"},{"RequestHeader":"X-Keyed-Copy","Set":"{Header:x-keyed}"},{"RequestHeader":"X-Q","Set":"{Query:q}"}]"""));
+        await _gateway.ReloadAsync();
+        var leaky = (await _gateway.RejectedReasonsAsync())["leaky"];
+        Assert.Contains("header 'X-Display-Name'", leaky, StringComparison.Ordinal);
+        Assert.Contains("query parameter 'q'", leaky, StringComparison.Ordinal);
+        Assert.DoesNotContain("x-keyed", leaky, StringComparison.Ordinal);
     }
 }
