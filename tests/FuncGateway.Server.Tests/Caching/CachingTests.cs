@@ -25,6 +25,7 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
     private GatewayHost _gateway = null!;
     private int _served;
     private volatile bool _failing;
+    private volatile int _slowMilliseconds;
 
     public async Task InitializeAsync()
     {
@@ -69,6 +70,11 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var response = context.Response;
         response.StatusCode = int.TryParse(q["status"], out var status) ? status : 200;
+        if (_slowMilliseconds > 0 && context.Request.Path.StartsWithSegments("/swr"))
+        {
+            await Task.Delay(_slowMilliseconds);
+        }
+
         if (_failing && context.Request.Path.StartsWithSegments("/errors"))
         {
             response.StatusCode = 500;
@@ -357,6 +363,33 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         // A key with no entry gets the upstream's error as it is.
         var (missing, _) = await GetAsync("/errors/y");
         Assert.Equal(HttpStatusCode.InternalServerError, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task While_one_request_refreshes_a_stale_entry_the_others_get_it_at_once_within_the_grace()
+    {
+        await _gateway.UpsertRouteAsync("swr", "/swr/{**rest}", "cached", ("Cache", """{"ttlSeconds":1,"staleWhileRevalidateSeconds":30}"""));
+        await _gateway.ReloadAsync();
+        var (first, firstBody) = await GetAsync("/swr/x");
+        Assert.Equal("miss", XCache(first));
+        await Task.Delay(1200);
+
+        // The refresh is slow; a request that arrives meanwhile does not wait for it.
+        _slowMilliseconds = 1500;
+        var refresh = GetAsync("/swr/x");
+        await Task.Delay(300);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var (during, duringBody) = await GetAsync("/swr/x");
+        Assert.Equal("stale", XCache(during));
+        Assert.True(started.ElapsedMilliseconds < 1000, $"The stale answer took {started.ElapsedMilliseconds} ms.");
+        Assert.Equal(firstBody.GetProperty("serial").GetInt32(), duringBody.GetProperty("serial").GetInt32());
+
+        var (refreshed, refreshedBody) = await refresh;
+        Assert.Equal("miss", XCache(refreshed));
+        _slowMilliseconds = 0;
+        var (after, afterBody) = await GetAsync("/swr/x");
+        Assert.Equal("hit", XCache(after));
+        Assert.Equal(refreshedBody.GetProperty("serial").GetInt32(), afterBody.GetProperty("serial").GetInt32());
     }
 
     [Fact]
