@@ -1,8 +1,10 @@
 using FuncGateway.Authentication;
 using FuncGateway.Caching;
+using FuncGateway.Concurrency;
 using FuncGateway.Configuration;
 using FuncGateway.Forwarding;
 using FuncGateway.Health;
+using FuncGateway.IpRules;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
 using FuncGateway.RateLimiting;
@@ -22,8 +24,10 @@ public static class GatewayCapabilities
     [
         new ForwardingCapability(),
         new LoadBalancingCapability(),
+        new IpRulesCapability(),
         new AuthenticationCapability(),
         new RateLimitingCapability(),
+        new ConcurrencyCapability(),
         new HealthCapability(),
         new ResilienceCapability(),
         new TransformsCapability(),
