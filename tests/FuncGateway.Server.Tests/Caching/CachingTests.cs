@@ -393,6 +393,24 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hit_takes_no_concurrency_permit()
+    {
+        await _gateway.UpsertRouteAsync("narrow", "/narrow/{**rest}", "cached", ("Cache", """{"ttlSeconds":60}"""), ("MaxConcurrency", 1));
+        await _gateway.ReloadAsync();
+        Assert.Equal("miss", XCache((await GetAsync("/narrow/cached")).Response));
+
+        // A slow miss holds the route's one permit; the cached key is still answered.
+        var slow = GetAsync("/narrow/slow?delay=1500");
+        await Task.Delay(300);
+        var (hit, _) = await GetAsync("/narrow/cached");
+        Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
+        Assert.Equal("hit", XCache(hit));
+        var (other, _) = await GetAsync("/narrow/other");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, other.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await slow).Response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_purge_on_one_instance_empties_the_entry_on_another_within_a_refresh_interval()
     {
         await using var second = await StartGatewayAsync(_gateway.TablePrefix);
