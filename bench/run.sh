@@ -21,6 +21,8 @@ usage: bench/run.sh [options]
                       proxy in front of Azurite
   --transforms        also load two routes of the same shape through FuncGateway, one plain and one with header-only
                       Transforms (request and response headers, docs/transforms.md), and report their ratio
+  --cache             also load two routes of the same shape through FuncGateway, one plain (proxied) and one with a
+                      Cache property (every request after the first a hit, docs/caching.md), and report their ratios
   --quick             smoke run: 1 round of 3 s, 2 s warm-up (options after --quick still apply)
   -h, --help          this text
 EOF
@@ -39,6 +41,7 @@ TOOL=auto
 GATEWAY_ENV=()
 RATE_LIMITS=0
 TRANSFORMS=0
+CACHE=0
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -54,6 +57,7 @@ while (( $# > 0 )); do
     --gateway-env) [[ ${2-} =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] || die "--gateway-env needs KEY=VALUE"; GATEWAY_ENV+=("$2"); shift 2 ;;
     --rate-limits) RATE_LIMITS=1; shift ;;
     --transforms) TRANSFORMS=1; shift ;;
+    --cache) CACHE=1; shift ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -225,7 +229,8 @@ fi
 PREFIX=Bench$(date +%H%M%S)$RANDOM
 log "seeding $ROUTES routes (tables ${PREFIX}Routes, ${PREFIX}Upstreams)"
 (cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM" \
-  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)") \
+  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)" \
+  --cache "$( (( CACHE )) && echo true || echo false)") \
   > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
 
 GW_PORT=$(free_port)
@@ -257,6 +262,11 @@ if (( TRANSFORMS )); then
   # The same route shape twice: plain, and with header-only transforms (the seeder's HeaderTransforms).
   NAMES+=(funcgateway-tx-plain funcgateway-tx-headers)
   URLS+=("$GATEWAY/tx-plain/items/7" "$GATEWAY/tx-headers/items/7")
+fi
+if (( CACHE )); then
+  # The same route shape twice: proxied, and answered from the cache (the seeder's CacheProperty).
+  NAMES+=(funcgateway-cache-plain funcgateway-cache-hit)
+  URLS+=("$GATEWAY/cache-plain/items/7" "$GATEWAY/cache-hit/items/7")
 fi
 COUNT=${#NAMES[@]}
 for url in "${URLS[@]}"; do
@@ -392,8 +402,8 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"transforms":%s}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"transforms":%s,"cache":%s}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
-  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)")
+  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" "$( (( CACHE )) && echo true || echo false)")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

@@ -27,6 +27,9 @@ param deployKeyVault = true
 param adminKey = readEnvironmentVariable('FUNCGATEWAY_ADMIN_KEY', '')
 param rateLimitKeyHashSecret = readEnvironmentVariable('FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET', '')
 
+// The response cache's optional Redis tier (docs/caching.md); unset: off.
+param cacheRedisConnectionString = readEnvironmentVariable('FUNCGATEWAY_CACHE_REDIS_CONNECTION_STRING', '')
+
 param registryRefreshIntervalSeconds = '5'
 param forwardingDefaultTimeoutSeconds = 100
 

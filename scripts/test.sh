@@ -3,7 +3,7 @@
 #
 #   bash scripts/test.sh
 #
-# Installs the pinned Azurite (npm ci) and, when missing, the Debian packages faketime and chromium (as root), restores, builds
+# Installs the pinned Azurite (npm ci) and, when missing, the Debian packages faketime, chromium and redis-server (as root), restores, builds
 # (Release) and tests the whole solution, then prints the totals read from the TRX results as a last line
 # `N passed, N failed` (`, N skipped` when some did not run).
 # Exits non-zero when a test failed, when dotnet test failed, when no test ran, or when a further check failed.
@@ -48,6 +48,9 @@ debian_package libfaketime faketime "the clock-skew test will be skipped." "the 
 # browser test never skips: without chromium it fails, saying so.
 step "chromium (headless, driven by Playwright for the browser CORS test)"
 debian_package chromium chromium "the browser CORS test will fail." "the browser CORS test will be skipped"
+
+step "redis-server (for the response cache's shared-tier test)"
+debian_package redis-server redis-server "the shared-tier test will fail." "the shared-tier test will fail"
 
 step "dotnet restore $solution"
 dotnet restore "$solution"

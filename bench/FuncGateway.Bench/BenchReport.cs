@@ -19,6 +19,8 @@ internal static class BenchReport
     public const string GatewayStrict = "funcgateway-strict";
     public const string GatewayPlain = "funcgateway-tx-plain";
     public const string GatewayTransforms = "funcgateway-tx-headers";
+    public const string GatewayCachePlain = "funcgateway-cache-plain";
+    public const string GatewayCacheHit = "funcgateway-cache-hit";
 
     /// <summary>Issue #2: FuncGateway without policies within 90% of bare YARP's throughput with 1,000 routes.</summary>
     public const double TargetThroughputRatio = 0.90;
@@ -31,6 +33,9 @@ internal static class BenchReport
     /// <summary>With --transforms: the same gateway and route shape without and with header-only transforms.</summary>
     private static readonly string[] TransformContenders = [GatewayPlain, GatewayTransforms];
 
+    /// <summary>With --cache: the same gateway and route shape proxied and answered from the cache.</summary>
+    private static readonly string[] CacheContenders = [GatewayCachePlain, GatewayCacheHit];
+
     private static string[] Contenders = BaseContenders;
 
     private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
@@ -42,6 +47,8 @@ internal static class BenchReport
         [GatewayStrict] = "FuncGateway + strict limit",
         [GatewayPlain] = "FuncGateway, plain route",
         [GatewayTransforms] = "FuncGateway + header transforms",
+        [GatewayCachePlain] = "FuncGateway, proxied route",
+        [GatewayCacheHit] = "FuncGateway, cache hit",
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -51,7 +58,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
-        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(TransformContenders).Where(c => rounds.Any(r => r.Contender == c))];
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(TransformContenders).Concat(CacheContenders).Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -116,6 +123,7 @@ internal static class BenchReport
                  {
                      (GatewayFast, Gateway, "fast_limit_over_funcgateway"), (GatewayStrict, Gateway, "strict_limit_over_funcgateway"),
                      (GatewayTransforms, GatewayPlain, "header_transforms_over_plain_route"),
+                     (GatewayCacheHit, GatewayCachePlain, "cache_hit_over_proxied_route"), (GatewayCacheHit, Direct, "cache_hit_over_direct"),
                  })
         {
             if (medians.TryGetValue(contender, out var variant) && medians.TryGetValue(baseline, out var reference))
@@ -185,6 +193,15 @@ internal static class BenchReport
                 "  (goal of issue #13: throughput within 3% of the plain route, i.e. ≥ 0.970; read the same-round ratio and CPU per\n"
                 + "   request together, a shared machine moves req/s by more than that between runs)"));
         }
+        if (medians.TryGetValue(GatewayCacheHit, out var hit))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, GatewayCachePlain, [GatewayCacheHit],
+                "cache: the same gateway and route shape proxied and answered from the cache; ratios over the proxied route",
+                $"  (cache hit / direct upstream: throughput {hit.Rps / direct.Rps:F3}; the upstream answers 2 bytes, so a\n"
+                + "   hit saves the upstream exchange and little else)"));
+        }
+
         Console.WriteLine();
         Console.WriteLine($"raw results: {output}");
         if (invalid.Count > 0)
@@ -330,7 +347,7 @@ internal static class BenchReport
                 contender switch
                 {
                     Yarp => PerRequest("yarp_s"),
-                    Gateway or GatewayFast or GatewayStrict or GatewayPlain or GatewayTransforms => PerRequest("gateway_s"),
+                    Gateway or GatewayFast or GatewayStrict or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit => PerRequest("gateway_s"),
                     _ => null,
                 },
                 PerRequest("upstream_s"),

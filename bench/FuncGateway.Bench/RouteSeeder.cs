@@ -12,13 +12,17 @@ namespace FuncGateway.Bench;
 /// <c>--rate-limited true</c> also <c>rl-fast</c> and <c>rl-strict</c> (<c>/rl-fast/items/{id}</c>, <c>/rl-strict/items/{id}</c>),
 /// whose <c>RateLimit</c> names the policies <c>fast</c> and <c>strict</c> that bench/run.sh configures. With
 /// <c>--transforms true</c> also <c>tx-plain</c> and <c>tx-headers</c> (<c>/tx-plain/items/{id}</c>,
-/// <c>/tx-headers/items/{id}</c>): the same route twice, the second with <see cref="HeaderTransforms"/>.
+/// <c>/tx-headers/items/{id}</c>): the same route twice, the second with <see cref="HeaderTransforms"/>;
+/// <c>--cache true</c> also <c>cache-plain</c> and <c>cache-hit</c>, the second with <see cref="CacheProperty"/>.
 /// </summary>
 internal static class RouteSeeder
 {
     public const string PoolName = "bench";
     public const string Partition = "bench";
     private const int CatchAllEvery = 200;
+
+    /// <summary>A shared cache with an hour's TTL (docs/caching.md): every request after the first is a hit.</summary>
+    public const string CacheProperty = """{"ttlSeconds":3600}""";
 
     /// <summary>Header-only transforms, both ways, with a constant, a gateway value and a path parameter (docs/transforms.md).</summary>
     public const string HeaderTransforms = """
@@ -38,6 +42,7 @@ internal static class RouteSeeder
         var upstream = options.AbsoluteHttpUri("upstream").GetLeftPart(UriPartial.Authority);
         var rateLimited = Flag(options, "rate-limited");
         var transforms = Flag(options, "transforms");
+        var cache = Flag(options, "cache");
 
         var service = new TableServiceClient(connectionString);
         var routes = service.GetTableClient(prefix + "Routes");
@@ -93,6 +98,23 @@ internal static class RouteSeeder
             await routes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
         }
 
+        string[] cached = cache ? ["plain", "hit"] : [];
+        foreach (var variant in cached)
+        {
+            var entity = new TableEntity(Partition, "cache-" + variant)
+            {
+                ["Path"] = $"/cache-{variant}/items/{{id}}",
+                ["Upstream"] = PoolName,
+                ["Auth"] = "anonymous",
+            };
+            if (variant == "hit")
+            {
+                entity["Cache"] = CacheProperty;
+            }
+
+            await routes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        }
+
         // Read back what the gateway will read, so a silent write problem fails here and not as a mystery 404 later.
         var written = 0;
         await foreach (var page in routes.QueryAsync<TableEntity>(select: ["RowKey"], cancellationToken: cancellationToken).AsPages())
@@ -100,13 +122,13 @@ internal static class RouteSeeder
             written += page.Values.Count;
         }
 
-        if (written != count + limited.Length + transformed.Length)
+        if (written != count + limited.Length + transformed.Length + cached.Length)
         {
-            await Console.Error.WriteLineAsync($"error: wrote {count + limited.Length + transformed.Length} routes but the table holds {written}.");
+            await Console.Error.WriteLineAsync($"error: wrote {count + limited.Length + transformed.Length + cached.Length} routes but the table holds {written}.");
             return 1;
         }
 
-        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(transforms ? " and a plain and a transformed one" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
+        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(transforms ? " and a plain and a transformed one" : "")}{(cache ? " and a plain and a cached one" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
         return 0;
     }
 

@@ -1,4 +1,5 @@
 using FuncGateway.Authentication;
+using FuncGateway.Caching;
 using FuncGateway.Concurrency;
 using FuncGateway.Configuration;
 using FuncGateway.Cors;
@@ -32,6 +33,7 @@ public static class GatewayCapabilities
         new ResilienceCapability(),
         new TransformsCapability(),
         new CorsCapability(),
+        new CacheCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

@@ -218,6 +218,9 @@ public sealed partial class DeployedConfigurationTests
             ["FuncGateway--Admin--Key"] = Snapshot.Secrets["FUNCGATEWAY_ADMIN_KEY"],
             ["FuncGateway--RateLimits--KeyHashSecret"] = Snapshot.Secrets["FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET"],
             ["FuncGateway--Auth--Signing--Keys--k1"] = Snapshot.Secrets["FUNCGATEWAY_SIGNING_KEY"],
+
+            // The sample deploys without the cache's Redis tier: the vault holds no connection string, the setting is empty.
+            ["FuncGateway--Cache--RedisConnectionString"] = "",
         };
         var knownOnlyInAzure = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
@@ -267,6 +270,6 @@ public sealed partial class DeployedConfigurationTests
     private static partial Regex ShellVariableName();
 
     // Settings whose values are secrets (README: SymmetricKeys, Basic Users, signing keys, the admin key, the counter key).
-    [GeneratedRegex("(__SymmetricKeys__|__Users__|^FuncGateway__Auth__Signing__Keys__|^FuncGateway__Admin__Key$|^FuncGateway__RateLimits__KeyHashSecret$)")]
+    [GeneratedRegex("(__SymmetricKeys__|__Users__|^FuncGateway__Auth__Signing__Keys__|^FuncGateway__Admin__Key$|^FuncGateway__RateLimits__KeyHashSecret$|^FuncGateway__Cache__RedisConnectionString$)")]
     private static partial Regex SecretSetting();
 }

@@ -40,6 +40,11 @@ internal static class GatewaySettings
         "FuncGateway__RateLimits__KeyHashSecret",
 
         // [#6 resilience] settings go below this line.
+
+        // [#14 caching]
+        "FuncGateway__Cache__MaxEntryBytes",
+        "FuncGateway__Cache__MaxTotalBytes",
+        "FuncGateway__Cache__RedisConnectionString",
     ];
 
     /// <summary>

@@ -61,6 +61,13 @@ internal class GatewayHttpTransformer : HttpTransformer
             return false;
         }
 
+        // An upstream 5xx that will not be retried, on a request the cache holds a usable stale copy for: the copy.
+        if (proxyResponse is not null && (int)proxyResponse.StatusCode >= 500 && _feature.FailureResponse is { } substitute
+            && await substitute.TryWriteAsync(httpContext))
+        {
+            return false;
+        }
+
         var transforms = _feature.Route.Transforms;
         ReadOnlyMemory<byte>? body = null;
         if (transforms.BuffersResponseBody && proxyResponse is not null && proxyResponse.StatusCode != System.Net.HttpStatusCode.SwitchingProtocols)
