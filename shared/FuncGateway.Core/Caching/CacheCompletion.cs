@@ -16,7 +16,8 @@ internal sealed class CacheCompletion(
 {
     private readonly SharedCacheTier? _shared = tiers.Tier;
 
-    // Connection-level and cache-made headers are not part of the stored response.
+    // Connection-level and cache-made headers are not part of the stored response, nor the CORS answer made for this
+    // request's Origin (the CORS step makes it again for each request that a hit answers).
     private static readonly string[] NotStored =
     [
         HeaderNames.Connection, HeaderNames.KeepAlive, HeaderNames.TransferEncoding, HeaderNames.Upgrade, HeaderNames.TE, HeaderNames.Trailer,
@@ -60,7 +61,7 @@ internal sealed class CacheCompletion(
         var headers = new List<KeyValuePair<string, string[]>>();
         foreach (var (name, values) in http.Response.Headers)
         {
-            if (!NotStored.Contains(name, StringComparer.OrdinalIgnoreCase))
+            if (!NotStored.Contains(name, StringComparer.OrdinalIgnoreCase) && !name.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase))
             {
                 headers.Add(new(name, values.ToArray()!));
             }

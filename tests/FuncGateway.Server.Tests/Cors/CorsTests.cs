@@ -162,6 +162,30 @@ public sealed class CorsTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cached_answer_carries_the_cors_headers_of_the_origin_asking_now_never_those_of_the_one_that_filled_the_cache()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.UpsertRouteAsync("orders", "/api/orders/{id}", _upstream.BaseAddress.ToString(), ("Cors", "web"), ("Cache", "{\"ttlSeconds\":60}"));
+        await gateway.ReloadAsync();
+
+        using var first = await SendAsync(gateway, HttpMethod.Get, "/api/orders/7", App);
+        Assert.Equal("miss", Single(first, "X-Cache"));
+        Assert.Equal(App, Single(first, "Access-Control-Allow-Origin"));
+
+        using var evil = await SendAsync(gateway, HttpMethod.Get, "/api/orders/7", Evil);
+        Assert.Equal("hit", Single(evil, "X-Cache"));
+        Assert.Equal("upstream says hi", await evil.Content.ReadAsStringAsync());
+        Assert.Empty(AccessControlHeaders(evil));
+        Assert.Equal(["Accept-Encoding", "Origin"], Vary(evil));
+
+        using var other = await SendAsync(gateway, HttpMethod.Get, "/api/orders/7", "https://shop.example.org");
+        Assert.Equal("hit", Single(other, "X-Cache"));
+        Assert.Equal("https://shop.example.org", Single(other, "Access-Control-Allow-Origin"));
+        Assert.Equal("X-Total-Count", Single(other, "Access-Control-Expose-Headers"));
+        Assert.Equal(["Accept-Encoding", "Origin"], Vary(other));
+    }
+
+    [Fact]
     public async Task On_a_route_without_cors_the_upstreams_headers_pass_untouched()
     {
         await using var gateway = await StartAsync();
