@@ -1,0 +1,255 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FuncGateway.Diagnostics;
+using FuncGateway.Model;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace FuncGateway.Transforms;
+
+/// <summary>
+/// A JSON Pointer (RFC 6901) with one extension: a <c>*</c> step that meets an array means every element of it (on an
+/// object it is the member named <c>*</c>, as in RFC 6901). Parsed once when the route is compiled.
+/// </summary>
+internal sealed class JsonPointer
+{
+    private readonly string[] _steps;
+
+    private JsonPointer(string text, string[] steps)
+    {
+        Text = text;
+        _steps = steps;
+    }
+
+    public string Text { get; }
+
+    /// <summary>The pointer, or null (with the reason) when <paramref name="text"/> is not one, or points at the whole document.</summary>
+    public static JsonPointer? Parse(string text, out string? error)
+    {
+        error = null;
+        if (text.Length < 2 || text[0] != '/')
+        {
+            error = $"'{PrintableText.Of(text)}' is not a JSON Pointer to a member (such as /customer/name or /items/*/cost).";
+            return null;
+        }
+
+        var raw = text[1..].Split('/');
+        var steps = new string[raw.Length];
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var step = raw[i];
+            for (var j = 0; j < step.Length; j++)
+            {
+                if (step[j] == '~' && (j + 1 == step.Length || step[j + 1] is not ('0' or '1')))
+                {
+                    error = $"'{PrintableText.Of(text)}' is not a valid JSON Pointer: '~' must be followed by 0 or 1.";
+                    return null;
+                }
+            }
+
+            steps[i] = step.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+        }
+
+        return new JsonPointer(text, steps);
+    }
+
+    /// <summary>Removes every value the pointer reaches; true when something was removed.</summary>
+    public bool Remove(JsonNode? root) => Remove(root, 0);
+
+    private bool Remove(JsonNode? node, int index)
+    {
+        var step = _steps[index];
+        var last = index == _steps.Length - 1;
+        switch (node)
+        {
+            case JsonObject obj:
+                if (last)
+                {
+                    return obj.Remove(step);
+                }
+
+                return obj.TryGetPropertyValue(step, out var child) && Remove(child, index + 1);
+            case JsonArray array when step == "*":
+                if (last)
+                {
+                    var had = array.Count > 0;
+                    array.Clear();
+                    return had;
+                }
+
+                var removed = false;
+                foreach (var element in array)
+                {
+                    removed |= Remove(element, index + 1);
+                }
+
+                return removed;
+            case JsonArray array when int.TryParse(step, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var at)
+                                      && at < array.Count && (step.Length == 1 || step[0] != '0'):
+                if (last)
+                {
+                    array.RemoveAt(at);
+                    return true;
+                }
+
+                return Remove(array[at], index + 1);
+            default:
+                return false;
+        }
+    }
+}
+
+/// <summary>One operation of a route's response body transform, applied to the parsed JSON document in list order.</summary>
+internal abstract class ResponseJsonOperation
+{
+    /// <summary>Applies the operation; true when the document changed.</summary>
+    public abstract bool Apply(JsonNode? document, GatewayRequestFeature feature);
+}
+
+/// <summary>
+/// Removes the fields a JSON Pointer reaches (also inside arrays, with <c>*</c>) unless the caller has one of the
+/// roles or one of the scopes that may see them. Without roles and scopes: always removed.
+/// </summary>
+internal sealed class ResponseBodyRemoveOperation(JsonPointer pointer, string[] unlessRoles, string[] unlessScopes) : ResponseJsonOperation
+{
+    public JsonPointer Pointer => pointer;
+
+    public override bool Apply(JsonNode? document, GatewayRequestFeature feature) => !MaySee(feature.Identity) && pointer.Remove(document);
+
+    private bool MaySee(GatewayIdentity? identity)
+    {
+        if (identity is null)
+        {
+            return false;
+        }
+
+        foreach (var role in unlessRoles)
+        {
+            if (identity.Roles.Contains(role, StringComparer.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        foreach (var scope in unlessScopes)
+        {
+            if (identity.Scopes.Contains(scope, StringComparer.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// A route's JSON response body operations, in list order, as one buffered transform: the body is parsed once, every
+/// operation applied, and the result written once with its <c>Content-Length</c>. An empty body passes. A body the
+/// gateway cannot read (compressed although the gateway asked for identity, or not JSON) is never passed on
+/// half-transformed: the client gets 502 problem+json and the reason is logged.
+/// </summary>
+internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operations, ILogger logger) : GatewayResponseTransform
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
+    public IReadOnlyList<ResponseJsonOperation> Operations => operations;
+
+    public override bool NeedsBody => true;
+
+    public override ValueTask ApplyAsync(GatewayResponseTransformContext context)
+    {
+        if (context.ProxyResponse is not { } upstream || !context.IsBodyBuffered || context.Body.IsEmpty)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var routeId = context.Feature.Route.Definition.Id;
+        if (IsEncoded(upstream.Content.Headers.ContentEncoding))
+        {
+            TransformsLog.ResponseBodyEncoded(logger, routeId, string.Join(", ", upstream.Content.Headers.ContentEncoding));
+            Refuse(context, ProblemCodes.ResponseBodyEncoded, "The upstream's response is compressed and cannot be transformed.",
+                "The route transforms response bodies; the upstream ignored Accept-Encoding: identity.");
+            return ValueTask.CompletedTask;
+        }
+
+        JsonNode? document;
+        try
+        {
+            document = JsonNode.Parse(context.Body.Span, documentOptions: DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            TransformsLog.ResponseBodyNotJson(logger, routeId, (int)upstream.StatusCode, ex.Message);
+            Refuse(context, ProblemCodes.InvalidResponseBody, "The upstream's response could not be transformed.",
+                "The route transforms JSON response bodies; the upstream's body is not JSON.");
+            return ValueTask.CompletedTask;
+        }
+
+        var changed = false;
+        foreach (var operation in operations)
+        {
+            changed |= operation.Apply(document, context.Feature);
+        }
+
+        if (changed)
+        {
+            context.Body = JsonSerializer.SerializeToUtf8Bytes(document);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static bool IsEncoded(ICollection<string> encodings)
+    {
+        foreach (var encoding in encodings)
+        {
+            if (!string.Equals(encoding, "identity", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Replaces the upstream's answer with the gateway's 502: none of the upstream's body or content headers pass.</summary>
+    private static void Refuse(GatewayResponseTransformContext context, string code, string title, string detail)
+    {
+        var response = context.HttpContext.Response;
+        response.Headers.Clear();
+        response.StatusCode = StatusCodes.Status502BadGateway;
+        response.ContentType = GatewayProblem.ContentType;
+        response.Headers.CacheControl = "no-store";
+        context.Body = GatewayProblem.Create(context.HttpContext, StatusCodes.Status502BadGateway, code, title, detail);
+        context.IsRefused = true;
+    }
+}
+
+/// <summary>
+/// Asks the upstream for an uncompressed body on a route that transforms response bodies (the gateway does not
+/// decompress: a body it cannot read is refused, never passed on half-transformed).
+/// </summary>
+internal sealed class IdentityEncodingTransform : GatewayRequestTransform
+{
+    private static readonly StringWithQualityHeaderValue Identity = new("identity");
+
+    public override ValueTask ApplyAsync(GatewayRequestTransformContext context)
+    {
+        var headers = context.ProxyRequest.Headers;
+        headers.AcceptEncoding.Clear();
+        headers.AcceptEncoding.Add(Identity);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>The Transforms capability's log lines.</summary>
+internal static partial class TransformsLog
+{
+    [LoggerMessage(7000, LogLevel.Warning, "Route '{RouteId}': the upstream's {Status} response body is not JSON, so its body transforms cannot apply; answered 502 invalid_response_body. {Reason}")]
+    public static partial void ResponseBodyNotJson(ILogger logger, string routeId, int status, string reason);
+
+    [LoggerMessage(7001, LogLevel.Warning, "Route '{RouteId}': the upstream compressed its response ({Encoding}) although the gateway asked for identity; answered 502 response_body_encoded.")]
+    public static partial void ResponseBodyEncoded(ILogger logger, string routeId, string encoding);
+}
