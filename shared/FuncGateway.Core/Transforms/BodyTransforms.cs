@@ -228,6 +228,42 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
 }
 
 /// <summary>
+/// Turns an upstream error (a status in the set) that is not already <c>application/problem+json</c> into the
+/// gateway's problem+json with the same status: <c>upstream_rejected</c> for 4xx, <c>upstream_error</c> for 5xx. None
+/// of the upstream's body or content headers reach the client (an error page may carry stack traces or internal names).
+/// </summary>
+internal sealed class ResponseProblemTransform(Func<int, bool> applies) : GatewayResponseTransform
+{
+    private static readonly string[] ContentHeaders = ["Content-Type", "Content-Encoding", "Content-Language", "Content-Location", "Content-Disposition", "Content-MD5", "Content-Range", "ETag", "Last-Modified"];
+
+    public override bool NeedsBody => true;
+
+    public override ValueTask ApplyAsync(GatewayResponseTransformContext context)
+    {
+        var response = context.HttpContext.Response;
+        var status = response.StatusCode;
+        if (context.ProxyResponse is null || !context.IsBodyBuffered || !applies(status)
+            || (response.ContentType is { } type && type.StartsWith(GatewayProblem.ContentType, StringComparison.OrdinalIgnoreCase)))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        foreach (var header in ContentHeaders)
+        {
+            response.Headers.Remove(header);
+        }
+
+        response.ContentType = GatewayProblem.ContentType;
+        var (code, title) = status < 500
+            ? ("upstream_rejected", "The upstream rejected the request.")
+            : ("upstream_error", "The upstream failed to handle the request.");
+        context.Body = GatewayProblem.Create(context.HttpContext, status, code, title,
+            Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? $"The upstream answered {status} {phrase}." : $"The upstream answered {status}.");
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
 /// Asks the upstream for an uncompressed body on a route that transforms response bodies (the gateway does not
 /// decompress: a body it cannot read is refused, never passed on half-transformed).
 /// </summary>

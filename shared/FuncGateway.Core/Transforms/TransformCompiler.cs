@@ -76,6 +76,7 @@ internal static class TransformCompiler
         [TransformKinds.ResponseContentType] = [IfMediaType],
         [TransformKinds.ResponseStatus] = [Set],
         [TransformKinds.ResponseBodyRemove] = [UnlessRole, UnlessScope],
+        [TransformKinds.ResponseProblem] = [],
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -178,6 +179,13 @@ internal static class TransformCompiler
                     }
 
                     AddStatus(item, target, where, statusMap, errors);
+                    break;
+                case TransformKinds.ResponseProblem:
+                    if (ParseStatusSet(target, where, errors) is { } applies)
+                    {
+                        response.Add(new ResponseProblemTransform(applies));
+                    }
+
                     break;
                 case TransformKinds.ResponseBodyRemove:
                     if (bodyOperations is null)
@@ -531,6 +539,36 @@ internal static class TransformCompiler
         }
     }
 
+    /// <summary>A comma-separated list of <c>4xx</c>, <c>5xx</c> and error statuses (400–599), or null (with an error).</summary>
+    private static Func<int, bool>? ParseStatusSet(string list, string where, List<string> errors)
+    {
+        bool client = false, server = false;
+        var exact = new HashSet<int>();
+        foreach (var entry in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (string.Equals(entry, "4xx", StringComparison.OrdinalIgnoreCase))
+            {
+                client = true;
+            }
+            else if (string.Equals(entry, "5xx", StringComparison.OrdinalIgnoreCase))
+            {
+                server = true;
+            }
+            else if (int.TryParse(entry, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status) && status is >= 400 and <= 599)
+            {
+                exact.Add(status);
+            }
+            else
+            {
+                errors.Add($"{where}: '{PrintableText.Of(entry)}' is not 4xx, 5xx or an error status in 400–599.");
+                return null;
+            }
+        }
+
+        var set = exact.ToFrozenSet();
+        return status => (client && status is >= 400 and < 500) || (server && status is >= 500 and < 600) || set.Contains(status);
+    }
+
     /// <summary>A comma-separated list of role or scope names (compared exactly); empty when absent, null when invalid.</summary>
     private static string[]? Names(string? list, string member, string where, List<string> errors)
     {
@@ -577,4 +615,5 @@ internal static class TransformKinds
     public const string ResponseContentType = "ResponseContentType";
     public const string ResponseStatus = "ResponseStatus";
     public const string ResponseBodyRemove = "ResponseBodyRemove";
+    public const string ResponseProblem = "ResponseProblem";
 }

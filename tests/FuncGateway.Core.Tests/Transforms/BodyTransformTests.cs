@@ -62,6 +62,8 @@ public sealed class BodyTransformTests
     [InlineData("""[{"ResponseBodyRemove":"/a~2"}]""", "'~' must be followed by 0 or 1")]
     [InlineData("""[{"ResponseBodyRemove":"/a","UnlessRole":" , "}]""", "UnlessRole must be a comma-separated list of names")]
     [InlineData("""[{"ResponseBodyRemove":"/a","Unless":"x"}]""", "ResponseBodyRemove takes UnlessRole, UnlessScope")]
+    [InlineData("""[{"ResponseProblem":"3xx"}]""", "'3xx' is not 4xx, 5xx or an error status in 400–599")]
+    [InlineData("""[{"ResponseProblem":"200"}]""", "'200' is not 4xx, 5xx or an error status in 400–599")]
     public void A_bad_body_transform_rejects_the_row_with_the_reason(string transforms, string reason)
     {
         var errors = new List<string>();

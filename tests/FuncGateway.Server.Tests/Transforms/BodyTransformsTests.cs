@@ -72,6 +72,8 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("filtered", "/filtered/{**rest}", "orders-json", ("StripPrefix", "/filtered"), ("Auth", "staff"), ("Transforms", Filter));
         await _gateway.UpsertRouteAsync("public", "/public/{**rest}", "orders-json", ("StripPrefix", "/public"), ("Transforms", Filter));
         await _gateway.UpsertRouteAsync("plain", "/plain/{**rest}", "orders-json", ("StripPrefix", "/plain"));
+        await _gateway.UpsertRouteAsync("problems", "/problems/{**rest}", "orders-json", ("StripPrefix", "/problems"),
+            ("Transforms", """[{"ResponseProblem":"5xx,404"},{"ResponseBodyRemove":"/internal"}]"""));
         await _gateway.UpsertRouteAsync("bad-pointer", "/bad/{**rest}", "orders-json", ("Transforms", """[{"ResponseBodyRemove":"items"}]"""));
         await _gateway.ReloadAsync();
     }
@@ -140,6 +142,19 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         using var plain = await GetAsync("/plain/order");
         Assert.Equal(Order, await plain.Content.ReadAsStringAsync());
         Assert.Equal("gzip, br", plain.Headers.GetValues("X-Seen-Accept-Encoding").Single());
+    }
+
+    [Fact]
+    public async Task An_upstream_error_page_becomes_problem_json_with_the_same_status_and_none_of_its_body()
+    {
+        using var html = await GetAsync("/problems/html");
+        var problem = await Problem.AssertAsync(html, HttpStatusCode.InternalServerError, "upstream_error");
+        Assert.Equal("The upstream answered 500 Internal Server Error.", problem.GetProperty("detail").GetString());
+        Assert.DoesNotContain("secret", problem.ToString(), StringComparison.Ordinal);
+
+        // A status outside the set, and a success, pass (the success through the route's other body transform).
+        using var ok = await GetAsync("/problems/order");
+        Assert.Equal("""{"id":7,"items":[{"sku":"a","cost":3},{"sku":"b","cost":4}]}""", await ok.Content.ReadAsStringAsync());
     }
 
     [Fact]
