@@ -105,6 +105,85 @@ internal abstract class ResponseJsonOperation
 {
     /// <summary>Applies the operation; true when the document changed.</summary>
     public abstract bool Apply(JsonNode? document, GatewayRequestFeature feature);
+
+    /// <summary>Applies the operation to the whole response (it may replace the document); true when it changed.</summary>
+    public virtual bool Apply(ref JsonNode? document, GatewayResponseTransformContext context) => Apply(document, context.Feature);
+}
+
+/// <summary>
+/// Wraps a 2xx JSON body in an envelope: <c>{"data": body, "meta": {"requestId", "timestamp", "totalCount", "links"}}</c>,
+/// with the total from the upstream's <c>X-Total-Count</c> and the links from its <c>Link</c> header (targets without
+/// scheme and host: the upstream's address is internal).
+/// </summary>
+internal sealed class ResponseEnvelopeOperation(string data, string meta, TimeProvider time) : ResponseJsonOperation
+{
+    public override bool Apply(JsonNode? document, GatewayRequestFeature feature) => false;
+
+    public override bool Apply(ref JsonNode? document, GatewayResponseTransformContext context)
+    {
+        var response = context.HttpContext.Response;
+        if (response.StatusCode is < 200 or > 299)
+        {
+            return false;
+        }
+
+        var metadata = new JsonObject
+        {
+            ["requestId"] = GatewayProblem.TraceId(context.HttpContext),
+            ["timestamp"] = time.GetUtcNow().UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (long.TryParse(response.Headers["X-Total-Count"].ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var total))
+        {
+            metadata["totalCount"] = total;
+        }
+
+        var links = new JsonObject();
+        foreach (var value in response.Headers.Link)
+        {
+            if (value is not null)
+            {
+                AddLinks(value, links);
+            }
+        }
+
+        if (links.Count > 0)
+        {
+            metadata["links"] = links;
+        }
+
+        document = new JsonObject { [data] = document, [meta] = metadata };
+        return true;
+    }
+
+    /// <summary>Reads <c>&lt;target&gt;; rel="next"</c> entries (RFC 8288) into rel → target without scheme and host.</summary>
+    internal static void AddLinks(string header, JsonObject links)
+    {
+        foreach (var entry in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var close = entry.IndexOf('>', StringComparison.Ordinal);
+            if (!entry.StartsWith('<') || close < 0)
+            {
+                continue;
+            }
+
+            var target = entry[1..close];
+            if (Uri.TryCreate(target, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https")
+            {
+                target = absolute.PathAndQuery;
+            }
+
+            foreach (var parameter in entry[(close + 1)..].Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (parameter.StartsWith("rel=", StringComparison.OrdinalIgnoreCase))
+                {
+                    foreach (var rel in parameter[4..].Trim('"').Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        links[rel.ToLowerInvariant()] = target;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// <summary>
@@ -190,7 +269,7 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
         var changed = false;
         foreach (var operation in operations)
         {
-            changed |= operation.Apply(document, context.Feature);
+            changed |= operation.Apply(ref document, context);
         }
 
         if (changed)

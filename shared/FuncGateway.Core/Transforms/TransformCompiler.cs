@@ -58,6 +58,7 @@ internal static class TransformCompiler
     private const string IfMediaType = "IfMediaType";
     private const string UnlessRole = "UnlessRole";
     private const string UnlessScope = "UnlessScope";
+    private const string Meta = "Meta";
 
     private static readonly string[] HeaderValueMembers = [Set, Append, SetIfMissing];
 
@@ -77,6 +78,7 @@ internal static class TransformCompiler
         [TransformKinds.ResponseStatus] = [Set],
         [TransformKinds.ResponseBodyRemove] = [UnlessRole, UnlessScope],
         [TransformKinds.ResponseProblem] = [],
+        [TransformKinds.ResponseEnvelope] = [Meta],
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -184,6 +186,24 @@ internal static class TransformCompiler
                     if (ParseStatusSet(target, where, errors) is { } applies)
                     {
                         response.Add(new ResponseProblemTransform(applies));
+                    }
+
+                    break;
+                case TransformKinds.ResponseEnvelope:
+                    if (bodyOperations is null)
+                    {
+                        bodyOperations = [];
+                        response.Add(new DeferredBodyTransform());
+                    }
+
+                    var meta = item[Meta]?.Trim() ?? "meta";
+                    if (meta.Length == 0 || string.Equals(meta, target.Trim(), StringComparison.Ordinal))
+                    {
+                        errors.Add($"{where}: Meta must be a member name other than the envelope's data member.");
+                    }
+                    else
+                    {
+                        bodyOperations.Add(new ResponseEnvelopeOperation(target.Trim(), meta, scope.Time));
                     }
 
                     break;
@@ -616,4 +636,5 @@ internal static class TransformKinds
     public const string ResponseStatus = "ResponseStatus";
     public const string ResponseBodyRemove = "ResponseBodyRemove";
     public const string ResponseProblem = "ResponseProblem";
+    public const string ResponseEnvelope = "ResponseEnvelope";
 }

@@ -27,6 +27,14 @@ public sealed class BodyTransformTests
         Assert.Equal(expected, document!.ToJsonString());
     }
 
+    [Fact]
+    public void Link_targets_keep_their_path_and_query_and_every_rel_is_read()
+    {
+        var links = new JsonObject();
+        ResponseEnvelopeOperation.AddLinks("""<https://internal:8443/o?page=2>; rel="next last", </o?page=0>;rel=prev, junk""", links);
+        Assert.Equal("""{"next":"/o?page=2","last":"/o?page=2","prev":"/o?page=0"}""", links.ToJsonString());
+    }
+
     [Theory]
     [InlineData(null, true)]
     [InlineData("sales", true)]
@@ -62,6 +70,7 @@ public sealed class BodyTransformTests
     [InlineData("""[{"ResponseBodyRemove":"/a~2"}]""", "'~' must be followed by 0 or 1")]
     [InlineData("""[{"ResponseBodyRemove":"/a","UnlessRole":" , "}]""", "UnlessRole must be a comma-separated list of names")]
     [InlineData("""[{"ResponseBodyRemove":"/a","Unless":"x"}]""", "ResponseBodyRemove takes UnlessRole, UnlessScope")]
+    [InlineData("""[{"ResponseEnvelope":"data","Meta":"data"}]""", "Meta must be a member name other than the envelope's data member")]
     [InlineData("""[{"ResponseProblem":"3xx"}]""", "'3xx' is not 4xx, 5xx or an error status in 400–599")]
     [InlineData("""[{"ResponseProblem":"200"}]""", "'200' is not 4xx, 5xx or an error status in 400–599")]
     public void A_bad_body_transform_rejects_the_row_with_the_reason(string transforms, string reason)

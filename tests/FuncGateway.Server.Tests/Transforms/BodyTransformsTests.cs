@@ -58,6 +58,13 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
                 context.Response.ContentType = "text/html";
                 return context.Response.WriteAsync("<html>secret stack trace</html>");
             });
+            app.MapGet("/page", (HttpContext context) =>
+            {
+                context.Response.Headers["X-Total-Count"] = "42";
+                context.Response.Headers["Link"] = "<http://10.1.2.3:8080/orders?page=3>; rel=\"next\", <http://10.1.2.3:8080/orders?page=1>; rel=\"prev\"";
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync("""[{"id":1,"internal":true}]""");
+            });
             app.MapGet("/empty", (HttpContext context) => { context.Response.StatusCode = 204; return Task.CompletedTask; });
         });
         _gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
@@ -74,6 +81,8 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("plain", "/plain/{**rest}", "orders-json", ("StripPrefix", "/plain"));
         await _gateway.UpsertRouteAsync("problems", "/problems/{**rest}", "orders-json", ("StripPrefix", "/problems"),
             ("Transforms", """[{"ResponseProblem":"5xx,404"},{"ResponseBodyRemove":"/internal"}]"""));
+        await _gateway.UpsertRouteAsync("enveloped", "/enveloped/{**rest}", "orders-json", ("StripPrefix", "/enveloped"),
+            ("Transforms", """[{"ResponseBodyRemove":"/*/internal"},{"ResponseEnvelope":"data","Meta":"meta"}]"""));
         await _gateway.UpsertRouteAsync("bad-pointer", "/bad/{**rest}", "orders-json", ("Transforms", """[{"ResponseBodyRemove":"items"}]"""));
         await _gateway.ReloadAsync();
     }
@@ -155,6 +164,20 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         // A status outside the set, and a success, pass (the success through the route's other body transform).
         using var ok = await GetAsync("/problems/order");
         Assert.Equal("""{"id":7,"items":[{"sku":"a","cost":3},{"sku":"b","cost":4}]}""", await ok.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_success_is_wrapped_in_an_envelope_with_the_request_id_time_total_and_links_without_the_upstreams_host()
+    {
+        using var response = await GetAsync("/enveloped/page");
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("""[{"id":1}]""", json["data"]!.ToJsonString());
+        var meta = json["meta"]!;
+        Assert.False(string.IsNullOrEmpty((string?)meta["requestId"]));
+        Assert.True(DateTimeOffset.TryParse((string)meta["timestamp"]!, System.Globalization.CultureInfo.InvariantCulture, out _));
+        Assert.Equal(42, (long)meta["totalCount"]!);
+        Assert.Equal("/orders?page=3", (string)meta["links"]!["next"]!);
+        Assert.Equal("/orders?page=1", (string)meta["links"]!["prev"]!);
     }
 
     [Fact]
