@@ -321,7 +321,7 @@ internal sealed class ResponseProblemTransform(Func<int, bool> applies) : Gatewa
     {
         var response = context.HttpContext.Response;
         var status = response.StatusCode;
-        if (context.ProxyResponse is null || !context.IsBodyBuffered || !applies(status)
+        if (context.ProxyResponse is null || !context.IsBodyBuffered || !applies(status) || HttpMethods.IsHead(context.HttpContext.Request.Method)
             || (response.ContentType is { } type && type.StartsWith(GatewayProblem.ContentType, StringComparison.OrdinalIgnoreCase)))
         {
             return ValueTask.CompletedTask;
