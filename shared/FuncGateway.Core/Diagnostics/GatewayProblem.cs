@@ -26,6 +26,8 @@ public static class ProblemCodes
     public const string InvalidHeaderName = "invalid_header_name";
     public const string UpgradeWithBody = "upgrade_with_body";
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
+    public const string InvalidResponseBody = "invalid_response_body";
+    public const string ResponseBodyEncoded = "response_body_encoded";
 }
 
 /// <summary>
@@ -60,7 +62,20 @@ public static class GatewayProblem
             response.Headers[header.Key] = header.Value;
         }
 
-        var traceId = TraceId(context);
+        var body = Create(context, status, code, title, detail);
+        response.ContentLength = body.Length;
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    /// <summary>The body of a problem response (for a transform that replaces a buffered body with the gateway's error).</summary>
+    public static byte[] Create(HttpContext context, int status, string code, string title, string? detail = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         using var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -74,17 +89,11 @@ public static class GatewayProblem
             }
 
             json.WriteString("code", code);
-            json.WriteString("traceId", traceId);
+            json.WriteString("traceId", TraceId(context));
             json.WriteEndObject();
         }
 
-        response.ContentLength = buffer.Length;
-        if (HttpMethods.IsHead(context.Request.Method))
-        {
-            return Task.CompletedTask;
-        }
-
-        return response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).AsTask();
+        return buffer.ToArray();
     }
 
     /// <summary>

@@ -90,6 +90,11 @@ internal class GatewayHttpTransformer : HttpTransformer
         foreach (var transform in transforms.Response)
         {
             await transform.ApplyAsync(context);
+            if (context.IsRefused)
+            {
+                OnRefused();
+                break;
+            }
         }
 
         if (context.SuppressResponseBody)

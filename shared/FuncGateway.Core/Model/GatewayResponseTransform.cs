@@ -68,6 +68,12 @@ internal sealed class GatewayResponseTransformContext
     /// <summary>True once a transform has replaced <see cref="Body"/>.</summary>
     public bool BodyChanged { get; private set; }
 
+    /// <summary>
+    /// Set by a transform that replaced the upstream's answer with the gateway's own error (a body it could not
+    /// transform): the transforms after it do not run.
+    /// </summary>
+    public bool IsRefused { get; set; }
+
     /// <summary>Set by a transform to send no body at all.</summary>
     public bool SuppressResponseBody { get; set; }
 }

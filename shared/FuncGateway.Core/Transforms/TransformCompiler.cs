@@ -1,6 +1,8 @@
 using System.Collections.Frozen;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Net.Http.Headers;
 
 namespace FuncGateway.Transforms;
@@ -11,6 +13,9 @@ namespace FuncGateway.Transforms;
 /// <param name="Time">The clock of <c>{Timestamp}</c>.</param>
 internal sealed record TransformScope(IReadOnlyCollection<string>? RouteParameters, IReadOnlyCollection<string> CredentialQueryParameters, TimeProvider Time)
 {
+    /// <summary>Where body transforms log why they could not apply.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
     /// <summary>For checking a list on its own: no route to check parameters against.</summary>
     public static TransformScope Unbound { get; } = new(null, [], TimeProvider.System);
 
@@ -51,6 +56,9 @@ internal static class TransformCompiler
     private const string SetIfMissing = "SetIfMissing";
     private const string To = "To";
     private const string IfMediaType = "IfMediaType";
+    private const string UnlessRole = "UnlessRole";
+    private const string UnlessScope = "UnlessScope";
+    private const string Meta = "Meta";
 
     private static readonly string[] HeaderValueMembers = [Set, Append, SetIfMissing];
 
@@ -68,6 +76,9 @@ internal static class TransformCompiler
         [TransformKinds.ResponseHeaderRemove] = [],
         [TransformKinds.ResponseContentType] = [IfMediaType],
         [TransformKinds.ResponseStatus] = [Set],
+        [TransformKinds.ResponseBodyRemove] = [UnlessRole, UnlessScope],
+        [TransformKinds.ResponseProblem] = [],
+        [TransformKinds.ResponseEnvelope] = [Meta],
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -88,6 +99,7 @@ internal static class TransformCompiler
         }
 
         Dictionary<int, int>? statusMap = null;
+        List<ResponseJsonOperation>? bodyOperations = null;
         var methodsChanged = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < items.Count; i++)
         {
@@ -170,6 +182,40 @@ internal static class TransformCompiler
 
                     AddStatus(item, target, where, statusMap, errors);
                     break;
+                case TransformKinds.ResponseProblem:
+                    if (ParseStatusSet(target, where, errors) is { } applies)
+                    {
+                        response.Add(new ResponseProblemTransform(applies));
+                    }
+
+                    break;
+                case TransformKinds.ResponseEnvelope:
+                    if (bodyOperations is null)
+                    {
+                        bodyOperations = [];
+                        response.Add(new DeferredBodyTransform());
+                    }
+
+                    var meta = item[Meta]?.Trim() ?? "meta";
+                    if (meta.Length == 0 || string.Equals(meta, target.Trim(), StringComparison.Ordinal))
+                    {
+                        errors.Add($"{where}: Meta must be a member name other than the envelope's data member.");
+                    }
+                    else
+                    {
+                        bodyOperations.Add(new ResponseEnvelopeOperation(target.Trim(), meta, scope.Time));
+                    }
+
+                    break;
+                case TransformKinds.ResponseBodyRemove:
+                    if (bodyOperations is null)
+                    {
+                        bodyOperations = [];
+                        response.Add(new DeferredBodyTransform());
+                    }
+
+                    AddBodyRemove(item, target, where, bodyOperations, errors);
+                    break;
             }
         }
 
@@ -178,6 +224,16 @@ internal static class TransformCompiler
             // The map is complete now: put it where the first ResponseStatus item was.
             var index = response.FindIndex(static t => t is DeferredStatusTransform);
             response[index] = new ResponseStatusTransform(statusMap.ToFrozenDictionary());
+        }
+
+        if (bodyOperations is not null)
+        {
+            // One buffered transform for every body operation, where the first one was: the body is parsed once.
+            var index = response.FindIndex(static t => t is DeferredBodyTransform);
+            response[index] = new ResponseJsonBodyTransform([.. bodyOperations], scope.Logger);
+
+            // The gateway does not decompress: it asks for identity, last, so no earlier header transform undoes it.
+            request.Add(new IdentityEncodingTransform());
         }
     }
 
@@ -487,6 +543,76 @@ internal static class TransformCompiler
         return status;
     }
 
+    private static void AddBodyRemove(TransformDefinition item, string target, string where, List<ResponseJsonOperation> operations, List<string> errors)
+    {
+        if (JsonPointer.Parse(target.Trim(), out var error) is not { } pointer)
+        {
+            errors.Add($"{where}: {error}");
+            return;
+        }
+
+        var roles = Names(item[UnlessRole], UnlessRole, where, errors);
+        var scopes = Names(item[UnlessScope], UnlessScope, where, errors);
+        if (roles is not null && scopes is not null)
+        {
+            operations.Add(new ResponseBodyRemoveOperation(pointer, roles, scopes));
+        }
+    }
+
+    /// <summary>A comma-separated list of <c>4xx</c>, <c>5xx</c> and error statuses (400–599), or null (with an error).</summary>
+    private static Func<int, bool>? ParseStatusSet(string list, string where, List<string> errors)
+    {
+        bool client = false, server = false;
+        var exact = new HashSet<int>();
+        foreach (var entry in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (string.Equals(entry, "4xx", StringComparison.OrdinalIgnoreCase))
+            {
+                client = true;
+            }
+            else if (string.Equals(entry, "5xx", StringComparison.OrdinalIgnoreCase))
+            {
+                server = true;
+            }
+            else if (int.TryParse(entry, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status) && status is >= 400 and <= 599)
+            {
+                exact.Add(status);
+            }
+            else
+            {
+                errors.Add($"{where}: '{PrintableText.Of(entry)}' is not 4xx, 5xx or an error status in 400–599.");
+                return null;
+            }
+        }
+
+        var set = exact.ToFrozenSet();
+        return status => (client && status is >= 400 and < 500) || (server && status is >= 500 and < 600) || set.Contains(status);
+    }
+
+    /// <summary>A comma-separated list of role or scope names (compared exactly); empty when absent, null when invalid.</summary>
+    private static string[]? Names(string? list, string member, string where, List<string> errors)
+    {
+        if (list is null)
+        {
+            return [];
+        }
+
+        var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0 || names.Any(static n => n.Any(char.IsControl)))
+        {
+            errors.Add($"{where}: {member} must be a comma-separated list of names.");
+            return null;
+        }
+
+        return names;
+    }
+
+    /// <summary>Holds the place of the body transform until every item is read.</summary>
+    private sealed class DeferredBodyTransform : GatewayResponseTransform
+    {
+        public override ValueTask ApplyAsync(GatewayResponseTransformContext context) => throw new InvalidOperationException("Replaced when compiled.");
+    }
+
     /// <summary>Holds the place of the status map until every item is read.</summary>
     private sealed class DeferredStatusTransform : GatewayResponseTransform
     {
@@ -508,4 +634,7 @@ internal static class TransformKinds
     public const string ResponseHeaderRemove = "ResponseHeaderRemove";
     public const string ResponseContentType = "ResponseContentType";
     public const string ResponseStatus = "ResponseStatus";
+    public const string ResponseBodyRemove = "ResponseBodyRemove";
+    public const string ResponseProblem = "ResponseProblem";
+    public const string ResponseEnvelope = "ResponseEnvelope";
 }

@@ -1,6 +1,7 @@
 using FuncGateway.Model;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FuncGateway.Transforms;
 
@@ -13,7 +14,8 @@ public sealed class TransformsCapability : IGatewayCapability
     /// <inheritdoc/>
     public void AddServices(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<IRouteTransformProvider>(static sp => new RouteTransformListProvider(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IRouteTransformProvider>(static sp => new RouteTransformListProvider(
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("FuncGateway.Transforms")));
     }
 }
 
@@ -21,7 +23,7 @@ public sealed class TransformsCapability : IGatewayCapability
 /// Compiles the route's <c>Transforms</c> list into its request and response transforms when the snapshot is built,
 /// between the forwarding transforms and the identity transform (<see cref="RouteTransformOrder.Transforms"/>).
 /// </summary>
-internal sealed class RouteTransformListProvider(TimeProvider time) : IRouteTransformProvider
+internal sealed class RouteTransformListProvider(TimeProvider time, ILogger logger) : IRouteTransformProvider
 {
     public int Order => RouteTransformOrder.Transforms;
 
@@ -39,6 +41,6 @@ internal sealed class RouteTransformListProvider(TimeProvider time) : IRouteTran
         var credentials = route.Properties
             .Where(static p => TransformsProperties.CredentialPropertyNames.Contains(p.Key.Name, StringComparer.Ordinal))
             .Select(static p => p.Value as string);
-        TransformCompiler.Compile(items, TransformScope.For(route.Path, credentials, time), context.Errors, context.RequestTransforms, context.ResponseTransforms);
+        TransformCompiler.Compile(items, TransformScope.For(route.Path, credentials, time) with { Logger = logger }, context.Errors, context.RequestTransforms, context.ResponseTransforms);
     }
 }

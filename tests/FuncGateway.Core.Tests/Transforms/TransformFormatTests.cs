@@ -13,7 +13,7 @@ public sealed class TransformFormatTests
 {
     internal static GatewaySnapshot Build(params RegistryRow[] routes) =>
         new SnapshotBuilder(GatewayCapabilities.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100),
-                transformProviders: [ForwardingTransformProvider.Instance, new RouteTransformListProvider(new FakeTimeProvider())])
+                transformProviders: [ForwardingTransformProvider.Instance, new RouteTransformListProvider(new FakeTimeProvider(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)])
             .Build(new RegistryContent([], routes), version: 1, TimeProvider.System.GetUtcNow());
 
     private static IReadOnlyList<string> Rejection(string transforms, string path = "/a/{id}")
@@ -58,7 +58,7 @@ public sealed class TransformFormatTests
     {
         Assert.True(RouteTransformOrder.Forwarding < RouteTransformOrder.Transforms);
         Assert.True(RouteTransformOrder.Transforms < RouteTransformOrder.Identity);
-        Assert.Equal(RouteTransformOrder.Transforms, new RouteTransformListProvider(TimeProvider.System).Order);
+        Assert.Equal(RouteTransformOrder.Transforms, new RouteTransformListProvider(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Order);
     }
 
     [Fact]
