@@ -79,6 +79,10 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("filtered", "/filtered/{**rest}", "orders-json", ("StripPrefix", "/filtered"), ("Auth", "staff"), ("Transforms", Filter));
         await _gateway.UpsertRouteAsync("public", "/public/{**rest}", "orders-json", ("StripPrefix", "/public"), ("Transforms", Filter));
         await _gateway.UpsertRouteAsync("plain", "/plain/{**rest}", "orders-json", ("StripPrefix", "/plain"));
+        await _gateway.UpsertRouteAsync("cached-filtered", "/cached-filtered/{**rest}", "orders-json", ("StripPrefix", "/cached-filtered"),
+            ("Auth", "staff"), ("Transforms", Filter), ("Cache", """{"ttlSeconds":60,"shared":false}"""));
+        await _gateway.UpsertRouteAsync("cached-public", "/cached-public/{**rest}", "orders-json", ("StripPrefix", "/cached-public"),
+            ("Transforms", Filter), ("Cache", """{"ttlSeconds":60}"""));
         await _gateway.UpsertRouteAsync("problems", "/problems/{**rest}", "orders-json", ("StripPrefix", "/problems"),
             ("Transforms", """[{"ResponseProblem":"5xx,404"},{"ResponseBodyRemove":"/internal"}]"""));
         await _gateway.UpsertRouteAsync("enveloped", "/enveloped/{**rest}", "orders-json", ("StripPrefix", "/enveloped"),
@@ -127,6 +131,35 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         // Anonymous callers have no role.
         using var anonymous = await GetAsync("/public/order");
         Assert.Equal("""{"id":7,"items":[{"sku":"a"},{"sku":"b"}]}""", await anonymous.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_cached_route_stores_the_transformed_body_and_never_serves_one_callers_view_to_another()
+    {
+        const string Filtered = """{"id":7,"items":[{"sku":"a"},{"sku":"b"}]}""";
+
+        // Per-caller cache: alice's entry keeps the costs her role lets her see, bob's never has them.
+        using var alice = await GetAsync("/cached-filtered/order", "alice");
+        Assert.Equal("miss", alice.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(3, (int)JsonNode.Parse(await alice.Content.ReadAsStringAsync())!["items"]![0]!["cost"]!);
+        using var bob = await GetAsync("/cached-filtered/order", "bob");
+        Assert.Equal("miss", bob.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(Filtered, await bob.Content.ReadAsStringAsync());
+        using var bobAgain = await GetAsync("/cached-filtered/order", "bob");
+        Assert.Equal("hit", bobAgain.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(Filtered, await bobAgain.Content.ReadAsStringAsync());
+        using var aliceAgain = await GetAsync("/cached-filtered/order", "alice");
+        Assert.Equal("hit", aliceAgain.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(3, (int)JsonNode.Parse(await aliceAgain.Content.ReadAsStringAsync())!["items"]![0]!["cost"]!);
+
+        // Shared cache: the hit is the transformed body with its own length, never the upstream's.
+        (await GetAsync("/cached-public/order")).Dispose();
+        using var hit = await GetAsync("/cached-public/order");
+        Assert.Equal("hit", hit.Headers.GetValues("X-Cache").Single());
+        var text = await hit.Content.ReadAsStringAsync();
+        Assert.Equal(Filtered, text);
+        Assert.Equal(Encoding.UTF8.GetByteCount(text), hit.Content.Headers.ContentLength);
+        Assert.Equal("yes", hit.Headers.GetValues("X-Filtered").Single());
     }
 
     [Fact]
