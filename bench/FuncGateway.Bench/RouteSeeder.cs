@@ -10,7 +10,8 @@ namespace FuncGateway.Bench;
 /// routes <c>r0001</c>…<c>rNNNN</c> on it. Route i has path <c>/svc{i}/items/{id}</c>, except every 200th, which is
 /// the catch-all <c>/svc{i}/{**rest}</c>; so <c>/svc{i}/items/7</c> matches route i for every i. With
 /// <c>--rate-limited true</c> also <c>rl-fast</c> and <c>rl-strict</c> (<c>/rl-fast/items/{id}</c>, <c>/rl-strict/items/{id}</c>),
-/// whose <c>RateLimit</c> names the policies <c>fast</c> and <c>strict</c> that bench/run.sh configures.
+/// whose <c>RateLimit</c> names the policies <c>fast</c> and <c>strict</c> that bench/run.sh configures. With
+/// <c>--policies-dir DIR</c> also the policy routes of <see cref="PolicySeeder"/>, their key and token written to DIR.
 /// </summary>
 internal static class RouteSeeder
 {
@@ -33,6 +34,7 @@ internal static class RouteSeeder
             "true" => true,
             var other => throw new UsageException($"--rate-limited must be true or false, not '{other}'."),
         };
+        var policiesDirectory = options.Optional("policies-dir");
 
         var service = new TableServiceClient(connectionString);
         var routes = service.GetTableClient(prefix + "Routes");
@@ -71,6 +73,8 @@ internal static class RouteSeeder
             }, TableUpdateMode.Replace, cancellationToken);
         }
 
+        var policyRoutes = policiesDirectory is null ? 0 : await PolicySeeder.SeedAsync(service, prefix, upstream, policiesDirectory, cancellationToken);
+
         // Read back what the gateway will read, so a silent write problem fails here and not as a mystery 404 later.
         var written = 0;
         await foreach (var page in routes.QueryAsync<TableEntity>(select: ["RowKey"], cancellationToken: cancellationToken).AsPages())
@@ -78,13 +82,13 @@ internal static class RouteSeeder
             written += page.Values.Count;
         }
 
-        if (written != count + limited.Length)
+        if (written != count + limited.Length + policyRoutes)
         {
-            await Console.Error.WriteLineAsync($"error: wrote {count + limited.Length} routes but the table holds {written}.");
+            await Console.Error.WriteLineAsync($"error: wrote {count + limited.Length + policyRoutes} routes but the table holds {written}.");
             return 1;
         }
 
-        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
+        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(policyRoutes > 0 ? " and 3 policy routes" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
         return 0;
     }
 
