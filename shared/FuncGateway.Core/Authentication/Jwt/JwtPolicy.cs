@@ -383,8 +383,16 @@ internal sealed class JwtPolicy : IAuthPolicy
         var extra = new List<KeyValuePair<string, IReadOnlyList<string>>>(_settings.ClaimHeaders.Count);
         foreach (var (header, claimType) in _settings.ClaimHeaders)
         {
-            var values = identity.FindAll(claimType).Select(static c => c.Value).Where(static v => v.Length > 0).ToArray();
-            if (values.Length > 0)
+            List<string>? values = null;
+            foreach (var claim in identity.FindAll(claimType))
+            {
+                if (claim.Value.Length > 0)
+                {
+                    (values ??= []).Add(claim.Value);
+                }
+            }
+
+            if (values is not null)
             {
                 extra.Add(new(header, values));
             }
