@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct to an upstream, through a bare YARP forwarder, through FuncGateway with N routes in
-# its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit). Builds Release,
+# its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit; with --transforms a
+# plain route and the same route with header-only transforms). Builds Release,
 # starts everything on 127.0.0.1, loads the contenders in alternation, prints medians and ratios, writes
 # bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
 set -euo pipefail
@@ -22,6 +23,10 @@ usage: bench/run.sh [options]
                       repeated), an API-key route, and the full policy route (JWT or API key, a fast-mode limit that
                       is never reached, a PowerOfTwoChoices pool of two instances with an active health check);
                       the report gives each contender's throughput and CPU per request as ratios to bare YARP
+  --transforms        also load two routes of the same shape through FuncGateway, one plain and one with header-only
+                      Transforms (request and response headers, docs/transforms.md), and report their ratio
+  --cache             also load two routes of the same shape through FuncGateway, one plain (proxied) and one with a
+                      Cache property (every request after the first a hit, docs/caching.md), and report their ratios
   --server-dll PATH   run this FuncGateway.Server.dll instead of the one built here (for before/after comparisons:
                       build another revision, copy its bin/Release/net10.0 folder, point at the DLL in it)
   --no-build          use the Release outputs already built (FuncGateway.Server unless --server-dll, and the bench)
@@ -48,6 +53,8 @@ POLICIES=0
 PIN=1
 SERVER_DLL_OVERRIDE=
 BUILD=1
+TRANSFORMS=0
+CACHE=0
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -66,6 +73,8 @@ while (( $# > 0 )); do
     --no-pin) PIN=0; shift ;;
     --no-build) BUILD=0; shift ;;
     --server-dll) [[ -f ${2-} ]] || die "--server-dll needs an existing file"; SERVER_DLL_OVERRIDE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
+    --transforms) TRANSFORMS=1; shift ;;
+    --cache) CACHE=1; shift ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -266,7 +275,8 @@ fi
 PREFIX=Bench$(date +%H%M%S)$RANDOM
 log "seeding $ROUTES routes (tables ${PREFIX}Routes, ${PREFIX}Upstreams)"
 (cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM" \
-  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" ${SEED_POLICIES[@]+"${SEED_POLICIES[@]}"}) \
+  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)" \
+  --cache "$( (( CACHE )) && echo true || echo false)" ${SEED_POLICIES[@]+"${SEED_POLICIES[@]}"}) \
   > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
 
 if (( POLICIES )); then
@@ -314,6 +324,18 @@ if (( POLICIES )); then
   HEADERS+=("Authorization: Bearer $TOKEN" "X-API-Key: $API_KEY" "Authorization: Bearer $TOKEN")
   # The balanced pool is routed to once its health check has run (instances are Unknown, then Healthy).
   wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/pol-full/items/7" 30 "Authorization: Bearer $TOKEN"
+fi
+if (( TRANSFORMS )); then
+  # The same route shape twice: plain, and with header-only transforms (the seeder's HeaderTransforms).
+  NAMES+=(funcgateway-tx-plain funcgateway-tx-headers)
+  URLS+=("$GATEWAY/tx-plain/items/7" "$GATEWAY/tx-headers/items/7")
+  HEADERS+=("" "")
+fi
+if (( CACHE )); then
+  # The same route shape twice: proxied, and answered from the cache (the seeder's CacheProperty).
+  NAMES+=(funcgateway-cache-plain funcgateway-cache-hit)
+  URLS+=("$GATEWAY/cache-plain/items/7" "$GATEWAY/cache-hit/items/7")
+  HEADERS+=("" "")
 fi
 COUNT=${#NAMES[@]}
 for (( i = 0; i < COUNT; i++ )); do
@@ -453,8 +475,9 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"pinned":%s,"server_dll":"%s"}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"pinned":%s,"server_dll":"%s"}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
-  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL")
+  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
+  "$( (( CACHE )) && echo true || echo false)" "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

@@ -72,6 +72,10 @@ param adminKey string = ''
 @secure()
 param rateLimitKeyHashSecret string = ''
 
+@description('FuncGateway:Cache:RedisConnectionString: the optional shared tier of the response cache (docs/caching.md), a StackExchange.Redis connection string such as name.redis.cache.windows.net:6380,password=...,ssl=true. Stored only in Key Vault. Empty (the default): off, each instance caches alone.')
+@secure()
+param cacheRedisConnectionString string = ''
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Gateway settings (README "Configuration"; the defaults are the gateway's own)
 // ---------------------------------------------------------------------------------------------------------------------
@@ -142,6 +146,15 @@ param forwardingMinResponseDataRateGraceSeconds int = 10
 @description('FuncGateway:ForwardedHeaders:TrustedProxies: the Functions host proxies every request to the worker over loopback.')
 param trustedProxies string = '127.0.0.0/8,::1'
 
+@description('FuncGateway:Cache:MaxEntryBytes: the largest cached response (body plus headers); larger ones stream through uncached.')
+@minValue(1024)
+@maxValue(1073741824)
+param cacheMaxEntryBytes int = 1048576
+
+@description('FuncGateway:Cache:MaxTotalBytes: all cached responses of one instance together; the least recently used are evicted first.')
+@minValue(1024)
+param cacheMaxTotalBytes int = 268435456
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Gateway configuration sections (README "Identity at the edge", "Rate limits", "Never routing to a dead instance")
 //
@@ -162,6 +175,9 @@ param signing object = {}
 
 @description('FuncGateway:RateLimits:Policies: rate-limit policies by name, each { Limit, WindowSeconds, PartitionBy, ..., Tiers: { <tier>: { Limit, Burst } } }.')
 param rateLimitPolicies object = {}
+
+@description('FuncGateway:Cors:Policies: CORS policies by name, each { AllowedOrigins, AllowedMethods, AllowedHeaders, ExposedHeaders, AllowCredentials, MaxAgeSeconds }. Lists may be arrays. Routes name a policy in their Cors property.')
+param corsPolicies object = {}
 
 @description('FuncGateway:Health: how instances read and probe upstream health (RefreshIntervalSeconds, ...).')
 param health object = {}
@@ -230,6 +246,7 @@ module keyVault 'modules/keyVault.bicep' = if (deployKeyVault) {
     tags: tags
     adminKey: adminKey
     rateLimitKeyHashSecret: rateLimitKeyHashSecret
+    cacheRedisConnectionString: cacheRedisConnectionString
     secretNames: map(gatewaySecretNames, name => keyVaultSecretName('FuncGateway__${name}'))
     secretValues: empty(undeclaredSecrets)
       ? toObject(items(gatewaySecrets), e => keyVaultSecretName('FuncGateway__${e.key}'), e => e.value)
@@ -293,6 +310,13 @@ var rateLimitKeyHashSecretSetting = deployKeyVault
   ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/FuncGateway--RateLimits--KeyHashSecret)'
   : fail('deployKeyVault must be true: the rate-limit counter key secret (FuncGateway:RateLimits:KeyHashSecret) is only ever stored in Key Vault.')
 
+// The cache's Redis connection string holds a password: Key Vault only, and an empty setting leaves the tier off.
+var cacheRedisConnectionStringSetting = empty(cacheRedisConnectionString)
+  ? ''
+  : deployKeyVault
+      ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/FuncGateway--Cache--RedisConnectionString)'
+      : fail('cacheRedisConnectionString needs deployKeyVault = true: the connection string is only ever stored in Key Vault.')
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Configuration sections to app settings
 // ---------------------------------------------------------------------------------------------------------------------
@@ -334,6 +358,7 @@ var configuredSettings = union(
   settings4('FuncGateway__Auth__ApiKeys', apiKeyLookup),
   settings4('FuncGateway__Auth__Signing', signing),
   settings4('FuncGateway__RateLimits__Policies', rateLimitPolicies),
+  settings4('FuncGateway__Cors__Policies', corsPolicies),
   settings4('FuncGateway__Health', health),
   gatewaySecretSettings
 )
@@ -382,6 +407,11 @@ var appSettings = {
   FuncGateway__RateLimits__KeyHashSecret: rateLimitKeyHashSecretSetting
 
   // [#6 resilience] settings go below this line.
+
+  // [#14 caching]
+  FuncGateway__Cache__MaxEntryBytes: string(cacheMaxEntryBytes)
+  FuncGateway__Cache__MaxTotalBytes: string(cacheMaxTotalBytes)
+  FuncGateway__Cache__RedisConnectionString: cacheRedisConnectionStringSetting
 }
 
 // After the role assignments, so that the host starts with storage it can reach and references it can resolve. (After

@@ -27,6 +27,9 @@ param deployKeyVault = true
 param adminKey = readEnvironmentVariable('FUNCGATEWAY_ADMIN_KEY', '')
 param rateLimitKeyHashSecret = readEnvironmentVariable('FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET', '')
 
+// The response cache's optional Redis tier (docs/caching.md); unset: off.
+param cacheRedisConnectionString = readEnvironmentVariable('FUNCGATEWAY_CACHE_REDIS_CONNECTION_STRING', '')
+
 param registryRefreshIntervalSeconds = '5'
 param forwardingDefaultTimeoutSeconds = 100
 
@@ -79,6 +82,20 @@ param rateLimitPolicies = {
         Limit: 1000
       }
     }
+  }
+}
+
+// Browser pages of these origins may call the routes that name `web` in their Cors property (infra/sample-routes.json:
+// the public route). No credentials: cookies and Authorization from a page are not admitted by this policy.
+var corsOrigins = readEnvironmentVariable('FUNCGATEWAY_CORS_ORIGINS', 'http://localhost:3000')
+
+param corsPolicies = {
+  web: {
+    AllowedOrigins: split(corsOrigins, ',')
+    AllowedMethods: [
+      'GET'
+    ]
+    MaxAgeSeconds: 600
   }
 }
 

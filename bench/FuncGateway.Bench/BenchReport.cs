@@ -20,6 +20,10 @@ internal static class BenchReport
     public const string GatewayJwt = "funcgateway-jwt";
     public const string GatewayApiKey = "funcgateway-apikey";
     public const string GatewayFull = "funcgateway-full";
+    public const string GatewayPlain = "funcgateway-tx-plain";
+    public const string GatewayTransforms = "funcgateway-tx-headers";
+    public const string GatewayCachePlain = "funcgateway-cache-plain";
+    public const string GatewayCacheHit = "funcgateway-cache-hit";
 
     /// <summary>Issue #2: FuncGateway without policies within 90% of bare YARP's throughput with 1,000 routes.</summary>
     public const double TargetThroughputRatio = 0.90;
@@ -31,6 +35,12 @@ internal static class BenchReport
 
     /// <summary>With --policies (issue #11): a JWT route, an API key route and the full policy route.</summary>
     private static readonly string[] PolicyContenders = [GatewayJwt, GatewayApiKey, GatewayFull];
+
+    /// <summary>With --transforms: the same gateway and route shape without and with header-only transforms.</summary>
+    private static readonly string[] TransformContenders = [GatewayPlain, GatewayTransforms];
+
+    /// <summary>With --cache: the same gateway and route shape proxied and answered from the cache.</summary>
+    private static readonly string[] CacheContenders = [GatewayCachePlain, GatewayCacheHit];
 
     private static string[] Contenders = BaseContenders;
 
@@ -44,6 +54,10 @@ internal static class BenchReport
         [GatewayJwt] = "FuncGateway + JWT (RS256)",
         [GatewayApiKey] = "FuncGateway + API key",
         [GatewayFull] = "FuncGateway + all policies",
+        [GatewayPlain] = "FuncGateway, plain route",
+        [GatewayTransforms] = "FuncGateway + header transforms",
+        [GatewayCachePlain] = "FuncGateway, proxied route",
+        [GatewayCacheHit] = "FuncGateway, cache hit",
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -53,7 +67,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
-        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Where(c => rounds.Any(r => r.Contender == c))];
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -114,15 +128,20 @@ internal static class BenchReport
             ["yarp_over_direct_throughput"] = Round(yarp.Rps / direct.Rps, 3),
             ["yarp_over_direct_p99"] = Round(yarp.P99Us / direct.P99Us, 3),
         };
-        foreach (var (contender, key) in new[] { (GatewayFast, "fast"), (GatewayStrict, "strict") })
+        foreach (var (contender, baseline, key) in new[]
+                 {
+                     (GatewayFast, Gateway, "fast_limit_over_funcgateway"), (GatewayStrict, Gateway, "strict_limit_over_funcgateway"),
+                     (GatewayTransforms, GatewayPlain, "header_transforms_over_plain_route"),
+                     (GatewayCacheHit, GatewayCachePlain, "cache_hit_over_proxied_route"), (GatewayCacheHit, Direct, "cache_hit_over_direct"),
+                 })
         {
-            if (medians.TryGetValue(contender, out var limited))
+            if (medians.TryGetValue(contender, out var variant) && medians.TryGetValue(baseline, out var reference))
             {
-                var pairedLimited = PairedRatios(rounds, contender, Gateway);
-                ratios[$"{key}_limit_over_funcgateway_throughput"] = Round(limited.Rps / gateway.Rps, 3);
-                ratios[$"{key}_limit_over_funcgateway_throughput_paired_median"] = Round(Median(pairedLimited) ?? double.NaN, 3);
-                ratios[$"{key}_limit_over_funcgateway_proxy_cpu_per_request"] = limited.ProxyCpuUs / gateway.ProxyCpuUs is { } r ? Round(r, 3) : null;
-                ratios[$"{key}_limit_over_funcgateway_p99"] = Round(limited.P99Us / gateway.P99Us, 3);
+                var pairedVariant = PairedRatios(rounds, contender, baseline);
+                ratios[$"{key}_throughput"] = Round(variant.Rps / reference.Rps, 3);
+                ratios[$"{key}_throughput_paired_median"] = Round(Median(pairedVariant) ?? double.NaN, 3);
+                ratios[$"{key}_proxy_cpu_per_request"] = variant.ProxyCpuUs / reference.ProxyCpuUs is { } r ? Round(r, 3) : null;
+                ratios[$"{key}_p99"] = Round(variant.P99Us / reference.P99Us, 3);
             }
         }
 
@@ -180,7 +199,10 @@ internal static class BenchReport
         if (medians.ContainsKey(GatewayFast) || medians.ContainsKey(GatewayStrict))
         {
             Console.WriteLine();
-            Console.WriteLine(RateLimitTable(rounds, medians));
+            Console.WriteLine(VariantTable(rounds, medians, Gateway, [GatewayFast, GatewayStrict],
+                "rate limits: the same gateway and route shape with a limit that is never reached; ratios over FuncGateway without one",
+                "  (table ops/req include the registry poll, a few operations every 5 s; the strict limit's req/s is its ceiling on\n"
+                + "   one counter row with this many connections; the counting proxy's CPU shows under \"other\")"));
         }
 
         if (PolicyContenders.Any(medians.ContainsKey))
@@ -188,6 +210,24 @@ internal static class BenchReport
             Console.WriteLine();
             Console.WriteLine(PolicyTable(rounds, medians));
         }
+
+        if (medians.ContainsKey(GatewayTransforms))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, GatewayPlain, [GatewayTransforms],
+                "transforms: the same gateway and route shape with header-only Transforms (6 items); ratios over the plain route",
+                "  (goal of issue #13: throughput within 3% of the plain route, i.e. ≥ 0.970; read the same-round ratio and CPU per\n"
+                + "   request together, a shared machine moves req/s by more than that between runs)"));
+        }
+        if (medians.TryGetValue(GatewayCacheHit, out var hit))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, GatewayCachePlain, [GatewayCacheHit],
+                "cache: the same gateway and route shape proxied and answered from the cache; ratios over the proxied route",
+                $"  (cache hit / direct upstream: throughput {hit.Rps / direct.Rps:F3}; the upstream answers 2 bytes, so a\n"
+                + "   hit saves the upstream exchange and little else)"));
+        }
+
         Console.WriteLine();
         Console.WriteLine($"raw results: {output}");
         if (invalid.Count > 0)
@@ -212,34 +252,33 @@ internal static class BenchReport
         {
             var m = medians[contender];
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {Labels[contender],-28} {m.Rps,10:F0} {m.P50Us / 1000,10:F3} {m.P99Us / 1000,9:F3} {Format(m.ProxyCpuUs),18} {Format(m.UpstreamCpuUs),21} {m.Rounds,8}"));
+                $"  {Labels[contender],-32} {m.Rps,10:F0} {m.P50Us / 1000,10:F3} {m.P99Us / 1000,9:F3} {Format(m.ProxyCpuUs),18} {Format(m.UpstreamCpuUs),21} {m.Rounds,8}"));
         }
 
         return text.ToString().TrimEnd();
     }
 
-    /// <summary>The limited routes against the same gateway without a limit; table operations as the counting proxy saw them.</summary>
-    private static string RateLimitTable(List<RoundResult> rounds, Dictionary<string, Medians> medians)
+    /// <summary>Variants of one gateway route against a <paramref name="baseline"/>: throughput, same-round ratio, p99, CPU and table operations per request.</summary>
+    private static string VariantTable(List<RoundResult> rounds, Dictionary<string, Medians> medians, string baseline, string[] variants, string title, string footnote)
     {
         var text = new StringBuilder();
-        var gateway = medians[Gateway];
-        text.AppendLine("rate limits: the same gateway and route shape with a limit that is never reached; ratios over FuncGateway without one");
+        var reference = medians[baseline];
+        text.AppendLine(title);
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {"",-28} {"req/s",10}  {"throughput",10} {"same-round",12} {"p99",6} {"proxy CPU/req",15} {"table ops/req",15}"));
-        foreach (var contender in new[] { Gateway, GatewayFast, GatewayStrict })
+            $"  {"",-32} {"req/s",10}  {"throughput",10} {"same-round",12} {"p99",6} {"proxy CPU/req",15} {"table ops/req",15}"));
+        foreach (var contender in variants.Prepend(baseline))
         {
             if (!medians.TryGetValue(contender, out var m))
             {
                 continue;
             }
 
-            var paired = contender == Gateway ? 1.0 : Median(PairedRatios(rounds, contender, Gateway)) ?? double.NaN;
+            var paired = contender == baseline ? 1.0 : Median(PairedRatios(rounds, contender, baseline)) ?? double.NaN;
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {Labels[contender],-28} {m.Rps,10:F0}  {m.Rps / gateway.Rps,10:F3} {paired,12:F3} {m.P99Us / gateway.P99Us,6:F2} {Format(m.ProxyCpuUs / gateway.ProxyCpuUs, "F3"),15} {Format(m.TableOpsPerRequest, "F4"),15}"));
+                $"  {Labels[contender],-32} {m.Rps,10:F0}  {m.Rps / reference.Rps,10:F3} {paired,12:F3} {m.P99Us / reference.P99Us,6:F2} {Format(m.ProxyCpuUs / reference.ProxyCpuUs, "F3"),15} {Format(m.TableOpsPerRequest, "F4"),15}"));
         }
 
-        text.Append("  (table ops/req include the registry poll, a few operations every 5 s; the strict limit's req/s is its ceiling on\n"
-            + "   one counter row with this many connections; the counting proxy's CPU shows under \"other\")");
+        text.Append(footnote);
         return text.ToString();
     }
 
@@ -296,7 +335,7 @@ internal static class BenchReport
         foreach (var contender in Contenders)
         {
             var cpu = summary[contender]!["cpu_seconds_median"]!;
-            text.Append(string.Create(CultureInfo.InvariantCulture, $"  while loading {Labels[contender],-27}"));
+            text.Append(string.Create(CultureInfo.InvariantCulture, $"  while loading {Labels[contender],-31}"));
             foreach (var key in CpuKeys)
             {
                 text.Append(string.Create(CultureInfo.InvariantCulture, $"{Format(cpu[key]?.GetValue<double>()),12}"));
@@ -358,7 +397,8 @@ internal static class BenchReport
                 contender switch
                 {
                     Yarp => PerRequest("yarp_s"),
-                    Gateway or GatewayFast or GatewayStrict or GatewayJwt or GatewayApiKey or GatewayFull => PerRequest("gateway_s"),
+                    Gateway or GatewayFast or GatewayStrict or GatewayJwt or GatewayApiKey or GatewayFull
+                        or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit => PerRequest("gateway_s"),
                     _ => null,
                 },
                 PerRequest("upstream_s"),

@@ -11,6 +11,9 @@ namespace FuncGateway.Bench;
 /// the catch-all <c>/svc{i}/{**rest}</c>; so <c>/svc{i}/items/7</c> matches route i for every i. With
 /// <c>--rate-limited true</c> also <c>rl-fast</c> and <c>rl-strict</c> (<c>/rl-fast/items/{id}</c>, <c>/rl-strict/items/{id}</c>),
 /// whose <c>RateLimit</c> names the policies <c>fast</c> and <c>strict</c> that bench/run.sh configures. With
+/// <c>--transforms true</c> also <c>tx-plain</c> and <c>tx-headers</c> (<c>/tx-plain/items/{id}</c>,
+/// <c>/tx-headers/items/{id}</c>): the same route twice, the second with <see cref="HeaderTransforms"/>;
+/// <c>--cache true</c> also <c>cache-plain</c> and <c>cache-hit</c>, the second with <see cref="CacheProperty"/>; with
 /// <c>--policies-dir DIR</c> also the policy routes of <see cref="PolicySeeder"/>, their key and token written to DIR.
 /// </summary>
 internal static class RouteSeeder
@@ -18,6 +21,16 @@ internal static class RouteSeeder
     public const string PoolName = "bench";
     public const string Partition = "bench";
     private const int CatchAllEvery = 200;
+
+    /// <summary>A shared cache with an hour's TTL (docs/caching.md): every request after the first is a hit.</summary>
+    public const string CacheProperty = """{"ttlSeconds":3600}""";
+
+    /// <summary>Header-only transforms, both ways, with a constant, a gateway value and a path parameter (docs/transforms.md).</summary>
+    public const string HeaderTransforms = """
+        [{"RequestHeader":"X-Api-Version","Set":"2"},{"RequestHeader":"X-Request-Id","SetIfMissing":"{RequestId}"},
+        {"RequestHeader":"X-Route","Set":"{RouteId}/{Route:id}"},{"RequestHeaderRemove":"X-Debug"},
+        {"ResponseHeaderRemove":"Server"},{"ResponseHeader":"X-Frame-Options","Set":"DENY"}]
+        """;
 
     // Azure's limits for one transaction: one partition, at most 100 entities.
     private const int BatchSize = 100;
@@ -28,12 +41,9 @@ internal static class RouteSeeder
         var prefix = options.Required("prefix");
         var count = options.Int("routes", 1000, 1, 100_000);
         var upstream = options.AbsoluteHttpUri("upstream").GetLeftPart(UriPartial.Authority);
-        var rateLimited = options.Optional("rate-limited") switch
-        {
-            null or "false" => false,
-            "true" => true,
-            var other => throw new UsageException($"--rate-limited must be true or false, not '{other}'."),
-        };
+        var rateLimited = Flag(options, "rate-limited");
+        var transforms = Flag(options, "transforms");
+        var cache = Flag(options, "cache");
         var policiesDirectory = options.Optional("policies-dir");
 
         var service = new TableServiceClient(connectionString);
@@ -73,6 +83,40 @@ internal static class RouteSeeder
             }, TableUpdateMode.Replace, cancellationToken);
         }
 
+        string[] transformed = transforms ? ["plain", "headers"] : [];
+        foreach (var variant in transformed)
+        {
+            var entity = new TableEntity(Partition, "tx-" + variant)
+            {
+                ["Path"] = $"/tx-{variant}/items/{{id}}",
+                ["Upstream"] = PoolName,
+                ["Auth"] = "anonymous",
+            };
+            if (variant == "headers")
+            {
+                entity["Transforms"] = HeaderTransforms;
+            }
+
+            await routes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        }
+
+        string[] cached = cache ? ["plain", "hit"] : [];
+        foreach (var variant in cached)
+        {
+            var entity = new TableEntity(Partition, "cache-" + variant)
+            {
+                ["Path"] = $"/cache-{variant}/items/{{id}}",
+                ["Upstream"] = PoolName,
+                ["Auth"] = "anonymous",
+            };
+            if (variant == "hit")
+            {
+                entity["Cache"] = CacheProperty;
+            }
+
+            await routes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        }
+
         var policyRoutes = policiesDirectory is null ? 0 : await PolicySeeder.SeedAsync(service, prefix, upstream, policiesDirectory, cancellationToken);
 
         // Read back what the gateway will read, so a silent write problem fails here and not as a mystery 404 later.
@@ -82,15 +126,23 @@ internal static class RouteSeeder
             written += page.Values.Count;
         }
 
-        if (written != count + limited.Length + policyRoutes)
+        var expected = count + limited.Length + transformed.Length + cached.Length + policyRoutes;
+        if (written != expected)
         {
-            await Console.Error.WriteLineAsync($"error: wrote {count + limited.Length + policyRoutes} routes but the table holds {written}.");
+            await Console.Error.WriteLineAsync($"error: wrote {expected} routes but the table holds {written}.");
             return 1;
         }
 
-        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(policyRoutes > 0 ? " and 3 policy routes" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
+        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(transforms ? " and a plain and a transformed one" : "")}{(cache ? " and a plain and a cached one" : "")}{(policyRoutes > 0 ? " and 3 policy routes" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
         return 0;
     }
+
+    private static bool Flag(CommandLine options, string name) => options.Optional(name) switch
+    {
+        null or "false" => false,
+        "true" => true,
+        var other => throw new UsageException($"--{name} must be true or false, not '{other}'."),
+    };
 
     public static string RouteId(int i) => "r" + i.ToString("D5", CultureInfo.InvariantCulture);
 

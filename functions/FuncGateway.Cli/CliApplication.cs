@@ -1,5 +1,6 @@
 using FuncGateway.Model;
 using System.CommandLine;
+using Azure.Data.Tables;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using FuncGateway.Cli.Commands;
@@ -85,6 +86,7 @@ internal static class CliApplication
         // [#3 identity] API keys and Basic password hashes.
         root.Subcommands.Add(KeysCommand.Create(context));
         root.Subcommands.Add(BasicCommand.Create(context));
+        root.Subcommands.Add(CacheCommand.Create(context));
         return root;
     }
 }
@@ -106,6 +108,20 @@ internal sealed class CliContext(TextWriter output, TextWriter error, Func<strin
 
     /// <summary>The storage settings the command line and environment point at.</summary>
     public StorageSettings ResolveStorage(ParseResult parseResult) => Storage.Resolve(parseResult, environment);
+
+    /// <summary>The table service the command line and environment point at; a malformed setting is a usage error.</summary>
+    public TableServiceClient OpenTableService(ParseResult parseResult, TimeSpan networkTimeout)
+    {
+        var settings = ResolveStorage(parseResult);
+        try
+        {
+            return TableRegistryStore.CreateServiceClient(settings.Options, settings.FallbackConnectionString, networkTimeout);
+        }
+        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw new CliException(ExitCodes.Usage, ex is RegistryStoreException ? ex.Message : $"The storage connection string is malformed ({ex.GetType().Name}).");
+        }
+    }
 
     /// <summary>Marks a point between reading storage and writing it (a no-op outside tests).</summary>
     public Task CheckpointAsync(CliCheckpoint point) => checkpoint is null ? Task.CompletedTask : checkpoint(point);

@@ -21,6 +21,10 @@ param adminKey string
 @secure()
 param rateLimitKeyHashSecret string
 
+@description('The response cache\'s Redis connection string; empty: none written.')
+@secure()
+param cacheRedisConnectionString string = ''
+
 @description('Names of further secrets (the gateway\'s signing keys, HMAC keys, Basic password hashes), as Key Vault secret names.')
 param secretNames array
 
@@ -53,6 +57,17 @@ resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!em
   name: adminKeySecretName
   properties: {
     value: adminKey
+    contentType: 'text/plain'
+  }
+}
+
+var cacheRedisConnectionStringName = 'FuncGateway--Cache--RedisConnectionString'
+
+resource cacheRedisConnectionStringValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(cacheRedisConnectionString)) {
+  parent: vault
+  name: cacheRedisConnectionStringName
+  properties: {
+    value: cacheRedisConnectionString
     contentType: 'text/plain'
   }
 }

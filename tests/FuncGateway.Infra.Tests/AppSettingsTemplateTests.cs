@@ -50,6 +50,7 @@ public sealed class AppSettingsTemplateTests
         // main.bicep) or says why it does not (GatewaySettings.NotSetInAzure).
         var options = OptionNames(typeof(GatewayOptions), GatewayOptions.SectionName)
             .Concat(OptionNames(typeof(FuncGateway.RateLimiting.RateLimitOptions), FuncGateway.RateLimiting.RateLimitOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
+            .Concat(OptionNames(typeof(FuncGateway.Caching.CacheOptions), FuncGateway.Caching.CacheOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
             .ToList();
         var unaccounted = options
             .Where(o => !GatewaySettings.ReadAtStartup.Contains(o) && !GatewaySettings.NotSetInAzure.ContainsKey(o))
@@ -58,6 +59,18 @@ public sealed class AppSettingsTemplateTests
 
         Assert.True(unaccounted.Count == 0, "Options the deployment does not decide about: " + string.Join(", ", unaccounted));
         Assert.True(stale.Count == 0, "Listed settings that are not gateway options: " + string.Join(", ", stale));
+    }
+
+    [Fact]
+    public void Every_section_of_named_policies_is_a_parameter_the_template_turns_into_app_settings()
+    {
+        var configured = Main.Root.StringAt("variables", "configuredSettings")!;
+        foreach (var (section, parameter) in GatewaySettings.PolicySections)
+        {
+            Assert.Equal("object", Main.Parameters.StringAt(parameter, "type"));
+            Assert.Equal("{}", Main.Parameters.At(parameter, "defaultValue").GetRawText());
+            Assert.Contains($"__bicep.settings4('{section}', parameters('{parameter}'))", configured, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -18,7 +18,7 @@ internal static partial class BicepCli
     private static readonly string[] ScrubbedVariables =
     [
         "FUNCGATEWAY_ADMIN_KEY", "FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET", "FUNCGATEWAY_SIGNING_KEY",
-        "FUNCGATEWAY_ENTRA_TENANT_ID", "FUNCGATEWAY_ENTRA_AUDIENCE",
+        "FUNCGATEWAY_ENTRA_TENANT_ID", "FUNCGATEWAY_ENTRA_AUDIENCE", "FUNCGATEWAY_CACHE_REDIS_CONNECTION_STRING",
     ];
 
     private static readonly Lazy<string> Executable = new(Locate);

@@ -163,18 +163,8 @@ internal static partial class KeysCommand
 
     private static async Task<TableClient> OpenAsync(CliContext context, ParseResult parseResult, bool create, CancellationToken cancellationToken)
     {
-        var settings = context.ResolveStorage(parseResult);
-        TableServiceClient service;
-        try
-        {
-            service = TableRegistryStore.CreateServiceClient(settings.Options, settings.FallbackConnectionString, NetworkTimeout);
-        }
-        catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
-        {
-            throw new CliException(ExitCodes.Usage, ex is RegistryStoreException ? ex.Message : $"The storage connection string is malformed ({ex.GetType().Name}).");
-        }
-
-        var table = service.GetTableClient(ApiKeyFormat.TableName(settings.Options.TablePrefix));
+        var service = context.OpenTableService(parseResult, NetworkTimeout);
+        var table = service.GetTableClient(ApiKeyFormat.TableName(context.ResolveStorage(parseResult).Options.TablePrefix));
         if (create)
         {
             await WriteAsync(() => table.CreateIfNotExistsAsync(cancellationToken));

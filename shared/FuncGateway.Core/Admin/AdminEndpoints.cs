@@ -33,9 +33,13 @@ internal sealed class AdminEndpoints
     private readonly double _refreshInterval;
 
     private readonly RegistrySchema _schema;
+    private readonly IAdminEndpoint[] _extensions;
 
-    public AdminEndpoints(GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger, HealthReport health, RegistrySerializer serializer)
+    public AdminEndpoints(
+        GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger, HealthReport health, RegistrySerializer serializer,
+        IEnumerable<IAdminEndpoint>? extensions = null)
     {
+        _extensions = [.. extensions ?? []];
         _schema = serializer.Schema;
         _registry = registry;
         _health = health;
@@ -100,12 +104,12 @@ internal sealed class AdminEndpoints
             "status" => (HttpMethods.Get, StatusAsync),
             "reload" => (HttpMethods.Post, ReloadAsync),
             "health" => (HttpMethods.Get, HealthAsync),
-            _ => (null, null),
+            _ => Extension(action),
         };
         if (handler is null)
         {
             await GatewayProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.AdminNotFound,
-                "No such admin endpoint.", $"Known: {Prefix}/routes, {Prefix}/upstreams, {Prefix}/rejected, {Prefix}/status, {Prefix}/reload (POST), {Prefix}/health, {Prefix}/healthz.");
+                "No such admin endpoint.", $"Known: {Prefix}/routes, {Prefix}/upstreams, {Prefix}/rejected, {Prefix}/status, {Prefix}/reload (POST), {Prefix}/health, {Prefix}/healthz{ExtensionList()}.");
             return;
         }
 
@@ -117,6 +121,30 @@ internal sealed class AdminEndpoints
         }
 
         await handler(context);
+    }
+
+    private (string? Method, Func<HttpContext, Task>? Handler) Extension(string action)
+    {
+        foreach (var endpoint in _extensions)
+        {
+            if (string.Equals(endpoint.Name, action, StringComparison.Ordinal))
+            {
+                return (endpoint.Method, endpoint.HandleAsync);
+            }
+        }
+
+        return (null, null);
+    }
+
+    private string ExtensionList()
+    {
+        var list = "";
+        foreach (var endpoint in _extensions)
+        {
+            list += $", {Prefix}/{endpoint.Name} ({endpoint.Method})";
+        }
+
+        return list;
     }
 
     private bool IsAuthorized(HttpRequest request)

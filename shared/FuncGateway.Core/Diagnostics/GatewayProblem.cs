@@ -60,7 +60,7 @@ public static class GatewayProblem
             response.Headers[header.Key] = header.Value;
         }
 
-        var traceId = Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
+        var traceId = TraceId(context);
         using var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -85,6 +85,16 @@ public static class GatewayProblem
         }
 
         return response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).AsTask();
+    }
+
+    /// <summary>
+    /// The request's id as clients see it in a problem's <c>traceId</c>: the W3C trace id of the current activity, or
+    /// the server's request identifier when nothing traces.
+    /// </summary>
+    public static string TraceId(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
     }
 
     internal static Task NotFoundAsync(HttpContext context) =>

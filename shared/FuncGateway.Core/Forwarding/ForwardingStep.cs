@@ -105,6 +105,13 @@ internal sealed class ForwardingStep : IDisposable
             result = sent;
         }
 
+        // A copy the gateway still holds (the cache's stale entry) beats the route's fallback and an error.
+        if (attempt.Feature.FailureResponse is { } substitute && IsUpstreamFailure(result) && !context.Response.HasStarted
+            && !context.RequestAborted.IsCancellationRequested && await substitute.TryWriteAsync(context))
+        {
+            return;
+        }
+
         switch (result.Outcome)
         {
             case AttemptOutcome.Completed when result.Error == ForwarderError.None:
@@ -140,6 +147,16 @@ internal sealed class ForwardingStep : IDisposable
 
         await HandleErrorAsync(context, routeId, attempt.LastDestination ?? "", result.Error);
     }
+
+    /// <summary>The upstream (not the client) failed: nothing reachable, a timeout, a transport error, a held-back 5xx.</summary>
+    private static bool IsUpstreamFailure(AttemptResult result) => result.Outcome switch
+    {
+        AttemptOutcome.NoInstance or AttemptOutcome.HeldBack => true,
+        AttemptOutcome.Completed or AttemptOutcome.Failed => result.Error is not (ForwarderError.None or ForwarderError.RequestBodyClient
+            or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+            or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled or ForwarderError.ResponseBodyClient),
+        _ => false,
+    };
 
     private Task ServeFallbackAsync(HttpContext context, string routeId, FallbackResponse fallback)
     {

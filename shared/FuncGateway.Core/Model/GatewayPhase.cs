@@ -39,5 +39,11 @@ internal readonly record struct GatewayStepOrder(GatewayPhase Phase, int Positio
     /// <summary>Apply the route's rate limits (partition keys may use the identity).</summary>
     public static GatewayStepOrder RateLimiting { get; } = new(GatewayPhase.PostMatch, 200);
 
+    /// <summary>
+    /// Answer from the response cache: after authentication (whose identity keys per-caller entries) and rate limits
+    /// (a hit still counts), before the concurrency limit (a hit or a coalesced wait takes no upstream permit).
+    /// </summary>
+    public static GatewayStepOrder Caching { get; } = new(GatewayPhase.PostMatch, 250);
+
     public int CompareTo(GatewayStepOrder other) => Phase != other.Phase ? Phase.CompareTo(other.Phase) : Position.CompareTo(other.Position);
 }

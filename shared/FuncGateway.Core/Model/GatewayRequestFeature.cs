@@ -37,6 +37,12 @@ public sealed class GatewayRequestFeature
     /// <summary>The request is forwarded as a tunnel (a WebSocket upgrade) on a connection used for nothing else.</summary>
     public bool IsTunnel { get; internal init; }
 
+    /// <summary>
+    /// What to answer instead of a gateway-made error when the upstream fails (unreachable, timed out, 5xx, no instance
+    /// available): set by a post-match step that holds a usable copy (the response cache's stale entry); null otherwise.
+    /// </summary>
+    internal IUpstreamFailureResponse? FailureResponse { get; set; }
+
     /// <summary>The upstream instance chosen for the request, once chosen.</summary>
     public UpstreamInstance? Instance { get; internal set; }
 }

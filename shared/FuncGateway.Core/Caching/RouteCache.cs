@@ -1,0 +1,158 @@
+using System.Collections.Frozen;
+using System.Text;
+using FuncGateway.Model;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace FuncGateway.Caching;
+
+/// <summary>A route's cache settings compiled once per snapshot: what goes into the key, what the upstream may see.</summary>
+internal sealed class RouteCache
+{
+    private const char Separator = '\u001e';
+
+    // Gateway-made request headers: the upstream keeps receiving them on a shared route (they are keyed or constant).
+    private static readonly string[] GatewayHeaders = ["Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"];
+
+    private readonly string[] _headers;
+    private readonly FrozenSet<string>? _query;
+    private readonly bool _clientIp;
+    private readonly bool _userId;
+    private readonly bool _consumerId;
+    private readonly bool _tier;
+    private readonly bool _preserveHost;
+
+    public RouteCache(RouteDefinition route, CacheDefinition definition)
+    {
+        RouteId = route.Id;
+        Definition = definition;
+        Ttl = TimeSpan.FromSeconds(definition.TtlSeconds);
+        StaleIfError = TimeSpan.FromSeconds(definition.StaleIfErrorSeconds);
+        StaleWhileRevalidate = TimeSpan.FromSeconds(definition.StaleWhileRevalidateSeconds);
+        _headers = [.. (definition.Headers ?? []).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase)];
+        _query = definition.Query?.ToFrozenSet(StringComparer.Ordinal);
+        var caller = definition.Caller ?? [];
+        _clientIp = caller.Contains(CacheFormat.ClientIp);
+        _userId = caller.Contains(CacheFormat.UserId);
+        _consumerId = caller.Contains(CacheFormat.ConsumerId);
+        _tier = caller.Contains(CacheFormat.Tier);
+        _preserveHost = route.PreserveHost;
+        KeptHeaders = _headers.Concat(GatewayHeaders).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    }
+
+    public string RouteId { get; }
+
+    public CacheDefinition Definition { get; }
+
+    public bool Shared => Definition.Shared;
+
+    public TimeSpan Ttl { get; }
+
+    public TimeSpan StaleIfError { get; }
+
+    public TimeSpan StaleWhileRevalidate { get; }
+
+    /// <summary>The query parameters in the key; null: all of them.</summary>
+    public FrozenSet<string>? QueryParameters => _query;
+
+    /// <summary>On a shared route, the only request headers the upstream receives on a request that may be stored.</summary>
+    public FrozenSet<string> KeptHeaders { get; }
+
+    /// <summary>
+    /// The primary key: route, normalised path (as the server decoded it and removed dot segments), the keyed query,
+    /// scheme, the host the upstream learns (the vouched public host, or the client's host when the route preserves it),
+    /// keyed headers and caller attributes, and on a per-caller route the caller's identity.
+    /// </summary>
+    public string PrimaryKey(HttpContext context, GatewayRequestFeature feature)
+    {
+        var request = context.Request;
+        var key = new StringBuilder(128);
+        key.Append(RouteId).Append(Separator).Append(request.Path.Value).Append(Separator);
+        AppendQuery(key, request.QueryString);
+        key.Append(Separator).Append(feature.ClientScheme)
+            .Append(Separator).Append(feature.PublicHost)
+            .Append(Separator).Append(_preserveHost ? request.Host.Value?.ToLowerInvariant() : null);
+        foreach (var name in _headers)
+        {
+            key.Append(Separator).Append(name).Append('=').Append(request.Headers[name].ToString());
+        }
+
+        if (_clientIp)
+        {
+            key.Append(Separator).Append("ip=").Append(feature.ClientAddress?.ToString());
+        }
+
+        if (!Shared && feature.Identity is { } identity)
+        {
+            // The caller: who the accepting policy says it is, never the credential itself.
+            key.Append(Separator).Append("id=").Append(identity.Policy).Append('|').Append(identity.UserId)
+                .Append('|').Append(identity.ConsumerId).Append('|').Append(identity.KeyId);
+            if (_userId)
+            {
+                key.Append(Separator).Append("user=").Append(identity.UserId);
+            }
+
+            if (_consumerId)
+            {
+                key.Append(Separator).Append("consumer=").Append(identity.ConsumerId);
+            }
+
+            if (_tier)
+            {
+                key.Append(Separator).Append("tier=").Append(identity.Tier);
+            }
+        }
+
+        return key.ToString();
+    }
+
+    private void AppendQuery(StringBuilder key, QueryString query)
+    {
+        if (!query.HasValue)
+        {
+            return;
+        }
+
+        // Parameters sorted by name (values in order), each part escaped: ?b=2&a=1 and ?a=1&b=2 share an entry,
+        // and no crafted value can pass for another parameter.
+        var parsed = QueryHelpers.ParseQuery(query.Value);
+        foreach (var name in parsed.Keys.Order(StringComparer.Ordinal))
+        {
+            if (_query is not null && !_query.Contains(name))
+            {
+                continue;
+            }
+
+            foreach (var value in parsed[name])
+            {
+                key.Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value ?? "")).Append('&');
+            }
+        }
+    }
+}
+
+/// <summary>Compiles a route's <c>Cache</c> property into its <see cref="RouteCache"/>.</summary>
+internal sealed class RouteCacheCompiler : IRouteFeatureCompiler
+{
+    public object? Compile(RouteDefinition route, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        if (route.Get(CacheProperties.Cache) is not { } definition)
+        {
+            return null;
+        }
+
+        var start = errors.Count;
+        CacheFormat.Check("Cache", definition, errors);
+        foreach (var (property, value) in route.Properties)
+        {
+            // Read by name, so that this folder depends on the model only.
+            if (property.Name == CacheFormat.TransformsProperty && value is not null)
+            {
+                CacheFormat.CheckTransformInputs(RegistryJson.ToJson(value), definition, errors);
+            }
+        }
+
+        return errors.Count > start ? null : new RouteCache(route, definition);
+    }
+}

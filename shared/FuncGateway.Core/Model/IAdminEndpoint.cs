@@ -1,0 +1,18 @@
+using Microsoft.AspNetCore.Http;
+
+namespace FuncGateway.Model;
+
+/// <summary>
+/// An admin endpoint a capability adds under <c>/_gateway/</c>, behind the admin key like the built-in ones
+/// (the cache purge). The admin surface checks the key and the method before calling it.
+/// </summary>
+internal interface IAdminEndpoint
+{
+    /// <summary>The path below the admin prefix, lower case, e.g. <c>cache/purge</c>.</summary>
+    string Name { get; }
+
+    /// <summary>The one method it answers.</summary>
+    string Method { get; }
+
+    Task HandleAsync(HttpContext context);
+}

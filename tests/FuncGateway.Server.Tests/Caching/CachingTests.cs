@@ -1,0 +1,487 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using FuncGateway.Authentication.Basic;
+using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace FuncGateway.Server.Tests.Caching;
+
+/// <summary>
+/// The response cache through the real server, real Kestrel upstreams and Azurite: hits and misses, per-caller
+/// isolation, no poisoning through unkeyed input, what is never stored, conditional requests, coalesced misses,
+/// stale entries while the upstream is down, and purges that reach a second gateway instance.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private const string LastModified = "Wed, 01 Jan 2025 00:00:00 GMT";
+
+    private TestUpstream _upstream = null!;
+    private GatewayHost _gateway = null!;
+    private int _served;
+    private volatile bool _failing;
+    private volatile int _slowMilliseconds;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await TestUpstream.StartAsync("cached", app => app.Run(ServeAsync));
+        _gateway = await StartGatewayAsync(GatewayHost.NewPrefix());
+        await _gateway.UpsertUpstreamAsync("cached", _upstream.BaseAddress);
+        await _gateway.UpsertRouteAsync("shared", "/shared/{**rest}", "cached", ("Cache", """{"ttlSeconds":60,"headers":["Accept-Language"],"query":["page"]}"""));
+        await _gateway.UpsertRouteAsync("all-query", "/all-query/{**rest}", "cached", ("Cache", """{"ttlSeconds":60}"""));
+        await _gateway.UpsertRouteAsync("mine", "/mine/{**rest}", "cached", ("Auth", "people"), ("Cache", """{"ttlSeconds":60,"shared":false}"""));
+        await _gateway.UpsertRouteAsync("bounded", "/bounded/{**rest}", "cached", ("Cache", """{"ttlSeconds":60,"upstreamMaxAge":true}"""));
+        await _gateway.ReloadAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    private Task<GatewayHost> StartGatewayAsync(string prefix) => GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+    {
+        ["FuncGateway:Auth:Policies:people:Type"] = "Basic",
+        ["FuncGateway:Auth:Policies:people:Users:alice"] = PasswordHash.Create("alice-pw", PasswordHash.MinimumIterations).ToString(),
+        ["FuncGateway:Auth:Policies:people:Users:bob"] = PasswordHash.Create("bob-pw", PasswordHash.MinimumIterations).ToString(),
+        ["FuncGateway:Auth:Signing:Keys:k1"] = Convert.ToBase64String(new byte[32]),
+        ["FuncGateway:Forwarding:PublicHosts"] = "127.0.0.1,localhost,evil.example",
+        ["FuncGateway:Cache:MaxEntryBytes"] = "16384",
+    }, prefix);
+
+    /// <summary>
+    /// The upstream: a body naming what it saw (a serial number, the user, poisonable headers, the query), with
+    /// response headers chosen by query parameters (cc, cookie, vary, status, tag, delay, size).
+    /// </summary>
+    private async Task ServeAsync(HttpContext context)
+    {
+        var serial = Interlocked.Increment(ref _served);
+        var q = context.Request.Query;
+        if (int.TryParse(q["delay"], out var delay))
+        {
+            await Task.Delay(delay);
+        }
+
+        var response = context.Response;
+        response.StatusCode = int.TryParse(q["status"], out var status) ? status : 200;
+        if (_slowMilliseconds > 0 && context.Request.Path.StartsWithSegments("/swr"))
+        {
+            await Task.Delay(_slowMilliseconds);
+        }
+
+        if (_failing && context.Request.Path.StartsWithSegments("/errors"))
+        {
+            response.StatusCode = 500;
+            return;
+        }
+
+        if (q.ContainsKey("cc"))
+        {
+            response.Headers.CacheControl = q["cc"].ToString();
+        }
+
+        if (q.ContainsKey("cookie"))
+        {
+            // A path no test requests, so the test client's cookie jar never sends it back (that would be a bypass).
+            response.Headers.SetCookie = "session=abc; Path=/elsewhere";
+        }
+
+        if (q.ContainsKey("vary"))
+        {
+            response.Headers.Vary = q["vary"].ToString();
+        }
+
+        if (q.ContainsKey("tag"))
+        {
+            response.Headers["Cache-Tag"] = q["tag"].ToString();
+        }
+
+        response.Headers.ETag = "\"v1\"";
+        response.Headers.LastModified = LastModified;
+        response.ContentType = "application/json";
+        if (int.TryParse(q["size"], out var size))
+        {
+            await response.WriteAsync(new string('x', size));
+            return;
+        }
+
+        var h = context.Request.Headers;
+        await response.WriteAsJsonAsync(new
+        {
+            serial,
+            user = h["X-User-Id"].ToString(),
+            forwardedHost = h["X-Forwarded-Host"].ToString(),
+            originalUrl = h["X-Original-URL"].ToString(),
+            poison = h["X-Poison"].ToString(),
+            language = h["Accept-Language"].ToString(),
+            query = context.Request.QueryString.Value ?? "",
+        });
+    }
+
+    private static async Task<(HttpResponseMessage Response, JsonElement Body)> GetAsync(GatewayHost gateway, string path, Action<HttpRequestMessage>? configure = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        configure?.Invoke(request);
+        var response = await gateway.Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response, text.StartsWith('{') ? JsonDocument.Parse(text).RootElement.Clone() : default);
+    }
+
+    private Task<(HttpResponseMessage Response, JsonElement Body)> GetAsync(string path, Action<HttpRequestMessage>? configure = null) => GetAsync(_gateway, path, configure);
+
+    private static string XCache(HttpResponseMessage response) => response.Headers.TryGetValues("X-Cache", out var values) ? string.Join(",", values) : "(none)";
+
+    private static Action<HttpRequestMessage> As(string user, string password) =>
+        request => request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+
+    [Fact]
+    public async Task A_second_get_is_a_hit_with_the_same_body_an_age_and_no_upstream_request()
+    {
+        var (first, firstBody) = await GetAsync("/shared/a");
+        var count = _upstream.RequestCount;
+        var (second, secondBody) = await GetAsync("/shared/a");
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("miss", XCache(first));
+        Assert.Equal("hit", XCache(second));
+        Assert.Equal(firstBody.GetProperty("serial").GetInt32(), secondBody.GetProperty("serial").GetInt32());
+        Assert.Equal(count, _upstream.RequestCount);
+        Assert.NotNull(second.Headers.Age);
+        Assert.Equal("\"v1\"", second.Headers.ETag!.Tag);
+        Assert.Equal("application/json", second.Content.Headers.ContentType!.MediaType);
+
+        // HEAD is answered from the entry GET stored, without a body.
+        using var head = await _gateway.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/shared/a"));
+        Assert.Equal("hit", XCache(head));
+        Assert.Equal(count, _upstream.RequestCount);
+    }
+
+    [Fact]
+    public async Task Two_callers_on_a_per_caller_route_never_see_each_others_entries()
+    {
+        var (alice1, aliceBody1) = await GetAsync("/mine/profile", As("alice", "alice-pw"));
+        var (bob1, bobBody1) = await GetAsync("/mine/profile", As("bob", "bob-pw"));
+        var (alice2, aliceBody2) = await GetAsync("/mine/profile", As("alice", "alice-pw"));
+        var (bob2, bobBody2) = await GetAsync("/mine/profile", As("bob", "bob-pw"));
+
+        Assert.Equal(("miss", "miss", "hit", "hit"), (XCache(alice1), XCache(bob1), XCache(alice2), XCache(bob2)));
+        Assert.Equal("alice", aliceBody1.GetProperty("user").GetString());
+        Assert.Equal("alice", aliceBody2.GetProperty("user").GetString());
+        Assert.Equal("bob", bobBody1.GetProperty("user").GetString());
+        Assert.Equal("bob", bobBody2.GetProperty("user").GetString());
+
+        // A wrong password is refused before the cache is looked at.
+        var (wrong, _) = await GetAsync("/mine/profile", As("bob", "alice-pw"));
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_shared_route_never_stores_or_serves_a_request_that_carries_credentials_or_a_cookie()
+    {
+        var (withToken, tokenBody) = await GetAsync("/shared/credentials", r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "secret-token"));
+        var (withCookie, _) = await GetAsync("/shared/credentials", r => r.Headers.Add("Cookie", "session=1"));
+        var (anonymous, anonymousBody) = await GetAsync("/shared/credentials");
+        var (again, _) = await GetAsync("/shared/credentials", r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "other-token"));
+
+        Assert.Equal(("bypass", "bypass", "miss", "bypass"), (XCache(withToken), XCache(withCookie), XCache(anonymous), XCache(again)));
+        Assert.NotEqual(tokenBody.GetProperty("serial").GetInt32(), anonymousBody.GetProperty("serial").GetInt32());
+    }
+
+    [Fact]
+    public async Task Unkeyed_headers_and_query_parameters_cannot_poison_what_others_get()
+    {
+        // The attacker's request comes first and is stored...
+        var (attack, attackBody) = await GetAsync("/shared/home?page=1&utm=evil", r =>
+        {
+            r.Headers.Add("X-Forwarded-Host", "evil.example");
+            r.Headers.Add("X-Original-URL", "/admin");
+            r.Headers.Add("X-Poison", "<script>");
+            r.Headers.Host = "evil.example";
+        });
+        Assert.Equal("miss", XCache(attack));
+
+        // ...but the upstream never saw the unkeyed input, so what is stored is what anyone would get.
+        Assert.Equal("", attackBody.GetProperty("poison").GetString());
+        Assert.Equal("", attackBody.GetProperty("originalUrl").GetString());
+        Assert.Equal("?page=1", attackBody.GetProperty("query").GetString());
+
+        // The host the upstream learns (the vouched public host) is in the key: another host is another entry.
+        Assert.Equal("evil.example", attackBody.GetProperty("forwardedHost").GetString());
+        var (victim, victimBody) = await GetAsync("/shared/home?page=1");
+        Assert.Equal("miss", XCache(victim));
+        Assert.StartsWith("127.0.0.1", victimBody.GetProperty("forwardedHost").GetString());
+
+        var (victim2, victimBody2) = await GetAsync("/shared/home?utm=other&page=1", r => r.Headers.Add("X-Poison", "again"));
+        Assert.Equal("hit", XCache(victim2));
+        Assert.Equal(victimBody.GetProperty("serial").GetInt32(), victimBody2.GetProperty("serial").GetInt32());
+        Assert.Equal("", victimBody2.GetProperty("poison").GetString());
+    }
+
+    [Fact]
+    public async Task Keyed_headers_and_upstream_vary_headers_make_separate_entries()
+    {
+        var (fr, frBody) = await GetAsync("/shared/lang", r => r.Headers.Add("Accept-Language", "fr"));
+        var (en, enBody) = await GetAsync("/shared/lang", r => r.Headers.Add("Accept-Language", "en"));
+        var (fr2, fr2Body) = await GetAsync("/shared/lang", r => r.Headers.Add("Accept-Language", "fr"));
+        Assert.Equal(("miss", "miss", "hit"), (XCache(fr), XCache(en), XCache(fr2)));
+        Assert.Equal("fr", frBody.GetProperty("language").GetString());
+        Assert.Equal("en", enBody.GetProperty("language").GetString());
+        Assert.Equal("fr", fr2Body.GetProperty("language").GetString());
+
+        // The upstream varies on a header the route does not key on: the values join the key all the same.
+        var (a, _) = await GetAsync("/all-query/v?vary=X-Device", r => r.Headers.Add("X-Device", "phone"));
+        var (b, _) = await GetAsync("/all-query/v?vary=X-Device", r => r.Headers.Add("X-Device", "desktop"));
+        var (c, _) = await GetAsync("/all-query/v?vary=X-Device", r => r.Headers.Add("X-Device", "phone"));
+        Assert.Equal(("miss", "miss", "hit"), (XCache(a), XCache(b), XCache(c)));
+
+        // Query parameters: the whole query by default, in any order.
+        var (q1, _) = await GetAsync("/all-query/q?a=1&b=2");
+        var (q2, _) = await GetAsync("/all-query/q?b=2&a=1");
+        var (q3, _) = await GetAsync("/all-query/q?a=1&b=3");
+        Assert.Equal(("miss", "hit", "miss"), (XCache(q1), XCache(q2), XCache(q3)));
+    }
+
+    [Theory]
+    [InlineData("cookie=1")]
+    [InlineData("cc=no-store")]
+    [InlineData("cc=private")]
+    [InlineData("cc=no-cache")]
+    [InlineData("vary=*")]
+    [InlineData("status=500")]
+    [InlineData("status=404")]
+    [InlineData("size=20000")]
+    [InlineData("cc=max-age%3D0")]
+    public async Task Responses_a_shared_cache_must_not_store_are_not_stored(string query)
+    {
+        var path = "/all-query/never?" + query;
+        var route = query.StartsWith("cc=max", StringComparison.Ordinal) ? "/bounded/never?" + query : path;
+        var (first, _) = await GetAsync(route);
+        var (second, _) = await GetAsync(route);
+        Assert.Equal("miss", XCache(first));
+        Assert.Equal("miss", XCache(second));
+
+        // The oversize body still reached the client whole.
+        if (query.StartsWith("size", StringComparison.Ordinal))
+        {
+            Assert.Equal(20000, (await second.Content.ReadAsByteArrayAsync()).Length);
+        }
+    }
+
+    [Fact]
+    public async Task Upstream_max_age_bounds_the_ttl_when_the_route_says_so()
+    {
+        var (first, _) = await GetAsync("/bounded/short?cc=s-maxage%3D1%2C%20max-age%3D600");
+        var (second, _) = await GetAsync("/bounded/short?cc=s-maxage%3D1%2C%20max-age%3D600");
+        Assert.Equal(("miss", "hit"), (XCache(first), XCache(second)));
+        await Task.Delay(1200);
+        var (third, _) = await GetAsync("/bounded/short?cc=s-maxage%3D1%2C%20max-age%3D600");
+        Assert.Equal("miss", XCache(third));
+    }
+
+    [Fact]
+    public async Task Conditional_requests_get_304_from_a_fresh_entry()
+    {
+        await GetAsync("/shared/conditional");
+        var (etag, _) = await GetAsync("/shared/conditional", r => r.Headers.IfNoneMatch.Add(new EntityTagHeaderValue("\"v1\"")));
+        var (weak, _) = await GetAsync("/shared/conditional", r => r.Headers.TryAddWithoutValidation("If-None-Match", "W/\"v0\", W/\"v1\""));
+        var (other, _) = await GetAsync("/shared/conditional", r => r.Headers.IfNoneMatch.Add(new EntityTagHeaderValue("\"v2\"")));
+        var (since, _) = await GetAsync("/shared/conditional", r => r.Headers.TryAddWithoutValidation("If-Modified-Since", LastModified));
+        var (before, _) = await GetAsync("/shared/conditional", r => r.Headers.TryAddWithoutValidation("If-Modified-Since", "Tue, 31 Dec 2024 00:00:00 GMT"));
+
+        Assert.Equal(HttpStatusCode.NotModified, etag.StatusCode);
+        Assert.Equal("\"v1\"", etag.Headers.ETag!.Tag);
+        Assert.Empty(await etag.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.NotModified, weak.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, since.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.Equal("hit", XCache(before));
+    }
+
+    [Fact]
+    public async Task A_hundred_concurrent_misses_make_one_upstream_request()
+    {
+        var before = _upstream.RequestCount;
+        var responses = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => GetAsync("/all-query/crowd?delay=500")));
+
+        Assert.Equal(1, _upstream.RequestCount - before);
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.Response.StatusCode));
+        Assert.Single(responses.Select(r => r.Body.GetProperty("serial").GetInt32()).Distinct());
+        Assert.Equal(99, responses.Count(r => XCache(r.Response) == "hit"));
+    }
+
+    [Fact]
+    public async Task A_stale_entry_is_served_marked_stale_while_the_upstream_is_down_and_only_within_the_grace()
+    {
+        var flaky = await TestUpstream.StartAsync("flaky", app => app.Run(ServeAsync));
+        await _gateway.UpsertUpstreamAsync("flaky", flaky.BaseAddress);
+        await _gateway.UpsertRouteAsync("flaky", "/flaky/{**rest}", "flaky", ("Cache", """{"ttlSeconds":1,"staleIfErrorSeconds":3}"""), ("Retries", """{"maxRetries":0}"""));
+        await _gateway.UpsertRouteAsync("flaky-none", "/flaky-none/{**rest}", "flaky", ("Cache", """{"ttlSeconds":1}"""), ("Retries", """{"maxRetries":0}"""));
+        await _gateway.ReloadAsync();
+        var (fresh, freshBody) = await GetAsync("/flaky/item");
+        var (freshNone, _) = await GetAsync("/flaky-none/item");
+        Assert.Equal(("miss", "miss"), (XCache(fresh), XCache(freshNone)));
+
+        await flaky.DisposeAsync();
+        await Task.Delay(1200);
+        var (stale, staleBody) = await GetAsync("/flaky/item");
+        Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+        Assert.Equal("stale", XCache(stale));
+        Assert.Equal(freshBody.GetProperty("serial").GetInt32(), staleBody.GetProperty("serial").GetInt32());
+
+        // Without a grace the failure is the answer.
+        var (failed, _) = await GetAsync("/flaky-none/item");
+        Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+
+        // Past the grace, too.
+        await Task.Delay(3000);
+        var (late, _) = await GetAsync("/flaky/item");
+        Assert.Equal(HttpStatusCode.BadGateway, late.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_stale_entry_is_served_when_the_upstream_answers_5xx()
+    {
+        await _gateway.UpsertRouteAsync("errors", "/errors/{**rest}", "cached", ("Cache", """{"ttlSeconds":1,"staleIfErrorSeconds":30}"""), ("Retries", """{"maxRetries":0}"""));
+        await _gateway.ReloadAsync();
+        var (fresh, freshBody) = await GetAsync("/errors/x");
+        Assert.Equal("miss", XCache(fresh));
+
+        _failing = true;
+        await Task.Delay(1200);
+        var (stale, staleBody) = await GetAsync("/errors/x");
+        Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+        Assert.Equal("stale", XCache(stale));
+        Assert.Equal(freshBody.GetProperty("serial").GetInt32(), staleBody.GetProperty("serial").GetInt32());
+
+        // A key with no entry gets the upstream's error as it is.
+        var (missing, _) = await GetAsync("/errors/y");
+        Assert.Equal(HttpStatusCode.InternalServerError, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task While_one_request_refreshes_a_stale_entry_the_others_get_it_at_once_within_the_grace()
+    {
+        await _gateway.UpsertRouteAsync("swr", "/swr/{**rest}", "cached", ("Cache", """{"ttlSeconds":1,"staleWhileRevalidateSeconds":30}"""));
+        await _gateway.ReloadAsync();
+        var (first, firstBody) = await GetAsync("/swr/x");
+        Assert.Equal("miss", XCache(first));
+        await Task.Delay(1200);
+
+        // The refresh is slow; a request that arrives meanwhile does not wait for it.
+        _slowMilliseconds = 1500;
+        var refresh = GetAsync("/swr/x");
+        await Task.Delay(300);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var (during, duringBody) = await GetAsync("/swr/x");
+        Assert.Equal("stale", XCache(during));
+        Assert.True(started.ElapsedMilliseconds < 1000, $"The stale answer took {started.ElapsedMilliseconds} ms.");
+        Assert.Equal(firstBody.GetProperty("serial").GetInt32(), duringBody.GetProperty("serial").GetInt32());
+
+        var (refreshed, refreshedBody) = await refresh;
+        Assert.Equal("miss", XCache(refreshed));
+        _slowMilliseconds = 0;
+        var (after, afterBody) = await GetAsync("/swr/x");
+        Assert.Equal("hit", XCache(after));
+        Assert.Equal(refreshedBody.GetProperty("serial").GetInt32(), afterBody.GetProperty("serial").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_hit_takes_no_concurrency_permit()
+    {
+        await _gateway.UpsertRouteAsync("narrow", "/narrow/{**rest}", "cached", ("Cache", """{"ttlSeconds":60}"""), ("MaxConcurrency", 1));
+        await _gateway.ReloadAsync();
+        Assert.Equal("miss", XCache((await GetAsync("/narrow/cached")).Response));
+
+        // A slow miss holds the route's one permit; the cached key is still answered.
+        var slow = GetAsync("/narrow/slow?delay=1500");
+        await Task.Delay(300);
+        var (hit, _) = await GetAsync("/narrow/cached");
+        Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
+        Assert.Equal("hit", XCache(hit));
+        var (other, _) = await GetAsync("/narrow/other");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, other.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await slow).Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_purge_on_one_instance_empties_the_entry_on_another_within_a_refresh_interval()
+    {
+        await using var second = await StartGatewayAsync(_gateway.TablePrefix);
+        await second.ReloadAsync();
+        foreach (var gateway in new[] { _gateway, second })
+        {
+            await GetAsync(gateway, "/all-query/purge-route");
+            await GetAsync(gateway, "/all-query/products/1?tag=product-1,products");
+            await GetAsync(gateway, "/all-query/products/2?tag=product-2,products");
+            await GetAsync(gateway, "/shared/keep");
+            Assert.Equal("hit", XCache((await GetAsync(gateway, "/all-query/purge-route")).Response));
+        }
+
+        // By tag, through the admin endpoint of the first instance.
+        await PurgeAsync(new { tag = "product-1" });
+
+        Assert.Equal("miss", XCache((await GetAsync(_gateway, "/all-query/products/1?tag=product-1,products")).Response));
+        await WaitForAsync(async () => XCache((await GetAsync(second, "/all-query/products/1?tag=product-1,products")).Response) == "miss");
+        Assert.Equal("hit", XCache((await GetAsync(second, "/all-query/products/2?tag=product-2,products")).Response));
+
+        // By route, then by prefix.
+        await PurgeAsync(new { route = "all-query" });
+        await WaitForAsync(async () => XCache((await GetAsync(second, "/all-query/purge-route")).Response) == "miss");
+        Assert.Equal("hit", XCache((await GetAsync(second, "/shared/keep")).Response));
+        await PurgeAsync(new { prefix = "/shared" });
+        await WaitForAsync(async () => XCache((await GetAsync(second, "/shared/keep")).Response) == "miss");
+
+        // Bad bodies are refused with problem+json.
+        using var bad = new HttpRequestMessage(HttpMethod.Post, "/_gateway/cache/purge") { Content = JsonContent.Create(new { route = "a", tag = "b" }) };
+        bad.Headers.Add("X-Admin-Key", GatewayHost.AdminKey);
+        using var refused = await _gateway.Client.SendAsync(bad);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("invalid_purge", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private async Task PurgeAsync(object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/_gateway/cache/purge") { Content = JsonContent.Create(body) };
+        request.Headers.Add("X-Admin-Key", GatewayHost.AdminKey);
+        using var response = await _gateway.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    /// <summary>Polls for up to three refresh intervals (0.5 s each) plus a read.</summary>
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(3);
+        while (!await condition())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "The purge did not reach the second instance in time.");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task A_cache_property_that_does_not_hold_rejects_its_row_with_the_reason()
+    {
+        await _gateway.UpsertRouteAsync("bad-cache", "/bad-cache", "cached", ("Cache", """{"ttlSeconds":0,"headers":["Authorization"],"caller":["userId"]}"""));
+        await _gateway.ReloadAsync();
+        var reasons = (await _gateway.RejectedReasonsAsync())["bad-cache"];
+        Assert.Contains("Cache.ttlSeconds must be between 1", reasons, StringComparison.Ordinal);
+        Assert.Contains("Cache.headers may not name Authorization", reasons, StringComparison.Ordinal);
+        Assert.Contains("needs \"shared\":false", reasons, StringComparison.Ordinal);
+
+        // A transform that reads unkeyed client input would let it into what is stored.
+        await _gateway.UpsertRouteAsync("leaky", "/leaky", "cached", ("Cache", """{"ttlSeconds":60,"headers":["X-Keyed"],"query":["page"]}"""),
+            ("Transforms", """[{"RequestHeader":"X-Name","Set":"{Header:X-Display-Name}"},{"RequestHeader":"X-Keyed-Copy","Set":"{Header:x-keyed}"},{"RequestHeader":"X-Q","Set":"{Query:q}"}]"""));
+        await _gateway.ReloadAsync();
+        var leaky = (await _gateway.RejectedReasonsAsync())["leaky"];
+        Assert.Contains("header 'X-Display-Name'", leaky, StringComparison.Ordinal);
+        Assert.Contains("query parameter 'q'", leaky, StringComparison.Ordinal);
+        Assert.DoesNotContain("x-keyed", leaky, StringComparison.Ordinal);
+    }
+}
