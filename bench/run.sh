@@ -32,6 +32,15 @@ usage: bench/run.sh [options]
   --no-build          use the Release outputs already built (FuncGateway.Server unless --server-dll, and the bench)
   --no-pin            do not pin processes to cores (by default, with 2 or more cores and taskset available, the
                       servers run on core 0 and the load generator on core 1)
+  --warmup-curve      instead of the side-by-side run: start a fresh bare YARP forwarder, then a fresh FuncGateway,
+                      each pinned as usual, and load each with back-to-back 1-s wrk slices from its start until
+                      --curve-seconds after it (default 30); prints req/s per slice and the time to 90% of each
+                      one's own final rate (issue #11). (--warmup is the side-by-side run's warm-up seconds)
+  --curve-seconds N   length of the warm-up curve (default 30)
+  --scale             instead of the side-by-side run: for 1,000 and 10,000 routes (or --scale-routes), seed the
+                      table, start a fresh FuncGateway, time start to the first proxied 200 of the table's last
+                      route, load it for 5 s, and read its RSS (VmRSS/VmHWM) (issue #11)
+  --scale-routes LIST comma-separated route counts for --scale (default 1000,10000)
   --quick             smoke run: 1 round of 3 s, 2 s warm-up (options after --quick still apply)
   -h, --help          this text
 EOF
@@ -55,6 +64,9 @@ SERVER_DLL_OVERRIDE=
 BUILD=1
 TRANSFORMS=0
 CACHE=0
+MODE=side-by-side
+CURVE_SECONDS=30
+SCALE_ROUTES=1000,10000
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -75,6 +87,10 @@ while (( $# > 0 )); do
     --server-dll) [[ -f ${2-} ]] || die "--server-dll needs an existing file"; SERVER_DLL_OVERRIDE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     --transforms) TRANSFORMS=1; shift ;;
     --cache) CACHE=1; shift ;;
+    --warmup-curve) MODE=warmup-curve; shift ;;
+    --curve-seconds) need_int "$1" "${2-}" 5 300; CURVE_SECONDS=$2; shift 2 ;;
+    --scale) MODE=scale; shift ;;
+    --scale-routes) [[ ${2-} =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--scale-routes needs a comma-separated list of counts"; SCALE_ROUTES=$2; shift 2 ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -127,6 +143,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
@@ -272,12 +291,37 @@ if (( POLICIES )); then
       FuncGateway__RateLimits__Policies__fast__Mode=Fast FuncGateway__RateLimits__Policies__fast__PartitionBy=Global)
   fi
 fi
+seed_routes() { # prefix count [seed options...]
+  local prefix=$1 count=$2
+  shift 2
+  log "seeding $count routes (tables ${prefix}Routes, ${prefix}Upstreams)"
+  (cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$prefix" --routes "$count" --upstream "$UPSTREAM" "$@") \
+    > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
+}
+
+start_gateway() { # port prefix → GW_PID, GW_STARTED_MS (the gateway's own log: $WORK/gateway.log)
+  log "starting FuncGateway.Server on 127.0.0.1:$1${GATEWAY_ENV[*]:+ with ${GATEWAY_ENV[*]}}"
+  GW_STARTED_MS=$(now_ms)
+  (cd "$WORK" && exec env \
+    FuncGateway__Storage__ConnectionString="$GATEWAY_CONNECTION_STRING" \
+    FuncGateway__Storage__TablePrefix="$2" \
+    ${RATE_LIMIT_ENV[@]+"${RATE_LIMIT_ENV[@]}"} \
+    ${POLICY_ENV[@]+"${POLICY_ENV[@]}"} \
+    ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
+    ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$1") > "$WORK/gateway.log" 2>&1 &
+  GW_PID=$!; PIDS+=("$GW_PID")
+}
+
+if [[ $MODE != side-by-side ]]; then
+  # shellcheck source=bench/startup.sh
+  source "$BENCH_DIR/startup.sh"
+  exit 0
+fi
+
 PREFIX=Bench$(date +%H%M%S)$RANDOM
-log "seeding $ROUTES routes (tables ${PREFIX}Routes, ${PREFIX}Upstreams)"
-(cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM" \
+seed_routes "$PREFIX" "$ROUTES" \
   --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)" \
-  --cache "$( (( CACHE )) && echo true || echo false)" ${SEED_POLICIES[@]+"${SEED_POLICIES[@]}"}) \
-  > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
+  --cache "$( (( CACHE )) && echo true || echo false)" ${SEED_POLICIES[@]+"${SEED_POLICIES[@]}"}
 
 if (( POLICIES )); then
   # The JWT policy trusts the key the seeder made (a static JWKS: the cost measured is validation, not fetching).
@@ -290,15 +334,7 @@ if (( POLICIES )); then
   API_KEY=$(< "$WORK/policies/apikey.txt")
 fi
 GW_PORT=$(free_port)
-log "starting FuncGateway.Server on 127.0.0.1:$GW_PORT${GATEWAY_ENV[*]:+ with ${GATEWAY_ENV[*]}}"
-(cd "$WORK" && exec env \
-  FuncGateway__Storage__ConnectionString="$GATEWAY_CONNECTION_STRING" \
-  FuncGateway__Storage__TablePrefix="$PREFIX" \
-  ${RATE_LIMIT_ENV[@]+"${RATE_LIMIT_ENV[@]}"} \
-  ${POLICY_ENV[@]+"${POLICY_ENV[@]}"} \
-  ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
-  ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$GW_PORT") > "$WORK/gateway.log" 2>&1 &
-GW_PID=$!; PIDS+=("$GW_PID")
+start_gateway "$GW_PORT" "$PREFIX"
 GATEWAY=http://127.0.0.1:$GW_PORT
 wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/_gateway/healthz" 60
 
@@ -410,7 +446,6 @@ run_load() { # url seconds [header] → one JSON result line in $WORK/result.jso
   [[ -s $WORK/result.json ]] || die "no result from the load generator: $(tail -n 5 "$out")"
 }
 
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
 
 # Table operations so far, as the counting proxy saw them (empty without --rate-limits).
 table_ops() { [[ -n $COUNT_PORT ]] && curl -s --max-time 5 "http://127.0.0.1:$COUNT_PORT/__counts" | sed -n 's/.*"total":\([0-9]*\).*/\1/p'; true; }
