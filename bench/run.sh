@@ -29,6 +29,8 @@ usage: bench/run.sh [options]
                       Cache property (every request after the first a hit, docs/caching.md), and report their ratios
   --server-dll PATH   run this FuncGateway.Server.dll instead of the one built here (for before/after comparisons:
                       build another revision, copy its bin/Release/net10.0 folder, point at the DLL in it)
+  --ready-to-run      run FuncGateway.Server as published for linux-x64 with ReadyToRun (dotnet publish -r linux-x64
+                      into the work folder; the csproj turns ReadyToRun on for any publish with a runtime identifier)
   --no-build          use the Release outputs already built (FuncGateway.Server unless --server-dll, and the bench)
   --no-pin            do not pin processes to cores (by default, with 2 or more cores and taskset available, the
                       servers run on core 0 and the load generator on core 1)
@@ -62,6 +64,7 @@ POLICIES=0
 PIN=1
 SERVER_DLL_OVERRIDE=
 BUILD=1
+READY_TO_RUN=0
 TRANSFORMS=0
 CACHE=0
 MODE=side-by-side
@@ -84,6 +87,7 @@ while (( $# > 0 )); do
     --policies) POLICIES=1; shift ;;
     --no-pin) PIN=0; shift ;;
     --no-build) BUILD=0; shift ;;
+    --ready-to-run) READY_TO_RUN=1; shift ;;
     --server-dll) [[ -f ${2-} ]] || die "--server-dll needs an existing file"; SERVER_DLL_OVERRIDE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     --transforms) TRANSFORMS=1; shift ;;
     --cache) CACHE=1; shift ;;
@@ -203,6 +207,13 @@ if (( BUILD )); then
 fi
 SERVER_DLL=${SERVER_DLL_OVERRIDE:-$ROOT/functions/FuncGateway.Server/bin/Release/net10.0/FuncGateway.Server.dll}
 BENCH_DLL=$BENCH_DIR/FuncGateway.Bench/bin/Release/net10.0/FuncGateway.Bench.dll
+if (( READY_TO_RUN )); then
+  [[ -z $SERVER_DLL_OVERRIDE ]] || die "--ready-to-run and --server-dll exclude each other"
+  log "publishing FuncGateway.Server for linux-x64 with ReadyToRun"
+  dotnet publish "$ROOT/functions/FuncGateway.Server/FuncGateway.Server.csproj" -c Release -r linux-x64 --self-contained false \
+    -o "$WORK/ready-to-run" --disable-build-servers -nologo -v quiet > "$WORK/publish.log" 2>&1 || die "publish failed: $(tail -n 5 "$WORK/publish.log")"
+  SERVER_DLL=$WORK/ready-to-run/FuncGateway.Server.dll
+fi
 [[ -f $SERVER_DLL && -f $BENCH_DLL ]] || die "build outputs missing"
 
 if [[ $TOOL != dotnet ]] && ! command -v wrk >/dev/null; then
