@@ -19,10 +19,30 @@ usage: bench/run.sh [options]
   --rate-limits       also load two rate-limited routes of the same shape (a fast-mode and a strict-mode limit that
                       is never reached, both on one Global key) and count table operations per request through a
                       proxy in front of Azurite
+  --policies          also load three policy routes of the same shape (issue #11): a JWT route (RS256, one token
+                      repeated), an API-key route, and the full policy route (JWT or API key, a fast-mode limit that
+                      is never reached, a PowerOfTwoChoices pool of two instances with an active health check);
+                      the report gives each contender's throughput and CPU per request as ratios to bare YARP
   --transforms        also load two routes of the same shape through FuncGateway, one plain and one with header-only
                       Transforms (request and response headers, docs/transforms.md), and report their ratio
   --cache             also load two routes of the same shape through FuncGateway, one plain (proxied) and one with a
                       Cache property (every request after the first a hit, docs/caching.md), and report their ratios
+  --server-dll PATH   run this FuncGateway.Server.dll instead of the one built here (for before/after comparisons:
+                      build another revision, copy its bin/Release/net10.0 folder, point at the DLL in it)
+  --ready-to-run      run FuncGateway.Server as published for linux-x64 with ReadyToRun (dotnet publish -r linux-x64
+                      into the work folder; the csproj turns ReadyToRun on for any publish with a runtime identifier)
+  --no-build          use the Release outputs already built (FuncGateway.Server unless --server-dll, and the bench)
+  --no-pin            do not pin processes to cores (by default, with 2 or more cores and taskset available, the
+                      servers run on core 0 and the load generator on core 1)
+  --warmup-curve      instead of the side-by-side run: start a fresh bare YARP forwarder, then a fresh FuncGateway,
+                      each pinned as usual, and load each with back-to-back 1-s wrk slices from its start until
+                      --curve-seconds after it (default 30); prints req/s per slice and the time to 90% of each
+                      one's own final rate (issue #11). (--warmup is the side-by-side run's warm-up seconds)
+  --curve-seconds N   length of the warm-up curve (default 30)
+  --scale             instead of the side-by-side run: for 1,000 and 10,000 routes (or --scale-routes), seed the
+                      table, start a fresh FuncGateway, time start to the first proxied 200 of the table's last
+                      route, load it for 5 s, and read its RSS (VmRSS/VmHWM) (issue #11)
+  --scale-routes LIST comma-separated route counts for --scale (default 1000,10000)
   --quick             smoke run: 1 round of 3 s, 2 s warm-up (options after --quick still apply)
   -h, --help          this text
 EOF
@@ -40,8 +60,16 @@ ROUTES=1000
 TOOL=auto
 GATEWAY_ENV=()
 RATE_LIMITS=0
+POLICIES=0
+PIN=1
+SERVER_DLL_OVERRIDE=
+BUILD=1
+READY_TO_RUN=0
 TRANSFORMS=0
 CACHE=0
+MODE=side-by-side
+CURVE_SECONDS=30
+SCALE_ROUTES=1000,10000
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -56,8 +84,17 @@ while (( $# > 0 )); do
     --tool) [[ ${2-} =~ ^(wrk|dotnet)$ ]] || die "--tool must be wrk or dotnet"; TOOL=$2; shift 2 ;;
     --gateway-env) [[ ${2-} =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] || die "--gateway-env needs KEY=VALUE"; GATEWAY_ENV+=("$2"); shift 2 ;;
     --rate-limits) RATE_LIMITS=1; shift ;;
+    --policies) POLICIES=1; shift ;;
+    --no-pin) PIN=0; shift ;;
+    --no-build) BUILD=0; shift ;;
+    --ready-to-run) READY_TO_RUN=1; shift ;;
+    --server-dll) [[ -f ${2-} ]] || die "--server-dll needs an existing file"; SERVER_DLL_OVERRIDE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     --transforms) TRANSFORMS=1; shift ;;
     --cache) CACHE=1; shift ;;
+    --warmup-curve) MODE=warmup-curve; shift ;;
+    --curve-seconds) need_int "$1" "${2-}" 5 300; CURVE_SECONDS=$2; shift 2 ;;
+    --scale) MODE=scale; shift ;;
+    --scale-routes) [[ ${2-} =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--scale-routes needs a comma-separated list of counts"; SCALE_ROUTES=$2; shift 2 ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -111,6 +148,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
+
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # A port nobody listens on. The OS may still hand it to someone else before we bind; a bind failure then fails the
@@ -142,12 +182,16 @@ wait_for_file() { # name pid file seconds
   done
 }
 
-http_code() { curl -s -o "$WORK/probe.body" -w '%{http_code}' --max-time 5 "$1" || true; }
+http_code() { # url [header]
+  local args=(-s -o "$WORK/probe.body" -w '%{http_code}' --max-time 5)
+  [[ -n ${2-} ]] && args+=(-H "$2")
+  curl "${args[@]}" "$1" || true
+}
 
-wait_for_200() { # name pid url seconds
+wait_for_200() { # name pid url seconds [header]
   local deadline=$(( SECONDS + $4 )) code
   while :; do
-    code=$(http_code "$3")
+    code=$(http_code "$3" "${5-}")
     [[ $code == 200 ]] && return 0
     is_running "$2" || die "$1 exited while waiting for $3"
     (( SECONDS < deadline )) || die "$1: $3 answered ${code:-nothing} (not 200) after $4 s"
@@ -156,11 +200,20 @@ wait_for_200() { # name pid url seconds
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-log "building Release"
-dotnet build "$ROOT/functions/FuncGateway.Server/FuncGateway.Server.csproj" -c Release --disable-build-servers -nologo -v quiet
-dotnet build "$BENCH_DIR/FuncGateway.Bench/FuncGateway.Bench.csproj" -c Release --disable-build-servers -nologo -v quiet
-SERVER_DLL=$ROOT/functions/FuncGateway.Server/bin/Release/net10.0/FuncGateway.Server.dll
+if (( BUILD )); then
+  log "building Release"
+  [[ -n $SERVER_DLL_OVERRIDE ]] || dotnet build "$ROOT/functions/FuncGateway.Server/FuncGateway.Server.csproj" -c Release --disable-build-servers -nologo -v quiet
+  dotnet build "$BENCH_DIR/FuncGateway.Bench/FuncGateway.Bench.csproj" -c Release --disable-build-servers -nologo -v quiet
+fi
+SERVER_DLL=${SERVER_DLL_OVERRIDE:-$ROOT/functions/FuncGateway.Server/bin/Release/net10.0/FuncGateway.Server.dll}
 BENCH_DLL=$BENCH_DIR/FuncGateway.Bench/bin/Release/net10.0/FuncGateway.Bench.dll
+if (( READY_TO_RUN )); then
+  [[ -z $SERVER_DLL_OVERRIDE ]] || die "--ready-to-run and --server-dll exclude each other"
+  log "publishing FuncGateway.Server for linux-x64 with ReadyToRun"
+  dotnet publish "$ROOT/functions/FuncGateway.Server/FuncGateway.Server.csproj" -c Release -r linux-x64 --self-contained false \
+    -o "$WORK/ready-to-run" --disable-build-servers -nologo -v quiet > "$WORK/publish.log" 2>&1 || die "publish failed: $(tail -n 5 "$WORK/publish.log")"
+  SERVER_DLL=$WORK/ready-to-run/FuncGateway.Server.dll
+fi
 [[ -f $SERVER_DLL && -f $BENCH_DLL ]] || die "build outputs missing"
 
 if [[ $TOOL != dotnet ]] && ! command -v wrk >/dev/null; then
@@ -178,6 +231,19 @@ fi
 command -v curl >/dev/null || die "curl is required"
 (( RATE_LIMITS == 0 )) || command -v node >/dev/null || die "--rate-limits needs node (for the table-counting proxy)"
 
+# Servers on core 0, the load generator on core 1: the load generator then never takes CPU from the proxy under test,
+# and each process's CPU time per request is its own work, not time slices lost to the generator.
+SERVER_PIN=()
+LOAD_PIN=()
+if (( PIN )) && (( $(nproc) >= 2 )) && command -v taskset >/dev/null; then
+  SERVER_PIN=(taskset -c 0)
+  LOAD_PIN=(taskset -c 1)
+  log "pinning: servers to core 0, load generator to core 1"
+else
+  PIN=0
+  log "not pinning (--no-pin, fewer than 2 cores, or no taskset)"
+fi
+
 if [[ ! -x $ROOT/node_modules/.bin/azurite-table ]]; then
   log "installing Azurite (npm ci)"
   (cd "$ROOT" && npm ci --no-audit --no-fund) > "$WORK/npm.log" 2>&1 || die "npm ci failed (see $WORK/npm.log)"
@@ -186,19 +252,19 @@ fi
 # ---------------------------------------------------------------------------------------------------------------
 AZ_PORT=$(free_port)
 log "starting Azurite (table service, in memory) on 127.0.0.1:$AZ_PORT"
-"$ROOT/node_modules/.bin/azurite-table" --inMemoryPersistence --disableTelemetry --silent \
+${SERVER_PIN[@]+"${SERVER_PIN[@]}"} "$ROOT/node_modules/.bin/azurite-table" --inMemoryPersistence --disableTelemetry --silent \
   --tableHost 127.0.0.1 --tablePort "$AZ_PORT" > "$WORK/azurite.log" 2>&1 &
 AZ_PID=$!; PIDS+=("$AZ_PID")
 
 log "starting the upstream"
-(cd "$WORK" && exec dotnet "$BENCH_DLL" upstream --port-file "$WORK/upstream.port") > "$WORK/upstream.log" 2>&1 &
+(cd "$WORK" && exec ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} dotnet "$BENCH_DLL" upstream --port-file "$WORK/upstream.port") > "$WORK/upstream.log" 2>&1 &
 UP_PID=$!; PIDS+=("$UP_PID")
 wait_for_file upstream "$UP_PID" "$WORK/upstream.port" 30
 UP_PORT=$(cat "$WORK/upstream.port")
 UPSTREAM=http://127.0.0.1:$UP_PORT
 
 log "starting the bare YARP forwarder"
-(cd "$WORK" && exec dotnet "$BENCH_DLL" yarp --upstream "$UPSTREAM" --port-file "$WORK/yarp.port") > "$WORK/yarp.log" 2>&1 &
+(cd "$WORK" && exec ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} dotnet "$BENCH_DLL" yarp --upstream "$UPSTREAM" --port-file "$WORK/yarp.port") > "$WORK/yarp.log" 2>&1 &
 YARP_PID=$!; PIDS+=("$YARP_PID")
 wait_for_file "YARP forwarder" "$YARP_PID" "$WORK/yarp.port" 30
 YARP=http://127.0.0.1:$(cat "$WORK/yarp.port")
@@ -212,7 +278,7 @@ if (( RATE_LIMITS )); then
   # Every table operation of the gateway (the registry poll, the rate-limit counters) goes through a counting proxy.
   COUNT_PORT=$(free_port)
   log "starting the table-counting proxy on 127.0.0.1:$COUNT_PORT (in front of Azurite)"
-  node "$BENCH_DIR/table-count-proxy.mjs" "$COUNT_PORT" "$AZ_PORT" > "$WORK/count-proxy.log" 2>&1 &
+  ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} node "$BENCH_DIR/table-count-proxy.mjs" "$COUNT_PORT" "$AZ_PORT" > "$WORK/count-proxy.log" 2>&1 &
   COUNT_PID=$!; PIDS+=("$COUNT_PID")
   wait_for_port "table-counting proxy" "$COUNT_PID" "$COUNT_PORT" 30
   GATEWAY_CONNECTION_STRING=${CONNECTION_STRING/:$AZ_PORT\//:$COUNT_PORT/}
@@ -226,22 +292,60 @@ if (( RATE_LIMITS )); then
     FuncGateway__RateLimits__Policies__strict__Shards=1
   )
 fi
-PREFIX=Bench$(date +%H%M%S)$RANDOM
-log "seeding $ROUTES routes (tables ${PREFIX}Routes, ${PREFIX}Upstreams)"
-(cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM" \
-  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)" \
-  --cache "$( (( CACHE )) && echo true || echo false)") \
-  > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
+POLICY_ENV=()
+SEED_POLICIES=()
+if (( POLICIES )); then
+  mkdir -p "$WORK/policies"
+  SEED_POLICIES=(--policies-dir "$WORK/policies")
+  if (( ! RATE_LIMITS )); then
+    POLICY_ENV+=(FuncGateway__RateLimits__Policies__fast__Limit=1000000000 FuncGateway__RateLimits__Policies__fast__WindowSeconds=60
+      FuncGateway__RateLimits__Policies__fast__Mode=Fast FuncGateway__RateLimits__Policies__fast__PartitionBy=Global)
+  fi
+fi
+seed_routes() { # prefix count [seed options...]
+  local prefix=$1 count=$2
+  shift 2
+  log "seeding $count routes (tables ${prefix}Routes, ${prefix}Upstreams)"
+  (cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$prefix" --routes "$count" --upstream "$UPSTREAM" "$@") \
+    > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
+}
 
+start_gateway() { # port prefix → GW_PID, GW_STARTED_MS (the gateway's own log: $WORK/gateway.log)
+  log "starting FuncGateway.Server on 127.0.0.1:$1${GATEWAY_ENV[*]:+ with ${GATEWAY_ENV[*]}}"
+  GW_STARTED_MS=$(now_ms)
+  (cd "$WORK" && exec env \
+    FuncGateway__Storage__ConnectionString="$GATEWAY_CONNECTION_STRING" \
+    FuncGateway__Storage__TablePrefix="$2" \
+    ${RATE_LIMIT_ENV[@]+"${RATE_LIMIT_ENV[@]}"} \
+    ${POLICY_ENV[@]+"${POLICY_ENV[@]}"} \
+    ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
+    ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$1") > "$WORK/gateway.log" 2>&1 &
+  GW_PID=$!; PIDS+=("$GW_PID")
+}
+
+if [[ $MODE != side-by-side ]]; then
+  # shellcheck source=bench/startup.sh
+  source "$BENCH_DIR/startup.sh"
+  exit 0
+fi
+
+PREFIX=Bench$(date +%H%M%S)$RANDOM
+seed_routes "$PREFIX" "$ROUTES" \
+  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)" \
+  --cache "$( (( CACHE )) && echo true || echo false)" ${SEED_POLICIES[@]+"${SEED_POLICIES[@]}"}
+
+if (( POLICIES )); then
+  # The JWT policy trusts the key the seeder made (a static JWKS: the cost measured is validation, not fetching).
+  POLICY_ENV+=(
+    FuncGateway__Auth__Policies__bench_jwt__Type=Jwt FuncGateway__Auth__Policies__bench_jwt__Issuer=https://bench.funcgateway.test/
+    FuncGateway__Auth__Policies__bench_jwt__Audiences=api://bench "FuncGateway__Auth__Policies__bench_jwt__Jwks=$(< "$WORK/policies/jwks.json")"
+    FuncGateway__Auth__Policies__bench_keys__Type=ApiKey
+  )
+  TOKEN=$(< "$WORK/policies/token.txt")
+  API_KEY=$(< "$WORK/policies/apikey.txt")
+fi
 GW_PORT=$(free_port)
-log "starting FuncGateway.Server on 127.0.0.1:$GW_PORT${GATEWAY_ENV[*]:+ with ${GATEWAY_ENV[*]}}"
-(cd "$WORK" && exec env \
-  FuncGateway__Storage__ConnectionString="$GATEWAY_CONNECTION_STRING" \
-  FuncGateway__Storage__TablePrefix="$PREFIX" \
-  ${RATE_LIMIT_ENV[@]+"${RATE_LIMIT_ENV[@]}"} \
-  ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
-  dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$GW_PORT") > "$WORK/gateway.log" 2>&1 &
-GW_PID=$!; PIDS+=("$GW_PID")
+start_gateway "$GW_PORT" "$PREFIX"
 GATEWAY=http://127.0.0.1:$GW_PORT
 wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/_gateway/healthz" 60
 
@@ -253,25 +357,37 @@ wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/svc$ROUTES/items/7" 30
 TARGET=/svc$(( (ROUTES + 1) / 2 ))/items/7
 NAMES=(direct yarp funcgateway)
 URLS=("$UPSTREAM$TARGET" "$YARP$TARGET" "$GATEWAY$TARGET")
+HEADERS=("" "" "")
 if (( RATE_LIMITS )); then
   # The same route shape (two literal segments and a parameter), with a limit.
   NAMES+=(funcgateway-fast funcgateway-strict)
   URLS+=("$GATEWAY/rl-fast/items/7" "$GATEWAY/rl-strict/items/7")
+  HEADERS+=("" "")
+fi
+if (( POLICIES )); then
+  # The same route shape again; the JWT contenders repeat one token, as a client does between refreshes.
+  NAMES+=(funcgateway-jwt funcgateway-apikey funcgateway-full)
+  URLS+=("$GATEWAY/pol-jwt/items/7" "$GATEWAY/pol-key/items/7" "$GATEWAY/pol-full/items/7")
+  HEADERS+=("Authorization: Bearer $TOKEN" "X-API-Key: $API_KEY" "Authorization: Bearer $TOKEN")
+  # The balanced pool is routed to once its health check has run (instances are Unknown, then Healthy).
+  wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/pol-full/items/7" 30 "Authorization: Bearer $TOKEN"
 fi
 if (( TRANSFORMS )); then
   # The same route shape twice: plain, and with header-only transforms (the seeder's HeaderTransforms).
   NAMES+=(funcgateway-tx-plain funcgateway-tx-headers)
   URLS+=("$GATEWAY/tx-plain/items/7" "$GATEWAY/tx-headers/items/7")
+  HEADERS+=("" "")
 fi
 if (( CACHE )); then
   # The same route shape twice: proxied, and answered from the cache (the seeder's CacheProperty).
   NAMES+=(funcgateway-cache-plain funcgateway-cache-hit)
   URLS+=("$GATEWAY/cache-plain/items/7" "$GATEWAY/cache-hit/items/7")
+  HEADERS+=("" "")
 fi
 COUNT=${#NAMES[@]}
-for url in "${URLS[@]}"; do
-  code=$(http_code "$url")
-  [[ $code == 200 && $(cat "$WORK/probe.body") == ok ]] || die "$url answered $code, not 200 \"ok\""
+for (( i = 0; i < COUNT; i++ )); do
+  code=$(http_code "${URLS[i]}" "${HEADERS[i]}")
+  [[ $code == 200 && $(cat "$WORK/probe.body") == ok ]] || die "${URLS[i]} answered $code, not 200 \"ok\""
 done
 log "all $COUNT contenders answer 200 \"ok\""
 
@@ -317,13 +433,17 @@ cpu_json() { # before after
 
 # Runs in this shell (not in $(...)), so LOAD_PID is visible to cleanup: `timeout` puts wrk in its own process group,
 # out of reach of Ctrl+C, and only cleanup's TERM stops it early.
-run_load() { # url seconds → one JSON result line in $WORK/result.json
-  local out=$WORK/load.log rc=0
+run_load() { # url seconds [header] → one JSON result line in $WORK/result.json
+  local out=$WORK/load.log rc=0 header=()
   if [[ $TOOL == wrk ]]; then
+    [[ -n ${3-} ]] && header=(-H "$3")
     # One wrk thread: on 2 cores a second one would only take CPU from the servers.
-    timeout $(( $2 + 30 )) wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 10s --latency -s "$BENCH_DIR/wrk-report.lua" "$1" > "$out" 2>&1 &
+    timeout $(( $2 + 30 )) ${LOAD_PIN[@]+"${LOAD_PIN[@]}"} wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 10s --latency ${header[@]+"${header[@]}"} \
+      -s "$BENCH_DIR/wrk-report.lua" "$1" > "$out" 2>&1 &
   else
-    timeout $(( $2 + 30 )) dotnet "$BENCH_DLL" load --url "$1" --connections "$CONNECTIONS" --seconds "$2" > "$out" 2>&1 &
+    [[ -n ${3-} ]] && header=(--header "$3")
+    timeout $(( $2 + 30 )) ${LOAD_PIN[@]+"${LOAD_PIN[@]}"} dotnet "$BENCH_DLL" load --url "$1" --connections "$CONNECTIONS" --seconds "$2" \
+      ${header[@]+"${header[@]}"} > "$out" 2>&1 &
   fi
   LOAD_PID=$!
   wait "$LOAD_PID" || rc=$?
@@ -337,7 +457,6 @@ run_load() { # url seconds → one JSON result line in $WORK/result.json
   [[ -s $WORK/result.json ]] || die "no result from the load generator: $(tail -n 5 "$out")"
 }
 
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<< "$2"; }
 
 # Table operations so far, as the counting proxy saw them (empty without --rate-limits).
 table_ops() { [[ -n $COUNT_PORT ]] && curl -s --max-time 5 "http://127.0.0.1:$COUNT_PORT/__counts" | sed -n 's/.*"total":\([0-9]*\).*/\1/p'; true; }
@@ -345,7 +464,7 @@ table_ops() { [[ -n $COUNT_PORT ]] && curl -s --max-time 5 "http://127.0.0.1:$CO
 if (( WARMUP > 0 )); then
   for (( i = 0; i < COUNT; i++ )); do
     log "warm-up ${NAMES[i]} (${WARMUP} s)"
-    run_load "${URLS[i]}" "$WARMUP"
+    run_load "${URLS[i]}" "$WARMUP" "${HEADERS[i]}"
   done
 fi
 
@@ -370,7 +489,7 @@ for (( round = 1; round <= ROUNDS; round++ )); do
     i=$(( (round - 1 + position) % COUNT ))
     ops_before=$(table_ops)
     cpu_snapshot before
-    run_load "${URLS[i]}" "$SECONDS_PER_RUN"
+    run_load "${URLS[i]}" "$SECONDS_PER_RUN" "${HEADERS[i]}"
     cpu_snapshot after
     ops_after=$(table_ops)
     result=$(< "$WORK/result.json")
@@ -402,8 +521,9 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"transforms":%s,"cache":%s}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"pinned":%s,"server_dll":"%s"}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
-  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" "$( (( CACHE )) && echo true || echo false)")
+  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
+  "$( (( CACHE )) && echo true || echo false)" "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

@@ -17,6 +17,9 @@ internal static class BenchReport
     public const string Gateway = "funcgateway";
     public const string GatewayFast = "funcgateway-fast";
     public const string GatewayStrict = "funcgateway-strict";
+    public const string GatewayJwt = "funcgateway-jwt";
+    public const string GatewayApiKey = "funcgateway-apikey";
+    public const string GatewayFull = "funcgateway-full";
     public const string GatewayPlain = "funcgateway-tx-plain";
     public const string GatewayTransforms = "funcgateway-tx-headers";
     public const string GatewayCachePlain = "funcgateway-cache-plain";
@@ -29,6 +32,9 @@ internal static class BenchReport
 
     /// <summary>With --rate-limits: the same gateway and route shape with a fast-mode and a strict-mode limit.</summary>
     private static readonly string[] RateLimitContenders = [GatewayFast, GatewayStrict];
+
+    /// <summary>With --policies (issue #11): a JWT route, an API key route and the full policy route.</summary>
+    private static readonly string[] PolicyContenders = [GatewayJwt, GatewayApiKey, GatewayFull];
 
     /// <summary>With --transforms: the same gateway and route shape without and with header-only transforms.</summary>
     private static readonly string[] TransformContenders = [GatewayPlain, GatewayTransforms];
@@ -45,6 +51,9 @@ internal static class BenchReport
         [Gateway] = "FuncGateway",
         [GatewayFast] = "FuncGateway + fast limit",
         [GatewayStrict] = "FuncGateway + strict limit",
+        [GatewayJwt] = "FuncGateway + JWT (RS256)",
+        [GatewayApiKey] = "FuncGateway + API key",
+        [GatewayFull] = "FuncGateway + all policies",
         [GatewayPlain] = "FuncGateway, plain route",
         [GatewayTransforms] = "FuncGateway + header transforms",
         [GatewayCachePlain] = "FuncGateway, proxied route",
@@ -58,7 +67,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
-        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(TransformContenders).Concat(CacheContenders).Where(c => rounds.Any(r => r.Contender == c))];
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -136,6 +145,17 @@ internal static class BenchReport
             }
         }
 
+        foreach (var contender in PolicyContenders.Prepend(Gateway))
+        {
+            if (medians.TryGetValue(contender, out var m))
+            {
+                ratios[$"{contender}_over_yarp_throughput"] = Round(m.Rps / yarp.Rps, 3);
+                ratios[$"{contender}_over_yarp_throughput_paired_median"] = Round(Median(PairedRatios(rounds, contender, Yarp)) ?? double.NaN, 3);
+                ratios[$"{contender}_over_yarp_proxy_cpu_per_request"] = m.ProxyCpuUs / yarp.ProxyCpuUs is { } r ? Round(r, 3) : null;
+                ratios[$"{contender}_over_yarp_p99"] = Round(m.P99Us / yarp.P99Us, 3);
+            }
+        }
+
         var throughputRatio = gateway.Rps / yarp.Rps;
         var met = throughputRatio >= TargetThroughputRatio;
 
@@ -183,6 +203,12 @@ internal static class BenchReport
                 "rate limits: the same gateway and route shape with a limit that is never reached; ratios over FuncGateway without one",
                 "  (table ops/req include the registry poll, a few operations every 5 s; the strict limit's req/s is its ceiling on\n"
                 + "   one counter row with this many connections; the counting proxy's CPU shows under \"other\")"));
+        }
+
+        if (PolicyContenders.Any(medians.ContainsKey))
+        {
+            Console.WriteLine();
+            Console.WriteLine(PolicyTable(rounds, medians));
         }
 
         if (medians.ContainsKey(GatewayTransforms))
@@ -253,6 +279,30 @@ internal static class BenchReport
         }
 
         text.Append(footnote);
+        return text.ToString();
+    }
+
+    /// <summary>Issue #11: every gateway contender as a multiple of the bare YARP forwarder.</summary>
+    private static string PolicyTable(List<RoundResult> rounds, Dictionary<string, Medians> medians)
+    {
+        var text = new StringBuilder();
+        var yarp = medians[Yarp];
+        text.AppendLine("policies: ratios over the bare YARP forwarder (issue #11 targets: anonymous CPU/req ≤ 1.05 and throughput ≥ 0.95; all policies CPU/req ≤ 1.2)");
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {"",-28} {"req/s",10}  {"throughput",10} {"same-round",12} {"p99",6} {"proxy CPU µs/req",17} {"CPU/req",9}"));
+        foreach (var contender in PolicyContenders.Prepend(Gateway).Prepend(Yarp))
+        {
+            if (!medians.TryGetValue(contender, out var m))
+            {
+                continue;
+            }
+
+            var paired = contender == Yarp ? 1.0 : Median(PairedRatios(rounds, contender, Yarp)) ?? double.NaN;
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {Labels[contender],-28} {m.Rps,10:F0}  {m.Rps / yarp.Rps,10:F3} {paired,12:F3} {m.P99Us / yarp.P99Us,6:F2} {Format(m.ProxyCpuUs),17} {Format(m.ProxyCpuUs / yarp.ProxyCpuUs, "F3"),9}"));
+        }
+
+        text.Append("  (CPU/req: the proxy process's own CPU time per request, from /proc, over bare YARP's; the figure to trust when req/s is noisy)");
         return text.ToString();
     }
 
@@ -347,7 +397,8 @@ internal static class BenchReport
                 contender switch
                 {
                     Yarp => PerRequest("yarp_s"),
-                    Gateway or GatewayFast or GatewayStrict or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit => PerRequest("gateway_s"),
+                    Gateway or GatewayFast or GatewayStrict or GatewayJwt or GatewayApiKey or GatewayFull
+                        or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit => PerRequest("gateway_s"),
                     _ => null,
                 },
                 PerRequest("upstream_s"),

@@ -19,12 +19,21 @@ internal static class LoadGenerator
         var connections = options.Int("connections", 32, 1, 4096);
         var seconds = options.Double("seconds", 10, 0.1, 3600);
         var maxRequests = options.Int("max-requests", 100_000_000, 1, int.MaxValue);
-        var result = await RunAsync(url, connections, TimeSpan.FromSeconds(seconds), maxRequests, cancellationToken);
+        var header = options.Optional("header") is { } text ? ParseHeader(text) : (KeyValuePair<string, string>?)null;
+        var result = await RunAsync(url, connections, TimeSpan.FromSeconds(seconds), maxRequests, header, cancellationToken);
         Console.WriteLine(JsonSerializer.Serialize(result, LoadResult.Json));
         return 0;
     }
 
-    public static async Task<LoadResult> RunAsync(Uri url, int connections, TimeSpan duration, long maxRequests, CancellationToken cancellationToken)
+    /// <summary>"Name: value", as wrk's -H takes it.</summary>
+    private static KeyValuePair<string, string> ParseHeader(string text)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? new(text[..colon].Trim(), text[(colon + 1)..].Trim()) : throw new UsageException($"--header must be 'Name: value', got '{text}'.");
+    }
+
+    public static async Task<LoadResult> RunAsync(
+        Uri url, int connections, TimeSpan duration, long maxRequests, KeyValuePair<string, string>? header, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler
         {
@@ -49,7 +58,7 @@ internal static class LoadGenerator
         var workers = new Task<Worker>[connections];
         for (var i = 0; i < connections; i++)
         {
-            workers[i] = Task.Run(() => RunWorkerAsync(invoker, url, end, shared, abort.Token), CancellationToken.None);
+            workers[i] = Task.Run(() => RunWorkerAsync(invoker, url, header, end, shared, abort.Token), CancellationToken.None);
         }
 
         var done = await Task.WhenAll(workers);
@@ -81,7 +90,8 @@ internal static class LoadGenerator
         };
     }
 
-    private static async Task<Worker> RunWorkerAsync(HttpMessageInvoker invoker, Uri url, long end, SharedState shared, CancellationToken cancellationToken)
+    private static async Task<Worker> RunWorkerAsync(
+        HttpMessageInvoker invoker, Uri url, KeyValuePair<string, string>? header, long end, SharedState shared, CancellationToken cancellationToken)
     {
         var worker = new Worker();
         var buffer = new byte[16 * 1024];
@@ -91,6 +101,11 @@ internal static class LoadGenerator
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, url) { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+                if (header is { } h)
+                {
+                    request.Headers.TryAddWithoutValidation(h.Key, h.Value);
+                }
+
                 using var response = await invoker.SendAsync(request, cancellationToken);
                 await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
                 while (await body.ReadAsync(buffer, cancellationToken) > 0)

@@ -13,7 +13,8 @@ namespace FuncGateway.Bench;
 /// whose <c>RateLimit</c> names the policies <c>fast</c> and <c>strict</c> that bench/run.sh configures. With
 /// <c>--transforms true</c> also <c>tx-plain</c> and <c>tx-headers</c> (<c>/tx-plain/items/{id}</c>,
 /// <c>/tx-headers/items/{id}</c>): the same route twice, the second with <see cref="HeaderTransforms"/>;
-/// <c>--cache true</c> also <c>cache-plain</c> and <c>cache-hit</c>, the second with <see cref="CacheProperty"/>.
+/// <c>--cache true</c> also <c>cache-plain</c> and <c>cache-hit</c>, the second with <see cref="CacheProperty"/>; with
+/// <c>--policies-dir DIR</c> also the policy routes of <see cref="PolicySeeder"/>, their key and token written to DIR.
 /// </summary>
 internal static class RouteSeeder
 {
@@ -43,6 +44,7 @@ internal static class RouteSeeder
         var rateLimited = Flag(options, "rate-limited");
         var transforms = Flag(options, "transforms");
         var cache = Flag(options, "cache");
+        var policiesDirectory = options.Optional("policies-dir");
 
         var service = new TableServiceClient(connectionString);
         var routes = service.GetTableClient(prefix + "Routes");
@@ -115,6 +117,8 @@ internal static class RouteSeeder
             await routes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
         }
 
+        var policyRoutes = policiesDirectory is null ? 0 : await PolicySeeder.SeedAsync(service, prefix, upstream, policiesDirectory, cancellationToken);
+
         // Read back what the gateway will read, so a silent write problem fails here and not as a mystery 404 later.
         var written = 0;
         await foreach (var page in routes.QueryAsync<TableEntity>(select: ["RowKey"], cancellationToken: cancellationToken).AsPages())
@@ -122,13 +126,14 @@ internal static class RouteSeeder
             written += page.Values.Count;
         }
 
-        if (written != count + limited.Length + transformed.Length + cached.Length)
+        var expected = count + limited.Length + transformed.Length + cached.Length + policyRoutes;
+        if (written != expected)
         {
-            await Console.Error.WriteLineAsync($"error: wrote {count + limited.Length + transformed.Length + cached.Length} routes but the table holds {written}.");
+            await Console.Error.WriteLineAsync($"error: wrote {expected} routes but the table holds {written}.");
             return 1;
         }
 
-        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(transforms ? " and a plain and a transformed one" : "")}{(cache ? " and a plain and a cached one" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
+        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(transforms ? " and a plain and a transformed one" : "")}{(cache ? " and a plain and a cached one" : "")}{(policyRoutes > 0 ? " and 3 policy routes" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
         return 0;
     }
 

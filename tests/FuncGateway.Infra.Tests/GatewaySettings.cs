@@ -34,7 +34,8 @@ internal static class GatewaySettings
         "FuncGateway__Forwarding__MinResponseDataRateGraceSeconds",
         "FuncGateway__ForwardedHeaders__TrustedProxies",
         "FuncGateway__Admin__Key",
-        // [#3 identity] settings go below this line.
+        // [#3 identity] settings go below this line. Per-policy keys (FuncGateway__Auth__Policies__<name>__…, e.g. a Jwt
+        // policy's TokenCacheSeconds and TokenCacheSize) are set through main.bicep's authPolicies object, not one by one.
 
         // [#5 rate limits] settings go below this line.
         "FuncGateway__RateLimits__KeyHashSecret",

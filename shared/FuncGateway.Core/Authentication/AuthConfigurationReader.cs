@@ -24,7 +24,7 @@ internal static class AuthConfigurationReader
     private static readonly string[] JwtKeys =
     [
         "Issuer", "Audiences", "MetadataAddress", "JwksUri", "Jwks", "SymmetricKeys", "Algorithms", "ClockSkewSeconds",
-        "RequireTyp", "MaxTokenLifetimeSeconds", "KeyRefreshSeconds", "UnknownKeyRefreshSeconds", "MetadataTimeoutSeconds", "RequireHttpsMetadata", "UserIdClaim",
+        "RequireTyp", "MaxTokenLifetimeSeconds", "KeyRefreshSeconds", "UnknownKeyRefreshSeconds", "MetadataTimeoutSeconds", "RequireHttpsMetadata", "TokenCacheSeconds", "TokenCacheSize", "UserIdClaim",
         "EmailClaim", "RoleClaims", "ScopeClaims", "ConsumerIdClaims", "TierClaim", "ClaimHeaders", "ForwardToken",
     ];
 
@@ -216,6 +216,8 @@ internal static class AuthConfigurationReader
             UnknownKeyRefreshInterval = TimeSpan.FromSeconds(reader.Number("UnknownKeyRefreshSeconds", 1, 3600) ?? 30),
             MetadataTimeout = TimeSpan.FromSeconds(reader.Number("MetadataTimeoutSeconds", 0.5, 60) ?? 5),
             RequireHttpsMetadata = reader.Boolean("RequireHttpsMetadata") ?? true,
+            TokenCacheDuration = TimeSpan.FromSeconds(reader.Number("TokenCacheSeconds", 0, 86_400) ?? 300),
+            TokenCacheSize = (int)(reader.Number("TokenCacheSize", 1, 1_000_000) ?? 10_000),
             UserIdClaim = reader.String("UserIdClaim") ?? "sub",
             EmailClaim = reader.String("EmailClaim") ?? "email",
             RoleClaims = reader.OptionalList("RoleClaims") ?? ["roles", "role"],

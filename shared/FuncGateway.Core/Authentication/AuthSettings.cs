@@ -58,6 +58,12 @@ internal sealed record JwtPolicySettings(string Name) : AuthPolicySettings(Name)
 
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Longest a validated token is remembered (never past its <c>exp</c> or a key set change); zero: no cache.</summary>
+    public TimeSpan TokenCacheDuration { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Most validated tokens remembered at once.</summary>
+    public int TokenCacheSize { get; init; } = 10_000;
+
     public bool RequireHttpsMetadata { get; init; } = true;
 
     public string UserIdClaim { get; init; } = "sub";

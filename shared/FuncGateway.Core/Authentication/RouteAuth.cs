@@ -75,12 +75,12 @@ internal sealed class CompiledAuthorization(RouteAuthorization requirements)
     /// <summary>Null when the caller qualifies; otherwise what is missing (for the log, not the client).</summary>
     public string? Check(GatewayIdentity caller)
     {
-        if (_roles.Count > 0 && !caller.Roles.Any(_roles.Contains))
+        if (_roles.Count > 0 && !ContainsAny(_roles, caller.Roles))
         {
             return "missing role";
         }
 
-        if (_scopes.Count > 0 && !caller.Scopes.Any(_scopes.Contains))
+        if (_scopes.Count > 0 && !ContainsAny(_scopes, caller.Scopes))
         {
             return "missing scope";
         }
@@ -104,6 +104,20 @@ internal sealed class CompiledAuthorization(RouteAuthorization requirements)
         }
 
         return null;
+    }
+
+    // A loop, not Any(set.Contains): no delegate or enumerator per request.
+    private static bool ContainsAny(FrozenSet<string> required, IReadOnlyList<string> held)
+    {
+        for (var i = 0; i < held.Count; i++)
+        {
+            if (required.Contains(held[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 

@@ -1,4 +1,5 @@
 using FuncGateway.Model;
+using System.Runtime.CompilerServices;
 using FuncGateway.Backend;
 using Microsoft.AspNetCore.Http;
 
@@ -11,23 +12,40 @@ namespace FuncGateway.Authentication;
 /// forwards the bearer token, the route's API key headers) and the query parameters no upstream should see
 /// (<see cref="RouteAuth.RemovedQueryParameters"/>: the Functions key on every route, credential parameters and
 /// <c>access_token</c> on authenticated ones), adds the identity headers, every value encoded by
-/// <see cref="GatewayHeaderValue"/>, and signs them with the final path and query.
+/// <see cref="GatewayHeaderValue"/>, and signs them with the final path and query. The encoded headers of a caller
+/// are kept with it: the policies hand out the same caller for a cached token, key or password, so its headers are
+/// encoded once, not on every request (the lists are only ever read afterwards).
 /// </summary>
 internal sealed class UpstreamIdentityTransform(ContextSigner signer) : GatewayRequestTransform
 {
+    private static readonly List<KeyValuePair<string, string>> AnonymousHeaders = [new(GatewayHeaders.AuthPolicy, AuthPolicies.Anonymous)];
+
+    private readonly ConditionalWeakTable<GatewayIdentity, List<KeyValuePair<string, string>>> _encoded = [];
+
     public override ValueTask ApplyAsync(GatewayRequestTransformContext context)
     {
         var authentication = context.HttpContext.Features.Get<AuthenticationFeature>();
         context.Query = WithoutParameters(context.Query, (authentication?.Route ?? RouteAuth.Anonymous).RemovedQueryParameters);
-        var headers = new List<KeyValuePair<string, string>>(8);
         if (authentication is null || context.Feature.Identity is not { } caller)
         {
-            headers.Add(new(GatewayHeaders.AuthPolicy, AuthPolicies.Anonymous));
-            Write(context, headers);
+            Write(context, AnonymousHeaders);
             return ValueTask.CompletedTask;
         }
 
         RemoveCredentials(context, authentication, caller);
+        if (!_encoded.TryGetValue(caller, out var headers))
+        {
+            headers = Encode(caller);
+            _encoded.AddOrUpdate(caller, headers);
+        }
+
+        Write(context, headers);
+        return ValueTask.CompletedTask;
+    }
+
+    private static List<KeyValuePair<string, string>> Encode(GatewayIdentity caller)
+    {
+        var headers = new List<KeyValuePair<string, string>>(8);
         headers.Add(new(GatewayHeaders.AuthPolicy, GatewayHeaderValue.Encode(caller.Policy)));
         Add(headers, GatewayHeaders.UserId, caller.UserId);
         Add(headers, GatewayHeaders.UserEmail, caller.Email);
@@ -41,8 +59,7 @@ internal sealed class UpstreamIdentityTransform(ContextSigner signer) : GatewayR
             AddList(headers, name, values);
         }
 
-        Write(context, headers);
-        return ValueTask.CompletedTask;
+        return headers;
     }
 
     private void Write(GatewayRequestTransformContext context, List<KeyValuePair<string, string>> headers)

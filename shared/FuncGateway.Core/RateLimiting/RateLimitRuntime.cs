@@ -17,7 +17,8 @@ internal sealed class RateLimitRuntime
         Time = time;
         Options = options.Value;
         Logger = logger;
-        Random = random ?? new Random();
+        // Random.Shared is thread-safe without a lock; an injected one (tests) is used under a lock.
+        Random = random ?? Random.Shared;
         InstanceSeed = Random.Next();
         OperationTimeout = TimeSpan.FromSeconds(Options.OperationTimeoutSeconds);
         Health = new RateLimitStoreHealth(this, TimeSpan.FromSeconds(Options.OutageBackoffSeconds));
@@ -55,12 +56,20 @@ internal sealed class RateLimitRuntime
     public Task JitterAsync(int attempt, CancellationToken cancellationToken)
     {
         int max;
-        lock (Random)
-        {
+        var bound = Math.Min(50, 2 << Math.Min(attempt, 5)) + 1;
 #pragma warning disable CA5394 // Jitter, not security.
-            max = Random.Next(0, Math.Min(50, 2 << Math.Min(attempt, 5)) + 1);
-#pragma warning restore CA5394
+        if (ReferenceEquals(Random, Random.Shared))
+        {
+            max = Random.Next(0, bound);
         }
+        else
+        {
+            lock (Random)
+            {
+                max = Random.Next(0, bound);
+            }
+        }
+#pragma warning restore CA5394
 
         // Real time on purpose: a back-off between two storage calls is not part of any window's arithmetic, and a
         // test clock that only moves when told would stall it.

@@ -27,7 +27,7 @@ internal sealed class RetryBudget
     }
 
     /// <summary>Counts one request (its first attempt).</summary>
-    public void OnRequest() => Interlocked.Increment(ref Current().Requests);
+    public void OnRequest() => Current().Requests.Increment();
 
     /// <summary>Takes one retry from the budget; false when the budget is spent.</summary>
     public bool TryWithdraw()
@@ -38,7 +38,7 @@ internal sealed class RetryBudget
 
         // The previous window weighs in for the part of it that the sliding window still covers.
         var weight = previous.Epoch == current.Epoch - 1 ? 1 - progress : 0;
-        var requests = Volatile.Read(ref current.Requests) + (weight * Volatile.Read(ref previous.Requests));
+        var requests = current.Requests.Sum() + (weight * previous.Requests.Sum());
         var retries = Volatile.Read(ref current.Retries) + (weight * Volatile.Read(ref previous.Retries));
         if (retries + 1 > _floor + (_ratio * requests))
         {
@@ -76,8 +76,35 @@ internal sealed class RetryBudget
     {
         public long Epoch { get; } = epoch;
 
-        // Fields, so they can be updated with Interlocked.
-        public int Requests;
+        // Every request of the route counts here: striped, so cores do not contend for one cache line.
+        public StripedCounter Requests { get; } = new();
+
+        // A field, so it can be updated with Interlocked (only retries touch it).
         public int Retries;
+    }
+}
+
+/// <summary>
+/// A counter incremented from many cores at once: one cell (its own cache line) per stripe, picked by the current
+/// processor; read by summing. Exact, and without the contention of a single shared field.
+/// </summary>
+internal sealed class StripedCounter
+{
+    private const int Padding = 8; // 8 longs = 64 bytes, one cache line per cell
+    private static readonly int StripeMask = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(Environment.ProcessorCount, 1, 16)) - 1;
+
+    private readonly long[] _cells = new long[(StripeMask + 1) * Padding];
+
+    public void Increment() => Interlocked.Increment(ref _cells[(Thread.GetCurrentProcessorId() & StripeMask) * Padding]);
+
+    public long Sum()
+    {
+        long sum = 0;
+        for (var i = 0; i < _cells.Length; i += Padding)
+        {
+            sum += Volatile.Read(ref _cells[i]);
+        }
+
+        return sum;
     }
 }

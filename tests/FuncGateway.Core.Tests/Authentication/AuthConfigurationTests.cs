@@ -32,6 +32,8 @@ public sealed class AuthConfigurationTests
             ["FuncGateway:Auth:Policies:corp:Audience"] = "api://x",
             ["FuncGateway:Auth:Policies:corp:Algorithms"] = "none,RS256",
             ["FuncGateway:Auth:Policies:corp:JwksUri"] = "http://idp/jwks",
+            ["FuncGateway:Auth:Policies:corp:TokenCacheSeconds"] = "-1",
+            ["FuncGateway:Auth:Policies:corp:TokenCacheSize"] = "0",
             ["FuncGateway:Auth:Policies:hs:Type"] = "Jwt",
             ["FuncGateway:Auth:Policies:hs:Issuer"] = "i",
             ["FuncGateway:Auth:Policies:hs:Audiences"] = "a",
@@ -51,6 +53,8 @@ public sealed class AuthConfigurationTests
         Assert.Contains("FuncGateway:Auth:Policies:corp:Audiences is required", errors, StringComparison.Ordinal);
         Assert.Contains("FuncGateway:Auth:Policies:corp:Algorithms: 'none' is not supported", errors, StringComparison.Ordinal);
         Assert.Contains("FuncGateway:Auth:Policies:corp:JwksUri must use https", errors, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway:Auth:Policies:corp:TokenCacheSeconds must be a number in [0, 86400]", errors, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway:Auth:Policies:corp:TokenCacheSize must be a number in [1, 1000000]", errors, StringComparison.Ordinal);
         Assert.Contains("FuncGateway:Auth:Policies:hs:SymmetricKeys:k1 must be base64 of at least 32 bytes", errors, StringComparison.Ordinal);
         Assert.Contains("'anonymous' is reserved", errors, StringComparison.Ordinal);
         Assert.Contains("FuncGateway:Auth:Policies:odd:Type must be Jwt, ApiKey or Basic", errors, StringComparison.Ordinal);
@@ -82,6 +86,8 @@ public sealed class AuthConfigurationTests
         Assert.False(jwt.ForwardToken);
         Assert.Empty(jwt.RequiredTypes);
         Assert.Null(jwt.MaxTokenLifetime);
+        Assert.Equal(TimeSpan.FromSeconds(300), jwt.TokenCacheDuration);
+        Assert.Equal(10_000, jwt.TokenCacheSize);
         Assert.Equal("X-API-Key", Assert.IsType<ApiKeyPolicySettings>(settings.Policies["keys"]).Header);
         Assert.False(settings.Signing.Enabled);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.ApiKeys.CacheDuration);

@@ -3,7 +3,6 @@ using FuncGateway.Authentication.Jwt;
 using FuncGateway.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Microsoft.IdentityModel.Tokens;
 
 namespace FuncGateway.Core.Tests.Authentication;
 
@@ -11,7 +10,7 @@ namespace FuncGateway.Core.Tests.Authentication;
 public sealed class SigningKeySourceTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new();
-    private readonly FakeRetriever _idp = new();
+    private readonly FakeKeySetRetriever _idp = new();
     private readonly TestSigningKey _k1 = TestSigningKey.Rsa("k1");
     private readonly TestSigningKey _k2 = TestSigningKey.Rsa("k2");
 
@@ -138,28 +137,5 @@ public sealed class SigningKeySourceTests : IDisposable
     {
         _k1.Dispose();
         _k2.Dispose();
-    }
-
-    private sealed class FakeRetriever : IKeySetRetriever
-    {
-        private int _fetches;
-
-        public TestSigningKey[] Keys { get; set; } = [];
-
-        public bool Down { get; set; }
-
-        public int Fetches => Volatile.Read(ref _fetches);
-
-        public async Task<SigningKeySet> GetAsync(CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _fetches);
-            await Task.Yield();
-            if (Down)
-            {
-                throw new HttpRequestException("down");
-            }
-
-            return SigningKeySet.FromJsonWebKeys(new JsonWebKeySet(TestSigningKey.Jwks(Keys)).Keys, "corp", requireOne: true);
-        }
     }
 }

@@ -48,6 +48,8 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
         Policy("dead", ("JwksUri", "http://127.0.0.1:1/jwks"), ("MetadataTimeoutSeconds", "2"));
         Policy("access", ("JwksUri", _idp.JwksUri.ToString()), ("RequireTyp", "at+jwt"));
         Policy("short", ("JwksUri", _idp.JwksUri.ToString()), ("MaxTokenLifetimeSeconds", "3600"));
+        Policy("cached", ("JwksUri", _idp.JwksUri.ToString()), ("KeyRefreshSeconds", "2"), ("UnknownKeyRefreshSeconds", "1"), ("TokenCacheSeconds", "600"));
+        Policy("narrow", ("JwksUri", _idp.JwksUri.ToString()), ("Audiences", "api://narrow"), ("TokenCacheSeconds", "600"));
 
         // These tests send dozens of bad tokens from one address to check each answer; the failure throttle (on by
         // default, tested in RateLimiting/IdentityRateLimitTests) would rightly turn them into 429s.
@@ -64,6 +66,8 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("ws", "/ws/{**rest}", "echo", ("Auth", "corp"), ("TokenQueryParameter", "access_token"));
         await _gateway.UpsertRouteAsync("access", "/access/{**rest}", "echo", ("Auth", "access"));
         await _gateway.UpsertRouteAsync("short", "/short/{**rest}", "echo", ("Auth", "short"));
+        await _gateway.UpsertRouteAsync("cached", "/cached/{**rest}", "echo", ("Auth", "cached"));
+        await _gateway.UpsertRouteAsync("narrow", "/narrow/{**rest}", "echo", ("Auth", "narrow"));
         await _gateway.ReloadAsync();
     }
 
@@ -97,6 +101,22 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
 
         configure?.Invoke(request);
         return _gateway.Client.SendAsync(request);
+    }
+
+    /// <summary>Sends the token every 250 ms until it is no longer accepted (at most 10 s); the last status.</summary>
+    private async Task<HttpStatusCode> StatusOnceRefusedAsync(string path, string token)
+    {
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(10);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(250);
+            using var response = await SendAsync(path, token);
+            status = response.StatusCode;
+        }
+        while (status == HttpStatusCode.OK && TimeProvider.System.GetUtcNow() < deadline);
+
+        return status;
     }
 
     [Fact]
@@ -230,21 +250,66 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
 
         _idp.Remove(_rsa.Kid);
         var old = _rsa.Mint(_idp.Issuer, Audience, UserClaims);
-        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(10);
-        HttpStatusCode status;
-        do
-        {
-            await Task.Delay(250);
-            using var response = await SendAsync("/fast/x", old);
-            status = response.StatusCode;
-        }
-        while (status == HttpStatusCode.OK && TimeProvider.System.GetUtcNow() < deadline);
-
-        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusOnceRefusedAsync("/fast/x", old));
         using (var stillGood = await SendAsync("/fast/x", rotated.Mint(_idp.Issuer, Audience, UserClaims)))
         {
             Assert.Equal(HttpStatusCode.OK, stillGood.StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task A_repeated_token_served_from_the_cache_is_refused_within_the_refresh_bound_once_its_key_leaves_the_JWKS()
+    {
+        // One token, sent again and again: after the first, each is a hit in the policy's validated-token cache.
+        var token = _rsa.Mint(_idp.Issuer, Audience, UserClaims);
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await SendAsync("/cached/x", token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var echoed = await SendAsync("/cached/x", token))
+        {
+            Assert.Equal("user-42", (await Echo.ReadAsync(echoed)).Header("X-User-Id").Single());
+        }
+
+        _idp.Remove(_rsa.Kid);
+        var fetches = _idp.JwksFetches;
+        // KeyRefreshSeconds is 2: the refresh that drops the key also drops every token validated with it.
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusOnceRefusedAsync("/cached/x", token));
+        Assert.True(_idp.JwksFetches > fetches);
+        using (var ec = await SendAsync("/cached/x", _ec.Mint(_idp.Issuer, Audience, UserClaims)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ec.StatusCode);
+        }
+
+        using (var again = await SendAsync("/cached/x", token))
+        {
+            await Problem.AssertAsync(again, HttpStatusCode.Unauthorized, "invalid_token");
+        }
+    }
+
+    [Fact]
+    public async Task A_token_cached_by_one_policy_is_still_refused_by_a_policy_with_other_audiences()
+    {
+        var token = _rsa.Mint(_idp.Issuer, Audience, UserClaims);
+        using (var accepted = await SendAsync("/jwt/x", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        using (var refused = await SendAsync("/narrow/x", token))
+        {
+            await Problem.AssertAsync(refused, HttpStatusCode.Unauthorized, "invalid_token");
+            Assert.Contains("audience", refused.Headers.WwwAuthenticate.Single().ToString(), StringComparison.Ordinal);
+        }
+
+        using (var stillAccepted = await SendAsync("/jwt/x", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, stillAccepted.StatusCode);
+        }
+
+        Assert.Equal(2, _echo.RequestCount);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using FuncGateway.Model;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 
@@ -7,10 +8,13 @@ namespace FuncGateway.Authentication.ApiKeys;
 /// <summary>
 /// API keys from a header (default <c>X-API-Key</c>) or, where a route opts in, a query parameter. A key is hashed
 /// and looked up in the ApiKeys table through <see cref="ApiKeyCache"/>; it must be enabled and not expired. The
-/// key is never forwarded, logged or echoed.
+/// key is never forwarded, logged or echoed. The caller made from a record is kept with the record (as long as the
+/// cache holds that record, so a revocation is still seen within <c>CacheSeconds</c>); expiry is checked on every request.
 /// </summary>
 internal sealed class ApiKeyPolicy(ApiKeyPolicySettings settings, ApiKeyCache cache, TimeProvider time) : IAuthPolicy
 {
+    private readonly ConditionalWeakTable<ApiKeyRecord, AuthAttempt> _callers = [];
+
     public string Name => settings.Name;
 
     public AuthPolicyType Type => AuthPolicyType.ApiKey;
@@ -75,6 +79,19 @@ internal sealed class ApiKeyPolicy(ApiKeyPolicySettings settings, ApiKeyCache ca
             return Invalid("The API key has expired.");
         }
 
+        if (!_callers.TryGetValue(record, out var caller))
+        {
+            caller = CreateCaller(record);
+            _callers.AddOrUpdate(record, caller);
+        }
+
+        return caller;
+    }
+
+    public string Challenge(string? error = null, string? description = null) => $"ApiKey header=\"{settings.Header}\"";
+
+    private AuthAttempt CreateCaller(ApiKeyRecord record)
+    {
         var claims = new List<Claim>(4 + record.Scopes.Count)
         {
             new("consumer_id", record.ConsumerId),
@@ -97,8 +114,6 @@ internal sealed class ApiKeyPolicy(ApiKeyPolicySettings settings, ApiKeyCache ca
             Scopes = record.Scopes,
         });
     }
-
-    public string Challenge(string? error = null, string? description = null) => $"ApiKey header=\"{settings.Header}\"";
 
     private static AuthAttempt Invalid(string description) => AuthAttempt.Invalid(AuthProblemCodes.InvalidApiKey, description);
 }

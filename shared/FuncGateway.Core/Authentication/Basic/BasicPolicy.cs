@@ -79,7 +79,7 @@ internal sealed class BasicPolicy : IAuthPolicy, IDisposable
         var now = _time.GetUtcNow();
         if (_verdicts.TryGetValue(fingerprint, out Verdict? verdict) && now < verdict!.Until)
         {
-            return verdict.Valid ? Success(user) : Invalid("The user name or password is wrong.");
+            return verdict.Caller ?? Invalid("The user name or password is wrong.");
         }
 
         if (!await _hashing.WaitAsync(SaturationTimeout, cancellationToken))
@@ -107,14 +107,15 @@ internal sealed class BasicPolicy : IAuthPolicy, IDisposable
             _hashing.Release();
         }
 
+        var caller = valid ? Success(user) : null;
         var duration = valid ? _settings.CacheDuration : NegativeCacheDuration;
         if (duration > TimeSpan.Zero)
         {
-            _verdicts.Set(fingerprint, new Verdict(valid, _time.GetUtcNow() + duration),
+            _verdicts.Set(fingerprint, new Verdict(caller, _time.GetUtcNow() + duration),
                 new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = duration });
         }
 
-        return valid ? Success(user) : Invalid("The user name or password is wrong.");
+        return caller ?? Invalid("The user name or password is wrong.");
     }
 
     public string Challenge(string? error = null, string? description = null) => $"Basic realm=\"{_settings.Realm}\", charset=\"UTF-8\"";
@@ -146,5 +147,6 @@ internal sealed class BasicPolicy : IAuthPolicy, IDisposable
 
     private static AuthAttempt Invalid(string description) => AuthAttempt.Invalid(AuthProblemCodes.InvalidCredentials, description);
 
-    private sealed record Verdict(bool Valid, DateTimeOffset Until);
+    /// <summary>A remembered check: the caller it accepted (null: refused), until when.</summary>
+    private sealed record Verdict(AuthAttempt? Caller, DateTimeOffset Until);
 }

@@ -33,6 +33,7 @@ internal sealed class JwtPolicy : IAuthPolicy
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false, MaximumTokenSizeInBytes = MaxTokenLength };
     private readonly TokenValidationParameters _parameters;
     private readonly FrozenSet<string> _algorithms;
+    private readonly ValidatedTokenCache? _cache;
 
     public JwtPolicy(JwtPolicySettings settings, SigningKeySource keys, TimeProvider time, ILogger logger)
     {
@@ -40,6 +41,7 @@ internal sealed class JwtPolicy : IAuthPolicy
         _keys = keys;
         _time = time;
         _logger = logger;
+        _cache = settings.TokenCacheDuration > TimeSpan.Zero ? new ValidatedTokenCache(settings.TokenCacheSize, settings.TokenCacheDuration) : null;
         _algorithms = settings.Algorithms.ToFrozenSet(StringComparer.Ordinal);
         _parameters = new TokenValidationParameters
         {
@@ -99,6 +101,12 @@ internal sealed class JwtPolicy : IAuthPolicy
         return fromHeader;
     }
 
+    /// <summary>Validated tokens remembered (tests).</summary>
+    internal ValidatedTokenCache? Cache => _cache;
+
+    /// <summary>The key refresh in progress, if any (tests).</summary>
+    internal Task? PendingKeyRefresh => _keys.PendingRefresh;
+
     public async ValueTask<AuthAttempt> AuthenticateAsync(string credential, CancellationToken cancellationToken)
     {
         if (credential.Length > MaxTokenLength)
@@ -106,6 +114,32 @@ internal sealed class JwtPolicy : IAuthPolicy
             return Invalid("The token is too large.");
         }
 
+        if (_cache is null)
+        {
+            return await ValidateAsync(credential, default, cancellationToken);
+        }
+
+        var hash = TokenHash.Of(credential);
+        if (_cache.TryGet(hash, _time.GetUtcNow(), out var cached))
+        {
+            // Asking for the keys also starts the scheduled refresh, as a full validation would.
+            var current = await _keys.GetAsync(cached.Kid, cached.Family, cancellationToken);
+            if (ReferenceEquals(current, cached.Keys))
+            {
+                return cached.Attempt;
+            }
+
+            if (current is not null)
+            {
+                _cache.Invalidate(current);
+            }
+        }
+
+        return await ValidateAsync(credential, hash, cancellationToken);
+    }
+
+    private async ValueTask<AuthAttempt> ValidateAsync(string credential, TokenHash hash, CancellationToken cancellationToken)
+    {
         JsonWebToken token;
         try
         {
@@ -173,7 +207,18 @@ internal sealed class JwtPolicy : IAuthPolicy
             return Invalid(Describe(result.Exception));
         }
 
-        return AuthAttempt.Success(CreateCaller(result.ClaimsIdentity));
+        var success = AuthAttempt.Success(CreateCaller(result.ClaimsIdentity));
+        _cache?.Add(hash, Facts(token, kid, family), keys, success, _time.GetUtcNow());
+        return success;
+    }
+
+    /// <summary>When a validated token may be taken from the cache: from its <c>nbf</c>/<c>iat</c> less the skew to its <c>exp</c>.</summary>
+    private ValidatedTokenFacts Facts(JsonWebToken token, string? kid, KeyFamily family)
+    {
+        // IdentityModel gives DateTime.MinValue for an absent date; exp is required, so it is present here.
+        var start = token.ValidFrom > token.IssuedAt ? token.ValidFrom : token.IssuedAt;
+        var validFrom = start == DateTime.MinValue ? DateTimeOffset.MinValue : new DateTimeOffset(start, TimeSpan.Zero) - _settings.ClockSkew;
+        return new ValidatedTokenFacts(kid, family, validFrom, new DateTimeOffset(token.ValidTo, TimeSpan.Zero));
     }
 
     public string Challenge(string? error = null, string? description = null)
@@ -338,8 +383,16 @@ internal sealed class JwtPolicy : IAuthPolicy
         var extra = new List<KeyValuePair<string, IReadOnlyList<string>>>(_settings.ClaimHeaders.Count);
         foreach (var (header, claimType) in _settings.ClaimHeaders)
         {
-            var values = identity.FindAll(claimType).Select(static c => c.Value).Where(static v => v.Length > 0).ToArray();
-            if (values.Length > 0)
+            List<string>? values = null;
+            foreach (var claim in identity.FindAll(claimType))
+            {
+                if (claim.Value.Length > 0)
+                {
+                    (values ??= []).Add(claim.Value);
+                }
+            }
+
+            if (values is not null)
             {
                 extra.Add(new(header, values));
             }
