@@ -9,6 +9,7 @@ using FuncGateway.Model;
 using FuncGateway.RateLimiting;
 using FuncGateway.Resilience;
 using FuncGateway.Transforms;
+using FuncGateway.Validation;
 
 namespace FuncGateway;
 
@@ -30,6 +31,7 @@ public static class GatewayCapabilities
         new HealthCapability(),
         new ResilienceCapability(),
         new TransformsCapability(),
+        new ValidationCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

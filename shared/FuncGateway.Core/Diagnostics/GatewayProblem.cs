@@ -42,7 +42,17 @@ public static class GatewayProblem
         WriteAsync(context, status, code, title, detail, default);
 
     /// <summary>Writes a problem response with one extra response header (e.g. Allow, Retry-After, WWW-Authenticate).</summary>
-    public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail, KeyValuePair<string, string> header)
+    public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail, KeyValuePair<string, string> header) =>
+        WriteAsync(context, status, code, title, detail, header, extensions: null);
+
+    /// <summary>
+    /// Writes a problem response with extension members: <paramref name="extensions"/> writes them into the problem
+    /// object, after <c>traceId</c> (e.g. a <c>violations</c> array).
+    /// </summary>
+    public static Task WriteExtendedAsync(HttpContext context, int status, string code, string title, string? detail, Action<Utf8JsonWriter> extensions) =>
+        WriteAsync(context, status, code, title, detail, default, extensions);
+
+    private static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail, KeyValuePair<string, string> header, Action<Utf8JsonWriter>? extensions = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var response = context.Response;
@@ -75,6 +85,7 @@ public static class GatewayProblem
 
             json.WriteString("code", code);
             json.WriteString("traceId", traceId);
+            extensions?.Invoke(json);
             json.WriteEndObject();
         }
 
@@ -96,6 +107,11 @@ public static class GatewayProblem
         ArgumentNullException.ThrowIfNull(context);
         return Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
     }
+
+    /// <summary>413 <c>request_too_large</c>: the body is (or would be) larger than <paramref name="limit"/> bytes.</summary>
+    internal static Task RequestTooLargeAsync(HttpContext context, long limit) =>
+        WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ProblemCodes.RequestTooLarge,
+            "The request body is too large.", $"The limit is {limit} bytes.");
 
     internal static Task NotFoundAsync(HttpContext context) =>
         WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.RouteNotFound, "No route matches the request.");

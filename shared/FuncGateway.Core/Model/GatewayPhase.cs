@@ -39,5 +39,11 @@ internal readonly record struct GatewayStepOrder(GatewayPhase Phase, int Positio
     /// <summary>Apply the route's rate limits (partition keys may use the identity).</summary>
     public static GatewayStepOrder RateLimiting { get; } = new(GatewayPhase.PostMatch, 200);
 
+    /// <summary>
+    /// Validate the request (content type, size, JSON, schema, query and headers, injection screening). After the
+    /// rate limits, so a limited client cannot make the gateway read and parse bodies.
+    /// </summary>
+    public static GatewayStepOrder Validation { get; } = new(GatewayPhase.PostMatch, 300);
+
     public int CompareTo(GatewayStepOrder other) => Phase != other.Phase ? Phase.CompareTo(other.Phase) : Position.CompareTo(other.Position);
 }

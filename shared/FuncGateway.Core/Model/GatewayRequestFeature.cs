@@ -37,6 +37,12 @@ public sealed class GatewayRequestFeature
     /// <summary>The request is forwarded as a tunnel (a WebSocket upgrade) on a connection used for nothing else.</summary>
     public bool IsTunnel { get; internal init; }
 
+    /// <summary>
+    /// The largest request body this request may send, when a step set one for the route (its <c>Validation</c>
+    /// <c>maxBodyBytes</c>); null: <c>FuncGateway:Forwarding:MaxRequestBodySizeBytes</c>. Forwarding enforces it.
+    /// </summary>
+    public long? MaxRequestBodySizeBytes { get; internal set; }
+
     /// <summary>The upstream instance chosen for the request, once chosen.</summary>
     public UpstreamInstance? Instance { get; internal set; }
 }
