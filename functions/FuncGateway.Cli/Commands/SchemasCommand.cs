@@ -187,24 +187,7 @@ internal static class SchemasCommand
         }
 
         var json = new JsonObject { ["schemas"] = schemas }.ToJsonString(FileOptions) + "\n";
-        if (outputPath is null)
-        {
-            context.Out.Write(json);
-        }
-        else
-        {
-            try
-            {
-                await File.WriteAllTextAsync(outputPath, json, cancellationToken);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-            {
-                throw new CliException(ExitCodes.InvalidInput, $"Cannot write '{outputPath}': {ex.Message}");
-            }
-
-            context.Out.WriteLine($"Exported {schemas.Count} schema(s) to {outputPath}.");
-        }
-
+        await ExportCommand.WriteAsync(context, json, outputPath, $"{schemas.Count} schema(s)", cancellationToken);
         return unreadable > 0 ? ExitCodes.InvalidInput : ExitCodes.Success;
     }
 
