@@ -21,6 +21,8 @@ internal static class InjectionSignatures
         @"\b\d+\s+(or|and|xor)\s+\d+\s*(=|<>|!=|<|>)\s*\d+",
         // A quote closing the literal, then a comment to the end: admin'--, x'#, 1')/*
         @"['""`]\s*\)*\s*(--|#|/\*)[\s-]*$",
+        // Column probing after a closing quote: 1' ORDER BY 3--, ' GROUP BY x HAVING 1=1
+        @"['""`]\s*\)*\s*(order\s+by|group\s+by|having)\s+\w+",
         // UNION-based extraction
         @"\bunion\b(\s+(all|distinct))?\s+(\(\s*)?select\b",
         // Stacked queries
