@@ -41,9 +41,10 @@ internal readonly record struct GatewayStepOrder(GatewayPhase Phase, int Positio
 
     /// <summary>
     /// Validate the request (content type, size, JSON, schema, query and headers, injection screening). After the
-    /// rate limits, so a limited client cannot make the gateway read and parse bodies.
+    /// rate limits, so a limited client cannot make the gateway read and parse bodies; before the concurrency limit
+    /// (300), so a slot is held only by a request that will be forwarded, never while a body is buffered.
     /// </summary>
-    public static GatewayStepOrder Validation { get; } = new(GatewayPhase.PostMatch, 300);
+    public static GatewayStepOrder Validation { get; } = new(GatewayPhase.PostMatch, 250);
 
     public int CompareTo(GatewayStepOrder other) => Phase != other.Phase ? Phase.CompareTo(other.Phase) : Position.CompareTo(other.Position);
 }
