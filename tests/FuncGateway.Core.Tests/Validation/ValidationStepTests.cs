@@ -1,3 +1,5 @@
+using FuncGateway.Concurrency;
+using FuncGateway.Model;
 using static FuncGateway.Core.Tests.Validation.ValidationTestSupport;
 
 namespace FuncGateway.Core.Tests.Validation;
@@ -12,6 +14,14 @@ public class ValidationStepTests
         """;
 
     private const string ValidOrder = """{"email":"a@example.com","placedAt":"2026-12-05T10:00:00Z","id":"3f2504e0-4f89-41d3-9a0c-0305e82c3301","items":[{"qty":2}]}""";
+
+    [Fact]
+    public void Validation_runs_after_the_rate_limits_and_before_the_concurrency_limit()
+    {
+        // A throttled client never makes the gateway read a body; a concurrency slot is never held while one is buffered.
+        Assert.True(GatewayStepOrder.RateLimiting.CompareTo(GatewayStepOrder.Validation) < 0);
+        Assert.True(GatewayStepOrder.Validation.CompareTo(ConcurrencyStep.StepOrder) < 0);
+    }
 
     [Fact]
     public async Task A_body_of_a_media_type_the_route_does_not_list_gets_415()
