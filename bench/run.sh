@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct to an upstream, through a bare YARP forwarder, through FuncGateway with N routes in
 # its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit; with --transforms a
-# plain route and the same route with header-only transforms). Builds Release,
+# plain route and the same route with header-only transforms; with --validation a POST route with a 4 KiB JSON body and the
+# same route with a JSON-schema Validation). Builds Release,
 # starts everything on 127.0.0.1, loads the contenders in alternation, prints medians and ratios, writes
 # bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
 set -euo pipefail
@@ -21,6 +22,8 @@ usage: bench/run.sh [options]
                       proxy in front of Azurite
   --transforms        also load two routes of the same shape through FuncGateway, one plain and one with header-only
                       Transforms (request and response headers, docs/transforms.md), and report their ratio
+  --validation        also POST bench/validation-body.json (4 KiB of JSON) to two routes of the same shape, one plain
+                      and one validating it against a JSON Schema (docs/validation.md), and report their ratio (wrk only)
   --quick             smoke run: 1 round of 3 s, 2 s warm-up (options after --quick still apply)
   -h, --help          this text
 EOF
@@ -39,6 +42,7 @@ TOOL=auto
 GATEWAY_ENV=()
 RATE_LIMITS=0
 TRANSFORMS=0
+VALIDATION=0
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -54,6 +58,7 @@ while (( $# > 0 )); do
     --gateway-env) [[ ${2-} =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] || die "--gateway-env needs KEY=VALUE"; GATEWAY_ENV+=("$2"); shift 2 ;;
     --rate-limits) RATE_LIMITS=1; shift ;;
     --transforms) TRANSFORMS=1; shift ;;
+    --validation) VALIDATION=1; shift ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -171,6 +176,7 @@ if [[ $TOOL != dotnet ]] && ! command -v wrk >/dev/null; then
   fi
 fi
 [[ $TOOL == auto ]] && TOOL=wrk
+(( VALIDATION )) && [[ $TOOL != wrk ]] && die "--validation needs wrk: the .NET load generator sends GETs only"
 command -v curl >/dev/null || die "curl is required"
 (( RATE_LIMITS == 0 )) || command -v node >/dev/null || die "--rate-limits needs node (for the table-counting proxy)"
 
@@ -225,7 +231,8 @@ fi
 PREFIX=Bench$(date +%H%M%S)$RANDOM
 log "seeding $ROUTES routes (tables ${PREFIX}Routes, ${PREFIX}Upstreams)"
 (cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM" \
-  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)") \
+  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)" \
+  --validation "$( (( VALIDATION )) && echo true || echo false)") \
   > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
 
 GW_PORT=$(free_port)
@@ -257,6 +264,11 @@ if (( TRANSFORMS )); then
   # The same route shape twice: plain, and with header-only transforms (the seeder's HeaderTransforms).
   NAMES+=(funcgateway-tx-plain funcgateway-tx-headers)
   URLS+=("$GATEWAY/tx-plain/items/7" "$GATEWAY/tx-headers/items/7")
+fi
+if (( VALIDATION )); then
+  # The same POST route shape twice: plain, and validating the body against the seeder's OrderSchema.
+  NAMES+=(funcgateway-val-plain funcgateway-val-schema)
+  URLS+=("$GATEWAY/val-plain/items/7" "$GATEWAY/val-schema/items/7")
 fi
 COUNT=${#NAMES[@]}
 for url in "${URLS[@]}"; do
@@ -311,7 +323,10 @@ run_load() { # url seconds → one JSON result line in $WORK/result.json
   local out=$WORK/load.log rc=0
   if [[ $TOOL == wrk ]]; then
     # One wrk thread: on 2 cores a second one would only take CPU from the servers.
-    timeout $(( $2 + 30 )) wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 10s --latency -s "$BENCH_DIR/wrk-report.lua" "$1" > "$out" 2>&1 &
+    # Only the --validation routes are loaded with POSTs of the JSON body (see wrk-report.lua).
+    local body_file=
+    [[ $1 == */val-* ]] && body_file=$BENCH_DIR/validation-body.json
+    BENCH_BODY_FILE=$body_file timeout $(( $2 + 30 )) wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 10s --latency -s "$BENCH_DIR/wrk-report.lua" "$1" > "$out" 2>&1 &
   else
     timeout $(( $2 + 30 )) dotnet "$BENCH_DLL" load --url "$1" --connections "$CONNECTIONS" --seconds "$2" > "$out" 2>&1 &
   fi
@@ -392,8 +407,8 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"transforms":%s}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"transforms":%s,"validation":%s}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
-  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)")
+  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" "$( (( VALIDATION )) && echo true || echo false)")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

@@ -19,6 +19,8 @@ internal static class BenchReport
     public const string GatewayStrict = "funcgateway-strict";
     public const string GatewayPlain = "funcgateway-tx-plain";
     public const string GatewayTransforms = "funcgateway-tx-headers";
+    public const string GatewayPost = "funcgateway-val-plain";
+    public const string GatewaySchema = "funcgateway-val-schema";
 
     /// <summary>Issue #2: FuncGateway without policies within 90% of bare YARP's throughput with 1,000 routes.</summary>
     public const double TargetThroughputRatio = 0.90;
@@ -31,6 +33,9 @@ internal static class BenchReport
     /// <summary>With --transforms: the same gateway and route shape without and with header-only transforms.</summary>
     private static readonly string[] TransformContenders = [GatewayPlain, GatewayTransforms];
 
+    /// <summary>With --validation: the same POST route with a 4 KiB JSON body, without and with a schema Validation.</summary>
+    private static readonly string[] ValidationContenders = [GatewayPost, GatewaySchema];
+
     private static string[] Contenders = BaseContenders;
 
     private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
@@ -42,6 +47,8 @@ internal static class BenchReport
         [GatewayStrict] = "FuncGateway + strict limit",
         [GatewayPlain] = "FuncGateway, plain route",
         [GatewayTransforms] = "FuncGateway + header transforms",
+        [GatewayPost] = "FuncGateway, plain POST route",
+        [GatewaySchema] = "FuncGateway + schema Validation",
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -51,7 +58,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
-        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(TransformContenders).Where(c => rounds.Any(r => r.Contender == c))];
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(TransformContenders).Concat(ValidationContenders).Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -116,6 +123,7 @@ internal static class BenchReport
                  {
                      (GatewayFast, Gateway, "fast_limit_over_funcgateway"), (GatewayStrict, Gateway, "strict_limit_over_funcgateway"),
                      (GatewayTransforms, GatewayPlain, "header_transforms_over_plain_route"),
+                     (GatewaySchema, GatewayPost, "schema_validation_over_plain_post"),
                  })
         {
             if (medians.TryGetValue(contender, out var variant) && medians.TryGetValue(baseline, out var reference))
@@ -185,6 +193,15 @@ internal static class BenchReport
                 "  (goal of issue #13: throughput within 3% of the plain route, i.e. ≥ 0.970; read the same-round ratio and CPU per\n"
                 + "   request together, a shared machine moves req/s by more than that between runs)"));
         }
+        if (medians.ContainsKey(GatewaySchema))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, GatewayPost, [GatewaySchema],
+                "validation: the same POST route and 4 KiB JSON body (bench/validation-body.json) with a JSON-schema Validation; ratios over the plain POST route",
+                "  (the validated route buffers, parses and checks each body before forwarding it; read the same-round ratio and CPU\n"
+                + "   per request together, a shared machine moves req/s by more than the difference between runs)"));
+        }
+
         Console.WriteLine();
         Console.WriteLine($"raw results: {output}");
         if (invalid.Count > 0)
@@ -330,7 +347,7 @@ internal static class BenchReport
                 contender switch
                 {
                     Yarp => PerRequest("yarp_s"),
-                    Gateway or GatewayFast or GatewayStrict or GatewayPlain or GatewayTransforms => PerRequest("gateway_s"),
+                    Gateway or GatewayFast or GatewayStrict or GatewayPlain or GatewayTransforms or GatewayPost or GatewaySchema => PerRequest("gateway_s"),
                     _ => null,
                 },
                 PerRequest("upstream_s"),
