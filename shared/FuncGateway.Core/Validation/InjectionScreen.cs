@@ -82,6 +82,10 @@ internal sealed class InjectionScreen
         }
     }
 
+    /// <summary>Whether <paramref name="value"/> matches a signature this screen looks for (wherever it is).</summary>
+    public bool Matches(string value) =>
+        value.Length > 0 && ((Sql && InjectionSignatures.IsSqlInjection(value)) || (Xss && InjectionSignatures.IsXss(value)));
+
     internal bool IsFreeText(string pointer)
     {
         if (_freeText.Length == 0)

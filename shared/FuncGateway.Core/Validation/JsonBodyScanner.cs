@@ -167,7 +167,7 @@ internal static class JsonBodyScanner
         return builder.ToString();
     }
 
-    private static void Escape(StringBuilder builder, string segment) =>
+    internal static void Escape(StringBuilder builder, string segment) =>
         builder.Append(segment.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal));
 
     private sealed class Level(bool isArray)

@@ -1,7 +1,6 @@
-using System.Text.Json;
+using System.Buffers;
 using FuncGateway.Diagnostics;
 using FuncGateway.Model;
-using Json.Schema;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -18,14 +17,6 @@ namespace FuncGateway.Validation;
 /// </summary>
 internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayStep
 {
-    private static readonly EvaluationOptions SchemaOptions = new()
-    {
-        OutputFormat = OutputFormat.List,
-        RequireFormatValidation = true,
-    };
-
-    private const int MaxMessageLength = 200;
-
     public GatewayStepOrder Order => GatewayStepOrder.Validation;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
@@ -77,10 +68,7 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
                 return false;
             }
 
-            if (JsonBodyScanner.Scan(body.AsSpan(0, length), validation.JsonLimits!, validation.Injection, violations) && validation.Schema is { } schema)
-            {
-                CheckSchema(schema, body.AsMemory(0, length), violations);
-            }
+            JsonBodyCheck.Check(body.AsMemory(0, length), validation, violations);
 
             // The upstream gets the very bytes that were checked, with their exact length.
             request.Body = new MemoryStream(body, 0, length, writable: false);
@@ -181,7 +169,8 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
     }
 
     /// <summary>
-    /// Reads the body into one array of at most <paramref name="limit"/> bytes. A body that turns out longer, or that
+    /// Reads the body into one pooled array of at most <paramref name="limit"/> bytes, given back to the pool when the
+    /// response has completed (the forwarded body is read from it until then). A body that turns out longer, or that
     /// the server could not read, yields the problem to answer with instead.
     /// </summary>
     private static async Task<(byte[] Body, int Length, Func<HttpContext, long, Task>? Failure)> ReadBodyAsync(HttpContext context, long limit)
@@ -193,23 +182,25 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             sizeFeature.MaxRequestBodySize = limit + 1;
         }
 
-        var buffer = new byte[(int)Math.Max(1, Math.Min(request.ContentLength ?? 16 * 1024, limit + 1))];
+        var pooled = new PooledBuffer((int)Math.Max(1, Math.Min(request.ContentLength ?? 16 * 1024, limit + 1)));
+        context.Response.RegisterForDispose(pooled);
+        var capacity = (int)Math.Min(pooled.Array.Length, limit + 1);
         var length = 0;
         try
         {
             while (true)
             {
-                if (length == buffer.Length)
+                if (length == capacity)
                 {
                     if (length > limit)
                     {
                         return ([], 0, GatewayProblem.RequestTooLargeAsync);
                     }
 
-                    Array.Resize(ref buffer, (int)Math.Min(limit + 1, buffer.Length * 2L));
+                    capacity = pooled.Grow(length, (int)Math.Min(limit + 1, capacity * 2L));
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted);
+                var read = await request.Body.ReadAsync(pooled.Array.AsMemory(length, capacity - length), context.RequestAborted);
                 if (read == 0)
                 {
                     break;
@@ -227,51 +218,30 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             return ([], 0, static (c, _) => GatewayProblem.WriteAsync(c, StatusCodes.Status400BadRequest, ProblemCodes.BadRequest, "The request body could not be read from the client."));
         }
 
-        return length > limit ? ([], 0, GatewayProblem.RequestTooLargeAsync) : (buffer, length, null);
+        return length > limit ? ([], 0, GatewayProblem.RequestTooLargeAsync) : (pooled.Array, length, null);
     }
 
-    private static void CheckSchema(JsonSchema schema, ReadOnlyMemory<byte> body, ViolationList violations)
+    /// <summary>A request body's buffer, rented from the shared pool and returned once, when the response completes.</summary>
+    private sealed class PooledBuffer(int size) : IDisposable
     {
-        using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = JsonLimits.MaxSupportedDepth + 1 });
-        EvaluationResults results;
-        try
+        public byte[] Array { get; private set; } = ArrayPool<byte>.Shared.Rent(size);
+
+        /// <summary>Moves the first <paramref name="used"/> bytes to a larger array; returns the capacity to use.</summary>
+        public int Grow(int used, int size)
         {
-            results = schema.Evaluate(document.RootElement, SchemaOptions);
-        }
-        catch (JsonSchemaException)
-        {
-            // Fail closed: a body the schema cannot judge does not go upstream.
-            violations.Add("body", "", "schema", "The body could not be checked against the route's schema.");
-            return;
+            var larger = ArrayPool<byte>.Shared.Rent(size);
+            Array.AsSpan(0, used).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(Array);
+            Array = larger;
+            return Math.Min(larger.Length, size);
         }
 
-        if (!results.IsValid)
+        public void Dispose()
         {
-            Collect(results, violations);
-        }
-    }
-
-    private static void Collect(EvaluationResults results, ViolationList violations)
-    {
-        if (results.Errors is { } errors)
-        {
-            foreach (var (keyword, message) in errors)
+            if (Array.Length > 0)
             {
-                if (violations.IsFull)
-                {
-                    return;
-                }
-
-                var text = keyword + ": " + message;
-                violations.Add("body", results.InstanceLocation.ToString(), "schema", text.Length > MaxMessageLength ? PrintableText.Of(text[..MaxMessageLength]) + "…" : PrintableText.Of(text));
-            }
-        }
-
-        if (results.Details is { } details)
-        {
-            foreach (var child in details)
-            {
-                Collect(child, violations);
+                ArrayPool<byte>.Shared.Return(Array);
+                Array = [];
             }
         }
     }

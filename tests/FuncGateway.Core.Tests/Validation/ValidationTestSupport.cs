@@ -38,7 +38,7 @@ internal static class ValidationTestSupport
 
     /// <summary>Runs the step; returns whether the request may go on, the context (response, body) and the problem JSON if any.</summary>
     public static async Task<Outcome> RunAsync(CompiledRoute route, string method = "POST", string path = "/r", string query = "", string? body = null,
-        string? contentType = "application/json", params (string Name, string Value)[] headers)
+        string? contentType = "application/json", bool chunked = false, params (string Name, string Value)[] headers)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = method;
@@ -53,7 +53,15 @@ internal static class ValidationTestSupport
         {
             var bytes = Encoding.UTF8.GetBytes(body);
             context.Request.Body = new MemoryStream(bytes);
-            context.Request.ContentLength = bytes.Length;
+            if (chunked)
+            {
+                context.Request.Headers.TransferEncoding = "chunked";
+            }
+            else
+            {
+                context.Request.ContentLength = bytes.Length;
+            }
+
             context.Request.ContentType = contentType;
         }
 
