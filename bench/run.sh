@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct to an upstream, through a bare YARP forwarder, through FuncGateway with N routes in
 # its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit; with --transforms a
-# plain route and the same route with header-only transforms). Builds Release,
+# plain route and the same route with header-only transforms; with --validation a POST route with a 4 KiB JSON body and the
+# same route with a JSON-schema Validation). Builds Release,
 # starts everything on 127.0.0.1, loads the contenders in alternation, prints medians and ratios, writes
 # bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
 set -euo pipefail
@@ -27,6 +28,8 @@ usage: bench/run.sh [options]
                       Transforms (request and response headers, docs/transforms.md), and report their ratio
   --cache             also load two routes of the same shape through FuncGateway, one plain (proxied) and one with a
                       Cache property (every request after the first a hit, docs/caching.md), and report their ratios
+  --validation        also POST bench/validation-body.json (4 KiB of JSON) to two routes of the same shape, one plain
+                      and one validating it against a JSON Schema (docs/validation.md), and report their ratio (wrk only)
   --server-dll PATH   run this FuncGateway.Server.dll instead of the one built here (for before/after comparisons:
                       build another revision, copy its bin/Release/net10.0 folder, point at the DLL in it)
   --ready-to-run      run FuncGateway.Server as published for linux-x64 with ReadyToRun (dotnet publish -r linux-x64
@@ -70,6 +73,7 @@ CACHE=0
 MODE=side-by-side
 CURVE_SECONDS=30
 SCALE_ROUTES=1000,10000
+VALIDATION=0
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -95,6 +99,7 @@ while (( $# > 0 )); do
     --curve-seconds) need_int "$1" "${2-}" 5 300; CURVE_SECONDS=$2; shift 2 ;;
     --scale) MODE=scale; shift ;;
     --scale-routes) [[ ${2-} =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--scale-routes needs a comma-separated list of counts"; SCALE_ROUTES=$2; shift 2 ;;
+    --validation) VALIDATION=1; shift ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -228,6 +233,7 @@ if [[ $TOOL != dotnet ]] && ! command -v wrk >/dev/null; then
   fi
 fi
 [[ $TOOL == auto ]] && TOOL=wrk
+(( VALIDATION )) && [[ $TOOL != wrk ]] && die "--validation needs wrk: the .NET load generator sends GETs only"
 command -v curl >/dev/null || die "curl is required"
 (( RATE_LIMITS == 0 )) || command -v node >/dev/null || die "--rate-limits needs node (for the table-counting proxy)"
 
@@ -332,7 +338,8 @@ fi
 PREFIX=Bench$(date +%H%M%S)$RANDOM
 seed_routes "$PREFIX" "$ROUTES" \
   --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)" \
-  --cache "$( (( CACHE )) && echo true || echo false)" ${SEED_POLICIES[@]+"${SEED_POLICIES[@]}"}
+  --cache "$( (( CACHE )) && echo true || echo false)" --validation "$( (( VALIDATION )) && echo true || echo false)" \
+  ${SEED_POLICIES[@]+"${SEED_POLICIES[@]}"}
 
 if (( POLICIES )); then
   # The JWT policy trusts the key the seeder made (a static JWKS: the cost measured is validation, not fetching).
@@ -383,6 +390,11 @@ if (( CACHE )); then
   NAMES+=(funcgateway-cache-plain funcgateway-cache-hit)
   URLS+=("$GATEWAY/cache-plain/items/7" "$GATEWAY/cache-hit/items/7")
   HEADERS+=("" "")
+fi
+if (( VALIDATION )); then
+  # The same POST route shape twice: plain, and validating the body against the seeder's OrderSchema.
+  NAMES+=(funcgateway-val-plain funcgateway-val-schema)
+  URLS+=("$GATEWAY/val-plain/items/7" "$GATEWAY/val-schema/items/7")
 fi
 COUNT=${#NAMES[@]}
 for (( i = 0; i < COUNT; i++ )); do
@@ -438,7 +450,10 @@ run_load() { # url seconds [header] → one JSON result line in $WORK/result.jso
   if [[ $TOOL == wrk ]]; then
     [[ -n ${3-} ]] && header=(-H "$3")
     # One wrk thread: on 2 cores a second one would only take CPU from the servers.
-    timeout $(( $2 + 30 )) ${LOAD_PIN[@]+"${LOAD_PIN[@]}"} wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 10s --latency ${header[@]+"${header[@]}"} \
+    # Only the --validation routes are loaded with POSTs of the JSON body (see wrk-report.lua).
+    local body_file=
+    [[ $1 == */val-* ]] && body_file=$BENCH_DIR/validation-body.json
+    BENCH_BODY_FILE=$body_file timeout $(( $2 + 30 )) ${LOAD_PIN[@]+"${LOAD_PIN[@]}"} wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 10s --latency ${header[@]+"${header[@]}"} \
       -s "$BENCH_DIR/wrk-report.lua" "$1" > "$out" 2>&1 &
   else
     [[ -n ${3-} ]] && header=(--header "$3")
@@ -521,9 +536,9 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"pinned":%s,"server_dll":"%s"}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"pinned":%s,"server_dll":"%s"}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
   "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
-  "$( (( CACHE )) && echo true || echo false)" "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL")
+  "$( (( CACHE )) && echo true || echo false)" "$( (( VALIDATION )) && echo true || echo false)" "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

@@ -1,6 +1,16 @@
 -- Used by bench/run.sh: after wrk's own summary, print one machine-readable line in the same shape as
 -- FuncGateway.Bench's `load` command. wrk records every latency at 1 µs resolution, so these percentiles are
 -- wrk's exact ones. wrk counts as "status" errors only responses with a status of 400 or above.
+-- With BENCH_BODY_FILE set (run.sh --validation), every request is a POST of that file as application/json.
+local body_file = os.getenv("BENCH_BODY_FILE")
+if body_file and body_file ~= "" then
+  local f = assert(io.open(body_file, "rb"))
+  wrk.method = "POST"
+  wrk.body = f:read("*a")
+  wrk.headers["Content-Type"] = "application/json"
+  f:close()
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   local seconds = summary.duration / 1e6

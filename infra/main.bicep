@@ -80,7 +80,7 @@ param cacheRedisConnectionString string = ''
 // Gateway settings (README "Configuration"; the defaults are the gateway's own)
 // ---------------------------------------------------------------------------------------------------------------------
 
-@description('FuncGateway:Storage:TablePrefix: the registry tables are {prefix}Routes and {prefix}Upstreams.')
+@description('FuncGateway:Storage:TablePrefix: the registry tables are {prefix}Routes, {prefix}Upstreams and {prefix}Schemas.')
 @minLength(1)
 @maxLength(40)
 param tablePrefix string = 'Gateway'
@@ -223,6 +223,7 @@ module storage 'modules/storage.bicep' = {
     tableNames: [
       '${tablePrefix}Routes'
       '${tablePrefix}Upstreams'
+      '${tablePrefix}Schemas'
     ]
   }
 }

@@ -24,6 +24,8 @@ internal static class BenchReport
     public const string GatewayTransforms = "funcgateway-tx-headers";
     public const string GatewayCachePlain = "funcgateway-cache-plain";
     public const string GatewayCacheHit = "funcgateway-cache-hit";
+    public const string GatewayPost = "funcgateway-val-plain";
+    public const string GatewaySchema = "funcgateway-val-schema";
 
     /// <summary>Issue #2: FuncGateway without policies within 90% of bare YARP's throughput with 1,000 routes.</summary>
     public const double TargetThroughputRatio = 0.90;
@@ -42,6 +44,9 @@ internal static class BenchReport
     /// <summary>With --cache: the same gateway and route shape proxied and answered from the cache.</summary>
     private static readonly string[] CacheContenders = [GatewayCachePlain, GatewayCacheHit];
 
+    /// <summary>With --validation: the same POST route with a 4 KiB JSON body, without and with a schema Validation.</summary>
+    private static readonly string[] ValidationContenders = [GatewayPost, GatewaySchema];
+
     private static string[] Contenders = BaseContenders;
 
     private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
@@ -58,6 +63,8 @@ internal static class BenchReport
         [GatewayTransforms] = "FuncGateway + header transforms",
         [GatewayCachePlain] = "FuncGateway, proxied route",
         [GatewayCacheHit] = "FuncGateway, cache hit",
+        [GatewayPost] = "FuncGateway, plain POST route",
+        [GatewaySchema] = "FuncGateway + schema Validation",
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -67,7 +74,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
-        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Where(c => rounds.Any(r => r.Contender == c))];
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Concat(ValidationContenders).Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -133,6 +140,7 @@ internal static class BenchReport
                      (GatewayFast, Gateway, "fast_limit_over_funcgateway"), (GatewayStrict, Gateway, "strict_limit_over_funcgateway"),
                      (GatewayTransforms, GatewayPlain, "header_transforms_over_plain_route"),
                      (GatewayCacheHit, GatewayCachePlain, "cache_hit_over_proxied_route"), (GatewayCacheHit, Direct, "cache_hit_over_direct"),
+                     (GatewaySchema, GatewayPost, "schema_validation_over_plain_post"),
                  })
         {
             if (medians.TryGetValue(contender, out var variant) && medians.TryGetValue(baseline, out var reference))
@@ -219,6 +227,7 @@ internal static class BenchReport
                 "  (goal of issue #13: throughput within 3% of the plain route, i.e. ≥ 0.970; read the same-round ratio and CPU per\n"
                 + "   request together, a shared machine moves req/s by more than that between runs)"));
         }
+
         if (medians.TryGetValue(GatewayCacheHit, out var hit))
         {
             Console.WriteLine();
@@ -226,6 +235,15 @@ internal static class BenchReport
                 "cache: the same gateway and route shape proxied and answered from the cache; ratios over the proxied route",
                 $"  (cache hit / direct upstream: throughput {hit.Rps / direct.Rps:F3}; the upstream answers 2 bytes, so a\n"
                 + "   hit saves the upstream exchange and little else)"));
+        }
+
+        if (medians.ContainsKey(GatewaySchema))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, GatewayPost, [GatewaySchema],
+                "validation: the same POST route and 4 KiB JSON body (bench/validation-body.json) with a JSON-schema Validation; ratios over the plain POST route",
+                "  (the validated route buffers, parses and checks each body before forwarding it; read the same-round ratio and CPU\n"
+                + "   per request together, a shared machine moves req/s by more than the difference between runs)"));
         }
 
         Console.WriteLine();
@@ -398,7 +416,7 @@ internal static class BenchReport
                 {
                     Yarp => PerRequest("yarp_s"),
                     Gateway or GatewayFast or GatewayStrict or GatewayJwt or GatewayApiKey or GatewayFull
-                        or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit => PerRequest("gateway_s"),
+                        or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit or GatewayPost or GatewaySchema => PerRequest("gateway_s"),
                     _ => null,
                 },
                 PerRequest("upstream_s"),

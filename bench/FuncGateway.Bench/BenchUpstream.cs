@@ -14,7 +14,12 @@ internal static class BenchUpstream
         var app = LoopbackHost.CreateBuilder().Build();
         app.Run(static async context =>
         {
-            if (!HttpMethods.IsGet(context.Request.Method))
+            if (HttpMethods.IsPost(context.Request.Method))
+            {
+                // --validation posts a JSON body: read it all, as a real upstream would, then answer as for a GET.
+                await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+            }
+            else if (!HttpMethods.IsGet(context.Request.Method))
             {
                 context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
                 return;

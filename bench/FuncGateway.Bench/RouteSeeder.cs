@@ -14,7 +14,10 @@ namespace FuncGateway.Bench;
 /// <c>--transforms true</c> also <c>tx-plain</c> and <c>tx-headers</c> (<c>/tx-plain/items/{id}</c>,
 /// <c>/tx-headers/items/{id}</c>): the same route twice, the second with <see cref="HeaderTransforms"/>;
 /// <c>--cache true</c> also <c>cache-plain</c> and <c>cache-hit</c>, the second with <see cref="CacheProperty"/>; with
-/// <c>--policies-dir DIR</c> also the policy routes of <see cref="PolicySeeder"/>, their key and token written to DIR.
+/// <c>--policies-dir DIR</c> also the policy routes of <see cref="PolicySeeder"/>, their key and token written to DIR. With
+/// <c>--validation true</c> also <c>val-plain</c> and <c>val-schema</c> (<c>/val-plain/items/{id}</c>,
+/// <c>/val-schema/items/{id}</c>), the second validating POST bodies against <see cref="OrderSchema"/> (row
+/// <c>bench-order</c> of <c>{prefix}Schemas</c>), which bench/validation-body.json satisfies.
 /// </summary>
 internal static class RouteSeeder
 {
@@ -32,6 +35,15 @@ internal static class RouteSeeder
         {"ResponseHeaderRemove":"Server"},{"ResponseHeader":"X-Frame-Options","Set":"DENY"}]
         """;
 
+    /// <summary>The schema of bench/validation-body.json: what an order endpoint would check (docs/validation.md).</summary>
+    public const string OrderSchema = """
+        {"type":"object","required":["customerId","currency","items"],"additionalProperties":false,
+         "properties":{"customerId":{"type":"string","format":"uuid"},"currency":{"type":"string","pattern":"^[A-Z]{3}$"},
+          "items":{"type":"array","minItems":1,"maxItems":500,"items":{"type":"object","required":["sku","quantity","price"],
+           "additionalProperties":false,"properties":{"sku":{"type":"string","maxLength":32},"quantity":{"type":"integer","minimum":1},
+            "price":{"type":"number","exclusiveMinimum":0},"note":{"type":"string","maxLength":200}}}}}}
+        """;
+
     // Azure's limits for one transaction: one partition, at most 100 entities.
     private const int BatchSize = 100;
 
@@ -45,6 +57,7 @@ internal static class RouteSeeder
         var transforms = Flag(options, "transforms");
         var cache = Flag(options, "cache");
         var policiesDirectory = options.Optional("policies-dir");
+        var validation = Flag(options, "validation");
 
         var service = new TableServiceClient(connectionString);
         var routes = service.GetTableClient(prefix + "Routes");
@@ -117,6 +130,30 @@ internal static class RouteSeeder
             await routes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
         }
 
+        string[] validated = validation ? ["plain", "schema"] : [];
+        if (validation)
+        {
+            var schemas = service.GetTableClient(prefix + "Schemas");
+            await schemas.CreateIfNotExistsAsync(cancellationToken);
+            await schemas.UpsertEntityAsync(new TableEntity(Partition, "bench-order") { ["Schema"] = OrderSchema }, TableUpdateMode.Replace, cancellationToken);
+        }
+
+        foreach (var variant in validated)
+        {
+            var entity = new TableEntity(Partition, "val-" + variant)
+            {
+                ["Path"] = $"/val-{variant}/items/{{id}}",
+                ["Upstream"] = PoolName,
+                ["Auth"] = "anonymous",
+            };
+            if (variant == "schema")
+            {
+                entity["Validation"] = """{"schema":"bench-order"}""";
+            }
+
+            await routes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        }
+
         var policyRoutes = policiesDirectory is null ? 0 : await PolicySeeder.SeedAsync(service, prefix, upstream, policiesDirectory, cancellationToken);
 
         // Read back what the gateway will read, so a silent write problem fails here and not as a mystery 404 later.
@@ -126,14 +163,14 @@ internal static class RouteSeeder
             written += page.Values.Count;
         }
 
-        var expected = count + limited.Length + transformed.Length + cached.Length + policyRoutes;
+        var expected = count + limited.Length + transformed.Length + cached.Length + validated.Length + policyRoutes;
         if (written != expected)
         {
             await Console.Error.WriteLineAsync($"error: wrote {expected} routes but the table holds {written}.");
             return 1;
         }
 
-        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(transforms ? " and a plain and a transformed one" : "")}{(cache ? " and a plain and a cached one" : "")}{(policyRoutes > 0 ? " and 3 policy routes" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
+        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(transforms ? " and a plain and a transformed one" : "")}{(cache ? " and a plain and a cached one" : "")}{(validation ? " and a plain and a schema-validated POST one" : "")}{(policyRoutes > 0 ? " and 3 policy routes" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
         return 0;
     }
 

@@ -83,6 +83,9 @@ internal static class CliApplication
         upstreams.Subcommands.Add(ValidateCommand.Create(context, RegistrySections.Upstreams));
         root.Subcommands.Add(upstreams);
 
+        // [#12 validation] The named JSON Schemas routes validate bodies against.
+        root.Subcommands.Add(SchemasCommand.Create(context));
+
         // [#3 identity] API keys and Basic password hashes.
         root.Subcommands.Add(KeysCommand.Create(context));
         root.Subcommands.Add(BasicCommand.Create(context));

@@ -11,6 +11,7 @@ using FuncGateway.Model;
 using FuncGateway.RateLimiting;
 using FuncGateway.Resilience;
 using FuncGateway.Transforms;
+using FuncGateway.Validation;
 
 namespace FuncGateway;
 
@@ -34,6 +35,7 @@ public static class GatewayCapabilities
         new TransformsCapability(),
         new CorsCapability(),
         new CacheCapability(),
+        new ValidationCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

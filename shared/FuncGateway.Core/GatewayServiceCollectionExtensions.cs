@@ -60,7 +60,8 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<InstanceStateRegistry>(),
             sp.GetRequiredService<UpstreamAllowlist>(),
             sp.GetServices<IPoolFeatureCompiler>(),
-            sp.GetServices<IRouteTransformProvider>()));
+            sp.GetServices<IRouteTransformProvider>(),
+            sp.GetServices<IRegistryTableCompiler>()));
         services.AddSingleton<GatewayRegistry>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();

@@ -39,7 +39,7 @@ public sealed class StorageTemplateTests
     {
         var tables = Main.ModuleArgument("storage", "tableNames").EnumerateArray().Select(t => t.GetString()).ToList();
 
-        Assert.Equal(["[format('{0}Routes', parameters('tablePrefix'))]", "[format('{0}Upstreams', parameters('tablePrefix'))]"], tables);
+        Assert.Equal(["[format('{0}Routes', parameters('tablePrefix'))]", "[format('{0}Upstreams', parameters('tablePrefix'))]", "[format('{0}Schemas', parameters('tablePrefix'))]"], tables);
         Assert.Equal("Gateway", Main.Parameters.StringAt("tablePrefix", "defaultValue"));
     }
 

@@ -40,23 +40,7 @@ internal static class ExportCommand
         }
 
         var json = RegistryFile.Serialize(upstreams, routes);
-        if (outputPath is null)
-        {
-            context.Out.Write(json);
-        }
-        else
-        {
-            try
-            {
-                await File.WriteAllTextAsync(outputPath, json, cancellationToken);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-            {
-                throw new CliException(ExitCodes.InvalidInput, $"Cannot write '{outputPath}': {ex.Message}");
-            }
-
-            context.Out.WriteLine($"Exported {upstreams?.Count ?? 0} upstream(s) and {routes?.Count ?? 0} route(s) to {outputPath}.");
-        }
+        await WriteAsync(context, json, outputPath, $"{upstreams?.Count ?? 0} upstream(s) and {routes?.Count ?? 0} route(s)", cancellationToken);
 
         if (unreadable > 0)
         {
@@ -65,6 +49,27 @@ internal static class ExportCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>Writes an export to stdout, or to <paramref name="outputPath"/> and then says what went there.</summary>
+    internal static async Task WriteAsync(CliContext context, string json, string? outputPath, string what, CancellationToken cancellationToken)
+    {
+        if (outputPath is null)
+        {
+            context.Out.Write(json);
+            return;
+        }
+
+        try
+        {
+            await File.WriteAllTextAsync(outputPath, json, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new CliException(ExitCodes.InvalidInput, $"Cannot write '{outputPath}': {ex.Message}");
+        }
+
+        context.Out.WriteLine($"Exported {what} to {outputPath}.");
     }
 
     private static List<T> Parse<T>(CliContext context, IReadOnlyList<RegistryRow> rows, Func<RegistryRow, List<string>, T?> parse, ref int unreadable)

@@ -21,7 +21,8 @@ internal sealed class SnapshotBuilder(
     InstanceStateRegistry? instanceStates = null,
     UpstreamAllowlist? upstreamAllowlist = null,
     IEnumerable<IPoolFeatureCompiler>? poolCompilers = null,
-    IEnumerable<IRouteTransformProvider>? transformProviders = null)
+    IEnumerable<IRouteTransformProvider>? transformProviders = null,
+    IEnumerable<IRegistryTableCompiler>? tableCompilers = null)
 {
     /// <summary>Paths under this prefix belong to the gateway's admin surface; table routes cannot claim them.</summary>
     public const string ReservedPrefix = "/_gateway";
@@ -30,6 +31,9 @@ internal sealed class SnapshotBuilder(
     private const int MaxWeight = 1000;
 
     private readonly IRouteFeatureCompiler[] _featureCompilers = featureCompilers?.ToArray() ?? [];
+
+    // Capabilities' own tables (schemas), compiled before the routes that name their entries.
+    private readonly IRegistryTableCompiler[] _tableCompilers = tableCompilers?.ToArray() ?? [];
 
     // Capabilities' parts of a pool: health checks, circuit breakers, hash keys.
     private readonly IPoolFeatureCompiler[] _poolCompilers = poolCompilers?.ToArray() ?? [];
@@ -52,7 +56,8 @@ internal sealed class SnapshotBuilder(
         ArgumentNullException.ThrowIfNull(content);
         var rejected = new List<RejectedRow>();
         var pools = BuildPools(content.Upstreams, rejected, out var rejectedPools);
-        var routes = BuildRoutes(content.Routes, pools, rejectedPools, rejected);
+        var tables = BuildTables(content, rejected);
+        var routes = BuildRoutes(content.Routes, pools, rejectedPools, tables, rejected);
         rejected.Sort(static (a, b) => (a.Table, a.RowKey, a.PartitionKey).CompareTo((b.Table, b.RowKey, b.PartitionKey)));
         return new GatewaySnapshot(version, now, Fingerprint(content), routes, pools.ToFrozenDictionary(StringComparer.Ordinal), [.. rejected]);
     }
@@ -60,7 +65,7 @@ internal sealed class SnapshotBuilder(
     public static string Fingerprint(RegistryContent content)
     {
         var builder = new StringBuilder();
-        foreach (var row in content.Upstreams.Concat(content.Routes).OrderBy(r => (r.Table, r.PartitionKey, r.RowKey)))
+        foreach (var row in content.Upstreams.Concat(content.Routes).Concat(content.Schemas).OrderBy(r => (r.Table, r.PartitionKey, r.RowKey)))
         {
             builder.Append((int)row.Table).Append('\n').Append(row.PartitionKey).Append('\n').Append(row.RowKey).Append('\n').Append(row.ETag).Append('\n');
             if (row.ETag is null)
@@ -74,6 +79,23 @@ internal sealed class SnapshotBuilder(
         }
 
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
+    }
+
+    private SnapshotTables BuildTables(RegistryContent content, List<RejectedRow> rejected)
+    {
+        if (_tableCompilers.Length == 0)
+        {
+            return SnapshotTables.Empty;
+        }
+
+        var compiled = new List<object>(_tableCompilers.Length);
+        foreach (var compiler in _tableCompilers)
+        {
+            var rows = compiler.Table == RegistryTable.Schemas ? content.Schemas : [];
+            compiled.Add(compiler.Compile(rows, rejected));
+        }
+
+        return new SnapshotTables(compiled);
     }
 
     private Dictionary<string, UpstreamPool> BuildPools(IReadOnlyList<RegistryRow> rows, List<RejectedRow> rejected, out Dictionary<string, RejectedRow> rejectedByName)
@@ -254,6 +276,7 @@ internal sealed class SnapshotBuilder(
         IReadOnlyList<RegistryRow> rows,
         Dictionary<string, UpstreamPool> pools,
         Dictionary<string, RejectedRow> rejectedPools,
+        SnapshotTables tables,
         List<RejectedRow> rejected)
     {
         var compiled = new List<CompiledRoute>();
@@ -265,7 +288,7 @@ internal sealed class SnapshotBuilder(
             CheckUnique(firstPartition, row, "route id", errors);
 
             var definition = serializer.ParseRoute(row, errors);
-            var route = definition is null ? null : CompileRoute(definition, pools, rejectedPools, inlinePools, errors);
+            var route = definition is null ? null : CompileRoute(definition, pools, rejectedPools, inlinePools, tables, errors);
             if (errors.Count > 0 || route is null)
             {
                 rejected.Add(new RejectedRow(row.Table, row.PartitionKey, row.RowKey, errors));
@@ -312,6 +335,7 @@ internal sealed class SnapshotBuilder(
         Dictionary<string, UpstreamPool> pools,
         Dictionary<string, RejectedRow> rejectedPools,
         Dictionary<string, UpstreamPool> inlinePools,
+        SnapshotTables tables,
         List<string> errors)
     {
         if (!RouteTemplate.TryParse(definition.Path, out var template, out var templateError))
@@ -374,7 +398,7 @@ internal sealed class SnapshotBuilder(
         Dictionary<Type, object>? features = null;
         foreach (var compiler in _featureCompilers)
         {
-            if (compiler.Compile(definition, errors) is { } feature)
+            if (compiler.Compile(definition, tables, errors) is { } feature)
             {
                 (features ??= [])[feature.GetType()] = feature;
             }

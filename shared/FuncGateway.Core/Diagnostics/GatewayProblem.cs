@@ -44,7 +44,17 @@ public static class GatewayProblem
         WriteAsync(context, status, code, title, detail, default);
 
     /// <summary>Writes a problem response with one extra response header (e.g. Allow, Retry-After, WWW-Authenticate).</summary>
-    public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail, KeyValuePair<string, string> header)
+    public static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail, KeyValuePair<string, string> header) =>
+        WriteAsync(context, status, code, title, detail, header, extensions: null);
+
+    /// <summary>
+    /// Writes a problem response with extension members: <paramref name="extensions"/> writes them into the problem
+    /// object, after <c>traceId</c> (e.g. a <c>violations</c> array).
+    /// </summary>
+    public static Task WriteExtendedAsync(HttpContext context, int status, string code, string title, string? detail, Action<Utf8JsonWriter> extensions) =>
+        WriteAsync(context, status, code, title, detail, default, extensions);
+
+    private static Task WriteAsync(HttpContext context, int status, string code, string title, string? detail, KeyValuePair<string, string> header, Action<Utf8JsonWriter>? extensions = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var response = context.Response;
@@ -62,7 +72,7 @@ public static class GatewayProblem
             response.Headers[header.Key] = header.Value;
         }
 
-        var body = Create(context, status, code, title, detail);
+        var body = Create(context, status, code, title, detail, extensions);
         response.ContentLength = body.Length;
         if (HttpMethods.IsHead(context.Request.Method))
         {
@@ -73,7 +83,7 @@ public static class GatewayProblem
     }
 
     /// <summary>The body of a problem response (for a transform that replaces a buffered body with the gateway's error).</summary>
-    public static byte[] Create(HttpContext context, int status, string code, string title, string? detail = null)
+    public static byte[] Create(HttpContext context, int status, string code, string title, string? detail = null, Action<Utf8JsonWriter>? extensions = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         using var buffer = new MemoryStream(256);
@@ -90,6 +100,7 @@ public static class GatewayProblem
 
             json.WriteString("code", code);
             json.WriteString("traceId", TraceId(context));
+            extensions?.Invoke(json);
             json.WriteEndObject();
         }
 
@@ -105,6 +116,11 @@ public static class GatewayProblem
         ArgumentNullException.ThrowIfNull(context);
         return Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
     }
+
+    /// <summary>413 <c>request_too_large</c>: the body is (or would be) larger than <paramref name="limit"/> bytes.</summary>
+    internal static Task RequestTooLargeAsync(HttpContext context, long limit) =>
+        WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ProblemCodes.RequestTooLarge,
+            "The request body is too large.", $"The limit is {limit} bytes.");
 
     internal static Task NotFoundAsync(HttpContext context) =>
         WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.RouteNotFound, "No route matches the request.");

@@ -55,16 +55,18 @@ internal sealed class ForwardingStep : IDisposable
     public async Task ForwardAsync(HttpContext context, GatewayRequestFeature feature)
     {
         // Refuse an announced oversized body before touching the upstream; a chunked one is cut by the server's limit.
-        if (context.Request.ContentLength > _maxRequestBodySize)
+        // A route may set its own limit (Validation maxBodyBytes), above or below the global one.
+        var maxRequestBodySize = feature.MaxRequestBodySizeBytes ?? _maxRequestBodySize;
+        if (context.Request.ContentLength > maxRequestBodySize)
         {
-            await TooLargeAsync(context);
+            await GatewayProblem.RequestTooLargeAsync(context, maxRequestBodySize);
             return;
         }
 
         var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false })
         {
-            sizeFeature.MaxRequestBodySize = _maxRequestBodySize;
+            sizeFeature.MaxRequestBodySize = maxRequestBodySize;
         }
 
         // A client that reads the response too slowly is cut off; that aborts the request, which cancels the upstream
@@ -204,7 +206,7 @@ internal sealed class ForwardingStep : IDisposable
             switch (FindBadRequest(exception)?.StatusCode)
             {
                 case StatusCodes.Status413PayloadTooLarge:
-                    await TooLargeAsync(context);
+                    await GatewayProblem.RequestTooLargeAsync(context, context.Features.Get<GatewayRequestFeature>()?.MaxRequestBodySizeBytes ?? _maxRequestBodySize);
                     return;
                 case StatusCodes.Status400BadRequest:
                     // The server could not parse the body (a malformed chunk, an over-long chunk extension). Whatever
@@ -243,10 +245,6 @@ internal sealed class ForwardingStep : IDisposable
 
         return null;
     }
-
-    private Task TooLargeAsync(HttpContext context) =>
-        GatewayProblem.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ProblemCodes.RequestTooLarge,
-            "The request body is too large.", $"The limit is {_maxRequestBodySize} bytes.");
 
     public void Dispose()
     {

@@ -60,6 +60,9 @@ public sealed class StorageOptions
 
     /// <summary>The upstream pools table: <c>{TablePrefix}Upstreams</c>.</summary>
     public string UpstreamsTable => TablePrefix + "Upstreams";
+
+    /// <summary>The named JSON Schemas table: <c>{TablePrefix}Schemas</c>.</summary>
+    public string SchemasTable => TablePrefix + "Schemas";
 }
 
 /// <summary>Route registry polling.</summary>

@@ -40,6 +40,14 @@ internal readonly record struct GatewayStepOrder(GatewayPhase Phase, int Positio
     public static GatewayStepOrder RateLimiting { get; } = new(GatewayPhase.PostMatch, 200);
 
     /// <summary>
+    /// Validate the request (content type, size, JSON, schema, query and headers, injection screening). After the
+    /// rate limits, so a limited client cannot make the gateway read and parse bodies; before the response cache (an
+    /// invalid request is refused even when a cached answer exists) and the concurrency limit (a slot is held only by a
+    /// request that will be forwarded, never while a body is buffered).
+    /// </summary>
+    public static GatewayStepOrder Validation { get; } = new(GatewayPhase.PostMatch, 240);
+
+    /// <summary>
     /// Answer from the response cache: after authentication (whose identity keys per-caller entries) and rate limits
     /// (a hit still counts), before the concurrency limit (a hit or a coalesced wait takes no upstream permit).
     /// </summary>

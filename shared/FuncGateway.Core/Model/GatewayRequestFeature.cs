@@ -43,6 +43,12 @@ public sealed class GatewayRequestFeature
     /// </summary>
     internal IUpstreamFailureResponse? FailureResponse { get; set; }
 
+    /// <summary>
+    /// The largest request body this request may send, when a step set one for the route (its <c>Validation</c>
+    /// <c>maxBodyBytes</c>); null: <c>FuncGateway:Forwarding:MaxRequestBodySizeBytes</c>. Forwarding enforces it.
+    /// </summary>
+    public long? MaxRequestBodySizeBytes { get; internal set; }
+
     /// <summary>The upstream instance chosen for the request, once chosen.</summary>
     public UpstreamInstance? Instance { get; internal set; }
 }

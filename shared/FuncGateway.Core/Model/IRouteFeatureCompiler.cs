@@ -12,4 +12,50 @@ internal interface IRouteFeatureCompiler
     /// added to <paramref name="errors"/>; any error rejects the row.
     /// </summary>
     object? Compile(RouteDefinition route, List<string> errors);
+
+    /// <summary>
+    /// Like <see cref="Compile(RouteDefinition, List{string})"/>, with what the snapshot's own tables compiled to
+    /// (<see cref="IRegistryTableCompiler"/>), for a route that names an entry of one (a schema). The snapshot
+    /// builder calls this one.
+    /// </summary>
+    object? Compile(RouteDefinition route, SnapshotTables tables, List<string> errors) => Compile(route, errors);
+}
+
+/// <summary>
+/// Compiles a registry table a capability owns beside Routes and Upstreams (the Schemas table), once per snapshot,
+/// before the routes. A row it cannot compile is rejected with its reasons, like any bad row; the rest are kept.
+/// </summary>
+internal interface IRegistryTableCompiler
+{
+    /// <summary>The table whose rows it compiles.</summary>
+    RegistryTable Table { get; }
+
+    /// <summary>
+    /// Compiles every row of the table; returns the per-snapshot object routes look entries up in. Each refused row
+    /// is added to <paramref name="rejected"/>.
+    /// </summary>
+    object Compile(IReadOnlyList<RegistryRow> rows, List<RejectedRow> rejected);
+}
+
+/// <summary>What each <see cref="IRegistryTableCompiler"/> compiled for one snapshot, by type.</summary>
+internal sealed class SnapshotTables
+{
+    private readonly Dictionary<Type, object> _tables = [];
+
+    /// <param name="compiled">What each table compiled to.</param>
+    public SnapshotTables(IEnumerable<object> compiled)
+    {
+        ArgumentNullException.ThrowIfNull(compiled);
+        foreach (var table in compiled)
+        {
+            _tables[table.GetType()] = table;
+        }
+    }
+
+    /// <summary>No tables (tools and tests that build routes alone).</summary>
+    public static SnapshotTables Empty { get; } = new([]);
+
+    /// <summary>What a table compiled to, or null when no compiler of that table is registered.</summary>
+    public T? Get<T>()
+        where T : class => _tables.TryGetValue(typeof(T), out var table) ? (T)table : null;
 }

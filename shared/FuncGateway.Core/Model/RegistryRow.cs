@@ -16,10 +16,17 @@ public enum RegistryTable
 
     /// <summary>Upstream pools.</summary>
     Upstreams,
+
+    /// <summary>Named JSON Schemas that routes' <c>Validation</c> refers to (one schema per row).</summary>
+    Schemas,
 }
 
 /// <summary>Everything read from the registry tables in one pass.</summary>
-public sealed record RegistryContent(IReadOnlyList<RegistryRow> Upstreams, IReadOnlyList<RegistryRow> Routes);
+public sealed record RegistryContent(IReadOnlyList<RegistryRow> Upstreams, IReadOnlyList<RegistryRow> Routes)
+{
+    /// <summary>The rows of the Schemas table (empty when the table does not exist).</summary>
+    public IReadOnlyList<RegistryRow> Schemas { get; init; } = [];
+}
 
 /// <summary>A row the gateway refused, and every reason why.</summary>
 public sealed record RejectedRow(RegistryTable Table, string PartitionKey, string RowKey, IReadOnlyList<string> Errors);

@@ -18,6 +18,7 @@ internal sealed class TableRegistryStore : IRegistryStore
 
     private readonly TableClient _routes;
     private readonly TableClient _upstreams;
+    private readonly TableClient _schemas;
 
     public TableRegistryStore(TableServiceClient service, StorageOptions options)
     {
@@ -25,6 +26,7 @@ internal sealed class TableRegistryStore : IRegistryStore
         ArgumentNullException.ThrowIfNull(options);
         _routes = service.GetTableClient(options.RoutesTable);
         _upstreams = service.GetTableClient(options.UpstreamsTable);
+        _schemas = service.GetTableClient(options.SchemasTable);
     }
 
     /// <summary>
@@ -74,6 +76,7 @@ internal sealed class TableRegistryStore : IRegistryStore
         {
             await _routes.CreateIfNotExistsAsync(cancellationToken);
             await _upstreams.CreateIfNotExistsAsync(cancellationToken);
+            await _schemas.CreateIfNotExistsAsync(cancellationToken);
         }
         catch (Exception ex) when (IsStorageFailure(ex))
         {
@@ -85,7 +88,19 @@ internal sealed class TableRegistryStore : IRegistryStore
     {
         var upstreams = await ReadTableAsync(_upstreams, RegistryTable.Upstreams, cancellationToken);
         var routes = await ReadTableAsync(_routes, RegistryTable.Routes, cancellationToken);
-        return new RegistryContent(upstreams, routes);
+
+        // The Schemas table came later than the other two: a registry created before it has none, which means no schemas.
+        List<RegistryRow> schemas;
+        try
+        {
+            schemas = await ReadTableAsync(_schemas, RegistryTable.Schemas, cancellationToken);
+        }
+        catch (RegistryStoreException ex) when (ex.InnerException is RequestFailedException { Status: 404, ErrorCode: "TableNotFound" })
+        {
+            schemas = [];
+        }
+
+        return new RegistryContent(upstreams, routes) { Schemas = schemas };
     }
 
     private static async Task<List<RegistryRow>> ReadTableAsync(TableClient table, RegistryTable kind, CancellationToken cancellationToken)
@@ -223,7 +238,12 @@ internal sealed class TableRegistryStore : IRegistryStore
     private static bool IsConflict(RequestFailedException ex) =>
         ex.Status is 409 or 412 || (ex.Status == 404 && ex.ErrorCode != "TableNotFound");
 
-    private TableClient TableFor(RegistryTable table) => table == RegistryTable.Routes ? _routes : _upstreams;
+    private TableClient TableFor(RegistryTable table) => table switch
+    {
+        RegistryTable.Routes => _routes,
+        RegistryTable.Schemas => _schemas,
+        _ => _upstreams,
+    };
 
     private static TableEntity ToEntity(RegistryRow row)
     {

@@ -31,6 +31,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             Routes = service.GetTableClient(prefix + "Routes");
             Upstreams = service.GetTableClient(prefix + "Upstreams");
             Health = service.GetTableClient(prefix + "Health");
+            Schemas = service.GetTableClient(prefix + "Schemas");
         }
     }
 
@@ -44,6 +45,9 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>The Health table the prober writes and every gateway instance reads.</summary>
     public TableClient? Health { get; }
+
+    /// <summary>The named JSON Schemas routes' Validation refers to.</summary>
+    public TableClient? Schemas { get; }
 
     public static string NewPrefix() => "T" + Guid.NewGuid().ToString("N")[..12];
 
@@ -73,6 +77,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             await service.GetTableClient(prefix + "Routes").CreateIfNotExistsAsync();
             await service.GetTableClient(prefix + "Upstreams").CreateIfNotExistsAsync();
             await service.GetTableClient(prefix + "Health").CreateIfNotExistsAsync();
+            await service.GetTableClient(prefix + "Schemas").CreateIfNotExistsAsync();
         }
 
         var app = GatewayServer.Build(["--urls", url], builder =>
@@ -122,6 +127,10 @@ internal sealed class GatewayHost : IAsyncDisposable
 
         await Upstreams!.UpsertEntityAsync(entity, TableUpdateMode.Replace);
     }
+
+    /// <summary>A row of the Schemas table: the schema's JSON text under its name.</summary>
+    public async Task UpsertSchemaAsync(string name, string schemaJson) =>
+        await Schemas!.UpsertEntityAsync(new TableEntity("default", name) { ["Schema"] = schemaJson }, TableUpdateMode.Replace);
 
     /// <summary>Forces the gateway to re-read its tables now (the admin reload), so tests need not wait an interval.</summary>
     public async Task ReloadAsync()

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FuncGateway.Model;
+
+namespace FuncGateway.Validation;
+
+/// <summary>The value types a query parameter or header rule can require.</summary>
+internal enum ParameterType
+{
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Uuid,
+    Date,
+    DateTime,
+}
+
+/// <summary>A query parameter or header rule, compiled once per snapshot: its type check and its pattern.</summary>
+internal sealed class ParameterRule
+{
+    /// <summary>How long one pattern may run on one value before the value is refused.</summary>
+    public static readonly TimeSpan PatternTimeout = TimeSpan.FromMilliseconds(100);
+
+    private const int MaxPatternLength = 1000;
+
+    private static readonly Dictionary<string, ParameterType> Types = new(StringComparer.Ordinal)
+    {
+        ["string"] = ParameterType.String,
+        ["integer"] = ParameterType.Integer,
+        ["number"] = ParameterType.Number,
+        ["boolean"] = ParameterType.Boolean,
+        ["uuid"] = ParameterType.Uuid,
+        ["date"] = ParameterType.Date,
+        ["date-time"] = ParameterType.DateTime,
+    };
+
+    private readonly Regex? _pattern;
+
+    private ParameterRule(string name, bool required, ParameterType type, Regex? pattern, int? maxLength)
+    {
+        Name = name;
+        Required = required;
+        Type = type;
+        _pattern = pattern;
+        MaxLength = maxLength;
+    }
+
+    public string Name { get; }
+
+    public bool Required { get; }
+
+    public ParameterType Type { get; }
+
+    public int? MaxLength { get; }
+
+    /// <summary>The type names, for messages.</summary>
+    public static string TypeNames => string.Join(", ", Types.Keys);
+
+    /// <summary>Compiles one rule; problems go to <paramref name="errors"/> prefixed with <paramref name="where"/>.</summary>
+    public static ParameterRule? Create(string where, string name, ParameterRuleDefinition? definition, List<string> errors)
+    {
+        var count = errors.Count;
+        if (definition is null)
+        {
+            errors.Add($"{where}: the rule is null; give an object such as {{\"required\":true,\"type\":\"integer\"}}.");
+            return null;
+        }
+
+        var type = ParameterType.String;
+        if (definition.Type is { } typeName && !Types.TryGetValue(typeName, out type))
+        {
+            errors.Add($"{where}: unknown type '{PrintableText.Of(typeName)}'. Known: {TypeNames}.");
+        }
+
+        if (definition.MaxLength is < 1)
+        {
+            errors.Add($"{where}: maxLength must be at least 1.");
+        }
+
+        Regex? pattern = null;
+        if (definition.Pattern is { } text)
+        {
+            if (text.Length > MaxPatternLength)
+            {
+                errors.Add($"{where}: pattern is longer than {MaxPatternLength} characters.");
+            }
+            else
+            {
+                try
+                {
+                    // The whole value must match: anchored here so "[0-9]+" means what it says.
+                    pattern = new Regex("^(?:" + text + ")$", RegexOptions.CultureInvariant, PatternTimeout);
+                }
+                catch (ArgumentException ex)
+                {
+                    errors.Add($"{where}: pattern is not a valid .NET regular expression: {ex.Message}");
+                }
+            }
+        }
+
+        return errors.Count == count ? new ParameterRule(name, definition.Required ?? false, type, pattern, definition.MaxLength) : null;
+    }
+
+    /// <summary>Why <paramref name="value"/> breaks the rule (rule name and message), or null when it keeps it.</summary>
+    public (string Rule, string Message)? Check(string value)
+    {
+        if (MaxLength is { } max && value.Length > max)
+        {
+            return ("maxLength", $"The value is longer than {max} characters.");
+        }
+
+        if (!HasType(value))
+        {
+            return ("type", $"The value is not a valid {TypeName}.");
+        }
+
+        if (_pattern is not null)
+        {
+            try
+            {
+                if (!_pattern.IsMatch(value))
+                {
+                    return ("pattern", "The value does not match the required pattern.");
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                return ("pattern", "The value could not be checked against the pattern in time.");
+            }
+        }
+
+        return null;
+    }
+
+    private string TypeName => Types.First(t => t.Value == Type).Key;
+
+    private bool HasType(string value) => Type switch
+    {
+        ParameterType.Integer => long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _),
+        ParameterType.Number => double.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d),
+        ParameterType.Boolean => value is "true" or "false",
+        ParameterType.Uuid => value.Length == 36 && Guid.TryParseExact(value, "D", out _),
+        ParameterType.Date => DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
+        ParameterType.DateTime => IsRfc3339(value),
+        _ => true,
+    };
+
+    private static readonly Regex Rfc3339 = new(
+        @"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+
+    private static bool IsRfc3339(string value) =>
+        Rfc3339.IsMatch(value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+}
