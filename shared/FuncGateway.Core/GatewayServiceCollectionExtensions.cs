@@ -65,7 +65,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
-        services.AddSingleton<IRouteTransformProvider>(ForwardingTransformProvider.Instance);
+        services.AddSingleton<IRouteTransformProvider>(static sp => new ForwardingTransformProvider(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.ForwardBaggage));
         services.AddSingleton<AdminEndpoints>();
         services.AddSingleton(static sp => new HealthReport(
             sp.GetRequiredService<GatewayRegistry>(),
@@ -85,7 +85,8 @@ public static class GatewayServiceCollectionExtensions
             sp.GetServices<IGatewayCompletion>(),
             sp.GetRequiredService<ForwardingStep>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<GatewayPipeline>>()));
+            sp.GetRequiredService<ILogger<GatewayPipeline>>(),
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry));
 
         // Every capability adds its own services (route and pool compilers, steps, options): the list is GatewayCapabilities.
         foreach (var capability in GatewayCapabilities.All)

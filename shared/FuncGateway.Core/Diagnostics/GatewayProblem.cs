@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using FuncGateway.Model;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -60,7 +60,9 @@ public static class GatewayProblem
             response.Headers[header.Key] = header.Value;
         }
 
-        var traceId = Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
+        // The request id (the pipeline made it the trace identifier): the same value as the X-Request-Id header.
+        var traceId = context.TraceIdentifier;
+        context.Features.Set(new GatewayProblemFeature(code));
         using var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer))
         {
