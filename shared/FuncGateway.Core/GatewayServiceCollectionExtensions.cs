@@ -66,6 +66,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
         services.AddSingleton<IRouteTransformProvider>(static sp => new ForwardingTransformProvider(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.ForwardBaggage));
+        services.AddSingleton<AdminExtensionEndpoints>();
         services.AddSingleton<AdminEndpoints>();
         services.AddSingleton(static sp => new HealthReport(
             sp.GetRequiredService<GatewayRegistry>(),
@@ -75,6 +76,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<IGatewayCompletion, RequestMetricsCompletion>();
+        AddAccessLog(services, configuration);
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),
@@ -111,6 +113,25 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HealthProbeService>>()));
         return services;
+    }
+
+    /// <summary>The access log's completion step and sink, when <c>FuncGateway:Telemetry:AccessLog</c> turns it on (read here: it decides what is registered).</summary>
+    private static void AddAccessLog(IServiceCollection services, IConfiguration configuration)
+    {
+        var mode = configuration.GetSection(GatewayOptions.SectionName).GetSection("Telemetry").GetValue<AccessLogMode?>("AccessLog");
+        switch (mode)
+        {
+            case AccessLogMode.Console:
+                services.AddSingleton<IAccessLogSink>(static _ => new ConsoleAccessLogSink());
+                break;
+            case AccessLogMode.Logger:
+                services.AddSingleton<IAccessLogSink, LoggerAccessLogSink>();
+                break;
+            default:
+                return;
+        }
+
+        services.AddSingleton<IGatewayCompletion, AccessLogCompletion>();
     }
 
     private static IRegistryStore CreateStore(IServiceProvider services)

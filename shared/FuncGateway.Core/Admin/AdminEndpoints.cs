@@ -33,9 +33,12 @@ internal sealed class AdminEndpoints
     private readonly double _refreshInterval;
 
     private readonly RegistrySchema _schema;
+    private readonly AdminExtensionEndpoints? _extensions;
 
-    public AdminEndpoints(GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger, HealthReport health, RegistrySerializer serializer)
+    public AdminEndpoints(GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger, HealthReport health, RegistrySerializer serializer,
+        AdminExtensionEndpoints? extensions = null)
     {
+        _extensions = extensions;
         _schema = serializer.Schema;
         _registry = registry;
         _health = health;
@@ -56,6 +59,9 @@ internal sealed class AdminEndpoints
     /// <summary>True for an app setting that is still a Key Vault reference (<c>@Microsoft.KeyVault(...)</c>) rather than its value.</summary>
     public static bool IsUnresolvedKeyVaultReference(string? value) =>
         value is not null && value.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The endpoints the core itself serves.</summary>
+    internal static readonly string[] BuiltInNames = ["healthz", "routes", "upstreams", "rejected", "status", "reload", "health"];
 
     public static bool IsAdminPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
 
@@ -102,6 +108,11 @@ internal sealed class AdminEndpoints
             "health" => (HttpMethods.Get, HealthAsync),
             _ => (null, null),
         };
+        if (handler is null && _extensions is not null && _extensions.TryGet(action, out var extension))
+        {
+            (method, handler) = (HttpMethods.Get, ctx => extension(ctx));
+        }
+
         if (handler is null)
         {
             await GatewayProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.AdminNotFound,
