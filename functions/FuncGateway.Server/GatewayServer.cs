@@ -54,6 +54,7 @@ public static class GatewayServer
         // Timers become hosted services here: one server of the fleet (the lease holder) probes upstream health.
         builder.Services.AddFuncGatewayHealthProber();
         builder.Services.AddHostedService<RateLimitMaintenanceService>();
+        configure?.Invoke(builder);
 
         // OTLP and Azure Monitor when their settings are set; the Prometheus text format at /_gateway/metrics when asked.
         var prometheus = builder.Configuration.GetValue<bool>(PrometheusEndpointKey);
@@ -65,7 +66,6 @@ public static class GatewayServer
                     metrics.AddPrometheusExporter();
                 }
             });
-        configure?.Invoke(builder);
 
         var app = builder.Build();
         var pipeline = app.Services.GetRequiredService<GatewayPipeline>();

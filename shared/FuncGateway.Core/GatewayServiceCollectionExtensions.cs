@@ -76,7 +76,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<IGatewayCompletion, RequestMetricsCompletion>();
-        AddAccessLog(services, configuration);
+        AddAccessLog(services);
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),
@@ -115,23 +115,23 @@ public static class GatewayServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The access log's completion step and sink, when <c>FuncGateway:Telemetry:AccessLog</c> turns it on (read here: it decides what is registered).</summary>
-    private static void AddAccessLog(IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// The access log's completion step and sink, chosen from <c>FuncGateway:Telemetry:AccessLog</c> when first
+    /// resolved (the console sink's writer task only starts when it is chosen). Off: the step does nothing.
+    /// </summary>
+    private static void AddAccessLog(IServiceCollection services)
     {
-        var mode = configuration.GetSection(GatewayOptions.SectionName).GetSection("Telemetry").GetValue<AccessLogMode?>("AccessLog");
-        switch (mode)
+        services.AddSingleton<IGatewayCompletion>(static sp =>
         {
-            case AccessLogMode.Console:
-                services.AddSingleton<IAccessLogSink>(static _ => new ConsoleAccessLogSink());
-                break;
-            case AccessLogMode.Logger:
-                services.AddSingleton<IAccessLogSink, LoggerAccessLogSink>();
-                break;
-            default:
-                return;
-        }
-
-        services.AddSingleton<IGatewayCompletion, AccessLogCompletion>();
+            var mode = sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.AccessLog;
+            IAccessLogSink? sink = mode switch
+            {
+                AccessLogMode.Console => new ConsoleAccessLogSink(),
+                AccessLogMode.Logger => new LoggerAccessLogSink(sp.GetRequiredService<ILoggerFactory>()),
+                _ => null,
+            };
+            return new AccessLogCompletion(sink, sp.GetRequiredService<TimeProvider>());
+        });
     }
 
     private static IRegistryStore CreateStore(IServiceProvider services)

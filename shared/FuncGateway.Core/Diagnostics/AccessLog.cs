@@ -13,13 +13,15 @@ namespace FuncGateway.Diagnostics;
 /// value, a credential, a query string (only the path) or a body; the caller is the id the gateway resolved (API-key
 /// consumer, token subject), never the credential.
 /// </summary>
-internal sealed class AccessLogCompletion(IAccessLogSink sink, TimeProvider time) : IGatewayCompletion
+internal sealed class AccessLogCompletion(IAccessLogSink? sink, TimeProvider time) : IGatewayCompletion, IAsyncDisposable
 {
     public ValueTask OnCompletedAsync(GatewayCompletionContext context)
     {
-        sink.Write(Format(context, time));
+        sink?.Write(Format(context, time));
         return ValueTask.CompletedTask;
     }
+
+    public ValueTask DisposeAsync() => sink is IAsyncDisposable disposable ? disposable.DisposeAsync() : ValueTask.CompletedTask;
 
     /// <summary>The line: time, requestId, method, path, route, status, durationMs, upstream, instance, attempts, upstreamMs, caller, client, auth, rateLimit, code.</summary>
     internal static string Format(GatewayCompletionContext context, TimeProvider time)
@@ -58,16 +60,12 @@ internal sealed class AccessLogCompletion(IAccessLogSink sink, TimeProvider time
                     json.WriteString("client", client.ToString());
                 }
 
-                if (feature.AuthOutcome is not null)
+                foreach (var field in GatewayTelemetry.DecisionFields)
                 {
-                    json.WriteString("authPolicy", feature.AuthPolicy);
-                    json.WriteString("auth", feature.AuthOutcome);
-                }
-
-                if (feature.RateLimitDecision is not null)
-                {
-                    json.WriteString("rateLimitPolicy", feature.RateLimitPolicy);
-                    json.WriteString("rateLimit", feature.RateLimitDecision);
+                    if (field.Read(feature) is { } value)
+                    {
+                        json.WriteString(field.Json, value);
+                    }
                 }
             }
 

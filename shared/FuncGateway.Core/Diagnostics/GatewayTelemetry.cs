@@ -52,6 +52,15 @@ internal sealed class GatewayTelemetry : IDisposable
     public const string AttemptTag = "http.request.resend_count";
     public const string ErrorTypeTag = "error.type";
 
+    /// <summary>What the post-match steps decided, as span tags (<c>Tag</c>) and access log fields (<c>Json</c>).</summary>
+    public static readonly (string Tag, string Json, Func<GatewayRequestFeature, string?> Read)[] DecisionFields =
+    [
+        ("funcgateway.auth.policy", "authPolicy", static f => f.AuthPolicy),
+        ("funcgateway.auth.outcome", "auth", static f => f.AuthOutcome),
+        ("funcgateway.ratelimit.policy", "rateLimitPolicy", static f => f.RateLimitPolicy),
+        ("funcgateway.ratelimit.decision", "rateLimit", static f => f.RateLimitDecision),
+    ];
+
     // An ActivitySource has no owner to inject it from; one per process is the documented pattern.
     private static readonly ActivitySource Source = new(Name);
 

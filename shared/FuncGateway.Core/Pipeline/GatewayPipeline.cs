@@ -122,16 +122,12 @@ public sealed class GatewayPipeline
                 activity.SetTag(GatewayTelemetry.InstanceTag, instance.Url);
             }
 
-            if (feature.AuthPolicy is not null)
+            foreach (var field in GatewayTelemetry.DecisionFields)
             {
-                activity.SetTag("funcgateway.auth.policy", feature.AuthPolicy);
-                activity.SetTag("funcgateway.auth.outcome", feature.AuthOutcome);
-            }
-
-            if (feature.RateLimitDecision is not null)
-            {
-                activity.SetTag("funcgateway.ratelimit.policy", feature.RateLimitPolicy);
-                activity.SetTag("funcgateway.ratelimit.decision", feature.RateLimitDecision);
+                if (field.Read(feature) is { } value)
+                {
+                    activity.SetTag(field.Tag, value);
+                }
             }
 
             if (feature.UpstreamAttempts > 0)

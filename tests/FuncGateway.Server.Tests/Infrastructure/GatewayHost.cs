@@ -36,6 +36,9 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>The running server's services (its meter provider, loggers...).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public string TablePrefix { get; }
 
     public TableClient? Routes { get; }
@@ -47,7 +50,8 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public static string NewPrefix() => "T" + Guid.NewGuid().ToString("N")[..12];
 
-    public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null, Action<IServiceCollection>? services = null)
+    public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null, Action<IServiceCollection>? services = null,
+        Action<ILoggingBuilder>? logging = null)
     {
         prefix ??= NewPrefix();
         var config = new Dictionary<string, string?>
@@ -79,6 +83,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            logging?.Invoke(builder.Logging);
             services?.Invoke(builder.Services);
         });
         await app.StartAsync();
