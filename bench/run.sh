@@ -15,6 +15,9 @@ usage: bench/run.sh [options]
   --routes N          routes seeded into FuncGateway's table (default 1000)
   --tool wrk|dotnet   load generator (default: wrk, installed with apt-get if missing; else the .NET one)
   --gateway-env K=V   extra environment variable for the FuncGateway server only, repeatable (for A/B experiments)
+  --telemetry         also load a second FuncGateway with telemetry on (OTLP to a local sink, tracing sampled at
+                      --sampling, metrics on) next to the first, telemetry off
+  --sampling R        trace sampling ratio of the telemetry contender (default 0.1)
   --rate-limits       also load two rate-limited routes of the same shape (a fast-mode and a strict-mode limit that
                       is never reached, both on one Global key) and count table operations per request through a
                       proxy in front of Azurite
@@ -35,6 +38,8 @@ ROUTES=1000
 TOOL=auto
 GATEWAY_ENV=()
 RATE_LIMITS=0
+TELEMETRY=0
+SAMPLING=0.1
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -49,6 +54,8 @@ while (( $# > 0 )); do
     --tool) [[ ${2-} =~ ^(wrk|dotnet)$ ]] || die "--tool must be wrk or dotnet"; TOOL=$2; shift 2 ;;
     --gateway-env) [[ ${2-} =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] || die "--gateway-env needs KEY=VALUE"; GATEWAY_ENV+=("$2"); shift 2 ;;
     --rate-limits) RATE_LIMITS=1; shift ;;
+    --telemetry) TELEMETRY=1; shift ;;
+    --sampling) [[ ${2-} =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || die "--sampling needs a ratio between 0 and 1"; SAMPLING=$2; shift 2 ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -168,6 +175,7 @@ fi
 [[ $TOOL == auto ]] && TOOL=wrk
 command -v curl >/dev/null || die "curl is required"
 (( RATE_LIMITS == 0 )) || command -v node >/dev/null || die "--rate-limits needs node (for the table-counting proxy)"
+(( TELEMETRY == 0 )) || command -v node >/dev/null || die "--telemetry needs node (for the OTLP sink)"
 
 if [[ ! -x $ROOT/node_modules/.bin/azurite-table ]]; then
   log "installing Azurite (npm ci)"
@@ -239,6 +247,30 @@ wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/_gateway/healthz" 60
 wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/svc$ROUTES/items/7" 30
 [[ $(cat "$WORK/probe.body") == ok ]] || die "route $ROUTES answered 200 but not with the upstream's body"
 
+GW2_PID=
+if (( TELEMETRY )); then
+  # The same server and table with telemetry on: OTLP over HTTP to a sink that answers 200 to everything (what an
+  # exporter costs the gateway, not what a collector costs), traces sampled at $SAMPLING, every metric on.
+  SINK_PORT=$(free_port)
+  log "starting the OTLP sink on 127.0.0.1:$SINK_PORT"
+  node -e 'require("http").createServer((q, r) => { q.resume(); q.on("end", () => { r.writeHead(200, {"content-type": "application/x-protobuf"}); r.end(); }); }).listen(+process.argv[1], "127.0.0.1")' "$SINK_PORT" \
+    > "$WORK/otlp-sink.log" 2>&1 &
+  SINK_PID=$!; PIDS+=("$SINK_PID")
+  wait_for_port "OTLP sink" "$SINK_PID" "$SINK_PORT" 30
+  GW2_PORT=$(free_port)
+  log "starting FuncGateway.Server with telemetry on 127.0.0.1:$GW2_PORT (sampling $SAMPLING)"
+  (cd "$WORK" && exec env \
+    FuncGateway__Storage__ConnectionString="$GATEWAY_CONNECTION_STRING" \
+    FuncGateway__Storage__TablePrefix="$PREFIX" \
+    ${RATE_LIMIT_ENV[@]+"${RATE_LIMIT_ENV[@]}"} \
+    ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
+    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+    FuncGateway__Telemetry__SamplingRatio="$SAMPLING" \
+    dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$GW2_PORT") > "$WORK/gateway-telemetry.log" 2>&1 &
+  GW2_PID=$!; PIDS+=("$GW2_PID")
+  wait_for_200 "FuncGateway (telemetry)" "$GW2_PID" "http://127.0.0.1:$GW2_PORT/svc$ROUTES/items/7" 60
+fi
+
 # The same path everywhere; through FuncGateway it matches a route in the middle of the table.
 TARGET=/svc$(( (ROUTES + 1) / 2 ))/items/7
 NAMES=(direct yarp funcgateway)
@@ -247,6 +279,10 @@ if (( RATE_LIMITS )); then
   # The same route shape (two literal segments and a parameter), with a limit.
   NAMES+=(funcgateway-fast funcgateway-strict)
   URLS+=("$GATEWAY/rl-fast/items/7" "$GATEWAY/rl-strict/items/7")
+fi
+if (( TELEMETRY )); then
+  NAMES+=(funcgateway-telemetry)
+  URLS+=("http://127.0.0.1:$GW2_PORT$TARGET")
 fi
 COUNT=${#NAMES[@]}
 for url in "${URLS[@]}"; do
