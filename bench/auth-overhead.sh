@@ -7,55 +7,9 @@
 #   bash bench/auth-overhead.sh [--rounds N] [--seconds S] [--connections C]      (defaults 3, 8, 32)
 #
 # Needs a Release build (dotnet build FuncGateway.sln -c Release), node_modules (npm ci), wrk, openssl, python3.
-set -euo pipefail
-
-ROUNDS=3 SECONDS_PER_RUN=8 CONNECTIONS=32
-while (( $# > 0 )); do
-  case $1 in
-    --rounds) ROUNDS=$2; shift 2 ;;
-    --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
-    --connections) CONNECTIONS=$2; shift 2 ;;
-    *) echo "usage: bench/auth-overhead.sh [--rounds N] [--seconds S] [--connections C]" >&2; exit 2 ;;
-  esac
-done
-[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 20 ]] || { echo "--rounds 1..20" >&2; exit 2; }
-[[ $SECONDS_PER_RUN =~ ^[0-9]+$ && $SECONDS_PER_RUN -ge 1 && $SECONDS_PER_RUN -le 120 ]] || { echo "--seconds 1..120" >&2; exit 2; }
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-unset ASPNETCORE_URLS ASPNETCORE_HTTP_PORTS AzureWebJobsStorage
-while read -r name; do unset "$name"; done < <(compgen -e | grep -E '^FuncGateway(__|:)' || true)
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-for tool in wrk openssl python3 node; do command -v $tool >/dev/null || { echo "$tool is needed" >&2; exit 1; }; done
-
-OUT=bin/Release/net10.0
-SERVER=functions/FuncGateway.Server/$OUT/FuncGateway.Server.dll
-CLI=functions/FuncGateway.Cli/$OUT/fgw.dll
-ECHO=samples/FuncGateway.Samples.Echo/$OUT/FuncGateway.Samples.Echo.dll
-for dll in "$SERVER" "$CLI" "$ECHO"; do [[ -f $dll ]] || { echo "$dll missing: build Release first" >&2; exit 1; }; done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fgw-auth-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "not ready: $1" >&2; exit 1; }
-
-AZ_PORT=$(free_port) ECHO_PORT=$(free_port) GW_PORT=$(free_port)
-node_modules/.bin/azurite-table --inMemoryPersistence --disableTelemetry --tableHost 127.0.0.1 --tablePort "$AZ_PORT" --silent >"$WORK/azurite.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$AZ_PORT") 2>/dev/null && break; sleep 0.2; done
-export FuncGateway__Storage__ConnectionString="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$AZ_PORT/devstoreaccount1;"
-export FuncGateway__Storage__TablePrefix=Bench
-
-dotnet "$ECHO" --urls "http://127.0.0.1:$ECHO_PORT" --Echo:Instance=echo >"$WORK/echo.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$ECHO_PORT/healthz"
+USAGE="bench/auth-overhead.sh [--rounds N] [--seconds S] [--connections C]"
+# shellcheck source=bench/overhead-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/overhead-common.sh"
 
 # An RSA key pair made here; the gateway trusts its public half as a static JWKS, the token is signed with openssl.
 openssl genrsa -out "$WORK/key.pem" 2048 2>/dev/null
@@ -89,17 +43,11 @@ dotnet "$SERVER" --urls "http://127.0.0.1:$GW_PORT" --Logging:LogLevel:Default=W
   "--FuncGateway:Auth:Policies:bench_keys:Type=ApiKey" >"$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$GW_PORT/_gateway/healthz"
-BASE="http://127.0.0.1:$GW_PORT"
 [[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/jwt/x" -H "Authorization: Bearer $TOKEN") == 200 ]] || { echo "JWT route refused the token" >&2; cat "$WORK/gateway.log" >&2; exit 1; }
 [[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/key/x" -H "X-API-Key: $API_KEY") == 200 ]] || { echo "API key route refused the key" >&2; exit 1; }
 
-run() { # name path [header]
-  local args=(-t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency)
-  [[ -n ${3-} ]] && args+=(-H "$3")
-  wrk "${args[@]}" "$BASE$2" | awk -v n="$1" '/Requests\/sec/ {rps=$2} /Non-2xx/ {bad=$NF} /^ +99%/ {p99=$2} END {print n, rps, p99, (bad==""?0:bad)}'
-}
 echo "warm-up"
-run open /open/x >/dev/null; run jwt /jwt/x "Authorization: Bearer $TOKEN" >/dev/null; run key /key/x "X-API-Key: $API_KEY" >/dev/null
+run open /open/x >/dev/null; run jwt /jwt/x -H "Authorization: Bearer $TOKEN" >/dev/null; run key /key/x -H "X-API-Key: $API_KEY" >/dev/null
 
 : >"$WORK/results"
 order=(open jwt key)
@@ -107,21 +55,11 @@ for round in $(seq 1 "$ROUNDS"); do
   for name in "${order[@]}"; do
     case $name in
       open) run open /open/x ;;
-      jwt) run jwt /jwt/x "Authorization: Bearer $TOKEN" ;;
-      key) run key /key/x "X-API-Key: $API_KEY" ;;
+      jwt) run jwt /jwt/x -H "Authorization: Bearer $TOKEN" ;;
+      key) run key /key/x -H "X-API-Key: $API_KEY" ;;
     esac | tee -a "$WORK/results" | sed "s/^/round $round: /"
   done
   order=("${order[@]:1}" "${order[0]}")
 done
 
-python3 - "$WORK/results" <<'PY'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-by = {}
-for name, rps, p99, bad in rows:
-    by.setdefault(name, []).append((float(rps), p99, int(bad)))
-med = {k: statistics.median(r for r, _, _ in v) for k, v in by.items()}
-print(f"\n{'route':8} {'median req/s':>13} {'vs anonymous':>13}  p99 per round            non-2xx")
-for k in ("open", "jwt", "key"):
-    print(f"{k:8} {med[k]:13.0f} {med[k] / med['open']:13.2f}  {' '.join(p for _, p, _ in by[k]):24} {sum(b for _, _, b in by[k])}")
-PY
+report open jwt key

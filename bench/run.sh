@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct to an upstream, through a bare YARP forwarder, through FuncGateway with N routes in
-# its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit). Builds Release,
+# its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit; with --transforms a
+# plain route and the same route with header-only transforms; with --telemetry a second FuncGateway with telemetry on).
+# Builds Release,
 # starts everything on 127.0.0.1, loads the contenders in alternation, prints medians and ratios, writes
 # bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
 set -euo pipefail
@@ -21,6 +23,8 @@ usage: bench/run.sh [options]
   --rate-limits       also load two rate-limited routes of the same shape (a fast-mode and a strict-mode limit that
                       is never reached, both on one Global key) and count table operations per request through a
                       proxy in front of Azurite
+  --transforms        also load two routes of the same shape through FuncGateway, one plain and one with header-only
+                      Transforms (request and response headers, docs/transforms.md), and report their ratio
   --quick             smoke run: 1 round of 3 s, 2 s warm-up (options after --quick still apply)
   -h, --help          this text
 EOF
@@ -40,6 +44,7 @@ GATEWAY_ENV=()
 RATE_LIMITS=0
 TELEMETRY=0
 SAMPLING=0.1
+TRANSFORMS=0
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -56,6 +61,7 @@ while (( $# > 0 )); do
     --rate-limits) RATE_LIMITS=1; shift ;;
     --telemetry) TELEMETRY=1; shift ;;
     --sampling) [[ ${2-} =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || die "--sampling needs a ratio between 0 and 1"; SAMPLING=$2; shift 2 ;;
+    --transforms) TRANSFORMS=1; shift ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -228,7 +234,7 @@ fi
 PREFIX=Bench$(date +%H%M%S)$RANDOM
 log "seeding $ROUTES routes (tables ${PREFIX}Routes, ${PREFIX}Upstreams)"
 (cd "$WORK" && dotnet "$BENCH_DLL" seed --connection-string "$CONNECTION_STRING" --prefix "$PREFIX" --routes "$ROUTES" --upstream "$UPSTREAM" \
-  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)") \
+  --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)") \
   > "$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -n 5 "$WORK/seed.log")"
 
 GW_PORT=$(free_port)
@@ -284,6 +290,11 @@ if (( TELEMETRY )); then
   NAMES+=(funcgateway-telemetry)
   URLS+=("http://127.0.0.1:$GW2_PORT$TARGET")
 fi
+if (( TRANSFORMS )); then
+  # The same route shape twice: plain, and with header-only transforms (the seeder's HeaderTransforms).
+  NAMES+=(funcgateway-tx-plain funcgateway-tx-headers)
+  URLS+=("$GATEWAY/tx-plain/items/7" "$GATEWAY/tx-headers/items/7")
+fi
 COUNT=${#NAMES[@]}
 for url in "${URLS[@]}"; do
   code=$(http_code "$url")
@@ -309,11 +320,11 @@ machine_ticks() { # → "busy total softirq" over all cores
 }
 
 # Call directly, not in $(...): `times` must run in this shell to see the CPU of the load generator it waited for.
-cpu_snapshot() { # variable → "upstream yarp gateway azurite busy total softirq loadgen_seconds"
+cpu_snapshot() { # variable → "upstream yarp gateway gateway-telemetry azurite busy total softirq loadgen_seconds"
   local children
   times > "$WORK/times.txt"
   children=$(awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } printf "%.3f", s }' "$WORK/times.txt")
-  printf -v "$1" '%s %s %s %s %s %s' "$(cpu_ticks "$UP_PID")" "$(cpu_ticks "$YARP_PID")" "$(cpu_ticks "$GW_PID")" "$(cpu_ticks "$AZ_PID")" \
+  printf -v "$1" '%s %s %s %s %s %s %s' "$(cpu_ticks "$UP_PID")" "$(cpu_ticks "$YARP_PID")" "$(cpu_ticks "$GW_PID")" "$(cpu_ticks "${GW2_PID:-0}")" "$(cpu_ticks "$AZ_PID")" \
     "$(machine_ticks)" "$children"
 }
 
@@ -324,11 +335,11 @@ cpu_snapshot() { # variable → "upstream yarp gateway azurite busy total softir
 cpu_json() { # before after
   awk -v tck="$CLK_TCK" -v b="$1" -v a="$2" 'BEGIN {
     split(b, x, " "); split(a, y, " ");
-    up = (y[1]-x[1])/tck; yarp = (y[2]-x[2])/tck; gw = (y[3]-x[3])/tck; az = (y[4]-x[4])/tck;
-    busy = (y[5]-x[5])/tck; total = (y[6]-x[6])/tck; softirq = (y[7]-x[7])/tck; gen = y[8]-x[8];
-    other = busy - up - yarp - gw - az - gen; if (other < 0) other = 0;
-    printf "{\"upstream_s\":%.2f,\"yarp_s\":%.2f,\"gateway_s\":%.2f,\"azurite_s\":%.2f,\"loadgen_s\":%.2f,\"softirq_s\":%.2f,\"other_s\":%.2f,\"machine_busy\":%.3f}",
-      up, yarp, gw, az, gen, softirq, other, (total > 0 ? busy / total : 0) }'
+    up = (y[1]-x[1])/tck; yarp = (y[2]-x[2])/tck; gw = (y[3]-x[3])/tck; gw2 = (y[4]-x[4])/tck; az = (y[5]-x[5])/tck;
+    busy = (y[6]-x[6])/tck; total = (y[7]-x[7])/tck; softirq = (y[8]-x[8])/tck; gen = y[9]-x[9];
+    other = busy - up - yarp - gw - gw2 - az - gen; if (other < 0) other = 0;
+    printf "{\"upstream_s\":%.2f,\"yarp_s\":%.2f,\"gateway_s\":%.2f,\"gateway_telemetry_s\":%.2f,\"azurite_s\":%.2f,\"loadgen_s\":%.2f,\"softirq_s\":%.2f,\"other_s\":%.2f,\"machine_busy\":%.3f}",
+      up, yarp, gw, gw2, az, gen, softirq, other, (total > 0 ? busy / total : 0) }'
 }
 
 # Runs in this shell (not in $(...)), so LOAD_PID is visible to cleanup: `timeout` puts wrk in its own process group,
@@ -367,7 +378,7 @@ fi
 
 # The runtime keeps compiling hot methods (tier 1) for a few seconds after load stops; let that finish before the
 # first measured run, so it does not land on whoever goes first. Bounded: at most 15 s.
-idle_ticks() { echo $(( $(cpu_ticks "$UP_PID") + $(cpu_ticks "$YARP_PID") + $(cpu_ticks "$GW_PID") )); }
+idle_ticks() { echo $(( $(cpu_ticks "$UP_PID") + $(cpu_ticks "$YARP_PID") + $(cpu_ticks "$GW_PID") + $(cpu_ticks "${GW2_PID:-0}") )); }
 deadline=$(( SECONDS + 15 ))
 previous=$(idle_ticks)
 while (( SECONDS < deadline )); do
@@ -418,8 +429,9 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"transforms":%s,"telemetry":%s,"sampling":%s}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
-  "$( (( RATE_LIMITS )) && echo true || echo false)")
+  "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
+  "$( (( TELEMETRY )) && echo true || echo false)" "$SAMPLING")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

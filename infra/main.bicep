@@ -186,6 +186,9 @@ param signing object = {}
 @description('FuncGateway:RateLimits:Policies: rate-limit policies by name, each { Limit, WindowSeconds, PartitionBy, ..., Tiers: { <tier>: { Limit, Burst } } }.')
 param rateLimitPolicies object = {}
 
+@description('FuncGateway:Cors:Policies: CORS policies by name, each { AllowedOrigins, AllowedMethods, AllowedHeaders, ExposedHeaders, AllowCredentials, MaxAgeSeconds }. Lists may be arrays. Routes name a policy in their Cors property.')
+param corsPolicies object = {}
+
 @description('FuncGateway:Health: how instances read and probe upstream health (RefreshIntervalSeconds, ...).')
 param health object = {}
 
@@ -357,6 +360,7 @@ var configuredSettings = union(
   settings4('FuncGateway__Auth__ApiKeys', apiKeyLookup),
   settings4('FuncGateway__Auth__Signing', signing),
   settings4('FuncGateway__RateLimits__Policies', rateLimitPolicies),
+  settings4('FuncGateway__Cors__Policies', corsPolicies),
   settings4('FuncGateway__Health', health),
   gatewaySecretSettings
 )

@@ -82,6 +82,20 @@ param rateLimitPolicies = {
   }
 }
 
+// Browser pages of these origins may call the routes that name `web` in their Cors property (infra/sample-routes.json:
+// the public route). No credentials: cookies and Authorization from a page are not admitted by this policy.
+var corsOrigins = readEnvironmentVariable('FUNCGATEWAY_CORS_ORIGINS', 'http://localhost:3000')
+
+param corsPolicies = {
+  web: {
+    AllowedOrigins: split(corsOrigins, ',')
+    AllowedMethods: [
+      'GET'
+    ]
+    MaxAgeSeconds: 600
+  }
+}
+
 param health = {
   RefreshIntervalSeconds: 5
 }

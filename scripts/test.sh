@@ -3,7 +3,7 @@
 #
 #   bash scripts/test.sh
 #
-# Installs the pinned Azurite (npm ci) and, when missing, the Debian package faketime (as root), restores, builds
+# Installs the pinned Azurite (npm ci) and, when missing, the Debian packages faketime and chromium (as root), restores, builds
 # (Release) and tests the whole solution, then prints the totals read from the TRX results as a last line
 # `N passed, N failed` (`, N skipped` when some did not run).
 # Exits non-zero when a test failed, when dotnet test failed, when no test ran, or when a further check failed.
@@ -23,16 +23,31 @@ step() { printf '\n==> %s\n' "$*"; }
 step "npm ci (Azurite for the integration tests)"
 npm ci --no-audit --no-fund
 
+# A Debian package a test needs: installed when missing and this is root (CI runs as root on a fresh machine: one
+# update, then one install per package), else a warning saying what the test will do without it.
+apt_updated=0
+debian_package() {
+  local dpkg_name=$1 package=$2 as_root_without=$3 elsewhere_without=$4
+  if command -v dpkg >/dev/null 2>&1 && dpkg -s "$dpkg_name" >/dev/null 2>&1; then
+    echo "$package is installed."
+  elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    if ((apt_updated == 0)); then
+      apt-get update -qq && apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" \
+      || echo "warning: could not install $package; $as_root_without"
+  else
+    echo "warning: $package is missing and this is not root; $elsewhere_without (apt-get install $package)."
+  fi
+}
+
 step "faketime (libfaketime, for the test of two gateways with skewed clocks)"
-if command -v dpkg >/dev/null 2>&1 && dpkg -s libfaketime >/dev/null 2>&1; then
-  echo "libfaketime is installed."
-elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-  # CI runs as root on a fresh machine: one update, one install, only when missing.
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime; } \
-    || echo "warning: could not install faketime; the clock-skew test will be skipped."
-else
-  echo "warning: libfaketime is missing and this is not root; the clock-skew test will be skipped (apt-get install faketime)."
-fi
+debian_package libfaketime faketime "the clock-skew test will be skipped." "the clock-skew test will be skipped"
+
+# Playwright's own browser download cannot be reached: Debian's chromium is the browser. As root (and in CI) the
+# browser test never skips: without chromium it fails, saying so.
+step "chromium (headless, driven by Playwright for the browser CORS test)"
+debian_package chromium chromium "the browser CORS test will fail." "the browser CORS test will be skipped"
 
 step "dotnet restore $solution"
 dotnet restore "$solution"

@@ -17,6 +17,9 @@ internal static class BenchReport
     public const string Gateway = "funcgateway";
     public const string GatewayFast = "funcgateway-fast";
     public const string GatewayStrict = "funcgateway-strict";
+    public const string GatewayPlain = "funcgateway-tx-plain";
+    public const string GatewayTransforms = "funcgateway-tx-headers";
+    public const string GatewayTelemetry = "funcgateway-telemetry";
 
     /// <summary>Issue #2: FuncGateway without policies within 90% of bare YARP's throughput with 1,000 routes.</summary>
     public const double TargetThroughputRatio = 0.90;
@@ -25,6 +28,12 @@ internal static class BenchReport
 
     /// <summary>With --rate-limits: the same gateway and route shape with a fast-mode and a strict-mode limit.</summary>
     private static readonly string[] RateLimitContenders = [GatewayFast, GatewayStrict];
+
+    /// <summary>With --transforms: the same gateway and route shape without and with header-only transforms.</summary>
+    private static readonly string[] TransformContenders = [GatewayPlain, GatewayTransforms];
+
+    /// <summary>With --telemetry: a second gateway process, the same table and route, with telemetry on.</summary>
+    private static readonly string[] TelemetryContenders = [GatewayTelemetry];
 
     private static string[] Contenders = BaseContenders;
 
@@ -35,6 +44,9 @@ internal static class BenchReport
         [Gateway] = "FuncGateway",
         [GatewayFast] = "FuncGateway + fast limit",
         [GatewayStrict] = "FuncGateway + strict limit",
+        [GatewayPlain] = "FuncGateway, plain route",
+        [GatewayTransforms] = "FuncGateway + header transforms",
+        [GatewayTelemetry] = "FuncGateway + telemetry",
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -44,7 +56,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
-        Contenders = [.. BaseContenders, .. RateLimitContenders.Where(c => rounds.Any(r => r.Contender == c))];
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(TransformContenders).Concat(TelemetryContenders).Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -105,15 +117,20 @@ internal static class BenchReport
             ["yarp_over_direct_throughput"] = Round(yarp.Rps / direct.Rps, 3),
             ["yarp_over_direct_p99"] = Round(yarp.P99Us / direct.P99Us, 3),
         };
-        foreach (var (contender, key) in new[] { (GatewayFast, "fast"), (GatewayStrict, "strict") })
+        foreach (var (contender, baseline, key) in new[]
+                 {
+                     (GatewayFast, Gateway, "fast_limit_over_funcgateway"), (GatewayStrict, Gateway, "strict_limit_over_funcgateway"),
+                     (GatewayTransforms, GatewayPlain, "header_transforms_over_plain_route"),
+                     (GatewayTelemetry, Gateway, "telemetry_over_funcgateway"),
+                 })
         {
-            if (medians.TryGetValue(contender, out var limited))
+            if (medians.TryGetValue(contender, out var variant) && medians.TryGetValue(baseline, out var reference))
             {
-                var pairedLimited = PairedRatios(rounds, contender, Gateway);
-                ratios[$"{key}_limit_over_funcgateway_throughput"] = Round(limited.Rps / gateway.Rps, 3);
-                ratios[$"{key}_limit_over_funcgateway_throughput_paired_median"] = Round(Median(pairedLimited) ?? double.NaN, 3);
-                ratios[$"{key}_limit_over_funcgateway_proxy_cpu_per_request"] = limited.ProxyCpuUs / gateway.ProxyCpuUs is { } r ? Round(r, 3) : null;
-                ratios[$"{key}_limit_over_funcgateway_p99"] = Round(limited.P99Us / gateway.P99Us, 3);
+                var pairedVariant = PairedRatios(rounds, contender, baseline);
+                ratios[$"{key}_throughput"] = Round(variant.Rps / reference.Rps, 3);
+                ratios[$"{key}_throughput_paired_median"] = Round(Median(pairedVariant) ?? double.NaN, 3);
+                ratios[$"{key}_proxy_cpu_per_request"] = variant.ProxyCpuUs / reference.ProxyCpuUs is { } r ? Round(r, 3) : null;
+                ratios[$"{key}_p99"] = Round(variant.P99Us / reference.P99Us, 3);
             }
         }
 
@@ -160,8 +177,28 @@ internal static class BenchReport
         if (medians.ContainsKey(GatewayFast) || medians.ContainsKey(GatewayStrict))
         {
             Console.WriteLine();
-            Console.WriteLine(RateLimitTable(rounds, medians));
+            Console.WriteLine(VariantTable(rounds, medians, Gateway, [GatewayFast, GatewayStrict],
+                "rate limits: the same gateway and route shape with a limit that is never reached; ratios over FuncGateway without one",
+                "  (table ops/req include the registry poll, a few operations every 5 s; the strict limit's req/s is its ceiling on\n"
+                + "   one counter row with this many connections; the counting proxy's CPU shows under \"other\")"));
         }
+
+        if (medians.ContainsKey(GatewayTransforms))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, GatewayPlain, [GatewayTransforms],
+                "transforms: the same gateway and route shape with header-only Transforms (6 items); ratios over the plain route",
+                "  (goal of issue #13: throughput within 3% of the plain route, i.e. ≥ 0.970; read the same-round ratio and CPU per\n"
+                + "   request together, a shared machine moves req/s by more than that between runs)"));
+        }
+        if (medians.ContainsKey(GatewayTelemetry))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, Gateway, [GatewayTelemetry],
+                "telemetry: a second FuncGateway process on the same table with telemetry on (OTLP to a local sink); ratios over FuncGateway with it off",
+                "  (the telemetry gateway's exporters run in its own process, so their CPU is in its figure; the sink's shows under \"other\")"));
+        }
+
         Console.WriteLine();
         Console.WriteLine($"raw results: {output}");
         if (invalid.Count > 0)
@@ -186,40 +223,39 @@ internal static class BenchReport
         {
             var m = medians[contender];
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {Labels[contender],-28} {m.Rps,10:F0} {m.P50Us / 1000,10:F3} {m.P99Us / 1000,9:F3} {Format(m.ProxyCpuUs),18} {Format(m.UpstreamCpuUs),21} {m.Rounds,8}"));
+                $"  {Labels[contender],-32} {m.Rps,10:F0} {m.P50Us / 1000,10:F3} {m.P99Us / 1000,9:F3} {Format(m.ProxyCpuUs),18} {Format(m.UpstreamCpuUs),21} {m.Rounds,8}"));
         }
 
         return text.ToString().TrimEnd();
     }
 
-    /// <summary>The limited routes against the same gateway without a limit; table operations as the counting proxy saw them.</summary>
-    private static string RateLimitTable(List<RoundResult> rounds, Dictionary<string, Medians> medians)
+    /// <summary>Variants of one gateway route against a <paramref name="baseline"/>: throughput, same-round ratio, p99, CPU and table operations per request.</summary>
+    private static string VariantTable(List<RoundResult> rounds, Dictionary<string, Medians> medians, string baseline, string[] variants, string title, string footnote)
     {
         var text = new StringBuilder();
-        var gateway = medians[Gateway];
-        text.AppendLine("rate limits: the same gateway and route shape with a limit that is never reached; ratios over FuncGateway without one");
+        var reference = medians[baseline];
+        text.AppendLine(title);
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {"",-28} {"req/s",10}  {"throughput",10} {"same-round",12} {"p99",6} {"proxy CPU/req",15} {"table ops/req",15}"));
-        foreach (var contender in new[] { Gateway, GatewayFast, GatewayStrict })
+            $"  {"",-32} {"req/s",10}  {"throughput",10} {"same-round",12} {"p99",6} {"proxy CPU/req",15} {"table ops/req",15}"));
+        foreach (var contender in variants.Prepend(baseline))
         {
             if (!medians.TryGetValue(contender, out var m))
             {
                 continue;
             }
 
-            var paired = contender == Gateway ? 1.0 : Median(PairedRatios(rounds, contender, Gateway)) ?? double.NaN;
+            var paired = contender == baseline ? 1.0 : Median(PairedRatios(rounds, contender, baseline)) ?? double.NaN;
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {Labels[contender],-28} {m.Rps,10:F0}  {m.Rps / gateway.Rps,10:F3} {paired,12:F3} {m.P99Us / gateway.P99Us,6:F2} {Format(m.ProxyCpuUs / gateway.ProxyCpuUs, "F3"),15} {Format(m.TableOpsPerRequest, "F4"),15}"));
+                $"  {Labels[contender],-32} {m.Rps,10:F0}  {m.Rps / reference.Rps,10:F3} {paired,12:F3} {m.P99Us / reference.P99Us,6:F2} {Format(m.ProxyCpuUs / reference.ProxyCpuUs, "F3"),15} {Format(m.TableOpsPerRequest, "F4"),15}"));
         }
 
-        text.Append("  (table ops/req include the registry poll, a few operations every 5 s; the strict limit's req/s is its ceiling on\n"
-            + "   one counter row with this many connections; the counting proxy's CPU shows under \"other\")");
+        text.Append(footnote);
         return text.ToString();
     }
 
-    private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "azurite_s", "loadgen_s", "softirq_s", "other_s"];
+    private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "gateway_telemetry_s", "azurite_s", "loadgen_s", "softirq_s", "other_s"];
 
-    private static readonly string[] CpuLabels = ["upstream", "bare YARP", "FuncGateway", "Azurite", "load gen", "softirq", "other"];
+    private static readonly string[] CpuLabels = ["upstream", "bare YARP", "FuncGateway", "FGW+telem.", "Azurite", "load gen", "softirq", "other"];
 
     private static JsonObject CpuMedians(List<RoundResult> runs)
     {
@@ -246,7 +282,7 @@ internal static class BenchReport
         foreach (var contender in Contenders)
         {
             var cpu = summary[contender]!["cpu_seconds_median"]!;
-            text.Append(string.Create(CultureInfo.InvariantCulture, $"  while loading {Labels[contender],-27}"));
+            text.Append(string.Create(CultureInfo.InvariantCulture, $"  while loading {Labels[contender],-31}"));
             foreach (var key in CpuKeys)
             {
                 text.Append(string.Create(CultureInfo.InvariantCulture, $"{Format(cpu[key]?.GetValue<double>()),12}"));
@@ -308,7 +344,8 @@ internal static class BenchReport
                 contender switch
                 {
                     Yarp => PerRequest("yarp_s"),
-                    Gateway or GatewayFast or GatewayStrict => PerRequest("gateway_s"),
+                    Gateway or GatewayFast or GatewayStrict or GatewayPlain or GatewayTransforms => PerRequest("gateway_s"),
+                    GatewayTelemetry => PerRequest("gateway_telemetry_s"),
                     _ => null,
                 },
                 PerRequest("upstream_s"),

@@ -7,9 +7,10 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
         FuncGateway.Bench — helpers for bench/run.sh (run that script; these are its building blocks)
           upstream --port-file FILE                       Kestrel on 127.0.0.1:0 answering GET with "ok"
           yarp --upstream URL --port-file FILE            bare YARP IHttpForwarder in front of URL
-          seed --connection-string CS --prefix P --routes N --upstream URL [--rate-limited true]
+          seed --connection-string CS --prefix P --routes N --upstream URL [--rate-limited true] [--transforms true]
                                                           writes N routes and one pool into {P}Routes/{P}Upstreams
-                                                          (and two routes limited by the policies fast and strict)
+                                                          (and two routes limited by the policies fast and strict;
+                                                          and tx-plain and tx-headers, with header-only Transforms)
           load --url URL --connections C --seconds S      closed-loop HTTP/1.1 keep-alive load; prints one JSON line
           report --input RAW.jsonl --output FILE.json [--command TEXT] [--tool NAME]
                                                           medians across rounds, ratios, table

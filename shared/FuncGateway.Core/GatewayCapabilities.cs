@@ -1,11 +1,15 @@
 using FuncGateway.Authentication;
+using FuncGateway.Concurrency;
 using FuncGateway.Configuration;
+using FuncGateway.Cors;
 using FuncGateway.Forwarding;
 using FuncGateway.Health;
+using FuncGateway.IpRules;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
 using FuncGateway.RateLimiting;
 using FuncGateway.Resilience;
+using FuncGateway.Transforms;
 
 namespace FuncGateway;
 
@@ -20,10 +24,14 @@ public static class GatewayCapabilities
     [
         new ForwardingCapability(),
         new LoadBalancingCapability(),
+        new IpRulesCapability(),
         new AuthenticationCapability(),
         new RateLimitingCapability(),
+        new ConcurrencyCapability(),
         new HealthCapability(),
         new ResilienceCapability(),
+        new TransformsCapability(),
+        new CorsCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

@@ -61,6 +61,18 @@ public sealed class AppSettingsTemplateTests
     }
 
     [Fact]
+    public void Every_section_of_named_policies_is_a_parameter_the_template_turns_into_app_settings()
+    {
+        var configured = Main.Root.StringAt("variables", "configuredSettings")!;
+        foreach (var (section, parameter) in GatewaySettings.PolicySections)
+        {
+            Assert.Equal("object", Main.Parameters.StringAt(parameter, "type"));
+            Assert.Equal("{}", Main.Parameters.At(parameter, "defaultValue").GetRawText());
+            Assert.Contains($"__bicep.settings4('{section}', parameters('{parameter}'))", configured, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void The_functions_host_reaches_its_storage_with_the_apps_identity()
     {
         Assert.Contains("'storage'", Settings["AzureWebJobsStorage__accountName"], StringComparison.Ordinal);

@@ -58,7 +58,10 @@ public sealed partial class DeployedConfigurationTests
     [InlineData("FuncGateway__RateLimits__Policies__per_ip__WindowSeconds", "60")]
     [InlineData("FuncGateway__RateLimits__Policies__per_ip__Tiers__gold__Limit", "1000")]
     [InlineData("FuncGateway__Health__RefreshIntervalSeconds", "5")]
-    public void The_sample_parameters_configure_policies_limits_and_health(string name, string value)
+    [InlineData("FuncGateway__Cors__Policies__web__AllowedOrigins", "http://localhost:3000")]
+    [InlineData("FuncGateway__Cors__Policies__web__AllowedMethods", "GET")]
+    [InlineData("FuncGateway__Cors__Policies__web__MaxAgeSeconds", "600")]
+    public void The_sample_parameters_configure_policies_limits_cors_and_health(string name, string value)
     {
         Assert.True(Settings.TryGetValue(name, out var actual), $"The deployment does not set {name}.");
         Assert.Equal(value, actual);
@@ -187,6 +190,18 @@ public sealed partial class DeployedConfigurationTests
             var challenges = string.Join(" | ", anonymous.Headers.WwwAuthenticate.Select(h => h.ToString()));
             Assert.Contains("Bearer", challenges, StringComparison.Ordinal);
             Assert.Contains("ApiKey header=\"X-API-Key\"", challenges, StringComparison.Ordinal);
+
+            // The CORS policy is live too: the public route's preflight from the sample origin is answered by the
+            // gateway (the route lists only GET), and one from another origin is granted nothing.
+            foreach (var (origin, granted) in new[] { ("http://localhost:3000", true), ("https://elsewhere.example", false) })
+            {
+                using var preflight = new HttpRequestMessage(HttpMethod.Options, "/public/get");
+                preflight.Headers.Add("Origin", origin);
+                preflight.Headers.Add("Access-Control-Request-Method", "GET");
+                using var answer = await client.SendAsync(preflight);
+                Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
+                Assert.Equal(granted ? [origin] : [], answer.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values : []);
+            }
         }
     }
 

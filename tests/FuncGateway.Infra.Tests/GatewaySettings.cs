@@ -47,6 +47,18 @@ internal static class GatewaySettings
         // [#6 resilience] settings go below this line.
     ];
 
+    /// <summary>
+    /// Sections of named policies, configured per entry (<c>FuncGateway__Cors__Policies__web__AllowedOrigins</c>) rather
+    /// than as fixed settings: each is an object parameter of <c>infra/main.bicep</c> that the template turns into app
+    /// settings. To add one: a parameter there, a <c>settings4</c> line in <c>configuredSettings</c>, and a line here.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> PolicySections = new Dictionary<string, string>
+    {
+        ["FuncGateway__Auth__Policies"] = "authPolicies",
+        ["FuncGateway__RateLimits__Policies"] = "rateLimitPolicies",
+        ["FuncGateway__Cors__Policies"] = "corsPolicies",
+    };
+
     /// <summary>Options the deployment leaves unset on purpose, with the reason.</summary>
     public static readonly IReadOnlyDictionary<string, string> NotSetInAzure = new Dictionary<string, string>
     {

@@ -1,6 +1,4 @@
-using FuncGateway.Forwarding;
 using FuncGateway.Model;
-using System.Text;
 using FuncGateway.Backend;
 using Microsoft.AspNetCore.Http;
 
@@ -78,70 +76,8 @@ internal sealed class UpstreamIdentityTransform(ContextSigner signer) : GatewayR
         }
     }
 
-    /// <summary>
-    /// The query with the named parameters removed (names compare case-insensitively, after percent-decoding); every
-    /// other byte of it unchanged. Allocates only when something is removed.
-    /// </summary>
-    internal static QueryString WithoutParameters(QueryString query, params ReadOnlySpan<string?> names)
-    {
-        if (!query.HasValue || names.IsEmpty)
-        {
-            return query;
-        }
-
-        var text = query.Value!.AsSpan(1);
-        StringBuilder? builder = null;
-        var keptBefore = false;
-        foreach (var range in text.Split('&'))
-        {
-            var pair = text[range];
-            if (!IsNamed(pair, names))
-            {
-                if (builder is null)
-                {
-                    keptBefore = true;
-                }
-                else
-                {
-                    builder.Append(builder.Length == 0 ? '?' : '&').Append(pair);
-                }
-
-                continue;
-            }
-
-            if (builder is null)
-            {
-                // The first removal: everything before this pair was kept as it is.
-                builder = new StringBuilder(text.Length + 1);
-                if (keptBefore)
-                {
-                    builder.Append('?').Append(text[..(range.Start.Value - 1)]);
-                }
-            }
-        }
-
-        return builder is null ? query : builder.Length == 0 ? QueryString.Empty : new QueryString(builder.ToString());
-    }
-
-    private static bool IsNamed(ReadOnlySpan<char> pair, ReadOnlySpan<string?> names)
-    {
-        var equals = pair.IndexOf('=');
-        ReadOnlySpan<char> name = equals < 0 ? pair : pair[..equals];
-        if (name.ContainsAny('%', '+'))
-        {
-            name = Uri.UnescapeDataString(name.ToString().Replace('+', ' '));
-        }
-
-        foreach (var candidate in names)
-        {
-            if (candidate is not null && name.Equals(candidate, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>The query with the named parameters removed (<see cref="QueryStringEditor.Remove"/>); every other byte of it unchanged.</summary>
+    internal static QueryString WithoutParameters(QueryString query, params ReadOnlySpan<string?> names) => QueryStringEditor.Remove(query, names);
 
     private static void Add(List<KeyValuePair<string, string>> headers, string name, string? value)
     {

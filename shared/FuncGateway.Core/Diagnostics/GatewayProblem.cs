@@ -61,7 +61,7 @@ public static class GatewayProblem
         }
 
         // The request id (the pipeline made it the trace identifier): the same value as the X-Request-Id header.
-        var traceId = context.TraceIdentifier;
+        var traceId = TraceId(context);
         context.Features.Set(new GatewayProblemFeature(code));
         using var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer))
@@ -87,6 +87,17 @@ public static class GatewayProblem
         }
 
         return response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).AsTask();
+    }
+
+    /// <summary>
+    /// The request's id as clients see it in a problem's <c>traceId</c> and in <c>X-Request-Id</c>: the trace
+    /// identifier the pipeline set (the W3C trace id of the request's span, a random trace id without one, or a
+    /// client's accepted <c>X-Request-Id</c>).
+    /// </summary>
+    public static string TraceId(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.TraceIdentifier;
     }
 
     internal static Task NotFoundAsync(HttpContext context) =>

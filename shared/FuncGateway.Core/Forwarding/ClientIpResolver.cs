@@ -1,6 +1,5 @@
 using FuncGateway.Model;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -30,14 +29,9 @@ internal sealed class ClientIpResolver
         var result = new List<IPNetwork>();
         foreach (var item in text.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (IPNetwork.TryParse(item, out var network))
+            if (IpRanges.TryParse(item, out var network))
             {
                 result.Add(network);
-            }
-            else if (IPAddress.TryParse(item, out var address))
-            {
-                address = Normalize(address);
-                result.Add(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
             }
             else
             {
@@ -53,7 +47,7 @@ internal sealed class ClientIpResolver
 
     /// <summary>True when the socket peer is one of the trusted proxies.</summary>
     public bool IsTrustedPeer(HttpContext context) =>
-        _trusted.Length > 0 && context.Connection.RemoteIpAddress is { } remote && IsTrusted(Normalize(remote));
+        _trusted.Length > 0 && context.Connection.RemoteIpAddress is { } remote && IsTrusted(IpRanges.Normalize(remote));
 
     /// <summary>The client's address, and the scheme the client used (from a trusted proxy's X-Forwarded-Proto).</summary>
     public (IPAddress? Address, string Scheme) Resolve(HttpContext context)
@@ -72,7 +66,7 @@ internal sealed class ClientIpResolver
     {
         var request = context.Request;
         var host = request.Host.HasValue ? request.Host.Value : null;
-        var peer = context.Connection.RemoteIpAddress is { } remote ? Normalize(remote) : null;
+        var peer = context.Connection.RemoteIpAddress is { } remote ? IpRanges.Normalize(remote) : null;
         if (peer is null || !IsTrusted(peer))
         {
             return new ClientView(peer, request.Scheme, host);
@@ -124,18 +118,7 @@ internal sealed class ClientIpResolver
         return values.Count > 0 ? (values[^1] ?? "").Split(',', StringSplitOptions.TrimEntries)[^1] : null;
     }
 
-    private bool IsTrusted(IPAddress address)
-    {
-        foreach (var network in _trusted)
-        {
-            if (network.Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private bool IsTrusted(IPAddress address) => IpRanges.AnyContains(_trusted, address);
 
     /// <summary>Parses "1.2.3.4", "1.2.3.4:5678", "::1", "[::1]:80" (the forms proxies write, the Azure front end adds the port).</summary>
     internal static bool TryParseForwardedAddress(string entry, out IPAddress address)
@@ -148,14 +131,12 @@ internal sealed class ClientIpResolver
 
         if (IPAddress.TryParse(entry, out var parsed) || IPEndPoint.TryParse(entry, out var endpoint) && (parsed = endpoint.Address) is not null)
         {
-            address = Normalize(parsed!);
+            address = IpRanges.Normalize(parsed!);
             return true;
         }
 
         return false;
     }
-
-    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }
 
 /// <summary>The client as the gateway determined it.</summary>

@@ -50,6 +50,11 @@ internal class GatewayHttpTransformer : HttpTransformer
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
+        if (proxyResponse is not null)
+        {
+            OnUpstreamStatus((int)proxyResponse.StatusCode);
+        }
+
         // First of all, before anything is copied: a held-back answer leaves the client's response untouched.
         if (proxyResponse is not null && (int)proxyResponse.StatusCode >= 500 && HoldBack((int)proxyResponse.StatusCode))
         {
@@ -106,6 +111,11 @@ internal class GatewayHttpTransformer : HttpTransformer
 
     /// <summary>Whether a 5xx answer is kept from the client so another instance can be tried. Never, by default.</summary>
     protected virtual bool HoldBack(int status) => false;
+
+    /// <summary>Called with the instance's own status before the response transforms run (they may map it). Nothing, by default.</summary>
+    protected virtual void OnUpstreamStatus(int status)
+    {
+    }
 
     /// <summary>Called when the gateway answered in the upstream's place (the response was refused, not failed).</summary>
     protected virtual void OnRefused()

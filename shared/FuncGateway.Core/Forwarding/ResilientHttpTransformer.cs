@@ -15,4 +15,6 @@ internal sealed class ResilientHttpTransformer(ForwardAttempt attempt, long maxB
     protected override bool HoldBack(int status) => attempt.TryHoldBack(status);
 
     protected override void OnRefused() => attempt.MarkRefused();
+
+    protected override void OnUpstreamStatus(int status) => attempt.RecordUpstreamStatus(status);
 }

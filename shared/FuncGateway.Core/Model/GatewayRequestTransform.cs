@@ -14,9 +14,16 @@ internal abstract class GatewayRequestTransform
     public static void RemoveHeader(GatewayRequestTransformContext context, string name)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!context.ProxyRequest.Headers.Remove(name))
+
+        // Looked up first: HttpHeaders.Remove throws for a name that belongs to the other collection (Content-Type).
+        var request = context.ProxyRequest;
+        if (request.Headers.NonValidated.Contains(name))
         {
-            context.ProxyRequest.Content?.Headers.Remove(name);
+            request.Headers.Remove(name);
+        }
+        else if (request.Content is { } content && content.Headers.NonValidated.Contains(name))
+        {
+            content.Headers.Remove(name);
         }
     }
 }

@@ -22,6 +22,13 @@ internal static class RouteTransformOrder
     /// <summary>Path rewrite, untrusted headers, <c>X-Forwarded-*</c>, <c>Host</c>; the Connection-option rule on the way back.</summary>
     public const int Forwarding = 100;
 
+    /// <summary>
+    /// The route's own <c>Transforms</c> list (headers, query, method; status and headers on the way back): after the
+    /// forwarding transforms, so it sees the gateway's <c>X-Forwarded-*</c> and final <c>Host</c>; before the identity
+    /// transform, which must see the final path and query and have the last word on identity headers.
+    /// </summary>
+    public const int Transforms = 500;
+
     /// <summary>The user context: credentials removed, identity headers added and signed. Last, because the signature covers the final path and query.</summary>
     public const int Identity = 1000;
 }

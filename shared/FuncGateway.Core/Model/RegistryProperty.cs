@@ -182,6 +182,26 @@ public static class RegistryProperties
         static value => value is null);
 
     /// <summary>
+    /// A whole number between <paramref name="min"/> and <paramref name="max"/>: an <c>Int32</c> (or a numeric string) in
+    /// the entity, a JSON number in a registry file; absent (null) by default. A value out of range rejects the row.
+    /// </summary>
+    public static RegistryProperty<int?> WholeNumber(RegistryTable table, string name, int min, int max) => new(
+        table, name, null,
+        (RegistryEntityReader reader, string n, out int? value) =>
+        {
+            value = reader.WholeNumber(n);
+            if (value is { } number && (number < min || number > max))
+            {
+                reader.Errors.Add(FormattableString.Invariant($"{n} {number} is outside {min}–{max}."));
+                value = null;
+            }
+
+            return value is not null;
+        },
+        static value => value,
+        static value => value is null);
+
+    /// <summary>
     /// A list of names: a comma-separated string or a JSON array of strings in the entity, stored comma-separated,
     /// an array in a registry file. <paramref name="check"/> (when given) runs on every read, present or not, and
     /// returns the list to keep.

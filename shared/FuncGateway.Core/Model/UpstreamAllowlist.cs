@@ -58,14 +58,9 @@ internal sealed class UpstreamAllowlist
         var hosts = new List<HostPattern>();
         foreach (var item in HostPattern.SplitList(text))
         {
-            if (IPNetwork.TryParse(item, out var network))
+            if (IpRanges.TryParse(item, out var network) || (!item.Contains('/', StringComparison.Ordinal) && IpRanges.TryParse(item.TrimStart('[').TrimEnd(']'), out network)))
             {
                 networks.Add(network);
-            }
-            else if (IPAddress.TryParse(item.TrimStart('[').TrimEnd(']'), out var address))
-            {
-                address = Normalize(address);
-                networks.Add(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
             }
             else if (item.Contains("://", StringComparison.Ordinal))
             {
@@ -116,13 +111,10 @@ internal sealed class UpstreamAllowlist
 
         if (isAddress)
         {
-            address = Normalize(address!);
-            foreach (var network in _networks)
+            address = IpRanges.Normalize(address!);
+            if (IpRanges.AnyContains(_networks, address))
             {
-                if (network.Contains(address))
-                {
-                    return null;
-                }
+                return null;
             }
         }
 
@@ -143,21 +135,13 @@ internal sealed class UpstreamAllowlist
     public static bool IsAlwaysRefused(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        address = Normalize(address);
+        address = IpRanges.Normalize(address);
         if (address.AddressFamily == AddressFamily.InterNetworkV6 && Nat64.Contains(address))
         {
             address = new IPAddress(address.GetAddressBytes().AsSpan(12));
         }
 
-        foreach (var network in RefusedNetworks)
-        {
-            if (network.Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return IpRanges.AnyContains(RefusedNetworks, address);
     }
 
     /// <summary>
@@ -189,6 +173,4 @@ internal sealed class UpstreamAllowlist
             throw;
         }
     }
-
-    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

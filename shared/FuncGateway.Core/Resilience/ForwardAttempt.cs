@@ -27,6 +27,9 @@ internal sealed class ForwardAttempt
     private bool _canHoldBack;
     private bool _refused;
 
+    // The status the instance answered with on this attempt, before any response transform mapped it.
+    private int? _upstreamStatus;
+
     public ForwardAttempt(
         IHttpForwarder forwarder, HttpMessageInvoker client, TimeProvider time, HttpContext context, GatewayRequestFeature feature, RouteResilience resilience,
         Func<ForwardAttempt, HttpTransformer> createTransformer, GatewayTelemetry? telemetry = null)
@@ -150,6 +153,9 @@ internal sealed class ForwardAttempt
         return true;
     }
 
+    /// <summary>Called by the response transformer with the instance's own status, before a route's transforms may map it.</summary>
+    public void RecordUpstreamStatus(int status) => _upstreamStatus = status;
+
     /// <summary>Called by the transformer when the gateway refused the upstream's response (too large to buffer) and answered itself.</summary>
     public void MarkRefused() => _refused = true;
 
@@ -224,6 +230,7 @@ internal sealed class ForwardAttempt
         }
 
         HeldBackStatus = null;
+        _upstreamStatus = null;
         Feature.Instance = instance;
         Feature.UpstreamAttempts = _sends;
         LastDestination = instance.Url;
@@ -332,7 +339,8 @@ internal sealed class ForwardAttempt
 
         if (error == ForwarderError.None)
         {
-            return new AttemptResult(AttemptOutcome.Completed, error, Context.Response.StatusCode >= 500, Retryable: false);
+            // The instance's own status counts, not the one a route's status mapping (Transforms) gave the client.
+            return new AttemptResult(AttemptOutcome.Completed, error, (_upstreamStatus ?? Context.Response.StatusCode) >= 500, Retryable: false);
         }
 
         var exception = Context.Features.Get<IForwarderErrorFeature>()?.Exception;

@@ -47,8 +47,7 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/good")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await gateway.Client.GetAsync("/bad-upstream")).StatusCode);
 
-        var rejected = (await gateway.AdminGetAsync("rejected")).GetProperty("rejected").EnumerateArray()
-            .ToDictionary(r => r.GetProperty("rowKey").GetString()!, r => string.Join(" ", r.GetProperty("errors").EnumerateArray().Select(e => e.GetString())));
+        var rejected = await gateway.RejectedReasonsAsync();
         Assert.Equal(["bad-json", "bad-template", "bad-upstream"], rejected.Keys.Order(StringComparer.Ordinal));
         Assert.Contains("/bad/{unclosed", rejected["bad-template"], StringComparison.Ordinal);
         Assert.Contains("only http and https", rejected["bad-upstream"], StringComparison.Ordinal);

@@ -50,8 +50,9 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public static string NewPrefix() => "T" + Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>Starts a gateway on <paramref name="url"/> (<c>http://[::1]:0</c> for a client that connects over IPv6).</summary>
     public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null, Action<IServiceCollection>? services = null,
-        Action<ILoggingBuilder>? logging = null)
+        Action<ILoggingBuilder>? logging = null, string url = "http://127.0.0.1:0")
     {
         prefix ??= NewPrefix();
         var config = new Dictionary<string, string?>
@@ -78,7 +79,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             await service.GetTableClient(prefix + "Health").CreateIfNotExistsAsync();
         }
 
-        var app = GatewayServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        var app = GatewayServer.Build(["--urls", url], builder =>
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();
@@ -143,6 +144,11 @@ internal sealed class GatewayHost : IAsyncDisposable
         using var response = await Client.SendAsync(request);
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
+
+    /// <summary>The rows listed at <c>/_gateway/rejected</c>: row key → every reason, joined by spaces.</summary>
+    public async Task<Dictionary<string, string>> RejectedReasonsAsync() =>
+        (await AdminGetAsync("rejected")).GetProperty("rejected").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("rowKey").GetString()!, r => string.Join(" ", r.GetProperty("errors").EnumerateArray().Select(e => e.GetString())));
 
     public async ValueTask DisposeAsync()
     {

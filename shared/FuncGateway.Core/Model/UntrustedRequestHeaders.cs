@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using FuncGateway.Backend;
 
-namespace FuncGateway.Forwarding;
+namespace FuncGateway.Model;
 
 /// <summary>
 /// The one place that decides which client request headers never reach an upstream, applied after YARP has copied

@@ -1,0 +1,138 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace FuncGateway.Model;
+
+/// <summary>
+/// Edits a raw query string parameter by parameter, keeping every byte of the parameters it does not touch (order,
+/// encoding, duplicates), so "the rest of the query passes byte for byte" holds whoever edits it. Names compare
+/// case-insensitively after percent-decoding (<c>Code</c> and <c>%63ode</c> are <c>code</c>), as ASP.NET Core reads them.
+/// </summary>
+internal static class QueryStringEditor
+{
+    /// <summary>The query with the named parameters removed. Allocates only when something is removed.</summary>
+    public static QueryString Remove(QueryString query, params ReadOnlySpan<string?> names) => Edit(query, names, replacement: null);
+
+    /// <summary>
+    /// The query with every <paramref name="from"/> parameter renamed <paramref name="to"/> (its value bytes kept),
+    /// and any <paramref name="to"/> parameter that was already there removed. Unchanged when there is no <paramref name="from"/>.
+    /// </summary>
+    public static QueryString Rename(QueryString query, string from, string to)
+    {
+        if (!Contains(query, from))
+        {
+            return query;
+        }
+
+        return Edit(Remove(query, to), [from], Uri.EscapeDataString(to));
+    }
+
+    /// <summary>The query with every <paramref name="name"/> parameter removed and <c>name=value</c> (both escaped) appended.</summary>
+    public static QueryString Set(QueryString query, string name, string value)
+    {
+        var kept = Remove(query, name);
+        var pair = Uri.EscapeDataString(name) + "=" + Uri.EscapeDataString(value);
+        return new QueryString(kept.HasValue ? kept.Value + "&" + pair : "?" + pair);
+    }
+
+    /// <summary>True when the query has a parameter of this name.</summary>
+    public static bool Contains(QueryString query, string name)
+    {
+        if (!query.HasValue)
+        {
+            return false;
+        }
+
+        var text = query.Value!.AsSpan(1);
+        foreach (var range in text.Split('&'))
+        {
+            if (IsNamed(text[range], [name]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Removes the named parameters, or (with a <paramref name="replacement"/> name) renames them, keeping their values.</summary>
+    private static QueryString Edit(QueryString query, ReadOnlySpan<string?> names, string? replacement)
+    {
+        if (!query.HasValue || names.IsEmpty)
+        {
+            return query;
+        }
+
+        var text = query.Value!.AsSpan(1);
+        StringBuilder? builder = null;
+        var keptBefore = false;
+        foreach (var range in text.Split('&'))
+        {
+            var pair = text[range];
+            var named = IsNamed(pair, names);
+            if (!named || replacement is not null)
+            {
+                if (builder is null && !named)
+                {
+                    keptBefore = true;
+                    continue;
+                }
+
+                if (builder is null)
+                {
+                    // The first change: everything before this pair was kept as it is.
+                    builder = new StringBuilder(text.Length + 16);
+                    if (keptBefore)
+                    {
+                        builder.Append('?').Append(text[..(range.Start.Value - 1)]);
+                    }
+                }
+
+                builder.Append(builder.Length == 0 ? '?' : '&');
+                if (named)
+                {
+                    var equals = pair.IndexOf('=');
+                    builder.Append(replacement).Append(equals < 0 ? [] : pair[equals..]);
+                }
+                else
+                {
+                    builder.Append(pair);
+                }
+
+                continue;
+            }
+
+            if (builder is null)
+            {
+                // The first removal: everything before this pair was kept as it is.
+                builder = new StringBuilder(text.Length + 1);
+                if (keptBefore)
+                {
+                    builder.Append('?').Append(text[..(range.Start.Value - 1)]);
+                }
+            }
+        }
+
+        return builder is null ? query : builder.Length == 0 ? QueryString.Empty : new QueryString(builder.ToString());
+    }
+
+    private static bool IsNamed(ReadOnlySpan<char> pair, ReadOnlySpan<string?> names)
+    {
+        var equals = pair.IndexOf('=');
+        ReadOnlySpan<char> name = equals < 0 ? pair : pair[..equals];
+        if (name.ContainsAny('%', '+'))
+        {
+            name = Uri.UnescapeDataString(name.ToString().Replace('+', ' '));
+        }
+
+        foreach (var candidate in names)
+        {
+            if (candidate is not null && name.Equals(candidate, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Collections.Frozen;
+using FuncGateway.Backend;
+using FuncGateway.Model;
+
+namespace FuncGateway.Transforms;
+
+/// <summary>What a header transform does to its header.</summary>
+internal enum HeaderOperation
+{
+    Set,
+    Append,
+    SetIfMissing,
+    Remove,
+    RenameFrom,
+    RenameTo,
+}
+
+/// <summary>
+/// The names a transform may not touch, or may touch only with values no caller or client chose, checked when the
+/// route is compiled. The one place that says which headers and query parameters are the gateway's own.
+/// </summary>
+internal static class TransformRules
+{
+    /// <summary>Hop-by-hop and framing headers: the gateway and its HTTP stacks manage them, on both sides.</summary>
+    private static readonly FrozenSet<string> Managed = FrozenSet.ToFrozenSet(
+        ["Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length",
+         "Proxy-Authorization", "Proxy-Authenticate"],
+        StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Request headers that carry a credential the gateway consumes or removes: never copied into a value.</summary>
+    private static readonly FrozenSet<string> CredentialHeaders = FrozenSet.ToFrozenSet(
+        ["Authorization", "Proxy-Authorization", UntrustedRequestHeaders.FunctionsKeyHeader],
+        StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Query parameters the gateway removes as credentials on every route (the Functions key, <c>access_token</c>).</summary>
+    private static readonly string[] CredentialQueryParameters = ["code", "access_token"];
+
+    public static bool IsCredentialHeader(string name) => CredentialHeaders.Contains(name);
+
+    /// <summary>True for <c>code</c>, <c>access_token</c> and the route's own credential parameters (<paramref name="routeCredentials"/>).</summary>
+    public static bool IsCredentialQueryParameter(string name, IReadOnlyCollection<string> routeCredentials) =>
+        CredentialQueryParameters.Contains(name, StringComparer.OrdinalIgnoreCase) || routeCredentials.Contains(name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Why a request transform may not do <paramref name="operation"/> to <paramref name="name"/> with a value from <paramref name="source"/>; null when it may.</summary>
+    public static string? CheckRequestHeader(string name, HeaderOperation operation, ValueSource source)
+    {
+        if (GatewayHeaders.IsIdentityNamespace(name))
+        {
+            return $"'{name}' is in the gateway's identity namespace (X-User-*, X-Consumer-*, X-Gateway-*, and look-alikes), which only the gateway writes and signs.";
+        }
+
+        if (Managed.Contains(name))
+        {
+            return $"'{name}' is a hop-by-hop or framing header that the gateway manages.";
+        }
+
+        if (string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase))
+        {
+            return operation == HeaderOperation.Set && source <= ValueSource.Gateway
+                ? null
+                : "'Host' may only be Set explicitly, to a value without caller or client input (use the route's PreserveHost to send the client's).";
+        }
+
+        if (!UntrustedRequestHeaders.IsUntrusted(name, allowedOverride: null))
+        {
+            return null;
+        }
+
+        return operation switch
+        {
+            HeaderOperation.RenameTo => $"'{name}' is a header only the gateway speaks for (forwarding, host, scheme, method or URL override, Functions key): a client's header cannot be renamed into it.",
+            HeaderOperation.Set or HeaderOperation.Append or HeaderOperation.SetIfMissing when source > ValueSource.Gateway =>
+                $"'{name}' is a header only the gateway speaks for (forwarding, host, scheme, method or URL override, Functions key): its value may not take caller or client input.",
+            _ => null,
+        };
+    }
+
+    /// <summary>Why a response transform may not do <paramref name="operation"/> to <paramref name="name"/>; null when it may.</summary>
+    public static string? CheckResponseHeader(string name, HeaderOperation operation, ValueSource source)
+    {
+        if (Managed.Contains(name))
+        {
+            return $"'{name}' is a hop-by-hop or framing header that the gateway manages.";
+        }
+
+        return operation is HeaderOperation.Set or HeaderOperation.Append or HeaderOperation.SetIfMissing && source == ValueSource.Client
+            ? "a response header may not reflect the client's input ({Header:…}, {Query:…}, {Route:…})."
+            : null;
+    }
+}
