@@ -204,10 +204,7 @@ public sealed class GatewayPipeline
         RouteMatchResult<CompiledRoute> match;
         if (_preMatch.Length == 0)
         {
-            using var matching = GatewayTelemetry.StartChild(GatewayTelemetry.RouteMatchActivityName);
-            match = snapshot.Matcher.Match(context.Request);
-            matching?.SetTag(GatewayTelemetry.DecisionTag, match.Outcome.ToString());
-            matching?.SetTag(GatewayTelemetry.RouteIdTag, match.Route?.Definition.Id);
+            match = GatewayPreMatchContext.MatchTraced(snapshot, context.Request);
         }
         else
         {
