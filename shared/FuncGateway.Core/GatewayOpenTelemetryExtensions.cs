@@ -27,8 +27,11 @@ public static class GatewayOpenTelemetryExtensions
     /// <summary>How Application Insights wants to be authenticated (<c>Authorization=AAD</c>, optional <c>ClientId=…</c>).</summary>
     public const string AzureMonitorAuthenticationSetting = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
 
-    /// <summary>Polly's meter: retries, breaker events, attempt and pipeline durations.</summary>
+    /// <summary>Polly's meter: retries, breaker events, attempt durations (its pipeline durations are dropped).</summary>
     public const string PollyMeterName = "Polly";
+
+    /// <summary>Polly's per-execution pipeline duration, not exported (see <see cref="AddFuncGatewayOpenTelemetry"/>).</summary>
+    public const string PollyPipelineDurationMetric = "resilience.polly.pipeline.duration";
 
     /// <summary>
     /// Registers the OpenTelemetry SDK when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> or
@@ -93,6 +96,11 @@ public static class GatewayOpenTelemetryExtensions
         builder.WithMetrics(metrics =>
         {
             metrics.AddMeter(GatewayTelemetry.Name, PollyMeterName);
+
+            // Polly times every execution of every pipeline, and every request runs its instance's breaker pipeline
+            // around exactly one attempt: funcgateway.upstream.attempt.duration already says the same, with bounded
+            // tags. Dropped, the instrument has no listener and Polly skips the measurement altogether.
+            metrics.AddView(PollyPipelineDurationMetric, MetricStreamConfiguration.Drop);
             if (otlp)
             {
                 metrics.AddOtlpExporter();

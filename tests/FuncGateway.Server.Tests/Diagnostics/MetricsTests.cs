@@ -107,6 +107,10 @@ public sealed class MetricsTests(AzuriteFixture azurite)
         Assert.Contains("funcgateway_requests_total{", text, StringComparison.Ordinal);
         Assert.Contains("funcgateway_route_id=\"echo\"", text, StringComparison.Ordinal);
         Assert.Contains("funcgateway_request_duration_seconds_bucket{", text, StringComparison.Ordinal);
+        Assert.Contains("funcgateway_upstream_attempt_duration_seconds_bucket{", text, StringComparison.Ordinal);
+
+        // Polly's per-execution pipeline duration would repeat the attempt duration on every request: dropped.
+        Assert.DoesNotContain("resilience_polly_pipeline_duration", text, StringComparison.Ordinal);
         Assert.True(response.Headers.Contains("X-Request-Id"));
     }
 }
