@@ -2,7 +2,7 @@
 # Side-by-side benchmark: direct to an upstream, through a bare YARP forwarder, through FuncGateway with N routes in
 # its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit; with --transforms a
 # plain route and the same route with header-only transforms; with --validation a POST route with a 4 KiB JSON body and the
-# same route with a JSON-schema Validation). Builds Release,
+# same route with a JSON-schema Validation; with --telemetry a second FuncGateway with telemetry on). Builds Release,
 # starts everything on 127.0.0.1, loads the contenders in alternation, prints medians and ratios, writes
 # bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
 set -euo pipefail
@@ -17,6 +17,9 @@ usage: bench/run.sh [options]
   --routes N          routes seeded into FuncGateway's table (default 1000)
   --tool wrk|dotnet   load generator (default: wrk, installed with apt-get if missing; else the .NET one)
   --gateway-env K=V   extra environment variable for the FuncGateway server only, repeatable (for A/B experiments)
+  --telemetry         also load a second FuncGateway with telemetry on (OTLP to a local sink, tracing sampled at
+                      --sampling, metrics on) next to the first, telemetry off
+  --sampling R        trace sampling ratio of the telemetry contender (default 0.1)
   --rate-limits       also load two rate-limited routes of the same shape (a fast-mode and a strict-mode limit that
                       is never reached, both on one Global key) and count table operations per request through a
                       proxy in front of Azurite
@@ -68,6 +71,8 @@ PIN=1
 SERVER_DLL_OVERRIDE=
 BUILD=1
 READY_TO_RUN=0
+TELEMETRY=0
+SAMPLING=0.1
 TRANSFORMS=0
 CACHE=0
 MODE=side-by-side
@@ -93,6 +98,8 @@ while (( $# > 0 )); do
     --no-build) BUILD=0; shift ;;
     --ready-to-run) READY_TO_RUN=1; shift ;;
     --server-dll) [[ -f ${2-} ]] || die "--server-dll needs an existing file"; SERVER_DLL_OVERRIDE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
+    --telemetry) TELEMETRY=1; shift ;;
+    --sampling) [[ ${2-} =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || die "--sampling needs a ratio between 0 and 1"; SAMPLING=$2; shift 2 ;;
     --transforms) TRANSFORMS=1; shift ;;
     --cache) CACHE=1; shift ;;
     --warmup-curve) MODE=warmup-curve; shift ;;
@@ -236,6 +243,7 @@ fi
 (( VALIDATION )) && [[ $TOOL != wrk ]] && die "--validation needs wrk: the .NET load generator sends GETs only"
 command -v curl >/dev/null || die "curl is required"
 (( RATE_LIMITS == 0 )) || command -v node >/dev/null || die "--rate-limits needs node (for the table-counting proxy)"
+(( TELEMETRY == 0 )) || command -v node >/dev/null || die "--telemetry needs node (for the OTLP sink)"
 
 # Servers on core 0, the load generator on core 1: the load generator then never takes CPU from the proxy under test,
 # and each process's CPU time per request is its own work, not time slices lost to the generator.
@@ -360,6 +368,31 @@ wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/_gateway/healthz" 60
 wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/svc$ROUTES/items/7" 30
 [[ $(cat "$WORK/probe.body") == ok ]] || die "route $ROUTES answered 200 but not with the upstream's body"
 
+GW2_PID=
+if (( TELEMETRY )); then
+  # The same server and table with telemetry on: OTLP over HTTP to a sink that answers 200 to everything (what an
+  # exporter costs the gateway, not what a collector costs), traces sampled at $SAMPLING, every metric on.
+  SINK_PORT=$(free_port)
+  log "starting the OTLP sink on 127.0.0.1:$SINK_PORT"
+  node -e 'require("http").createServer((q, r) => { q.resume(); q.on("end", () => { r.writeHead(200, {"content-type": "application/x-protobuf"}); r.end(); }); }).listen(+process.argv[1], "127.0.0.1")' "$SINK_PORT" \
+    > "$WORK/otlp-sink.log" 2>&1 &
+  SINK_PID=$!; PIDS+=("$SINK_PID")
+  wait_for_port "OTLP sink" "$SINK_PID" "$SINK_PORT" 30
+  GW2_PORT=$(free_port)
+  log "starting FuncGateway.Server with telemetry on 127.0.0.1:$GW2_PORT (sampling $SAMPLING)"
+  (cd "$WORK" && exec env \
+    FuncGateway__Storage__ConnectionString="$GATEWAY_CONNECTION_STRING" \
+    FuncGateway__Storage__TablePrefix="$PREFIX" \
+    ${RATE_LIMIT_ENV[@]+"${RATE_LIMIT_ENV[@]}"} \
+    ${POLICY_ENV[@]+"${POLICY_ENV[@]}"} \
+    ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
+    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+    FuncGateway__Telemetry__SamplingRatio="$SAMPLING" \
+    ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} dotnet "$SERVER_DLL" --urls "http://127.0.0.1:$GW2_PORT") > "$WORK/gateway-telemetry.log" 2>&1 &
+  GW2_PID=$!; PIDS+=("$GW2_PID")
+  wait_for_200 "FuncGateway (telemetry)" "$GW2_PID" "http://127.0.0.1:$GW2_PORT/svc$ROUTES/items/7" 60
+fi
+
 # The same path everywhere; through FuncGateway it matches a route in the middle of the table.
 TARGET=/svc$(( (ROUTES + 1) / 2 ))/items/7
 NAMES=(direct yarp funcgateway)
@@ -378,6 +411,10 @@ if (( POLICIES )); then
   HEADERS+=("Authorization: Bearer $TOKEN" "X-API-Key: $API_KEY" "Authorization: Bearer $TOKEN")
   # The balanced pool is routed to once its health check has run (instances are Unknown, then Healthy).
   wait_for_200 FuncGateway "$GW_PID" "$GATEWAY/pol-full/items/7" 30 "Authorization: Bearer $TOKEN"
+fi
+if (( TELEMETRY )); then
+  NAMES+=(funcgateway-telemetry)
+  URLS+=("http://127.0.0.1:$GW2_PORT$TARGET")
 fi
 if (( TRANSFORMS )); then
   # The same route shape twice: plain, and with header-only transforms (the seeder's HeaderTransforms).
@@ -421,11 +458,11 @@ machine_ticks() { # → "busy total softirq" over all cores
 }
 
 # Call directly, not in $(...): `times` must run in this shell to see the CPU of the load generator it waited for.
-cpu_snapshot() { # variable → "upstream yarp gateway azurite busy total softirq loadgen_seconds"
+cpu_snapshot() { # variable → "upstream yarp gateway gateway-telemetry azurite busy total softirq loadgen_seconds"
   local children
   times > "$WORK/times.txt"
   children=$(awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } printf "%.3f", s }' "$WORK/times.txt")
-  printf -v "$1" '%s %s %s %s %s %s' "$(cpu_ticks "$UP_PID")" "$(cpu_ticks "$YARP_PID")" "$(cpu_ticks "$GW_PID")" "$(cpu_ticks "$AZ_PID")" \
+  printf -v "$1" '%s %s %s %s %s %s %s' "$(cpu_ticks "$UP_PID")" "$(cpu_ticks "$YARP_PID")" "$(cpu_ticks "$GW_PID")" "$(cpu_ticks "${GW2_PID:-0}")" "$(cpu_ticks "$AZ_PID")" \
     "$(machine_ticks)" "$children"
 }
 
@@ -436,11 +473,11 @@ cpu_snapshot() { # variable → "upstream yarp gateway azurite busy total softir
 cpu_json() { # before after
   awk -v tck="$CLK_TCK" -v b="$1" -v a="$2" 'BEGIN {
     split(b, x, " "); split(a, y, " ");
-    up = (y[1]-x[1])/tck; yarp = (y[2]-x[2])/tck; gw = (y[3]-x[3])/tck; az = (y[4]-x[4])/tck;
-    busy = (y[5]-x[5])/tck; total = (y[6]-x[6])/tck; softirq = (y[7]-x[7])/tck; gen = y[8]-x[8];
-    other = busy - up - yarp - gw - az - gen; if (other < 0) other = 0;
-    printf "{\"upstream_s\":%.2f,\"yarp_s\":%.2f,\"gateway_s\":%.2f,\"azurite_s\":%.2f,\"loadgen_s\":%.2f,\"softirq_s\":%.2f,\"other_s\":%.2f,\"machine_busy\":%.3f}",
-      up, yarp, gw, az, gen, softirq, other, (total > 0 ? busy / total : 0) }'
+    up = (y[1]-x[1])/tck; yarp = (y[2]-x[2])/tck; gw = (y[3]-x[3])/tck; gw2 = (y[4]-x[4])/tck; az = (y[5]-x[5])/tck;
+    busy = (y[6]-x[6])/tck; total = (y[7]-x[7])/tck; softirq = (y[8]-x[8])/tck; gen = y[9]-x[9];
+    other = busy - up - yarp - gw - gw2 - az - gen; if (other < 0) other = 0;
+    printf "{\"upstream_s\":%.2f,\"yarp_s\":%.2f,\"gateway_s\":%.2f,\"gateway_telemetry_s\":%.2f,\"azurite_s\":%.2f,\"loadgen_s\":%.2f,\"softirq_s\":%.2f,\"other_s\":%.2f,\"machine_busy\":%.3f}",
+      up, yarp, gw, gw2, az, gen, softirq, other, (total > 0 ? busy / total : 0) }'
 }
 
 # Runs in this shell (not in $(...)), so LOAD_PID is visible to cleanup: `timeout` puts wrk in its own process group,
@@ -485,7 +522,7 @@ fi
 
 # The runtime keeps compiling hot methods (tier 1) for a few seconds after load stops; let that finish before the
 # first measured run, so it does not land on whoever goes first. Bounded: at most 15 s.
-idle_ticks() { echo $(( $(cpu_ticks "$UP_PID") + $(cpu_ticks "$YARP_PID") + $(cpu_ticks "$GW_PID") )); }
+idle_ticks() { echo $(( $(cpu_ticks "$UP_PID") + $(cpu_ticks "$YARP_PID") + $(cpu_ticks "$GW_PID") + $(cpu_ticks "${GW2_PID:-0}") )); }
 deadline=$(( SECONDS + 15 ))
 previous=$(idle_ticks)
 while (( SECONDS < deadline )); do
@@ -536,9 +573,10 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"pinned":%s,"server_dll":"%s"}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s"}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
   "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
-  "$( (( CACHE )) && echo true || echo false)" "$( (( VALIDATION )) && echo true || echo false)" "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL")
+  "$( (( CACHE )) && echo true || echo false)" "$( (( VALIDATION )) && echo true || echo false)" "$( (( TELEMETRY )) && echo true || echo false)" "$SAMPLING" \
+  "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

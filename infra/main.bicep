@@ -155,6 +155,29 @@ param cacheMaxEntryBytes int = 1048576
 @minValue(1024)
 param cacheMaxTotalBytes int = 268435456
 
+@description('FuncGateway:Telemetry:SamplingRatio: share of new traces recorded (0-1, parent-based), as a string (e.g. \'0.1\').')
+param telemetrySamplingRatio string = '0.1'
+
+@description('FuncGateway:Telemetry:AccessLog: Off, Console or Logger (one JSON line per request; Logger sends it to Application Insights as a trace).')
+@allowed([
+  'Off'
+  'Console'
+  'Logger'
+])
+param telemetryAccessLog string = 'Off'
+
+@description('FuncGateway:Telemetry:AcceptClientRequestId: keep a client\'s valid X-Request-Id instead of generating one.')
+param telemetryAcceptClientRequestId bool = false
+
+@description('FuncGateway:Telemetry:TrustClientTraceContext: continue any client\'s traceparent (the Functions host\'s own trace is continued regardless).')
+param telemetryTrustClientTraceContext bool = false
+
+@description('FuncGateway:Telemetry:ForwardBaggage: pass the client\'s W3C baggage header on to upstreams.')
+param telemetryForwardBaggage bool = false
+
+@description('OTEL_EXPORTER_OTLP_ENDPOINT: an OpenTelemetry collector to send traces and metrics to as well (empty: none). Application Insights is always wired.')
+param otlpEndpoint string = ''
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Gateway configuration sections (README "Identity at the edge", "Rate limits", "Never routing to a dead instance")
 //
@@ -383,6 +406,7 @@ var appSettings = {
   // Telemetry, sent with the app's identity (local authentication is off on the component).
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint
   // FuncGateway: the registry through the app's identity (DefaultAzureCredential picks the managed identity).
   FuncGateway__Storage__TableServiceUri: storage.outputs.tableEndpoint
   FuncGateway__Storage__TablePrefix: tablePrefix
@@ -402,6 +426,11 @@ var appSettings = {
   FuncGateway__Forwarding__MinResponseDataRateGraceSeconds: string(forwardingMinResponseDataRateGraceSeconds)
   FuncGateway__ForwardedHeaders__TrustedProxies: trustedProxies
   FuncGateway__Admin__Key: adminKeySetting
+  FuncGateway__Telemetry__SamplingRatio: telemetrySamplingRatio
+  FuncGateway__Telemetry__AccessLog: telemetryAccessLog
+  FuncGateway__Telemetry__AcceptClientRequestId: string(telemetryAcceptClientRequestId)
+  FuncGateway__Telemetry__TrustClientTraceContext: string(telemetryTrustClientTraceContext)
+  FuncGateway__Telemetry__ForwardBaggage: string(telemetryForwardBaggage)
   // [#3 identity] settings go below this line.
 
   // [#5 rate limits] settings go below this line.

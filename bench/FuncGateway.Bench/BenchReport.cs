@@ -26,6 +26,7 @@ internal static class BenchReport
     public const string GatewayCacheHit = "funcgateway-cache-hit";
     public const string GatewayPost = "funcgateway-val-plain";
     public const string GatewaySchema = "funcgateway-val-schema";
+    public const string GatewayTelemetry = "funcgateway-telemetry";
 
     /// <summary>Issue #2: FuncGateway without policies within 90% of bare YARP's throughput with 1,000 routes.</summary>
     public const double TargetThroughputRatio = 0.90;
@@ -47,6 +48,9 @@ internal static class BenchReport
     /// <summary>With --validation: the same POST route with a 4 KiB JSON body, without and with a schema Validation.</summary>
     private static readonly string[] ValidationContenders = [GatewayPost, GatewaySchema];
 
+    /// <summary>With --telemetry: a second gateway process, the same table and route, with telemetry on.</summary>
+    private static readonly string[] TelemetryContenders = [GatewayTelemetry];
+
     private static string[] Contenders = BaseContenders;
 
     private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
@@ -65,6 +69,7 @@ internal static class BenchReport
         [GatewayCacheHit] = "FuncGateway, cache hit",
         [GatewayPost] = "FuncGateway, plain POST route",
         [GatewaySchema] = "FuncGateway + schema Validation",
+        [GatewayTelemetry] = "FuncGateway + telemetry",
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -74,7 +79,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
-        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Concat(ValidationContenders).Where(c => rounds.Any(r => r.Contender == c))];
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Concat(ValidationContenders).Concat(TelemetryContenders).Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -141,6 +146,7 @@ internal static class BenchReport
                      (GatewayTransforms, GatewayPlain, "header_transforms_over_plain_route"),
                      (GatewayCacheHit, GatewayCachePlain, "cache_hit_over_proxied_route"), (GatewayCacheHit, Direct, "cache_hit_over_direct"),
                      (GatewaySchema, GatewayPost, "schema_validation_over_plain_post"),
+                     (GatewayTelemetry, Gateway, "telemetry_over_funcgateway"),
                  })
         {
             if (medians.TryGetValue(contender, out var variant) && medians.TryGetValue(baseline, out var reference))
@@ -246,6 +252,14 @@ internal static class BenchReport
                 + "   per request together, a shared machine moves req/s by more than the difference between runs)"));
         }
 
+        if (medians.ContainsKey(GatewayTelemetry))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, Gateway, [GatewayTelemetry],
+                "telemetry: a second FuncGateway process on the same table with telemetry on (OTLP to a local sink); ratios over FuncGateway with it off",
+                "  (the telemetry gateway's exporters run in its own process, so their CPU is in its figure; the sink's shows under \"other\")"));
+        }
+
         Console.WriteLine();
         Console.WriteLine($"raw results: {output}");
         if (invalid.Count > 0)
@@ -324,9 +338,9 @@ internal static class BenchReport
         return text.ToString();
     }
 
-    private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "azurite_s", "loadgen_s", "softirq_s", "other_s"];
+    private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "gateway_telemetry_s", "azurite_s", "loadgen_s", "softirq_s", "other_s"];
 
-    private static readonly string[] CpuLabels = ["upstream", "bare YARP", "FuncGateway", "Azurite", "load gen", "softirq", "other"];
+    private static readonly string[] CpuLabels = ["upstream", "bare YARP", "FuncGateway", "FGW+telem.", "Azurite", "load gen", "softirq", "other"];
 
     private static JsonObject CpuMedians(List<RoundResult> runs)
     {
@@ -417,6 +431,7 @@ internal static class BenchReport
                     Yarp => PerRequest("yarp_s"),
                     Gateway or GatewayFast or GatewayStrict or GatewayJwt or GatewayApiKey or GatewayFull
                         or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit or GatewayPost or GatewaySchema => PerRequest("gateway_s"),
+                    GatewayTelemetry => PerRequest("gateway_telemetry_s"),
                     _ => null,
                 },
                 PerRequest("upstream_s"),

@@ -1,4 +1,5 @@
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -41,5 +42,9 @@ public static class GatewayFunctionsApp
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         builder.Services.AddFuncGateway(builder.Configuration);
+
+        // OTLP and Azure Monitor exporters when their settings are set, with the worker's own invocation spans and
+        // resource attributes. Logs are left to the Functions host, which already collects the worker's.
+        builder.Services.AddFuncGatewayOpenTelemetry(builder.Configuration, exportLogs: false)?.UseFunctionsWorkerDefaults();
     }
 }

@@ -1,8 +1,10 @@
+using FuncGateway.Admin;
 using FuncGateway.Model;
 using FuncGateway.Pipeline;
 using FuncGateway.Server.Framing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace FuncGateway.Server;
 
@@ -54,11 +56,37 @@ public static class GatewayServer
         builder.Services.AddHostedService<RateLimitMaintenanceService>();
         configure?.Invoke(builder);
 
+        // OTLP and Azure Monitor when their settings are set; the Prometheus text format at /_gateway/metrics when asked.
+        var prometheus = builder.Configuration.GetValue<bool>(PrometheusEndpointKey);
+        builder.Services.AddFuncGatewayOpenTelemetry(builder.Configuration, localMetrics: prometheus)?
+            .WithMetrics(metrics =>
+            {
+                if (prometheus)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            });
+
         var app = builder.Build();
         var pipeline = app.Services.GetRequiredService<GatewayPipeline>();
+        if (prometheus)
+        {
+            // Served through the gateway's admin surface: public host check, admin key, request id, like every admin endpoint.
+            var scrape = ((IApplicationBuilder)app).New()
+                .UseOpenTelemetryPrometheusScrapingEndpoint(meterProvider: null, predicate: static _ => true, path: null, configureBranchedPipeline: null, optionsName: null)
+                .Build();
+            app.Services.GetRequiredService<AdminExtensionEndpoints>().Map(MetricsEndpointName, scrape);
+        }
+
         app.Run(pipeline.InvokeAsync);
         return app;
     }
+
+    /// <summary>The setting that turns the Prometheus endpoint on.</summary>
+    public const string PrometheusEndpointKey = "FuncGateway:Telemetry:PrometheusEndpoint";
+
+    /// <summary>The admin endpoint of the Prometheus text format: <c>/_gateway/metrics</c>.</summary>
+    public const string MetricsEndpointName = "metrics";
 
     private static string? FindLocalSettings()
     {

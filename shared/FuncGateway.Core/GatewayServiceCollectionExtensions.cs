@@ -66,7 +66,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
-        services.AddSingleton<IRouteTransformProvider>(ForwardingTransformProvider.Instance);
+        services.AddSingleton<IRouteTransformProvider>(static sp => new ForwardingTransformProvider(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.ForwardBaggage));
+        services.AddSingleton<AdminExtensionEndpoints>();
         services.AddSingleton<AdminEndpoints>();
         services.AddSingleton(static sp => new HealthReport(
             sp.GetRequiredService<GatewayRegistry>(),
@@ -76,6 +77,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<IGatewayCompletion, RequestMetricsCompletion>();
+        AddAccessLog(services);
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),
@@ -86,7 +88,8 @@ public static class GatewayServiceCollectionExtensions
             sp.GetServices<IGatewayCompletion>(),
             sp.GetRequiredService<ForwardingStep>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<GatewayPipeline>>()));
+            sp.GetRequiredService<ILogger<GatewayPipeline>>(),
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry));
 
         // Every capability adds its own services (route and pool compilers, steps, options): the list is GatewayCapabilities.
         foreach (var capability in GatewayCapabilities.All)
@@ -111,6 +114,25 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HealthProbeService>>()));
         return services;
+    }
+
+    /// <summary>
+    /// The access log's completion step and sink, chosen from <c>FuncGateway:Telemetry:AccessLog</c> when first
+    /// resolved (the console sink's writer task only starts when it is chosen). Off: the step does nothing.
+    /// </summary>
+    private static void AddAccessLog(IServiceCollection services)
+    {
+        services.AddSingleton<IGatewayCompletion>(static sp =>
+        {
+            var mode = sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.AccessLog;
+            IAccessLogSink? sink = mode switch
+            {
+                AccessLogMode.Console => new ConsoleAccessLogSink(),
+                AccessLogMode.Logger => new LoggerAccessLogSink(sp.GetRequiredService<ILoggerFactory>()),
+                _ => null,
+            };
+            return new AccessLogCompletion(sink, sp.GetRequiredService<TimeProvider>());
+        });
     }
 
     private static IRegistryStore CreateStore(IServiceProvider services)

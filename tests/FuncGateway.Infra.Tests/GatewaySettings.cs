@@ -34,6 +34,11 @@ internal static class GatewaySettings
         "FuncGateway__Forwarding__MinResponseDataRateGraceSeconds",
         "FuncGateway__ForwardedHeaders__TrustedProxies",
         "FuncGateway__Admin__Key",
+        "FuncGateway__Telemetry__SamplingRatio",
+        "FuncGateway__Telemetry__AccessLog",
+        "FuncGateway__Telemetry__AcceptClientRequestId",
+        "FuncGateway__Telemetry__TrustClientTraceContext",
+        "FuncGateway__Telemetry__ForwardBaggage",
         // [#3 identity] settings go below this line. Per-policy keys (FuncGateway__Auth__Policies__<name>__…, e.g. a Jwt
         // policy's TokenCacheSeconds and TokenCacheSize) are set through main.bicep's authPolicies object, not one by one.
 
@@ -65,6 +70,7 @@ internal static class GatewaySettings
     {
         ["FuncGateway__Storage__ConnectionString"] = "Azure uses the app's managed identity with TableServiceUri; a connection string would win over it.",
         ["FuncGateway__Storage__ManagedIdentityClientId"] = "the app's identity is system-assigned; the client id is only for a user-assigned one.",
+        ["FuncGateway__Telemetry__PrometheusEndpoint"] = "FuncGateway.Server only; in Azure, metrics go to Application Insights (and to an OTLP collector when otlpEndpoint is set).",
         ["FuncGateway__RateLimits__InstanceEstimate"] = RateLimitTuning,
         ["FuncGateway__RateLimits__MaxPartitionsPerPolicy"] = RateLimitTuning,
         ["FuncGateway__RateLimits__OperationTimeoutSeconds"] = RateLimitTuning,

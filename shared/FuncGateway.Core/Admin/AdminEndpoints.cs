@@ -34,12 +34,14 @@ internal sealed class AdminEndpoints
 
     private readonly RegistrySchema _schema;
     private readonly IAdminEndpoint[] _extensions;
+    private readonly AdminExtensionEndpoints? _hostEndpoints;
 
     public AdminEndpoints(
         GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger, HealthReport health, RegistrySerializer serializer,
-        IEnumerable<IAdminEndpoint>? extensions = null)
+        IEnumerable<IAdminEndpoint>? extensions = null, AdminExtensionEndpoints? hostEndpoints = null)
     {
         _extensions = [.. extensions ?? []];
+        _hostEndpoints = hostEndpoints;
         _schema = serializer.Schema;
         _registry = registry;
         _health = health;
@@ -60,6 +62,9 @@ internal sealed class AdminEndpoints
     /// <summary>True for an app setting that is still a Key Vault reference (<c>@Microsoft.KeyVault(...)</c>) rather than its value.</summary>
     public static bool IsUnresolvedKeyVaultReference(string? value) =>
         value is not null && value.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The endpoints the core itself serves.</summary>
+    internal static readonly string[] BuiltInNames = ["healthz", "routes", "upstreams", "rejected", "status", "reload", "health"];
 
     public static bool IsAdminPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
 
@@ -106,6 +111,11 @@ internal sealed class AdminEndpoints
             "health" => (HttpMethods.Get, HealthAsync),
             _ => Extension(action),
         };
+        if (handler is null && _hostEndpoints is not null && _hostEndpoints.TryGet(action, out var extension))
+        {
+            (method, handler) = (HttpMethods.Get, ctx => extension(ctx));
+        }
+
         if (handler is null)
         {
             await GatewayProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.AdminNotFound,
@@ -142,6 +152,11 @@ internal sealed class AdminEndpoints
         foreach (var endpoint in _extensions)
         {
             list += $", {Prefix}/{endpoint.Name} ({endpoint.Method})";
+        }
+
+        foreach (var name in _hostEndpoints?.Names ?? [])
+        {
+            list += $", {Prefix}/{name}";
         }
 
         return list;

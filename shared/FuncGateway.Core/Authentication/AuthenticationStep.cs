@@ -23,8 +23,11 @@ internal sealed class AuthenticationFeature(RouteAuth route, CredentialSource so
 /// per policy, 400 for ambiguous credentials, 403 for missing roles/scopes/claims, 429 when the failure throttle says
 /// so, 503 when keys cannot be obtained. Presented-but-refused credentials are counted by the failure throttle.
 /// </summary>
-internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrottle> throttles, ILogger<AuthenticationStep> logger) : IGatewayStep
+internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrottle> throttles, ILogger<AuthenticationStep> logger, GatewayTelemetry telemetry) : IGatewayStep
 {
+    private const string Success = "success";
+    private const string Anonymous = "anonymous";
+
     private readonly IAuthenticationFailureThrottle _throttle = AuthenticationFailureThrottles.Combine(throttles);
 
     public GatewayStepOrder Order => GatewayStepOrder.Authentication;
@@ -41,6 +44,7 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
 
         if (route.IsAnonymous)
         {
+            Record(feature, Anonymous, Anonymous);
             context.Features.Set(new AuthenticationFeature(route, CredentialSource.None));
             return true;
         }
@@ -51,6 +55,7 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
             AuthLog.Throttled(logger, routeId, seconds);
+            Record(feature, route.PolicyNames, AuthProblemCodes.AuthThrottled);
             await GatewayProblem.WriteAsync(context, StatusCodes.Status429TooManyRequests, AuthProblemCodes.AuthThrottled,
                 "Too many failed authentication attempts.", "Wait before trying again.",
                 new("Retry-After", seconds.ToString(CultureInfo.InvariantCulture)));
@@ -66,6 +71,7 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
             if (lookup.Malformed is { } malformed)
             {
                 AuthLog.AuthenticationFailed(logger, routeId, policy.Name, AuthProblemCodes.InvalidRequest, malformed);
+                Record(feature, policy.Name, AuthProblemCodes.InvalidRequest);
                 await _throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
                 await WriteAsync(context, route, StatusCodes.Status400BadRequest, AuthProblemCodes.InvalidRequest,
                     "The request's credentials are ambiguous or empty.", malformed, policy, "invalid_request");
@@ -85,11 +91,13 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
                     if (authorization is not null)
                     {
                         AuthLog.AuthorizationDenied(logger, routeId, policy.Name, authorization);
+                        Record(feature, policy.Name, AuthProblemCodes.Forbidden);
                         await WriteForbiddenAsync(context, route, policy);
                         return false;
                     }
 
                     var caller = attempt.Caller!;
+                    Record(feature, policy.Name, Success);
                     feature.Identity = caller;
                     context.User = caller.Principal;
                     context.Features.Set(new AuthenticationFeature(route, lookup.Source));
@@ -111,6 +119,7 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
         if (failure is not null)
         {
             AuthLog.AuthenticationFailed(logger, routeId, failedPolicy!.Name, failure.Code!, failure.Description!);
+            Record(feature, failedPolicy.Name, failure.Code!);
             await _throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
             await WriteAsync(context, route, StatusCodes.Status401Unauthorized, failure.Code!, "The credentials were not accepted.",
                 failure.Description, failedPolicy, "invalid_token");
@@ -120,15 +129,34 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
         if (unavailable is not null)
         {
             AuthLog.AuthenticationUnavailable(logger, routeId, unavailable.Description!);
+            Record(feature, route.PolicyNames, AuthProblemCodes.AuthUnavailable);
             await GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AuthProblemCodes.AuthUnavailable,
                 "Credentials cannot be checked right now.", unavailable.Description, new("Retry-After", "5"));
             return false;
         }
 
         AuthLog.NoCredentials(logger, routeId, route.PolicyNames);
+        Record(feature, route.PolicyNames, AuthProblemCodes.Unauthenticated);
         await WriteAsync(context, route, StatusCodes.Status401Unauthorized, AuthProblemCodes.Unauthenticated,
             "Authentication is required.", null, null, null);
         return false;
+    }
+
+    /// <summary>
+    /// Keeps the outcome for the request span and the access log, and counts it by policy (a configured name, or the
+    /// route's list of them when no single policy decided: bounded by the configuration).
+    /// </summary>
+    private void Record(GatewayRequestFeature feature, string policy, string outcome)
+    {
+        feature.AuthPolicy = policy;
+        feature.AuthOutcome = outcome;
+        GatewayTelemetry.TagCurrent(GatewayTelemetry.PolicyTag, policy);
+        GatewayTelemetry.TagCurrent(GatewayTelemetry.DecisionTag, outcome);
+        var counter = telemetry.AuthOutcomes;
+        if (counter.Enabled)
+        {
+            counter.Add(1, new KeyValuePair<string, object?>(GatewayTelemetry.PolicyTag, policy), new KeyValuePair<string, object?>(GatewayTelemetry.OutcomeTag, outcome));
+        }
     }
 
     /// <summary>A 401/400 with one challenge per policy; the failing policy's carries the error (RFC 6750 for Bearer).</summary>

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using FuncGateway.Model;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -86,6 +86,7 @@ public static class GatewayProblem
     public static byte[] Create(HttpContext context, int status, string code, string title, string? detail = null, Action<Utf8JsonWriter>? extensions = null)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.Features.Set(new GatewayProblemFeature(code));
         using var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -108,13 +109,14 @@ public static class GatewayProblem
     }
 
     /// <summary>
-    /// The request's id as clients see it in a problem's <c>traceId</c>: the W3C trace id of the current activity, or
-    /// the server's request identifier when nothing traces.
+    /// The request's id as clients see it in a problem's <c>traceId</c> and in <c>X-Request-Id</c>: the trace
+    /// identifier the pipeline set (the W3C trace id of the request's span, a random trace id without one, or a
+    /// client's accepted <c>X-Request-Id</c>).
     /// </summary>
     public static string TraceId(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
+        return context.TraceIdentifier;
     }
 
     /// <summary>413 <c>request_too_large</c>: the body is (or would be) larger than <paramref name="limit"/> bytes.</summary>

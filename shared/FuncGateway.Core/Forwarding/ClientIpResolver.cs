@@ -45,6 +45,10 @@ internal sealed class ClientIpResolver
 
     public bool HasTrustedProxies => _trusted.Length > 0;
 
+    /// <summary>True when the socket peer is one of the trusted proxies.</summary>
+    public bool IsTrustedPeer(HttpContext context) =>
+        _trusted.Length > 0 && context.Connection.RemoteIpAddress is { } remote && IsTrusted(IpRanges.Normalize(remote));
+
     /// <summary>The client's address, and the scheme the client used (from a trusted proxy's X-Forwarded-Proto).</summary>
     public (IPAddress? Address, string Scheme) Resolve(HttpContext context)
     {

@@ -31,12 +31,14 @@ internal sealed class ForwardingStep : IDisposable
     private readonly long _maxBufferedResponseBytes;
     private readonly TimeProvider _time;
     private readonly RouteResilience _defaults;
+    private readonly GatewayTelemetry? _telemetry;
 
     // One transformer per request: the route's transforms plus the attempt's hold-back decision.
     private readonly Func<ForwardAttempt, HttpTransformer> _createTransformer;
 
-    public ForwardingStep(IHttpForwarder forwarder, GatewayHttpClientFactory clientFactory, IOptions<GatewayOptions> options, ILogger<ForwardingStep> logger, TimeProvider time)
+    public ForwardingStep(IHttpForwarder forwarder, GatewayHttpClientFactory clientFactory, IOptions<GatewayOptions> options, ILogger<ForwardingStep> logger, TimeProvider time, GatewayTelemetry? telemetry = null)
     {
+        _telemetry = telemetry;
         _forwarder = forwarder;
         _client = clientFactory.CreateClient();
         _upgradeClient = clientFactory.CreateUpgradeClient();
@@ -78,7 +80,7 @@ internal sealed class ForwardingStep : IDisposable
 
         var resilience = feature.Route.GetFeature<RouteResilience>() ?? _defaults;
         var client = feature.IsTunnel ? _upgradeClient : _client;
-        var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _createTransformer);
+        var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _createTransformer, _telemetry);
         resilience.Budget.OnRequest();
         var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
         AttemptResult result;

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using FuncGateway.Routing;
 using Microsoft.AspNetCore.Http;
@@ -9,10 +11,13 @@ namespace FuncGateway.Forwarding;
 /// The forwarding capability's transforms, on every route, in this order: the path rewrite; every header a client
 /// may not speak for removed (<see cref="UntrustedRequestHeaders"/>), and its <c>Trailer</c> announcement (request
 /// trailers are never forwarded); the gateway's own <c>X-Forwarded-For/-Proto/-Host</c>; <c>Host</c>. On the way
-/// back: the headers the upstream names in its <c>Connection</c> header are for the gateway only.
+/// back: the headers the upstream names in its <c>Connection</c> header are for the gateway only. Then the request id
+/// and trace context (<see cref="TraceContextTransform"/>).
 /// </summary>
-internal sealed class ForwardingTransformProvider : IRouteTransformProvider
+internal sealed class ForwardingTransformProvider(bool forwardBaggage = false) : IRouteTransformProvider
 {
+    private readonly TraceContextTransform _traceContext = forwardBaggage ? TraceContextTransform.WithBaggage : TraceContextTransform.WithoutBaggage;
+
     public static ForwardingTransformProvider Instance { get; } = new();
 
     public int Order => RouteTransformOrder.Forwarding;
@@ -28,6 +33,7 @@ internal sealed class ForwardingTransformProvider : IRouteTransformProvider
         context.RequestTransforms.Add(UntrustedHeadersTransform.For(context.Route.Get(ForwardingProperties.AllowOverrideHeader)));
         context.RequestTransforms.Add(ForwardedHeadersTransform.Instance);
         context.RequestTransforms.Add(context.Route.PreserveHost ? HostTransform.Preserve : HostTransform.Upstream);
+        context.RequestTransforms.Add(_traceContext);
         context.ResponseTransforms.Add(ConnectionOptionsTransform.Instance);
     }
 }
@@ -83,6 +89,50 @@ internal sealed class ForwardedHeadersTransform : GatewayRequestTransform
         if (feature.PublicHost is { } host)
         {
             headers.TryAddWithoutValidation("X-Forwarded-Host", host);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// <c>X-Request-Id</c>: the gateway's request id, replacing the client's. With a gateway span current (the upstream
+/// attempt's, else the request's): <c>traceparent</c> naming it as the parent and <c>tracestate</c> from the trace,
+/// replacing the client's (and the legacy <c>Request-Id</c>). Without one (nobody listens) the client's trace headers
+/// pass as they came. The client's <c>baggage</c> (and legacy <c>Correlation-Context</c>) is removed unless
+/// <c>FuncGateway:Telemetry:ForwardBaggage</c>.
+/// </summary>
+internal sealed class TraceContextTransform : GatewayRequestTransform
+{
+    private readonly bool _forwardBaggage;
+
+    private TraceContextTransform(bool forwardBaggage) => _forwardBaggage = forwardBaggage;
+
+    public static TraceContextTransform WithBaggage { get; } = new(true);
+
+    public static TraceContextTransform WithoutBaggage { get; } = new(false);
+
+    public override ValueTask ApplyAsync(GatewayRequestTransformContext context)
+    {
+        var headers = context.ProxyRequest.Headers;
+        if (!_forwardBaggage)
+        {
+            headers.Remove("baggage");
+            headers.Remove("Correlation-Context");
+        }
+
+        headers.Remove(RequestId.HeaderName);
+        headers.TryAddWithoutValidation(RequestId.HeaderName, context.HttpContext.TraceIdentifier);
+        if (Activity.Current is { } activity && GatewayTelemetry.IsGatewayActivity(activity) && activity.IdFormat == ActivityIdFormat.W3C)
+        {
+            headers.Remove("traceparent");
+            headers.Remove("tracestate");
+            headers.Remove("Request-Id");
+            headers.TryAddWithoutValidation("traceparent", activity.Id);
+            if (activity.TraceStateString is { Length: > 0 } state)
+            {
+                headers.TryAddWithoutValidation("tracestate", state);
+            }
         }
 
         return ValueTask.CompletedTask;

@@ -40,6 +40,9 @@ internal sealed class GatewayHttpClientFactory(IOptions<GatewayOptions> options,
         handler.AllowAutoRedirect = false;
         handler.AutomaticDecompression = DecompressionMethods.None;
         handler.UseCookies = false;
+
+        // Trace context is the gateway's to write (TraceContextTransform): no DiagnosticsHandler injecting it again.
+        handler.ActivityHeadersPropagator = null;
         handler.ConnectTimeout = TimeSpan.FromSeconds(forwarding.ConnectTimeoutSeconds);
 
         // A finite lifetime makes pooled connections re-resolve DNS, so an upstream that moves is followed.

@@ -40,6 +40,7 @@ internal static class HealthServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<HealthMonitor>>()));
         services.AddHostedService(static sp => sp.GetRequiredService<HealthMonitor>());
+        services.AddHostedService<InstanceHealthMetrics>();
         services.AddSingleton(static sp => new HealthProber(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<IHealthStore>(),

@@ -30,6 +30,56 @@ public sealed class GatewayOptions
     /// <summary>The admin surface under <c>/_gateway/</c>.</summary>
     [Required]
     public AdminOptions Admin { get; set; } = new();
+
+    /// <summary>Request ids, trace context, sampling and the access log.</summary>
+    [Required]
+    public GatewayTelemetryOptions Telemetry { get; set; } = new();
+}
+
+/// <summary>Request ids, trace context, sampling and the access log (<c>FuncGateway:Telemetry</c>).</summary>
+public sealed class GatewayTelemetryOptions
+{
+    /// <summary>
+    /// Keep a client's own <c>X-Request-Id</c> (when it is 1-128 characters of letters, digits and <c>-._:+/=</c>)
+    /// instead of generating one. Off: every request gets the gateway's id, whatever the client sent.
+    /// </summary>
+    public bool AcceptClientRequestId { get; set; }
+
+    /// <summary>
+    /// Continue the trace of any client's <c>traceparent</c>. Off (the default): only a peer in
+    /// <c>FuncGateway:ForwardedHeaders:TrustedProxies</c> continues its trace; anyone else's trace is linked, and the
+    /// gateway starts a new one.
+    /// </summary>
+    public bool TrustClientTraceContext { get; set; }
+
+    /// <summary>Forward the client's W3C <c>baggage</c> header to upstreams. Off: it is removed.</summary>
+    public bool ForwardBaggage { get; set; }
+
+    /// <summary>Share of new traces recorded (0-1), parent-based: a trace the gateway continues keeps its parent's decision.</summary>
+    [Range(0.0, 1.0)]
+    public double SamplingRatio { get; set; } = 1.0;
+
+    /// <summary>Where the access log goes (one JSON line per request): off, standard output, or the logging pipeline.</summary>
+    public AccessLogMode AccessLog { get; set; } = AccessLogMode.Off;
+
+    /// <summary>
+    /// <c>FuncGateway.Server</c> only: serve metrics in the Prometheus text format at <c>/_gateway/metrics</c>, behind the
+    /// admin key.
+    /// </summary>
+    public bool PrometheusEndpoint { get; set; }
+}
+
+/// <summary>Where the access log goes.</summary>
+public enum AccessLogMode
+{
+    /// <summary>No access log.</summary>
+    Off,
+
+    /// <summary>One JSON line per request on standard output, written in the background.</summary>
+    Console,
+
+    /// <summary>One JSON line per request as the message of log event 5000, category <c>FuncGateway.AccessLog</c>.</summary>
+    Logger,
 }
 
 /// <summary>Storage account settings.</summary>

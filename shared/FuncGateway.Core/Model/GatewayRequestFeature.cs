@@ -51,4 +51,28 @@ public sealed class GatewayRequestFeature
 
     /// <summary>The upstream instance chosen for the request, once chosen.</summary>
     public UpstreamInstance? Instance { get; internal set; }
+
+    /// <summary>The policy that accepted the caller, or that refused it (<c>anonymous</c> on an anonymous route).</summary>
+    public string? AuthPolicy { get; internal set; }
+
+    /// <summary>How authentication ended: <c>success</c>, <c>anonymous</c>, or the refusal's problem code.</summary>
+    public string? AuthOutcome { get; internal set; }
+
+    /// <summary>The rate-limit policy that decided (the refusing one, else the last that admitted the request).</summary>
+    public string? RateLimitPolicy { get; internal set; }
+
+    /// <summary>The rate-limit decision: <c>allowed</c>, <c>rejected</c> or <c>unavailable</c>; null on a route without limits.</summary>
+    public string? RateLimitDecision { get; internal set; }
+
+    /// <summary>How many times the request was sent to an upstream instance (retries included).</summary>
+    public int UpstreamAttempts { get; internal set; }
+
+    /// <summary>Time spent in upstream attempts, summed.</summary>
+    public TimeSpan UpstreamTime { get; internal set; }
+}
+
+/// <summary>The stable code of the problem response the gateway wrote for this request, if it wrote one.</summary>
+internal sealed class GatewayProblemFeature(string code)
+{
+    public string Code { get; } = code;
 }

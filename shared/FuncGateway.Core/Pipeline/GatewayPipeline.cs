@@ -32,6 +32,8 @@ public sealed class GatewayPipeline
     private readonly ForwardingStep _forwarding;
     private readonly TimeProvider _time;
     private readonly ILogger<GatewayPipeline> _logger;
+    private readonly bool _acceptClientRequestId;
+    private readonly bool _trustClientTraceContext;
 
     internal GatewayPipeline(
         GatewayRegistry registry,
@@ -43,7 +45,8 @@ public sealed class GatewayPipeline
         IEnumerable<IGatewayCompletion> completions,
         ForwardingStep forwarding,
         TimeProvider time,
-        ILogger<GatewayPipeline> logger)
+        ILogger<GatewayPipeline> logger,
+        GatewayTelemetryOptions? telemetry = null)
     {
         _registry = registry;
         _admin = admin;
@@ -63,6 +66,8 @@ public sealed class GatewayPipeline
         _forwarding = forwarding;
         _time = time;
         _logger = logger;
+        _acceptClientRequestId = telemetry?.AcceptClientRequestId ?? false;
+        _trustClientTraceContext = telemetry?.TrustClientTraceContext ?? false;
     }
 
     /// <summary>Handles one request end to end: the response is complete when the task ends.</summary>
@@ -70,7 +75,9 @@ public sealed class GatewayPipeline
     {
         ArgumentNullException.ThrowIfNull(context);
         var started = _time.GetTimestamp();
-        using var activity = GatewayTelemetry.StartRequest();
+        using var activity = GatewayTelemetry.StartRequest(context, _trustClientTraceContext || _clientIp.IsTrustedPeer(context));
+        var requestId = RequestId.Assign(context, activity, _acceptClientRequestId);
+        using var scope = _logger.BeginScope(new RequestIdScope(requestId));
         try
         {
             await InvokeCoreAsync(context);
@@ -89,7 +96,7 @@ public sealed class GatewayPipeline
         finally
         {
             var feature = context.Features.Get<GatewayRequestFeature>();
-            if (activity is not null)
+            if (activity is { IsAllDataRequested: true })
             {
                 Tag(activity, context, feature);
             }
@@ -98,14 +105,47 @@ public sealed class GatewayPipeline
         }
     }
 
+    /// <summary>The request span's final attributes: route, status, and what the steps decided.</summary>
     private static void Tag(Activity activity, HttpContext context, GatewayRequestFeature? feature)
     {
+        var status = context.Response.StatusCode;
+        activity.SetTag(GatewayTelemetry.StatusCodeTag, status);
         if (feature is not null)
         {
-            activity.SetTag(GatewayTelemetry.RouteIdTag, feature.Route.Definition.Id);
+            var route = feature.Route.Definition;
+            activity.DisplayName = context.Request.Method + " " + route.Path;
+            activity.SetTag("http.route", route.Path);
+            activity.SetTag(GatewayTelemetry.RouteIdTag, route.Id);
+            activity.SetTag(GatewayTelemetry.PoolTag, feature.Route.Pool.Name);
+            if (feature.Instance is { } instance)
+            {
+                activity.SetTag(GatewayTelemetry.InstanceTag, instance.Url);
+            }
+
+            foreach (var field in GatewayTelemetry.DecisionFields)
+            {
+                if (field.Read(feature) is { } value)
+                {
+                    activity.SetTag(field.Tag, value);
+                }
+            }
+
+            if (feature.UpstreamAttempts > 0)
+            {
+                activity.SetTag("funcgateway.upstream.attempts", feature.UpstreamAttempts);
+            }
         }
 
-        activity.SetTag(GatewayTelemetry.StatusCodeTag, context.Response.StatusCode);
+        if (context.Features.Get<GatewayProblemFeature>() is { } problem)
+        {
+            activity.SetTag(GatewayTelemetry.ProblemCodeTag, problem.Code);
+        }
+
+        if (status >= 500)
+        {
+            activity.SetTag(GatewayTelemetry.ErrorTypeTag, status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetStatus(ActivityStatusCode.Error);
+        }
     }
 
     private async ValueTask CompleteAsync(GatewayCompletionContext completion)
@@ -164,7 +204,7 @@ public sealed class GatewayPipeline
         RouteMatchResult<CompiledRoute> match;
         if (_preMatch.Length == 0)
         {
-            match = snapshot.Matcher.Match(context.Request);
+            match = GatewayPreMatchContext.MatchTraced(snapshot, context.Request);
         }
         else
         {
@@ -210,6 +250,7 @@ public sealed class GatewayPipeline
         context.Features.Set(feature);
         foreach (var step in _steps)
         {
+            using var span = GatewayTelemetry.StartChild(GatewayTelemetry.StepActivityNameOf(step.Order));
             if (!await step.InvokeAsync(context, feature))
             {
                 return;

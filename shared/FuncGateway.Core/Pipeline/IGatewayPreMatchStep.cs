@@ -1,6 +1,7 @@
 using FuncGateway.Model;
 using System.Net;
 using FuncGateway.Configuration;
+using FuncGateway.Diagnostics;
 using FuncGateway.Routing;
 using Microsoft.AspNetCore.Http;
 
@@ -51,12 +52,22 @@ internal sealed class GatewayPreMatchContext
         {
             if (!_matched)
             {
-                _match = Snapshot.Matcher.Match(_request);
+                _match = MatchTraced(Snapshot, _request);
                 _matched = true;
             }
 
             return _match;
         }
+    }
+
+    /// <summary>The route table's answer for <paramref name="request"/>, under a <c>FuncGateway.RouteMatch</c> span when the request is traced.</summary>
+    internal static RouteMatchResult<CompiledRoute> MatchTraced(GatewaySnapshot snapshot, HttpRequest request)
+    {
+        using var matching = GatewayTelemetry.StartChild(GatewayTelemetry.RouteMatchActivityName);
+        var match = snapshot.Matcher.Match(request);
+        matching?.SetTag(GatewayTelemetry.DecisionTag, match.Outcome.ToString());
+        matching?.SetTag(GatewayTelemetry.RouteIdTag, match.Route?.Definition.Id);
+        return match;
     }
 
     /// <summary>

@@ -13,8 +13,12 @@ namespace FuncGateway.RateLimiting;
 /// fail-closed policy whose counters are unreachable), before the body is read or the upstream is called. Every
 /// response of a limited route carries <c>RateLimit-Policy</c> and <c>RateLimit</c> (IETF httpapi draft).
 /// </summary>
-internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger) : IGatewayStep
+internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger, GatewayTelemetry telemetry) : IGatewayStep
 {
+    private const string Allowed = "allowed";
+    private const string Rejected = "rejected";
+    private const string Unavailable = "unavailable";
+
     public const string PolicyHeaderName = "RateLimit-Policy";
     public const string HeaderName = "RateLimit";
 
@@ -44,6 +48,7 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger) : IGate
                 if (partitions[i].IsKnownExhausted(out var wait))
                 {
                     leases[i] = GatewayRateLimitLease.Rejected(wait, wait);
+                    Record(feature, partitions[i].Policy, Rejected);
                     await RejectAsync(context, feature, limits, partitions, leases, i);
                     return false;
                 }
@@ -54,6 +59,7 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger) : IGate
         {
             var lease = (GatewayRateLimitLease)await partitions[i].AcquireAsync(1, context.RequestAborted);
             leases[i] = lease;
+            Record(feature, partitions[i].Policy, lease.IsAcquired ? Allowed : lease.IsUnavailable ? Unavailable : Rejected);
             if (!lease.IsAcquired)
             {
                 // Refused: the permits the earlier policies took go back, so one spent limit never drains the others.
@@ -65,6 +71,23 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger) : IGate
 
         AddHeaders(context, limits, partitions, leases);
         return true;
+    }
+
+    /// <summary>Keeps the decision for the request span and the access log, and counts it by policy and mode.</summary>
+    private void Record(GatewayRequestFeature feature, RateLimitPolicy policy, string decision)
+    {
+        feature.RateLimitPolicy = policy.Name;
+        feature.RateLimitDecision = decision;
+        GatewayTelemetry.TagCurrent(GatewayTelemetry.PolicyTag, policy.Name);
+        GatewayTelemetry.TagCurrent(GatewayTelemetry.DecisionTag, decision);
+        var counter = telemetry.RateLimitDecisions;
+        if (counter.Enabled)
+        {
+            counter.Add(1,
+                new KeyValuePair<string, object?>(GatewayTelemetry.PolicyTag, policy.Name),
+                new KeyValuePair<string, object?>(GatewayTelemetry.ModeTag, policy.Mode == RateLimitMode.Fast ? "fast" : "strict"),
+                new KeyValuePair<string, object?>(GatewayTelemetry.DecisionTag, decision));
+        }
     }
 
     private static async Task ReturnAsync(GatewayRateLimitLease?[] leases, int refused)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -18,6 +20,7 @@ internal sealed class ForwardAttempt
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
     private readonly TimeProvider _time;
+    private readonly GatewayTelemetry? _telemetry;
     private List<UpstreamInstance>? _tried;
     private int _attempts;
     private int _sends;
@@ -29,8 +32,9 @@ internal sealed class ForwardAttempt
 
     public ForwardAttempt(
         IHttpForwarder forwarder, HttpMessageInvoker client, TimeProvider time, HttpContext context, GatewayRequestFeature feature, RouteResilience resilience,
-        Func<ForwardAttempt, HttpTransformer> createTransformer)
+        Func<ForwardAttempt, HttpTransformer> createTransformer, GatewayTelemetry? telemetry = null)
     {
+        _telemetry = telemetry;
         _forwarder = forwarder;
         _client = client;
         _time = time;
@@ -228,7 +232,12 @@ internal sealed class ForwardAttempt
         HeldBackStatus = null;
         _upstreamStatus = null;
         Feature.Instance = instance;
+        Feature.UpstreamAttempts = _sends;
         LastDestination = instance.Url;
+
+        // The attempt's span is current while YARP sends: the trace context transform makes it the upstream's parent.
+        using var span = StartSpan(instance);
+        var started = _time.GetTimestamp();
         Interlocked.Increment(ref instance.State.Outstanding);
         ForwarderError error;
         try
@@ -239,6 +248,7 @@ internal sealed class ForwardAttempt
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            Observe(span, instance, started, ex.GetType().Name);
             return Outcome.FromException<AttemptResult>(ex);
         }
         finally
@@ -246,7 +256,65 @@ internal sealed class ForwardAttempt
             Interlocked.Decrement(ref instance.State.Outstanding);
         }
 
+        Observe(span, instance, started, error == ForwarderError.None
+            ? GatewayTelemetry.StatusClass(HeldBackStatus ?? Context.Response.StatusCode)
+            : error.ToString());
         return Outcome.FromResult(Classify(error, instance));
+    }
+
+    private Activity? StartSpan(UpstreamInstance instance)
+    {
+        var span = GatewayTelemetry.StartChild(GatewayTelemetry.UpstreamAttemptActivityName, ActivityKind.Client);
+        if (span is not null)
+        {
+            span.DisplayName = Context.Request.Method;
+            span.SetTag(GatewayTelemetry.MethodTag, GatewayTelemetry.KnownMethod(Context.Request.Method));
+            span.SetTag(GatewayTelemetry.PoolTag, Pool.Name);
+            span.SetTag(GatewayTelemetry.InstanceTag, instance.Url);
+            span.SetTag(GatewayTelemetry.RouteIdTag, Feature.Route.Definition.Id);
+            if (_sends > 1)
+            {
+                span.SetTag(GatewayTelemetry.AttemptTag, _sends - 1);
+            }
+        }
+
+        return span;
+    }
+
+    /// <summary>The attempt's duration (metric, and the request's upstream time) and its outcome: a status class or an error name.</summary>
+    private void Observe(Activity? span, UpstreamInstance instance, long started, string outcome)
+    {
+        var elapsed = _time.GetElapsedTime(started);
+        Feature.UpstreamTime += elapsed;
+        if (span is not null)
+        {
+            string? errorType = outcome;
+            if (outcome.Length == 3 && outcome[1] == 'x')
+            {
+                // The upstream answered (a held-back 5xx never reached the client, but it is what this attempt got).
+                var status = HeldBackStatus ?? Context.Response.StatusCode;
+                span.SetTag(GatewayTelemetry.StatusCodeTag, status);
+                errorType = status >= 500 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+                if (HeldBackStatus is not null)
+                {
+                    span.SetTag(GatewayTelemetry.DecisionTag, "held_back");
+                }
+            }
+
+            if (errorType is not null)
+            {
+                span.SetTag(GatewayTelemetry.ErrorTypeTag, errorType);
+                span.SetStatus(ActivityStatusCode.Error);
+            }
+        }
+
+        if (_telemetry?.UpstreamAttemptDuration is { Enabled: true } histogram)
+        {
+            histogram.Record(elapsed.TotalSeconds,
+                new KeyValuePair<string, object?>(GatewayTelemetry.PoolTag, Pool.Name),
+                new KeyValuePair<string, object?>(GatewayTelemetry.InstanceTag, instance.Url),
+                new KeyValuePair<string, object?>(GatewayTelemetry.OutcomeTag, outcome));
+        }
     }
 
     private AttemptResult Classify(ForwarderError error, UpstreamInstance instance)

@@ -1,7 +1,9 @@
+using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Telemetry;
 
 namespace FuncGateway.Resilience;
 
@@ -25,11 +27,18 @@ internal sealed class InstanceBreaker : IInstanceGate
         _time = TimeProvider.System;
     }
 
-    public InstanceBreaker(string pool, string url, CircuitBreakerSettings settings, TimeProvider time, ILogger logger)
+    public InstanceBreaker(string pool, string url, CircuitBreakerSettings settings, TimeProvider time, ILogger logger,
+        GatewayTelemetry? telemetry = null, TelemetryOptions? pollyTelemetry = null)
     {
         Settings = settings;
         _time = time;
-        Pipeline = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time, Name = pool, InstanceName = url }
+        var builder = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time, Name = pool, InstanceName = url };
+        if (pollyTelemetry is not null)
+        {
+            builder.ConfigureTelemetry(pollyTelemetry);
+        }
+
+        Pipeline = builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptResult>
             {
                 FailureRatio = settings.FailureRatio,
@@ -44,22 +53,36 @@ internal sealed class InstanceBreaker : IInstanceGate
                     Volatile.Write(ref _openUntilTicks, (_time.GetUtcNow() + args.BreakDuration).UtcTicks);
                     _state = (int)CircuitState.Open;
                     ResilienceLog.CircuitOpened(logger, pool, url, args.BreakDuration.TotalSeconds);
+                    Transitioned(telemetry, pool, url, "open");
                     return default;
                 },
                 OnHalfOpened = _ =>
                 {
                     _state = (int)CircuitState.HalfOpen;
                     ResilienceLog.CircuitHalfOpened(logger, pool, url);
+                    Transitioned(telemetry, pool, url, "half_open");
                     return default;
                 },
                 OnClosed = _ =>
                 {
                     _state = (int)CircuitState.Closed;
                     ResilienceLog.CircuitClosed(logger, pool, url);
+                    Transitioned(telemetry, pool, url, "closed");
                     return default;
                 },
             })
             .Build();
+    }
+
+    private static void Transitioned(GatewayTelemetry? telemetry, string pool, string url, string state)
+    {
+        if (telemetry?.CircuitTransitions is { Enabled: true } counter)
+        {
+            counter.Add(1,
+                new KeyValuePair<string, object?>(GatewayTelemetry.PoolTag, pool),
+                new KeyValuePair<string, object?>(GatewayTelemetry.InstanceTag, url),
+                new KeyValuePair<string, object?>(GatewayTelemetry.StateTag, state));
+        }
     }
 
     /// <summary>A breaker that never opens (the pool turned it off).</summary>

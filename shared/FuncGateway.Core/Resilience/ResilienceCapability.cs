@@ -1,7 +1,10 @@
+using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly.Telemetry;
 
 namespace FuncGateway.Resilience;
 
@@ -14,7 +17,14 @@ public sealed class ResilienceCapability : IGatewayCapability
     /// <inheritdoc/>
     public void AddServices(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<IPoolFeatureCompiler>(static sp => new CircuitBreakerPoolCompiler(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceBreaker>>()));
-        services.AddSingleton<IRouteFeatureCompiler>(static sp => new RouteResilienceCompiler(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteResilience>>()));
+        // Polly's own metrics (meter "Polly": retries, breaker events, attempt and pipeline durations). Its log lines
+        // would repeat the gateway's own (ResilienceLog), so its logger is off.
+        services.AddSingleton(static _ => new TelemetryOptions { LoggerFactory = NullLoggerFactory.Instance });
+        services.AddSingleton<IPoolFeatureCompiler>(static sp => new CircuitBreakerPoolCompiler(
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceBreaker>>(),
+            sp.GetRequiredService<GatewayTelemetry>(), sp.GetRequiredService<TelemetryOptions>()));
+        services.AddSingleton<IRouteFeatureCompiler>(static sp => new RouteResilienceCompiler(
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteResilience>>(),
+            randomizer: null, sp.GetRequiredService<TelemetryOptions>()));
     }
 }

@@ -2,6 +2,7 @@ using FuncGateway.Model;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
+using Polly.Telemetry;
 
 namespace FuncGateway.Resilience;
 
@@ -14,7 +15,7 @@ internal sealed class RouteResilience
     /// <summary>How <see cref="ForwardAttempt"/> reaches itself from Polly's predicates.</summary>
     internal static readonly ResiliencePropertyKey<ForwardAttempt> AttemptKey = new("FuncGateway.ForwardAttempt");
 
-    public RouteResilience(string routeId, RetrySettings retry, FallbackResponse? fallback, TimeProvider time, ILogger logger, Func<double>? randomizer = null)
+    public RouteResilience(string routeId, RetrySettings retry, FallbackResponse? fallback, TimeProvider time, ILogger logger, Func<double>? randomizer = null, TelemetryOptions? pollyTelemetry = null)
     {
         RouteId = routeId;
         Logger = logger;
@@ -53,7 +54,13 @@ internal sealed class RouteResilience
             options.Randomizer = randomizer;
         }
 
-        Pipeline = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time, Name = routeId }.AddRetry(options).Build();
+        var builder = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time, Name = routeId };
+        if (pollyTelemetry is not null)
+        {
+            builder.ConfigureTelemetry(pollyTelemetry);
+        }
+
+        Pipeline = builder.AddRetry(options).Build();
     }
 
     public string RouteId { get; }
@@ -71,12 +78,12 @@ internal sealed class RouteResilience
 }
 
 /// <summary>Compiles a route's <c>Retries</c> and <c>Fallback</c> into a <see cref="RouteResilience"/> (every route gets one: defaults when unset).</summary>
-internal sealed class RouteResilienceCompiler(TimeProvider time, ILogger<RouteResilience> logger, Func<double>? randomizer = null) : IRouteFeatureCompiler
+internal sealed class RouteResilienceCompiler(TimeProvider time, ILogger<RouteResilience> logger, Func<double>? randomizer = null, TelemetryOptions? pollyTelemetry = null) : IRouteFeatureCompiler
 {
     public object? Compile(RouteDefinition route, List<string> errors)
     {
         var retry = RetrySettings.Create(route.Get(ResilienceProperties.Retries), errors);
         var fallback = FallbackResponse.Create(route.Get(ResilienceProperties.Fallback), errors);
-        return retry is null ? null : new RouteResilience(route.Id, retry, fallback, time, logger, randomizer);
+        return retry is null ? null : new RouteResilience(route.Id, retry, fallback, time, logger, randomizer, pollyTelemetry);
     }
 }

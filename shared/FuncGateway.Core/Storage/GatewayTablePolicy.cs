@@ -55,18 +55,29 @@ internal sealed class GatewayTablePolicy : HttpPipelinePolicy
         return table;
     }
 
-    private GatewayTableSettings? Find(Request request)
+    /// <summary>
+    /// The table a request is for: the path segment before the entity or query parentheses; for table operations
+    /// (<c>/Tables('name')</c>, <c>POST /Tables</c>) the table named in the path or the creation's body, unless
+    /// <paramref name="tableOperations"/> is false, then <c>Tables</c>.
+    /// </summary>
+    internal static ReadOnlySpan<char> TableNameOf(Request request, bool tableOperations = true)
     {
         var path = request.Uri.Path.AsSpan();
         var open = path.IndexOf('(');
         var head = open < 0 ? path : path[..open];
         var name = head[(head.LastIndexOf('/') + 1)..];
-        if (name.Equals(TablesResource, StringComparison.OrdinalIgnoreCase))
+        if (tableOperations && name.Equals(TablesResource, StringComparison.OrdinalIgnoreCase))
         {
             // Table operations: /Tables('name') names it in the path, a creation in its body.
             name = open >= 0 ? path[(open + 1)..].Trim("()'") : CreatedTableName(request).AsSpan();
         }
 
+        return name;
+    }
+
+    private GatewayTableSettings? Find(Request request)
+    {
+        var name = TableNameOf(request);
         foreach (var table in _tables)
         {
             if (name.Equals(table.TableName, StringComparison.OrdinalIgnoreCase))

@@ -1,3 +1,4 @@
+using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using System.Diagnostics.CodeAnalysis;
 using Azure.Core;
@@ -42,7 +43,7 @@ internal sealed class GatewayTableService
     private readonly TableServiceClient? _client;
     private readonly string? _unavailableReason;
 
-    public GatewayTableService(IOptions<GatewayOptions> options, IConfiguration configuration, IEnumerable<GatewayTableSettings> tables)
+    public GatewayTableService(IOptions<GatewayOptions> options, IConfiguration configuration, IEnumerable<GatewayTableSettings> tables, GatewayTelemetry? telemetry = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -55,7 +56,14 @@ internal sealed class GatewayTableService
                 gateway.Storage,
                 fallbackConnectionString: configuration["AzureWebJobsStorage"],
                 networkTimeout: policy.DefaultTimeout,
-                configure: clientOptions => clientOptions.AddPolicy(policy, HttpPipelinePosition.PerRetry));
+                configure: clientOptions =>
+                {
+                    clientOptions.AddPolicy(policy, HttpPipelinePosition.PerRetry);
+                    if (telemetry is not null)
+                    {
+                        clientOptions.AddPolicy(new TableOperationMetricsPolicy(telemetry, gateway.Storage.TablePrefix), HttpPipelinePosition.PerRetry);
+                    }
+                });
         }
         catch (Exception ex) when (ex is RegistryStoreException or FormatException or ArgumentException or InvalidOperationException)
         {

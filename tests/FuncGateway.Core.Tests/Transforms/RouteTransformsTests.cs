@@ -23,12 +23,12 @@ public sealed class RouteTransformsTests
             Route("a", "/a", "http://10.0.0.1"), Route("b", "/b", "http://10.0.0.1", ("StripPrefix", "/b")));
 
         var a = snapshot.Routes.Single(r => r.Definition.Id == "a").Transforms;
-        Assert.Equal(["early", nameof(UntrustedHeadersTransform), nameof(ForwardedHeadersTransform), nameof(HostTransform), "late"], a.Request.Select(Name));
+        Assert.Equal(["early", nameof(UntrustedHeadersTransform), nameof(ForwardedHeadersTransform), nameof(HostTransform), nameof(TraceContextTransform), "late"], a.Request.Select(Name));
         Assert.Equal(["early", nameof(ConnectionOptionsTransform), "late"], a.Response.Select(Name));
         Assert.False(a.BuffersResponseBody);
 
         var b = snapshot.Routes.Single(r => r.Definition.Id == "b").Transforms;
-        Assert.Equal(["early", nameof(PathRewriteTransform), nameof(UntrustedHeadersTransform), nameof(ForwardedHeadersTransform), nameof(HostTransform), "late"], b.Request.Select(Name));
+        Assert.Equal(["early", nameof(PathRewriteTransform), nameof(UntrustedHeadersTransform), nameof(ForwardedHeadersTransform), nameof(HostTransform), nameof(TraceContextTransform), "late"], b.Request.Select(Name));
         Assert.True(b.BuffersResponseBody);
     }
 
@@ -36,7 +36,7 @@ public sealed class RouteTransformsTests
     public void Without_providers_from_the_container_every_route_still_gets_the_forwarding_transforms()
     {
         var route = Assert.Single(Build(null, Route("a", "/a", "http://10.0.0.1")).Routes);
-        Assert.Equal([nameof(UntrustedHeadersTransform), nameof(ForwardedHeadersTransform), nameof(HostTransform)], route.Transforms.Request.Select(Name));
+        Assert.Equal([nameof(UntrustedHeadersTransform), nameof(ForwardedHeadersTransform), nameof(HostTransform), nameof(TraceContextTransform)], route.Transforms.Request.Select(Name));
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class TransformFormatTests
         var route = Assert.Single(snapshot.Routes);
         Assert.Empty(snapshot.Rejected);
         Assert.Equal(
-            [nameof(UntrustedHeadersTransform), nameof(ForwardedHeadersTransform), nameof(HostTransform),
+            [nameof(UntrustedHeadersTransform), nameof(ForwardedHeadersTransform), nameof(HostTransform), nameof(TraceContextTransform),
              nameof(RequestHeaderTransform), nameof(QueryParameterRenameTransform), nameof(RequestHeaderRemoveTransform), nameof(HttpMethodChangeTransform)],
             route.Transforms.Request.Select(t => t.GetType().Name));
         Assert.Equal(

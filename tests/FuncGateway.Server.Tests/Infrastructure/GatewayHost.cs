@@ -37,6 +37,9 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>The running server's services (its meter provider, loggers...).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public string TablePrefix { get; }
 
     public TableClient? Routes { get; }
@@ -52,7 +55,8 @@ internal sealed class GatewayHost : IAsyncDisposable
     public static string NewPrefix() => "T" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>Starts a gateway on <paramref name="url"/> (<c>http://[::1]:0</c> for a client that connects over IPv6).</summary>
-    public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null, Action<IServiceCollection>? services = null, string url = "http://127.0.0.1:0")
+    public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null, Action<IServiceCollection>? services = null,
+        Action<ILoggingBuilder>? logging = null, string url = "http://127.0.0.1:0")
     {
         prefix ??= NewPrefix();
         var config = new Dictionary<string, string?>
@@ -85,6 +89,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            logging?.Invoke(builder.Logging);
             services?.Invoke(builder.Services);
         });
         await app.StartAsync();

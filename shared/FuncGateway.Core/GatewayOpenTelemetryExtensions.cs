@@ -1,0 +1,169 @@
+using Azure.Identity;
+using Azure.Monitor.OpenTelemetry.Exporter;
+using FuncGateway.Diagnostics;
+using FuncGateway.Model;
+using Microsoft.Extensions.Configuration;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Wires the OpenTelemetry SDK to the gateway's source and meter (and Polly's meter) with the exporters the
+/// configuration asks for. Nothing is registered when no exporter is asked for, so that nothing listens and the
+/// gateway's telemetry costs next to nothing.
+/// </summary>
+public static class GatewayOpenTelemetryExtensions
+{
+    /// <summary>The OTLP endpoint setting the OpenTelemetry exporter reads (with <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>…_HEADERS</c>).</summary>
+    public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>The Application Insights connection string setting.</summary>
+    public const string AzureMonitorSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
+    /// <summary>How Application Insights wants to be authenticated (<c>Authorization=AAD</c>, optional <c>ClientId=…</c>).</summary>
+    public const string AzureMonitorAuthenticationSetting = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
+
+    /// <summary>Polly's meter: retries, breaker events, attempt durations (its pipeline durations are dropped).</summary>
+    public const string PollyMeterName = "Polly";
+
+    /// <summary>Polly's per-execution pipeline duration, not exported (see <see cref="AddFuncGatewayOpenTelemetry"/>).</summary>
+    public const string PollyPipelineDurationMetric = "resilience.polly.pipeline.duration";
+
+    /// <summary>
+    /// Registers the OpenTelemetry SDK when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> or
+    /// <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set, or <paramref name="localMetrics"/> (the host serves a
+    /// metrics endpoint itself). Traces are sampled parent-based with <c>FuncGateway:Telemetry:SamplingRatio</c>.
+    /// Returns the builder for the host to add to (its own exporters or instrumentation), or null when nothing was
+    /// registered.
+    /// </summary>
+    /// <param name="services">The host's services.</param>
+    /// <param name="configuration">The host's configuration.</param>
+    /// <param name="localMetrics">The host exports metrics itself (the server's Prometheus endpoint).</param>
+    /// <param name="exportLogs">
+    /// Send log records to the exporters too. The Functions app passes false: its host already collects the worker's logs.
+    /// </param>
+    public static OpenTelemetryBuilder? AddFuncGatewayOpenTelemetry(this IServiceCollection services, IConfiguration configuration, bool localMetrics = false, bool exportLogs = true)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var otlp = !string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]);
+        var azureMonitor = configuration[AzureMonitorSetting] is { Length: > 0 } connectionString && !string.IsNullOrWhiteSpace(connectionString);
+        if (!otlp && !azureMonitor && !localMetrics)
+        {
+            return null;
+        }
+
+        var telemetry = new GatewayTelemetryOptions();
+        configuration.GetSection(GatewayOptions.SectionName).GetSection("Telemetry").Bind(telemetry);
+        var ratio = Math.Clamp(telemetry.SamplingRatio, 0, 1);
+        var credential = AzureMonitorCredential(configuration[AzureMonitorAuthenticationSetting]);
+        void ConfigureAzureMonitor(AzureMonitorExporterOptions options)
+        {
+            options.ConnectionString = configuration[AzureMonitorSetting];
+            options.SamplingRatio = (float)ratio;
+            if (credential is not null)
+            {
+                options.Credential = credential;
+            }
+        }
+
+        var builder = services.AddOpenTelemetry()
+            .ConfigureResource(static resource => resource.AddService(serviceName: "FuncGateway", autoGenerateServiceInstanceId: true));
+        if (otlp || azureMonitor)
+        {
+            builder.WithTracing(tracing =>
+            {
+                tracing.AddSource(GatewayTelemetry.Name);
+                if (otlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+
+                if (azureMonitor)
+                {
+                    tracing.AddAzureMonitorTraceExporter(ConfigureAzureMonitor);
+                }
+
+                // Last, so that it is the sampler whatever an exporter sets.
+                tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)));
+            });
+        }
+
+        builder.WithMetrics(metrics =>
+        {
+            metrics.AddMeter(GatewayTelemetry.Name, PollyMeterName);
+
+            // Polly times every execution of every pipeline, and every request runs its instance's breaker pipeline
+            // around exactly one attempt: funcgateway.upstream.attempt.duration already says the same, with bounded
+            // tags. Dropped, the instrument has no listener and Polly skips the measurement altogether.
+            metrics.AddView(PollyPipelineDurationMetric, MetricStreamConfiguration.Drop);
+            if (otlp)
+            {
+                metrics.AddOtlpExporter();
+            }
+
+            if (azureMonitor)
+            {
+                metrics.AddAzureMonitorMetricExporter(ConfigureAzureMonitor);
+            }
+        });
+        if (exportLogs && (otlp || azureMonitor))
+        {
+            builder.WithLogging(logging =>
+            {
+                if (otlp)
+                {
+                    logging.AddOtlpExporter();
+                }
+
+                if (azureMonitor)
+                {
+                    logging.AddAzureMonitorLogExporter(ConfigureAzureMonitor);
+                }
+            });
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Entra ID authentication when <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> says <c>Authorization=AAD</c> (the
+    /// deployment does: local authentication is off on the component), with the managed identity of <c>ClientId</c>
+    /// when given.
+    /// </summary>
+    internal static global::Azure.Core.TokenCredential? AzureMonitorCredential(string? authentication)
+    {
+        if (string.IsNullOrWhiteSpace(authentication))
+        {
+            return null;
+        }
+
+        var aad = false;
+        string? clientId = null;
+        foreach (var part in authentication.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var separator = part.IndexOf('=', StringComparison.Ordinal);
+            if (separator <= 0)
+            {
+                continue;
+            }
+
+            var key = part[..separator].Trim();
+            var value = part[(separator + 1)..].Trim();
+            if (key.Equals("Authorization", StringComparison.OrdinalIgnoreCase) && value.Equals("AAD", StringComparison.OrdinalIgnoreCase))
+            {
+                aad = true;
+            }
+            else if (key.Equals("ClientId", StringComparison.OrdinalIgnoreCase) && value.Length > 0)
+            {
+                clientId = value;
+            }
+        }
+
+        return aad ? new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId }) : null;
+    }
+}

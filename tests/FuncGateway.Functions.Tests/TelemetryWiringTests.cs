@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace FuncGateway.Functions.Tests;
+
+/// <summary>
+/// The worker's OpenTelemetry wiring: nothing listens unless an exporter is configured; with Application Insights (as
+/// the deployment sets it, Entra ID authentication) and OTLP, the graph validates and the gateway's spans are recorded.
+/// </summary>
+public sealed class TelemetryWiringTests
+{
+    [Fact]
+    public void Without_an_exporter_setting_no_tracer_or_meter_provider_is_registered()
+    {
+        using var host = FunctionsAppHost.Build();
+
+        Assert.Null(host.Services.GetService<TracerProvider>());
+        Assert.Null(host.Services.GetService<MeterProvider>());
+    }
+
+    [Fact]
+    public void With_application_insights_and_otlp_the_graph_validates_and_the_gateway_source_is_recorded()
+    {
+        using var host = FunctionsAppHost.Build(
+        [
+            "--APPLICATIONINSIGHTS_CONNECTION_STRING=InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+            "--APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD",
+            "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
+            "--FuncGateway:Telemetry:SamplingRatio=1",
+        ]);
+
+        Assert.NotNull(host.Services.GetRequiredService<TracerProvider>());
+        Assert.NotNull(host.Services.GetRequiredService<MeterProvider>());
+        using var source = new ActivitySource("FuncGateway");
+        using var span = source.StartActivity("probe", ActivityKind.Server);
+        Assert.NotNull(span);
+        Assert.True(span.Recorded);
+    }
+
+    [Fact]
+    public void A_sampling_ratio_of_zero_records_no_new_trace()
+    {
+        using var host = FunctionsAppHost.Build(["--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9", "--FuncGateway:Telemetry:SamplingRatio=0"]);
+
+        Assert.NotNull(host.Services.GetRequiredService<TracerProvider>());
+        using var source = new ActivitySource("FuncGateway");
+        using var span = source.StartActivity("probe", ActivityKind.Server);
+        Assert.False(span?.Recorded ?? false);
+    }
+}

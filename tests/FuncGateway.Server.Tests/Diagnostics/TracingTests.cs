@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Server.Tests.Resilience;
+using FuncGateway.Testing;
+
+namespace FuncGateway.Server.Tests.Diagnostics;
+
+/// <summary>Spans through real Kestrel requests, captured with OpenTelemetry's in-memory exporter.</summary>
+[Collection("Azurite")]
+public sealed class TracingTests(AzuriteFixture azurite)
+{
+    private const string ClientTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    private const string ClientParent = "00-" + ClientTraceId + "-00f067aa0ba902b7-01";
+
+    [Fact]
+    public async Task A_retried_request_shows_two_attempt_spans_and_the_upstream_continues_the_second()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, services: capture.AddTo);
+        await using var failing = await ControllableUpstream.StartAsync("failing");
+        await using var healthy = await ControllableUpstream.StartAsync("healthy");
+        failing.Status = 503;
+        await gateway.UpsertPoolAsync("pair", [(failing.BaseAddress, 1), (healthy.BaseAddress, 1)]);
+        await gateway.UpsertRouteAsync("pair", "/pair/{**rest}", "pair", ("Retries", """{"maxRetries":1,"backoffMilliseconds":1}"""));
+        await gateway.ReloadAsync();
+
+        // Round robin: one of two requests goes to the failing instance first and is retried on the other.
+        var echoes = new List<Echo>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await gateway.Client.GetAsync($"/pair/{i}");
+            echoes.Add(await Echo.ReadAsync(response));
+        }
+
+        var retried = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && TelemetryCapture.Tag(s, "funcgateway.upstream.attempts") == "2")).Single();
+        Assert.Equal(ActivityKind.Server, retried.Kind);
+        Assert.Equal("GET /pair/{**rest}", retried.DisplayName);
+        Assert.Equal("/pair/{**rest}", TelemetryCapture.Tag(retried, "http.route"));
+        Assert.Equal("200", TelemetryCapture.Tag(retried, "http.response.status_code"));
+        Assert.Equal("pair", TelemetryCapture.Tag(retried, "funcgateway.pool"));
+
+        var attempts = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.UpstreamAttempt" && s.ParentSpanId == retried.SpanId, 2))
+            .OrderBy(s => s.StartTimeUtc).ToList();
+        Assert.Equal(2, attempts.Count);
+        Assert.All(attempts, a => Assert.Equal(ActivityKind.Client, a.Kind));
+        Assert.Equal(failing.BaseAddress.ToString().TrimEnd('/'), TelemetryCapture.Tag(attempts[0], "funcgateway.instance"));
+        Assert.Equal("503", TelemetryCapture.Tag(attempts[0], "error.type"));
+        Assert.Equal("held_back", TelemetryCapture.Tag(attempts[0], "funcgateway.decision"));
+        Assert.Equal(healthy.BaseAddress.ToString().TrimEnd('/'), TelemetryCapture.Tag(attempts[1], "funcgateway.instance"));
+        Assert.Equal("1", TelemetryCapture.Tag(attempts[1], "http.request.resend_count"));
+        Assert.Equal("200", TelemetryCapture.Tag(attempts[1], "http.response.status_code"));
+
+        // The upstream that answered was told the second attempt is its parent.
+        var traceparents = echoes.SelectMany(e => e.Header("traceparent")).ToList();
+        AssertParent(traceparents, retried.TraceId.ToHexString(), attempts[1].SpanId.ToHexString());
+
+        // Route match and authentication are children of the request span too.
+        Assert.Contains(capture.Spans(), s => s.OperationName == "FuncGateway.RouteMatch" && s.ParentSpanId == retried.SpanId);
+        var auth = Assert.Single(capture.Spans(), s => s.OperationName == "FuncGateway.Authenticate" && s.ParentSpanId == retried.SpanId);
+        Assert.Equal("anonymous", TelemetryCapture.Tag(auth, "funcgateway.decision"));
+    }
+
+    [Fact]
+    public async Task An_untrusted_clients_trace_is_linked_not_continued_and_its_baggage_stays_behind()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, services: capture.AddTo);
+        await using var upstream = await TestUpstream.StartAsync("echo");
+        await gateway.UpsertRouteAsync("echo", "/echo/{**rest}", upstream.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        var echo = await SendWithTraceAsync(gateway);
+
+        var span = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && s.GetTagItem("funcgateway.route.id") is "echo")).Single();
+        Assert.NotEqual(ClientTraceId, span.TraceId.ToHexString());
+        Assert.Equal(default, span.ParentSpanId);
+        var link = Assert.Single(span.Links);
+        Assert.Equal(ClientTraceId, link.Context.TraceId.ToHexString());
+
+        var sent = Assert.Single(echo.Header("traceparent"));
+        Assert.StartsWith($"00-{span.TraceId.ToHexString()}-", sent, StringComparison.Ordinal);
+        Assert.Empty(echo.Header("baggage"));
+    }
+
+    [Fact]
+    public async Task A_trusted_trace_is_continued_with_its_state_and_baggage_is_forwarded_where_configured()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Telemetry:TrustClientTraceContext"] = "true",
+            ["FuncGateway:Telemetry:ForwardBaggage"] = "true",
+        }, services: capture.AddTo);
+        await using var upstream = await TestUpstream.StartAsync("echo");
+        await gateway.UpsertRouteAsync("echo", "/echo/{**rest}", upstream.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        var echo = await SendWithTraceAsync(gateway);
+
+        var span = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && s.GetTagItem("funcgateway.route.id") is "echo")).Single();
+        Assert.Equal(ClientTraceId, span.TraceId.ToHexString());
+        Assert.Equal("00f067aa0ba902b7", span.ParentSpanId.ToHexString());
+        var attempt = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.UpstreamAttempt" && s.ParentSpanId == span.SpanId)).Single();
+        AssertParent(echo.Header("traceparent"), ClientTraceId, attempt.SpanId.ToHexString());
+        Assert.Single(echo.Header("traceparent"));
+        Assert.Equal(["vendor=opaque"], echo.Header("tracestate"));
+        Assert.Equal(["tenant=contoso"], echo.Header("baggage"));
+    }
+
+    /// <summary>One of <paramref name="traceparents"/> names that trace and parent span, sampled (flags may carry the W3C random bit too).</summary>
+    private static void AssertParent(IEnumerable<string> traceparents, string traceId, string spanId)
+    {
+        var prefix = $"00-{traceId}-{spanId}-";
+        var match = traceparents.FirstOrDefault(t => t.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.True(match is not null, $"{prefix}.. not among {string.Join(", ", traceparents)}");
+        Assert.Equal(1, Convert.ToInt32(match[prefix.Length..], 16) & 1);
+    }
+
+    private static async Task<Echo> SendWithTraceAsync(GatewayHost gateway)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/echo/traced");
+        request.Headers.TryAddWithoutValidation("traceparent", ClientParent);
+        request.Headers.TryAddWithoutValidation("tracestate", "vendor=opaque");
+        request.Headers.TryAddWithoutValidation("baggage", "tenant=contoso");
+        using var response = await gateway.Client.SendAsync(request);
+        return await Echo.ReadAsync(response);
+    }
+}
