@@ -1,6 +1,6 @@
-using FuncGateway.Model;
 using System.Globalization;
 using FuncGateway.Diagnostics;
+using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -31,6 +31,8 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
     private readonly IAuthenticationFailureThrottle _throttle = AuthenticationFailureThrottles.Combine(throttles);
 
     public GatewayStepOrder Order => GatewayStepOrder.Authentication;
+
+    public string ActivityName => GatewayTelemetry.AuthenticationActivityName;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
     {

@@ -1,3 +1,4 @@
+using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -15,6 +16,10 @@ internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, 
     private readonly SharedCacheTier? _shared = tiers.Tier;
 
     public GatewayStepOrder Order => GatewayStepOrder.Caching;
+
+    public string ActivityName => GatewayTelemetry.CacheActivityName;
+
+    public bool AppliesTo(CompiledRoute route) => route.GetFeature<RouteCache>() is not null;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
     {

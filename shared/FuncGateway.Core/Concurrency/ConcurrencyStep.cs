@@ -24,6 +24,10 @@ internal sealed class ConcurrencyStep(ILogger<ConcurrencyStep> logger) : IGatewa
 
     public GatewayStepOrder Order => StepOrder;
 
+    public string ActivityName => GatewayTelemetry.ConcurrencyActivityName;
+
+    public bool AppliesTo(CompiledRoute route) => route.GetFeature<RouteConcurrency>() is not null;
+
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
     {
         var concurrency = feature.Route.GetFeature<RouteConcurrency>();

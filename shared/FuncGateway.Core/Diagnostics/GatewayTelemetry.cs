@@ -31,6 +31,15 @@ internal sealed class GatewayTelemetry : IDisposable
     /// <summary>Child span (client kind): one attempt to send the request to one upstream instance.</summary>
     public const string UpstreamAttemptActivityName = "FuncGateway.UpstreamAttempt";
 
+    /// <summary>Child span: the route's request validation.</summary>
+    public const string ValidationActivityName = "FuncGateway.Validate";
+
+    /// <summary>Child span: the response cache lookup (a hit, a 304, a coalesced wait or a miss).</summary>
+    public const string CacheActivityName = "FuncGateway.CacheLookup";
+
+    /// <summary>Child span: the route's concurrency limit.</summary>
+    public const string ConcurrencyActivityName = "FuncGateway.Concurrency";
+
     /// <summary>Child span of another post-match step.</summary>
     public const string StepActivityName = "FuncGateway.Step";
 
@@ -164,12 +173,6 @@ internal sealed class GatewayTelemetry : IDisposable
     /// <summary>A child span of the current one, only when the current one is recorded (sampled).</summary>
     public static Activity? StartChild(string name, ActivityKind kind = ActivityKind.Internal) =>
         Activity.Current is { IsAllDataRequested: true } ? Source.StartActivity(name, kind) : null;
-
-    /// <summary>The span name of a post-match step.</summary>
-    public static string StepActivityNameOf(GatewayStepOrder order) =>
-        order == GatewayStepOrder.Authentication ? AuthenticationActivityName
-        : order == GatewayStepOrder.RateLimiting ? RateLimitActivityName
-        : StepActivityName;
 
     /// <summary>Sets a tag on the current span when it is recorded.</summary>
     public static void TagCurrent(string key, object? value)

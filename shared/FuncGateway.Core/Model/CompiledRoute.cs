@@ -37,7 +37,16 @@ public sealed class CompiledRoute
 
     private readonly FrozenDictionary<Type, object> _features;
 
+    /// <summary>
+    /// The pipeline's post-match steps that apply to this route, worked out on the route's first request (a benign
+    /// race: two requests may both compute the same list). Lives and dies with the snapshot.
+    /// </summary>
+    internal RouteStepPlan? StepPlan { get; set; }
+
     /// <summary>The per-route object a capability compiled for this route (see IRouteFeatureCompiler), or null.</summary>
     public T? GetFeature<T>()
         where T : class => _features.TryGetValue(typeof(T), out var feature) ? (T)feature : null;
 }
+
+/// <summary>The post-match steps of one pipeline (<paramref name="AllSteps"/>) that apply to one route.</summary>
+internal sealed record RouteStepPlan(IGatewayStep[] AllSteps, IGatewayStep[] Steps);

@@ -14,6 +14,16 @@ internal interface IGatewayStep
     GatewayStepOrder Order { get; }
 
     /// <summary>
+    /// Whether the step has anything to do on <paramref name="route"/> (its capability compiled a feature for it). A
+    /// step that does not apply is skipped for the route's requests: not called, no span. Asked once per route and
+    /// snapshot.
+    /// </summary>
+    bool AppliesTo(CompiledRoute route) => true;
+
+    /// <summary>The name of the step's child span (one of the <c>GatewayTelemetry</c> span names).</summary>
+    string ActivityName { get; }
+
+    /// <summary>
     /// Runs the step for a matched request. Returns false when the step has answered the request itself (e.g. 401,
     /// 429) and the pipeline must stop; true to continue.
     /// </summary>

@@ -248,9 +248,16 @@ public sealed class GatewayPipeline
             IsTunnel = isTunnel,
         };
         context.Features.Set(feature);
-        foreach (var step in _steps)
+        var plan = match.Route!.StepPlan;
+        if (plan is null || !ReferenceEquals(plan.AllSteps, _steps))
         {
-            using var span = GatewayTelemetry.StartChild(GatewayTelemetry.StepActivityNameOf(step.Order));
+            var route = match.Route;
+            plan = route.StepPlan = new RouteStepPlan(_steps, [.. _steps.Where(step => step.AppliesTo(route))]);
+        }
+
+        foreach (var step in plan.Steps)
+        {
+            using var span = GatewayTelemetry.StartChild(step.ActivityName);
             if (!await step.InvokeAsync(context, feature))
             {
                 return;

@@ -1,7 +1,7 @@
-using FuncGateway.Model;
 using System.Globalization;
 using System.Text;
 using FuncGateway.Diagnostics;
+using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +23,10 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger, Gateway
     public const string HeaderName = "RateLimit";
 
     public GatewayStepOrder Order => GatewayStepOrder.RateLimiting;
+
+    public string ActivityName => GatewayTelemetry.RateLimitActivityName;
+
+    public bool AppliesTo(CompiledRoute route) => route.GetFeature<RouteRateLimits>() is not null;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
     {

@@ -19,6 +19,10 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
 {
     public GatewayStepOrder Order => GatewayStepOrder.Validation;
 
+    public string ActivityName => GatewayTelemetry.ValidationActivityName;
+
+    public bool AppliesTo(CompiledRoute route) => route.GetFeature<RouteValidation>() is not null;
+
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
     {
         var validation = feature.Route.GetFeature<RouteValidation>();

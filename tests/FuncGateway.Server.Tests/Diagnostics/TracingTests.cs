@@ -58,6 +58,34 @@ public sealed class TracingTests(AzuriteFixture azurite)
         Assert.Contains(capture.Spans(), s => s.OperationName == "FuncGateway.RouteMatch" && s.ParentSpanId == retried.SpanId);
         var auth = Assert.Single(capture.Spans(), s => s.OperationName == "FuncGateway.Authenticate" && s.ParentSpanId == retried.SpanId);
         Assert.Equal("anonymous", TelemetryCapture.Tag(auth, "funcgateway.decision"));
+
+        // Steps the route does not use leave no span: it has no limits, validation, cache or concurrency limit.
+        Assert.DoesNotContain(capture.Spans(), s => s.ParentSpanId == retried.SpanId
+            && s.OperationName is "FuncGateway.RateLimit" or "FuncGateway.Validate" or "FuncGateway.CacheLookup" or "FuncGateway.Concurrency" or "FuncGateway.Step");
+    }
+
+    [Fact]
+    public async Task Each_step_a_route_uses_has_its_own_named_span()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, services: capture.AddTo);
+        await using var upstream = await TestUpstream.StartAsync("echo");
+        await gateway.UpsertRouteAsync("stepped", "/stepped/{**rest}", upstream.BaseAddress.ToString(),
+            ("Cache", """{"ttlSeconds":60}"""), ("MaxConcurrency", 10), ("Validation", """{"query":{"page":{"type":"integer"}}}"""));
+        await gateway.ReloadAsync();
+
+        using (var response = await gateway.Client.GetAsync("/stepped/items?page=2"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var request = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && s.GetTagItem("funcgateway.route.id") is "stepped")).Single();
+        var children = capture.Spans().Where(s => s.ParentSpanId == request.SpanId).Select(s => s.OperationName).ToList();
+        Assert.Contains("FuncGateway.Validate", children);
+        Assert.Contains("FuncGateway.CacheLookup", children);
+        Assert.Contains("FuncGateway.Concurrency", children);
+        Assert.DoesNotContain("FuncGateway.RateLimit", children);
+        Assert.DoesNotContain("FuncGateway.Step", children);
     }
 
     [Fact]
