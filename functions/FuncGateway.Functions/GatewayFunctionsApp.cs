@@ -41,5 +41,8 @@ public static class GatewayFunctionsApp
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         builder.Services.AddFuncGateway(builder.Configuration);
+
+        // The host never delivers /admin and /runtime/webhooks to a function: routes there are rejected, with the reason.
+        builder.Services.AddFuncGatewayFunctionsHostRules();
     }
 }

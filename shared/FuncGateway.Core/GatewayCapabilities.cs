@@ -10,6 +10,7 @@ using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
 using FuncGateway.RateLimiting;
 using FuncGateway.Resilience;
+using FuncGateway.RouteGroups;
 using FuncGateway.Transforms;
 
 namespace FuncGateway;
@@ -34,6 +35,7 @@ public static class GatewayCapabilities
         new TransformsCapability(),
         new CorsCapability(),
         new CacheCapability(),
+        new RouteGroupsCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

@@ -177,6 +177,19 @@ internal sealed class GatewayRegistry : IDisposable
 
             Log.RowRejected(_logger, row.Table.ToString(), PrintableText.Of(row.PartitionKey), PrintableText.Of(row.RowKey), reason);
         }
+
+        // Likewise a served row's warning (a route under the Functions host's reserved paths, on Kestrel).
+        var warned = previous?.Warnings.ToDictionary(r => (r.Table, r.PartitionKey, r.RowKey), r => string.Join(" ", r.Errors));
+        foreach (var row in next.Warnings)
+        {
+            var reason = string.Join(" ", row.Errors);
+            if (warned is not null && warned.TryGetValue((row.Table, row.PartitionKey, row.RowKey), out var before) && before == reason)
+            {
+                continue;
+            }
+
+            Log.RowWarning(_logger, row.Table.ToString(), PrintableText.Of(row.PartitionKey), PrintableText.Of(row.RowKey), reason);
+        }
     }
 
     public void Dispose() => _reloadGate.Dispose();
