@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using FuncGateway.Cli.Proxies;
 using FuncGateway.Model;
@@ -123,7 +124,10 @@ internal static class ImportProxiesCommand
 
         // A file for later: validated offline as fgw validate would, so what is written imports.
         var verdict = RegistryValidation.Validate(new RegistryContent([], [.. translation.Routes.Select(RegistryFormat.ToRow)]), context.AllowedUpstreams(), options.Group);
-        var locations = translation.Routes.Select((r, i) => (r.Id, Location: $"routes[{i}]")).ToDictionary(x => x.Id, x => x.Location, StringComparer.Ordinal);
+        // Positions in the written file, which lists routes by id.
+        var locations = translation.Routes.OrderBy(r => r.Id, StringComparer.Ordinal)
+            .Select((r, i) => (r.Id, Location: string.Create(CultureInfo.InvariantCulture, $"routes[{i}]")))
+            .ToDictionary(x => x.Id, x => x.Location, StringComparer.Ordinal);
         foreach (var warning in verdict.Warnings)
         {
             new RowFinding(warning, RowFindingKind.FileRowWarning, locations.GetValueOrDefault(warning.RowKey)).WriteTo(context.Error);

@@ -466,7 +466,7 @@ internal static partial class ProxiesTranslator
             return errors.Count == 0 ? template : null;
         }
 
-        [GeneratedRegex("%([A-Za-z0-9_.:-]+)%")]
+        [GeneratedRegex("%([A-Za-z_][A-Za-z0-9_.:-]*)%")]
         private static partial Regex AppSettingPattern();
 
         [GeneratedRegex(@"\{([^{}]*)\}|\{|\}")]
