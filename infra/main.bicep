@@ -88,6 +88,13 @@ param tablePrefix string = 'Gateway'
 @description('FuncGateway:Registry:RefreshIntervalSeconds (0.2-3600): how often every instance re-reads the registry. A string, so that fractions are possible.')
 param registryRefreshIntervalSeconds string = '5'
 
+@description('FuncGateway:Registry:Groups: the route groups this gateway serves, comma-separated (web, or web,partner): only routes whose Groups name one of them. Empty: every route. See docs/route-groups.md.')
+param routeGroups string = ''
+
+@description('An existing storage account in this resource group whose registry tables this gateway reads instead of its own account\'s: another gateway\'s (deploy a web and a mobile gateway against one registry, see docs/route-groups.md). The app gets Storage Table Data Contributor on it. Empty: this deployment\'s own account.')
+@maxLength(24)
+param registryStorageAccountName string = ''
+
 @description('FuncGateway:Registry:StartupWaitSeconds: how long a request arriving before the first snapshot waits for it.')
 @minValue(0)
 @maxValue(120)
@@ -300,6 +307,7 @@ module roleAssignments 'modules/roleAssignments.bicep' = {
     #disable-next-line what-if-short-circuiting
     principalId: functionApp.outputs.principalId
     storageAccountName: names.storage
+    registryStorageAccountName: registryStorageAccountName
     appInsightsName: names.appInsights
     keyVaultName: deployKeyVault ? names.keyVault : ''
   }
@@ -309,6 +317,11 @@ module roleAssignments 'modules/roleAssignments.bicep' = {
     keyVault
   ]
 }
+
+// The registry: this deployment's own account, or another gateway's (route groups: several gateways, one registry).
+var registryTableEndpoint = empty(registryStorageAccountName)
+  ? storage.outputs.tableEndpoint
+  : 'https://${registryStorageAccountName}.table.${environment().suffixes.storage}/'
 
 // Every secret reaches the app only as a Key Vault reference, never as a value in an app setting or in this
 // deployment's inputs. The reference names the vault by its deterministic URI (the vault is created in this template),
@@ -408,11 +421,12 @@ var appSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
   OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint
   // FuncGateway: the registry through the app's identity (DefaultAzureCredential picks the managed identity).
-  FuncGateway__Storage__TableServiceUri: storage.outputs.tableEndpoint
+  FuncGateway__Storage__TableServiceUri: registryTableEndpoint
   FuncGateway__Storage__TablePrefix: tablePrefix
   FuncGateway__Registry__RefreshIntervalSeconds: registryRefreshIntervalSeconds
   FuncGateway__Registry__StartupWaitSeconds: string(registryStartupWaitSeconds)
   FuncGateway__Registry__ReadTimeoutSeconds: string(registryReadTimeoutSeconds)
+  FuncGateway__Registry__Groups: routeGroups
   FuncGateway__Forwarding__DefaultTimeoutSeconds: string(forwardingDefaultTimeoutSeconds)
   FuncGateway__Forwarding__ConnectTimeoutSeconds: string(forwardingConnectTimeoutSeconds)
   FuncGateway__Forwarding__PooledConnectionLifetimeSeconds: string(forwardingPooledConnectionLifetimeSeconds)
@@ -471,10 +485,10 @@ output gatewayUrl string = 'https://${functionApp.outputs.defaultHostName}'
 output functionAppName string = functionApp.outputs.name
 
 @description('The storage account holding the route registry.')
-output storageAccountName string = storage.outputs.name
+output storageAccountName string = empty(registryStorageAccountName) ? storage.outputs.name : registryStorageAccountName
 
 @description('The table endpoint: FuncGateway:Storage:TableServiceUri, and fgw --table-service-uri.')
-output tableEndpoint string = storage.outputs.tableEndpoint
+output tableEndpoint string = registryTableEndpoint
 
 @description('Object (principal) id of the Function App\'s system-assigned identity.')
 output principalId string = functionApp.outputs.principalId

@@ -68,6 +68,7 @@ internal static class CliApplication
         root.Subcommands.Add(ImportCommand.Create(context, RegistrySections.All));
         root.Subcommands.Add(ExportCommand.Create(context, RegistrySections.All));
         root.Subcommands.Add(ValidateCommand.Create(context, RegistrySections.All));
+        root.Subcommands.Add(ImportProxiesCommand.Create(context));
 
         var routes = new Command("routes", "Work on the routes table only.");
         routes.Subcommands.Add(ListCommand.CreateRoutes(context));

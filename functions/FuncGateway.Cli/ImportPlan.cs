@@ -24,6 +24,9 @@ internal sealed class ImportPlan
     private readonly Dictionary<RegistryTable, HashSet<string>> _fileIds = [];
     private RegistryContent _current = new([], []);
     private bool _prune;
+
+    // With --group: the route group the import is confined to.
+    private string? _group;
     private readonly List<RowFinding> _errors = [];
     private readonly List<RowFinding> _warnings = [];
 
@@ -62,9 +65,14 @@ internal sealed class ImportPlan
     /// group change is a move); with <paramref name="prune"/>, table rows of an imported section that the file does
     /// not hold are deleted.
     /// </summary>
-    public static ImportPlan Create(RegistryContent current, RegistryFile file, RegistrySections sections, bool prune, UpstreamAllowlist allowedUpstreams)
+    /// <remarks>
+    /// With <paramref name="group"/> (a route group) the import is confined to that group: every route of the file must
+    /// name it, a file route may not replace a table route outside it, and <paramref name="prune"/> deletes only table
+    /// routes whose one group it is (a route also in other groups is kept, with a warning); pools are never pruned.
+    /// </remarks>
+    public static ImportPlan Create(RegistryContent current, RegistryFile file, RegistrySections sections, bool prune, UpstreamAllowlist allowedUpstreams, string? group = null)
     {
-        var plan = new ImportPlan { _current = current, _prune = prune };
+        var plan = new ImportPlan { _current = current, _prune = prune, _group = group };
         var fileUpstreams = sections.Includes(RegistryTable.Upstreams) && file.Upstreams is { } upstreams
             ? upstreams.Select((u, i) => FileRow.From(RegistryFormat.ToRow(u), i)).ToList()
             : null;
@@ -98,7 +106,16 @@ internal sealed class ImportPlan
         var rejectedBefore = RegistryValidation.Validate(current, allowedUpstreams).Rejected
             .Select(r => (r.Table, r.PartitionKey, r.RowKey))
             .ToHashSet();
-        foreach (var rejected in RegistryValidation.Validate(plan.Merged, allowedUpstreams).Rejected)
+        var verdict = RegistryValidation.Validate(plan.Merged, allowedUpstreams);
+        foreach (var warning in verdict.Warnings)
+        {
+            if (fileLocations.TryGetValue((warning.Table, warning.PartitionKey, warning.RowKey), out var locations))
+            {
+                plan._warnings.Add(new RowFinding(warning, RowFindingKind.FileRowWarning, string.Join(", ", locations)));
+            }
+        }
+
+        foreach (var rejected in verdict.Rejected)
         {
             var key = (rejected.Table, rejected.PartitionKey, rejected.RowKey);
             if (fileLocations.TryGetValue(key, out var locations))
@@ -117,6 +134,33 @@ internal sealed class ImportPlan
 
         return plan;
     }
+
+    /// <summary>With --group, a file route must be in the group, and may not replace a table route that is not.</summary>
+    private void CheckInGroup(RegistryRow row, string location, List<RegistryRow> existing)
+    {
+        var errors = new List<string>();
+        if (!RouteGroupScope.IsIn(row, _group!))
+        {
+            errors.Add($"It is not in route group '{_group}': with --group every route of the file must name it in its groups.");
+        }
+
+        foreach (var other in existing.Where(r => !RouteGroupScope.IsIn(r, _group!)))
+        {
+            var groups = RouteGroupScope.GroupsOf(other);
+            errors.Add($"Route id '{RegistryFormat.Printable(row.RowKey)}' is already used in the table outside route group '{_group}' " +
+                $"(partition '{RegistryFormat.Printable(other.PartitionKey)}', groups: {(groups.Count == 0 ? "none" : string.Join(", ", groups))}); " +
+                "ids are unique across groups. Rename the route, or import without --group to replace it.");
+        }
+
+        if (errors.Count > 0)
+        {
+            _errors.Add(new RowFinding(new RejectedRow(RegistryTable.Routes, row.PartitionKey, row.RowKey, errors), RowFindingKind.FileRowRejected, location));
+        }
+    }
+
+    /// <summary>Whether --prune deletes this table row when the file does not hold it.</summary>
+    private bool Prunes(RegistryTable table, RegistryRow row) =>
+        _prune && (_group is null || (table == RegistryTable.Routes && RouteGroupScope.IsIn(row, _group)));
 
     private static IEnumerable<RegistryWrite> InOrder(List<RegistryWrite> writes, RegistryTable table) => writes
         .Where(w => w.Row.Table == table)
@@ -142,7 +186,16 @@ internal sealed class ImportPlan
                 continue;
             }
 
-            if (prune)
+            if (prune && _group is not null && table == RegistryTable.Routes && RouteGroupScope.IsIn(row, _group)
+                && RouteGroupScope.GroupsOf(row).Where(g => !string.Equals(g, _group, StringComparison.OrdinalIgnoreCase)).ToList() is { Count: > 0 } others)
+            {
+                _warnings.Add(new RowFinding(
+                    new RejectedRow(table, row.PartitionKey, row.RowKey,
+                        [$"It is also in route group(s) {string.Join(", ", others)}, so pruning group '{_group}' keeps it. Take '{_group}' out of its Groups to stop serving it there."]),
+                    RowFindingKind.TableRowKept, null));
+                merged.Add(row);
+            }
+            else if (Prunes(table, row))
             {
                 _deletes.Add(new RegistryWrite(RegistryWriteKind.Delete, row, row.ETag));
                 changes.Add(new RegistryChange(RegistryChangeKind.Deleted, table, row.RowKey, [], null));
@@ -155,7 +208,7 @@ internal sealed class ImportPlan
 
         var byId = current.ToLookup(r => r.RowKey, StringComparer.Ordinal);
         var seen = new HashSet<(string, string)>();
-        foreach (var (row, _) in file)
+        foreach (var (row, location) in file)
         {
             merged.Add(row);
             if (!seen.Add((row.PartitionKey, row.RowKey)))
@@ -165,6 +218,11 @@ internal sealed class ImportPlan
             }
 
             var existing = byId[row.RowKey].ToList();
+            if (_group is not null && table == RegistryTable.Routes)
+            {
+                CheckInGroup(row, location, existing);
+            }
+
             if (existing.Count == 0)
             {
                 _upserts.Add(new RegistryWrite(RegistryWriteKind.Insert, row));
@@ -217,7 +275,7 @@ internal sealed class ImportPlan
         var conflicts = new List<RowConflict>();
         foreach (var (table, fileIds) in _fileIds.OrderBy(t => t.Key == RegistryTable.Routes))
         {
-            bool Covered(RegistryRow row) => (_prune || fileIds.Contains(row.RowKey)) && !own.Contains((table, row.PartitionKey, row.RowKey));
+            bool Covered(RegistryRow row) => (Prunes(table, row) || fileIds.Contains(row.RowKey)) && !own.Contains((table, row.PartitionKey, row.RowKey));
             var before = Rows(_current, table).Where(Covered).ToDictionary(r => (r.PartitionKey, r.RowKey));
             var after = Rows(now, table).Where(Covered).ToDictionary(r => (r.PartitionKey, r.RowKey));
             foreach (var (key, row) in before)
@@ -297,11 +355,17 @@ internal enum RowFindingKind
     /// <summary>A row of the file that the gateway would reject.</summary>
     FileRowRejected,
 
+    /// <summary>A row of the file that a Kestrel server serves but a Functions app rejects (a Functions-reserved path).</summary>
+    FileRowWarning,
+
     /// <summary>A valid row already in the table that the import would break.</summary>
     TableRowWouldBeRejected,
 
     /// <summary>A row already in the table, rejected before and after.</summary>
     TableRowStillRejected,
+
+    /// <summary>A route already in the table that a pruned group import keeps, because other groups have it too.</summary>
+    TableRowKept,
 }
 
 /// <summary>A rejected row and why, for stderr.</summary>
@@ -314,7 +378,9 @@ internal sealed record RowFinding(RejectedRow Row, RowFindingKind Kind, string? 
         writer.WriteLine(Kind switch
         {
             RowFindingKind.FileRowRejected => $"error: {what} ({FileLocation}, {group}) is invalid:",
+            RowFindingKind.FileRowWarning => $"warning: {what} ({FileLocation}, {group}) is rejected by a gateway running as a Functions app (a FuncGateway.Server serves it):",
             RowFindingKind.TableRowWouldBeRejected => $"error: {what} ({group}, already in the table) would be rejected after this import:",
+            RowFindingKind.TableRowKept => $"warning: {what} ({group}, already in the table) is not in the file but is kept:",
             _ => $"warning: {what} ({group}, already in the table) is rejected and stays so:",
         });
         foreach (var reason in Row.Errors)

@@ -46,5 +46,8 @@ public static class GatewayFunctionsApp
         // OTLP and Azure Monitor exporters when their settings are set, with the worker's own invocation spans and
         // resource attributes. Logs are left to the Functions host, which already collects the worker's.
         builder.Services.AddFuncGatewayOpenTelemetry(builder.Configuration, exportLogs: false)?.UseFunctionsWorkerDefaults();
+
+        // The host never delivers /admin and /runtime/webhooks to a function: routes there are rejected, with the reason.
+        builder.Services.AddFuncGatewayFunctionsHostRules();
     }
 }

@@ -7,6 +7,9 @@ param principalId string
 @description('The storage account holding host storage, the deployment container and the registry tables.')
 param storageAccountName string
 
+@description('Another storage account (same resource group) whose registry tables the app reads; empty when the registry is in storageAccountName.')
+param registryStorageAccountName string = ''
+
 @description('The Application Insights component the app sends telemetry to with its identity.')
 param appInsightsName string
 
@@ -27,6 +30,10 @@ var roleIds = {
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
+}
+
+resource registryStorage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = if (!empty(registryStorageAccountName)) {
+  name: registryStorageAccountName
 }
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -56,6 +63,17 @@ resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@20
     principalId: principalId
     principalType: 'ServicePrincipal'
     description: 'FuncGateway: route registry tables and Functions host diagnostic events.'
+  }
+}
+
+resource registryTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(registryStorageAccountName)) {
+  name: guid(registryStorage.id, principalId, roleIds.storageTableDataContributor)
+  scope: registryStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: 'FuncGateway: the shared route registry of another gateway\'s account (route groups).'
   }
 }
 

@@ -10,6 +10,7 @@ using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
 using FuncGateway.RateLimiting;
 using FuncGateway.Resilience;
+using FuncGateway.RouteGroups;
 using FuncGateway.Transforms;
 using FuncGateway.Validation;
 
@@ -36,6 +37,7 @@ public static class GatewayCapabilities
         new CorsCapability(),
         new CacheCapability(),
         new ValidationCapability(),
+        new RouteGroupsCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

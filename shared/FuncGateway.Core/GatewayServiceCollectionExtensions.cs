@@ -7,6 +7,7 @@ using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
 using FuncGateway.Pipeline;
+using FuncGateway.Routing;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -61,7 +62,9 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<UpstreamAllowlist>(),
             sp.GetServices<IPoolFeatureCompiler>(),
             sp.GetServices<IRouteTransformProvider>(),
-            sp.GetServices<IRegistryTableCompiler>()));
+            sp.GetServices<IRegistryTableCompiler>(),
+            sp.GetServices<IRouteFilter>(),
+            sp.GetService<FunctionsHostRules>() is null ? ReservedPathHandling.Warn : ReservedPathHandling.Reject));
         services.AddSingleton<GatewayRegistry>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
@@ -101,6 +104,18 @@ public static class GatewayServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Applies the Azure Functions host's rules to the registry: routes under the paths the host keeps for itself
+    /// (<c>/admin</c>, <c>/runtime/webhooks</c>) are rejected with the reason and listed at <c>/_gateway/rejected</c>,
+    /// instead of being served with a logged warning as on Kestrel. For the Functions app only.
+    /// </summary>
+    public static IServiceCollection AddFuncGatewayFunctionsHostRules(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddSingleton<FunctionsHostRules>();
+        return services;
+    }
+
+    /// <summary>
     /// Adds the background prober of <c>FuncGateway.Server</c>: one instance of the fleet (the holder of a lease row in
     /// the Health table) probes every pool with a health check. Not for the Functions app, whose timer function probes.
     /// </summary>
@@ -134,6 +149,9 @@ public static class GatewayServiceCollectionExtensions
             return new AccessLogCompletion(sink, sp.GetRequiredService<TimeProvider>());
         });
     }
+
+    /// <summary>Marks a container as the Functions app's (see <see cref="AddFuncGatewayFunctionsHostRules"/>).</summary>
+    private sealed class FunctionsHostRules;
 
     private static IRegistryStore CreateStore(IServiceProvider services)
     {

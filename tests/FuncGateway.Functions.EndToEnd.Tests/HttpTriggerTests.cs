@@ -177,6 +177,34 @@ public sealed class HttpTriggerTests(FunctionsAppFixture app)
     }
 
     [Fact]
+    public async Task A_route_under_the_hosts_reserved_paths_is_rejected_with_the_reason_and_listed()
+    {
+        // The Functions host never delivers /admin or /runtime/webhooks to a function, so the app quarantines such a
+        // route instead of pretending to serve it. The row is removed again: the other tests expect no rejected rows.
+        await app.UpsertRouteAsync("hooks", "/runtime/webhooks/{**rest}", app.Echo.BaseAddress.ToString());
+        try
+        {
+            using (var reload = await app.Client.SendAsync(FunctionsAppFixture.AdminRequest(HttpMethod.Post, "reload")))
+            {
+                Assert.Equal(HttpStatusCode.OK, reload.StatusCode);
+            }
+
+            using var rejected = await app.Client.SendAsync(FunctionsAppFixture.AdminRequest(HttpMethod.Get, "rejected"));
+            var row = Assert.Single(JsonDocument.Parse(await rejected.Content.ReadAsStringAsync()).RootElement.GetProperty("rejected").EnumerateArray());
+            Assert.Equal("hooks", row.GetProperty("rowKey").GetString());
+            Assert.Contains(
+                "under /runtime/webhooks/, which the Azure Functions host keeps for itself",
+                string.Join(" ", row.GetProperty("errors").EnumerateArray().Select(e => e.GetString())),
+                StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.Routes.DeleteEntityAsync("default", "hooks");
+            using var reload = await app.Client.SendAsync(FunctionsAppFixture.AdminRequest(HttpMethod.Post, "reload"));
+        }
+    }
+
+    [Fact]
     public async Task The_client_address_comes_from_the_hosts_forwarded_headers_not_from_the_client()
     {
         // Where the two hosts differ: FuncGateway.Server sees the client as its socket peer. Here the worker's peer

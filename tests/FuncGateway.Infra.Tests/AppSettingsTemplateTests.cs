@@ -87,8 +87,20 @@ public sealed class AppSettingsTemplateTests
     {
         var tableServiceUri = Settings["FuncGateway__Storage__TableServiceUri"];
 
-        Assert.Contains("'storage'", tableServiceUri, StringComparison.Ordinal);
-        Assert.EndsWith(".outputs.tableEndpoint.value]", tableServiceUri, StringComparison.Ordinal);
+        // The deployment's own account, or (route groups) the account of another gateway whose registry it shares.
+        Assert.Equal(
+            "[if(empty(parameters('registryStorageAccountName')), reference('storage').outputs.tableEndpoint.value, format('https://{0}.table.{1}/', parameters('registryStorageAccountName'), environment().suffixes.storage))]",
+            tableServiceUri);
+        Assert.Equal(tableServiceUri, Main.Outputs.StringAt("tableEndpoint", "value"));
+        Assert.Equal("", Main.Parameters.StringAt("registryStorageAccountName", "defaultValue"));
+    }
+
+    [Fact]
+    public void The_route_groups_parameter_is_the_gateways_groups_setting_and_serves_every_route_by_default()
+    {
+        Assert.Equal("[parameters('routeGroups')]", Settings["FuncGateway__Registry__Groups"]);
+        Assert.Equal("", Main.Parameters.StringAt("routeGroups", "defaultValue"));
+        Assert.Equal("string", Main.Parameters.StringAt("routeGroups", "type"));
     }
 
     [Fact]

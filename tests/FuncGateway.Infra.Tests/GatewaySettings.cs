@@ -22,6 +22,7 @@ internal static class GatewaySettings
         "FuncGateway__Registry__RefreshIntervalSeconds",
         "FuncGateway__Registry__StartupWaitSeconds",
         "FuncGateway__Registry__ReadTimeoutSeconds",
+        "FuncGateway__Registry__Groups",
         "FuncGateway__Forwarding__DefaultTimeoutSeconds",
         "FuncGateway__Forwarding__ConnectTimeoutSeconds",
         "FuncGateway__Forwarding__PooledConnectionLifetimeSeconds",

@@ -21,9 +21,9 @@ public sealed partial class RoleAssignmentTemplateTests
     [InlineData(KeyVaultSecretsUser, "Microsoft.KeyVault/vaults", "keyVaultName")]
     public void The_apps_identity_holds_the_role_on_the_resource(string roleId, string scopeType, string scopeParameter)
     {
-        var assignment = Assignments().Single(a => a.RoleId == roleId).Resource;
+        var scope = $"[resourceId('{scopeType}', parameters('{scopeParameter}'))]";
+        var assignment = Assignments().Single(a => a.RoleId == roleId && a.Resource.StringAt("scope") == scope).Resource;
 
-        Assert.Equal($"[resourceId('{scopeType}', parameters('{scopeParameter}'))]", assignment.StringAt("scope"));
         Assert.Equal("[parameters('principalId')]", assignment.StringAt("properties", "principalId"));
         Assert.Equal("ServicePrincipal", assignment.StringAt("properties", "principalType"));
     }
@@ -44,7 +44,20 @@ public sealed partial class RoleAssignmentTemplateTests
         // only users of queues in host storage. Not a management role: those grant no data access.
         Assert.Equal(
             new[] { StorageBlobDataOwner, StorageTableDataContributor, MonitoringMetricsPublisher, KeyVaultSecretsUser }.Order(),
-            Assignments().Select(a => a.RoleId).Order());
+            Assignments().Select(a => a.RoleId).Distinct().Order());
+    }
+
+    [Fact]
+    public void A_gateway_reading_another_accounts_registry_may_read_and_write_its_tables_and_nothing_else_there()
+    {
+        // Route groups: a second gateway (mobile) deployed with registryStorageAccountName reads the first one's tables.
+        var onRegistry = Assignments().Where(a => a.Resource.StringAt("scope") == "[resourceId('Microsoft.Storage/storageAccounts', parameters('registryStorageAccountName'))]").ToList();
+
+        var assignment = Assert.Single(onRegistry);
+        Assert.Equal(StorageTableDataContributor, assignment.RoleId);
+        Assert.Equal("[not(empty(parameters('registryStorageAccountName')))]", assignment.Resource.StringAt("condition"));
+        Assert.Equal("[parameters('principalId')]", assignment.Resource.StringAt("properties", "principalId"));
+        Assert.Equal("[parameters('registryStorageAccountName')]", Main.ModuleArgument("roleAssignments", "registryStorageAccountName").GetString());
     }
 
     [Fact]

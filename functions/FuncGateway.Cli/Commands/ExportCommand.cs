@@ -1,5 +1,6 @@
 using FuncGateway.Model;
 using System.CommandLine;
+using FuncGateway.Configuration;
 
 namespace FuncGateway.Cli.Commands;
 
@@ -13,16 +14,32 @@ internal static class ExportCommand
         {
             output,
         };
+        var group = sections.Includes(RegistryTable.Routes)
+            ? RouteGroupScope.CreateOption("Only the routes of this route group (their Groups name it), and of the pools only those these routes name.")
+            : null;
+        if (group is not null)
+        {
+            command.Options.Add(group);
+        }
+
         command.SetAction((parseResult, cancellationToken) => context.RunAsync(
-            () => ExecuteAsync(context, parseResult, sections, parseResult.GetValue(output), cancellationToken),
+            () => ExecuteAsync(context, parseResult, sections, parseResult.GetValue(output), group is null ? null : RouteGroupScope.Resolve(parseResult, group), cancellationToken),
             cancellationToken));
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(CliContext context, ParseResult parseResult, RegistrySections sections, string? outputPath, CancellationToken cancellationToken)
+    private static async Task<int> ExecuteAsync(
+        CliContext context, ParseResult parseResult, RegistrySections sections, string? outputPath, string? group, CancellationToken cancellationToken)
     {
         var connection = context.Connect(parseResult);
         var content = await connection.ReadAsync(cancellationToken);
+        if (group is not null)
+        {
+            // A group's file: its routes, and the pools they name (pools belong to no group; others' stay out).
+            var routeRows = content.Routes.Where(r => RouteGroupScope.IsIn(r, group)).ToList();
+            var named = routeRows.Select(r => r.Properties.GetValueOrDefault(RouteProperties.Upstream) as string).ToHashSet(StringComparer.Ordinal);
+            content = new RegistryContent([.. content.Upstreams.Where(u => named.Contains(u.RowKey))], routeRows);
+        }
 
         // A row that does not parse cannot be written in the file format; every other row is exported, including
         // rows the gateway rejects for other reasons (an unknown pool, a bad template): an export is a backup.

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FuncGateway.Model;
 using FuncGateway.Storage;
 
 namespace FuncGateway.Cli.Commands;
@@ -25,11 +26,29 @@ internal static class ImportCommand
             prune,
             force,
         };
+        var group = sections.Includes(RegistryTable.Routes) ? CreateGroupOption() : null;
+        if (group is not null)
+        {
+            command.Options.Add(group);
+        }
+
         command.SetAction((parseResult, cancellationToken) => context.RunAsync(
-            () => ExecuteAsync(context, parseResult, sections, parseResult.GetValue(file)!, new ImportSwitches(parseResult.GetValue(dryRun), parseResult.GetValue(prune), parseResult.GetValue(force)), cancellationToken),
+            () =>
+            {
+                var path = parseResult.GetValue(file)!;
+                var switches = new ImportSwitches(
+                    parseResult.GetValue(dryRun), parseResult.GetValue(prune), parseResult.GetValue(force), group is null ? null : RouteGroupScope.Resolve(parseResult, group));
+                var registry = RegistryFile.Load(path);
+                RequireSections(registry, sections, path);
+                return ExecuteAsync(context, parseResult, sections, registry, switches, cancellationToken);
+            },
             cancellationToken));
         return command;
     }
+
+    /// <summary>The <c>--group</c> option of an import.</summary>
+    internal static Option<string?> CreateGroupOption() => RouteGroupScope.CreateOption(
+        "Confine the import to this route group: every route of the file must name it, no route outside it is replaced, and --prune deletes only routes of this group alone (never pools).");
 
     internal static string SectionText(RegistrySections sections) => sections switch
     {
@@ -53,16 +72,15 @@ internal static class ImportCommand
         }
     }
 
-    private static async Task<int> ExecuteAsync(
-        CliContext context, ParseResult parseResult, RegistrySections sections, string path, ImportSwitches switches, CancellationToken cancellationToken)
+    /// <summary>Plans importing <paramref name="file"/> into the tables, prints the plan, and (unless a dry run) writes it.</summary>
+    internal static async Task<int> ExecuteAsync(
+        CliContext context, ParseResult parseResult, RegistrySections sections, RegistryFile file, ImportSwitches switches, CancellationToken cancellationToken)
     {
-        var file = RegistryFile.Load(path);
-        RequireSections(file, sections, path);
         var connection = context.Connect(parseResult);
         var current = await connection.ReadAsync(cancellationToken, createMissingTables: !switches.DryRun);
         await context.CheckpointAsync(CliCheckpoint.Read);
 
-        var plan = ImportPlan.Create(current, file, sections, switches.Prune, context.AllowedUpstreams());
+        var plan = ImportPlan.Create(current, file, sections, switches.Prune, context.AllowedUpstreams(), switches.Group);
         foreach (var warning in plan.Warnings)
         {
             warning.WriteTo(context.Error);
@@ -198,5 +216,6 @@ internal static class ImportCommand
         };
     }
 
-    private readonly record struct ImportSwitches(bool DryRun, bool Prune, bool Force);
+    /// <summary>How an import runs: <c>--dry-run</c>, <c>--prune</c>, <c>--force</c>, <c>--group</c>.</summary>
+    internal readonly record struct ImportSwitches(bool DryRun, bool Prune, bool Force, string? Group);
 }

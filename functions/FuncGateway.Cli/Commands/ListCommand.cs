@@ -17,36 +17,45 @@ internal static class ListCommand
     private static Command Create(CliContext context, RegistryTable table, string description)
     {
         var command = new Command("list", description);
+        var group = table == RegistryTable.Routes
+            ? RouteGroupScope.CreateOption("Only the routes of this route group (their Groups name it), with the status the gateway serving that group gives them.")
+            : null;
+        if (group is not null)
+        {
+            command.Options.Add(group);
+        }
+
         command.SetAction((parseResult, cancellationToken) => context.RunAsync(
-            () => ExecuteAsync(context, parseResult, table, cancellationToken),
+            () => ExecuteAsync(context, parseResult, table, group is null ? null : RouteGroupScope.Resolve(parseResult, group), cancellationToken),
             cancellationToken));
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(CliContext context, ParseResult parseResult, RegistryTable table, CancellationToken cancellationToken)
+    private static async Task<int> ExecuteAsync(CliContext context, ParseResult parseResult, RegistryTable table, string? group, CancellationToken cancellationToken)
     {
         var connection = context.Connect(parseResult);
         var content = await connection.ReadAsync(cancellationToken);
-        var snapshot = RegistryValidation.Validate(content, context.AllowedUpstreams());
+        var snapshot = RegistryValidation.Validate(content, context.AllowedUpstreams(), group);
         var rejected = snapshot.Rejected
             .Where(r => r.Table == table)
             .GroupBy(r => (r.PartitionKey, r.RowKey))
             .ToDictionary(g => g.Key, g => g.SelectMany(r => r.Errors).FirstOrDefault() ?? "rejected");
 
         var rows = (table == RegistryTable.Routes ? content.Routes : content.Upstreams)
+            .Where(r => group is null || RouteGroupScope.IsIn(r, group))
             .OrderBy(r => r.RowKey, StringComparer.Ordinal)
             .ThenBy(r => r.PartitionKey, StringComparer.Ordinal)
             .ToList();
         if (rows.Count == 0)
         {
-            context.Out.WriteLine($"No {table.SectionName()} in {(table == RegistryTable.Routes ? connection.Options.RoutesTable : connection.Options.UpstreamsTable)}.");
+            context.Out.WriteLine($"No {table.SectionName()}{(group is null ? "" : $" of group '{group}'")} in {(table == RegistryTable.Routes ? connection.Options.RoutesTable : connection.Options.UpstreamsTable)}.");
             return ExitCodes.Success;
         }
 
         var lines = new List<string[]>(rows.Count + 1);
         if (table == RegistryTable.Routes)
         {
-            var disabled = snapshot.Routes.Where(r => !r.Definition.Enabled).Select(r => (r.Definition.Group, r.Definition.Id)).ToHashSet();
+            var disabled = snapshot.DisabledRoutes;
             lines.Add(["ID", "GROUP", "PATH", "METHODS", "UPSTREAM", "STATUS"]);
             foreach (var row in rows)
             {

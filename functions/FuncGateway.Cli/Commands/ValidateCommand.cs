@@ -14,11 +14,13 @@ internal static class ValidateCommand
             Description = "Check the file merged with the current tables, exactly as import would (reads storage, writes nothing).",
         };
         var prune = new Option<bool>("--prune") { Description = "With --against-storage: check as import --prune would." };
+        var group = RouteGroupScope.CreateOption("With --against-storage: check as import --group would. Offline: check as the gateway serving this route group would (routes of other groups are not checked beyond their ids).");
         var command = new Command("validate", $"Check that the gateway would accept the {ImportCommand.SectionText(sections)} in a file. Offline unless --against-storage.")
         {
             file,
             againstStorage,
             prune,
+            group,
         };
         command.Validators.Add(result =>
         {
@@ -28,13 +30,14 @@ internal static class ValidateCommand
             }
         });
         command.SetAction((parseResult, cancellationToken) => context.RunAsync(
-            () => ExecuteAsync(context, parseResult, sections, parseResult.GetValue(file)!, parseResult.GetValue(againstStorage), parseResult.GetValue(prune), cancellationToken),
+            () => ExecuteAsync(
+                context, parseResult, sections, parseResult.GetValue(file)!, parseResult.GetValue(againstStorage), parseResult.GetValue(prune), RouteGroupScope.Resolve(parseResult, group), cancellationToken),
             cancellationToken));
         return command;
     }
 
     private static async Task<int> ExecuteAsync(
-        CliContext context, ParseResult parseResult, RegistrySections sections, string path, bool againstStorage, bool prune, CancellationToken cancellationToken)
+        CliContext context, ParseResult parseResult, RegistrySections sections, string path, bool againstStorage, bool prune, string? group, CancellationToken cancellationToken)
     {
         var file = RegistryFile.Load(path);
         ImportCommand.RequireSections(file, sections, path);
@@ -43,7 +46,7 @@ internal static class ValidateCommand
         if (againstStorage)
         {
             var current = await context.Connect(parseResult).ReadAsync(cancellationToken);
-            var plan = ImportPlan.Create(current, file, sections, prune, context.AllowedUpstreams());
+            var plan = ImportPlan.Create(current, file, sections, prune, context.AllowedUpstreams(), group);
             foreach (var warning in plan.Warnings)
             {
                 warning.WriteTo(context.Error);
@@ -53,7 +56,11 @@ internal static class ValidateCommand
         }
         else
         {
-            errors = ValidateOffline(file, sections, context.AllowedUpstreams());
+            (errors, var warnings) = ValidateOffline(file, sections, context.AllowedUpstreams(), group);
+            foreach (var warning in warnings)
+            {
+                warning.WriteTo(context.Error);
+            }
         }
 
         foreach (var error in errors)
@@ -77,16 +84,20 @@ internal static class ValidateCommand
     /// The file alone as the whole registry. Routes are checked against the file's own pools (a route may still name
     /// an absolute URL instead); only rows of the selected sections are reported.
     /// </summary>
-    private static List<RowFinding> ValidateOffline(RegistryFile file, RegistrySections sections, UpstreamAllowlist allowedUpstreams)
+    private static (List<RowFinding> Errors, List<RowFinding> Warnings) ValidateOffline(
+        RegistryFile file, RegistrySections sections, UpstreamAllowlist allowedUpstreams, string? group)
     {
         var upstreams = (file.Upstreams ?? []).Select(RegistryFormat.ToRow).ToList();
         var routes = sections.Includes(RegistryTable.Routes) ? (file.Routes ?? []).Select(RegistryFormat.ToRow).ToList() : [];
         var locations = Locations(upstreams).Concat(Locations(routes))
             .GroupBy(l => l.Key, l => l.Location)
             .ToDictionary(g => g.Key, g => string.Join(", ", g));
-        return RegistryValidation.Validate(new RegistryContent(upstreams, routes), allowedUpstreams).Rejected
+        var verdict = RegistryValidation.Validate(new RegistryContent(upstreams, routes), allowedUpstreams, group);
+        return (Findings(verdict.Rejected, RowFindingKind.FileRowRejected), Findings(verdict.Warnings, RowFindingKind.FileRowWarning));
+
+        List<RowFinding> Findings(IEnumerable<RejectedRow> rows, RowFindingKind kind) => rows
             .Where(r => sections.Includes(r.Table))
-            .Select(r => new RowFinding(r, RowFindingKind.FileRowRejected, locations[(r.Table, r.PartitionKey, r.RowKey)]))
+            .Select(r => new RowFinding(r, kind, locations[(r.Table, r.PartitionKey, r.RowKey)]))
             .ToList();
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using FuncGateway.Configuration;
 using FuncGateway.Diagnostics;
 using FuncGateway.Model;
+using FuncGateway.RouteGroups;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,7 @@ internal sealed class AdminEndpoints
     private readonly ILogger<AdminEndpoints> _logger;
     private readonly byte[]? _keyHash;
     private readonly double _refreshInterval;
+    private readonly IReadOnlyList<string> _groups;
 
     private readonly RegistrySchema _schema;
     private readonly IAdminEndpoint[] _extensions;
@@ -57,6 +59,7 @@ internal sealed class AdminEndpoints
 
         _keyHash = string.IsNullOrEmpty(key) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));
         _refreshInterval = options.Value.Registry.RefreshIntervalSeconds;
+        _groups = RouteGroupFilter.ParseSetting(options.Value.Registry.Groups, []);
     }
 
     /// <summary>True for an app setting that is still a Key Vault reference (<c>@Microsoft.KeyVault(...)</c>) rather than its value.</summary>
@@ -280,6 +283,7 @@ internal sealed class AdminEndpoints
             upstreams = snapshot?.Upstreams.Count ?? 0,
             rejected = snapshot?.Rejected.Length ?? 0,
             refreshIntervalSeconds = _refreshInterval,
+            groups = _groups,
         });
     }
 

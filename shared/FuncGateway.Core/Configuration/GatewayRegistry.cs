@@ -165,17 +165,30 @@ internal sealed class GatewayRegistry : IDisposable
 
     private void LogRejections(GatewaySnapshot? previous, GatewaySnapshot next)
     {
-        // Log a rejected row when it first appears or its reasons change, not on every reload.
-        var known = previous?.Rejected.ToDictionary(r => (r.Table, r.PartitionKey, r.RowKey), r => string.Join(" ", r.Errors));
-        foreach (var row in next.Rejected)
+        // Log a rejected row when it first appears or its reasons change, not on every reload; likewise a served
+        // row's warning (a route under the Functions host's reserved paths, on Kestrel).
+        foreach (var (row, reason) in NewOrChanged(previous?.Rejected, next.Rejected))
+        {
+            Log.RowRejected(_logger, row.Table.ToString(), PrintableText.Of(row.PartitionKey), PrintableText.Of(row.RowKey), reason);
+        }
+
+        foreach (var (row, reason) in NewOrChanged(previous?.Warnings, next.Warnings))
+        {
+            Log.RowWarning(_logger, row.Table.ToString(), PrintableText.Of(row.PartitionKey), PrintableText.Of(row.RowKey), reason);
+        }
+    }
+
+    /// <summary>The rows of <paramref name="next"/> that <paramref name="previous"/> did not list with the same reasons.</summary>
+    private static IEnumerable<(RejectedRow Row, string Reason)> NewOrChanged(IEnumerable<RejectedRow>? previous, IEnumerable<RejectedRow> next)
+    {
+        var known = previous?.ToDictionary(r => (r.Table, r.PartitionKey, r.RowKey), r => string.Join(" ", r.Errors));
+        foreach (var row in next)
         {
             var reason = string.Join(" ", row.Errors);
-            if (known is not null && known.TryGetValue((row.Table, row.PartitionKey, row.RowKey), out var before) && before == reason)
+            if (known is null || !known.TryGetValue((row.Table, row.PartitionKey, row.RowKey), out var before) || before != reason)
             {
-                continue;
+                yield return (row, reason);
             }
-
-            Log.RowRejected(_logger, row.Table.ToString(), PrintableText.Of(row.PartitionKey), PrintableText.Of(row.RowKey), reason);
         }
     }
 

@@ -18,7 +18,8 @@ public sealed class GatewaySnapshot
         string fingerprint,
         ImmutableArray<CompiledRoute> routes,
         FrozenDictionary<string, UpstreamPool> upstreams,
-        ImmutableArray<RejectedRow> rejected)
+        ImmutableArray<RejectedRow> rejected,
+        ImmutableArray<RejectedRow> warnings = default)
     {
         Version = version;
         LoadedAt = loadedAt;
@@ -26,6 +27,7 @@ public sealed class GatewaySnapshot
         Routes = routes;
         Upstreams = upstreams;
         Rejected = rejected;
+        Warnings = warnings.IsDefault ? [] : warnings;
         var enabled = new List<KeyValuePair<RouteMatchSpec, CompiledRoute>>(routes.Length);
         foreach (var route in routes)
         {
@@ -55,6 +57,12 @@ public sealed class GatewaySnapshot
 
     /// <summary>Rows that were refused, with every reason.</summary>
     public ImmutableArray<RejectedRow> Rejected { get; }
+
+    /// <summary>
+    /// Rows that are served but will not work everywhere, with the reason: on a Kestrel server, routes under the paths
+    /// the Azure Functions host keeps for itself (<c>/admin</c>, <c>/runtime/webhooks</c>). Logged once, never rejected.
+    /// </summary>
+    public ImmutableArray<RejectedRow> Warnings { get; }
 
     internal RouteMatcher<CompiledRoute> Matcher { get; }
 }

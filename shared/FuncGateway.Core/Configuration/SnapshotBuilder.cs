@@ -22,7 +22,9 @@ internal sealed class SnapshotBuilder(
     UpstreamAllowlist? upstreamAllowlist = null,
     IEnumerable<IPoolFeatureCompiler>? poolCompilers = null,
     IEnumerable<IRouteTransformProvider>? transformProviders = null,
-    IEnumerable<IRegistryTableCompiler>? tableCompilers = null)
+    IEnumerable<IRegistryTableCompiler>? tableCompilers = null,
+    IEnumerable<IRouteFilter>? routeFilters = null,
+    ReservedPathHandling functionsReservedPaths = ReservedPathHandling.Warn)
 {
     /// <summary>Paths under this prefix belong to the gateway's admin surface; table routes cannot claim them.</summary>
     public const string ReservedPrefix = "/_gateway";
@@ -34,6 +36,9 @@ internal sealed class SnapshotBuilder(
 
     // Capabilities' own tables (schemas), compiled before the routes that name their entries.
     private readonly IRegistryTableCompiler[] _tableCompilers = tableCompilers?.ToArray() ?? [];
+
+    // Which routes this gateway serves at all (its route groups); a row no filter serves is left out, not rejected.
+    private readonly IRouteFilter[] _routeFilters = routeFilters?.ToArray() ?? [];
 
     // Capabilities' parts of a pool: health checks, circuit breakers, hash keys.
     private readonly IPoolFeatureCompiler[] _poolCompilers = poolCompilers?.ToArray() ?? [];
@@ -55,11 +60,13 @@ internal sealed class SnapshotBuilder(
     {
         ArgumentNullException.ThrowIfNull(content);
         var rejected = new List<RejectedRow>();
+        var warnings = new List<RejectedRow>();
         var pools = BuildPools(content.Upstreams, rejected, out var rejectedPools);
         var tables = BuildTables(content, rejected);
-        var routes = BuildRoutes(content.Routes, pools, rejectedPools, tables, rejected);
+        var routes = BuildRoutes(content.Routes, pools, rejectedPools, tables, rejected, warnings);
         rejected.Sort(static (a, b) => (a.Table, a.RowKey, a.PartitionKey).CompareTo((b.Table, b.RowKey, b.PartitionKey)));
-        return new GatewaySnapshot(version, now, Fingerprint(content), routes, pools.ToFrozenDictionary(StringComparer.Ordinal), [.. rejected]);
+        warnings.Sort(static (a, b) => (a.Table, a.RowKey, a.PartitionKey).CompareTo((b.Table, b.RowKey, b.PartitionKey)));
+        return new GatewaySnapshot(version, now, Fingerprint(content), routes, pools.ToFrozenDictionary(StringComparer.Ordinal), [.. rejected], [.. warnings]);
     }
 
     public static string Fingerprint(RegistryContent content)
@@ -277,7 +284,8 @@ internal sealed class SnapshotBuilder(
         Dictionary<string, UpstreamPool> pools,
         Dictionary<string, RejectedRow> rejectedPools,
         SnapshotTables tables,
-        List<RejectedRow> rejected)
+        List<RejectedRow> rejected,
+        List<RejectedRow> warnings)
     {
         var compiled = new List<CompiledRoute>();
         var firstPartition = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -286,9 +294,27 @@ internal sealed class SnapshotBuilder(
         {
             var errors = new List<string>();
             CheckUnique(firstPartition, row, "route id", errors);
+            if (!Serves(row))
+            {
+                // Another gateway's route (route groups): its id is taken, nothing else about it concerns this one.
+                continue;
+            }
 
             var definition = serializer.ParseRoute(row, errors);
             var route = definition is null ? null : CompileRoute(definition, pools, rejectedPools, inlinePools, tables, errors);
+            if (errors.Count == 0 && route is not null && FunctionsReservedPaths.PrefixOf(route.Definition.Path) is { } reserved)
+            {
+                var reason = FunctionsReservedPaths.Reason(route.Definition.Path, reserved);
+                if (functionsReservedPaths == ReservedPathHandling.Reject)
+                {
+                    errors.Add(reason);
+                }
+                else
+                {
+                    warnings.Add(new RejectedRow(row.Table, row.PartitionKey, row.RowKey, [reason]));
+                }
+            }
+
             if (errors.Count > 0 || route is null)
             {
                 rejected.Add(new RejectedRow(row.Table, row.PartitionKey, row.RowKey, errors));
@@ -524,6 +550,19 @@ internal sealed class SnapshotBuilder(
         errors.Add(other == row.PartitionKey
             ? $"Duplicate {what} '{row.RowKey}': defined twice in partition '{other}'."
             : $"Duplicate {what} '{row.RowKey}': already defined in partition '{other}'. Names must be unique across partitions.");
+    }
+
+    private bool Serves(RegistryRow row)
+    {
+        foreach (var filter in _routeFilters)
+        {
+            if (!filter.Serves(row))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsReserved(string path) =>

@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(1001, LogLevel.Warning, "Registry row rejected: table {Table}, partition '{PartitionKey}', row '{RowKey}': {Reason}")]
     public static partial void RowRejected(ILogger logger, string table, string partitionKey, string rowKey, string reason);
 
+    [LoggerMessage(1007, LogLevel.Warning, "Registry row served with a warning: table {Table}, partition '{PartitionKey}', row '{RowKey}': {Reason}")]
+    public static partial void RowWarning(ILogger logger, string table, string partitionKey, string rowKey, string reason);
+
     [LoggerMessage(1002, LogLevel.Warning, "Registry read failed; keeping snapshot {Version} (loaded {LoadedAt:O}). {Error}")]
     public static partial void RegistryReadFailedKeepingSnapshot(ILogger logger, long version, DateTimeOffset loadedAt, string error);
 

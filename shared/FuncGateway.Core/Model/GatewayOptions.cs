@@ -129,6 +129,12 @@ public sealed class RegistryOptions
     /// <summary>Timeout of one registry read against storage.</summary>
     [Range(1, 300)]
     public double ReadTimeoutSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// Comma-separated route groups this gateway serves (<c>web</c>, <c>web,partner</c>): only routes whose <c>Groups</c>
+    /// name one of them. Empty: every route. Several gateways can so share one registry.
+    /// </summary>
+    public string? Groups { get; set; }
 }
 
 /// <summary>Upstream client settings.</summary>

@@ -1,0 +1,489 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using FuncGateway.Authentication;
+using FuncGateway.Model;
+using FuncGateway.RouteGroups;
+using FuncGateway.Transforms;
+
+namespace FuncGateway.Cli.Proxies;
+
+/// <summary>
+/// Translates an Azure Functions Proxies file (<c>proxies.json</c>) into FuncGateway routes: each proxy becomes one
+/// route of the same name, or is listed as untranslatable with every reason. What a proxy does that a route cannot is
+/// never approximated silently. The format and the mapping are documented in docs/migrating-from-proxies.md.
+/// </summary>
+internal static partial class ProxiesTranslator
+{
+    /// <summary>The methods a <c>backend.request.method</c> override applies to when the proxy names none (every method).</summary>
+    private static readonly string[] AllMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+    /// <summary>Reads and translates a proxies file; a file that is not a Proxies file is a <see cref="CliException"/> (exit 1).</summary>
+    public static ProxiesTranslation Translate(string json, string source, IReadOnlyDictionary<string, string>? settings, string? settingsSource, ProxiesImportOptions options)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            throw new CliException(ExitCodes.InvalidInput, $"{source}: not valid JSON: {RegistryFile.Describe(ex)}");
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("proxies", out var proxies) || proxies.ValueKind != JsonValueKind.Object)
+            {
+                throw new CliException(ExitCodes.InvalidInput, $"{source}: expected a Proxies file, an object with a \"proxies\" object ({{\"$schema\": ..., \"proxies\": {{\"name\": {{...}}}}}}).");
+            }
+
+            var results = new List<ProxyResult>();
+            foreach (var proxy in proxies.EnumerateObject())
+            {
+                var context = new ProxyContext(proxy.Name, settings, settingsSource);
+                var route = TranslateProxy(proxy.Value, context, options);
+                results.Add(new ProxyResult(proxy.Name, context.Errors.Count == 0 ? route : null, context.Errors, context.Notes));
+            }
+
+            return new ProxiesTranslation(results);
+        }
+    }
+
+    private static RouteDefinition? TranslateProxy(JsonElement proxy, ProxyContext context, ProxiesImportOptions options)
+    {
+        if (proxy.ValueKind != JsonValueKind.Object)
+        {
+            context.Errors.Add("A proxy must be a JSON object.");
+            return null;
+        }
+
+        string? path = null;
+        var methods = new List<string>();
+        string? backendUri = null;
+        var hasBackend = false;
+        var disabled = false;
+        JsonElement? requestOverrides = null;
+        JsonElement? responseOverrides = null;
+        foreach (var member in proxy.EnumerateObject())
+        {
+            switch (member.Name)
+            {
+                case "matchCondition" when member.Value.ValueKind == JsonValueKind.Object:
+                    foreach (var condition in member.Value.EnumerateObject())
+                    {
+                        switch (condition.Name)
+                        {
+                            case "route" when condition.Value.ValueKind == JsonValueKind.String:
+                                path = condition.Value.GetString();
+                                break;
+                            case "methods" when condition.Value.ValueKind == JsonValueKind.Array:
+                                methods.AddRange(condition.Value.EnumerateArray().Select(m => (m.GetString() ?? "").Trim().ToUpperInvariant()));
+                                break;
+                            default:
+                                context.Errors.Add($"matchCondition.{condition.Name} is not a Proxies match condition this importer knows (route: a string, methods: an array).");
+                                break;
+                        }
+                    }
+
+                    break;
+                case "backendUri" when member.Value.ValueKind == JsonValueKind.String:
+                    hasBackend = true;
+                    backendUri = context.Resolve("backendUri", member.Value.GetString()!);
+                    break;
+                case "requestOverrides" when member.Value.ValueKind == JsonValueKind.Object:
+                    requestOverrides = member.Value;
+                    break;
+                case "responseOverrides" when member.Value.ValueKind == JsonValueKind.Object:
+                    responseOverrides = member.Value;
+                    break;
+                case "disabled" when member.Value.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    disabled = member.Value.GetBoolean();
+                    break;
+                case "debug" or "desc":
+                    context.Notes.Add($"'{member.Name}' has no counterpart and is left out.");
+                    break;
+                default:
+                    context.Errors.Add($"'{member.Name}' is not a Proxies property this importer knows (matchCondition, backendUri, requestOverrides, responseOverrides, disabled, debug, desc), or has the wrong type.");
+                    break;
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            context.Errors.Add("matchCondition.route is missing: every proxy needs a route template.");
+            return null;
+        }
+
+        path = "/" + path.Trim().TrimStart('/');
+        var parameters = RouteParameters(path);
+        var transforms = new List<TransformDefinition>();
+        string? upstream = null;
+        string? upstreamPath = null;
+        if (!hasBackend)
+        {
+            context.Errors.Add(
+                "It has no backendUri: the proxy answers by itself (a mock response from responseOverrides). FuncGateway routes always forward to an upstream " +
+                "and this version has no fixed-response route; serve the mock from a small function or static site and route to it.");
+        }
+        else if (backendUri is not null)
+        {
+            TranslateBackend(backendUri, parameters, context, transforms, out upstream, out upstreamPath);
+        }
+
+        if (requestOverrides is { } request)
+        {
+            TranslateRequestOverrides(request, methods, parameters, context, transforms);
+        }
+
+        if (responseOverrides is { } response && hasBackend)
+        {
+            TranslateResponseOverrides(response, context, transforms);
+        }
+
+        if (context.Errors.Count > 0 || upstream is null)
+        {
+            return null;
+        }
+
+        var route = new RouteDefinition
+        {
+            Id = context.Name,
+            Path = path,
+            Methods = methods,
+            Upstream = upstream,
+            UpstreamPath = upstreamPath,
+            Enabled = !disabled,
+        }.With(AuthProperties.Auth, [.. options.Auth.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)]);
+        if (transforms.Count > 0)
+        {
+            route = route.With(TransformsProperties.Transforms, transforms);
+        }
+
+        if (options.Group is { } group)
+        {
+            route = route.With(RouteGroupsProperties.Groups, [group]);
+        }
+
+        return route;
+    }
+
+    /// <summary>backendUri → the upstream (scheme and authority) and the upstream path template; its query → query transforms.</summary>
+    private static void TranslateBackend(string backendUri, HashSet<string> parameters, ProxyContext context, List<TransformDefinition> transforms, out string? upstream, out string? upstreamPath)
+    {
+        upstream = null;
+        upstreamPath = null;
+        var match = BackendUriPattern().Match(backendUri);
+        if (!match.Success)
+        {
+            context.Errors.Add($"backendUri '{RegistryFormat.Printable(backendUri)}' is not an absolute http(s) URL.");
+            return;
+        }
+
+        var authority = match.Groups["authority"].Value;
+        if (authority.Contains('{', StringComparison.Ordinal))
+        {
+            context.Errors.Add($"backendUri '{RegistryFormat.Printable(backendUri)}': a variable in the host cannot be translated; a route's upstream is fixed (use one route per host).");
+            return;
+        }
+
+        var host = authority.Split(':')[0];
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Errors.Add(
+                $"backendUri '{RegistryFormat.Printable(backendUri)}' points at the function app itself (localhost). With FuncGateway every path of the app goes to the gateway: " +
+                "move those functions to an app of their own and route to its address.");
+            return;
+        }
+
+        upstream = $"{match.Groups["scheme"].Value.ToLowerInvariant()}://{authority}";
+        var segments = new List<string>();
+        foreach (var segment in match.Groups["path"].Value.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!segment.Contains('{', StringComparison.Ordinal) && !segment.Contains('}', StringComparison.Ordinal))
+            {
+                segments.Add(segment);
+                continue;
+            }
+
+            var variable = WholeVariablePattern().Match(segment);
+            if (variable.Success && parameters.Contains(variable.Groups[1].Value))
+            {
+                segments.Add("{" + variable.Groups[1].Value + "}");
+                continue;
+            }
+
+            context.Errors.Add(variable.Success && variable.Groups[1].Value.StartsWith("request.", StringComparison.OrdinalIgnoreCase)
+                ? $"backendUri path segment '{RegistryFormat.Printable(segment)}': request values cannot go into the upstream path, only route parameters (UpstreamPath)."
+                : variable.Success
+                    ? $"backendUri path segment '{RegistryFormat.Printable(segment)}' names '{RegistryFormat.Printable(variable.Groups[1].Value)}', which is not a parameter of the route."
+                    : $"backendUri path segment '{RegistryFormat.Printable(segment)}' mixes text and a variable; UpstreamPath segments are either literal or one route parameter.");
+        }
+
+        upstreamPath = "/" + string.Join('/', segments);
+        var query = match.Groups["query"].Value;
+        foreach (var pair in query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
+            if (context.Template($"backendUri query parameter '{name}'", value, parameters, allowRequest: true) is { } template)
+            {
+                transforms.Add(Transform(("QueryParameter", name), ("Set", template)));
+            }
+        }
+    }
+
+    private static void TranslateRequestOverrides(JsonElement overrides, List<string> methods, HashSet<string> parameters, ProxyContext context, List<TransformDefinition> transforms)
+    {
+        foreach (var item in overrides.EnumerateObject())
+        {
+            if (item.Value.ValueKind != JsonValueKind.String)
+            {
+                context.Errors.Add($"requestOverrides.{item.Name} must be a string.");
+                continue;
+            }
+
+            var value = context.Resolve("requestOverrides." + item.Name, item.Value.GetString()!);
+            if (value is null)
+            {
+                continue;
+            }
+
+            if (item.Name.Equals("backend.request.method", StringComparison.OrdinalIgnoreCase))
+            {
+                var target = value.Trim().ToUpperInvariant();
+                if (target.Length == 0 || target.Contains('{', StringComparison.Ordinal))
+                {
+                    context.Errors.Add($"requestOverrides.backend.request.method '{RegistryFormat.Printable(value)}' must be a method name.");
+                    continue;
+                }
+
+                // HttpMethodChange maps one client method at a time: one per method the route takes.
+                foreach (var method in (methods.Count > 0 ? methods : [.. AllMethods]).Where(m => m != target))
+                {
+                    transforms.Add(Transform(("HttpMethodChange", method), ("Set", target)));
+                }
+
+                if (methods.Count == 0)
+                {
+                    context.Notes.Add($"backend.request.method applies to {string.Join(", ", AllMethods)} (the proxy takes every method; other methods reach the upstream unchanged).");
+                }
+            }
+            else if (TryName(item.Name, "backend.request.headers.", out var header))
+            {
+                // Proxies: an empty value removes the header.
+                if (value.Length == 0)
+                {
+                    transforms.Add(Transform(("RequestHeaderRemove", header)));
+                }
+                else if (context.Template($"requestOverrides.{item.Name}", value, parameters, allowRequest: true) is { } template)
+                {
+                    transforms.Add(Transform(("RequestHeader", header), ("Set", template)));
+                }
+            }
+            else if (TryName(item.Name, "backend.request.querystring.", out var parameter))
+            {
+                if (value.Length == 0)
+                {
+                    transforms.Add(Transform(("QueryParameterRemove", parameter)));
+                }
+                else if (context.Template($"requestOverrides.{item.Name}", value, parameters, allowRequest: true) is { } template)
+                {
+                    transforms.Add(Transform(("QueryParameter", parameter), ("Set", template)));
+                }
+            }
+            else
+            {
+                context.Errors.Add($"requestOverrides.{item.Name} is not a request override this importer knows (backend.request.method, backend.request.headers.<name>, backend.request.querystring.<name>).");
+            }
+        }
+
+    }
+
+    private static void TranslateResponseOverrides(JsonElement overrides, ProxyContext context, List<TransformDefinition> transforms)
+    {
+        foreach (var item in overrides.EnumerateObject())
+        {
+            var value = item.Value.ValueKind == JsonValueKind.String ? context.Resolve("responseOverrides." + item.Name, item.Value.GetString()!) : null;
+            if (item.Value.ValueKind != JsonValueKind.String)
+            {
+                context.Errors.Add($"responseOverrides.{item.Name} must be a string.");
+                continue;
+            }
+
+            if (value is null)
+            {
+                continue;
+            }
+
+            if (item.Name.Equals("response.statusCode", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Errors.Add(
+                    "responseOverrides.response.statusCode on a proxy with a backend sets every response's status; FuncGateway maps one upstream status to another " +
+                    "(a ResponseStatus transform per status), so write the mappings you need by hand.");
+            }
+            else if (item.Name.Equals("response.statusReason", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Notes.Add("response.statusReason is left out: the gateway sends each status's standard reason phrase (HTTP/2 has none).");
+            }
+            else if (item.Name.Equals("response.body", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Errors.Add("responseOverrides.response.body on a proxy with a backend replaces the upstream's body; route transforms do not replace bodies.");
+            }
+            else if (TryName(item.Name, "response.headers.", out var header))
+            {
+                if (value.Length == 0)
+                {
+                    transforms.Add(Transform(("ResponseHeaderRemove", header)));
+                }
+                else if (context.Template($"responseOverrides.{item.Name}", value, [], allowRequest: false) is { } template)
+                {
+                    transforms.Add(Transform(("ResponseHeader", header), ("Set", template)));
+                }
+            }
+            else
+            {
+                context.Errors.Add($"responseOverrides.{item.Name} is not a response override this importer knows (response.statusCode, response.statusReason, response.headers.<name>, response.body).");
+            }
+        }
+    }
+
+    private static bool TryName(string key, string prefix, out string name)
+    {
+        name = key.Length > prefix.Length && key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? key[prefix.Length..] : "";
+        return name.Length > 0;
+    }
+
+    private static TransformDefinition Transform(params (string Name, string Value)[] members) =>
+        new([.. members.Select(static m => KeyValuePair.Create(m.Name, m.Value))]);
+
+    private static HashSet<string> RouteParameters(string path)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (Match match in RouteParameterPattern().Matches(path))
+        {
+            names.Add(match.Groups[1].Value);
+        }
+
+        return names;
+    }
+
+    [GeneratedRegex(@"^(?<scheme>https?)://(?<authority>[^/?#]+)(?<path>[^?#]*)(?<query>\?[^#]*)?$", RegexOptions.IgnoreCase)]
+    private static partial Regex BackendUriPattern();
+
+    [GeneratedRegex(@"^\{([^{}]+)\}$")]
+    private static partial Regex WholeVariablePattern();
+
+    // {name}, {*name}, {**name}, {name:constraint}, {name?}, {name=default}: the parameter's name.
+    [GeneratedRegex(@"\{\**([A-Za-z_][A-Za-z0-9_]*)[^{}]*\}")]
+    private static partial Regex RouteParameterPattern();
+
+    /// <summary>One proxy's translation state: its errors, its notes, and its app settings.</summary>
+    private sealed partial class ProxyContext(string name, IReadOnlyDictionary<string, string>? settings, string? settingsSource)
+    {
+        public string Name { get; } = name;
+
+        public List<string> Errors { get; } = [];
+
+        public List<string> Notes { get; } = [];
+
+        /// <summary>The value with every <c>%Name%</c> replaced from the settings; null (with an error) when one is missing.</summary>
+        public string? Resolve(string where, string value)
+        {
+            var missing = new List<string>();
+            var resolved = AppSettingPattern().Replace(value, m =>
+            {
+                var key = m.Groups[1].Value;
+                if (settings is not null && settings.TryGetValue(key, out var setting))
+                {
+                    return setting;
+                }
+
+                missing.Add(key);
+                return m.Value;
+            });
+            if (missing.Count > 0)
+            {
+                Errors.Add(settingsSource is null
+                    ? $"{where} uses app setting(s) {string.Join(", ", missing.Select(k => $"%{k}%"))}; give their values with --settings local.settings.json."
+                    : $"{where} uses app setting(s) {string.Join(", ", missing.Select(k => $"%{k}%"))}, which {settingsSource} does not define.");
+                return null;
+            }
+
+            return resolved;
+        }
+
+        /// <summary>
+        /// A Proxies value (<c>{request.method}</c>, <c>{request.headers.X}</c>, <c>{request.querystring.X}</c>, route
+        /// parameters) as a FuncGateway value template; null (with an error) when it holds what a template cannot.
+        /// </summary>
+        public string? Template(string where, string value, HashSet<string> parameters, bool allowRequest)
+        {
+            var errors = new List<string>();
+            var template = ProxyVariablePattern().Replace(value, m =>
+            {
+                if (m.Value is "{" or "}")
+                {
+                    return m.Value + m.Value;
+                }
+
+                var variable = m.Groups[1].Value;
+                string? translated = null;
+                if (variable.Equals("request.method", StringComparison.OrdinalIgnoreCase))
+                {
+                    translated = "{Method}";
+                }
+                else if (TryName(variable, "request.headers.", out var header))
+                {
+                    translated = "{Header:" + header + "}";
+                }
+                else if (TryName(variable, "request.querystring.", out var query))
+                {
+                    translated = "{Query:" + query + "}";
+                }
+                else if (parameters.Contains(variable))
+                {
+                    translated = "{Route:" + variable + "}";
+                }
+
+                if (translated is null)
+                {
+                    errors.Add(variable.StartsWith("backend.response.", StringComparison.OrdinalIgnoreCase)
+                        ? $"{where}: '{{{variable}}}' (a value of the backend's response) has no counterpart in route transforms."
+                        : $"{where}: '{{{RegistryFormat.Printable(variable)}}}' is not a request value or route parameter.");
+                    return m.Value;
+                }
+
+                if (!allowRequest)
+                {
+                    errors.Add($"{where}: '{{{variable}}}' copies the request into the response, which FuncGateway's response transforms refuse.");
+                }
+
+                return translated;
+            });
+            Errors.AddRange(errors);
+            return errors.Count == 0 ? template : null;
+        }
+
+        [GeneratedRegex("%([A-Za-z_][A-Za-z0-9_.:-]*)%")]
+        private static partial Regex AppSettingPattern();
+
+        [GeneratedRegex(@"\{([^{}]*)\}|\{|\}")]
+        private static partial Regex ProxyVariablePattern();
+    }
+}
+
+/// <summary>How proxies become routes: the Auth every route gets, and the route group they join.</summary>
+internal sealed record ProxiesImportOptions(string Auth, string? Group);
+
+/// <summary>One proxy: its route, or the reasons it has none; and notes on what was left out.</summary>
+internal sealed record ProxyResult(string Name, RouteDefinition? Route, IReadOnlyList<string> Errors, IReadOnlyList<string> Notes);
+
+/// <summary>Every proxy of a file, in file order.</summary>
+internal sealed record ProxiesTranslation(IReadOnlyList<ProxyResult> Proxies)
+{
+    public IReadOnlyList<RouteDefinition> Routes => [.. Proxies.Where(p => p.Route is not null).Select(p => p.Route!)];
+
+    public IReadOnlyList<ProxyResult> Untranslatable => [.. Proxies.Where(p => p.Route is null)];
+}

@@ -1,0 +1,220 @@
+using System.Net;
+using FuncGateway.Server;
+using FuncGateway.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FuncGateway.Cli.Tests.Proxies;
+
+/// <summary>
+/// <c>fgw import-proxies</c> on a proxies.json that uses every documented Proxies feature (Proxies/proxies.json), and
+/// the imported routes serving requests through a real gateway server to a real upstream on 127.0.0.1.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
+{
+    private static readonly string ProxiesFile = Path.Combine(AppContext.BaseDirectory, "Proxies", "proxies.json");
+
+    private readonly CliHarness _cli = new(fixture);
+
+    private string Settings(Uri upstream) => _cli.WriteFile(
+        $$"""{ "IsEncrypted": false, "Values": { "ORDERS_HOST": "{{upstream.Authority}}", "LEGACY_API_KEY": "k-123" } }""", "local.settings.json");
+
+    [Fact]
+    public async Task Every_untranslatable_proxy_is_listed_with_its_reason_and_nothing_is_written()
+    {
+        var result = await _cli.RunAsync("import-proxies", ProxiesFile, "--settings", Settings(new Uri("http://10.0.0.4:8080")));
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("error: proxy 'maintenance' cannot be translated:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("It has no backendUri: the proxy answers by itself (a mock response", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("error: proxy 'local-function' cannot be translated:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("points at the function app itself (localhost)", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("error: proxy 'teapot' cannot be translated:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("response.statusCode on a proxy with a backend sets every response's status", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'{backend.response.statusCode}' (a value of the backend's response) has no counterpart", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("error: proxy 'reports' cannot be translated:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("backendUri uses app setting(s) %REPORTS_HOST%, which " + _cli.PathOf("local.settings.json") + " does not define.", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Import refused: 4 of 9 proxies cannot be translated. Nothing was written", result.Stderr, StringComparison.Ordinal);
+        Assert.False(await _cli.TablesExistAsync());
+    }
+
+    [Fact]
+    public async Task Without_a_settings_file_an_app_setting_reference_is_an_error_naming_the_option()
+    {
+        var file = _cli.WriteFile("""{ "proxies": { "p": { "matchCondition": { "route": "/p" }, "backendUri": "https://%BACKEND%/p" } } }""", "proxies.json");
+
+        var result = await _cli.RunAsync("import-proxies", file, "--output", _cli.PathOf("routes.json"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("backendUri uses app setting(s) %BACKEND%; give their values with --settings local.settings.json.", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_cli.PathOf("routes.json")));
+    }
+
+    [Fact]
+    public async Task Output_writes_the_routes_as_a_registry_file_that_fgw_validates()
+    {
+        var output = _cli.PathOf("routes.json");
+
+        var result = await _cli.RunAsync("import-proxies", ProxiesFile, "--settings", Settings(new Uri("http://10.0.0.4:8080")), "--partial", "--output", output);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("proxy orders-get: GET /api/orders/{id} -> http://10.0.0.4:8080/v2/orders/{id} (2 transform(s))", result.StdoutLines);
+        Assert.Contains("proxy files: * /files/{*path} -> http://10.0.0.4:8080/storage/{path}", result.StdoutLines);
+        Assert.Contains("proxy old-search: * /search -> http://10.0.0.4:8080/search (disabled)", result.StdoutLines);
+        Assert.Contains("warning: proxy 'maintenance' cannot be translated and is left out:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("note: proxy 'legacy-update': response.statusReason is left out", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("note: proxy 'old-search': 'debug' has no counterpart", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("warning: route 'webhooks' (routes[4], group 'default') is rejected by a gateway running as a Functions app", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Wrote 5 route(s) to " + output + ".", result.StdoutLines);
+
+        var json = await File.ReadAllTextAsync(output);
+        Assert.Contains("""
+                  "transforms": [
+                    {
+                      "HttpMethodChange": "POST",
+                      "Set": "PUT"
+                    },
+                    {
+                      "HttpMethodChange": "PATCH",
+                      "Set": "PUT"
+                    },
+                    {
+                      "RequestHeader": "X-Api-Key",
+                      "Set": "k-123"
+                    },
+                    {
+                      "RequestHeader": "X-Client-Method",
+                      "Set": "{Method}"
+                    },
+                    {
+                      "RequestHeader": "X-Order",
+                      "Set": "{Route:id}"
+                    },
+                    {
+                      "RequestHeader": "X-Tenant",
+                      "Set": "{Query:tenant}"
+                    },
+                    {
+                      "RequestHeaderRemove": "X-Debug"
+                    },
+                    {
+                      "QueryParameter": "api-version",
+                      "Set": "2019-01-01"
+                    },
+                    {
+                      "QueryParameterRemove": "trace"
+                    },
+                    {
+                      "ResponseHeader": "Cache-Control",
+                      "Set": "no-store"
+                    },
+                    {
+                      "ResponseHeaderRemove": "X-Echo-Instance"
+                    }
+                  ]
+            """.Replace("\r\n", "\n", StringComparison.Ordinal), json, StringComparison.Ordinal);
+
+        var validate = await _cli.RunAsync("validate", output);
+        Assert.True(validate.ExitCode == 0, validate.ToString());
+    }
+
+    [Fact]
+    public async Task Dry_run_prints_the_plan_against_the_tables_and_writes_nothing()
+    {
+        var result = await _cli.RunAsync("import-proxies", ProxiesFile, "--settings", Settings(new Uri("http://10.0.0.4:8080")), "--partial", "--dry-run");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("+ route legacy-update", result.StdoutLines);
+        Assert.Contains("Dry run: nothing was written.", result.StdoutLines);
+        Assert.False(await _cli.TablesExistAsync());
+    }
+
+    [Fact]
+    public async Task The_imported_routes_serve_requests_end_to_end_as_the_proxies_did()
+    {
+        await using var upstream = await TestUpstream.StartAsync("orders");
+        var import = await _cli.RunAsync("import-proxies", ProxiesFile, "--settings", Settings(upstream.BaseAddress), "--partial", "--group", "legacy");
+        Assert.True(import.ExitCode == 0, import.ToString());
+        Assert.Contains("Imported into ", import.Stdout, StringComparison.Ordinal);
+
+        await using var gateway = await StartGatewayAsync(("FuncGateway:Registry:Groups", "legacy"));
+        using var client = new HttpClient { BaseAddress = gateway.Address };
+
+        // Route parameter into the upstream path; the backendUri's query set on top of the client's, from a header.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/orders/42?x=1"))
+        {
+            request.Headers.Add("X-Caller", "web");
+            var echo = await (await client.SendAsync(request)).ReadEchoAsync();
+            Assert.Equal("/v2/orders/42", echo.Path);
+            Assert.Equal("?x=1&source=gateway&caller=web", echo.Query);
+        }
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.PostAsync("/api/orders/42", null)).StatusCode);
+
+        // A catch-all keeps its slashes.
+        Assert.Equal("/storage/a/b/c.txt", (await (await client.GetAsync("/files/a/b/c.txt")).ReadEchoAsync()).Path);
+
+        // Request and response overrides.
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/legacy/7?trace=1&keep=1&tenant=contoso"))
+        {
+            request.Headers.Add("X-Debug", "1");
+            using var response = await client.SendAsync(request);
+            var echo = await response.ReadEchoAsync();
+            Assert.Equal("PUT", echo.Method);
+            Assert.Equal("/legacy/7", echo.Path);
+            Assert.Equal("?keep=1&tenant=contoso&api-version=2019-01-01", echo.Query);
+            Assert.Equal(["k-123"], echo.Headers["x-api-key"]);
+            Assert.Equal(["POST"], echo.Headers["x-client-method"]);
+            Assert.Equal(["7"], echo.Headers["x-order"]);
+            Assert.Equal(["contoso"], echo.Headers["x-tenant"]);
+            Assert.False(echo.Headers.ContainsKey("x-debug"));
+            Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+            Assert.False(response.Headers.Contains("X-Echo-Instance"));
+        }
+
+        // A disabled proxy is a disabled route.
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/search")).StatusCode);
+
+        // Kestrel serves a route under the Functions host's reserved paths (a Functions app would reject it).
+        Assert.Equal("/hooks/github", (await (await client.GetAsync("/runtime/webhooks/github")).ReadEchoAsync()).Path);
+    }
+
+    private async Task<RunningGateway> StartGatewayAsync(params (string Key, string Value)[] settings)
+    {
+        var app = GatewayServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            var config = new Dictionary<string, string?>
+            {
+                ["FuncGateway:Storage:ConnectionString"] = _cli.ConnectionString,
+                ["FuncGateway:Storage:TablePrefix"] = _cli.Prefix,
+                ["FuncGateway:Registry:StartupWaitSeconds"] = "10",
+            };
+            foreach (var (key, value) in settings)
+            {
+                config[key] = value;
+            }
+
+            builder.Configuration.AddInMemoryCollection(config);
+            builder.Logging.ClearProviders();
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new RunningGateway(app, new Uri(address));
+    }
+
+    public void Dispose() => _cli.Dispose();
+
+    private sealed record RunningGateway(WebApplication App, Uri Address) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
+    }
+}
