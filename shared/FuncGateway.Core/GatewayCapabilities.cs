@@ -12,6 +12,7 @@ using FuncGateway.RateLimiting;
 using FuncGateway.Resilience;
 using FuncGateway.Transforms;
 using FuncGateway.Validation;
+using FuncGateway.Versioning;
 
 namespace FuncGateway;
 
@@ -36,6 +37,7 @@ public static class GatewayCapabilities
         new CorsCapability(),
         new CacheCapability(),
         new ValidationCapability(),
+        new VersioningCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>
