@@ -125,10 +125,10 @@ internal sealed class VersioningStep : IGatewayPreMatchStep
         var requested = condition.Requested(context.Request);
         var where = set.Scheme switch
         {
-            ApiVersionScheme.Path => $"in the path ({string.Join(", ", supported.Select(static v => "/" + v + "/"))})",
+            ApiVersionScheme.Path => $"in the path as {string.Join(", ", supported.Select(static v => "/" + v + "/"))}",
             ApiVersionScheme.Header => $"in the {set.Parameter} header",
             ApiVersionScheme.Query => $"in the query parameter {set.Parameter}",
-            _ => $"as the media type parameter {set.Parameter} in Accept (application/json;{set.Parameter}={supported.FirstOrDefault()})",
+            _ => $"as the media type parameter {set.Parameter} of Accept, e.g. application/json;{set.Parameter}={supported.FirstOrDefault()}",
         };
         if (set.Vary is { } vary)
         {

@@ -132,6 +132,20 @@ public sealed class ApiVersioningTests
     }
 
     [Fact]
+    public void An_empty_path_prefix_makes_the_segment_the_bare_version()
+    {
+        using var services = Build(new()
+        {
+            ["FuncGateway:Versioning:Sets:dated:Scheme"] = "Path",
+            ["FuncGateway:Versioning:Sets:dated:PathPrefix"] = "",
+            ["FuncGateway:Versioning:Sets:dated:Versions"] = "2024-01-01",
+        });
+
+        Assert.True(services.GetRequiredService<ApiVersionSets>().TryGet("dated", out var set));
+        Assert.Equal("2024-01-01", set.ClientForm("2024-01-01"));
+    }
+
+    [Fact]
     public void Routes_are_validated_against_their_set_and_conflict_only_within_one_version()
     {
         var snapshot = Snapshot(Sets(("orders", Set("Header", "1,2", "1")), ("items", Set("Path", "1,2", "1"))),
