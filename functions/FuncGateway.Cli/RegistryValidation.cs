@@ -22,7 +22,8 @@ internal static class RegistryValidation
     /// lists every bad row with all its reasons.
     /// </summary>
     public static GatewaySnapshot Validate(RegistryContent content, UpstreamAllowlist allowedUpstreams) =>
-        new SnapshotBuilder(RegistryFormat.Serializer, Policies, DefaultTimeout, upstreamAllowlist: allowedUpstreams).Build(content, version: 0, TimeProvider.System.GetUtcNow());
+        new SnapshotBuilder(RegistryFormat.Serializer, Policies, DefaultTimeout, RegistryFormat.OfflineCompilers, upstreamAllowlist: allowedUpstreams)
+            .Build(content, version: 0, TimeProvider.System.GetUtcNow());
 
     /// <summary>
     /// The row as the gateway understands it, written back in the registry format (types normalized, whitespace

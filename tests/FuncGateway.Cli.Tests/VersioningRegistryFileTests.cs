@@ -56,6 +56,20 @@ public sealed class VersioningRegistryFileTests
     }
 
     [Fact]
+    public void Two_versions_of_one_path_validate_offline_and_two_routes_of_one_version_conflict()
+    {
+        var rows = RegistryFile.Parse(File, "f.json").Routes!.Select(RegistryFormat.ToRow).ToList();
+        var pool = RegistryFormat.ToRow(new UpstreamDefinition { Name = "orders-v2", Instances = [new("http://10.0.0.4:8080")] });
+
+        Assert.Empty(RegistryValidation.Validate(new RegistryContent([pool], rows), UpstreamAllowlist.Any).Rejected);
+
+        var same = RegistryFile.Parse(File.Replace("\"apiVersion\": \"2\"", "\"apiVersion\": \"1\"", StringComparison.Ordinal), "f.json").Routes!.Select(RegistryFormat.ToRow).ToList();
+        var rejected = Assert.Single(RegistryValidation.Validate(new RegistryContent([pool], same), UpstreamAllowlist.Any).Rejected);
+        Assert.Equal("orders-v2", rejected.RowKey);
+        Assert.StartsWith("Conflicts with route 'orders-v1'", Assert.Single(rejected.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validation_rejects_a_malformed_version_or_set_name_offline()
     {
         var bad = File.Replace("\"apiVersion\": \"1\"", "\"apiVersion\": \"1 beta\"", StringComparison.Ordinal)

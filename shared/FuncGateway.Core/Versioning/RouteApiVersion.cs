@@ -114,7 +114,10 @@ internal sealed class ApiVersionCondition(RouteApiVersion route, int segmentInde
 {
     public RouteApiVersion Route { get; } = route;
 
-    public string ConflictKey { get; } = "api-version:" + route.Set.Name.ToUpperInvariant() + ":" + route.Version.ToUpperInvariant();
+    public string ConflictKey { get; } = KeyOf(route.Set.Name, route.Version);
+
+    /// <summary>The conflict key of a version of a set: routes of one set and version conflict, two versions do not.</summary>
+    public static string KeyOf(string set, string version) => "api-version:" + set.ToUpperInvariant() + ":" + version.ToUpperInvariant();
 
     public bool Matches(HttpRequest request, RouteValueDictionary values)
     {
@@ -217,5 +220,34 @@ internal static class SupportedVersions
         }
 
         return builder.ToImmutable();
+    }
+}
+
+/// <summary>
+/// What <c>fgw validate</c> and <c>fgw import</c> know of a route's version without the gateway's configuration: its set
+/// and version, so that two versions of one path are not taken for a conflict, and two routes of one version are. The
+/// snapshot it builds is never served. (Whether the set exists and holds the version, and the default's path without
+/// its segment, need the configuration: the gateway checks them when it loads the row.)
+/// </summary>
+internal sealed class OfflineApiVersionCompiler : IRouteFeatureCompiler
+{
+    public static OfflineApiVersionCompiler Instance { get; } = new();
+
+    public object? Compile(RouteDefinition route, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        return route.Get(VersioningProperties.VersionSet) is { } set && route.Get(VersioningProperties.ApiVersion) is { } version
+            ? new OfflineVersion(ApiVersionCondition.KeyOf(set, version))
+            : null;
+    }
+
+    private sealed class OfflineVersion(string key) : IRouteMatchFeature, IRouteMatchCondition
+    {
+        public string ConflictKey { get; } = key;
+
+        public bool Matches(HttpRequest request, RouteValueDictionary values) =>
+            throw new InvalidOperationException("An offline validation snapshot is never matched against requests.");
+
+        public RouteMatchSpec Refine(RouteMatchSpec spec, List<string> errors) => spec with { Condition = this };
     }
 }
