@@ -17,8 +17,12 @@ internal interface IRouteMatchCondition
     /// </summary>
     string ConflictKey { get; }
 
-    /// <summary>Whether the request meets the condition; <paramref name="values"/> are the route values of the candidate's path.</summary>
-    bool Matches(HttpRequest request, RouteValueDictionary values);
+    /// <summary>
+    /// Whether the request meets the condition; <paramref name="values"/> are the route values of the candidate's
+    /// path when the matcher has built them already (for its constraints), null otherwise: a condition reads the
+    /// request itself rather than make every candidate allocate them.
+    /// </summary>
+    bool Matches(HttpRequest request, RouteValueDictionary? values);
 }
 
 /// <summary>

@@ -186,7 +186,6 @@ internal sealed class RouteMatcher<TRoute>
 
         if (candidate.Condition is { } condition)
         {
-            values ??= CreateValues(candidate, ref state);
             if (!condition.Matches(request, values))
             {
                 (state.FailedConditions ??= []).Add(condition);

@@ -119,26 +119,22 @@ internal sealed class ApiVersionCondition(RouteApiVersion route, int segmentInde
     /// <summary>The conflict key of a version of a set: routes of one set and version conflict, two versions do not.</summary>
     public static string KeyOf(string set, string version) => "api-version:" + set.ToUpperInvariant() + ":" + version.ToUpperInvariant();
 
-    public bool Matches(HttpRequest request, RouteValueDictionary values)
+    public bool Matches(HttpRequest request, RouteValueDictionary? values)
     {
-        var requested = Requested(request, values);
+        var requested = Requested(request);
         return requested is null ? Route.IsDefault : string.Equals(requested, Route.Segment, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The version as the request names it (its path segment, header, query parameter or media type parameter), or null.</summary>
-    public string? Requested(HttpRequest request, RouteValueDictionary? values = null)
+    public string? Requested(HttpRequest request)
     {
         if (Route.Set.Scheme != ApiVersionScheme.Path)
         {
             return Route.Set.ReadRequested(request);
         }
 
-        if (values is not null)
-        {
-            return values.TryGetValue(Route.Set.Parameter, out var value) ? value as string : null;
-        }
-
-        // Without the route values (a refused request): the path's segment at the version's place.
+        // The path's segment at the version's place (what the route value will hold), read without allocating the
+        // route values.
         var path = (request.Path.Value ?? "").AsSpan().TrimStart('/');
         for (var i = 0; i < segmentIndex; i++)
         {
@@ -152,7 +148,8 @@ internal sealed class ApiVersionCondition(RouteApiVersion route, int segmentInde
         }
 
         var end = path.IndexOf('/');
-        return (end < 0 ? path : path[..end]).ToString();
+        var segment = end < 0 ? path : path[..end];
+        return segment.Equals(Route.Segment, StringComparison.OrdinalIgnoreCase) ? Route.Segment : segment.ToString();
     }
 }
 
@@ -245,7 +242,7 @@ internal sealed class OfflineApiVersionCompiler : IRouteFeatureCompiler
     {
         public string ConflictKey { get; } = key;
 
-        public bool Matches(HttpRequest request, RouteValueDictionary values) =>
+        public bool Matches(HttpRequest request, RouteValueDictionary? values) =>
             throw new InvalidOperationException("An offline validation snapshot is never matched against requests.");
 
         public RouteMatchSpec Refine(RouteMatchSpec spec, List<string> errors) => spec with { Condition = this };

@@ -5,7 +5,6 @@ using FuncGateway.Model;
 using FuncGateway.Routing;
 using FuncGateway.Versioning;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using static FuncGateway.Core.Tests.Configuration.RegistryRows;
@@ -325,13 +324,5 @@ public sealed class ApiVersioningTests
                 [new ApiVersionRouteCompiler(sets)], poolCompilers: TestCompilers.Pools(new InstanceStateRegistry()))
             .Build(new RegistryContent([], routes), 1, DateTimeOffset.UnixEpoch);
 
-    private static ServiceProvider Build(Dictionary<string, string?> settings)
-    {
-        settings["FuncGateway:Storage:ConnectionString"] = "UseDevelopmentStorage=true";
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddFuncGateway(configuration);
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Build(Dictionary<string, string?> settings) => GatewayServices.Build(settings);
 }
