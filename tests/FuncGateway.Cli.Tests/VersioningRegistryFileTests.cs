@@ -67,6 +67,10 @@ public sealed class VersioningRegistryFileTests
         var rejected = Assert.Single(RegistryValidation.Validate(new RegistryContent([pool], same), UpstreamAllowlist.Any).Rejected);
         Assert.Equal("orders-v2", rejected.RowKey);
         Assert.StartsWith("Conflicts with route 'orders-v1'", Assert.Single(rejected.Errors), StringComparison.Ordinal);
+
+        var half = RegistryFile.Parse(File.Replace("\"apiVersion\": \"2\"", "\"priority\": 1", StringComparison.Ordinal), "f.json").Routes!.Select(RegistryFormat.ToRow).ToList();
+        var lone = Assert.Single(RegistryValidation.Validate(new RegistryContent([pool], half), UpstreamAllowlist.Any).Rejected);
+        Assert.Equal("VersionSet 'orders' needs ApiVersion: the version of the set the route serves.", Assert.Single(lone.Errors));
     }
 
     [Fact]

@@ -233,9 +233,22 @@ internal sealed class OfflineApiVersionCompiler : IRouteFeatureCompiler
     public object? Compile(RouteDefinition route, List<string> errors)
     {
         ArgumentNullException.ThrowIfNull(route);
-        return route.Get(VersioningProperties.VersionSet) is { } set && route.Get(VersioningProperties.ApiVersion) is { } version
-            ? new OfflineVersion(ApiVersionCondition.KeyOf(set, version))
-            : null;
+        ArgumentNullException.ThrowIfNull(errors);
+        var set = route.Get(VersioningProperties.VersionSet);
+        var version = route.Get(VersioningProperties.ApiVersion);
+        if (set is not null && version is not null)
+        {
+            return new OfflineVersion(ApiVersionCondition.KeyOf(set, version));
+        }
+
+        if (set is not null || version is not null)
+        {
+            errors.Add(set is null
+                ? $"ApiVersion '{version}' needs VersionSet: the version set (FuncGateway:Versioning:Sets) whose version the route serves."
+                : $"VersionSet '{set}' needs ApiVersion: the version of the set the route serves.");
+        }
+
+        return null;
     }
 
     private sealed class OfflineVersion(string key) : IRouteMatchFeature, IRouteMatchCondition
