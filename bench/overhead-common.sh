@@ -74,3 +74,14 @@ for k in names:
     print(f"{k:10} {med[k]:13.0f} {med[k] / med[baseline]:13.2f}  {' '.join(p for _, p, _ in by[k]):24} {sum(b for _, _, b in by[k])}")
 PY
 }
+
+alternate() { # name...: ROUNDS rounds of load_<name> (a function of the sourcing script) for each, the order rotating each round, into the results file
+  : >"$WORK/results"
+  local order=("$@") round name
+  for round in $(seq 1 "$ROUNDS"); do
+    for name in "${order[@]}"; do
+      "load_$name" | tee -a "$WORK/results" | sed "s/^/round $round: /"
+    done
+    order=("${order[@]:1}" "${order[0]}")
+  done
+}

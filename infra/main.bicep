@@ -209,6 +209,9 @@ param rateLimitPolicies object = {}
 @description('FuncGateway:Cors:Policies: CORS policies by name, each { AllowedOrigins, AllowedMethods, AllowedHeaders, ExposedHeaders, AllowCredentials, MaxAgeSeconds }. Lists may be arrays. Routes name a policy in their Cors property.')
 param corsPolicies object = {}
 
+@description('FuncGateway:Versioning:Sets: API version sets by name, each { Scheme, Parameter, PathPrefix, Versions, Default, Deprecations: { <version>: { Date, Sunset, SuccessorLink, DeprecationLink } } }. Versions may be an array. Routes name a set in their VersionSet property (docs/versioning.md).')
+param versionSets object = {}
+
 @description('FuncGateway:Health: how instances read and probe upstream health (RefreshIntervalSeconds, ...).')
 param health object = {}
 
@@ -396,6 +399,7 @@ var configuredSettings = union(
   settings4('FuncGateway__Auth__Signing', signing),
   settings4('FuncGateway__RateLimits__Policies', rateLimitPolicies),
   settings4('FuncGateway__Cors__Policies', corsPolicies),
+  settings4('FuncGateway__Versioning__Sets', versionSets),
   settings4('FuncGateway__Health', health),
   gatewaySecretSettings
 )

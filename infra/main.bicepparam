@@ -99,6 +99,26 @@ param corsPolicies = {
   }
 }
 
+// An API served in two versions (docs/versioning.md): routes name `orders` in VersionSet, the version in ApiVersion,
+// and '{version}' in their Path (/api/v1/orders, /api/v2/orders; /api/orders is v2). v1 is deprecated.
+param versionSets = {
+  orders: {
+    Scheme: 'Path'
+    Versions: [
+      '1'
+      '2'
+    ]
+    Default: '2'
+    Deprecations: {
+      '1': {
+        Date: '2026-01-01'
+        Sunset: '2026-07-01'
+        SuccessorLink: '/api/v2/orders'
+      }
+    }
+  }
+}
+
 param health = {
   RefreshIntervalSeconds: 5
 }

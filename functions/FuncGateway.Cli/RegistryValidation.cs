@@ -55,7 +55,7 @@ internal static class RegistryValidation
         foreach (var view in views)
         {
             var snapshot = new SnapshotBuilder(
-                    RegistryFormat.Serializer, Policies, DefaultTimeout, upstreamAllowlist: allowedUpstreams,
+                    RegistryFormat.Serializer, Policies, DefaultTimeout, RegistryFormat.OfflineCompilers, upstreamAllowlist: allowedUpstreams,
                     routeFilters: view is null ? null : [new RouteGroupFilter(view)])
                 .Build(content, version: 0, TimeProvider.System.GetUtcNow());
             Merge(rejected, snapshot.Rejected);

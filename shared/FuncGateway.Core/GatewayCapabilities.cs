@@ -13,6 +13,7 @@ using FuncGateway.Resilience;
 using FuncGateway.RouteGroups;
 using FuncGateway.Transforms;
 using FuncGateway.Validation;
+using FuncGateway.Versioning;
 
 namespace FuncGateway;
 
@@ -38,6 +39,7 @@ public static class GatewayCapabilities
         new CacheCapability(),
         new ValidationCapability(),
         new RouteGroupsCapability(),
+        new VersioningCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

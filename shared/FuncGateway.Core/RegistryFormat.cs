@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FuncGateway.Configuration;
 using FuncGateway.Model;
+using FuncGateway.Versioning;
 
 namespace FuncGateway;
 
@@ -37,6 +38,12 @@ public static class RegistryFormat
 
     /// <inheritdoc cref="RegistrySerializer.ToRow(UpstreamDefinition)"/>
     public static RegistryRow ToRow(UpstreamDefinition upstream) => Serializer.ToRow(upstream);
+
+    /// <summary>
+    /// The route compilers that need no configuration, for tools that validate a registry without the gateway's
+    /// settings (<c>fgw validate</c>, <c>fgw import</c>): what they know of a route beyond its format.
+    /// </summary>
+    internal static IReadOnlyList<IRouteFeatureCompiler> OfflineCompilers { get; } = [OfflineApiVersionCompiler.Instance];
 
     /// <summary>Makes a value safe to echo into a log line or an error message (no control characters, bounded length).</summary>
     internal static string Printable(string value) => PrintableText.Of(value);

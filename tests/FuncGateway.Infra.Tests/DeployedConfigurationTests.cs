@@ -61,6 +61,12 @@ public sealed partial class DeployedConfigurationTests
     [InlineData("FuncGateway__Cors__Policies__web__AllowedOrigins", "http://localhost:3000")]
     [InlineData("FuncGateway__Cors__Policies__web__AllowedMethods", "GET")]
     [InlineData("FuncGateway__Cors__Policies__web__MaxAgeSeconds", "600")]
+    [InlineData("FuncGateway__Versioning__Sets__orders__Scheme", "Path")]
+    [InlineData("FuncGateway__Versioning__Sets__orders__Versions", "1,2")]
+    [InlineData("FuncGateway__Versioning__Sets__orders__Default", "2")]
+    [InlineData("FuncGateway__Versioning__Sets__orders__Deprecations__1__Date", "2026-01-01")]
+    [InlineData("FuncGateway__Versioning__Sets__orders__Deprecations__1__Sunset", "2026-07-01")]
+    [InlineData("FuncGateway__Versioning__Sets__orders__Deprecations__1__SuccessorLink", "/api/v2/orders")]
     public void The_sample_parameters_configure_policies_limits_cors_and_health(string name, string value)
     {
         Assert.True(Settings.TryGetValue(name, out var actual), $"The deployment does not set {name}.");

@@ -64,6 +64,7 @@ internal static class GatewaySettings
         ["FuncGateway__Auth__Policies"] = "authPolicies",
         ["FuncGateway__RateLimits__Policies"] = "rateLimitPolicies",
         ["FuncGateway__Cors__Policies"] = "corsPolicies",
+        ["FuncGateway__Versioning__Sets"] = "versionSets",
     };
 
     /// <summary>Options the deployment leaves unset on purpose, with the reason.</summary>

@@ -34,6 +34,10 @@ public sealed class GatewaySnapshot
             if (route.Definition.Enabled)
             {
                 enabled.Add(new(route.MatchSpec, route));
+                foreach (var alternate in route.MatchSpec.Alternates)
+                {
+                    enabled.Add(new(alternate, route));
+                }
             }
         }
 

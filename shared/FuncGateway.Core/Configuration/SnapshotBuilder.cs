@@ -333,13 +333,12 @@ internal sealed class SnapshotBuilder(
         {
             if (route.Definition.Enabled)
             {
-                var key = ConflictKey(route);
-                if (!byConflictKey.TryGetValue(key, out var same))
-                {
-                    byConflictKey[key] = same = [];
-                }
-
-                var clash = same.FirstOrDefault(r => MethodsOverlap(r.Definition.Methods, route.Definition.Methods));
+                // A route reached by more than one spec (a default API version without its path segment) conflicts
+                // when any of them does.
+                var keys = new List<string>(1 + route.MatchSpec.Alternates.Count) { ConflictKey(route, route.MatchSpec) };
+                keys.AddRange(route.MatchSpec.Alternates.Select(alternate => ConflictKey(route, alternate)));
+                var clash = keys.Select(key => byConflictKey.GetValueOrDefault(key)?.FirstOrDefault(r => MethodsOverlap(r.Definition.Methods, route.Definition.Methods)))
+                    .FirstOrDefault(static r => r is not null);
                 if (clash is not null)
                 {
                     rejected.Add(new RejectedRow(RegistryTable.Routes, route.Definition.Group, route.Definition.Id,
@@ -347,7 +346,15 @@ internal sealed class SnapshotBuilder(
                     continue;
                 }
 
-                same.Add(route);
+                foreach (var key in keys)
+                {
+                    if (!byConflictKey.TryGetValue(key, out var same))
+                    {
+                        byConflictKey[key] = same = [];
+                    }
+
+                    same.Add(route);
+                }
             }
 
             result.Add(route);
@@ -450,6 +457,19 @@ internal sealed class SnapshotBuilder(
             Headers = definition.Headers,
             Query = definition.Query,
         };
+        foreach (var feature in features?.Values ?? Enumerable.Empty<object>())
+        {
+            if (feature is IRouteMatchFeature refinement)
+            {
+                spec = refinement.Refine(spec, errors);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
         features ??= [];
         features[typeof(RouteMatchSpec)] = spec;
         return new CompiledRoute(definition with { Methods = methods }, pool, timeout, features.ToFrozenDictionary(), transforms);
@@ -569,10 +589,11 @@ internal sealed class SnapshotBuilder(
         path.StartsWith(ReservedPrefix, StringComparison.OrdinalIgnoreCase)
         && (path.Length == ReservedPrefix.Length || path[ReservedPrefix.Length] == '/');
 
-    private static string ConflictKey(CompiledRoute route)
+    private static string ConflictKey(CompiledRoute route, RouteMatchSpec spec)
     {
         var d = route.Definition;
-        var builder = new StringBuilder(route.MatchSpec.Template.ShapeKey).Append('\n').Append(d.Priority).Append('\n');
+        var builder = new StringBuilder(spec.Template.ShapeKey).Append('\n').Append(d.Priority).Append('\n');
+        builder.Append(spec.Condition?.ConflictKey).Append('\n');
         foreach (var host in d.Hosts.Select(h => h.ToUpperInvariant()).Order(StringComparer.Ordinal))
         {
             builder.Append(host).Append(',');

@@ -7,13 +7,16 @@ internal readonly struct RouteMatchResult<TRoute>
     where TRoute : class
 {
     private readonly IReadOnlyList<string>? _allowedMethods;
+    private readonly IReadOnlyList<IRouteMatchCondition>? _failedConditions;
 
     private RouteMatchResult(
         RouteMatchOutcome outcome,
         TRoute? route,
         RouteValueDictionary? values,
-        IReadOnlyList<string>? allowedMethods)
+        IReadOnlyList<string>? allowedMethods,
+        IReadOnlyList<IRouteMatchCondition>? failedConditions = null)
     {
+        _failedConditions = failedConditions;
         Outcome = outcome;
         Route = route;
         Values = values;
@@ -34,10 +37,17 @@ internal readonly struct RouteMatchResult<TRoute>
     /// </summary>
     public IReadOnlyList<string> AllowedMethods => _allowedMethods ?? [];
 
+    /// <summary>
+    /// When <see cref="RouteMatchOutcome.NotFound"/>: the conditions (<see cref="IRouteMatchCondition"/>) of routes that
+    /// matched everything else about the request, in the order they were tried. Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<IRouteMatchCondition> FailedConditions => _failedConditions ?? [];
+
     internal static RouteMatchResult<TRoute> Matched(TRoute route, RouteValueDictionary values) =>
         new(RouteMatchOutcome.Matched, route, values, null);
 
-    internal static RouteMatchResult<TRoute> NotFound() => new(RouteMatchOutcome.NotFound, null, null, null);
+    internal static RouteMatchResult<TRoute> NotFound(IReadOnlyList<IRouteMatchCondition>? failedConditions = null) =>
+        new(RouteMatchOutcome.NotFound, null, null, null, failedConditions);
 
     internal static RouteMatchResult<TRoute> MethodNotAllowed(IReadOnlyList<string> allowedMethods) =>
         new(RouteMatchOutcome.MethodNotAllowed, null, null, allowedMethods);

@@ -17,4 +17,10 @@ internal sealed record RouteMatchSpec(string RouteId, RouteTemplate Template, in
     public IReadOnlyList<RequestCondition> Headers { get; init; } = [];
 
     public IReadOnlyList<RequestCondition> Query { get; init; } = [];
+
+    /// <summary>A capability's further condition (the API version), or null.</summary>
+    public IRouteMatchCondition? Condition { get; init; }
+
+    /// <summary>Further specs that reach the same route (the default version's path without its version segment).</summary>
+    public IReadOnlyList<RouteMatchSpec> Alternates { get; init; } = [];
 }

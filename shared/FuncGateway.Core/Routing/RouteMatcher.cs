@@ -14,8 +14,8 @@ namespace FuncGateway.Routing;
 /// Precedence is depth-first: at each segment the literal child is tried first, then the parameter child, then
 /// catch-all routes; a branch that yields no winner is backtracked. Routes that end at the same node are tried in
 /// order of higher <see cref="RouteMatchSpec.Priority"/>, more constrained parameters, more conditions (hosts + headers + query), then
-/// <see cref="RouteMatchSpec.RouteId"/> (ordinal). The first whose constraints, host, headers, query and method all
-/// match wins. When the path is used up at a node, routes ending there come before routes whose optional last
+/// <see cref="RouteMatchSpec.RouteId"/> (ordinal). The first whose constraints, host, headers, query, capability
+/// condition (<see cref="RouteMatchSpec.Condition"/>) and method all match wins. When the path is used up at a node, routes ending there come before routes whose optional last
 /// parameter is missing, which come before catch-all routes with an empty rest.
 /// </remarks>
 internal sealed class RouteMatcher<TRoute>
@@ -110,7 +110,7 @@ internal sealed class RouteMatcher<TRoute>
 
         return state.AllowedMethods is { } allowed
             ? RouteMatchResult<TRoute>.MethodNotAllowed(SortedDistinct(allowed))
-            : RouteMatchResult<TRoute>.NotFound();
+            : RouteMatchResult<TRoute>.NotFound(state.FailedConditions);
     }
 
     private static bool TryMatch(Node node, int depth, ref MatchState state)
@@ -180,6 +180,15 @@ internal sealed class RouteMatcher<TRoute>
             values = CreateValues(candidate, ref state);
             if (!ConstraintsMatch(candidate, values, request.HttpContext))
             {
+                return false;
+            }
+        }
+
+        if (candidate.Condition is { } condition)
+        {
+            if (!condition.Matches(request, values))
+            {
+                (state.FailedConditions ??= []).Add(condition);
                 return false;
             }
         }
@@ -315,6 +324,9 @@ internal sealed class RouteMatcher<TRoute>
 
         /// <summary>Methods of candidates that failed only on the method; allocated on the first such failure.</summary>
         public List<string>? AllowedMethods;
+
+        /// <summary>Conditions of candidates that failed on their <see cref="IRouteMatchCondition"/>; allocated on the first such failure.</summary>
+        public List<IRouteMatchCondition>? FailedConditions;
     }
 
     private sealed class Binding(int segmentIndex, string name, bool isCatchAll, string? defaultValue, IRouteConstraint[] constraints)
@@ -361,8 +373,9 @@ internal sealed class RouteMatcher<TRoute>
             Methods = methods;
             Headers = [.. spec.Headers];
             Query = [.. spec.Query];
+            Condition = spec.Condition;
             Bindings = bindings;
-            ConditionCount = hosts.Length + Headers.Length + Query.Length;
+            ConditionCount = hosts.Length + Headers.Length + Query.Length + (Condition is null ? 0 : 1);
             HasConstraints = spec.Template.HasConstraints;
             foreach (var segment in spec.Template.Segments)
             {
@@ -388,6 +401,8 @@ internal sealed class RouteMatcher<TRoute>
         public RequestCondition[] Headers { get; }
 
         public RequestCondition[] Query { get; }
+
+        public IRouteMatchCondition? Condition { get; }
 
         public Binding[] Bindings { get; }
 

@@ -5,7 +5,6 @@ using FuncGateway.Model;
 using FuncGateway.Core.Tests.Configuration;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -236,13 +235,5 @@ public sealed class CorsPolicyTests
         return settings;
     }
 
-    private static ServiceProvider Build(Dictionary<string, string?> settings)
-    {
-        settings["FuncGateway:Storage:ConnectionString"] = "UseDevelopmentStorage=true";
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddFuncGateway(configuration);
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Build(Dictionary<string, string?> settings) => GatewayServices.Build(settings);
 }
