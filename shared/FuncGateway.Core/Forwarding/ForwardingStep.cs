@@ -82,7 +82,7 @@ internal sealed class ForwardingStep : IDisposable
         var client = feature.IsTunnel ? _upgradeClient : _client;
         var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _createTransformer, _telemetry);
         resilience.Budget.OnRequest();
-        var resilienceContext = ResilienceContextPool.Shared.Get(context.RequestAborted);
+        var resilienceContext = ResilienceContextPool.Shared.Get(resilience.RouteId, context.RequestAborted);
         AttemptResult result;
         try
         {

@@ -39,6 +39,26 @@ public class ResilienceFormatTests
     }
 
     [Fact]
+    public void Routes_with_the_same_retry_shape_share_one_retry_pipeline_but_keep_their_own_budget()
+    {
+        var snapshot = Build([Upstream("orders", """["http://a"]""")],
+        [
+            Route("a", "/a", "orders"),
+            Route("b", "/b", "orders"),
+            Route("c", "/c", "orders", ("Retries", """{"maxRetries":1}""")),
+            Route("d", "/d", "orders", ("Retries", """{"maxRetries":0}""")),
+        ]);
+
+        Assert.Empty(snapshot.Rejected);
+        var resilience = snapshot.Routes.ToDictionary(r => r.Definition.Id, r => r.GetFeature<RouteResilience>()!);
+        Assert.Same(resilience["a"].Pipeline, resilience["b"].Pipeline);
+        Assert.NotSame(resilience["a"].Budget, resilience["b"].Budget);
+        Assert.Equal(("a", "b"), (resilience["a"].RouteId, resilience["b"].RouteId));
+        Assert.NotSame(resilience["a"].Pipeline, resilience["c"].Pipeline);
+        Assert.Same(Polly.ResiliencePipeline<AttemptResult>.Empty, resilience["d"].Pipeline);
+    }
+
+    [Fact]
     public void A_pool_without_resilience_properties_gets_round_robin_the_default_breaker_and_no_probing()
     {
         var snapshot = Build([Upstream("orders", """["http://a"]""")], []);

@@ -10,6 +10,21 @@ public class RetryBudgetTests
     private static int Withdraw(RetryBudget budget, int attempts) => Enumerable.Range(0, attempts).Count(_ => budget.TryWithdraw());
 
     [Fact]
+    public void A_budget_allocates_its_windows_only_when_its_route_gets_traffic()
+    {
+        // 10,000 idle routes must not hold two striped counters each (a cache line per core apiece).
+        _ = new RetryBudget(20, 10, _time);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var budget = new RetryBudget(20, 10, _time);
+        var idle = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(idle <= 64, $"an unused budget allocated {idle} bytes");
+        budget.OnRequest();
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before > idle);
+        Assert.Equal(100, Withdraw(budget, 200)); // the floor: 10 per second over the 10-s window
+    }
+
+    [Fact]
     public void A_quiet_route_may_retry_min_per_second_times_the_window()
     {
         var budget = new RetryBudget(percent: 20, minPerSecond: 1, _time);
