@@ -2,6 +2,8 @@ using System.Diagnostics;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Server.Tests.Resilience;
 using FuncGateway.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Server.Tests.Diagnostics;
 
