@@ -147,6 +147,7 @@
     $('routes-down').textContent = String(totals.down);
     $('snapshot').textContent = 'v' + data.registry.snapshotVersion +
       (data.registry.lastError ? ' \u2013 storage error: ' + data.registry.lastError : '');
+    $('instance').textContent = 'instance ' + data.health.prober.id;
     renderRoutes(data.routes);
     renderRejected(data.rejected);
     renderPools(data.health.pools);
