@@ -46,13 +46,27 @@
     return td;
   }
 
+  // A table row: data-* attributes (for the tests and for styling), a class, and its cells.
+  function row(dataset, className, cells) {
+    const tr = document.createElement('tr');
+    Object.assign(tr.dataset, dataset);
+    if (className) tr.className = className;
+    tr.append(...cells);
+    return tr;
+  }
+
+  // Replaces a table's rows; with a "none" note, shows the note instead of an empty table.
+  function fill(tableId, rows, noneId) {
+    if (noneId) {
+      $(noneId).hidden = rows.length > 0;
+      $(tableId).hidden = rows.length === 0;
+    }
+    $(tableId).tBodies[0].replaceChildren(...rows);
+  }
+
   function renderRoutes(routes) {
-    const rows = routes.map((route) => {
-      const tr = document.createElement('tr');
-      tr.className = 'route status-' + route.status;
-      tr.dataset.route = route.id;
-      tr.title = route.statusReason;
-      tr.append(
+    fill('routes', routes.map((route) => {
+      const tr = row({ route: route.id }, 'route status-' + route.status, [
         cell(route.status, 'status'),
         cell(route.id, 'mono id'),
         cell(route.path, 'mono'),
@@ -67,76 +81,54 @@
         cell(ms(route.p50Ms), 'num'),
         cell(ms(route.p95Ms), 'num'),
         cell(ms(route.p99Ms), 'num'),
-        sparkline(route.series, route.errorSeries));
+        sparkline(route.series, route.errorSeries)]);
+      tr.title = route.statusReason;
       return tr;
-    });
-    $('routes').tBodies[0].replaceChildren(...rows);
+    }));
   }
 
   function renderRejected(rejected) {
-    $('rejected-none').hidden = rejected.length > 0;
-    $('rejected').hidden = rejected.length === 0;
-    const rows = rejected.map((row) => {
-      const tr = document.createElement('tr');
-      tr.dataset.row = row.rowKey;
+    fill('rejected', rejected.map((rejectedRow) => {
       const reasons = document.createElement('td');
       reasons.className = 'reasons';
       const list = document.createElement('ul');
-      for (const error of row.errors) {
+      for (const error of rejectedRow.errors) {
         const item = document.createElement('li');
         item.textContent = error;
         list.appendChild(item);
       }
       reasons.appendChild(list);
-      tr.append(cell(row.table), cell(row.partitionKey, 'mono'), cell(row.rowKey, 'mono id'), reasons);
-      return tr;
-    });
-    $('rejected').tBodies[0].replaceChildren(...rows);
+      return row({ row: rejectedRow.rowKey }, null,
+        [cell(rejectedRow.table), cell(rejectedRow.partitionKey, 'mono'), cell(rejectedRow.rowKey, 'mono id'), reasons]);
+    }), 'rejected-none');
   }
 
   function renderPools(pools) {
-    const rows = [];
-    for (const pool of pools) {
-      for (const instance of pool.instances) {
-        const tr = document.createElement('tr');
-        tr.className = 'instance ' + (instance.available ? 'status-ok' : 'status-down');
-        tr.dataset.pool = pool.name;
-        tr.dataset.instance = instance.url;
-        const health = instance.health ? instance.health.state + (instance.health.stale ? ' (stale)' : '') : 'no check';
-        const lastError = instance.health && instance.health.lastError ? instance.health.lastError : '';
-        tr.append(
-          cell(pool.name, 'mono'),
-          cell(instance.url, 'mono'),
-          cell(instance.available ? 'yes' : 'no', 'status'),
-          cell(health),
-          cell(instance.circuit.enabled ? instance.circuit.state : 'off'),
-          cell(instance.outstandingRequests, 'num'),
-          cell(lastError));
-        rows.push(tr);
-      }
-    }
-    $('pools').tBodies[0].replaceChildren(...rows);
+    fill('pools', pools.flatMap((pool) => pool.instances.map((instance) => {
+      const health = instance.health ? instance.health.state + (instance.health.stale ? ' (stale)' : '') : 'no check';
+      const lastError = instance.health && instance.health.lastError ? instance.health.lastError : '';
+      return row({ pool: pool.name, instance: instance.url }, 'instance ' + (instance.available ? 'status-ok' : 'status-down'), [
+        cell(pool.name, 'mono'),
+        cell(instance.url, 'mono'),
+        cell(instance.available ? 'yes' : 'no', 'status'),
+        cell(health),
+        cell(instance.circuit.enabled ? instance.circuit.state : 'off'),
+        cell(instance.outstandingRequests, 'num'),
+        cell(lastError)]);
+    })));
   }
 
   function renderRateLimits(policies) {
-    $('rate-limits-none').hidden = policies.length > 0;
-    $('rate-limits').hidden = policies.length === 0;
-    const rows = policies.map((policy) => {
-      const tr = document.createElement('tr');
-      tr.dataset.policy = policy.name;
-      tr.append(
-        cell(policy.name, 'mono'),
-        cell(policy.algorithm),
-        cell(policy.mode),
-        cell(policy.limit, 'num'),
-        cell(policy.windowSeconds, 'num'),
-        cell(policy.partitions, 'num'),
-        cell(policy.allowed, 'num'),
-        cell(policy.rejected, 'num'),
-        cell(policy.unavailable, 'num'));
-      return tr;
-    });
-    $('rate-limits').tBodies[0].replaceChildren(...rows);
+    fill('rate-limits', policies.map((policy) => row({ policy: policy.name }, null, [
+      cell(policy.name, 'mono'),
+      cell(policy.algorithm),
+      cell(policy.mode),
+      cell(policy.limit, 'num'),
+      cell(policy.windowSeconds, 'num'),
+      cell(policy.partitions, 'num'),
+      cell(policy.allowed, 'num'),
+      cell(policy.rejected, 'num'),
+      cell(policy.unavailable, 'num')])), 'rate-limits-none');
   }
 
   function render(data) {
