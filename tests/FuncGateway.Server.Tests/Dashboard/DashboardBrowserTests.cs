@@ -12,7 +12,7 @@ namespace FuncGateway.Server.Tests.Dashboard;
 /// The dashboard as an operator sees it: headless Chromium (Playwright, Debian's <c>chromium</c>) opens
 /// <c>/_gateway/dashboard</c> on a running gateway with traffic, enters the admin key, and watches the page refresh
 /// itself: the request counter moves, a rejected row is listed with its reason (as text, even when it looks like
-/// markup), and a route turns red when its upstream dies. The page runs under its strict Content-Security-Policy; a
+/// markup), a route turns red when its upstream dies, and a rate-limit policy's decisions are counted. The page runs under its strict Content-Security-Policy; a
 /// violation would show in the console and fail the test. A screenshot is saved to
 /// <c>TestResults/dashboard/dashboard.png</c> at the repository root.
 /// </summary>
@@ -32,11 +32,17 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite, ITestOutputHel
 
         await using var alpha = await TestUpstream.StartAsync("alpha");
         var beta = await TestUpstream.StartAsync("beta");
-        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:RateLimits:Policies:two:Limit"] = "2",
+            ["FuncGateway:RateLimits:Policies:two:WindowSeconds"] = "3600",
+            ["FuncGateway:RateLimits:Policies:two:Mode"] = "Strict",
+        });
         try
         {
             await gateway.UpsertRouteAsync("alpha", "/alpha/{**rest}", alpha.BaseAddress.ToString());
             await gateway.UpsertRouteAsync("beta", "/beta/{**rest}", beta.BaseAddress.ToString());
+            await gateway.UpsertRouteAsync("limited", "/limited", alpha.BaseAddress.ToString(), ("RateLimit", "two"));
             await gateway.UpsertRouteAsync("broken", "/broken", alpha.BaseAddress.ToString(), ("Methods", "FETCH IT"));
             await gateway.UpsertRouteAsync(MarkupRow, "/markup", alpha.BaseAddress.ToString(), ("Methods", "NOT A METHOD"));
             await gateway.ReloadAsync();
@@ -105,6 +111,14 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite, ITestOutputHel
             await Assertions.Expect(betaRow.Locator("td.errors")).ToHaveTextAsync("3");
             await Assertions.Expect(alphaRow).ToHaveClassAsync("route status-ok");
             await Assertions.Expect(page.Locator("#routes-down")).ToHaveTextAsync("1");
+
+            // 6. A rate-limit policy's decisions show as they are made.
+            var policyRow = page.Locator("#rate-limits tr[data-policy=two]");
+            await Assertions.Expect(policyRow).ToBeVisibleAsync();
+            await SendAsync(gateway, "/limited", 2, HttpStatusCode.OK);
+            await SendAsync(gateway, "/limited", 1, HttpStatusCode.TooManyRequests);
+            await Assertions.Expect(policyRow.Locator("td:nth-child(7)")).ToHaveTextAsync("2");
+            await Assertions.Expect(policyRow.Locator("td:nth-child(8)")).ToHaveTextAsync("1");
 
             var screenshot = RepositoryRoot.Combine("TestResults/dashboard/dashboard.png");
             Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
