@@ -46,8 +46,8 @@ debian_package libfaketime faketime "the clock-skew test will be skipped." "the 
 
 # Playwright's own browser download cannot be reached: Debian's chromium is the browser. As root (and in CI) the
 # browser test never skips: without chromium it fails, saying so.
-step "chromium (headless, driven by Playwright for the browser CORS test)"
-debian_package chromium chromium "the browser CORS test will fail." "the browser CORS test will be skipped"
+step "chromium (headless, driven by Playwright for the browser CORS and dashboard tests)"
+debian_package chromium chromium "the browser CORS and dashboard tests will fail." "the browser CORS and dashboard tests will be skipped"
 
 step "redis-server (for the response cache's shared-tier test)"
 debian_package redis-server redis-server "the shared-tier test will fail." "the shared-tier test will fail"

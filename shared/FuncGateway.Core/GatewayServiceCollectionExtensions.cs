@@ -81,6 +81,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<IGatewayCompletion, RequestMetricsCompletion>();
         AddAccessLog(services);
+        FuncGateway.Dashboard.DashboardEndpoints.AddServices(services);
         services.AddSingleton(static sp => new GatewayPipeline(
             sp.GetRequiredService<GatewayRegistry>(),
             sp.GetRequiredService<AdminEndpoints>(),

@@ -205,6 +205,42 @@ public sealed class HttpTriggerTests(FunctionsAppFixture app)
     }
 
     [Fact]
+    public async Task The_dashboard_is_served_through_the_functions_host_with_its_policy_and_its_data_needs_the_key()
+    {
+        using (var page = await app.Client.GetAsync("/_gateway/dashboard"))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+            Assert.StartsWith("default-src 'none'; script-src 'self';", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+            Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+            Assert.Contains("/_gateway/dashboard/dashboard.js", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var script = await app.Client.GetAsync("/_gateway/dashboard/dashboard.js"))
+        {
+            Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+            Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        }
+
+        using (var withoutKey = await app.Client.GetAsync("/_gateway/dashboard/data"))
+        {
+            await AssertProblemAsync(withoutKey, HttpStatusCode.Unauthorized, "admin_unauthorized");
+        }
+
+        using (var proxied = await app.Client.GetAsync("/api/dashboard-traffic"))
+        {
+            await ReadEchoAsync(proxied);
+        }
+
+        using var data = await app.Client.SendAsync(FunctionsAppFixture.AdminRequest(HttpMethod.Get, "dashboard/data"));
+        Assert.Equal(HttpStatusCode.OK, data.StatusCode);
+        Assert.True(data.Headers.CacheControl?.NoStore);
+        var api = (await data.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("routes").EnumerateArray()
+            .Single(r => r.GetProperty("id").GetString() == "api");
+        Assert.True(api.GetProperty("requests").GetInt64() >= 1);
+    }
+
+    [Fact]
     public async Task The_client_address_comes_from_the_hosts_forwarded_headers_not_from_the_client()
     {
         // Where the two hosts differ: FuncGateway.Server sees the client as its socket peer. Here the worker's peer

@@ -95,7 +95,7 @@ internal sealed class AdminEndpoints
             return;
         }
 
-        if (!IsAuthorized(request))
+        if (!IsAuthorized(request) && !IsAnonymous(action))
         {
             Log.AdminUnauthorized(_logger, PrintableText.Of(request.Path.Value ?? ""));
             await GatewayProblem.WriteAsync(context, StatusCodes.Status401Unauthorized, ProblemCodes.AdminUnauthorized,
@@ -136,17 +136,22 @@ internal sealed class AdminEndpoints
         await handler(context);
     }
 
-    private (string? Method, Func<HttpContext, Task>? Handler) Extension(string action)
+    private (string? Method, Func<HttpContext, Task>? Handler) Extension(string action) =>
+        FindExtension(action) is { } endpoint ? (endpoint.Method, endpoint.HandleAsync) : (null, null);
+
+    private bool IsAnonymous(string action) => FindExtension(action) is { AllowsAnonymous: true };
+
+    private IAdminEndpoint? FindExtension(string action)
     {
         foreach (var endpoint in _extensions)
         {
             if (string.Equals(endpoint.Name, action, StringComparison.Ordinal))
             {
-                return (endpoint.Method, endpoint.HandleAsync);
+                return endpoint;
             }
         }
 
-        return (null, null);
+        return null;
     }
 
     private string ExtensionList()

@@ -40,6 +40,12 @@ internal sealed class GatewayTelemetry : IDisposable
     /// <summary>Child span: the route's concurrency limit.</summary>
     public const string ConcurrencyActivityName = "FuncGateway.Concurrency";
 
+    /// <summary>
+    /// Child span (of the upstream attempt): a route's response body transforms, from buffering the upstream's body
+    /// to writing the transformed one.
+    /// </summary>
+    public const string BodyTransformActivityName = "FuncGateway.ResponseBodyTransform";
+
     /// <summary>Child span of another post-match step.</summary>
     public const string StepActivityName = "FuncGateway.Step";
 

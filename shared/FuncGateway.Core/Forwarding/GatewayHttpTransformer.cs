@@ -70,14 +70,20 @@ internal class GatewayHttpTransformer : HttpTransformer
 
         var transforms = _feature.Route.Transforms;
         ReadOnlyMemory<byte>? body = null;
-        if (transforms.BuffersResponseBody && proxyResponse is not null && proxyResponse.StatusCode != System.Net.HttpStatusCode.SwitchingProtocols)
+        var buffers = transforms.BuffersResponseBody && proxyResponse is not null && proxyResponse.StatusCode != System.Net.HttpStatusCode.SwitchingProtocols;
+        using var bodySpan = buffers ? GatewayTelemetry.StartChild(GatewayTelemetry.BodyTransformActivityName) : null;
+        if (buffers)
         {
-            body = await ResponseBodyBuffer.ReadAsync(proxyResponse.Content, _maxBufferedResponseBytes, cancellationToken);
+            bodySpan?.SetTag(GatewayTelemetry.RouteIdTag, _feature.Route.Definition.Id);
+            body = await ResponseBodyBuffer.ReadAsync(proxyResponse!.Content, _maxBufferedResponseBytes, cancellationToken);
             if (body is null)
             {
+                bodySpan?.SetTag(GatewayTelemetry.DecisionTag, "too_large");
                 await RefuseTooLargeAsync(httpContext);
                 return false;
             }
+
+            bodySpan?.SetTag("funcgateway.body.bytes_in", body.Value.Length);
         }
 
         var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
@@ -95,6 +101,12 @@ internal class GatewayHttpTransformer : HttpTransformer
                 OnRefused();
                 break;
             }
+        }
+
+        if (bodySpan is not null)
+        {
+            bodySpan.SetTag(GatewayTelemetry.DecisionTag, context.IsRefused ? "refused" : context.BodyChanged ? "changed" : "unchanged");
+            bodySpan.SetTag("funcgateway.body.bytes_out", context.SuppressResponseBody ? 0 : context.Body.Length);
         }
 
         if (context.SuppressResponseBody)

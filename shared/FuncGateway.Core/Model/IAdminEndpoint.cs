@@ -14,5 +14,12 @@ internal interface IAdminEndpoint
     /// <summary>The one method it answers.</summary>
     string Method { get; }
 
+    /// <summary>
+    /// True for an endpoint that holds no data and is served without the admin key (still only while a key is
+    /// configured): the dashboard's page and its script and style sheet, which a browser's navigation fetches without
+    /// being able to send the key header.
+    /// </summary>
+    bool AllowsAnonymous => false;
+
     Task HandleAsync(HttpContext context);
 }

@@ -41,12 +41,8 @@ internal static class UntrustedRequestHeaders
     // Longer normalized names cannot be in the set: normalizing stops there.
     private const int MaxNormalizedLength = 32;
 
-    private static readonly FrozenSet<string> Removed =
-        ForwardingHeaders.Concat(HostLookAlikes).Concat(SchemeLookAlikes).Concat(OverrideHeaders).Append(FunctionsKeyHeader)
-            .Select(static name => new string([.. name.Where(char.IsAsciiLetterOrDigit).Select(char.ToLowerInvariant)]))
-            .ToFrozenSet(StringComparer.Ordinal);
-
-    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> RemovedLookup = Removed.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> RemovedLookup =
+        Normalize(ForwardingHeaders.Concat(HostLookAlikes).Concat(SchemeLookAlikes).Concat(OverrideHeaders).Append(FunctionsKeyHeader));
 
     /// <summary>The canonical spelling of an override header name (any case), or null when it is not one.</summary>
     public static string? CanonicalOverrideHeader(string name)
@@ -78,6 +74,15 @@ internal static class UntrustedRequestHeaders
             return true;
         }
 
+        return IsIn(RemovedLookup, name);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="name"/>, compared as these headers are (case-insensitively, ignoring every character
+    /// that is not a letter or a digit), is in <paramref name="set"/>, a set of names normalized by <see cref="Normalize"/>.
+    /// </summary>
+    public static bool IsIn(FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> set, string name)
+    {
         Span<char> normalized = stackalloc char[MaxNormalizedLength];
         var length = 0;
         foreach (var c in name)
@@ -95,8 +100,13 @@ internal static class UntrustedRequestHeaders
             normalized[length++] = char.ToLowerInvariant(c);
         }
 
-        return RemovedLookup.Contains(normalized[..length]);
+        return set.Contains(normalized[..length]);
     }
+
+    /// <summary>A set of header names normalized for <see cref="IsIn"/>.</summary>
+    public static FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> Normalize(IEnumerable<string> names) =>
+        names.Select(static name => new string([.. name.Where(char.IsAsciiLetterOrDigit).Select(char.ToLowerInvariant)]))
+            .ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
     /// <summary>
     /// Removes every untrusted header from the upstream request, and every <c>Connection</c> token naming one, so no

@@ -32,6 +32,15 @@ internal static class TransformRules
         ["Authorization", "Proxy-Authorization", UntrustedRequestHeaders.FunctionsKeyHeader],
         StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The request id and trace context the gateway writes for the upstream (<c>X-Request-Id</c>, W3C
+    /// <c>traceparent</c>/<c>tracestate</c>/<c>baggage</c>, the legacy <c>Request-Id</c>/<c>Correlation-Context</c>):
+    /// a transform that copied client input into them would let a client choose the id the upstream logs and the trace
+    /// it joins, past the gateway's trust rules (<c>FuncGateway:Telemetry:*</c>). Compared like the gateway-only headers.
+    /// </summary>
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> TraceContextHeaders =
+        UntrustedRequestHeaders.Normalize(["X-Request-Id", "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context"]);
+
     /// <summary>Query parameters the gateway removes as credentials on every route (the Functions key, <c>access_token</c>).</summary>
     private static readonly string[] CredentialQueryParameters = ["code", "access_token"];
 
@@ -61,16 +70,17 @@ internal static class TransformRules
                 : "'Host' may only be Set explicitly, to a value without caller or client input (use the route's PreserveHost to send the client's).";
         }
 
-        if (!UntrustedRequestHeaders.IsUntrusted(name, allowedOverride: null))
+        const string GatewayOnly = "forwarding, host, scheme, method or URL override, Functions key, request id, trace context";
+        if (!UntrustedRequestHeaders.IsUntrusted(name, allowedOverride: null) && !UntrustedRequestHeaders.IsIn(TraceContextHeaders, name))
         {
             return null;
         }
 
         return operation switch
         {
-            HeaderOperation.RenameTo => $"'{name}' is a header only the gateway speaks for (forwarding, host, scheme, method or URL override, Functions key): a client's header cannot be renamed into it.",
+            HeaderOperation.RenameTo => $"'{name}' is a header only the gateway speaks for ({GatewayOnly}): a client's header cannot be renamed into it.",
             HeaderOperation.Set or HeaderOperation.Append or HeaderOperation.SetIfMissing when source > ValueSource.Gateway =>
-                $"'{name}' is a header only the gateway speaks for (forwarding, host, scheme, method or URL override, Functions key): its value may not take caller or client input.",
+                $"'{name}' is a header only the gateway speaks for ({GatewayOnly}): its value may not take caller or client input.",
             _ => null,
         };
     }

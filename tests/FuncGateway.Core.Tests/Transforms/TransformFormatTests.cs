@@ -142,6 +142,15 @@ public sealed class TransformFormatTests
     [InlineData("{\"RequestHeader\":\"X-HTTP-Method-Override\",\"Set\":\"{Query:m}\"}", "may not take caller or client input")]
     [InlineData("{\"RequestHeader\":\"X_Forwarded_Host\",\"SetIfMissing\":\"{Claim:host}\"}", "may not take caller or client input")]
     [InlineData("{\"RequestHeaderRename\":\"X-Client-Proto\",\"To\":\"X-Forwarded-Proto\"}", "cannot be renamed into it")]
+    // The request id and trace context: the same rules (a client must not choose the id or trace the upstream sees).
+    [InlineData("{\"RequestHeader\":\"X-Request-Id\",\"Set\":\"{Header:X-Client-Id}\"}", "may not take caller or client input")]
+    [InlineData("{\"RequestHeader\":\"traceparent\",\"Set\":\"{Query:trace}\"}", "may not take caller or client input")]
+    [InlineData("{\"RequestHeader\":\"TraceState\",\"Append\":\"{Header:X-State}\"}", "may not take caller or client input")]
+    [InlineData("{\"RequestHeader\":\"baggage\",\"SetIfMissing\":\"{Claim:sub}\"}", "may not take caller or client input")]
+    [InlineData("{\"RequestHeader\":\"Request-Id\",\"Set\":\"{UserId}\"}", "may not take caller or client input")]
+    [InlineData("{\"RequestHeader\":\"X_Request_Id\",\"Set\":\"{Route:id}\"}", "may not take caller or client input")]
+    [InlineData("{\"RequestHeaderRename\":\"X-Parent\",\"To\":\"traceparent\"}", "cannot be renamed into it")]
+    [InlineData("{\"RequestHeaderRename\":\"X-Bag\",\"To\":\"Correlation-Context\"}", "cannot be renamed into it")]
     public void Names_a_client_must_not_control_cannot_be_reached_through_a_transform(string transform, string reason)
     {
         var errors = Rejection("[" + transform + "]");
@@ -156,7 +165,11 @@ public sealed class TransformFormatTests
              {"RequestHeader":"X-Forwarded-Prefix","Set":"/api"},
              {"RequestHeader":"X-HTTP-Method-Override","Set":"{Method}"},
              {"RequestHeaderRemove":"X-Forwarded-Proto"},
-             {"RequestHeaderRename":"X-Forwarded-For","To":"X-Client-Ip"}]
+             {"RequestHeaderRename":"X-Forwarded-For","To":"X-Client-Ip"},
+             {"RequestHeader":"X-Request-Id","SetIfMissing":"{RequestId}"},
+             {"RequestHeader":"baggage","Set":"route={RouteId}"},
+             {"RequestHeaderRemove":"tracestate"},
+             {"RequestHeaderRename":"traceparent","To":"X-Upstream-Trace"}]
             """)));
         Assert.Empty(snapshot.Rejected);
         Assert.Single(snapshot.Routes);

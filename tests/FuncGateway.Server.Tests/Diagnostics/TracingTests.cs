@@ -2,6 +2,8 @@ using System.Diagnostics;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Server.Tests.Resilience;
 using FuncGateway.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Server.Tests.Diagnostics;
 
@@ -133,6 +135,36 @@ public sealed class TracingTests(AzuriteFixture azurite)
         Assert.Single(echo.Header("traceparent"));
         Assert.Equal(["vendor=opaque"], echo.Header("tracestate"));
         Assert.Equal(["tenant=contoso"], echo.Header("baggage"));
+    }
+
+    [Fact]
+    public async Task Response_body_transforms_run_in_a_span_of_their_own_under_the_attempt()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, services: capture.AddTo);
+        await using var upstream = await TestUpstream.StartAsync("json", app => app.Run(static context =>
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync("""{"id":7,"internal":"secret"}""");
+        }));
+        await gateway.UpsertRouteAsync("trimmed", "/trimmed", upstream.BaseAddress.ToString(), ("Transforms", """[{"ResponseBodyRemove":"/internal"}]"""));
+        await gateway.UpsertRouteAsync("plain", "/plain", upstream.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        Assert.Equal("""{"id":7}""", await gateway.Client.GetStringAsync("/trimmed"));
+        Assert.Equal("""{"id":7,"internal":"secret"}""", await gateway.Client.GetStringAsync("/plain"));
+
+        var request = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && s.GetTagItem("funcgateway.route.id") is "trimmed")).Single();
+        var attempt = capture.Spans().Single(s => s.OperationName == "FuncGateway.UpstreamAttempt" && s.ParentSpanId == request.SpanId);
+        var body = capture.Spans().Single(s => s.OperationName == "FuncGateway.ResponseBodyTransform" && s.ParentSpanId == attempt.SpanId);
+        Assert.Equal("trimmed", TelemetryCapture.Tag(body, "funcgateway.route.id"));
+        Assert.Equal("changed", TelemetryCapture.Tag(body, "funcgateway.decision"));
+        Assert.Equal("28", TelemetryCapture.Tag(body, "funcgateway.body.bytes_in"));
+        Assert.Equal("8", TelemetryCapture.Tag(body, "funcgateway.body.bytes_out"));
+
+        // A route without body transforms streams its body: no such span.
+        var plain = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && s.GetTagItem("funcgateway.route.id") is "plain")).Single();
+        Assert.DoesNotContain(capture.Spans(), s => s.OperationName == "FuncGateway.ResponseBodyTransform" && s.TraceId == plain.TraceId);
     }
 
     /// <summary>One of <paramref name="traceparents"/> names that trace and parent span, sampled (flags may carry the W3C random bit too).</summary>

@@ -73,6 +73,8 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         // Client input into an identity header, and a client header renamed into a forwarding header: both refused.
         await _gateway.UpsertRouteAsync("spoof-identity", "/spoof/{**rest}", "echo", ("Transforms", """[{"RequestHeader":"X-User-Id","Set":"{Header:X-Name}"}]"""));
         await _gateway.UpsertRouteAsync("spoof-forwarded", "/spoof2/{**rest}", "echo", ("Transforms", """[{"RequestHeaderRename":"X-Real-Ip","To":"X-Forwarded-For"}]"""));
+        await _gateway.UpsertRouteAsync("spoof-request-id", "/spoof3/{**rest}", "echo", ("Transforms", """[{"RequestHeader":"X-Request-Id","Set":"{Header:X-Client-Id}"}]"""));
+        await _gateway.UpsertRouteAsync("spoof-trace", "/spoof4/{**rest}", "echo", ("Transforms", """[{"RequestHeaderRename":"X-Parent","To":"traceparent"}]"""));
         await _gateway.UpsertRouteAsync("bad-status", "/bad-status", "echo", ("Transforms", """[{"ResponseStatus":"200","Set":"101"}]"""));
         await _gateway.ReloadAsync();
     }
@@ -212,13 +214,20 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task A_bad_transform_list_rejects_only_its_row_with_the_reason()
     {
         var rejected = await _gateway.RejectedReasonsAsync();
-        Assert.Equal(["bad-status", "spoof-forwarded", "spoof-identity"], rejected.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["bad-status", "spoof-forwarded", "spoof-identity", "spoof-request-id", "spoof-trace"], rejected.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("'X-Request-Id' is a header only the gateway speaks for", rejected["spoof-request-id"], StringComparison.Ordinal);
+        Assert.Contains("may not take caller or client input", rejected["spoof-request-id"], StringComparison.Ordinal);
+        Assert.Contains("'traceparent' is a header only the gateway speaks for", rejected["spoof-trace"], StringComparison.Ordinal);
         Assert.Contains("Transforms[0] (RequestHeader 'X-User-Id'): 'X-User-Id' is in the gateway's identity namespace", rejected["spoof-identity"], StringComparison.Ordinal);
         Assert.Contains("cannot be renamed into it", rejected["spoof-forwarded"], StringComparison.Ordinal);
         Assert.Contains("1xx cannot be mapped", rejected["bad-status"], StringComparison.Ordinal);
 
         using var refused = await _gateway.Client.GetAsync("/spoof/x");
         await Problem.AssertAsync(refused, HttpStatusCode.NotFound, "route_not_found");
+        using var spoofedId = new HttpRequestMessage(HttpMethod.Get, "/spoof3/x");
+        spoofedId.Headers.Add("X-Client-Id", "chosen-by-client");
+        using var refusedId = await _gateway.Client.SendAsync(spoofedId);
+        await Problem.AssertAsync(refusedId, HttpStatusCode.NotFound, "route_not_found");
         using var served = await _gateway.Client.GetAsync("/legacy/status/200");
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
     }
