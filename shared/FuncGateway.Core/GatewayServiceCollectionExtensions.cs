@@ -70,7 +70,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
         services.AddSingleton<IRouteTransformProvider>(static sp => new ForwardingTransformProvider(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.ForwardBaggage));
-        services.AddSingleton<AdminExtensionEndpoints>();
+        services.AddSingleton(static sp => new AdminExtensionEndpoints(sp.GetServices<IAdminEndpoint>().Select(static e => e.Name)));
         services.AddSingleton<AdminEndpoints>();
         services.AddSingleton(static sp => new HealthReport(
             sp.GetRequiredService<GatewayRegistry>(),

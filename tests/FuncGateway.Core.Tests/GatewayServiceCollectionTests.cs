@@ -60,6 +60,21 @@ public sealed class GatewayServiceCollectionTests
         Assert.Equal((1, 1), (lenient.Failures, strict.Failures));
     }
 
+    [Theory]
+    [InlineData("routes")]
+    [InlineData("dashboard")]
+    [InlineData("Cache")]
+    [InlineData("cache/purge")]
+    public void A_host_cannot_map_an_admin_endpoint_a_builtin_or_a_capability_already_answers(string name)
+    {
+        // Capability endpoints are answered first: a host endpoint of the same name would never be reached.
+        using var provider = Services().AddLogging().BuildServiceProvider();
+        var endpoints = provider.GetRequiredService<FuncGateway.Admin.AdminExtensionEndpoints>();
+
+        Assert.Throws<ArgumentException>(() => endpoints.Map(name, static _ => Task.CompletedTask));
+        endpoints.Map("metrics", static _ => Task.CompletedTask);
+    }
+
     private static ServiceCollection Services()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

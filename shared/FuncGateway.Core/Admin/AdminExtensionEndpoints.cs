@@ -11,13 +11,28 @@ namespace FuncGateway.Admin;
 public sealed class AdminExtensionEndpoints
 {
     private readonly ConcurrentDictionary<string, RequestDelegate> _endpoints = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _taken;
 
-    /// <summary>Serves <c>/_gateway/{name}</c> with <paramref name="handler"/>. A built-in name cannot be taken.</summary>
+    /// <param name="capabilityEndpoints">
+    /// The paths the capabilities serve (<c>cache/purge</c>, <c>dashboard</c>, ...): they are answered before a host's
+    /// endpoint, so a host may not take one of them, nor the first segment of one.
+    /// </param>
+    internal AdminExtensionEndpoints(IEnumerable<string> capabilityEndpoints)
+    {
+        _taken = new(AdminEndpoints.BuiltInNames, StringComparer.OrdinalIgnoreCase);
+        foreach (var path in capabilityEndpoints)
+        {
+            _taken.Add(path);
+            _taken.Add(path.Split('/')[0]);
+        }
+    }
+
+    /// <summary>Serves <c>/_gateway/{name}</c> with <paramref name="handler"/>. A built-in or capability name cannot be taken.</summary>
     public void Map(string name, RequestDelegate handler)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(handler);
-        if (AdminEndpoints.BuiltInNames.Contains(name, StringComparer.OrdinalIgnoreCase))
+        if (_taken.Contains(name))
         {
             throw new ArgumentException($"'{name}' is a built-in admin endpoint.", nameof(name));
         }
