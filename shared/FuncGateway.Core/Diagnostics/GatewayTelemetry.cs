@@ -40,6 +40,9 @@ internal sealed class GatewayTelemetry : IDisposable
     /// <summary>Child span: the route's concurrency limit.</summary>
     public const string ConcurrencyActivityName = "FuncGateway.Concurrency";
 
+    /// <summary>Child span: the route's request body transforms (buffer, transform, once per request).</summary>
+    public const string RequestBodyActivityName = "FuncGateway.RequestBody";
+
     /// <summary>Child span of another post-match step.</summary>
     public const string StepActivityName = "FuncGateway.Step";
 
