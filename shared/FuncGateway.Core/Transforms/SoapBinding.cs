@@ -63,7 +63,6 @@ internal sealed class SoapBinding
         }
 
         var document = new XmlDocument();
-        document.AppendChild(document.CreateXmlDeclaration("1.0", "utf-8", null));
         var envelope = document.CreateElement("soap", "Envelope", EnvelopeNamespace);
         document.AppendChild(envelope);
         var soapBody = document.CreateElement("soap", "Body", EnvelopeNamespace);

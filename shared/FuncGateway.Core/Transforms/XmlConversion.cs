@@ -40,7 +40,7 @@ internal static class XmlConversion
         try
         {
             error = null;
-            return JsonConvert.DeserializeXmlNode(content.ToJsonString(), root, writeArrayAttribute: false, encodeSpecialCharacters: true);
+            return JsonConvert.DeserializeXmlNode(content.ToJsonString(), root, writeArrayAttribute: false, encodeSpecialCharacters: false);
         }
         catch (Exception ex) when (ex is JsonException or XmlException or ArgumentException or InvalidOperationException)
         {
@@ -49,17 +49,13 @@ internal static class XmlConversion
         }
     }
 
-    /// <summary>The document as UTF-8 bytes with an XML declaration.</summary>
-    public static byte[] ToBytes(XmlDocument document)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = XmlWriter.Create(buffer, new XmlWriterSettings { Encoding = Utf8, Indent = false }))
-        {
-            document.Save(writer);
-        }
-
-        return buffer.ToArray();
-    }
+    /// <summary>The document's root element as UTF-8 bytes after an XML declaration.</summary>
+    /// <remarks>
+    /// Written as text: the converter puts namespaces in <c>xmlns</c> attributes rather than on the elements, which
+    /// an <see cref="XmlWriter"/> refuses and the element's own markup states exactly.
+    /// </remarks>
+    public static byte[] ToBytes(XmlDocument document) =>
+        Utf8.GetBytes("<?xml version=\"1.0\" encoding=\"utf-8\"?>" + document.DocumentElement?.OuterXml);
 
     /// <summary>Reads XML safely (no DTD, no resolver, at most <paramref name="maxChars"/> characters); null with the reason when it is not well-formed.</summary>
     public static XmlDocument? Load(ReadOnlyMemory<byte> xml, long maxChars, out string? error)
