@@ -39,13 +39,76 @@ internal static class XmlConversion
 
         try
         {
-            error = null;
-            return JsonConvert.DeserializeXmlNode(content.ToJsonString(), root, writeArrayAttribute: false, encodeSpecialCharacters: false);
+            var xml = JsonConvert.DeserializeXmlNode(content.ToJsonString(), root, writeArrayAttribute: false, encodeSpecialCharacters: false);
+            error = xml?.DocumentElement is { } element ? Verify(element) : "the document is empty.";
+            return error is null ? xml : null;
         }
         catch (Exception ex) when (ex is JsonException or XmlException or ArgumentException or InvalidOperationException)
         {
             error = ex.Message;
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Why the converted tree would not be well-formed XML (the converter does not check member names or characters),
+    /// or null: it is written as text, so this is what keeps a member such as <c>"two words"</c> from breaking it.
+    /// </summary>
+    private static string? Verify(XmlElement element)
+    {
+        if (!IsName(element.Name))
+        {
+            return $"'{element.Name}' is not an XML element name.";
+        }
+
+        foreach (XmlAttribute attribute in element.Attributes)
+        {
+            if (!IsName(attribute.Name) || !IsText(attribute.Value))
+            {
+                return $"the attribute '{attribute.Name}' is not a valid XML attribute.";
+            }
+        }
+
+        foreach (XmlNode child in element.ChildNodes)
+        {
+            var problem = child switch
+            {
+                XmlElement childElement => Verify(childElement),
+                _ when child.Value is { } text && !IsText(text) => $"the text of '{element.Name}' holds a character XML cannot carry.",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsName(string name)
+    {
+        try
+        {
+            XmlConvert.VerifyName(name);
+            return true;
+        }
+        catch (XmlException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsText(string text)
+    {
+        try
+        {
+            XmlConvert.VerifyXmlChars(text);
+            return true;
+        }
+        catch (XmlException)
+        {
+            return false;
         }
     }
 
