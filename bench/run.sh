@@ -439,11 +439,13 @@ if (( VALIDATION )); then
   # The same POST route shape twice: plain, and validating the body against the seeder's OrderSchema.
   NAMES+=(funcgateway-val-plain funcgateway-val-schema)
   URLS+=("$GATEWAY/val-plain/items/7" "$GATEWAY/val-schema/items/7")
+  HEADERS+=("" "")
 fi
 if (( BODY_TRANSFORMS )); then
   # The same POST route shape twice: plain, and mapping the body's fields (the seeder's BodyMapping).
   NAMES+=(funcgateway-bt-plain funcgateway-bt-mapped)
   URLS+=("$GATEWAY/bt-plain/items/7" "$GATEWAY/bt-mapped/items/7")
+  HEADERS+=("" "")
 fi
 COUNT=${#NAMES[@]}
 for (( i = 0; i < COUNT; i++ )); do

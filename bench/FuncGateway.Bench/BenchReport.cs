@@ -447,7 +447,8 @@ internal static class BenchReport
                 {
                     Yarp => PerRequest("yarp_s"),
                     Gateway or GatewayFast or GatewayStrict or GatewayJwt or GatewayApiKey or GatewayFull
-                        or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit or GatewayPost or GatewaySchema => PerRequest("gateway_s"),
+                        or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit or GatewayPost or GatewaySchema
+                        or GatewayBodyPlain or GatewayBodyMapped => PerRequest("gateway_s"),
                     GatewayTelemetry => PerRequest("gateway_telemetry_s"),
                     _ => null,
                 },

@@ -83,9 +83,10 @@ internal sealed class LiquidTemplate
         {
             text = _template.Render(model, NullEncoder.Default);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or LiquidException or ArgumentException or FormatException or ArithmeticException)
         {
-            // Fluid's limits (steps, output size, recursion) end the render with this exception.
+            // Fluid's limits (steps, output size, recursion) end the render with InvalidOperationException, a filter
+            // that cannot apply to this message's values (divided_by: 0) with LiquidException.
             error = "the template could not be rendered: " + ex.Message;
             return null;
         }

@@ -119,11 +119,14 @@ public sealed class RequestBodyTransformTests
         Assert.Equal("request_transform_failed", ProblemCode(context));
     }
 
-    [Fact]
-    public async Task A_template_that_runs_too_long_fails_for_that_request_instead_of_holding_it()
+    [Theory]
+    [InlineData("[{% for i in (1..1000000) %}{{ i }},{% endfor %}0]", """{"n":0}""")]
+    [InlineData("{{ 1 | divided_by: body.n }}", """{"n":0}""")]
+    public async Task A_template_that_runs_too_long_or_fails_on_a_value_fails_for_that_request_only(string template, string body)
     {
-        var (continued, _, context) = await RunAsync("""[{"RequestBodyTemplate":"[{% for i in (1..1000000) %}{{ i }},{% endfor %}0]"}]""", "{}");
+        var (continued, _, context) = await RunAsync($$"""[{"RequestBodyTemplate":"{{template}}"}]""", body);
         Assert.False(continued);
+        Assert.Equal(400, context.Response.StatusCode);
         Assert.Equal("request_transform_failed", ProblemCode(context));
     }
 
