@@ -164,20 +164,13 @@ internal static class RouteSeeder
         }
 
         string[] mapped = bodyTransforms ? ["plain", "mapped"] : [];
-        foreach (var variant in mapped)
+        if (bodyTransforms)
         {
-            var entity = new TableEntity(Partition, "bt-" + variant)
-            {
-                ["Path"] = $"/bt-{variant}/items/{{id}}",
-                ["Upstream"] = PoolName,
-                ["Auth"] = "anonymous",
-            };
-            if (variant == "mapped")
-            {
-                entity["Transforms"] = BodyMapping;
-            }
-
-            await routes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+            // The same route shape twice: /bt-plain/items/{id}, and /bt-mapped/items/{id} with the mapping.
+            await routes.UpsertEntityAsync(new TableEntity(Partition, "bt-plain") { ["Path"] = "/bt-plain/items/{id}", ["Upstream"] = PoolName, ["Auth"] = "anonymous" },
+                TableUpdateMode.Replace, cancellationToken);
+            await routes.UpsertEntityAsync(new TableEntity(Partition, "bt-mapped") { ["Path"] = "/bt-mapped/items/{id}", ["Upstream"] = PoolName, ["Auth"] = "anonymous", ["Transforms"] = BodyMapping },
+                TableUpdateMode.Replace, cancellationToken);
         }
 
         var policyRoutes = policiesDirectory is null ? 0 : await PolicySeeder.SeedAsync(service, prefix, upstream, policiesDirectory, cancellationToken);

@@ -86,24 +86,16 @@ internal static class XmlConversion
         return null;
     }
 
-    private static bool IsName(string name)
-    {
-        try
-        {
-            XmlConvert.VerifyName(name);
-            return true;
-        }
-        catch (XmlException)
-        {
-            return false;
-        }
-    }
+    private static bool IsName(string name) => Passes(XmlConvert.VerifyName, name);
 
-    private static bool IsText(string text)
+    private static bool IsText(string text) => Passes(XmlConvert.VerifyXmlChars, text);
+
+    /// <summary>XmlConvert's checks throw rather than answer.</summary>
+    private static bool Passes(Func<string, string> verify, string value)
     {
         try
         {
-            XmlConvert.VerifyXmlChars(text);
+            verify(value);
             return true;
         }
         catch (XmlException)
