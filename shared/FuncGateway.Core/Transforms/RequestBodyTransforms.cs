@@ -200,8 +200,9 @@ internal sealed class RequestBodyStep(IOptions<GatewayOptions> options, ILogger<
         var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>() is { } detection
             ? detection.CanHaveBody
             : request.ContentLength > 0 || request.Headers.ContainsKey("Transfer-Encoding");
-        if (!hasBody && plan.Encoder is not { EncodesEmptyBody: true })
+        if (feature.IsTunnel || (!hasBody && plan.Encoder is not { EncodesEmptyBody: true }))
         {
+            // A WebSocket upgrade carries no message to transform.
             return true;
         }
 

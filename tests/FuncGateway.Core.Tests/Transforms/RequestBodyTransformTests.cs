@@ -180,6 +180,22 @@ public sealed class RequestBodyTransformTests
     }
 
     [Fact]
+    public async Task A_soap_route_gives_a_request_without_a_body_its_envelope_but_never_a_websocket_upgrade()
+    {
+        const string Soap = """[{"SoapOperation":"List","Namespace":"urn:x"}]""";
+        var (continued, forwarded, context) = await RunAsync(Soap, null);
+        Assert.True(continued);
+        Assert.Contains("<List xmlns=\"urn:x\" />", forwarded, StringComparison.Ordinal);
+        Assert.True(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()!.CanHaveBody);
+
+        var route = Compile(Soap);
+        var (upgrade, _) = Request(route, null);
+        var tunnel = new GatewayRequestFeature(route, []) { IsTunnel = true };
+        Assert.True(await new RequestBodyStep(Options.Create(new GatewayOptions()), NullLogger<RequestBodyStep>.Instance).InvokeAsync(upgrade, tunnel));
+        Assert.Null(tunnel.TransformedRequestBody);
+    }
+
+    [Fact]
     public void Routes_without_request_body_transforms_skip_the_step()
     {
         var step = new RequestBodyStep(Options.Create(new GatewayOptions()), NullLogger<RequestBodyStep>.Instance);
