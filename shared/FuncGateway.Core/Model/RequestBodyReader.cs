@@ -97,6 +97,12 @@ internal static class RequestBodyReader
         return (body, RequestBodyFailure.None);
     }
 
+    /// <summary>True when the request may carry a body (the server's own judgement where it gives one).</summary>
+    public static bool HasBody(HttpContext context) =>
+        context.Features.Get<IHttpRequestBodyDetectionFeature>() is { } detection
+            ? detection.CanHaveBody
+            : context.Request.ContentLength > 0 || context.Request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding);
+
     /// <summary>
     /// Forwards <paramref name="body"/> instead of the client's stream, with its exact <c>Content-Length</c> (the
     /// client's request keeps its other headers).

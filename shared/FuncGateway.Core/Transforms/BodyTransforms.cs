@@ -351,11 +351,8 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
         }
 
         var routeId = context.Feature.Route.Definition.Id;
-        if (IsEncoded(upstream.Content.Headers.ContentEncoding))
+        if (RefusedAsEncoded(context, upstream, logger))
         {
-            TransformsLog.ResponseBodyEncoded(logger, routeId, string.Join(", ", upstream.Content.Headers.ContentEncoding));
-            Refuse(context, ProblemCodes.ResponseBodyEncoded, "The upstream's response is compressed and cannot be transformed.",
-                "The route transforms response bodies; the upstream ignored Accept-Encoding: identity.");
             return ValueTask.CompletedTask;
         }
 
@@ -388,6 +385,23 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Refuses (502 <c>response_body_encoded</c>, logged) an upstream body that is compressed although the gateway
+    /// asked for identity: it cannot be read, and is never passed on half-transformed. True when it did.
+    /// </summary>
+    internal static bool RefusedAsEncoded(GatewayResponseTransformContext context, HttpResponseMessage upstream, ILogger logger)
+    {
+        if (!IsEncoded(upstream.Content.Headers.ContentEncoding))
+        {
+            return false;
+        }
+
+        TransformsLog.ResponseBodyEncoded(logger, context.Feature.Route.Definition.Id, string.Join(", ", upstream.Content.Headers.ContentEncoding));
+        Refuse(context, ProblemCodes.ResponseBodyEncoded, "The upstream's response is compressed and cannot be transformed.",
+            "The route transforms response bodies; the upstream ignored Accept-Encoding: identity.");
+        return true;
     }
 
     internal static bool IsEncoded(IEnumerable<string> encodings)

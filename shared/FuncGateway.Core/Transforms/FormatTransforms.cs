@@ -23,15 +23,11 @@ internal abstract class ResponseFormatTransform(ILogger logger) : GatewayRespons
             return ValueTask.CompletedTask;
         }
 
-        if (ResponseJsonBodyTransform.IsEncoded(upstream.Content.Headers.ContentEncoding))
+        if (!ResponseJsonBodyTransform.RefusedAsEncoded(context, upstream, logger))
         {
-            TransformsLog.ResponseBodyEncoded(logger, context.Feature.Route.Definition.Id, string.Join(", ", upstream.Content.Headers.ContentEncoding));
-            ResponseJsonBodyTransform.Refuse(context, ProblemCodes.ResponseBodyEncoded, "The upstream's response is compressed and cannot be transformed.",
-                "The route transforms response bodies; the upstream ignored Accept-Encoding: identity.");
-            return ValueTask.CompletedTask;
+            Convert(context);
         }
 
-        Convert(context);
         return ValueTask.CompletedTask;
     }
 

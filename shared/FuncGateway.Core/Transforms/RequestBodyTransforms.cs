@@ -197,9 +197,7 @@ internal sealed class RequestBodyStep(IOptions<GatewayOptions> options, ILogger<
 
         var request = context.Request;
         var routeId = feature.Route.Definition.Id;
-        var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>() is { } detection
-            ? detection.CanHaveBody
-            : request.ContentLength > 0 || request.Headers.ContainsKey("Transfer-Encoding");
+        var hasBody = RequestBodyReader.HasBody(context);
         if (feature.IsTunnel || (!hasBody && plan.Encoder is not { EncodesEmptyBody: true }))
         {
             // A WebSocket upgrade carries no message to transform.

@@ -25,12 +25,13 @@ internal static class XmlConversion
     public static XmlDocument? ToXmlDocument(JsonNode? document, string root, string? ns, out string? error)
     {
         // The converter wants an object: an array becomes repeated <item> elements, a value the root's text.
+        // The document is the message's own, parsed for this conversion: it is changed, not copied.
         var content = document switch
         {
-            JsonObject obj => obj.DeepClone().AsObject(),
-            JsonArray array => new JsonObject { ["item"] = array.DeepClone() },
+            JsonObject obj => obj,
+            JsonArray array => new JsonObject { ["item"] = array },
             null => [],
-            _ => new JsonObject { ["#text"] = document.DeepClone() },
+            _ => new JsonObject { ["#text"] = document },
         };
         if (ns is not null)
         {

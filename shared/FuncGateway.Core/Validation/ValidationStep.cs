@@ -1,9 +1,7 @@
 using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
-using Microsoft.Net.Http.Headers;
 
 namespace FuncGateway.Validation;
 
@@ -38,7 +36,7 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
 
         var request = context.Request;
         var routeId = feature.Route.Definition.Id;
-        var hasBody = HasBody(context);
+        var hasBody = RequestBodyReader.HasBody(context);
         var isJson = false;
         if (hasBody && !validation.AcceptsContentType(request.ContentType, out isJson))
         {
@@ -94,11 +92,6 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             "The request does not satisfy the route's validation rules.", $"{violations.Count} violation(s); see violations.", violations.WriteTo);
         return false;
     }
-
-    private static bool HasBody(HttpContext context) =>
-        context.Features.Get<IHttpRequestBodyDetectionFeature>() is { } detection
-            ? detection.CanHaveBody
-            : context.Request.ContentLength > 0 || context.Request.Headers.ContainsKey(HeaderNames.TransferEncoding);
 
     private static void CheckParameters(HttpRequest request, RouteValidation validation, ViolationList violations)
     {
