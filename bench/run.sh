@@ -2,7 +2,7 @@
 # Side-by-side benchmark: direct to an upstream, through a bare YARP forwarder, through FuncGateway with N routes in
 # its table (with --rate-limits also through FuncGateway with a fast-mode and a strict-mode limit; with --transforms a
 # plain route and the same route with header-only transforms; with --validation a POST route with a 4 KiB JSON body and the
-# same route with a JSON-schema Validation; with --telemetry a second FuncGateway with telemetry on). Builds Release,
+# same route with a JSON-schema Validation; with --body-transforms the same POST route with a body field mapping; with --telemetry a second FuncGateway with telemetry on). Builds Release,
 # starts everything on 127.0.0.1, loads the contenders in alternation, prints medians and ratios, writes
 # bench/results/<timestamp>.json, and stops everything it started. See bench/README.md.
 set -euo pipefail
@@ -33,6 +33,9 @@ usage: bench/run.sh [options]
                       Cache property (every request after the first a hit, docs/caching.md), and report their ratios
   --validation        also POST bench/validation-body.json (4 KiB of JSON) to two routes of the same shape, one plain
                       and one validating it against a JSON Schema (docs/validation.md), and report their ratio (wrk only)
+  --body-transforms   also POST bench/validation-body.json to two routes of the same shape, one plain and one mapping
+                      its fields (a move, defaults, removals in every item; docs/transforms.md), and report their
+                      ratio (wrk only)
   --server-dll PATH   run this FuncGateway.Server.dll instead of the one built here (for before/after comparisons:
                       build another revision, copy its bin/Release/net10.0 folder, point at the DLL in it)
   --ready-to-run      run FuncGateway.Server as published for linux-x64 with ReadyToRun (dotnet publish -r linux-x64
@@ -79,6 +82,7 @@ MODE=side-by-side
 CURVE_SECONDS=30
 SCALE_ROUTES=1000,10000
 VALIDATION=0
+BODY_TRANSFORMS=0
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 need_int() { [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 must be an integer in [$3, $4], got '$2'"; }
@@ -107,6 +111,7 @@ while (( $# > 0 )); do
     --scale) MODE=scale; shift ;;
     --scale-routes) [[ ${2-} =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--scale-routes needs a comma-separated list of counts"; SCALE_ROUTES=$2; shift 2 ;;
     --validation) VALIDATION=1; shift ;;
+    --body-transforms) BODY_TRANSFORMS=1; shift ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -241,6 +246,7 @@ if [[ $TOOL != dotnet ]] && ! command -v wrk >/dev/null; then
 fi
 [[ $TOOL == auto ]] && TOOL=wrk
 (( VALIDATION )) && [[ $TOOL != wrk ]] && die "--validation needs wrk: the .NET load generator sends GETs only"
+(( BODY_TRANSFORMS )) && [[ $TOOL != wrk ]] && die "--body-transforms needs wrk: the .NET load generator sends GETs only"
 command -v curl >/dev/null || die "curl is required"
 (( RATE_LIMITS == 0 )) || command -v node >/dev/null || die "--rate-limits needs node (for the table-counting proxy)"
 (( TELEMETRY == 0 )) || command -v node >/dev/null || die "--telemetry needs node (for the OTLP sink)"
@@ -347,6 +353,7 @@ PREFIX=Bench$(date +%H%M%S)$RANDOM
 seed_routes "$PREFIX" "$ROUTES" \
   --rate-limited "$( (( RATE_LIMITS )) && echo true || echo false)" --transforms "$( (( TRANSFORMS )) && echo true || echo false)" \
   --cache "$( (( CACHE )) && echo true || echo false)" --validation "$( (( VALIDATION )) && echo true || echo false)" \
+  --body-transforms "$( (( BODY_TRANSFORMS )) && echo true || echo false)" \
   ${SEED_POLICIES[@]+"${SEED_POLICIES[@]}"}
 
 if (( POLICIES )); then
@@ -432,6 +439,13 @@ if (( VALIDATION )); then
   # The same POST route shape twice: plain, and validating the body against the seeder's OrderSchema.
   NAMES+=(funcgateway-val-plain funcgateway-val-schema)
   URLS+=("$GATEWAY/val-plain/items/7" "$GATEWAY/val-schema/items/7")
+  HEADERS+=("" "")
+fi
+if (( BODY_TRANSFORMS )); then
+  # The same POST route shape twice: plain, and mapping the body's fields (the seeder's BodyMapping).
+  NAMES+=(funcgateway-bt-plain funcgateway-bt-mapped)
+  URLS+=("$GATEWAY/bt-plain/items/7" "$GATEWAY/bt-mapped/items/7")
+  HEADERS+=("" "")
 fi
 COUNT=${#NAMES[@]}
 for (( i = 0; i < COUNT; i++ )); do
@@ -487,9 +501,9 @@ run_load() { # url seconds [header] → one JSON result line in $WORK/result.jso
   if [[ $TOOL == wrk ]]; then
     [[ -n ${3-} ]] && header=(-H "$3")
     # One wrk thread: on 2 cores a second one would only take CPU from the servers.
-    # Only the --validation routes are loaded with POSTs of the JSON body (see wrk-report.lua).
+    # Only the --validation and --body-transforms routes are loaded with POSTs of the JSON body (see wrk-report.lua).
     local body_file=
-    [[ $1 == */val-* ]] && body_file=$BENCH_DIR/validation-body.json
+    [[ $1 == */val-* || $1 == */bt-* ]] && body_file=$BENCH_DIR/validation-body.json
     BENCH_BODY_FILE=$body_file timeout $(( $2 + 30 )) ${LOAD_PIN[@]+"${LOAD_PIN[@]}"} wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 10s --latency ${header[@]+"${header[@]}"} \
       -s "$BENCH_DIR/wrk-report.lua" "$1" > "$out" 2>&1 &
   else
@@ -573,10 +587,11 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s"}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"body_transforms":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s"}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
   "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
-  "$( (( CACHE )) && echo true || echo false)" "$( (( VALIDATION )) && echo true || echo false)" "$( (( TELEMETRY )) && echo true || echo false)" "$SAMPLING" \
+  "$( (( CACHE )) && echo true || echo false)" "$( (( VALIDATION )) && echo true || echo false)" "$( (( BODY_TRANSFORMS )) && echo true || echo false)" \
+  "$( (( TELEMETRY )) && echo true || echo false)" "$SAMPLING" \
   "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

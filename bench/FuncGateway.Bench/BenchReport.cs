@@ -27,6 +27,8 @@ internal static class BenchReport
     public const string GatewayPost = "funcgateway-val-plain";
     public const string GatewaySchema = "funcgateway-val-schema";
     public const string GatewayTelemetry = "funcgateway-telemetry";
+    public const string GatewayBodyPlain = "funcgateway-bt-plain";
+    public const string GatewayBodyMapped = "funcgateway-bt-mapped";
 
     /// <summary>Issue #2: FuncGateway without policies within 90% of bare YARP's throughput with 1,000 routes.</summary>
     public const double TargetThroughputRatio = 0.90;
@@ -47,6 +49,9 @@ internal static class BenchReport
 
     /// <summary>With --validation: the same POST route with a 4 KiB JSON body, without and with a schema Validation.</summary>
     private static readonly string[] ValidationContenders = [GatewayPost, GatewaySchema];
+
+    /// <summary>With --body-transforms: the same POST route with a 4 KiB JSON body, without and with a field mapping.</summary>
+    private static readonly string[] BodyTransformContenders = [GatewayBodyPlain, GatewayBodyMapped];
 
     /// <summary>With --telemetry: a second gateway process, the same table and route, with telemetry on.</summary>
     private static readonly string[] TelemetryContenders = [GatewayTelemetry];
@@ -70,6 +75,8 @@ internal static class BenchReport
         [GatewayPost] = "FuncGateway, plain POST route",
         [GatewaySchema] = "FuncGateway + schema Validation",
         [GatewayTelemetry] = "FuncGateway + telemetry",
+        [GatewayBodyPlain] = "FuncGateway, plain POST route",
+        [GatewayBodyMapped] = "FuncGateway + body field mapping",
     };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -79,7 +86,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
-        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Concat(ValidationContenders).Concat(TelemetryContenders).Where(c => rounds.Any(r => r.Contender == c))];
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Concat(ValidationContenders).Concat(BodyTransformContenders).Concat(TelemetryContenders).Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -146,6 +153,7 @@ internal static class BenchReport
                      (GatewayTransforms, GatewayPlain, "header_transforms_over_plain_route"),
                      (GatewayCacheHit, GatewayCachePlain, "cache_hit_over_proxied_route"), (GatewayCacheHit, Direct, "cache_hit_over_direct"),
                      (GatewaySchema, GatewayPost, "schema_validation_over_plain_post"),
+                     (GatewayBodyMapped, GatewayBodyPlain, "body_mapping_over_plain_post"),
                      (GatewayTelemetry, Gateway, "telemetry_over_funcgateway"),
                  })
         {
@@ -250,6 +258,15 @@ internal static class BenchReport
                 "validation: the same POST route and 4 KiB JSON body (bench/validation-body.json) with a JSON-schema Validation; ratios over the plain POST route",
                 "  (the validated route buffers, parses and checks each body before forwarding it; read the same-round ratio and CPU\n"
                 + "   per request together, a shared machine moves req/s by more than the difference between runs)"));
+        }
+
+        if (medians.ContainsKey(GatewayBodyMapped))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, GatewayBodyPlain, [GatewayBodyMapped],
+                "body transforms: the same POST route and 4 KiB JSON body (bench/validation-body.json) with a field mapping (move, defaults, removals); ratios over the plain POST route",
+                "  (the mapped route buffers, parses, rewrites and re-serializes each body before forwarding it; read the same-round\n"
+                + "   ratio and CPU per request together)"));
         }
 
         if (medians.ContainsKey(GatewayTelemetry))
@@ -430,7 +447,8 @@ internal static class BenchReport
                 {
                     Yarp => PerRequest("yarp_s"),
                     Gateway or GatewayFast or GatewayStrict or GatewayJwt or GatewayApiKey or GatewayFull
-                        or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit or GatewayPost or GatewaySchema => PerRequest("gateway_s"),
+                        or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit or GatewayPost or GatewaySchema
+                        or GatewayBodyPlain or GatewayBodyMapped => PerRequest("gateway_s"),
                     GatewayTelemetry => PerRequest("gateway_telemetry_s"),
                     _ => null,
                 },

@@ -7,7 +7,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
         FuncGateway.Bench — helpers for bench/run.sh (run that script; these are its building blocks)
           upstream --port-file FILE                       Kestrel on 127.0.0.1:0 answering GET with "ok"
           yarp --upstream URL --port-file FILE            bare YARP IHttpForwarder in front of URL
-          seed --connection-string CS --prefix P --routes N --upstream URL [--rate-limited true] [--transforms true] [--cache true] [--validation true] [--policies-dir DIR]
+          seed --connection-string CS --prefix P --routes N --upstream URL [--rate-limited true] [--transforms true] [--cache true] [--validation true] [--body-transforms true] [--policies-dir DIR]
                                                           writes N routes and one pool into {P}Routes/{P}Upstreams
                                                           (and two routes limited by the policies fast and strict;
                                                           and tx-plain and tx-headers, with header-only Transforms;

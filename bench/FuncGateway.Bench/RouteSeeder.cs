@@ -17,7 +17,9 @@ namespace FuncGateway.Bench;
 /// <c>--policies-dir DIR</c> also the policy routes of <see cref="PolicySeeder"/>, their key and token written to DIR. With
 /// <c>--validation true</c> also <c>val-plain</c> and <c>val-schema</c> (<c>/val-plain/items/{id}</c>,
 /// <c>/val-schema/items/{id}</c>), the second validating POST bodies against <see cref="OrderSchema"/> (row
-/// <c>bench-order</c> of <c>{prefix}Schemas</c>), which bench/validation-body.json satisfies.
+/// <c>bench-order</c> of <c>{prefix}Schemas</c>), which bench/validation-body.json satisfies. With
+/// <c>--body-transforms true</c> also <c>bt-plain</c> and <c>bt-mapped</c>, the second mapping the same POST body's
+/// fields with <see cref="BodyMapping"/>.
 /// </summary>
 internal static class RouteSeeder
 {
@@ -44,6 +46,12 @@ internal static class RouteSeeder
             "price":{"type":"number","exclusiveMinimum":0},"note":{"type":"string","maxLength":200}}}}}}
         """;
 
+    /// <summary>A field mapping of bench/validation-body.json (docs/transforms.md): a move, defaults (one in every item) and a removal in every item.</summary>
+    public const string BodyMapping = """
+        [{"RequestBodyMove":"/customerId","To":"/customer/id"},{"RequestBodyDefault":"/channel","Value":"\"web\""},
+        {"RequestBodyDefault":"/items/*/giftWrap","Value":"false"},{"RequestBodyRemove":"/items/*/note"}]
+        """;
+
     // Azure's limits for one transaction: one partition, at most 100 entities.
     private const int BatchSize = 100;
 
@@ -58,6 +66,7 @@ internal static class RouteSeeder
         var cache = Flag(options, "cache");
         var policiesDirectory = options.Optional("policies-dir");
         var validation = Flag(options, "validation");
+        var bodyTransforms = Flag(options, "body-transforms");
 
         var service = new TableServiceClient(connectionString);
         var routes = service.GetTableClient(prefix + "Routes");
@@ -154,6 +163,16 @@ internal static class RouteSeeder
             await routes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
         }
 
+        string[] mapped = bodyTransforms ? ["plain", "mapped"] : [];
+        if (bodyTransforms)
+        {
+            // The same route shape twice: /bt-plain/items/{id}, and /bt-mapped/items/{id} with the mapping.
+            await routes.UpsertEntityAsync(new TableEntity(Partition, "bt-plain") { ["Path"] = "/bt-plain/items/{id}", ["Upstream"] = PoolName, ["Auth"] = "anonymous" },
+                TableUpdateMode.Replace, cancellationToken);
+            await routes.UpsertEntityAsync(new TableEntity(Partition, "bt-mapped") { ["Path"] = "/bt-mapped/items/{id}", ["Upstream"] = PoolName, ["Auth"] = "anonymous", ["Transforms"] = BodyMapping },
+                TableUpdateMode.Replace, cancellationToken);
+        }
+
         var policyRoutes = policiesDirectory is null ? 0 : await PolicySeeder.SeedAsync(service, prefix, upstream, policiesDirectory, cancellationToken);
 
         // Read back what the gateway will read, so a silent write problem fails here and not as a mystery 404 later.
@@ -163,14 +182,14 @@ internal static class RouteSeeder
             written += page.Values.Count;
         }
 
-        var expected = count + limited.Length + transformed.Length + cached.Length + validated.Length + policyRoutes;
+        var expected = count + limited.Length + transformed.Length + cached.Length + validated.Length + mapped.Length + policyRoutes;
         if (written != expected)
         {
             await Console.Error.WriteLineAsync($"error: wrote {expected} routes but the table holds {written}.");
             return 1;
         }
 
-        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(transforms ? " and a plain and a transformed one" : "")}{(cache ? " and a plain and a cached one" : "")}{(validation ? " and a plain and a schema-validated POST one" : "")}{(policyRoutes > 0 ? " and 3 policy routes" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
+        Console.WriteLine($"seeded {count} routes{(rateLimited ? " and 2 rate-limited ones" : "")}{(transforms ? " and a plain and a transformed one" : "")}{(cache ? " and a plain and a cached one" : "")}{(validation ? " and a plain and a schema-validated POST one" : "")}{(bodyTransforms ? " and a plain and a body-mapping POST one" : "")}{(policyRoutes > 0 ? " and 3 policy routes" : "")} into {routes.Name} and pool '{PoolName}' → {upstream} into {upstreams.Name}");
         return 0;
     }
 

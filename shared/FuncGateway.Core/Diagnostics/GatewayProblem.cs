@@ -28,6 +28,13 @@ public static class ProblemCodes
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
     public const string InvalidResponseBody = "invalid_response_body";
     public const string ResponseBodyEncoded = "response_body_encoded";
+
+    // [#13 body transforms]
+    public const string InvalidRequestBody = "invalid_request_body";
+    public const string RequestBodyEncoded = "request_body_encoded";
+    public const string RequestTransformFailed = "request_transform_failed";
+    public const string ResponseTransformFailed = "response_transform_failed";
+    public const string UpstreamSoapFault = "upstream_soap_fault";
 }
 
 /// <summary>

@@ -46,6 +46,9 @@ internal sealed class GatewayTelemetry : IDisposable
     /// </summary>
     public const string BodyTransformActivityName = "FuncGateway.ResponseBodyTransform";
 
+    /// <summary>Child span: the route's request body transforms (buffer, transform, once per request).</summary>
+    public const string RequestBodyActivityName = "FuncGateway.RequestBody";
+
     /// <summary>Child span of another post-match step.</summary>
     public const string StepActivityName = "FuncGateway.Step";
 

@@ -48,6 +48,13 @@ internal readonly record struct GatewayStepOrder(GatewayPhase Phase, int Positio
     public static GatewayStepOrder Validation { get; } = new(GatewayPhase.PostMatch, 240);
 
     /// <summary>
+    /// Run the route's request body transforms (<c>Transforms</c>: JSON field mapping, Liquid, XML, SOAP) on the
+    /// buffered body, once per request: after validation, which checks what the client sent (and whose buffer it
+    /// reuses), before the cache and the concurrency limit (no slot is held while a body is read).
+    /// </summary>
+    public static GatewayStepOrder RequestBody { get; } = new(GatewayPhase.PostMatch, 245);
+
+    /// <summary>
     /// Answer from the response cache: after authentication (whose identity keys per-caller entries) and rate limits
     /// (a hit still counts), before the concurrency limit (a hit or a coalesced wait takes no upstream permit).
     /// </summary>

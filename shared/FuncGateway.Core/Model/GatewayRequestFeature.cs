@@ -69,6 +69,15 @@ public sealed class GatewayRequestFeature
 
     /// <summary>Time spent in upstream attempts, summed.</summary>
     public TimeSpan UpstreamTime { get; internal set; }
+
+    /// <summary>The client's body once a step has buffered it (<see cref="RequestBodyReader"/>), so no other step reads it again.</summary>
+    internal ReadOnlyMemory<byte>? BufferedRequestBody { get; set; }
+
+    /// <summary>
+    /// The body the upstream receives instead of the client's, and its media type, once the route's request body
+    /// transforms have run (once per request; every attempt sends it). A null media type keeps the client's.
+    /// </summary>
+    internal (ReadOnlyMemory<byte> Body, string? ContentType)? TransformedRequestBody { get; set; }
 }
 
 /// <summary>The stable code of the problem response the gateway wrote for this request, if it wrote one.</summary>

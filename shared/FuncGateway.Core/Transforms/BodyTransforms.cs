@@ -54,8 +54,115 @@ internal sealed class JsonPointer
         return new JsonPointer(text, steps);
     }
 
+    /// <summary>True when a step is <c>*</c> (the pointer may reach several values).</summary>
+    public bool HasWildcard => Array.IndexOf(_steps, "*") >= 0;
+
+    /// <summary>True when the last step is <c>*</c> (it names array elements, not a member).</summary>
+    public bool EndsWithWildcard => _steps[^1] == "*";
+
     /// <summary>Removes every value the pointer reaches; true when something was removed.</summary>
     public bool Remove(JsonNode? root) => Remove(root, 0);
+
+    /// <summary>Detaches the one value a pointer without <c>*</c> reaches; false when it reaches nothing.</summary>
+    public bool TryTake(JsonNode? root, out JsonNode? value)
+    {
+        var node = root;
+        for (var i = 0; i < _steps.Length - 1 && node is not null; i++)
+        {
+            node = Child(node, _steps[i]);
+        }
+
+        value = null;
+        var step = _steps[^1];
+        switch (node)
+        {
+            case JsonObject obj when obj.TryGetPropertyValue(step, out value):
+                obj.Remove(step);
+                return true;
+            case JsonArray array when Index(step, array) is { } at:
+                value = array[at];
+                array.RemoveAt(at);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="value"/>'s result where the pointer reaches (every element for a <c>*</c> step), creating
+    /// missing objects on the way (not before a <c>*</c> step); with <paramref name="onlyIfMissing"/>, only where there is no value or <c>null</c>.
+    /// True when something was set.
+    /// </summary>
+    public bool Set(JsonNode? root, Func<JsonNode?> value, bool onlyIfMissing) => Set(root, 0, value, onlyIfMissing);
+
+    private bool Set(JsonNode? node, int index, Func<JsonNode?> value, bool onlyIfMissing)
+    {
+        var step = _steps[index];
+        var last = index == _steps.Length - 1;
+        switch (node)
+        {
+            case JsonObject obj:
+                obj.TryGetPropertyValue(step, out var child);
+                if (last)
+                {
+                    if (onlyIfMissing && child is not null)
+                    {
+                        return false;
+                    }
+
+                    obj[step] = value();
+                    return true;
+                }
+
+                if (child is null)
+                {
+                    if (Array.IndexOf(_steps, "*", index + 1) >= 0)
+                    {
+                        // Nothing to set in: an array to walk is not made up.
+                        return false;
+                    }
+
+                    child = new JsonObject();
+                    obj[step] = child;
+                }
+
+                return Set(child, index + 1, value, onlyIfMissing);
+            case JsonArray array when step == "*" && !last:
+                var changed = false;
+                foreach (var element in array)
+                {
+                    changed |= Set(element, index + 1, value, onlyIfMissing);
+                }
+
+                return changed;
+            case JsonArray array when Index(step, array) is { } at:
+                if (!last)
+                {
+                    return Set(array[at], index + 1, value, onlyIfMissing);
+                }
+
+                if (onlyIfMissing && array[at] is not null)
+                {
+                    return false;
+                }
+
+                array[at] = value();
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static JsonNode? Child(JsonNode node, string step) => node switch
+    {
+        JsonObject obj => obj[step],
+        JsonArray array when Index(step, array) is { } at => array[at],
+        _ => null,
+    };
+
+    private static int? Index(string step, JsonArray array) =>
+        int.TryParse(step, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var at)
+        && at < array.Count && (step.Length == 1 || step[0] != '0') ? at : null;
 
     private bool Remove(JsonNode? node, int index)
     {
@@ -85,8 +192,7 @@ internal sealed class JsonPointer
                 }
 
                 return removed;
-            case JsonArray array when int.TryParse(step, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var at)
-                                      && at < array.Count && (step.Length == 1 || step[0] != '0'):
+            case JsonArray array when Index(step, array) is { } at:
                 if (last)
                 {
                     array.RemoveAt(at);
@@ -245,11 +351,8 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
         }
 
         var routeId = context.Feature.Route.Definition.Id;
-        if (IsEncoded(upstream.Content.Headers.ContentEncoding))
+        if (RefusedAsEncoded(context, upstream, logger))
         {
-            TransformsLog.ResponseBodyEncoded(logger, routeId, string.Join(", ", upstream.Content.Headers.ContentEncoding));
-            Refuse(context, ProblemCodes.ResponseBodyEncoded, "The upstream's response is compressed and cannot be transformed.",
-                "The route transforms response bodies; the upstream ignored Accept-Encoding: identity.");
             return ValueTask.CompletedTask;
         }
 
@@ -270,6 +373,10 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
         foreach (var operation in operations)
         {
             changed |= operation.Apply(ref document, context);
+            if (context.IsRefused)
+            {
+                return ValueTask.CompletedTask;
+            }
         }
 
         if (changed)
@@ -280,7 +387,24 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
         return ValueTask.CompletedTask;
     }
 
-    private static bool IsEncoded(ICollection<string> encodings)
+    /// <summary>
+    /// Refuses (502 <c>response_body_encoded</c>, logged) an upstream body that is compressed although the gateway
+    /// asked for identity: it cannot be read, and is never passed on half-transformed. True when it did.
+    /// </summary>
+    internal static bool RefusedAsEncoded(GatewayResponseTransformContext context, HttpResponseMessage upstream, ILogger logger)
+    {
+        if (!IsEncoded(upstream.Content.Headers.ContentEncoding))
+        {
+            return false;
+        }
+
+        TransformsLog.ResponseBodyEncoded(logger, context.Feature.Route.Definition.Id, string.Join(", ", upstream.Content.Headers.ContentEncoding));
+        Refuse(context, ProblemCodes.ResponseBodyEncoded, "The upstream's response is compressed and cannot be transformed.",
+            "The route transforms response bodies; the upstream ignored Accept-Encoding: identity.");
+        return true;
+    }
+
+    internal static bool IsEncoded(IEnumerable<string> encodings)
     {
         foreach (var encoding in encodings)
         {
@@ -294,14 +418,14 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
     }
 
     /// <summary>Replaces the upstream's answer with the gateway's 502: none of the upstream's body or content headers pass.</summary>
-    private static void Refuse(GatewayResponseTransformContext context, string code, string title, string detail)
+    internal static void Refuse(GatewayResponseTransformContext context, string code, string title, string detail, Action<Utf8JsonWriter>? extensions = null)
     {
         var response = context.HttpContext.Response;
         response.Headers.Clear();
         response.StatusCode = StatusCodes.Status502BadGateway;
         response.ContentType = GatewayProblem.ContentType;
         response.Headers.CacheControl = "no-store";
-        context.Body = GatewayProblem.Create(context.HttpContext, StatusCodes.Status502BadGateway, code, title, detail);
+        context.Body = GatewayProblem.Create(context.HttpContext, StatusCodes.Status502BadGateway, code, title, detail, extensions);
         context.IsRefused = true;
     }
 }
@@ -367,4 +491,19 @@ internal static partial class TransformsLog
 
     [LoggerMessage(7001, LogLevel.Warning, "Route '{RouteId}': the upstream compressed its response ({Encoding}) although the gateway asked for identity; answered 502 response_body_encoded.")]
     public static partial void ResponseBodyEncoded(ILogger logger, string routeId, string encoding);
+
+    [LoggerMessage(7002, LogLevel.Information, "Route '{RouteId}': the request body is compressed ({Encoding}), so its body transforms cannot apply; answered 415 request_body_encoded.")]
+    public static partial void RequestBodyEncoded(ILogger logger, string routeId, string encoding);
+
+    [LoggerMessage(7003, LogLevel.Information, "Route '{RouteId}': the request body is not JSON, so its body transforms cannot apply; answered 400 invalid_request_body. {Reason}")]
+    public static partial void RequestBodyNotJson(ILogger logger, string routeId, string reason);
+
+    [LoggerMessage(7004, LogLevel.Warning, "Route '{RouteId}': the request body could not be transformed; answered 400 request_transform_failed: {Reason}")]
+    public static partial void RequestTransformFailed(ILogger logger, string routeId, string reason);
+
+    [LoggerMessage(7005, LogLevel.Warning, "Route '{RouteId}': the upstream's {Status} response could not be transformed; answered 502 {Code}: {Reason}")]
+    public static partial void ResponseTransformFailed(ILogger logger, string routeId, int status, string code, string reason);
+
+    [LoggerMessage(7006, LogLevel.Information, "Route '{RouteId}': the SOAP upstream answered with a fault ({FaultCode}); answered 502 upstream_soap_fault.")]
+    public static partial void SoapFault(ILogger logger, string routeId, string faultCode);
 }

@@ -59,6 +59,11 @@ internal static class TransformCompiler
     private const string UnlessRole = "UnlessRole";
     private const string UnlessScope = "UnlessScope";
     private const string Meta = "Meta";
+    private const string Value = "Value";
+    private const string Namespace = "Namespace";
+    private const string Version = "Version";
+    private const string Action = "Action";
+    private const string OmitRoot = "OmitRoot";
 
     private static readonly string[] HeaderValueMembers = [Set, Append, SetIfMissing];
 
@@ -79,6 +84,15 @@ internal static class TransformCompiler
         [TransformKinds.ResponseBodyRemove] = [UnlessRole, UnlessScope],
         [TransformKinds.ResponseProblem] = [],
         [TransformKinds.ResponseEnvelope] = [Meta],
+        [TransformKinds.RequestBodyMove] = [To],
+        [TransformKinds.RequestBodyDefault] = [Value],
+        [TransformKinds.RequestBodyRemove] = [],
+        [TransformKinds.RequestBodyTemplate] = [],
+        [TransformKinds.RequestJsonToXml] = [Namespace],
+        [TransformKinds.SoapOperation] = [Namespace, Version, Action],
+        [TransformKinds.ResponseBodyTemplate] = [],
+        [TransformKinds.ResponseXmlToJson] = [OmitRoot],
+        [TransformKinds.ResponseJsonToXml] = [Namespace],
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -100,6 +114,7 @@ internal static class TransformCompiler
 
         Dictionary<int, int>? statusMap = null;
         List<ResponseJsonOperation>? bodyOperations = null;
+        var bodies = new BodyListCompiler(scope, errors);
         var methodsChanged = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < items.Count; i++)
         {
@@ -206,18 +221,35 @@ internal static class TransformCompiler
                         bodyOperations.Add(new ResponseEnvelopeOperation(target.Trim(), meta, scope.Time));
                     }
 
+                    bodies.ResponseJsonItem(i, where);
+
                     break;
                 case TransformKinds.ResponseBodyRemove:
+                case TransformKinds.ResponseBodyTemplate:
                     if (bodyOperations is null)
                     {
                         bodyOperations = [];
                         response.Add(new DeferredBodyTransform());
                     }
 
-                    AddBodyRemove(item, target, where, bodyOperations, errors);
+                    bodies.ResponseJsonItem(i, where);
+                    if (kind == TransformKinds.ResponseBodyRemove)
+                    {
+                        AddBodyRemove(item, target, where, bodyOperations, errors);
+                    }
+                    else if (bodies.Template(target, where) is { } template)
+                    {
+                        bodyOperations.Add(new ResponseBodyTemplateOperation(template, scope.Logger));
+                    }
+
+                    break;
+                default:
+                    bodies.Add(kind, item, target, i, where, request, response);
                     break;
             }
         }
+
+        bodies.Finish(request);
 
         if (statusMap is not null)
         {
@@ -231,7 +263,10 @@ internal static class TransformCompiler
             // One buffered transform for every body operation, where the first one was: the body is parsed once.
             var index = response.FindIndex(static t => t is DeferredBodyTransform);
             response[index] = new ResponseJsonBodyTransform([.. bodyOperations], scope.Logger);
+        }
 
+        if (bodyOperations is not null || response.Any(static t => t is ResponseFormatTransform))
+        {
             // The gateway does not decompress: it asks for identity, last, so no earlier header transform undoes it.
             request.Add(new IdentityEncodingTransform());
         }
@@ -637,4 +672,13 @@ internal static class TransformKinds
     public const string ResponseBodyRemove = "ResponseBodyRemove";
     public const string ResponseProblem = "ResponseProblem";
     public const string ResponseEnvelope = "ResponseEnvelope";
+    public const string RequestBodyMove = "RequestBodyMove";
+    public const string RequestBodyDefault = "RequestBodyDefault";
+    public const string RequestBodyRemove = "RequestBodyRemove";
+    public const string RequestBodyTemplate = "RequestBodyTemplate";
+    public const string RequestJsonToXml = "RequestJsonToXml";
+    public const string SoapOperation = "SoapOperation";
+    public const string ResponseBodyTemplate = "ResponseBodyTemplate";
+    public const string ResponseXmlToJson = "ResponseXmlToJson";
+    public const string ResponseJsonToXml = "ResponseJsonToXml";
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FuncGateway.Transforms;
 
-/// <summary>The Transforms capability: a route's own header, query, method and status transforms (the <c>Transforms</c> property).</summary>
+/// <summary>The Transforms capability: a route's own header, query, method, status and body transforms (the <c>Transforms</c> property).</summary>
 public sealed class TransformsCapability : IGatewayCapability
 {
     /// <inheritdoc/>
@@ -16,6 +16,7 @@ public sealed class TransformsCapability : IGatewayCapability
     {
         services.AddSingleton<IRouteTransformProvider>(static sp => new RouteTransformListProvider(
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("FuncGateway.Transforms")));
+        services.AddSingleton<IGatewayStep, RequestBodyStep>();
     }
 }
 

@@ -1,10 +1,7 @@
-using System.Buffers;
 using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
-using Microsoft.Net.Http.Headers;
 
 namespace FuncGateway.Validation;
 
@@ -39,7 +36,7 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
 
         var request = context.Request;
         var routeId = feature.Route.Definition.Id;
-        var hasBody = HasBody(context);
+        var hasBody = RequestBodyReader.HasBody(context);
         var isJson = false;
         if (hasBody && !validation.AcceptsContentType(request.ContentType, out isJson))
         {
@@ -65,19 +62,19 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
                 return false;
             }
 
-            var (body, length, failure) = await ReadBodyAsync(context, limit);
-            if (failure is not null)
+            var (body, failure) = await RequestBodyReader.ReadAsync(context, feature, limit);
+            if (failure != RequestBodyFailure.None)
             {
-                await failure(context, limit);
+                await (failure == RequestBodyFailure.TooLarge
+                    ? GatewayProblem.RequestTooLargeAsync(context, limit)
+                    : GatewayProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.BadRequest, "The request body could not be read from the client."));
                 return false;
             }
 
-            JsonBodyCheck.Check(body.AsMemory(0, length), validation, violations);
+            JsonBodyCheck.Check(body, validation, violations);
 
             // The upstream gets the very bytes that were checked, with their exact length.
-            request.Body = new MemoryStream(body, 0, length, writable: false);
-            request.ContentLength = length;
-            request.Headers.Remove(HeaderNames.TransferEncoding);
+            RequestBodyReader.ReplaceBody(request, body);
         }
         else if (!hasBody && validation.Schema is not null && (HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method)))
         {
@@ -95,11 +92,6 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             "The request does not satisfy the route's validation rules.", $"{violations.Count} violation(s); see violations.", violations.WriteTo);
         return false;
     }
-
-    private static bool HasBody(HttpContext context) =>
-        context.Features.Get<IHttpRequestBodyDetectionFeature>() is { } detection
-            ? detection.CanHaveBody
-            : context.Request.ContentLength > 0 || context.Request.Headers.ContainsKey(HeaderNames.TransferEncoding);
 
     private static void CheckParameters(HttpRequest request, RouteValidation validation, ViolationList violations)
     {
@@ -168,84 +160,6 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             foreach (var value in values)
             {
                 screen.ScreenHeader(name, value ?? "", violations);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Reads the body into one pooled array of at most <paramref name="limit"/> bytes, given back to the pool when the
-    /// response has completed (the forwarded body is read from it until then). A body that turns out longer, or that
-    /// the server could not read, yields the problem to answer with instead.
-    /// </summary>
-    private static async Task<(byte[] Body, int Length, Func<HttpContext, long, Task>? Failure)> ReadBodyAsync(HttpContext context, long limit)
-    {
-        var request = context.Request;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            // One byte over the limit is what tells an oversized chunked body apart; the server cuts anything beyond.
-            sizeFeature.MaxRequestBodySize = limit + 1;
-        }
-
-        var pooled = new PooledBuffer((int)Math.Max(1, Math.Min(request.ContentLength ?? 16 * 1024, limit + 1)));
-        context.Response.RegisterForDispose(pooled);
-        var capacity = (int)Math.Min(pooled.Array.Length, limit + 1);
-        var length = 0;
-        try
-        {
-            while (true)
-            {
-                if (length == capacity)
-                {
-                    if (length > limit)
-                    {
-                        return ([], 0, GatewayProblem.RequestTooLargeAsync);
-                    }
-
-                    capacity = pooled.Grow(length, (int)Math.Min(limit + 1, capacity * 2L));
-                }
-
-                var read = await request.Body.ReadAsync(pooled.Array.AsMemory(length, capacity - length), context.RequestAborted);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-            }
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return ([], 0, GatewayProblem.RequestTooLargeAsync);
-        }
-        catch (BadHttpRequestException)
-        {
-            return ([], 0, static (c, _) => GatewayProblem.WriteAsync(c, StatusCodes.Status400BadRequest, ProblemCodes.BadRequest, "The request body could not be read from the client."));
-        }
-
-        return length > limit ? ([], 0, GatewayProblem.RequestTooLargeAsync) : (pooled.Array, length, null);
-    }
-
-    /// <summary>A request body's buffer, rented from the shared pool and returned once, when the response completes.</summary>
-    private sealed class PooledBuffer(int size) : IDisposable
-    {
-        public byte[] Array { get; private set; } = ArrayPool<byte>.Shared.Rent(size);
-
-        /// <summary>Moves the first <paramref name="used"/> bytes to a larger array; returns the capacity to use.</summary>
-        public int Grow(int used, int size)
-        {
-            var larger = ArrayPool<byte>.Shared.Rent(size);
-            Array.AsSpan(0, used).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(Array);
-            Array = larger;
-            return Math.Min(larger.Length, size);
-        }
-
-        public void Dispose()
-        {
-            if (Array.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(Array);
-                Array = [];
             }
         }
     }
