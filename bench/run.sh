@@ -421,6 +421,7 @@ if (( POLICIES )); then
 fi
 if (( TELEMETRY )); then
   NAMES+=(funcgateway-telemetry)
+  HEADERS+=("")
   URLS+=("http://127.0.0.1:$GW2_PORT$TARGET")
 fi
 if (( TRANSFORMS )); then
