@@ -20,6 +20,9 @@ usage: bench/run.sh [options]
   --telemetry         also load a second FuncGateway with telemetry on (OTLP to a local sink, tracing sampled at
                       --sampling, metrics on) next to the first, telemetry off
   --sampling R        trace sampling ratio of the telemetry contender (default 0.1)
+  --compare-dll PATH  also load a second FuncGateway running this FuncGateway.Server.dll (another build: the one
+                      before a change) on the same table and route, telemetry off; reported as "FuncGateway (B)"
+                      with ratios over the first (not with --telemetry: they share the second process's slot)
   --rate-limits       also load two rate-limited routes of the same shape (a fast-mode and a strict-mode limit that
                       is never reached, both on one Global key) and count table operations per request through a
                       proxy in front of Azurite
@@ -75,6 +78,7 @@ SERVER_DLL_OVERRIDE=
 BUILD=1
 READY_TO_RUN=0
 TELEMETRY=0
+COMPARE_DLL=
 SAMPLING=0.1
 TRANSFORMS=0
 CACHE=0
@@ -103,6 +107,7 @@ while (( $# > 0 )); do
     --ready-to-run) READY_TO_RUN=1; shift ;;
     --server-dll) [[ -f ${2-} ]] || die "--server-dll needs an existing file"; SERVER_DLL_OVERRIDE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     --telemetry) TELEMETRY=1; shift ;;
+    --compare-dll) [[ $# -ge 2 ]] || die "--compare-dll needs a path"; COMPARE_DLL=$(realpath "$2"); shift 2 ;;
     --sampling) [[ ${2-} =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || die "--sampling needs a ratio between 0 and 1"; SAMPLING=$2; shift 2 ;;
     --transforms) TRANSFORMS=1; shift ;;
     --cache) CACHE=1; shift ;;
@@ -249,6 +254,7 @@ fi
 (( BODY_TRANSFORMS )) && [[ $TOOL != wrk ]] && die "--body-transforms needs wrk: the .NET load generator sends GETs only"
 command -v curl >/dev/null || die "curl is required"
 (( RATE_LIMITS == 0 )) || command -v node >/dev/null || die "--rate-limits needs node (for the table-counting proxy)"
+[[ -z $COMPARE_DLL ]] || { (( TELEMETRY == 0 )) || die "--compare-dll and --telemetry cannot be combined"; [[ -f $COMPARE_DLL ]] || die "no such file: $COMPARE_DLL"; }
 (( TELEMETRY == 0 )) || command -v node >/dev/null || die "--telemetry needs node (for the OTLP sink)"
 
 # Servers on core 0, the load generator on core 1: the load generator then never takes CPU from the proxy under test,
@@ -400,6 +406,21 @@ if (( TELEMETRY )); then
   wait_for_200 "FuncGateway (telemetry)" "$GW2_PID" "http://127.0.0.1:$GW2_PORT/svc$ROUTES/items/7" 60
 fi
 
+if [[ -n $COMPARE_DLL ]]; then
+  # Another build of the server on the same table, everything else equal: a before/after in one run.
+  GW2_PORT=$(free_port)
+  log "starting FuncGateway.Server (B) from $COMPARE_DLL on 127.0.0.1:$GW2_PORT"
+  (cd "$WORK" && exec env \
+    FuncGateway__Storage__ConnectionString="$GATEWAY_CONNECTION_STRING" \
+    FuncGateway__Storage__TablePrefix="$PREFIX" \
+    ${RATE_LIMIT_ENV[@]+"${RATE_LIMIT_ENV[@]}"} \
+    ${POLICY_ENV[@]+"${POLICY_ENV[@]}"} \
+    ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
+    ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} dotnet "$COMPARE_DLL" --urls "http://127.0.0.1:$GW2_PORT") > "$WORK/gateway-b.log" 2>&1 &
+  GW2_PID=$!; PIDS+=("$GW2_PID")
+  wait_for_200 "FuncGateway (B)" "$GW2_PID" "http://127.0.0.1:$GW2_PORT/svc$ROUTES/items/7" 60
+fi
+
 # The same path everywhere; through FuncGateway it matches a route in the middle of the table.
 TARGET=/svc$(( (ROUTES + 1) / 2 ))/items/7
 NAMES=(direct yarp funcgateway)
@@ -421,6 +442,11 @@ if (( POLICIES )); then
 fi
 if (( TELEMETRY )); then
   NAMES+=(funcgateway-telemetry)
+  HEADERS+=("")
+  URLS+=("http://127.0.0.1:$GW2_PORT$TARGET")
+fi
+if [[ -n $COMPARE_DLL ]]; then
+  NAMES+=(funcgateway-b)
   HEADERS+=("")
   URLS+=("http://127.0.0.1:$GW2_PORT$TARGET")
 fi
@@ -491,7 +517,7 @@ cpu_json() { # before after
     up = (y[1]-x[1])/tck; yarp = (y[2]-x[2])/tck; gw = (y[3]-x[3])/tck; gw2 = (y[4]-x[4])/tck; az = (y[5]-x[5])/tck;
     busy = (y[6]-x[6])/tck; total = (y[7]-x[7])/tck; softirq = (y[8]-x[8])/tck; gen = y[9]-x[9];
     other = busy - up - yarp - gw - gw2 - az - gen; if (other < 0) other = 0;
-    printf "{\"upstream_s\":%.2f,\"yarp_s\":%.2f,\"gateway_s\":%.2f,\"gateway_telemetry_s\":%.2f,\"azurite_s\":%.2f,\"loadgen_s\":%.2f,\"softirq_s\":%.2f,\"other_s\":%.2f,\"machine_busy\":%.3f}",
+    printf "{\"upstream_s\":%.2f,\"yarp_s\":%.2f,\"gateway_s\":%.2f,\"gateway2_s\":%.2f,\"azurite_s\":%.2f,\"loadgen_s\":%.2f,\"softirq_s\":%.2f,\"other_s\":%.2f,\"machine_busy\":%.3f}",
       up, yarp, gw, gw2, az, gen, softirq, other, (total > 0 ? busy / total : 0) }'
 }
 
@@ -588,11 +614,11 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"body_transforms":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s"}' \
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"body_transforms":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s","compare_dll":"%s"}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
   "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
   "$( (( CACHE )) && echo true || echo false)" "$( (( VALIDATION )) && echo true || echo false)" "$( (( BODY_TRANSFORMS )) && echo true || echo false)" \
   "$( (( TELEMETRY )) && echo true || echo false)" "$SAMPLING" \
-  "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL")
+  "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL" "$COMPARE_DLL")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

@@ -27,6 +27,7 @@ internal static class BenchReport
     public const string GatewayPost = "funcgateway-val-plain";
     public const string GatewaySchema = "funcgateway-val-schema";
     public const string GatewayTelemetry = "funcgateway-telemetry";
+    public const string GatewayB = "funcgateway-b";
     public const string GatewayBodyPlain = "funcgateway-bt-plain";
     public const string GatewayBodyMapped = "funcgateway-bt-mapped";
 
@@ -56,6 +57,9 @@ internal static class BenchReport
     /// <summary>With --telemetry: a second gateway process, the same table and route, with telemetry on.</summary>
     private static readonly string[] TelemetryContenders = [GatewayTelemetry];
 
+    /// <summary>With --compare-dll: a second gateway process from another build, the same table and route.</summary>
+    private static readonly string[] CompareContenders = [GatewayB];
+
     private static string[] Contenders = BaseContenders;
 
     private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
@@ -75,6 +79,7 @@ internal static class BenchReport
         [GatewayPost] = "FuncGateway, plain POST route",
         [GatewaySchema] = "FuncGateway + schema Validation",
         [GatewayTelemetry] = "FuncGateway + telemetry",
+        [GatewayB] = "FuncGateway (B)",
         [GatewayBodyPlain] = "FuncGateway, plain POST route",
         [GatewayBodyMapped] = "FuncGateway + body field mapping",
     };
@@ -86,7 +91,7 @@ internal static class BenchReport
         var input = options.Required("input");
         var output = options.Required("output");
         var rounds = ReadRounds(input);
-        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Concat(ValidationContenders).Concat(BodyTransformContenders).Concat(TelemetryContenders).Where(c => rounds.Any(r => r.Contender == c))];
+        Contenders = [.. BaseContenders, .. RateLimitContenders.Concat(PolicyContenders).Concat(TransformContenders).Concat(CacheContenders).Concat(ValidationContenders).Concat(BodyTransformContenders).Concat(TelemetryContenders).Concat(CompareContenders).Where(c => rounds.Any(r => r.Contender == c))];
 
         var summary = new JsonObject();
         var medians = new Dictionary<string, Medians>(StringComparer.Ordinal);
@@ -155,6 +160,7 @@ internal static class BenchReport
                      (GatewaySchema, GatewayPost, "schema_validation_over_plain_post"),
                      (GatewayBodyMapped, GatewayBodyPlain, "body_mapping_over_plain_post"),
                      (GatewayTelemetry, Gateway, "telemetry_over_funcgateway"),
+                     (GatewayB, Gateway, "b_over_funcgateway"),
                  })
         {
             if (medians.TryGetValue(contender, out var variant) && medians.TryGetValue(baseline, out var reference))
@@ -277,6 +283,14 @@ internal static class BenchReport
                 "  (the telemetry gateway's exporters run in its own process, so their CPU is in its figure; the sink's shows under \"other\")"));
         }
 
+        if (medians.ContainsKey(GatewayB))
+        {
+            Console.WriteLine();
+            Console.WriteLine(VariantTable(rounds, medians, Gateway, [GatewayB],
+                "compare: a second FuncGateway process on the same table running another build (--compare-dll); ratios over this build's",
+                "  (below 1 in CPU/req: build B costs less per request than this one)"));
+        }
+
         Console.WriteLine();
         Console.WriteLine($"raw results: {output}");
         if (invalid.Count > 0)
@@ -355,9 +369,9 @@ internal static class BenchReport
         return text.ToString();
     }
 
-    private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "gateway_telemetry_s", "azurite_s", "loadgen_s", "softirq_s", "other_s"];
+    private static readonly string[] CpuKeys = ["upstream_s", "yarp_s", "gateway_s", "gateway2_s", "azurite_s", "loadgen_s", "softirq_s", "other_s"];
 
-    private static readonly string[] CpuLabels = ["upstream", "bare YARP", "FuncGateway", "FGW+telem.", "Azurite", "load gen", "softirq", "other"];
+    private static readonly string[] CpuLabels = ["upstream", "bare YARP", "FuncGateway", "FGW 2nd", "Azurite", "load gen", "softirq", "other"];
 
     private static JsonObject CpuMedians(List<RoundResult> runs)
     {
@@ -449,7 +463,7 @@ internal static class BenchReport
                     Gateway or GatewayFast or GatewayStrict or GatewayJwt or GatewayApiKey or GatewayFull
                         or GatewayPlain or GatewayTransforms or GatewayCachePlain or GatewayCacheHit or GatewayPost or GatewaySchema
                         or GatewayBodyPlain or GatewayBodyMapped => PerRequest("gateway_s"),
-                    GatewayTelemetry => PerRequest("gateway_telemetry_s"),
+                    GatewayTelemetry or GatewayB => PerRequest("gateway2_s"),
                     _ => null,
                 },
                 PerRequest("upstream_s"),
