@@ -3,6 +3,7 @@ using Azure.Monitor.OpenTelemetry.Exporter;
 using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -71,6 +72,7 @@ public static class GatewayOpenTelemetryExtensions
             }
         }
 
+        services.AddFuncGatewayPollyTelemetry();
         var builder = services.AddOpenTelemetry()
             .ConfigureResource(static resource => resource.AddService(serviceName: "FuncGateway", autoGenerateServiceInstanceId: true));
         if (otlp || azureMonitor)
@@ -135,6 +137,20 @@ public static class GatewayOpenTelemetryExtensions
     /// deployment does: local authentication is off on the component), with the managed identity of <c>ClientId</c>
     /// when given.
     /// </summary>
+    /// <summary>
+    /// Turns on Polly's own telemetry for the gateway's resilience pipelines: the <c>Polly</c> meter (retries, breaker
+    /// events). Its log lines would repeat the gateway's own, so its logger is off. <see cref="AddFuncGatewayOpenTelemetry"/>
+    /// calls it whenever it exports metrics; without it Polly's per-execution telemetry wrapper is not built at all.
+    /// </summary>
+    /// <param name="services">The host's services.</param>
+    /// <returns>The same services.</returns>
+    public static IServiceCollection AddFuncGatewayPollyTelemetry(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(static _ => new Polly.Telemetry.TelemetryOptions { LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
+        return services;
+    }
+
     internal static global::Azure.Core.TokenCredential? AzureMonitorCredential(string? authentication)
     {
         if (string.IsNullOrWhiteSpace(authentication))

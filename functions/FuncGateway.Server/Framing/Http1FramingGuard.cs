@@ -20,7 +20,12 @@ internal static class Http1FramingGuard
     private static async Task RunAsync(ConnectionDelegate next, ConnectionContext connection)
     {
         var transport = connection.Transport;
+        // The pump runs on a thread-pool thread already (the socket pipe's continuation): Kestrel's parser continues
+        // inline on it when the pump flushes, instead of one more thread-pool hop per read; likewise the pump resumes
+        // inline when Kestrel frees space (what Kestrel itself does with its inline scheduling option).
         var pipe = new Pipe(new PipeOptions(
+            readerScheduler: PipeScheduler.Inline,
+            writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: PauseWriterThreshold,
             resumeWriterThreshold: PauseWriterThreshold / 2,
             useSynchronizationContext: false));

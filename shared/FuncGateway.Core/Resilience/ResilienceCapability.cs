@@ -3,7 +3,6 @@ using FuncGateway.Model;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Polly.Telemetry;
 
 namespace FuncGateway.Resilience;
@@ -17,14 +16,13 @@ public sealed class ResilienceCapability : IGatewayCapability
     /// <inheritdoc/>
     public void AddServices(IServiceCollection services, IConfiguration configuration)
     {
-        // Polly's own metrics (meter "Polly": retries, breaker events, attempt and pipeline durations). Its log lines
-        // would repeat the gateway's own (ResilienceLog), so its logger is off.
-        services.AddSingleton(static _ => new TelemetryOptions { LoggerFactory = NullLoggerFactory.Instance });
+        // Polly's own telemetry (its "Polly" meter) only where metrics are exported: GatewayOpenTelemetryExtensions
+        // registers its TelemetryOptions then. Without them Polly skips its telemetry wrapper on every execution.
         services.AddSingleton<IPoolFeatureCompiler>(static sp => new CircuitBreakerPoolCompiler(
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceBreaker>>(),
-            sp.GetRequiredService<GatewayTelemetry>(), sp.GetRequiredService<TelemetryOptions>()));
+            sp.GetRequiredService<GatewayTelemetry>(), sp.GetService<TelemetryOptions>()));
         services.AddSingleton<IRouteFeatureCompiler>(static sp => new RouteResilienceCompiler(
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteResilience>>(),
-            randomizer: null, sp.GetRequiredService<TelemetryOptions>()));
+            randomizer: null, sp.GetService<TelemetryOptions>()));
     }
 }

@@ -22,6 +22,8 @@ internal sealed class TelemetryCapture
 
     public void AddTo(IServiceCollection services)
     {
+        // What AddFuncGatewayOpenTelemetry does besides its exporters: Polly's meter on.
+        services.AddFuncGatewayPollyTelemetry();
         services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource("FuncGateway").SetSampler(new AlwaysOnSampler()).AddInMemoryExporter(SpanList))
             .WithMetrics(metrics => metrics.AddMeter("FuncGateway", "Polly").AddInMemoryExporter(Metrics));
