@@ -87,7 +87,11 @@ internal sealed class ForwardingStep : IDisposable
         try
         {
             resilienceContext.Properties.Set(RouteResilience.AttemptKey, attempt);
-            var outcome = await resilience.Pipeline.ExecuteOutcomeAsync(static (rc, state) => state.RunAsync(rc), resilienceContext, attempt);
+            // Retries only ever go to an instance the request has not tried (ForwardAttempt.ShouldRetry), so a pool of one
+            // instance never retries: its requests skip the retry pipeline (one async layer and its allocation less).
+            var outcome = attempt.Pool.AllInstances.Length > 1
+                ? await resilience.Pipeline.ExecuteOutcomeAsync(static (rc, state) => state.RunAsync(rc), resilienceContext, attempt)
+                : await attempt.RunAsync(resilienceContext);
             outcome.ThrowIfException();
             result = outcome.Result;
         }

@@ -21,7 +21,9 @@ internal sealed class ForwardAttempt
     private readonly HttpMessageInvoker _client;
     private readonly TimeProvider _time;
     private readonly GatewayTelemetry? _telemetry;
-    private List<UpstreamInstance>? _tried;
+    // The instances this request was sent to: the first in a field (most requests make one attempt), more in a list.
+    private UpstreamInstance? _firstTried;
+    private List<UpstreamInstance>? _moreTried;
     private int _attempts;
     private int _sends;
     private bool _canHoldBack;
@@ -93,7 +95,14 @@ internal sealed class ForwardAttempt
                 return Outcome.FromResult(AttemptResult.NoInstance);
             }
 
-            (_tried ??= new List<UpstreamInstance>(2)).Add(instance);
+            if (_firstTried is null)
+            {
+                _firstTried = instance;
+            }
+            else
+            {
+                (_moreTried ??= new List<UpstreamInstance>(2)).Add(instance);
+            }
             _canHoldBack = Resilience.Retry.RetryOnStatus.Count > 0 && IsIdempotent && !HasBody
                 && _attempts <= Resilience.Retry.MaxRetries && CountUntried() > 0;
 
@@ -217,7 +226,10 @@ internal sealed class ForwardAttempt
         return count;
     }
 
-    private bool IsCandidate(UpstreamInstance instance, long now) => instance.IsAvailable(now) && (_tried is null || !_tried.Contains(instance));
+    private bool IsCandidate(UpstreamInstance instance, long now) => instance.IsAvailable(now) && !WasTried(instance);
+
+    private bool WasTried(UpstreamInstance instance) =>
+        ReferenceEquals(instance, _firstTried) || (_moreTried is not null && _moreTried.Contains(instance));
 
     private async ValueTask<Outcome<AttemptResult>> SendAsync(UpstreamInstance instance)
     {
