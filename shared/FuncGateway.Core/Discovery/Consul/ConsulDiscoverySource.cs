@@ -92,7 +92,7 @@ internal sealed class ConsulDiscoverySource : IDiscoverySource
             {
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or ConsulAnswerException)
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or JsonException or ConsulAnswerException)
             {
                 if (retry.Fail())
                 {
