@@ -15,7 +15,7 @@ public sealed class ConsulDiscoverySourceTests : IAsyncLifetime
 
     private readonly FakeConsul _consul = new(requiredToken: Token);
     private readonly FakeLogCollector _logs = new();
-    private readonly CountingHandler _handler = new();
+    private readonly CountingHandler _handler = new(new SocketsHttpHandler());
     private readonly HttpClient _http;
 
     public ConsulDiscoverySourceTests() => _http = new HttpClient(_handler) { Timeout = Timeout.InfiniteTimeSpan };
@@ -187,19 +187,5 @@ public sealed class ConsulDiscoverySourceTests : IAsyncLifetime
     {
         var index = _consul.Index;
         return Eventually.TrueAsync(() => _consul.Requests.Any(r => r.Query.Contains($"&index={index}&", StringComparison.Ordinal)), $"a blocking query on index {index}");
-    }
-
-    /// <summary>Counts every request the source tries, including those that never reach a server.</summary>
-    private sealed class CountingHandler() : DelegatingHandler(new SocketsHttpHandler())
-    {
-        private int _attempts;
-
-        public int Attempts => Volatile.Read(ref _attempts);
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _attempts);
-            return base.SendAsync(request, cancellationToken);
-        }
     }
 }

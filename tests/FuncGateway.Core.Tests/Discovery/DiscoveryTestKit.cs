@@ -132,3 +132,26 @@ internal abstract class LoopbackFake : IAsyncDisposable
 
     protected abstract void Map(WebApplication app);
 }
+
+/// <summary>Counts every request a client tries, including those that never reach a server.</summary>
+internal sealed class CountingHandler : DelegatingHandler
+{
+    private int _attempts;
+
+    public CountingHandler()
+    {
+    }
+
+    public CountingHandler(HttpMessageHandler inner)
+        : base(inner)
+    {
+    }
+
+    public int Attempts => Volatile.Read(ref _attempts);
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _attempts);
+        return base.SendAsync(request, cancellationToken);
+    }
+}

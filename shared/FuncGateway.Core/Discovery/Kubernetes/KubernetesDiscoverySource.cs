@@ -55,7 +55,7 @@ internal sealed class KubernetesDiscoverySource(string pool, KubernetesSpecifica
             {
                 return;
             }
-            catch (Exception e) when (IsGone(e))
+            catch (Exception e) when (IsGone(e) && state.ResourceVersion is not null)
             {
                 KubernetesLog.Gone(logger, pool, state.ResourceVersion);
                 state.ResourceVersion = null;
@@ -144,6 +144,12 @@ internal sealed class KubernetesDiscoverySource(string pool, KubernetesSpecifica
         }
         catch (OperationCanceledException) when (error is not null && !cancellationToken.IsCancellationRequested)
         {
+        }
+        catch (HttpRequestException e) when (!events && e.InnerException is EndOfStreamException)
+        {
+            // The client reads a watch's first line before it hands the stream over: a watch the server ends
+            // (timeoutSeconds) before any event or bookmark surfaces as this. It is a normal end, not an outage.
+            return false;
         }
 
         if (error is not null)
