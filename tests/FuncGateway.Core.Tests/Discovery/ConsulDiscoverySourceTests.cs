@@ -87,17 +87,13 @@ public sealed class ConsulDiscoverySourceTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _consul.Requests.Count >= before + 3, "three queries answered 500 (with backoff between them)");
 
         Assert.True(source.NothingPublished);
-        var outage = Assert.Single(_logs.GetSnapshot(), static r => r.Id.Id == 9300);
-        Assert.Contains("HTTP 500", outage.Message, StringComparison.Ordinal);
-        Assert.Contains("Keeping the last list (1 instances)", outage.Message, StringComparison.Ordinal);
+        FakeLogs.AssertOutage(_logs, 9300, "HTTP 500", instances: 1);
 
         _consul.Set("orders", [new("n1", "10.0.0.1", "127.0.0.1", 8081), new("n2", "10.0.0.2", "127.0.0.2", 8082)]);
         _consul.FailWith = null;
 
         Assert.Equal(["http://127.0.0.1:8081", "http://127.0.0.2:8082"], await source.NextUrlsAsync());
-        await Eventually.TrueAsync(() => FakeLogs.Count(_logs, 9301) == 1, "the recovery logged");
-        Assert.Equal(1, FakeLogs.Count(_logs, 9300));
-        Assert.DoesNotContain(_logs.GetSnapshot(), static r => r.Message.Contains(Token, StringComparison.Ordinal));
+        await FakeLogs.AssertRecoveredOnceAsync(_logs, 9300, 9301, Token);
     }
 
     [Fact]
@@ -119,8 +115,7 @@ public sealed class ConsulDiscoverySourceTests : IAsyncLifetime
         await _consul.StartAsync();
 
         Assert.Equal(["http://127.0.0.2:8082"], await source.NextUrlsAsync());
-        await Eventually.TrueAsync(() => FakeLogs.Count(_logs, 9301) == 1, "the recovery logged");
-        Assert.Equal(1, FakeLogs.Count(_logs, 9300));
+        await FakeLogs.AssertRecoveredOnceAsync(_logs, 9300, 9301, Token);
     }
 
     [Fact]

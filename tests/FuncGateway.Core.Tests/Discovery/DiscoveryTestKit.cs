@@ -76,10 +76,26 @@ internal static class Eventually
     }
 }
 
-/// <summary>Log records of one event id.</summary>
+/// <summary>Log records of one event id, and the outage and recovery lines every source writes once.</summary>
 internal static class FakeLogs
 {
     public static int Count(FakeLogCollector logs, int eventId) => logs.GetSnapshot().Count(r => r.Id.Id == eventId);
+
+    /// <summary>Exactly one outage line so far, giving <paramref name="reason"/> and the size of the list kept.</summary>
+    public static void AssertOutage(FakeLogCollector logs, int outageId, string reason, int instances)
+    {
+        var outage = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == outageId);
+        Assert.Contains(reason, outage.Message, StringComparison.Ordinal);
+        Assert.Contains($"Keeping the last list ({instances} instances)", outage.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The recovery logged once, the outage still once, and the secret nowhere in the log.</summary>
+    public static async Task AssertRecoveredOnceAsync(FakeLogCollector logs, int outageId, int recoveryId, string secret)
+    {
+        await Eventually.TrueAsync(() => Count(logs, recoveryId) == 1, "the recovery logged");
+        Assert.Equal(1, Count(logs, outageId));
+        Assert.DoesNotContain(logs.GetSnapshot(), r => r.Message.Contains(secret, StringComparison.Ordinal));
+    }
 }
 
 /// <summary>

@@ -63,17 +63,12 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
     [Fact]
     public async Task A_closed_watch_resumes_from_the_last_bookmark_without_listing_again()
     {
-        _api.Apply(FakeKubernetesApi.Slice("orders-a", "orders", "IPv4", [("http", 8080)], new SliceEndpoint("10.0.0.1")));
-        await using var source = RunningSource.Start(CreateSource("orders", "http"));
-        await source.NextAsync();
-        await WaitForWatchAsync();
+        await using var source = await StartWatchingOneInstanceAsync();
 
         // Another Service's change moves the resourceVersion without an event for this watch; the bookmark carries it.
         _api.Apply(FakeKubernetesApi.Slice("billing-a", "billing", "IPv4", [("http", 8080)], new SliceEndpoint("10.9.0.1")));
         _api.Bookmark();
-        await Eventually.TrueAsync(() => _api.OpenWatches == 1, "the watch still open");
         var watchesBefore = _api.Requests.Count(static r => r.Watch);
-        await Task.Yield();
         _api.EndWatches(withGoneEvent: false);
 
         await Eventually.TrueAsync(() => _api.Requests.Count(static r => r.Watch) > watchesBefore, "a new watch");
@@ -85,10 +80,7 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
     [Fact]
     public async Task A_watch_the_server_ends_without_any_event_is_resumed_quietly_from_the_same_resource_version()
     {
-        _api.Apply(FakeKubernetesApi.Slice("orders-a", "orders", "IPv4", [("http", 8080)], new SliceEndpoint("10.0.0.1")));
-        await using var source = RunningSource.Start(CreateSource("orders", "http"));
-        await source.NextAsync();
-        await WaitForWatchAsync();
+        await using var source = await StartWatchingOneInstanceAsync();
 
         _api.EndWatches(withGoneEvent: false);
         await Eventually.TrueAsync(() => _api.Requests.Count(static r => r.Watch) == 2 && _api.OpenWatches == 1, "a second watch");
@@ -105,10 +97,7 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
     [InlineData(false)]
     public async Task A_410_gone_as_an_error_event_or_an_http_status_lists_again_and_publishes_what_the_watch_missed(bool asErrorEvent)
     {
-        _api.Apply(FakeKubernetesApi.Slice("orders-a", "orders", "IPv4", [("http", 8080)], new SliceEndpoint("10.0.0.1")));
-        await using var source = RunningSource.Start(CreateSource("orders", "http"));
-        Assert.Equal(["http://10.0.0.1:8080"], await source.NextUrlsAsync());
-        await WaitForWatchAsync();
+        await using var source = await StartWatchingOneInstanceAsync();
 
         _api.ApplyUnseen(FakeKubernetesApi.Slice("orders-a", "orders", "IPv4", [("http", 8080)], new SliceEndpoint("10.0.0.7")));
         _api.EndWatches(withGoneEvent: asErrorEvent);
@@ -121,10 +110,7 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
     [Fact]
     public async Task An_api_server_answering_500_keeps_the_last_list_logs_once_and_its_recovery_publishes_the_new_list()
     {
-        _api.Apply(FakeKubernetesApi.Slice("orders-a", "orders", "IPv4", [("http", 8080)], new SliceEndpoint("10.0.0.1")));
-        await using var source = RunningSource.Start(CreateSource("orders", "http"));
-        Assert.Equal(["http://10.0.0.1:8080"], await source.NextUrlsAsync());
-        await WaitForWatchAsync();
+        await using var source = await StartWatchingOneInstanceAsync();
 
         _api.FailWith = 500;
         var before = _api.Requests.Count;
@@ -132,17 +118,13 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _api.Requests.Count >= before + 3, "three requests answered 500 (with backoff between them)");
 
         Assert.True(source.NothingPublished);
-        var outage = Assert.Single(_logs.GetSnapshot(), static r => r.Id.Id == 9400);
-        Assert.Contains("HTTP 500", outage.Message, StringComparison.Ordinal);
-        Assert.Contains("Keeping the last list (1 instances)", outage.Message, StringComparison.Ordinal);
+        FakeLogs.AssertOutage(_logs, 9400, "HTTP 500", instances: 1);
 
         _api.Apply(FakeKubernetesApi.Slice("orders-a", "orders", "IPv4", [("http", 8080)], new SliceEndpoint("10.0.0.1"), new SliceEndpoint("10.0.0.2")));
         _api.FailWith = null;
 
         Assert.Equal(["http://10.0.0.1:8080", "http://10.0.0.2:8080"], await source.NextUrlsAsync());
-        await Eventually.TrueAsync(() => FakeLogs.Count(_logs, 9401) == 1, "the recovery logged");
-        Assert.Equal(1, FakeLogs.Count(_logs, 9400));
-        Assert.DoesNotContain(_logs.GetSnapshot(), static r => r.Message.Contains(Token, StringComparison.Ordinal));
+        await FakeLogs.AssertRecoveredOnceAsync(_logs, 9400, 9401, Token);
     }
 
     [Fact]
@@ -167,8 +149,7 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
         await _api.StartAsync();
 
         Assert.Equal(["http://10.0.0.3:8080"], await source.NextUrlsAsync());
-        await Eventually.TrueAsync(() => FakeLogs.Count(_logs, 9401) == 1, "the recovery logged");
-        Assert.Equal(1, FakeLogs.Count(_logs, 9400));
+        await FakeLogs.AssertRecoveredOnceAsync(_logs, 9400, 9401, Token);
     }
 
     [Fact]
@@ -259,4 +240,14 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
     }
 
     private Task WaitForWatchAsync() => Eventually.TrueAsync(() => _api.OpenWatches == 1, "an open watch");
+
+    /// <summary>A source of Service <c>orders</c> with one endpoint, <c>10.0.0.1:8080</c>, past its first list and watching.</summary>
+    private async Task<RunningSource> StartWatchingOneInstanceAsync()
+    {
+        _api.Apply(FakeKubernetesApi.Slice("orders-a", "orders", "IPv4", [("http", 8080)], new SliceEndpoint("10.0.0.1")));
+        var source = RunningSource.Start(CreateSource("orders", "http"));
+        Assert.Equal(["http://10.0.0.1:8080"], await source.NextUrlsAsync());
+        await WaitForWatchAsync();
+        return source;
+    }
 }

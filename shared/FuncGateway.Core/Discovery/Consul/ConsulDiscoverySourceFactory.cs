@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +10,7 @@ internal sealed record ConsulSpecification(string Service, string Scheme, string
 /// Makes the <c>consul</c> sources: <c>{"Source":"consul","Service":"orders","Scheme":"http","Tag":"v2","Datacenter":"dc1"}</c>.
 /// Every source shares one HTTP client to the agent at <c>FuncGateway:Discovery:Consul:Address</c>.
 /// </summary>
-internal sealed class ConsulDiscoverySourceFactory : IDiscoverySourceFactory, IDisposable
+internal sealed class ConsulDiscoverySourceFactory : DiscoverySourceFactory, IDisposable
 {
     /// <summary>The <c>Source</c> value of a Consul pool.</summary>
     public const string SourceKind = "consul";
@@ -24,6 +23,7 @@ internal sealed class ConsulDiscoverySourceFactory : IDiscoverySourceFactory, ID
     private readonly ILogger _logger;
 
     public ConsulDiscoverySourceFactory(IOptions<ConsulDiscoveryOptions> options, TimeProvider time, ILogger<ConsulDiscoverySource> logger)
+        : base(SourceKind, Fields)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
@@ -44,17 +44,8 @@ internal sealed class ConsulDiscoverySourceFactory : IDiscoverySourceFactory, ID
         };
     }
 
-    public string Kind => SourceKind;
-
-    public IDiscoverySource? Create(string poolName, JsonElement specification, List<string> errors)
+    protected override IDiscoverySource? Create(string poolName, DiscoverySpecificationReader reader, List<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(poolName);
-        var reader = DiscoverySpecificationReader.Open(specification, SourceKind, Fields, errors);
-        if (reader is null)
-        {
-            return null;
-        }
-
         var service = reader.Text("Service", required: true);
         var scheme = reader.Scheme();
         var tag = reader.Text("Tag", required: false);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using k8s;
 using k8s.Exceptions;
@@ -16,7 +15,7 @@ internal sealed record KubernetesSpecification(string Namespace, string Service,
 /// <c>FuncGateway:Discovery:Kubernetes:Kubeconfig</c> (and <c>Context</c>) or the pod's service account.
 /// </summary>
 internal sealed partial class KubernetesDiscoverySourceFactory(IOptions<KubernetesDiscoveryOptions> options, TimeProvider time, ILogger<KubernetesDiscoverySource> logger)
-    : IDiscoverySourceFactory, IDisposable
+    : DiscoverySourceFactory(SourceKind, Fields), IDisposable
 {
     /// <summary>The <c>Source</c> value of a Kubernetes pool.</summary>
     public const string SourceKind = "kubernetes";
@@ -27,17 +26,8 @@ internal sealed partial class KubernetesDiscoverySourceFactory(IOptions<Kubernet
     private readonly Lock _lock = new();
     private k8s.Kubernetes? _client;
 
-    public string Kind => SourceKind;
-
-    public IDiscoverySource? Create(string poolName, JsonElement specification, List<string> errors)
+    protected override IDiscoverySource? Create(string poolName, DiscoverySpecificationReader reader, List<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(poolName);
-        var reader = DiscoverySpecificationReader.Open(specification, SourceKind, Fields, errors);
-        if (reader is null)
-        {
-            return null;
-        }
-
         var @namespace = Label(reader, "Namespace", required: true);
         var service = Label(reader, "Service", required: true);
         var portName = Label(reader, "PortName", required: false);
