@@ -3,6 +3,7 @@ using FuncGateway;
 using FuncGateway.Admin;
 using FuncGateway.Configuration;
 using FuncGateway.Diagnostics;
+using FuncGateway.Discovery;
 using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
 using FuncGateway.Model;
@@ -100,6 +101,9 @@ public static class GatewayServiceCollectionExtensions
         {
             capability.AddServices(services, configuration);
         }
+
+        // Discovery sources the pool's Discovery property can name (docs/discovery-consul-kubernetes.md).
+        services.AddConsulAndKubernetesDiscovery(configuration);
 
         return services;
     }

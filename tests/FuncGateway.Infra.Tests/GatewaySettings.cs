@@ -85,7 +85,14 @@ internal static class GatewaySettings
         ["FuncGateway__RateLimits__AuthenticationFailures__Limit"] = RateLimitTuning,
         ["FuncGateway__RateLimits__AuthenticationFailures__WindowSeconds"] = RateLimitTuning,
         ["FuncGateway__RateLimits__AuthenticationFailures__FailurePolicy"] = RateLimitTuning,
+        ["FuncGateway__Discovery__Consul__Address"] = DiscoveryByHand,
+        ["FuncGateway__Discovery__Consul__Token"] = DiscoveryByHand,
+        ["FuncGateway__Discovery__Consul__WaitSeconds"] = DiscoveryByHand,
+        ["FuncGateway__Discovery__Kubernetes__Kubeconfig"] = DiscoveryByHand,
+        ["FuncGateway__Discovery__Kubernetes__Context"] = DiscoveryByHand,
     };
+
+    private const string DiscoveryByHand = "only for pools whose Discovery source is consul or kubernetes, which a Flex Consumption app rarely reaches; set by hand when used (the Consul token as a Key Vault reference), docs/discovery-consul-kubernetes.md.";
 
     private const string RateLimitTuning = "rate-limit tuning: the gateway's default fits until an app decides otherwise (policies themselves are per app, README 'Rate limits').";
 

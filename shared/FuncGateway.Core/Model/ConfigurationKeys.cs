@@ -87,7 +87,39 @@ internal static class ConfigurationKeys
                 continue;
             }
 
-            known ??= [.. properties.Keys, .. OwnedChildren(path, owned)];
+            if (OwnedChildren(childPath, owned).Any())
+            {
+                WalkOwnedOnly(child, childPath, errors, owned);
+                continue;
+            }
+
+            known ??= [.. properties.Keys, .. OwnedChildren(path, owned).Distinct(StringComparer.OrdinalIgnoreCase)];
+            errors.Add(UnknownSetting(path, child.Key, known));
+        }
+    }
+
+    /// <summary>
+    /// A section no options type binds that only holds sections other readers own (<c>FuncGateway:Discovery</c>
+    /// holding <c>Consul</c> and <c>Kubernetes</c>): each child must be one of them, or lead to one.
+    /// </summary>
+    private static void WalkOwnedOnly(IConfiguration section, string path, List<string> errors, IReadOnlyCollection<string> owned)
+    {
+        string[]? known = null;
+        foreach (var child in section.GetChildren())
+        {
+            var childPath = path + ":" + child.Key;
+            if (owned.Contains(childPath, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (OwnedChildren(childPath, owned).Any())
+            {
+                WalkOwnedOnly(child, childPath, errors, owned);
+                continue;
+            }
+
+            known ??= [.. OwnedChildren(path, owned).Distinct(StringComparer.OrdinalIgnoreCase)];
             errors.Add(UnknownSetting(path, child.Key, known));
         }
     }

@@ -1,0 +1,58 @@
+namespace FuncGateway.Discovery;
+
+/// <summary>
+/// A source's outage state: exponential backoff between failed attempts (1 s, 2 s, 4 s … at most 30 s, on the
+/// injected <see cref="TimeProvider"/>) and the transitions a source logs exactly once: the first failure of an
+/// outage and the first success after it.
+/// </summary>
+internal sealed class DiscoveryRetry(TimeProvider time)
+{
+    /// <summary>The delay after the first failure.</summary>
+    public static readonly TimeSpan InitialDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest delay between two attempts.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+
+    private int _failures;
+
+    /// <summary>Failed attempts since the last success.</summary>
+    public int Failures => _failures;
+
+    /// <summary>Counts a failed attempt; true when it starts an outage (the one to log).</summary>
+    public bool Fail() => ++_failures == 1;
+
+    /// <summary>Counts a successful attempt; true when it ends an outage (the one to log).</summary>
+    public bool Succeed()
+    {
+        var wasFailing = _failures > 0;
+        _failures = 0;
+        return wasFailing;
+    }
+
+    /// <summary>The delay before the next attempt after <see cref="Failures"/> failures in a row.</summary>
+    public TimeSpan NextDelay()
+    {
+        if (_failures <= 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var doublings = Math.Min(_failures - 1, 16);
+        var delay = InitialDelay * (1L << doublings);
+        return delay < MaxDelay ? delay : MaxDelay;
+    }
+
+    /// <summary>Waits <see cref="NextDelay"/>; false when <paramref name="cancellationToken"/> ended the wait.</summary>
+    public async Task<bool> DelayAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(NextDelay(), time, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+}
