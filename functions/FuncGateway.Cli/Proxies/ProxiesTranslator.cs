@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FuncGateway.Authentication;
+using FuncGateway.FixedResponses;
 using FuncGateway.Model;
 using FuncGateway.RouteGroups;
 using FuncGateway.Transforms;
+using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Cli.Proxies;
 
@@ -120,18 +122,22 @@ internal static partial class ProxiesTranslator
         var transforms = new List<TransformDefinition>();
         string? upstream = null;
         string? upstreamPath = null;
+        FixedResponseDefinition? mock = null;
         if (!hasBackend)
         {
-            context.Errors.Add(
-                "It has no backendUri: the proxy answers by itself (a mock response from responseOverrides). FuncGateway routes always forward to an upstream " +
-                "and this version has no fixed-response route; serve the mock from a small function or static site and route to it.");
+            // A mock: the proxy answers by itself from its responseOverrides, which a fixed response does too.
+            mock = TranslateMock(responseOverrides, parameters, context);
+            if (requestOverrides is not null)
+            {
+                context.Notes.Add("requestOverrides are left out: without a backendUri there is no backend request to change.");
+            }
         }
         else if (backendUri is not null)
         {
             TranslateBackend(backendUri, parameters, context, transforms, out upstream, out upstreamPath);
         }
 
-        if (requestOverrides is { } request)
+        if (requestOverrides is { } request && hasBackend)
         {
             TranslateRequestOverrides(request, methods, parameters, context, transforms);
         }
@@ -141,7 +147,7 @@ internal static partial class ProxiesTranslator
             TranslateResponseOverrides(response, context, transforms);
         }
 
-        if (context.Errors.Count > 0 || upstream is null)
+        if (context.Errors.Count > 0 || (upstream is null && mock is null))
         {
             return null;
         }
@@ -155,6 +161,10 @@ internal static partial class ProxiesTranslator
             UpstreamPath = upstreamPath,
             Enabled = !disabled,
         }.With(AuthProperties.Auth, [.. options.Auth.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)]);
+        if (mock is not null)
+        {
+            route = route.With(FixedResponseProperties.FixedResponse, mock);
+        }
         if (transforms.Count > 0)
         {
             route = route.With(TransformsProperties.Transforms, transforms);
@@ -349,6 +359,81 @@ internal static partial class ProxiesTranslator
         }
     }
 
+    /// <summary>
+    /// A proxy without backendUri → a <c>FixedResponse</c>: <c>response.statusCode</c> (default 200),
+    /// <c>response.headers.*</c> and <c>response.body</c>, all literal (a fixed response has no variables).
+    /// </summary>
+    private static FixedResponseDefinition? TranslateMock(JsonElement? overrides, HashSet<string> parameters, ProxyContext context)
+    {
+        if (overrides is not { } response)
+        {
+            context.Errors.Add("It has neither backendUri nor responseOverrides: there is nothing to forward to and nothing to answer with.");
+            return null;
+        }
+
+        var status = StatusCodes.Status200OK;
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        string? body = null;
+        var start = context.Errors.Count;
+        foreach (var item in response.EnumerateObject())
+        {
+            if (item.Value.ValueKind != JsonValueKind.String)
+            {
+                context.Errors.Add($"responseOverrides.{item.Name} must be a string.");
+                continue;
+            }
+
+            var value = context.Resolve("responseOverrides." + item.Name, item.Value.GetString()!);
+            if (value is null)
+            {
+                continue;
+            }
+
+            if (item.Name.Equals("response.statusReason", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Notes.Add("response.statusReason is left out: the gateway sends each status's standard reason phrase (HTTP/2 has none).");
+                continue;
+            }
+
+            if (ProxyContext.HasVariable(value, parameters) is { } variable)
+            {
+                context.Errors.Add($"responseOverrides.{item.Name}: '{{{RegistryFormat.Printable(variable)}}}' is a variable; a fixed response is literal (it never copies the request).");
+                continue;
+            }
+
+            if (item.Name.Equals("response.statusCode", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out status))
+                {
+                    context.Errors.Add($"responseOverrides.response.statusCode '{RegistryFormat.Printable(value)}' is not a status code.");
+                }
+            }
+            else if (item.Name.Equals("response.body", StringComparison.OrdinalIgnoreCase))
+            {
+                body = value;
+            }
+            else if (TryName(item.Name, "response.headers.", out var header))
+            {
+                if (value.Length == 0)
+                {
+                    context.Notes.Add($"responseOverrides.{item.Name} is empty: a fixed response has only the headers it names, so it is left out.");
+                }
+                else
+                {
+                    headers[header] = value;
+                }
+            }
+            else
+            {
+                context.Errors.Add($"responseOverrides.{item.Name} is not a response override this importer knows (response.statusCode, response.statusReason, response.headers.<name>, response.body).");
+            }
+        }
+
+        return context.Errors.Count > start
+            ? null
+            : new FixedResponseDefinition { Status = status, Headers = headers.Count == 0 ? null : headers, Body = body };
+    }
+
     private static bool TryName(string key, string prefix, out string name)
     {
         name = key.Length > prefix.Length && key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? key[prefix.Length..] : "";
@@ -464,6 +549,25 @@ internal static partial class ProxiesTranslator
             });
             Errors.AddRange(errors);
             return errors.Count == 0 ? template : null;
+        }
+
+        /// <summary>
+        /// The first Proxies variable in <paramref name="value"/> (<c>{request.…}</c>, <c>{backend.…}</c>, or a route
+        /// parameter), or null. Other braces are text (a JSON body's own).
+        /// </summary>
+        public static string? HasVariable(string value, HashSet<string> parameters)
+        {
+            foreach (Match m in ProxyVariablePattern().Matches(value))
+            {
+                var variable = m.Groups[1].Value;
+                if (variable.StartsWith("request.", StringComparison.OrdinalIgnoreCase) || variable.StartsWith("backend.", StringComparison.OrdinalIgnoreCase)
+                    || parameters.Contains(variable))
+                {
+                    return variable;
+                }
+            }
+
+            return null;
         }
 
         [GeneratedRegex("%([A-Za-z_][A-Za-z0-9_.:-]*)%")]

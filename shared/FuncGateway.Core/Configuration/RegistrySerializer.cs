@@ -61,7 +61,7 @@ public sealed class RegistrySerializer
         reader.CheckKeys();
         reader.RejectUnknown(Schema.RouteNames);
         var path = reader.RequiredString(RouteProperties.Path);
-        var upstream = reader.RequiredString(RouteProperties.Upstream);
+        var upstream = reader.OptionalString(RouteProperties.Upstream);
         var methods = reader.List(RouteProperties.Methods);
         var hosts = reader.List(RouteProperties.Hosts);
         var headers = Conditions(reader, RouteProperties.Headers);
@@ -73,7 +73,7 @@ public sealed class RegistrySerializer
         var enabled = reader.Boolean(RouteProperties.Enabled) ?? true;
         var preserveHost = reader.Boolean(RouteProperties.PreserveHost) ?? false;
         var values = ReadProperties(reader, Schema.RouteProperties);
-        if (errors.Count > start || path is null || upstream is null)
+        if (errors.Count > start || path is null)
         {
             return null;
         }
@@ -132,8 +132,8 @@ public sealed class RegistrySerializer
         var p = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             [RouteProperties.Path] = route.Path,
-            [RouteProperties.Upstream] = route.Upstream,
         };
+        AddIfSet(p, RouteProperties.Upstream, route.Upstream);
         if (route.Methods.Count > 0)
         {
             p[RouteProperties.Methods] = string.Join(',', route.Methods);

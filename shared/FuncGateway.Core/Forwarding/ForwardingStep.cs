@@ -162,7 +162,7 @@ internal sealed class ForwardingStep : IDisposable
         _ => false,
     };
 
-    private Task ServeFallbackAsync(HttpContext context, string routeId, FallbackResponse fallback)
+    private Task ServeFallbackAsync(HttpContext context, string routeId, StaticResponse fallback)
     {
         ResilienceLog.FallbackServed(_logger, routeId, fallback.Status);
         return fallback.WriteAsync(context);
