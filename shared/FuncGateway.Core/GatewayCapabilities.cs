@@ -1,5 +1,6 @@
 using FuncGateway.Authentication;
 using FuncGateway.Caching;
+using FuncGateway.Composition;
 using FuncGateway.Concurrency;
 using FuncGateway.Configuration;
 using FuncGateway.Cors;
@@ -42,6 +43,7 @@ public static class GatewayCapabilities
         new RouteGroupsCapability(),
         new VersioningCapability(),
         new FixedResponsesCapability(),
+        new CompositionCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

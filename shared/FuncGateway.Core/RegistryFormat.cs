@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FuncGateway.Composition;
 using FuncGateway.Configuration;
 using FuncGateway.FixedResponses;
 using FuncGateway.Model;
@@ -44,7 +45,7 @@ public static class RegistryFormat
     /// The route compilers that need no configuration, for tools that validate a registry without the gateway's
     /// settings (<c>fgw validate</c>, <c>fgw import</c>): what they know of a route beyond its format.
     /// </summary>
-    internal static IReadOnlyList<IRouteFeatureCompiler> OfflineCompilers { get; } = [OfflineApiVersionCompiler.Instance, FixedResponseCompiler.Instance];
+    internal static IReadOnlyList<IRouteFeatureCompiler> OfflineCompilers { get; } = [OfflineApiVersionCompiler.Instance, FixedResponseCompiler.Instance, CompositionCompiler.Offline];
 
     /// <summary>Makes a value safe to echo into a log line or an error message (no control characters, bounded length).</summary>
     internal static string Printable(string value) => PrintableText.Of(value);

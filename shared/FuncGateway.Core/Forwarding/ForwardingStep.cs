@@ -78,25 +78,34 @@ internal sealed class ForwardingStep : IDisposable
             rateFeature.MinDataRate = _minResponseDataRate;
         }
 
+        var (attempt, result) = await SendAsync(context, feature);
+        await RespondAsync(context, attempt, result);
+    }
+
+    /// <summary>
+    /// Sends the request to its route's pool as every forwarded request is sent: balancing over the instances that
+    /// are healthy and whose circuit is closed, each attempt inside its instance's breaker, the route's retries, the
+    /// upstream-attempt span and metrics, the route's transforms; the response goes to <paramref name="context"/>'s.
+    /// Also used for the parts of a composition (with a context of their own). Writes no error response.
+    /// </summary>
+    internal async Task<(ForwardAttempt Attempt, AttemptResult Result)> SendAsync(HttpContext context, GatewayRequestFeature feature)
+    {
         var resilience = feature.Route.GetFeature<RouteResilience>() ?? _defaults;
         var client = feature.IsTunnel ? _upgradeClient : _client;
         var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _createTransformer, _telemetry);
         resilience.Budget.OnRequest();
         var resilienceContext = ResilienceContextPool.Shared.Get(resilience.RouteId, context.RequestAborted);
-        AttemptResult result;
         try
         {
             resilienceContext.Properties.Set(RouteResilience.AttemptKey, attempt);
             var outcome = await resilience.Pipeline.ExecuteOutcomeAsync(static (rc, state) => state.RunAsync(rc), resilienceContext, attempt);
             outcome.ThrowIfException();
-            result = outcome.Result;
+            return (attempt, outcome.Result);
         }
         finally
         {
             ResilienceContextPool.Shared.Return(resilienceContext);
         }
-
-        await RespondAsync(context, attempt, result);
     }
 
     private async Task RespondAsync(HttpContext context, ForwardAttempt attempt, AttemptResult result)
