@@ -200,10 +200,10 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
 
     private async Task<PartResult> SendAsync(HttpContext context, GatewayRequestFeature feature, CompiledPart part, Dictionary<string, PartResult> dependencies, CancellationToken abandon)
     {
-        var target = part.Path.Render(feature.RouteValues, context.Request.Query, name => dependencies[name], out _);
+        var target = part.Path.Render(feature.RouteValues, context.Request.Query, name => dependencies[name], out var failure);
         if (target is null)
         {
-            return PartResult.Failed(PartResult.MissingValue);
+            return PartResult.Failed(failure!);
         }
 
         using var span = GatewayTelemetry.StartChild(PartActivityName);

@@ -123,13 +123,15 @@ internal sealed class PartPath
     public IEnumerable<string> RouteValuesUsed => _segments.Where(static s => s.Kind == Source.Route).Select(static s => s.Text);
 
     /// <summary>
-    /// The path and query for one request, or null (with the placeholder in <paramref name="missing"/>) when a value
-    /// is absent: a route value, a query parameter, or a member that the earlier part's answer does not have (or
-    /// that is an object, an array or null).
+    /// The path and query for one request, or null with the reason (<see cref="PartResult.MissingValue"/>,
+    /// <see cref="PartResult.BadValue"/>) when a value is absent (a route value, a query parameter, or a member that
+    /// the earlier part's answer does not have, or that is an object, an array or null) or cannot go into the path
+    /// (it holds a slash or a backslash, or is <c>.</c> or <c>..</c>, which would change the upstream path's segments).
     /// </summary>
-    public string? Render(RouteValueDictionary routeValues, IQueryCollection query, Func<string, PartResult> parts, out string? missing)
+    public string? Render(RouteValueDictionary routeValues, IQueryCollection query, Func<string, PartResult> parts, out string? failure)
     {
         var builder = new StringBuilder();
+        var inQuery = false;
         foreach (var segment in _segments)
         {
             string? value = segment.Kind switch
@@ -140,16 +142,29 @@ internal sealed class PartPath
                 Source.PartStatus => parts(segment.Part!).Status.ToString(CultureInfo.InvariantCulture),
                 _ => Scalar(Member(parts(segment.Part!).Body, segment.Steps)),
             };
-            if (value is null or "" && segment.Kind != Source.Literal)
+            if (segment.Kind == Source.Literal)
             {
-                missing = segment.ToString();
+                inQuery |= value!.Contains('?', StringComparison.Ordinal);
+                builder.Append(value);
+                continue;
+            }
+
+            if (value is null or "")
+            {
+                failure = PartResult.MissingValue;
                 return null;
             }
 
-            builder.Append(segment.Kind == Source.Literal ? value : Uri.EscapeDataString(value!));
+            if (!inQuery && (value.AsSpan().IndexOfAny('/', '\\') >= 0 || value is "." or ".."))
+            {
+                failure = PartResult.BadValue;
+                return null;
+            }
+
+            builder.Append(Uri.EscapeDataString(value));
         }
 
-        missing = null;
+        failure = null;
         return builder.ToString();
     }
 
@@ -183,14 +198,5 @@ internal sealed class PartPath
         _ => null,
     };
 
-    private sealed record Segment(Source Kind, string Text, string? Part, string[] Steps)
-    {
-        public override string ToString() => Kind switch
-        {
-            Source.Query => "{query." + Text + "}",
-            Source.PartStatus => "{parts." + Part + ".status}",
-            Source.PartBody => "{parts." + Part + ".body" + string.Concat(Steps.Select(static s => "." + s)) + "}",
-            _ => "{" + Text + "}",
-        };
-    }
+    private sealed record Segment(Source Kind, string Text, string? Part, string[] Steps);
 }

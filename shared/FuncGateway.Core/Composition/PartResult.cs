@@ -10,6 +10,7 @@ internal sealed record PartResult(int Status, object? Body, string? Reason, int 
     public const string BadStatus = "status";
     public const string TooLarge = "too_large";
     public const string MissingValue = "missing_value";
+    public const string BadValue = "bad_value";
     public const string DependencyFailed = "dependency_failed";
     public const string Canceled = "canceled";
     public const string Error = "error";

@@ -73,6 +73,12 @@ public sealed class RegistrySerializer
         var enabled = reader.Boolean(RouteProperties.Enabled) ?? true;
         var preserveHost = reader.Boolean(RouteProperties.PreserveHost) ?? false;
         var values = ReadProperties(reader, Schema.RouteProperties);
+        if (upstream is null && !reader.HasErrorFor(RouteProperties.Upstream)
+            && !Schema.RouteProperties.Any(p => p.AnswersRoute && row.Properties.ContainsKey(p.Name)))
+        {
+            errors.Add(UpstreamRequired(Schema));
+        }
+
         if (errors.Count > start || path is null)
         {
             return null;
@@ -97,6 +103,12 @@ public sealed class RegistrySerializer
             Properties = values,
         };
     }
+
+    /// <summary>The reason a route without <c>Upstream</c> (and without a property that answers for it) is rejected.</summary>
+    internal static string UpstreamRequired(RegistrySchema schema) =>
+        "Upstream is required: a pool name or an absolute http(s) URL (only a route with "
+        + string.Join(" or ", schema.RouteProperties.Where(static p => p.AnswersRoute).Select(static p => p.Name))
+        + ", which answers by itself, has none).";
 
     /// <summary>Reads an upstreams-table row. Every problem is added to <paramref name="errors"/>; the result is null when there is any.</summary>
     public UpstreamDefinition? ParseUpstream(RegistryRow row, List<string> errors)

@@ -485,7 +485,7 @@ internal sealed class SnapshotBuilder(
     /// A route has an upstream, or exactly one capability that answers for it (<see cref="IRouteResponder"/>); then
     /// nothing that only forwarding uses may be set. Returns the no-instance pool of a valid responder route.
     /// </summary>
-    private static UpstreamPool? CheckResponder(RouteDefinition definition, Dictionary<Type, object>? features, List<string> errors)
+    private UpstreamPool? CheckResponder(RouteDefinition definition, Dictionary<Type, object>? features, List<string> errors)
     {
         var responders = features?.Values.OfType<IRouteResponder>().Select(static r => r.Property).Order(StringComparer.Ordinal).ToList() ?? [];
         if (definition.Upstream is not null)
@@ -500,7 +500,7 @@ internal sealed class SnapshotBuilder(
 
         if (responders.Count == 0)
         {
-            errors.Add("Upstream is required: a pool name or an absolute http(s) URL (only a route with FixedResponse or Composition, which answers by itself, has none).");
+            errors.Add(RegistrySerializer.UpstreamRequired(serializer.Schema));
             return null;
         }
 

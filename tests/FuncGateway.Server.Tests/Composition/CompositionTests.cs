@@ -110,11 +110,36 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
             """, """{"id": {{ route.id | json }}, "name": {{ parts.user.body.name | json }}, "ordersQuery": {{ parts.orders.body.query | json }}, "userStatus": {{ parts.user.status }}}""")));
         await _gateway.ReloadAsync();
 
+        await _gateway.UpsertRouteAsync("search", "/search", null, ("Composition", Composition("""
+            [{"name":"hits","upstream":"echo","path":"/find/{query.q}?q={query.q}"},
+             {"name":"ads","upstream":"users","path":"/users/missing","required":false}]
+            """, """{"path": {{ parts.hits.body.path | json }}, "query": {{ parts.hits.body.query | json }}, "ads": {{ parts.ads.body | json }}}""")));
+        await _gateway.ReloadAsync();
+
         using var response = await _gateway.Client.GetAsync("/dashboard/42");
 
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         Assert.Equal("""{"id":"42","name":"Ada","ordersQuery":"?customer=u-42\u0026tier=gold","userStatus":200}""", text);
+
+        // Values are percent-encoded: '&' or '?' in a value adds no parameter. A failed optional part is nil in the
+        // template (json: null), and the template's object gets _partial.
+        using var search = await _gateway.Client.GetAsync("/search?q=" + Uri.EscapeDataString("a b&c?d/e"));
+        var body = await search.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(search.StatusCode == HttpStatusCode.BadGateway, body.ToString());
+        Assert.Equal("bad_value", body.GetProperty("reason").GetString());
+
+        using var ok = await _gateway.Client.GetAsync("/search?q=" + Uri.EscapeDataString("a b&c?d"));
+        body = await ok.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(ok.StatusCode == HttpStatusCode.OK, body.ToString());
+        Assert.Equal("/find/a%20b&c%3Fd", body.GetProperty("path").GetString());
+        Assert.Equal("?q=a%20b%26c%3Fd", body.GetProperty("query").GetString());
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("ads").ValueKind);
+        var failed = Assert.Single(body.GetProperty("_partial").GetProperty("failed").EnumerateArray());
+        Assert.Equal("ads", failed.GetProperty("part").GetString());
+        Assert.Equal("status", failed.GetProperty("reason").GetString());
+        Assert.Equal(404, failed.GetProperty("status").GetInt32());
+        Assert.Equal("ads", Assert.Single(ok.Headers.GetValues("X-Composition-Failed")));
     }
 
     [Fact]
