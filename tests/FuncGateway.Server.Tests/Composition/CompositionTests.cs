@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using FuncGateway.Authentication.Basic;
+using FuncGateway.Server.Tests.Diagnostics;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Server.Tests.Resilience;
 using FuncGateway.Testing;
@@ -238,6 +239,36 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(6, live.Requests);
         Assert.Equal(2, flaky.Requests);
         Assert.Equal(["status", "status", "no_instance", "no_instance", "no_instance", "no_instance"], reasons);
+    }
+
+    [Fact]
+    public async Task Each_part_has_a_span_under_the_request_with_its_upstream_attempts_under_it()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, services: capture.AddTo);
+        await gateway.UpsertRouteAsync("traced", "/traced/{id}", null, ("Composition", Composition($$"""
+            [{"name":"user","upstream":"{{_users.BaseAddress}}","path":"/users/{id}"},
+             {"name":"feed","upstream":"{{_echo.BaseAddress}}","path":"/feed/{id}"},
+             {"name":"gone","upstream":"{{_users.BaseAddress}}","path":"/users/missing","required":false}]
+            """)));
+        await gateway.ReloadAsync();
+
+        using var response = await gateway.Client.GetAsync("/traced/7");
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var request = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && TelemetryCapture.Tag(s, "funcgateway.route.id") == "traced")).Single();
+        var parts = await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.CompositionPart" && s.ParentSpanId == request.SpanId, 3);
+        Assert.Equal(["feed", "gone", "user"], parts.Select(p => TelemetryCapture.Tag(p, "funcgateway.composition.part")).Order());
+        var gone = parts.Single(p => TelemetryCapture.Tag(p, "funcgateway.composition.part") == "gone");
+        Assert.Equal("status", TelemetryCapture.Tag(gone, "error.type"));
+        Assert.Equal("3", TelemetryCapture.Tag(request, "funcgateway.upstream.attempts"));
+
+        var feed = parts.Single(p => TelemetryCapture.Tag(p, "funcgateway.composition.part") == "feed");
+        var attempt = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.UpstreamAttempt" && s.ParentSpanId == feed.SpanId)).Single();
+        Assert.Equal("200", TelemetryCapture.Tag(attempt, "http.response.status_code"));
+        var traceparent = Assert.Single(new Echo(body.GetProperty("feed")).Header("traceparent"));
+        Assert.StartsWith($"00-{request.TraceId.ToHexString()}-{attempt.SpanId.ToHexString()}-", traceparent, StringComparison.Ordinal);
     }
 
     [Fact]
