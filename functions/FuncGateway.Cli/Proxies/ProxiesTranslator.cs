@@ -246,21 +246,9 @@ internal static partial class ProxiesTranslator
 
     private static void TranslateRequestOverrides(JsonElement overrides, List<string> methods, HashSet<string> parameters, ProxyContext context, List<TransformDefinition> transforms)
     {
-        foreach (var item in overrides.EnumerateObject())
+        foreach (var (name, value) in context.Overrides(overrides, "requestOverrides"))
         {
-            if (item.Value.ValueKind != JsonValueKind.String)
-            {
-                context.Errors.Add($"requestOverrides.{item.Name} must be a string.");
-                continue;
-            }
-
-            var value = context.Resolve("requestOverrides." + item.Name, item.Value.GetString()!);
-            if (value is null)
-            {
-                continue;
-            }
-
-            if (item.Name.Equals("backend.request.method", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("backend.request.method", StringComparison.OrdinalIgnoreCase))
             {
                 var target = value.Trim().ToUpperInvariant();
                 if (target.Length == 0 || target.Contains('{', StringComparison.Ordinal))
@@ -280,32 +268,32 @@ internal static partial class ProxiesTranslator
                     context.Notes.Add($"backend.request.method applies to {string.Join(", ", AllMethods)} (the proxy takes every method; other methods reach the upstream unchanged).");
                 }
             }
-            else if (TryName(item.Name, "backend.request.headers.", out var header))
+            else if (TryName(name, "backend.request.headers.", out var header))
             {
                 // Proxies: an empty value removes the header.
                 if (value.Length == 0)
                 {
                     transforms.Add(Transform(("RequestHeaderRemove", header)));
                 }
-                else if (context.Template($"requestOverrides.{item.Name}", value, parameters, allowRequest: true) is { } template)
+                else if (context.Template($"requestOverrides.{name}", value, parameters, allowRequest: true) is { } template)
                 {
                     transforms.Add(Transform(("RequestHeader", header), ("Set", template)));
                 }
             }
-            else if (TryName(item.Name, "backend.request.querystring.", out var parameter))
+            else if (TryName(name, "backend.request.querystring.", out var parameter))
             {
                 if (value.Length == 0)
                 {
                     transforms.Add(Transform(("QueryParameterRemove", parameter)));
                 }
-                else if (context.Template($"requestOverrides.{item.Name}", value, parameters, allowRequest: true) is { } template)
+                else if (context.Template($"requestOverrides.{name}", value, parameters, allowRequest: true) is { } template)
                 {
                     transforms.Add(Transform(("QueryParameter", parameter), ("Set", template)));
                 }
             }
             else
             {
-                context.Errors.Add($"requestOverrides.{item.Name} is not a request override this importer knows (backend.request.method, backend.request.headers.<name>, backend.request.querystring.<name>).");
+                context.Errors.Add($"requestOverrides.{name} is not a request override this importer knows (backend.request.method, backend.request.headers.<name>, backend.request.querystring.<name>).");
             }
         }
 
@@ -313,48 +301,37 @@ internal static partial class ProxiesTranslator
 
     private static void TranslateResponseOverrides(JsonElement overrides, ProxyContext context, List<TransformDefinition> transforms)
     {
-        foreach (var item in overrides.EnumerateObject())
+        foreach (var (name, value) in context.Overrides(overrides, "responseOverrides"))
         {
-            var value = item.Value.ValueKind == JsonValueKind.String ? context.Resolve("responseOverrides." + item.Name, item.Value.GetString()!) : null;
-            if (item.Value.ValueKind != JsonValueKind.String)
-            {
-                context.Errors.Add($"responseOverrides.{item.Name} must be a string.");
-                continue;
-            }
 
-            if (value is null)
-            {
-                continue;
-            }
-
-            if (item.Name.Equals("response.statusCode", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("response.statusCode", StringComparison.OrdinalIgnoreCase))
             {
                 context.Errors.Add(
                     "responseOverrides.response.statusCode on a proxy with a backend sets every response's status; FuncGateway maps one upstream status to another " +
                     "(a ResponseStatus transform per status), so write the mappings you need by hand.");
             }
-            else if (item.Name.Equals("response.statusReason", StringComparison.OrdinalIgnoreCase))
+            else if (name.Equals("response.statusReason", StringComparison.OrdinalIgnoreCase))
             {
                 context.Notes.Add("response.statusReason is left out: the gateway sends each status's standard reason phrase (HTTP/2 has none).");
             }
-            else if (item.Name.Equals("response.body", StringComparison.OrdinalIgnoreCase))
+            else if (name.Equals("response.body", StringComparison.OrdinalIgnoreCase))
             {
                 context.Errors.Add("responseOverrides.response.body on a proxy with a backend replaces the upstream's body; route transforms do not replace bodies.");
             }
-            else if (TryName(item.Name, "response.headers.", out var header))
+            else if (TryName(name, "response.headers.", out var header))
             {
                 if (value.Length == 0)
                 {
                     transforms.Add(Transform(("ResponseHeaderRemove", header)));
                 }
-                else if (context.Template($"responseOverrides.{item.Name}", value, [], allowRequest: false) is { } template)
+                else if (context.Template($"responseOverrides.{name}", value, [], allowRequest: false) is { } template)
                 {
                     transforms.Add(Transform(("ResponseHeader", header), ("Set", template)));
                 }
             }
             else
             {
-                context.Errors.Add($"responseOverrides.{item.Name} is not a response override this importer knows (response.statusCode, response.statusReason, response.headers.<name>, response.body).");
+                context.Errors.Add($"responseOverrides.{name} is not a response override this importer knows (response.statusCode, response.statusReason, response.headers.<name>, response.body).");
             }
         }
     }
@@ -375,21 +352,10 @@ internal static partial class ProxiesTranslator
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         string? body = null;
         var start = context.Errors.Count;
-        foreach (var item in response.EnumerateObject())
+        foreach (var (name, value) in context.Overrides(response, "responseOverrides"))
         {
-            if (item.Value.ValueKind != JsonValueKind.String)
-            {
-                context.Errors.Add($"responseOverrides.{item.Name} must be a string.");
-                continue;
-            }
 
-            var value = context.Resolve("responseOverrides." + item.Name, item.Value.GetString()!);
-            if (value is null)
-            {
-                continue;
-            }
-
-            if (item.Name.Equals("response.statusReason", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("response.statusReason", StringComparison.OrdinalIgnoreCase))
             {
                 context.Notes.Add("response.statusReason is left out: the gateway sends each status's standard reason phrase (HTTP/2 has none).");
                 continue;
@@ -397,26 +363,26 @@ internal static partial class ProxiesTranslator
 
             if (ProxyContext.HasVariable(value, parameters) is { } variable)
             {
-                context.Errors.Add($"responseOverrides.{item.Name}: '{{{RegistryFormat.Printable(variable)}}}' is a variable; a fixed response is literal (it never copies the request).");
+                context.Errors.Add($"responseOverrides.{name}: '{{{RegistryFormat.Printable(variable)}}}' is a variable; a fixed response is literal (it never copies the request).");
                 continue;
             }
 
-            if (item.Name.Equals("response.statusCode", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("response.statusCode", StringComparison.OrdinalIgnoreCase))
             {
                 if (!int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out status))
                 {
                     context.Errors.Add($"responseOverrides.response.statusCode '{RegistryFormat.Printable(value)}' is not a status code.");
                 }
             }
-            else if (item.Name.Equals("response.body", StringComparison.OrdinalIgnoreCase))
+            else if (name.Equals("response.body", StringComparison.OrdinalIgnoreCase))
             {
                 body = value;
             }
-            else if (TryName(item.Name, "response.headers.", out var header))
+            else if (TryName(name, "response.headers.", out var header))
             {
                 if (value.Length == 0)
                 {
-                    context.Notes.Add($"responseOverrides.{item.Name} is empty: a fixed response has only the headers it names, so it is left out.");
+                    context.Notes.Add($"responseOverrides.{name} is empty: a fixed response has only the headers it names, so it is left out.");
                 }
                 else
                 {
@@ -425,7 +391,7 @@ internal static partial class ProxiesTranslator
             }
             else
             {
-                context.Errors.Add($"responseOverrides.{item.Name} is not a response override this importer knows (response.statusCode, response.statusReason, response.headers.<name>, response.body).");
+                context.Errors.Add($"responseOverrides.{name} is not a response override this importer knows (response.statusCode, response.statusReason, response.headers.<name>, response.body).");
             }
         }
 
@@ -472,6 +438,25 @@ internal static partial class ProxiesTranslator
         public List<string> Errors { get; } = [];
 
         public List<string> Notes { get; } = [];
+
+        /// <summary>
+        /// The members of an overrides object (<paramref name="section"/> in messages) with their values resolved
+        /// (<see cref="Resolve"/>); a member that is not a string, or whose settings are missing, is an error and skipped.
+        /// </summary>
+        public IEnumerable<(string Name, string Value)> Overrides(JsonElement overrides, string section)
+        {
+            foreach (var item in overrides.EnumerateObject())
+            {
+                if (item.Value.ValueKind != JsonValueKind.String)
+                {
+                    Errors.Add($"{section}.{item.Name} must be a string.");
+                }
+                else if (Resolve(section + "." + item.Name, item.Value.GetString()!) is { } value)
+                {
+                    yield return (item.Name, value);
+                }
+            }
+        }
 
         /// <summary>The value with every <c>%Name%</c> replaced from the settings; null (with an error) when one is missing.</summary>
         public string? Resolve(string where, string value)
