@@ -221,7 +221,11 @@ internal sealed partial class RegistryFile
         WriteStrings(writer, "hosts", route.Hosts);
         WriteConditions(writer, "headers", route.Headers);
         WriteConditions(writer, "query", route.Query);
-        writer.WriteString("upstream", route.Upstream);
+        if (route.Upstream is not null)
+        {
+            writer.WriteString("upstream", route.Upstream);
+        }
+
         if (route.UpstreamPath is not null)
         {
             writer.WriteString("upstreamPath", route.UpstreamPath);

@@ -1,8 +1,10 @@
 using FuncGateway.Authentication;
 using FuncGateway.Caching;
+using FuncGateway.Composition;
 using FuncGateway.Concurrency;
 using FuncGateway.Configuration;
 using FuncGateway.Cors;
+using FuncGateway.FixedResponses;
 using FuncGateway.Forwarding;
 using FuncGateway.Health;
 using FuncGateway.IpRules;
@@ -40,6 +42,8 @@ public static class GatewayCapabilities
         new ValidationCapability(),
         new RouteGroupsCapability(),
         new VersioningCapability(),
+        new FixedResponsesCapability(),
+        new CompositionCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

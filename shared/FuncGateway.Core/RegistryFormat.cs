@@ -1,5 +1,7 @@
 using System.Text.Json;
+using FuncGateway.Composition;
 using FuncGateway.Configuration;
+using FuncGateway.FixedResponses;
 using FuncGateway.Model;
 using FuncGateway.Versioning;
 
@@ -43,7 +45,7 @@ public static class RegistryFormat
     /// The route compilers that need no configuration, for tools that validate a registry without the gateway's
     /// settings (<c>fgw validate</c>, <c>fgw import</c>): what they know of a route beyond its format.
     /// </summary>
-    internal static IReadOnlyList<IRouteFeatureCompiler> OfflineCompilers { get; } = [OfflineApiVersionCompiler.Instance];
+    internal static IReadOnlyList<IRouteFeatureCompiler> OfflineCompilers { get; } = [OfflineApiVersionCompiler.Instance, FixedResponseCompiler.Instance, CompositionCompiler.Offline];
 
     /// <summary>Makes a value safe to echo into a log line or an error message (no control characters, bounded length).</summary>
     internal static string Printable(string value) => PrintableText.Of(value);

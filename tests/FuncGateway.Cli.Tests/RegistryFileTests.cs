@@ -24,7 +24,7 @@ public sealed class RegistryFileTests
     }
 
     [Theory]
-    [InlineData("""{ "routes": [ { "id": "a", "path": "/a" } ] }""", "line 1, column 42, at routes[0]: A route object is missing required properties: 'upstream'.")]
+    [InlineData("""{ "routes": [ { "id": "a", "upstream": "u" } ] }""", "line 1, column 45, at routes[0]: A route object is missing required properties: 'path'.")]
     [InlineData("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "u", "priority": "1" } ] }""", "at routes[0].priority: Expected an integer here.")]
     [InlineData("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "u", "enabled": "no" } ] }""", "at routes[0].enabled: Expected true or false here.")]
     [InlineData("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "u", "headers": [ { "name": "h", "mode": "Equals" } ] } ] }""", "at routes[0].headers[0].mode: Expected one of Exact, Prefix, Contains, Exists, NotExists here.")]

@@ -70,6 +70,12 @@ internal static class ImportProxiesCommand
         return command;
     }
 
+    /// <summary>Where a route's requests go: its upstream and path, or <c>fixed STATUS</c> for a fixed response.</summary>
+    private static string Target(RouteDefinition route) =>
+        route.Get(FixedResponses.FixedResponseProperties.FixedResponse) is { } mock
+            ? "fixed " + mock.Status.ToString(CultureInfo.InvariantCulture)
+            : route.Upstream + route.UpstreamPath;
+
     private static async Task<int> ExecuteAsync(
         CliContext context,
         ParseResult parseResult,
@@ -91,7 +97,7 @@ internal static class ImportProxiesCommand
                 var methods = route.Methods.Count == 0 ? "*" : string.Join(',', route.Methods);
                 var transforms = route.Get(Transforms.TransformsProperties.Transforms)?.Count ?? 0;
                 context.Out.WriteLine(
-                    $"proxy {RegistryFormat.Printable(proxy.Name)}: {methods} {route.Path} -> {route.Upstream}{route.UpstreamPath}" +
+                    $"proxy {RegistryFormat.Printable(proxy.Name)}: {methods} {route.Path} -> {Target(route)}" +
                     $"{(transforms > 0 ? $" ({transforms} transform(s))" : "")}{(route.Enabled ? "" : " (disabled)")}");
             }
 

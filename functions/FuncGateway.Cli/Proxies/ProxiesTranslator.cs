@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FuncGateway.Authentication;
+using FuncGateway.FixedResponses;
 using FuncGateway.Model;
 using FuncGateway.RouteGroups;
 using FuncGateway.Transforms;
+using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Cli.Proxies;
 
@@ -120,18 +122,22 @@ internal static partial class ProxiesTranslator
         var transforms = new List<TransformDefinition>();
         string? upstream = null;
         string? upstreamPath = null;
+        FixedResponseDefinition? mock = null;
         if (!hasBackend)
         {
-            context.Errors.Add(
-                "It has no backendUri: the proxy answers by itself (a mock response from responseOverrides). FuncGateway routes always forward to an upstream " +
-                "and this version has no fixed-response route; serve the mock from a small function or static site and route to it.");
+            // A mock: the proxy answers by itself from its responseOverrides, which a fixed response does too.
+            mock = TranslateMock(responseOverrides, parameters, context);
+            if (requestOverrides is not null)
+            {
+                context.Notes.Add("requestOverrides are left out: without a backendUri there is no backend request to change.");
+            }
         }
         else if (backendUri is not null)
         {
             TranslateBackend(backendUri, parameters, context, transforms, out upstream, out upstreamPath);
         }
 
-        if (requestOverrides is { } request)
+        if (requestOverrides is { } request && hasBackend)
         {
             TranslateRequestOverrides(request, methods, parameters, context, transforms);
         }
@@ -141,7 +147,7 @@ internal static partial class ProxiesTranslator
             TranslateResponseOverrides(response, context, transforms);
         }
 
-        if (context.Errors.Count > 0 || upstream is null)
+        if (context.Errors.Count > 0 || (upstream is null && mock is null))
         {
             return null;
         }
@@ -155,6 +161,10 @@ internal static partial class ProxiesTranslator
             UpstreamPath = upstreamPath,
             Enabled = !disabled,
         }.With(AuthProperties.Auth, [.. options.Auth.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)]);
+        if (mock is not null)
+        {
+            route = route.With(FixedResponseProperties.FixedResponse, mock);
+        }
         if (transforms.Count > 0)
         {
             route = route.With(TransformsProperties.Transforms, transforms);
@@ -236,21 +246,9 @@ internal static partial class ProxiesTranslator
 
     private static void TranslateRequestOverrides(JsonElement overrides, List<string> methods, HashSet<string> parameters, ProxyContext context, List<TransformDefinition> transforms)
     {
-        foreach (var item in overrides.EnumerateObject())
+        foreach (var (name, value) in context.Overrides(overrides, "requestOverrides"))
         {
-            if (item.Value.ValueKind != JsonValueKind.String)
-            {
-                context.Errors.Add($"requestOverrides.{item.Name} must be a string.");
-                continue;
-            }
-
-            var value = context.Resolve("requestOverrides." + item.Name, item.Value.GetString()!);
-            if (value is null)
-            {
-                continue;
-            }
-
-            if (item.Name.Equals("backend.request.method", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("backend.request.method", StringComparison.OrdinalIgnoreCase))
             {
                 var target = value.Trim().ToUpperInvariant();
                 if (target.Length == 0 || target.Contains('{', StringComparison.Ordinal))
@@ -270,32 +268,32 @@ internal static partial class ProxiesTranslator
                     context.Notes.Add($"backend.request.method applies to {string.Join(", ", AllMethods)} (the proxy takes every method; other methods reach the upstream unchanged).");
                 }
             }
-            else if (TryName(item.Name, "backend.request.headers.", out var header))
+            else if (TryName(name, "backend.request.headers.", out var header))
             {
                 // Proxies: an empty value removes the header.
                 if (value.Length == 0)
                 {
                     transforms.Add(Transform(("RequestHeaderRemove", header)));
                 }
-                else if (context.Template($"requestOverrides.{item.Name}", value, parameters, allowRequest: true) is { } template)
+                else if (context.Template($"requestOverrides.{name}", value, parameters, allowRequest: true) is { } template)
                 {
                     transforms.Add(Transform(("RequestHeader", header), ("Set", template)));
                 }
             }
-            else if (TryName(item.Name, "backend.request.querystring.", out var parameter))
+            else if (TryName(name, "backend.request.querystring.", out var parameter))
             {
                 if (value.Length == 0)
                 {
                     transforms.Add(Transform(("QueryParameterRemove", parameter)));
                 }
-                else if (context.Template($"requestOverrides.{item.Name}", value, parameters, allowRequest: true) is { } template)
+                else if (context.Template($"requestOverrides.{name}", value, parameters, allowRequest: true) is { } template)
                 {
                     transforms.Add(Transform(("QueryParameter", parameter), ("Set", template)));
                 }
             }
             else
             {
-                context.Errors.Add($"requestOverrides.{item.Name} is not a request override this importer knows (backend.request.method, backend.request.headers.<name>, backend.request.querystring.<name>).");
+                context.Errors.Add($"requestOverrides.{name} is not a request override this importer knows (backend.request.method, backend.request.headers.<name>, backend.request.querystring.<name>).");
             }
         }
 
@@ -303,50 +301,103 @@ internal static partial class ProxiesTranslator
 
     private static void TranslateResponseOverrides(JsonElement overrides, ProxyContext context, List<TransformDefinition> transforms)
     {
-        foreach (var item in overrides.EnumerateObject())
+        foreach (var (name, value) in context.Overrides(overrides, "responseOverrides"))
         {
-            var value = item.Value.ValueKind == JsonValueKind.String ? context.Resolve("responseOverrides." + item.Name, item.Value.GetString()!) : null;
-            if (item.Value.ValueKind != JsonValueKind.String)
-            {
-                context.Errors.Add($"responseOverrides.{item.Name} must be a string.");
-                continue;
-            }
 
-            if (value is null)
-            {
-                continue;
-            }
-
-            if (item.Name.Equals("response.statusCode", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("response.statusCode", StringComparison.OrdinalIgnoreCase))
             {
                 context.Errors.Add(
                     "responseOverrides.response.statusCode on a proxy with a backend sets every response's status; FuncGateway maps one upstream status to another " +
                     "(a ResponseStatus transform per status), so write the mappings you need by hand.");
             }
-            else if (item.Name.Equals("response.statusReason", StringComparison.OrdinalIgnoreCase))
+            else if (name.Equals("response.statusReason", StringComparison.OrdinalIgnoreCase))
             {
                 context.Notes.Add("response.statusReason is left out: the gateway sends each status's standard reason phrase (HTTP/2 has none).");
             }
-            else if (item.Name.Equals("response.body", StringComparison.OrdinalIgnoreCase))
+            else if (name.Equals("response.body", StringComparison.OrdinalIgnoreCase))
             {
                 context.Errors.Add("responseOverrides.response.body on a proxy with a backend replaces the upstream's body; route transforms do not replace bodies.");
             }
-            else if (TryName(item.Name, "response.headers.", out var header))
+            else if (TryName(name, "response.headers.", out var header))
             {
                 if (value.Length == 0)
                 {
                     transforms.Add(Transform(("ResponseHeaderRemove", header)));
                 }
-                else if (context.Template($"responseOverrides.{item.Name}", value, [], allowRequest: false) is { } template)
+                else if (context.Template($"responseOverrides.{name}", value, [], allowRequest: false) is { } template)
                 {
                     transforms.Add(Transform(("ResponseHeader", header), ("Set", template)));
                 }
             }
             else
             {
-                context.Errors.Add($"responseOverrides.{item.Name} is not a response override this importer knows (response.statusCode, response.statusReason, response.headers.<name>, response.body).");
+                context.Errors.Add($"responseOverrides.{name} is not a response override this importer knows (response.statusCode, response.statusReason, response.headers.<name>, response.body).");
             }
         }
+    }
+
+    /// <summary>
+    /// A proxy without backendUri → a <c>FixedResponse</c>: <c>response.statusCode</c> (default 200),
+    /// <c>response.headers.*</c> and <c>response.body</c>, all literal (a fixed response has no variables).
+    /// </summary>
+    private static FixedResponseDefinition? TranslateMock(JsonElement? overrides, HashSet<string> parameters, ProxyContext context)
+    {
+        if (overrides is not { } response)
+        {
+            context.Errors.Add("It has neither backendUri nor responseOverrides: there is nothing to forward to and nothing to answer with.");
+            return null;
+        }
+
+        var status = StatusCodes.Status200OK;
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        string? body = null;
+        var start = context.Errors.Count;
+        foreach (var (name, value) in context.Overrides(response, "responseOverrides"))
+        {
+
+            if (name.Equals("response.statusReason", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Notes.Add("response.statusReason is left out: the gateway sends each status's standard reason phrase (HTTP/2 has none).");
+                continue;
+            }
+
+            if (ProxyContext.HasVariable(value, parameters) is { } variable)
+            {
+                context.Errors.Add($"responseOverrides.{name}: '{{{RegistryFormat.Printable(variable)}}}' is a variable; a fixed response is literal (it never copies the request).");
+                continue;
+            }
+
+            if (name.Equals("response.statusCode", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out status))
+                {
+                    context.Errors.Add($"responseOverrides.response.statusCode '{RegistryFormat.Printable(value)}' is not a status code.");
+                }
+            }
+            else if (name.Equals("response.body", StringComparison.OrdinalIgnoreCase))
+            {
+                body = value;
+            }
+            else if (TryName(name, "response.headers.", out var header))
+            {
+                if (value.Length == 0)
+                {
+                    context.Notes.Add($"responseOverrides.{name} is empty: a fixed response has only the headers it names, so it is left out.");
+                }
+                else
+                {
+                    headers[header] = value;
+                }
+            }
+            else
+            {
+                context.Errors.Add($"responseOverrides.{name} is not a response override this importer knows (response.statusCode, response.statusReason, response.headers.<name>, response.body).");
+            }
+        }
+
+        return context.Errors.Count > start
+            ? null
+            : new FixedResponseDefinition { Status = status, Headers = headers.Count == 0 ? null : headers, Body = body };
     }
 
     private static bool TryName(string key, string prefix, out string name)
@@ -387,6 +438,25 @@ internal static partial class ProxiesTranslator
         public List<string> Errors { get; } = [];
 
         public List<string> Notes { get; } = [];
+
+        /// <summary>
+        /// The members of an overrides object (<paramref name="section"/> in messages) with their values resolved
+        /// (<see cref="Resolve"/>); a member that is not a string, or whose settings are missing, is an error and skipped.
+        /// </summary>
+        public IEnumerable<(string Name, string Value)> Overrides(JsonElement overrides, string section)
+        {
+            foreach (var item in overrides.EnumerateObject())
+            {
+                if (item.Value.ValueKind != JsonValueKind.String)
+                {
+                    Errors.Add($"{section}.{item.Name} must be a string.");
+                }
+                else if (Resolve(section + "." + item.Name, item.Value.GetString()!) is { } value)
+                {
+                    yield return (item.Name, value);
+                }
+            }
+        }
 
         /// <summary>The value with every <c>%Name%</c> replaced from the settings; null (with an error) when one is missing.</summary>
         public string? Resolve(string where, string value)
@@ -464,6 +534,25 @@ internal static partial class ProxiesTranslator
             });
             Errors.AddRange(errors);
             return errors.Count == 0 ? template : null;
+        }
+
+        /// <summary>
+        /// The first Proxies variable in <paramref name="value"/> (<c>{request.…}</c>, <c>{backend.…}</c>, or a route
+        /// parameter), or null. Other braces are text (a JSON body's own).
+        /// </summary>
+        public static string? HasVariable(string value, HashSet<string> parameters)
+        {
+            foreach (Match m in ProxyVariablePattern().Matches(value))
+            {
+                var variable = m.Groups[1].Value;
+                if (variable.StartsWith("request.", StringComparison.OrdinalIgnoreCase) || variable.StartsWith("backend.", StringComparison.OrdinalIgnoreCase)
+                    || parameters.Contains(variable))
+                {
+                    return variable;
+                }
+            }
+
+            return null;
         }
 
         [GeneratedRegex("%([A-Za-z_][A-Za-z0-9_.:-]*)%")]

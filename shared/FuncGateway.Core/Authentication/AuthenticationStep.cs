@@ -9,7 +9,7 @@ namespace FuncGateway.Authentication;
 
 /// <summary>The outcome of authentication for one request, for the request transforms that follow.</summary>
 /// <remarks>The caller itself is <see cref="GatewayRequestFeature.Identity"/>.</remarks>
-internal sealed class AuthenticationFeature(RouteAuth route, CredentialSource source)
+internal sealed class AuthenticationFeature(RouteAuth route, CredentialSource source) : ISubrequestFeature
 {
     public RouteAuth Route { get; } = route;
 

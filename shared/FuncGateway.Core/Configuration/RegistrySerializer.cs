@@ -61,7 +61,7 @@ public sealed class RegistrySerializer
         reader.CheckKeys();
         reader.RejectUnknown(Schema.RouteNames);
         var path = reader.RequiredString(RouteProperties.Path);
-        var upstream = reader.RequiredString(RouteProperties.Upstream);
+        var upstream = reader.OptionalString(RouteProperties.Upstream);
         var methods = reader.List(RouteProperties.Methods);
         var hosts = reader.List(RouteProperties.Hosts);
         var headers = Conditions(reader, RouteProperties.Headers);
@@ -73,7 +73,13 @@ public sealed class RegistrySerializer
         var enabled = reader.Boolean(RouteProperties.Enabled) ?? true;
         var preserveHost = reader.Boolean(RouteProperties.PreserveHost) ?? false;
         var values = ReadProperties(reader, Schema.RouteProperties);
-        if (errors.Count > start || path is null || upstream is null)
+        if (upstream is null && !reader.HasErrorFor(RouteProperties.Upstream)
+            && !Schema.RouteProperties.Any(p => p.AnswersRoute && row.Properties.ContainsKey(p.Name)))
+        {
+            errors.Add(UpstreamRequired(Schema));
+        }
+
+        if (errors.Count > start || path is null)
         {
             return null;
         }
@@ -97,6 +103,12 @@ public sealed class RegistrySerializer
             Properties = values,
         };
     }
+
+    /// <summary>The reason a route without <c>Upstream</c> (and without a property that answers for it) is rejected.</summary>
+    internal static string UpstreamRequired(RegistrySchema schema) =>
+        "Upstream is required: a pool name or an absolute http(s) URL (only a route with "
+        + string.Join(" or ", schema.RouteProperties.Where(static p => p.AnswersRoute).Select(static p => p.Name))
+        + ", which answers by itself, has none).";
 
     /// <summary>Reads an upstreams-table row. Every problem is added to <paramref name="errors"/>; the result is null when there is any.</summary>
     public UpstreamDefinition? ParseUpstream(RegistryRow row, List<string> errors)
@@ -132,8 +144,8 @@ public sealed class RegistrySerializer
         var p = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             [RouteProperties.Path] = route.Path,
-            [RouteProperties.Upstream] = route.Upstream,
         };
+        AddIfSet(p, RouteProperties.Upstream, route.Upstream);
         if (route.Methods.Count > 0)
         {
             p[RouteProperties.Methods] = string.Join(',', route.Methods);

@@ -290,6 +290,9 @@ internal sealed class SnapshotBuilder(
         var compiled = new List<CompiledRoute>();
         var firstPartition = new Dictionary<string, string>(StringComparer.Ordinal);
         var inlinePools = new Dictionary<string, UpstreamPool>(StringComparer.Ordinal);
+
+        // Parts of a composition name upstreams too: resolved as a route's own (inline URLs share one pool).
+        tables = tables.WithUpstreams(new UpstreamResolver((name, errs) => ResolveUpstream(name, pools, rejectedPools, inlinePools, errs)));
         foreach (var row in rows.OrderBy(r => r.PartitionKey, StringComparer.Ordinal).ThenBy(r => r.RowKey, StringComparer.Ordinal))
         {
             var errors = new List<string>();
@@ -407,7 +410,7 @@ internal sealed class SnapshotBuilder(
         ValidateConditions("Headers", definition.Headers, isHeader: true, errors);
         ValidateConditions("Query", definition.Query, isHeader: false, errors);
 
-        var pool = ResolveUpstream(definition.Upstream, pools, rejectedPools, inlinePools, errors);
+        var pool = definition.Upstream is { } upstream ? ResolveUpstream(upstream, pools, rejectedPools, inlinePools, errors) : null;
 
         PathRewriter? rewriter = null;
         if (template is not null && !PathRewriter.TryCreate(template, definition.UpstreamPath, definition.StripPrefix, out rewriter, out var rewriteError))
@@ -436,6 +439,9 @@ internal sealed class SnapshotBuilder(
                 (features ??= [])[feature.GetType()] = feature;
             }
         }
+
+        var responderPool = CheckResponder(definition, features, errors);
+        pool ??= responderPool;
 
         RouteTransforms? transforms = null;
         if (rewriter is not null)
@@ -473,6 +479,51 @@ internal sealed class SnapshotBuilder(
         features ??= [];
         features[typeof(RouteMatchSpec)] = spec;
         return new CompiledRoute(definition with { Methods = methods }, pool, timeout, features.ToFrozenDictionary(), transforms);
+    }
+
+    /// <summary>
+    /// A route has an upstream, or exactly one capability that answers for it (<see cref="IRouteResponder"/>); then
+    /// nothing that only forwarding uses may be set. Returns the no-instance pool of a valid responder route.
+    /// </summary>
+    private UpstreamPool? CheckResponder(RouteDefinition definition, Dictionary<Type, object>? features, List<string> errors)
+    {
+        var responders = features?.Values.OfType<IRouteResponder>().Select(static r => r.Property).Order(StringComparer.Ordinal).ToList() ?? [];
+        if (definition.Upstream is not null)
+        {
+            if (responders.Count > 0)
+            {
+                errors.Add($"{responders[0]} and Upstream are exclusive: a route either forwards to its upstream or answers by itself.");
+            }
+
+            return null;
+        }
+
+        if (responders.Count == 0)
+        {
+            errors.Add(RegistrySerializer.UpstreamRequired(serializer.Schema));
+            return null;
+        }
+
+        if (responders.Count > 1)
+        {
+            errors.Add($"{string.Join(" and ", responders)} are exclusive: a route answers by itself in one way.");
+        }
+
+        foreach (var (name, isSet) in new[]
+        {
+            (RouteProperties.UpstreamPath, definition.UpstreamPath is not null),
+            (RouteProperties.StripPrefix, definition.StripPrefix is not null),
+            (RouteProperties.PreserveHost, definition.PreserveHost),
+            (ForwardingProperties.WebSockets.Name, definition.Get(ForwardingProperties.WebSockets)),
+        })
+        {
+            if (isSet)
+            {
+                errors.Add($"{name} needs an Upstream; a route with {responders[0]} answers by itself.");
+            }
+        }
+
+        return CompiledRoute.NoPool;
     }
 
     private UpstreamPool? ResolveUpstream(

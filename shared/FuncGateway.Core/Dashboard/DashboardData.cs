@@ -95,6 +95,9 @@ internal sealed class DashboardData(GatewayRegistry registry, HealthReport healt
 
         var (state, reason) = (available, latestTotal, latestErrors) switch
         {
+            (0, _, _) when route.Responder is not null => latestTotal == 0 ? ("idle", $"No requests in the last {StatusSeconds} s.")
+                : latestErrors > 0 ? ("degraded", $"{latestErrors} of {latestTotal} requests in the last {StatusSeconds} s failed with 5xx.")
+                : ("ok", $"{latestTotal} requests in the last {StatusSeconds} s, none failed with 5xx."),
             (0, _, _) => ("down", $"No instance of '{pool.Name}' can take a request (health check failing or circuit open)."),
             (_, > 0, _) when latestErrors >= DownErrorRate * latestTotal => ("down", $"{latestErrors} of {latestTotal} requests in the last {StatusSeconds} s failed with 5xx."),
             _ when available < pool.Instances.Length => ("degraded", $"{pool.Instances.Length - available} of {pool.Instances.Length} instances of '{pool.Name}' cannot take a request."),
@@ -109,7 +112,7 @@ internal sealed class DashboardData(GatewayRegistry registry, HealthReport healt
             definition.Id,
             definition.Path,
             definition.Methods,
-            definition.Upstream,
+            definition.Upstream ?? $"({route.Responder?.Property})",
             pool.Name,
             available,
             pool.Instances.Length,

@@ -35,6 +35,9 @@ public static class ProblemCodes
     public const string RequestTransformFailed = "request_transform_failed";
     public const string ResponseTransformFailed = "response_transform_failed";
     public const string UpstreamSoapFault = "upstream_soap_fault";
+
+    // [#17 response aggregation]
+    public const string CompositionPartFailed = "composition_part_failed";
 }
 
 /// <summary>

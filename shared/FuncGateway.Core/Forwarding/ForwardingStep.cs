@@ -78,22 +78,12 @@ internal sealed class ForwardingStep : IDisposable
             rateFeature.MinDataRate = _minResponseDataRate;
         }
 
-        var resilience = feature.Route.GetFeature<RouteResilience>() ?? _defaults;
-        var client = feature.IsTunnel ? _upgradeClient : _client;
-        var attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _createTransformer, _telemetry);
-        resilience.Budget.OnRequest();
-        var resilienceContext = ResilienceContextPool.Shared.Get(resilience.RouteId, context.RequestAborted);
+        // The attempts are awaited here rather than through SendAsync: one async state machine less per request.
+        var attempts = StartAttempts(context, feature, out var attempt, out var resilienceContext);
         AttemptResult result;
         try
         {
-            resilienceContext.Properties.Set(RouteResilience.AttemptKey, attempt);
-            // Retries only ever go to an instance the request has not tried (ForwardAttempt.ShouldRetry), so a pool of one
-            // instance never retries: its requests skip the retry pipeline (one async layer and its allocation less).
-            var outcome = attempt.Pool.AllInstances.Length > 1
-                ? await resilience.Pipeline.ExecuteOutcomeAsync(static (rc, state) => state.RunAsync(rc), resilienceContext, attempt)
-                : await attempt.RunAsync(resilienceContext);
-            outcome.ThrowIfException();
-            result = outcome.Result;
+            result = ResultOf(await attempts);
         }
         finally
         {
@@ -101,6 +91,48 @@ internal sealed class ForwardingStep : IDisposable
         }
 
         await RespondAsync(context, attempt, result);
+    }
+
+    /// <summary>
+    /// Sends the request to its route's pool as every forwarded request is sent: balancing over the instances that
+    /// are healthy and whose circuit is closed, each attempt inside its instance's breaker, the route's retries, the
+    /// upstream-attempt span and metrics, the route's transforms; the response goes to <paramref name="context"/>'s.
+    /// Also used for the parts of a composition (with a context of their own). Writes no error response.
+    /// </summary>
+    internal async Task<(ForwardAttempt Attempt, AttemptResult Result)> SendAsync(HttpContext context, GatewayRequestFeature feature)
+    {
+        var attempts = StartAttempts(context, feature, out var attempt, out var resilienceContext);
+        try
+        {
+            return (attempt, ResultOf(await attempts));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(resilienceContext);
+        }
+    }
+
+    /// <summary>Starts the request's attempts; the caller awaits them and returns <paramref name="resilienceContext"/> to its pool.</summary>
+    private ValueTask<Outcome<AttemptResult>> StartAttempts(HttpContext context, GatewayRequestFeature feature, out ForwardAttempt attempt, out ResilienceContext resilienceContext)
+    {
+        var resilience = feature.Route.GetFeature<RouteResilience>() ?? _defaults;
+        var client = feature.IsTunnel ? _upgradeClient : _client;
+        attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _createTransformer, _telemetry);
+        resilience.Budget.OnRequest();
+        resilienceContext = ResilienceContextPool.Shared.Get(resilience.RouteId, context.RequestAborted);
+        resilienceContext.Properties.Set(RouteResilience.AttemptKey, attempt);
+
+        // Retries only ever go to an instance the request has not tried (ForwardAttempt.ShouldRetry), so a pool of one
+        // instance never retries: its requests skip the retry pipeline (one async layer and its allocation less).
+        return attempt.Pool.AllInstances.Length > 1
+            ? resilience.Pipeline.ExecuteOutcomeAsync(static (rc, state) => state.RunAsync(rc), resilienceContext, attempt)
+            : attempt.RunAsync(resilienceContext);
+    }
+
+    private static AttemptResult ResultOf(Outcome<AttemptResult> outcome)
+    {
+        outcome.ThrowIfException();
+        return outcome.Result!;
     }
 
     private async Task RespondAsync(HttpContext context, ForwardAttempt attempt, AttemptResult result)
@@ -166,7 +198,7 @@ internal sealed class ForwardingStep : IDisposable
         _ => false,
     };
 
-    private Task ServeFallbackAsync(HttpContext context, string routeId, FallbackResponse fallback)
+    private Task ServeFallbackAsync(HttpContext context, string routeId, StaticResponse fallback)
     {
         ResilienceLog.FallbackServed(_logger, routeId, fallback.Status);
         return fallback.WriteAsync(context);

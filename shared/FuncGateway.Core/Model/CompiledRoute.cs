@@ -19,7 +19,28 @@ public sealed class CompiledRoute
         Pool = pool;
         Timeout = timeout;
         RequestConfig = new ForwarderRequestConfig { ActivityTimeout = timeout };
+        foreach (var feature in _features.Values)
+        {
+            if (feature is IRouteResponder responder)
+            {
+                Responder = responder;
+                responder.Attach(this);
+            }
+        }
     }
+
+    /// <summary>A route with no upstream of its own: the pool of a route that answers by itself (<see cref="Responder"/>).</summary>
+    internal static UpstreamPool NoPool { get; } = new("(none)", [], NoInstancePolicy.Instance);
+
+    /// <summary>What answers the route's requests instead of forwarding (a fixed response, a composition); null: forwarding.</summary>
+    internal IRouteResponder? Responder { get; }
+
+    /// <summary>
+    /// A sibling of this route that sends to <paramref name="pool"/> with <paramref name="timeout"/>: the same
+    /// definition, compiled features and transforms (a composition's part, which travels as the route's own request would).
+    /// </summary>
+    internal CompiledRoute ForPool(UpstreamPool pool, TimeSpan timeout) =>
+        new(Definition, pool, timeout, _features.Where(static f => f.Value is not IRouteResponder).ToFrozenDictionary(), Transforms);
 
     /// <summary>The route as written.</summary>
     public RouteDefinition Definition { get; }
@@ -46,6 +67,16 @@ public sealed class CompiledRoute
     /// <summary>The per-route object a capability compiled for this route (see IRouteFeatureCompiler), or null.</summary>
     public T? GetFeature<T>()
         where T : class => _features.TryGetValue(typeof(T), out var feature) ? (T)feature : null;
+}
+
+/// <summary>The policy of <see cref="CompiledRoute.NoPool"/>, which has no instance to pick.</summary>
+internal sealed class NoInstancePolicy : ILoadBalancingPolicy
+{
+    public static readonly NoInstancePolicy Instance = new();
+
+    public string Name => "None";
+
+    public UpstreamInstance? PickInstance(Microsoft.AspNetCore.Http.HttpContext context, UpstreamPool pool, IReadOnlyList<UpstreamInstance> available) => null;
 }
 
 /// <summary>The post-match steps of one pipeline (<paramref name="AllSteps"/>) that apply to one route.</summary>

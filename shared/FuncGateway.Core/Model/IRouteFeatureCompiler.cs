@@ -42,6 +42,12 @@ internal sealed class SnapshotTables
 {
     private readonly Dictionary<Type, object> _tables = [];
 
+    private SnapshotTables(Dictionary<Type, object> tables, UpstreamResolver upstreams)
+    {
+        _tables = tables;
+        Upstreams = upstreams;
+    }
+
     /// <param name="compiled">What each table compiled to.</param>
     public SnapshotTables(IEnumerable<object> compiled)
     {
@@ -52,10 +58,33 @@ internal sealed class SnapshotTables
         }
     }
 
+    /// <summary>
+    /// Resolves an upstream name (a pool or an absolute URL) as a route's <c>Upstream</c> is resolved, for a
+    /// capability whose route property names upstreams of its own (a composition's parts).
+    /// </summary>
+    public UpstreamResolver Upstreams { get; } = UpstreamResolver.None;
+
+    /// <summary>The same tables with <paramref name="upstreams"/> resolving upstream names.</summary>
+    public SnapshotTables WithUpstreams(UpstreamResolver upstreams) => new(_tables, upstreams);
+
     /// <summary>No tables (tools and tests that build routes alone).</summary>
     public static SnapshotTables Empty { get; } = new([]);
 
     /// <summary>What a table compiled to, or null when no compiler of that table is registered.</summary>
     public T? Get<T>()
         where T : class => _tables.TryGetValue(typeof(T), out var table) ? (T)table : null;
+}
+
+/// <summary>Resolves an upstream name to the snapshot's pool, adding the reasons it cannot to the errors (null then).</summary>
+internal sealed class UpstreamResolver(Func<string, List<string>, UpstreamPool?> resolve)
+{
+    /// <summary>Resolves nothing: for routes compiled without a snapshot's pools.</summary>
+    public static UpstreamResolver None { get; } = new(static (name, errors) =>
+    {
+        errors.Add($"Upstream '{PrintableText.Of(name)}' cannot be resolved here.");
+        return null;
+    });
+
+    /// <summary>The pool <paramref name="name"/> names, or null with the reasons in <paramref name="errors"/>.</summary>
+    public UpstreamPool? Resolve(string name, List<string> errors) => resolve(name, errors);
 }

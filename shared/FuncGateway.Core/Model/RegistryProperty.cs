@@ -55,6 +55,12 @@ public abstract class RegistryProperty
     /// <summary>Writes the value as the property's registry-file JSON.</summary>
     public abstract void WriteFile(Utf8JsonWriter writer, object value, JsonSerializerOptions options);
 
+    /// <summary>
+    /// A route property that makes the route answer by itself (a fixed response, a composition): a route that sets
+    /// one needs no <c>Upstream</c>.
+    /// </summary>
+    public bool AnswersRoute { get; private protected set; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Table}.{Name}";
 }
@@ -104,6 +110,13 @@ public sealed class RegistryProperty<T> : RegistryProperty
 
     /// <summary>The value of an absent property.</summary>
     public T Default { get; }
+
+    /// <summary>Marks the property as one that makes a route answer by itself (see <see cref="RegistryProperty.AnswersRoute"/>); for declarations.</summary>
+    internal RegistryProperty<T> AnsweringRoute()
+    {
+        AnswersRoute = true;
+        return this;
+    }
 
     /// <inheritdoc/>
     public override object? DefaultValue => Default;

@@ -26,8 +26,11 @@ public sealed record RouteDefinition
     /// <summary>Query-string conditions that must all hold.</summary>
     public IReadOnlyList<RequestCondition> Query { get; init; } = [];
 
-    /// <summary>An upstream pool name, or an absolute http(s) URL for a single instance.</summary>
-    public required string Upstream { get; init; }
+    /// <summary>
+    /// An upstream pool name, or an absolute http(s) URL for a single instance. Null only on a route that answers by
+    /// itself (a capability's responder: <c>FixedResponse</c>, <c>Composition</c>).
+    /// </summary>
+    public string? Upstream { get; init; }
 
     /// <summary>Target path template reusing the route's parameters, e.g. <c>/v2/orders/{id}</c>.</summary>
     public string? UpstreamPath { get; init; }

@@ -272,6 +272,13 @@ public sealed class GatewayPipeline
             }
         }
 
+        if (match.Route.Responder is { } responder)
+        {
+            // A fixed response or a composition: the route answers by itself, after every step above.
+            await responder.RespondAsync(context, feature);
+            return null;
+        }
+
         return feature;
     }
 }

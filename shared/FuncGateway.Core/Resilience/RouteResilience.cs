@@ -16,12 +16,12 @@ internal sealed class RouteResilience
     /// <summary>How <see cref="ForwardAttempt"/> reaches itself from Polly's predicates.</summary>
     internal static readonly ResiliencePropertyKey<ForwardAttempt> AttemptKey = new("FuncGateway.ForwardAttempt");
 
-    public RouteResilience(string routeId, RetrySettings retry, FallbackResponse? fallback, TimeProvider time, ILogger logger, Func<double>? randomizer = null, TelemetryOptions? pollyTelemetry = null)
+    public RouteResilience(string routeId, RetrySettings retry, StaticResponse? fallback, TimeProvider time, ILogger logger, Func<double>? randomizer = null, TelemetryOptions? pollyTelemetry = null)
         : this(routeId, retry, fallback, time, logger, CreatePipeline(retry, time, logger, randomizer, pollyTelemetry))
     {
     }
 
-    internal RouteResilience(string routeId, RetrySettings retry, FallbackResponse? fallback, TimeProvider time, ILogger logger, ResiliencePipeline<AttemptResult> pipeline)
+    internal RouteResilience(string routeId, RetrySettings retry, StaticResponse? fallback, TimeProvider time, ILogger logger, ResiliencePipeline<AttemptResult> pipeline)
     {
         RouteId = routeId;
         Logger = logger;
@@ -84,7 +84,7 @@ internal sealed class RouteResilience
 
     public RetrySettings Retry { get; }
 
-    public FallbackResponse? Fallback { get; }
+    public StaticResponse? Fallback { get; }
 
     public RetryBudget Budget { get; }
 

@@ -54,9 +54,24 @@ internal sealed class LiquidTemplate
     /// Renders the template for one message and parses its output as JSON. Null, with the reason, when rendering
     /// failed or the output is not JSON.
     /// </summary>
-    public JsonNode? Render(JsonNode? body, HttpContext context, GatewayRequestFeature feature, int? status, out string? error)
+    public JsonNode? Render(JsonNode? body, HttpContext context, GatewayRequestFeature feature, int? status, out string? error) =>
+        Render(body, context, feature, status, null, out error);
+
+    /// <summary>
+    /// As <see cref="Render(JsonNode?, HttpContext, GatewayRequestFeature, int?, out string?)"/>, with further
+    /// top-level variables (a composition's <c>parts</c>).
+    /// </summary>
+    public JsonNode? Render(JsonNode? body, HttpContext context, GatewayRequestFeature feature, int? status, IReadOnlyDictionary<string, object?>? values, out string? error)
     {
         var model = new TemplateContext(Options);
+        foreach (var (name, value) in values ?? new Dictionary<string, object?>())
+        {
+            if (value is not null)
+            {
+                model.SetValue(name, value);
+            }
+        }
+
         if (body is not null)
         {
             model.SetValue("body", body);

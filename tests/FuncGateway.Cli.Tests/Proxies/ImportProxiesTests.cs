@@ -30,8 +30,9 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         var result = await _cli.RunAsync("import-proxies", ProxiesFile, "--settings", Settings(new Uri("http://10.0.0.4:8080")));
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("error: proxy 'maintenance' cannot be translated:", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("It has no backendUri: the proxy answers by itself (a mock response", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("proxy 'maintenance'", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("error: proxy 'hello' cannot be translated:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("responseOverrides.response.body: '{request.querystring.name}' is a variable; a fixed response is literal", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("error: proxy 'local-function' cannot be translated:", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("points at the function app itself (localhost)", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("error: proxy 'teapot' cannot be translated:", result.Stderr, StringComparison.Ordinal);
@@ -39,7 +40,7 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         Assert.Contains("'{backend.response.statusCode}' (a value of the backend's response) has no counterpart", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("error: proxy 'reports' cannot be translated:", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("backendUri uses app setting(s) %REPORTS_HOST%, which " + _cli.PathOf("local.settings.json") + " does not define.", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("Import refused: 4 of 9 proxies cannot be translated. Nothing was written", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Import refused: 4 of 10 proxies cannot be translated. Nothing was written", result.Stderr, StringComparison.Ordinal);
         Assert.False(await _cli.TablesExistAsync());
     }
 
@@ -66,11 +67,12 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         Assert.Contains("proxy orders-get: GET /api/orders/{id} -> http://10.0.0.4:8080/v2/orders/{id} (2 transform(s))", result.StdoutLines);
         Assert.Contains("proxy files: * /files/{*path} -> http://10.0.0.4:8080/storage/{path}", result.StdoutLines);
         Assert.Contains("proxy old-search: * /search -> http://10.0.0.4:8080/search (disabled)", result.StdoutLines);
-        Assert.Contains("warning: proxy 'maintenance' cannot be translated and is left out:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("proxy maintenance: GET /status -> fixed 200", result.StdoutLines);
+        Assert.Contains("warning: proxy 'hello' cannot be translated and is left out:", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("note: proxy 'legacy-update': response.statusReason is left out", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("note: proxy 'old-search': 'debug' has no counterpart", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("warning: route 'webhooks' (routes[4], group 'default') is rejected by a gateway running as a Functions app", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("Wrote 5 route(s) to " + output + ".", result.StdoutLines);
+        Assert.Contains("warning: route 'webhooks' (routes[5], group 'default') is rejected by a gateway running as a Functions app", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Wrote 6 route(s) to " + output + ".", result.StdoutLines);
 
         var json = await File.ReadAllTextAsync(output);
         Assert.Contains("""
@@ -117,6 +119,16 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
                       "ResponseHeaderRemove": "X-Echo-Instance"
                     }
                   ]
+            """.Replace("\r\n", "\n", StringComparison.Ordinal), json, StringComparison.Ordinal);
+
+        Assert.Contains("""
+                  "fixedResponse": {
+                    "status": 200,
+                    "headers": {
+                      "Content-Type": "application/json"
+                    },
+                    "body": "{\"status\":\"ok\"}"
+                  }
             """.Replace("\r\n", "\n", StringComparison.Ordinal), json, StringComparison.Ordinal);
 
         var validate = await _cli.RunAsync("validate", output);
@@ -176,6 +188,18 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
             Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
             Assert.False(response.Headers.Contains("X-Echo-Instance"));
         }
+
+        // A mock (no backendUri) is a fixed response: answered by the gateway, the upstream never sees it.
+        var before = upstream.RequestCount;
+        using (var response = await client.GetAsync("/status"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.ToString());
+            Assert.Equal("""{"status":"ok"}""", await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.PostAsync("/status", null)).StatusCode);
+        Assert.Equal(before, upstream.RequestCount);
 
         // A disabled proxy is a disabled route.
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/search")).StatusCode);

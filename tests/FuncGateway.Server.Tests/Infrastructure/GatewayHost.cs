@@ -102,10 +102,16 @@ internal sealed class GatewayHost : IAsyncDisposable
         return new GatewayHost(app, client, prefix, connectionString);
     }
 
-    public async Task UpsertRouteAsync(string id, string path, string upstream, params (string Name, object Value)[] more)
+    /// <summary>Upserts a route row; a null <paramref name="upstream"/> leaves <c>Upstream</c> out (a route that answers by itself).</summary>
+    public async Task UpsertRouteAsync(string id, string path, string? upstream, params (string Name, object Value)[] more)
     {
         // Auth is required by the route format; a test that does not name a policy means an anonymous route.
-        var entity = new TableEntity("default", id) { ["Path"] = path, ["Upstream"] = upstream, ["Auth"] = "anonymous" };
+        var entity = new TableEntity("default", id) { ["Path"] = path, ["Auth"] = "anonymous" };
+        if (upstream is not null)
+        {
+            entity["Upstream"] = upstream;
+        }
+
         foreach (var (name, value) in more)
         {
             entity[name] = value;

@@ -1,0 +1,138 @@
+using FuncGateway.Model;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+
+namespace FuncGateway.Composition;
+
+/// <summary>
+/// The request a part sends, as an <see cref="HttpContext"/> of its own that the forwarding path can take like a
+/// client's: the part's method, path and query; the client's headers except those about a body, content
+/// negotiation and the host (parts ask for <c>application/json</c>, uncompressed, and send no body); the caller's
+/// authentication (<see cref="ISubrequestFeature"/>), so the route's transforms strip client-supplied identity
+/// headers and add the gateway's own and the signed context. The answer lands in a bounded buffer, never in the
+/// client's response.
+/// </summary>
+internal static class PartRequest
+{
+    // Said of the client's own request: a part has no body, its own negotiation and its upstream's host.
+    private static readonly HashSet<string> NotCopied = new(StringComparer.OrdinalIgnoreCase)
+    {
+        HeaderNames.ContentLength, HeaderNames.ContentType, HeaderNames.ContentEncoding, HeaderNames.ContentLanguage,
+        HeaderNames.ContentMD5, HeaderNames.ContentRange, HeaderNames.TransferEncoding, HeaderNames.Expect, HeaderNames.Host,
+        HeaderNames.Accept, HeaderNames.AcceptEncoding, HeaderNames.Range, HeaderNames.IfMatch, HeaderNames.IfNoneMatch,
+        HeaderNames.IfModifiedSince, HeaderNames.IfUnmodifiedSince, HeaderNames.IfRange,
+    };
+
+    public static HttpContext Create(HttpContext client, GatewayRequestFeature clientFeature, CompiledRoute route, string method, string pathAndQuery, Stream body, CancellationToken aborted)
+    {
+        var features = new FeatureCollection();
+        foreach (var (type, instance) in client.Features)
+        {
+            if (instance is ISubrequestFeature)
+            {
+                features[type] = instance;
+            }
+        }
+
+        var query = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        var request = new HttpRequestFeature
+        {
+            Protocol = "HTTP/1.1",
+            Scheme = client.Request.Scheme,
+            Method = method,
+            PathBase = "",
+            Path = PathString.FromUriComponent(query < 0 ? pathAndQuery : pathAndQuery[..query]).Value ?? "/",
+            RawTarget = pathAndQuery,
+            QueryString = query < 0 ? "" : pathAndQuery[query..],
+            Body = Stream.Null,
+        };
+        foreach (var (name, values) in client.Request.Headers)
+        {
+            if (!NotCopied.Contains(name))
+            {
+                request.Headers[name] = values;
+            }
+        }
+
+        request.Headers.Accept = "application/json";
+        features.Set<IHttpRequestFeature>(request);
+        features.Set<IHttpRequestBodyDetectionFeature>(NoBody.Instance);
+        features.Set<IHttpResponseFeature>(new HttpResponseFeature());
+        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
+        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = aborted });
+        if (client.Features.Get<IHttpConnectionFeature>() is { } connection)
+        {
+            features.Set(connection);
+        }
+
+        if (client.Features.Get<IServiceProvidersFeature>() is { } services)
+        {
+            features.Set(services);
+        }
+
+        var context = new DefaultHttpContext(features) { TraceIdentifier = client.TraceIdentifier };
+        features.Set(new GatewayRequestFeature(route, clientFeature.RouteValues)
+        {
+            ClientAddress = clientFeature.ClientAddress,
+            ClientScheme = clientFeature.ClientScheme,
+            PublicHost = clientFeature.PublicHost,
+            Identity = clientFeature.Identity,
+            AuthPolicy = clientFeature.AuthPolicy,
+            AuthOutcome = clientFeature.AuthOutcome,
+        });
+        return context;
+    }
+
+    private sealed class NoBody : IHttpRequestBodyDetectionFeature
+    {
+        public static readonly NoBody Instance = new();
+
+        public bool CanHaveBody => false;
+    }
+}
+
+/// <summary>A part's answer, kept in memory up to a limit; a write past it fails the copy and marks the part too large.</summary>
+internal sealed class PartBuffer(long limit) : MemoryStream
+{
+    public bool Exceeded { get; private set; }
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        Reserve(count);
+        base.Write(buffer, offset, count);
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        Reserve(buffer.Length);
+        base.Write(buffer);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        Reserve(count);
+        return base.WriteAsync(buffer, offset, count, cancellationToken);
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Reserve(buffer.Length);
+        return base.WriteAsync(buffer, cancellationToken);
+    }
+
+    public override void WriteByte(byte value)
+    {
+        Reserve(1);
+        base.WriteByte(value);
+    }
+
+    private void Reserve(int count)
+    {
+        if (Length + count > limit)
+        {
+            Exceeded = true;
+            throw new IOException($"The part's answer is larger than {limit} bytes.");
+        }
+    }
+}
