@@ -3,6 +3,7 @@ using FuncGateway.Caching;
 using FuncGateway.Concurrency;
 using FuncGateway.Configuration;
 using FuncGateway.Cors;
+using FuncGateway.Discovery;
 using FuncGateway.Forwarding;
 using FuncGateway.Health;
 using FuncGateway.IpRules;
@@ -40,6 +41,7 @@ public static class GatewayCapabilities
         new ValidationCapability(),
         new RouteGroupsCapability(),
         new VersioningCapability(),
+        new DiscoveryCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>
