@@ -19,7 +19,7 @@ public sealed class GatewayServiceCollectionTests
         typeof(IPoolFeatureCompiler), typeof(IRouteTransformProvider), typeof(IGatewayCompletion),
         typeof(IGatewayStep), typeof(IRouteFeatureCompiler), typeof(ILoadBalancingPolicy), typeof(OwnedConfigurationSection),
         typeof(GatewayTableSettings), typeof(IAuthenticationFailureThrottle), typeof(FuncGateway.Pipeline.IGatewayPreMatchStep),
-        typeof(IAdminEndpoint),
+        typeof(IAdminEndpoint), typeof(FuncGateway.Discovery.IDiscoverySourceFactory),
     ];
 
     [Fact]

@@ -14,7 +14,7 @@ namespace FuncGateway.Discovery;
 /// list is checked (URL, <c>AllowedUpstreams</c>, weight) and, when it differs, asks for a rebuild
 /// (<see cref="Changes"/>), so the pool's instances change with the next snapshot.
 /// </summary>
-internal sealed class DiscoveryPools : ISnapshotPublishedListener, IAsyncDisposable
+internal sealed class DiscoveryPools : ISnapshotPublishedListener, IAsyncDisposable, IDisposable
 {
     private readonly FrozenDictionary<string, IDiscoverySourceFactory> _factories;
     private readonly UpstreamAllowlist _allowlist;
@@ -224,6 +224,9 @@ internal sealed class DiscoveryPools : ISnapshotPublishedListener, IAsyncDisposa
             DiscoveryLog.DisposeFailed(_logger, entry.Pool, entry.Kind, ex);
         }
     }
+
+    /// <summary>Stops every source without waiting for them (a container disposed synchronously).</summary>
+    public void Dispose() => _ = DisposeAsync().AsTask();
 
     /// <summary>Stops every source (the host is stopping).</summary>
     public async ValueTask DisposeAsync()
