@@ -51,6 +51,7 @@ public sealed class AppSettingsTemplateTests
         var options = OptionNames(typeof(GatewayOptions), GatewayOptions.SectionName)
             .Concat(OptionNames(typeof(FuncGateway.RateLimiting.RateLimitOptions), FuncGateway.RateLimiting.RateLimitOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
             .Concat(OptionNames(typeof(FuncGateway.Caching.CacheOptions), FuncGateway.Caching.CacheOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
+            .Concat(OptionNames(typeof(FuncGateway.Discovery.DiscoveryOptions), FuncGateway.Discovery.DiscoveryOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
             .ToList();
         var unaccounted = options
             .Where(o => !GatewaySettings.ReadAtStartup.Contains(o) && !GatewaySettings.NotSetInAzure.ContainsKey(o))

@@ -52,6 +52,12 @@ internal static class GatewaySettings
         "FuncGateway__Cache__MaxEntryBytes",
         "FuncGateway__Cache__MaxTotalBytes",
         "FuncGateway__Cache__RedisConnectionString",
+
+        // [#16 discovery]
+        "FuncGateway__Discovery__Dns__Servers",
+        "FuncGateway__Discovery__Dns__MinTtlSeconds",
+        "FuncGateway__Discovery__Dns__MaxTtlSeconds",
+        "FuncGateway__Discovery__Registration__RefreshSeconds",
     ];
 
     /// <summary>
@@ -85,7 +91,14 @@ internal static class GatewaySettings
         ["FuncGateway__RateLimits__AuthenticationFailures__Limit"] = RateLimitTuning,
         ["FuncGateway__RateLimits__AuthenticationFailures__WindowSeconds"] = RateLimitTuning,
         ["FuncGateway__RateLimits__AuthenticationFailures__FailurePolicy"] = RateLimitTuning,
+
+        // [#16 discovery]
+        ["FuncGateway__Discovery__Dns__TimeoutSeconds"] = DiscoveryTuning,
+        ["FuncGateway__Discovery__Registration__DefaultLeaseSeconds"] = DiscoveryTuning,
+        ["FuncGateway__Discovery__Registration__MaxLeaseSeconds"] = DiscoveryTuning,
     };
+
+    private const string DiscoveryTuning = "discovery tuning: the gateway's default fits until an app decides otherwise (docs/discovery.md 'Settings').";
 
     private const string RateLimitTuning = "rate-limit tuning: the gateway's default fits until an app decides otherwise (policies themselves are per app, README 'Rate limits').";
 
