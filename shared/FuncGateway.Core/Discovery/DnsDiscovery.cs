@@ -109,16 +109,21 @@ internal sealed class DnsDiscoverySourceFactory(DnsLookup lookup, TimeProvider t
 {
     public string Kind => DnsLookup.DnsKind;
 
-    public IDiscoverySource? Create(string poolName, JsonElement specification, List<string> errors)
+    public IDiscoverySource? Create(string poolName, JsonElement specification, List<string> errors) =>
+        Parse(specification, errors) is { } target
+            ? new Source(poolName, target.Name, target.Port, target.Scheme, target.BasePath, lookup, time, loggers.CreateLogger<DnsDiscoverySourceFactory>())
+            : null;
+
+    /// <summary>The fields of a <c>dns</c> specification; null (with errors) when any is wrong.</summary>
+    public static (string Name, int Port, string Scheme, string BasePath)? Parse(JsonElement specification, List<string> errors)
     {
-        var fields = new DiscoveryFields(Kind, specification, errors, "Name", "Port", "Scheme", "BasePath");
+        var before = errors.Count;
+        var fields = new DiscoveryFields(DnsLookup.DnsKind, specification, errors, "Name", "Port", "Scheme", "BasePath");
         var name = fields.DnsName("Name");
         var port = fields.Number("Port", 1, 65535, required: true);
         var scheme = fields.Scheme();
         var basePath = fields.BasePath();
-        return errors.Count > 0 || name is null || port is null
-            ? null
-            : new Source(poolName, name, port.Value, scheme, basePath, lookup, time, loggers.CreateLogger<DnsDiscoverySourceFactory>());
+        return errors.Count > before || name is null || port is null ? null : (name, port.Value, scheme, basePath);
     }
 
     private sealed class Source(string pool, string name, int port, string scheme, string basePath, DnsLookup lookup, TimeProvider time, ILogger logger)
@@ -160,15 +165,20 @@ internal sealed class SrvDiscoverySourceFactory(DnsLookup lookup, TimeProvider t
 
     public string Kind => DnsLookup.SrvKind;
 
-    public IDiscoverySource? Create(string poolName, JsonElement specification, List<string> errors)
+    public IDiscoverySource? Create(string poolName, JsonElement specification, List<string> errors) =>
+        Parse(specification, errors) is { } target
+            ? new Source(poolName, target.Name, target.Scheme, target.BasePath, lookup, time, loggers.CreateLogger<SrvDiscoverySourceFactory>())
+            : null;
+
+    /// <summary>The fields of an <c>srv</c> specification; null (with errors) when any is wrong.</summary>
+    public static (string Name, string Scheme, string BasePath)? Parse(JsonElement specification, List<string> errors)
     {
-        var fields = new DiscoveryFields(Kind, specification, errors, "Name", "Scheme", "BasePath");
+        var before = errors.Count;
+        var fields = new DiscoveryFields(DnsLookup.SrvKind, specification, errors, "Name", "Scheme", "BasePath");
         var name = fields.DnsName("Name");
         var scheme = fields.Scheme();
         var basePath = fields.BasePath();
-        return errors.Count > 0 || name is null
-            ? null
-            : new Source(poolName, name, scheme, basePath, lookup, time, loggers.CreateLogger<SrvDiscoverySourceFactory>());
+        return errors.Count > before || name is null ? null : (name, scheme, basePath);
     }
 
     private sealed class Source(string pool, string name, string scheme, string basePath, DnsLookup lookup, TimeProvider time, ILogger logger)

@@ -18,12 +18,17 @@ internal sealed class RegistrationDiscoverySourceFactory(RegistrationTable table
 
     public string Kind => RegistrationKind;
 
-    public IDiscoverySource? Create(string poolName, JsonElement specification, List<string> errors)
+    public IDiscoverySource? Create(string poolName, JsonElement specification, List<string> errors) =>
+        IsValid(specification, errors)
+            ? new Source(poolName, table, TimeSpan.FromSeconds(options.Value.Registration.RefreshSeconds), time, loggers.CreateLogger<RegistrationDiscoverySourceFactory>())
+            : null;
+
+    /// <summary>A <c>registration</c> specification has no fields but <c>Source</c>.</summary>
+    public static bool IsValid(JsonElement specification, List<string> errors)
     {
-        _ = new DiscoveryFields(Kind, specification, errors);
-        return errors.Count > 0
-            ? null
-            : new Source(poolName, table, TimeSpan.FromSeconds(options.Value.Registration.RefreshSeconds), time, loggers.CreateLogger<RegistrationDiscoverySourceFactory>());
+        var before = errors.Count;
+        _ = new DiscoveryFields(RegistrationKind, specification, errors);
+        return errors.Count == before;
     }
 
     private sealed class Source(string pool, RegistrationTable table, TimeSpan interval, TimeProvider time, ILogger logger)
