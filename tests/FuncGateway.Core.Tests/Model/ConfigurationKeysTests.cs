@@ -52,7 +52,7 @@ public sealed class ConfigurationKeysTests
             "FuncGateway:Registry:RefreshIntervalSecs is not a known setting; did you mean RefreshIntervalSeconds?",
             "FuncGateway:Registry:ReadTimeoutSeconds:Value is not a known setting: FuncGateway:Registry:ReadTimeoutSeconds takes a single value.",
             "FuncGateway:Helath is not a known setting; did you mean Health?",
-            "FuncGateway:Bogus is not a known setting. Known: Storage, Registry, Forwarding, ForwardedHeaders, Admin, Telemetry, Auth, RateLimits, Health, Cors, Cache, Versioning.",
+            "FuncGateway:Bogus is not a known setting. Known: Storage, Registry, Forwarding, ForwardedHeaders, Admin, Telemetry, Auth, RateLimits, Health, Cors, Cache, Versioning, Discovery.",
         ];
         Assert.Equal(expected.Order(StringComparer.Ordinal), error.Failures.Order(StringComparer.Ordinal));
     }
