@@ -64,6 +64,11 @@ internal sealed class RegistrationTable
         {
             throw new DiscoveryLookupException($"Reading {Name} failed: {ex.Status} {ex.ErrorCode}.", ex);
         }
+        catch (Exception ex) when (ex is AggregateException or HttpRequestException or IOException)
+        {
+            // The SDK's transport failures (connection refused, retries exhausted): say which table, and why underneath.
+            throw new DiscoveryLookupException($"Reading {Name} failed: {ex.GetBaseException().Message}", ex);
+        }
     }
 
     public async Task UpsertAsync(string pool, string id, string url, int weight, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
@@ -91,6 +96,11 @@ internal sealed class RegistrationTable
         {
             Volatile.Write(ref _created, 0);
             throw new DiscoveryLookupException($"Writing {Name} failed: {ex.Status} {ex.ErrorCode}.", ex);
+        }
+        catch (Exception ex) when (ex is AggregateException or HttpRequestException or IOException)
+        {
+            Volatile.Write(ref _created, 0);
+            throw new DiscoveryLookupException($"Writing {Name} failed: {ex.GetBaseException().Message}", ex);
         }
     }
 

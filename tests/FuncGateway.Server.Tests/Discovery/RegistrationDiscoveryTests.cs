@@ -90,6 +90,35 @@ public sealed class RegistrationDiscoveryTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_storage_outage_keeps_the_last_registered_instances_serving()
+    {
+        // A storage account of its own, so this test can take it away.
+        await using var storage = await AzuriteInstance.StartAsync();
+        await using var a = await TestUpstream.StartAsync("a");
+        await using var gateway = await GatewayHost.StartAsync(storage.ConnectionString, Settings);
+        await gateway.Upstreams!.UpsertEntityAsync(new TableEntity("default", "orders") { ["Discovery"] = "{\"Source\":\"registration\"}" });
+        await gateway.UpsertRouteAsync("orders", "/orders/{**rest}", "orders");
+        await gateway.ReloadAsync();
+        using var registered = await SendAsync(gateway, HttpMethod.Put, "/_gateway/pools/orders/instances/a-1", new { url = a.BaseAddress.ToString(), leaseSeconds = 300 });
+        Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
+        await Waiting.UntilAsync(async () => (await gateway.Client.GetAsync("/orders/1")).IsSuccessStatusCode, Patience, "a to be served");
+        await using var traffic = new DiscoveryTraffic(gateway, "/orders/1");
+
+        await storage.StopAsync();
+        await Waiting.UntilAsync(
+            async () => (await DiscoveryView.PoolAsync(gateway, "orders")).GetProperty("discovery").GetProperty("state").GetString() == "stale", Patience, "the source to notice the outage");
+
+        Assert.All(await traffic.NextAsync(30), answer => Assert.Equal("a", answer));
+        var discovery = (await DiscoveryView.PoolAsync(gateway, "orders")).GetProperty("discovery");
+        Assert.Contains(gateway.TablePrefix + "Instances", discovery.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        Assert.Equal([a.BaseAddress.ToString().TrimEnd('/')], discovery.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("url").GetString()));
+
+        // A renewal during the outage says it was not recorded.
+        await Problem.AssertAsync(
+            await SendAsync(gateway, HttpMethod.Put, "/_gateway/pools/orders/instances/a-1", new { url = a.BaseAddress.ToString() }), HttpStatusCode.ServiceUnavailable, "registration_not_recorded");
+    }
+
+    [Fact]
     public async Task Registrations_are_checked_and_only_pools_with_the_registration_source_take_them()
     {
         await using var gateway = await StartGatewayAsync(azurite);
