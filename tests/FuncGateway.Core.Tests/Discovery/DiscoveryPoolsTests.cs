@@ -28,8 +28,10 @@ public sealed class DiscoveryPoolsTests : IAsyncDisposable
     {
         var states = new InstanceStateRegistry();
         _pools = new DiscoveryPools([_factory], UpstreamAllowlist.Any, new FakeTimeProvider(Now), NullLogger<DiscoveryPools>.Instance);
+        var policies = new LoadBalancingPolicyRegistry(
+            [new RoundRobinPolicy(), new WeightedRoundRobinPolicy(), new LeastRequestsPolicy(), new PowerOfTwoChoicesPolicy(new Random(1)), new ConsistentHashPolicy()]);
         _builder = new SnapshotBuilder(
-            RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, states,
+            RegistryFormat.Serializer, policies, TimeSpan.FromSeconds(100), null, states,
             poolCompilers: [new CircuitBreakerPoolCompiler(TimeProvider.System, NullLogger<InstanceBreaker>.Instance), new DiscoveryPoolCompiler(_pools)]);
     }
 
@@ -59,6 +61,20 @@ public sealed class DiscoveryPoolsTests : IAsyncDisposable
         // Sorted by URL, the static instance keeps its own weight.
         Assert.Equal(["http://static#1", "http://10.0.0.1:8080#1", "http://10.0.0.2:8080#3"], Urls(second, "orders"));
         Assert.Equal(1, _factory.Created);
+    }
+
+    [Theory]
+    [InlineData("RoundRobin")]
+    [InlineData("WeightedRoundRobin")]
+    [InlineData("LeastRequests")]
+    [InlineData("PowerOfTwoChoices")]
+    [InlineData("ConsistentHash")]
+    public void A_pool_whose_source_has_found_nothing_yet_compiles_empty_with_every_balancing_strategy(string policy)
+    {
+        var snapshot = Publish(Upstream("orders", "[]", ("Discovery", """{"Source":"fake","Service":"orders"}"""), ("LoadBalancing", policy)));
+
+        Assert.Empty(snapshot.Rejected);
+        Assert.Empty(snapshot.Upstreams["orders"].Instances);
     }
 
     [Fact]
