@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Azure.Data.Tables;
 using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Server.Tests.Resilience;
 using FuncGateway.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -87,6 +88,42 @@ public sealed class RegistrationDiscoveryTests(AzuriteFixture azurite)
         Assert.Equal("registration", discovery.GetProperty("source").GetString());
         Assert.Equal("ok", discovery.GetProperty("state").GetString());
         Assert.True(discovery.GetProperty("lastRefreshedAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(-5));
+    }
+
+    [Fact]
+    public async Task A_discovered_instance_is_health_checked_like_a_static_one()
+    {
+        await using var healthy = await ControllableUpstream.StartAsync("healthy");
+        await using var sick = await ControllableUpstream.StartAsync("sick");
+        sick.HealthStatus = 503;
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>(Settings)
+        {
+            ["FuncGateway:Health:ProbeTickSeconds"] = "0.1",
+            ["FuncGateway:Health:RefreshIntervalSeconds"] = "0.2",
+        });
+        await gateway.Upstreams!.UpsertEntityAsync(new TableEntity("default", "orders")
+        {
+            ["Discovery"] = "{\"Source\":\"registration\"}",
+            ["HealthCheck"] = """{"path":"/health","intervalSeconds":0.3,"timeoutSeconds":0.3,"unhealthyThreshold":2,"healthyThreshold":2}""",
+        });
+        await gateway.UpsertRouteAsync("orders", "/orders/{**rest}", "orders");
+        await gateway.ReloadAsync();
+        foreach (var upstream in new[] { healthy, sick })
+        {
+            using var registered = await SendAsync(gateway, HttpMethod.Put, $"/_gateway/pools/orders/instances/{upstream.Name}", new { url = upstream.BaseAddress.ToString(), leaseSeconds = 60 });
+            Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
+        }
+
+        // The prober finds the sick instance and marks it unhealthy; from then on it gets only probes.
+        await Waiting.UntilAsync(() => sick.HealthChecks >= 4 && healthy.HealthChecks >= 2, Patience, "both discovered instances to be probed");
+        await Task.Delay(RefreshBound);
+        var toSick = sick.Requests;
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("healthy", (await Echo.ReadAsync(await gateway.Client.GetAsync("/orders/1"))).Instance);
+        }
+
+        Assert.Equal(toSick, sick.Requests);
     }
 
     [Fact]
