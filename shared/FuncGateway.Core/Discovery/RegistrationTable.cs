@@ -60,14 +60,9 @@ internal sealed class RegistrationTable
             // No table yet: nobody has registered.
             return [];
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (TableRegistryStore.IsStorageFailure(ex))
         {
-            throw new DiscoveryLookupException($"Reading {Name} failed: {ex.Status} {ex.ErrorCode}.", ex);
-        }
-        catch (Exception ex) when (ex is AggregateException or HttpRequestException or IOException)
-        {
-            // The SDK's transport failures (connection refused, retries exhausted): say which table, and why underneath.
-            throw new DiscoveryLookupException($"Reading {Name} failed: {ex.GetBaseException().Message}", ex);
+            throw new DiscoveryLookupException(TableRegistryStore.Wrap($"read {Name}", ex).Message, ex);
         }
     }
 
@@ -92,15 +87,10 @@ internal sealed class RegistrationTable
 
             await write(table);
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (TableRegistryStore.IsStorageFailure(ex))
         {
             Volatile.Write(ref _created, 0);
-            throw new DiscoveryLookupException($"Writing {Name} failed: {ex.Status} {ex.ErrorCode}.", ex);
-        }
-        catch (Exception ex) when (ex is AggregateException or HttpRequestException or IOException)
-        {
-            Volatile.Write(ref _created, 0);
-            throw new DiscoveryLookupException($"Writing {Name} failed: {ex.GetBaseException().Message}", ex);
+            throw new DiscoveryLookupException(TableRegistryStore.Wrap($"write {Name}", ex).Message, ex);
         }
     }
 
