@@ -162,6 +162,24 @@ param cacheMaxEntryBytes int = 1048576
 @minValue(1024)
 param cacheMaxTotalBytes int = 268435456
 
+@description('FuncGateway:Discovery:Dns:Servers: comma-separated DNS servers (address or address:port) the dns and srv discovery sources ask (docs/discovery.md). Empty: the system resolvers (in Azure, the VNet\'s DNS).')
+param discoveryDnsServers string = ''
+
+@description('FuncGateway:Discovery:Dns:MinTtlSeconds: the shortest time between two lookups of a discovered name, whatever its TTL.')
+@minValue(1)
+@maxValue(3600)
+param discoveryDnsMinTtlSeconds int = 5
+
+@description('FuncGateway:Discovery:Dns:MaxTtlSeconds: the longest time between two lookups of a discovered name, whatever its TTL.')
+@minValue(1)
+@maxValue(86400)
+param discoveryDnsMaxTtlSeconds int = 300
+
+@description('FuncGateway:Discovery:Registration:RefreshSeconds: how often every instance reads the self-registrations ({prefix}Instances); a lapsed lease leaves within one interval.')
+@minValue(1)
+@maxValue(3600)
+param discoveryRegistrationRefreshSeconds int = 10
+
 @description('FuncGateway:Telemetry:SamplingRatio: share of new traces recorded (0-1, parent-based), as a string (e.g. \'0.1\').')
 param telemetrySamplingRatio string = '0.1'
 
@@ -460,6 +478,12 @@ var appSettings = {
   FuncGateway__Cache__MaxEntryBytes: string(cacheMaxEntryBytes)
   FuncGateway__Cache__MaxTotalBytes: string(cacheMaxTotalBytes)
   FuncGateway__Cache__RedisConnectionString: cacheRedisConnectionStringSetting
+
+  // [#16 discovery]
+  FuncGateway__Discovery__Dns__Servers: discoveryDnsServers
+  FuncGateway__Discovery__Dns__MinTtlSeconds: string(discoveryDnsMinTtlSeconds)
+  FuncGateway__Discovery__Dns__MaxTtlSeconds: string(discoveryDnsMaxTtlSeconds)
+  FuncGateway__Discovery__Registration__RefreshSeconds: string(discoveryRegistrationRefreshSeconds)
 }
 
 // After the role assignments, so that the host starts with storage it can reach and references it can resolve. (After

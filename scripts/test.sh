@@ -3,7 +3,7 @@
 #
 #   bash scripts/test.sh
 #
-# Installs the pinned Azurite (npm ci) and, when missing, the Debian packages faketime, chromium and redis-server (as root), restores, builds
+# Installs the pinned Azurite (npm ci) and, when missing, the Debian packages faketime, chromium, redis-server and dnsmasq (as root), restores, builds
 # (Release) and tests the whole solution, then prints the totals read from the TRX results as a last line
 # `N passed, N failed` (`, N skipped` when some did not run).
 # Exits non-zero when a test failed, when dotnet test failed, when no test ran, or when a further check failed.
@@ -51,6 +51,9 @@ debian_package chromium chromium "the browser CORS and dashboard tests will fail
 
 step "redis-server (for the response cache's shared-tier test)"
 debian_package redis-server redis-server "the shared-tier test will fail." "the shared-tier test will fail"
+
+step "dnsmasq (a real DNS server for the dns and srv discovery tests)"
+debian_package dnsmasq dnsmasq "the DNS discovery tests will fail." "the DNS discovery tests will be skipped"
 
 step "dotnet restore $solution"
 dotnet restore "$solution"

@@ -91,6 +91,9 @@ internal static class CliApplication
         root.Subcommands.Add(KeysCommand.Create(context));
         root.Subcommands.Add(BasicCommand.Create(context));
         root.Subcommands.Add(CacheCommand.Create(context));
+
+        // [#16 discovery] What a running gateway serves per pool (static and discovered instances).
+        root.Subcommands.Add(PoolsCommand.Create(context));
         return root;
     }
 }
@@ -126,6 +129,9 @@ internal sealed class CliContext(TextWriter output, TextWriter error, Func<strin
             throw new CliException(ExitCodes.Usage, ex is RegistryStoreException ? ex.Message : $"The storage connection string is malformed ({ex.GetType().Name}).");
         }
     }
+
+    /// <summary>An environment variable (the process's own, or the test's).</summary>
+    public string? Variable(string name) => environment(name);
 
     /// <summary>Marks a point between reading storage and writing it (a no-op outside tests).</summary>
     public Task CheckpointAsync(CliCheckpoint point) => checkpoint is null ? Task.CompletedTask : checkpoint(point);

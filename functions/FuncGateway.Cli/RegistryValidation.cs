@@ -56,6 +56,7 @@ internal static class RegistryValidation
         {
             var snapshot = new SnapshotBuilder(
                     RegistryFormat.Serializer, Policies, DefaultTimeout, RegistryFormat.OfflineCompilers, upstreamAllowlist: allowedUpstreams,
+                    poolCompilers: RegistryFormat.OfflinePoolCompilers,
                     routeFilters: view is null ? null : [new RouteGroupFilter(view)])
                 .Build(content, version: 0, TimeProvider.System.GetUtcNow());
             Merge(rejected, snapshot.Rejected);

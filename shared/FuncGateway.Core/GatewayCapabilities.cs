@@ -4,6 +4,7 @@ using FuncGateway.Composition;
 using FuncGateway.Concurrency;
 using FuncGateway.Configuration;
 using FuncGateway.Cors;
+using FuncGateway.Discovery;
 using FuncGateway.FixedResponses;
 using FuncGateway.Forwarding;
 using FuncGateway.Health;
@@ -44,6 +45,7 @@ public static class GatewayCapabilities
         new VersioningCapability(),
         new FixedResponsesCapability(),
         new CompositionCapability(),
+        new DiscoveryCapability(),
     ];
 
     /// <summary>The registry format with every capability's properties: what the loader, the CLI and export use.</summary>

@@ -47,6 +47,9 @@ public static class RegistryFormat
     /// </summary>
     internal static IReadOnlyList<IRouteFeatureCompiler> OfflineCompilers { get; } = [OfflineApiVersionCompiler.Instance, FixedResponseCompiler.Instance, CompositionCompiler.Offline];
 
+    /// <summary>The pool compilers that need no configuration, for the same tools: a pool's discovery fields.</summary>
+    internal static IReadOnlyList<IPoolFeatureCompiler> OfflinePoolCompilers { get; } = [FuncGateway.Discovery.OfflineDiscoveryCompiler.Instance];
+
     /// <summary>Makes a value safe to echo into a log line or an error message (no control characters, bounded length).</summary>
     internal static string Printable(string value) => PrintableText.Of(value);
 }

@@ -53,6 +53,7 @@ public sealed class AppSettingsTemplateTests
             .Concat(OptionNames(typeof(FuncGateway.Caching.CacheOptions), FuncGateway.Caching.CacheOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
             .Concat(OptionNames(typeof(FuncGateway.Discovery.Consul.ConsulDiscoveryOptions), FuncGateway.Discovery.Consul.ConsulDiscoveryOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
             .Concat(OptionNames(typeof(FuncGateway.Discovery.Kubernetes.KubernetesDiscoveryOptions), FuncGateway.Discovery.Kubernetes.KubernetesDiscoveryOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
+            .Concat(OptionNames(typeof(FuncGateway.Discovery.DiscoveryOptions), FuncGateway.Discovery.DiscoveryOptions.SectionName.Replace(":", "__", StringComparison.Ordinal)))
             .ToList();
         var unaccounted = options
             .Where(o => !GatewaySettings.ReadAtStartup.Contains(o) && !GatewaySettings.NotSetInAzure.ContainsKey(o))

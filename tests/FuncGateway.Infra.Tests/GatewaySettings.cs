@@ -52,6 +52,12 @@ internal static class GatewaySettings
         "FuncGateway__Cache__MaxEntryBytes",
         "FuncGateway__Cache__MaxTotalBytes",
         "FuncGateway__Cache__RedisConnectionString",
+
+        // [#16 discovery]
+        "FuncGateway__Discovery__Dns__Servers",
+        "FuncGateway__Discovery__Dns__MinTtlSeconds",
+        "FuncGateway__Discovery__Dns__MaxTtlSeconds",
+        "FuncGateway__Discovery__Registration__RefreshSeconds",
     ];
 
     /// <summary>
@@ -90,9 +96,16 @@ internal static class GatewaySettings
         ["FuncGateway__Discovery__Consul__WaitSeconds"] = DiscoveryByHand,
         ["FuncGateway__Discovery__Kubernetes__Kubeconfig"] = DiscoveryByHand,
         ["FuncGateway__Discovery__Kubernetes__Context"] = DiscoveryByHand,
+
+        // [#16 discovery]
+        ["FuncGateway__Discovery__Dns__TimeoutSeconds"] = DiscoveryTuning,
+        ["FuncGateway__Discovery__Registration__DefaultLeaseSeconds"] = DiscoveryTuning,
+        ["FuncGateway__Discovery__Registration__MaxLeaseSeconds"] = DiscoveryTuning,
     };
 
     private const string DiscoveryByHand = "only for pools whose Discovery source is consul or kubernetes, which a Flex Consumption app rarely reaches; set by hand when used (the Consul token as a Key Vault reference), docs/discovery-consul-kubernetes.md.";
+
+    private const string DiscoveryTuning = "discovery tuning: the gateway's default fits until an app decides otherwise (docs/discovery.md 'Settings').";
 
     private const string RateLimitTuning = "rate-limit tuning: the gateway's default fits until an app decides otherwise (policies themselves are per app, README 'Rate limits').";
 

@@ -42,8 +42,15 @@ public sealed class TestUpstream : IAsyncDisposable
     /// Starts the upstream. <paramref name="configure"/> maps its endpoints (it may call
     /// <see cref="EchoHandler.HandleAsync"/> itself); when null, the echo handler answers every path and method.
     /// </summary>
+    public static Task<TestUpstream> StartAsync(
+        string name,
+        Action<WebApplication>? configure = null,
+        CancellationToken cancellationToken = default) => StartAsync(name, new IPEndPoint(IPAddress.Loopback, 0), configure, cancellationToken);
+
+    /// <summary>Starts the upstream on <paramref name="endpoint"/> (another loopback address, a fixed port: what DNS tests publish).</summary>
     public static async Task<TestUpstream> StartAsync(
         string name,
+        IPEndPoint endpoint,
         Action<WebApplication>? configure = null,
         CancellationToken cancellationToken = default)
     {
@@ -56,7 +63,7 @@ public sealed class TestUpstream : IAsyncDisposable
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(endpoint);
             kestrel.Limits.MaxRequestBodySize = null;
         });
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);

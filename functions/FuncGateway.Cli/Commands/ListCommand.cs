@@ -91,7 +91,7 @@ internal static class ListCommand
             ? Convert.ToString(value, CultureInfo.InvariantCulture) ?? ""
             : empty;
 
-    private static void WriteTable(TextWriter output, List<string[]> lines)
+    internal static void WriteTable(TextWriter output, List<string[]> lines)
     {
         var widths = new int[lines[0].Length];
         foreach (var line in lines)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FuncGateway.Configuration;
 using FuncGateway.Diagnostics;
+using FuncGateway.Discovery;
 using FuncGateway.Model;
 using FuncGateway.RouteGroups;
 using Microsoft.AspNetCore.Http;
@@ -104,19 +105,19 @@ internal sealed class AdminEndpoints
             return;
         }
 
-        var (method, handler) = action switch
+        var (methods, handler) = action switch
         {
-            "routes" => (HttpMethods.Get, (Func<HttpContext, Task>)RoutesAsync),
-            "upstreams" => (HttpMethods.Get, UpstreamsAsync),
-            "rejected" => (HttpMethods.Get, RejectedAsync),
-            "status" => (HttpMethods.Get, StatusAsync),
-            "reload" => (HttpMethods.Post, ReloadAsync),
-            "health" => (HttpMethods.Get, HealthAsync),
+            "routes" => (Get, (Func<HttpContext, Task>)RoutesAsync),
+            "upstreams" => (Get, UpstreamsAsync),
+            "rejected" => (Get, RejectedAsync),
+            "status" => (Get, StatusAsync),
+            "reload" => ([HttpMethods.Post], ReloadAsync),
+            "health" => (Get, HealthAsync),
             _ => Extension(action),
         };
         if (handler is null && _hostEndpoints is not null && _hostEndpoints.TryGet(action, out var extension))
         {
-            (method, handler) = (HttpMethods.Get, ctx => extension(ctx));
+            (methods, handler) = (Get, ctx => extension(ctx));
         }
 
         if (handler is null)
@@ -126,18 +127,19 @@ internal sealed class AdminEndpoints
             return;
         }
 
-        if (!string.Equals(request.Method, method, StringComparison.OrdinalIgnoreCase)
-            && !(method == HttpMethods.Get && HttpMethods.IsHead(request.Method)))
+        if (!methods!.Any(m => string.Equals(request.Method, m, StringComparison.OrdinalIgnoreCase) || (m == HttpMethods.Get && HttpMethods.IsHead(request.Method))))
         {
-            await GatewayProblem.MethodNotAllowedAsync(context, [method!]);
+            await GatewayProblem.MethodNotAllowedAsync(context, [.. methods!]);
             return;
         }
 
         await handler(context);
     }
 
-    private (string? Method, Func<HttpContext, Task>? Handler) Extension(string action) =>
-        FindExtension(action) is { } endpoint ? (endpoint.Method, endpoint.HandleAsync) : (null, null);
+    private static readonly string[] Get = [HttpMethods.Get];
+
+    private (IReadOnlyList<string>? Methods, Func<HttpContext, Task>? Handler) Extension(string action) =>
+        FindExtension(action) is { } endpoint ? (endpoint.Methods, endpoint.HandleAsync) : (null, null);
 
     private bool IsAnonymous(string action) => FindExtension(action) is { AllowsAnonymous: true };
 
@@ -145,7 +147,9 @@ internal sealed class AdminEndpoints
     {
         foreach (var endpoint in _extensions)
         {
-            if (string.Equals(endpoint.Name, action, StringComparison.Ordinal))
+            if (endpoint.ServesSubpaths
+                ? action.Length > endpoint.Name.Length + 1 && action.StartsWith(endpoint.Name + "/", StringComparison.Ordinal)
+                : string.Equals(endpoint.Name, action, StringComparison.Ordinal))
             {
                 return endpoint;
             }
@@ -159,7 +163,7 @@ internal sealed class AdminEndpoints
         var list = "";
         foreach (var endpoint in _extensions)
         {
-            list += $", {Prefix}/{endpoint.Name} ({endpoint.Method})";
+            list += $", {Prefix}/{endpoint.Name}{(endpoint.ServesSubpaths ? "/…" : "")} ({string.Join(", ", endpoint.Methods)})";
         }
 
         foreach (var name in _hostEndpoints?.Names ?? [])
@@ -248,6 +252,7 @@ internal sealed class AdminEndpoints
                 p.Name,
                 loadBalancing = p.Policy.Name,
                 instances = p.Instances,
+                discovery = p.Discovery?.Describe(),
             }) ?? [],
         });
     }

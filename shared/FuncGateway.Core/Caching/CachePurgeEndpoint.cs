@@ -26,7 +26,7 @@ internal sealed class CachePurgeEndpoint(CachePurger purger, TimeProvider time) 
         PurgeBody? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync<PurgeBody>(new LimitedStream(context.Request.Body, MaxBodyBytes), RegistryJson.Options, context.RequestAborted);
+            body = await JsonSerializer.DeserializeAsync<PurgeBody>(new LimitedReadStream(context.Request.Body, MaxBodyBytes), RegistryJson.Options, context.RequestAborted);
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException)
         {
@@ -71,39 +71,4 @@ internal sealed class CachePurgeEndpoint(CachePurger purger, TimeProvider time) 
         GatewayProblem.WriteAsync(context, StatusCodes.Status400BadRequest, InvalidPurge, "The purge request is not valid.", detail);
 
     private sealed record PurgeBody(string? Route, string? Prefix, string? Tag);
-
-    /// <summary>Reads at most a few kilobytes of a request body: the purge body is small.</summary>
-    private sealed class LimitedStream(Stream inner, int max) : Stream
-    {
-        private int _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var read = await inner.ReadAsync(buffer, cancellationToken);
-            _read += read;
-            return _read > max ? throw new InvalidDataException("The body is too large.") : read;
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

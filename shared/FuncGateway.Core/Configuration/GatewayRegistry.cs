@@ -30,11 +30,16 @@ internal sealed class GatewayRegistry : IDisposable
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile GatewaySnapshot? _current;
     private volatile RegistryStatus _status = new(null, null, null, 0, null);
+    private readonly ISnapshotPublishedListener[] _listeners;
     private bool _tablesReady;
     private long _version;
+    private RegistryContent? _lastContent;
 
-    public GatewayRegistry(IRegistryStore store, SnapshotBuilder builder, TimeProvider time, IOptions<GatewayOptions> options, ILogger<GatewayRegistry> logger)
+    public GatewayRegistry(
+        IRegistryStore store, SnapshotBuilder builder, TimeProvider time, IOptions<GatewayOptions> options, ILogger<GatewayRegistry> logger,
+        IEnumerable<ISnapshotPublishedListener>? listeners = null)
     {
+        _listeners = [.. listeners ?? []];
         _store = store;
         _builder = builder;
         _time = time;
@@ -123,28 +128,77 @@ internal sealed class GatewayRegistry : IDisposable
                 return _status = _status with { LastAttemptAt = attemptAt, LastSuccessAt = attemptAt, LastError = null };
             }
 
-            GatewaySnapshot snapshot;
-            try
+            if (!TryBuild(content, attemptAt, out var snapshot, out var buildError))
             {
-                snapshot = _builder.Build(content, Interlocked.Increment(ref _version), attemptAt);
-            }
-#pragma warning disable CA1031 // A bug in one build must not take the running gateway down: keep serving the last snapshot.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.SnapshotBuildFailed(_logger, ex);
-                return RecordFailure(attemptAt, "Building the snapshot failed: " + ex.GetType().Name);
+                return RecordFailure(attemptAt, buildError);
             }
 
-            LogRejections(current, snapshot);
-            _current = snapshot;
-            _firstSnapshot.TrySetResult();
-            Log.SnapshotLoaded(_logger, snapshot.Version, snapshot.Routes.Length, snapshot.Upstreams.Count, snapshot.Rejected.Length);
+            _lastContent = content;
+            Publish(current, snapshot);
             return _status = new RegistryStatus(attemptAt, attemptAt, null, snapshot.Version, snapshot.LoadedAt);
         }
         finally
         {
             _reloadGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Builds a new snapshot from the rows of the last successful read, without reading storage: what changed is
+    /// outside the tables (a discovery source's instance list). Nothing happens before the first read.
+    /// </summary>
+    public async Task RebuildAsync(CancellationToken cancellationToken)
+    {
+        await _reloadGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_lastContent is not { } content || _current is not { } current)
+            {
+                return;
+            }
+
+            var now = _time.GetUtcNow();
+            if (TryBuild(content, now, out var snapshot, out _))
+            {
+                Publish(current, snapshot);
+                _status = _status with { SnapshotVersion = snapshot.Version, SnapshotLoadedAt = snapshot.LoadedAt };
+            }
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    private bool TryBuild(
+        RegistryContent content, DateTimeOffset now, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GatewaySnapshot? snapshot, out string error)
+    {
+        error = "";
+        try
+        {
+            snapshot = _builder.Build(content, Interlocked.Increment(ref _version), now);
+            return true;
+        }
+#pragma warning disable CA1031 // A bug in one build must not take the running gateway down: keep serving the last snapshot.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SnapshotBuildFailed(_logger, ex);
+            snapshot = null;
+            error = "Building the snapshot failed: " + ex.GetType().Name;
+            return false;
+        }
+    }
+
+    private void Publish(GatewaySnapshot? previous, GatewaySnapshot snapshot)
+    {
+        LogRejections(previous, snapshot);
+        _current = snapshot;
+        _firstSnapshot.TrySetResult();
+        Log.SnapshotLoaded(_logger, snapshot.Version, snapshot.Routes.Length, snapshot.Upstreams.Count, snapshot.Rejected.Length);
+        foreach (var listener in _listeners)
+        {
+            listener.Published(snapshot);
         }
     }
 

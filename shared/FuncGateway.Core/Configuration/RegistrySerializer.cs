@@ -270,12 +270,8 @@ public sealed class RegistrySerializer
         var text = reader.OptionalString(name);
         if (text is null)
         {
-            if (!reader.HasErrorFor(name))
-            {
-                errors.Add($"{name} is required: a JSON array such as [{{\"url\":\"http://10.0.0.4:8080\",\"weight\":1}}].");
-            }
-
-            return null;
+            // Absent is an empty list: the snapshot builder requires an instance unless the pool has a Discovery source.
+            return reader.HasErrorFor(name) ? null : [];
         }
 
         try

@@ -139,12 +139,13 @@ internal sealed class SnapshotBuilder(
             errors.Add($"Unknown load-balancing policy '{PrintableText.Of(definition.LoadBalancing)}'. Known: {string.Join(", ", policies.Names)}.");
         }
 
-        if (definition.Instances.Count == 0)
+        var poolFeatures = CompilePoolFeatures(definition, errors);
+        var suppliers = poolFeatures.OfType<IPoolInstanceSupplier>().ToArray();
+        if (definition.Instances.Count == 0 && suppliers.Length == 0)
         {
-            errors.Add("Instances is empty: a pool needs at least one instance.");
+            errors.Add("Instances is empty: a pool needs at least one instance (or a Discovery source).");
         }
 
-        var poolFeatures = CompilePoolFeatures(definition, errors);
         var urls = new List<(string Url, int Weight)>(definition.Instances.Count);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var instance in definition.Instances)
@@ -176,6 +177,19 @@ internal sealed class SnapshotBuilder(
         if (errors.Count > 0 || policy is null)
         {
             return null;
+        }
+
+        // Discovered instances were checked by their source (URL, allowlist, weight); a static instance with the same
+        // URL wins, so its weight is the one written in the table.
+        foreach (var supplier in suppliers)
+        {
+            foreach (var instance in supplier.Instances)
+            {
+                if (TryNormalizeUpstreamUrl(instance.Url, out var url, out _) && instance.Weight is >= 1 and <= MaxWeight && seen.Add(url))
+                {
+                    urls.Add((url, instance.Weight));
+                }
+            }
         }
 
         var instances = ImmutableArray.CreateBuilder<UpstreamInstance>(urls.Count);

@@ -14,6 +14,15 @@ internal interface IAdminEndpoint
     /// <summary>The one method it answers.</summary>
     string Method { get; }
 
+    /// <summary>Every method it answers (by default the one <see cref="Method"/>).</summary>
+    IReadOnlyList<string> Methods => [Method];
+
+    /// <summary>
+    /// True for an endpoint that answers the paths below its name and not its name itself (<c>pools</c> answers
+    /// <c>pools/{pool}/instances/{id}</c>); it reads the rest from the request path, in its original case.
+    /// </summary>
+    bool ServesSubpaths => false;
+
     /// <summary>
     /// True for an endpoint that holds no data and is served without the admin key (still only while a key is
     /// configured): the dashboard's page and its script and style sheet, which a browser's navigation fetches without

@@ -82,8 +82,8 @@ public sealed record UpstreamDefinition
     /// <summary>Free-form group label (the entity's PartitionKey).</summary>
     public string Group { get; init; } = RegistryConventions.DefaultGroup;
 
-    /// <summary>The instances; at least one.</summary>
-    public required IReadOnlyList<UpstreamInstanceDefinition> Instances { get; init; }
+    /// <summary>The static instances; at least one unless the pool has a discovery source.</summary>
+    public IReadOnlyList<UpstreamInstanceDefinition> Instances { get; init; } = [];
 
     /// <summary>Load-balancing policy name. Default <c>RoundRobin</c>.</summary>
     public string LoadBalancing { get; init; } = RegistryConventions.DefaultLoadBalancing;

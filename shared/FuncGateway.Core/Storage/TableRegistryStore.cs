@@ -289,10 +289,10 @@ internal sealed class TableRegistryStore : IRegistryStore
     /// What the SDK throws when storage is down or refuses us: a status (<see cref="RequestFailedException"/>), retries
     /// exhausted on transport errors (<see cref="AggregateException"/>), or no usable identity.
     /// </summary>
-    private static bool IsStorageFailure(Exception ex) =>
+    internal static bool IsStorageFailure(Exception ex) =>
         ex is RequestFailedException or AggregateException or AuthenticationFailedException or CredentialUnavailableException;
 
-    private static RegistryStoreException Wrap(string what, Exception ex) => ex switch
+    internal static RegistryStoreException Wrap(string what, Exception ex) => ex switch
     {
         RequestFailedException { Status: > 0 } rfe => new($"Could not {what}: storage answered {rfe.Status} {rfe.ErrorCode}.", ex),
         AggregateException agg => new($"Could not {what}: storage unreachable ({agg.InnerExceptions.LastOrDefault()?.Message ?? agg.Message}).", ex),

@@ -1,12 +1,7 @@
 using System.Net;
-using FuncGateway.Server;
 using FuncGateway.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FuncGateway.Cli.Tests.Proxies;
 
@@ -154,7 +149,7 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         Assert.True(import.ExitCode == 0, import.ToString());
         Assert.Contains("Imported into ", import.Stdout, StringComparison.Ordinal);
 
-        await using var gateway = await StartGatewayAsync(("FuncGateway:Registry:Groups", "legacy"));
+        await using var gateway = await RunningGateway.StartAsync(_cli, ("FuncGateway:Registry:Groups", "legacy"));
         using var client = new HttpClient { BaseAddress = gateway.Address };
 
         // Route parameter into the upstream path; the backendUri's query set on top of the client's, from a header.
@@ -208,37 +203,5 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         Assert.Equal("/hooks/github", (await (await client.GetAsync("/runtime/webhooks/github")).ReadEchoAsync()).Path);
     }
 
-    private async Task<RunningGateway> StartGatewayAsync(params (string Key, string Value)[] settings)
-    {
-        var app = GatewayServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
-        {
-            var config = new Dictionary<string, string?>
-            {
-                ["FuncGateway:Storage:ConnectionString"] = _cli.ConnectionString,
-                ["FuncGateway:Storage:TablePrefix"] = _cli.Prefix,
-                ["FuncGateway:Registry:StartupWaitSeconds"] = "10",
-            };
-            foreach (var (key, value) in settings)
-            {
-                config[key] = value;
-            }
-
-            builder.Configuration.AddInMemoryCollection(config);
-            builder.Logging.ClearProviders();
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RunningGateway(app, new Uri(address));
-    }
-
     public void Dispose() => _cli.Dispose();
-
-    private sealed record RunningGateway(WebApplication App, Uri Address) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await App.StopAsync();
-            await App.DisposeAsync();
-        }
-    }
 }

@@ -94,7 +94,9 @@ public sealed class DiscoverySourceFactoryTests
             ("FuncGateway:Discovery:Kubernetes:Kubeconfig", "/etc/kube/config"),
             ("FuncGateway:Discovery:Kubernetes:Context", "prod"));
 
-        Assert.Equal(["consul", "kubernetes"], provider.GetServices<IDiscoverySourceFactory>().Select(static f => f.Kind).Order(StringComparer.Ordinal));
+        // Next to the framework's own kinds (dns, srv, registration).
+        Assert.Equal(["consul", "dns", "kubernetes", "registration", "srv"], provider.GetServices<IDiscoverySourceFactory>().Select(static f => f.Kind).Order(StringComparer.Ordinal));
+        Assert.NotNull(provider.GetRequiredService<IOptions<DiscoveryOptions>>().Value);
         Assert.Equal(10, provider.GetRequiredService<IOptions<ConsulDiscoveryOptions>>().Value.WaitSeconds);
         Assert.Equal("prod", provider.GetRequiredService<IOptions<KubernetesDiscoveryOptions>>().Value.Context);
         Assert.NotNull(provider.GetRequiredService<IOptions<GatewayOptions>>().Value);
@@ -114,8 +116,16 @@ public sealed class DiscoverySourceFactoryTests
         Assert.Contains(consul.Failures, static f => f.Contains("WaitSeconds", StringComparison.Ordinal));
         var kubernetes = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<KubernetesDiscoveryOptions>>().Value);
         Assert.Equal(["FuncGateway:Discovery:Kubernetes:Context needs FuncGateway:Discovery:Kubernetes:Kubeconfig (the in-cluster service account has no contexts)."], kubernetes.Failures);
-        var gateway = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<GatewayOptions>>().Value);
-        Assert.Equal(["FuncGateway:Discovery:Eureka is not a known setting. Known: Consul, Kubernetes."], gateway.Failures);
+        // The Discovery section belongs to the framework's options: an unknown source section is reported there.
+        var discovery = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<DiscoveryOptions>>().Value);
+        var unknown = Assert.Single(discovery.Failures);
+        Assert.StartsWith("FuncGateway:Discovery:Eureka is not a known setting. Known: ", unknown, StringComparison.Ordinal);
+        foreach (var known in new[] { "Consul", "Kubernetes", "Dns", "Registration" })
+        {
+            Assert.Contains(known, unknown, StringComparison.Ordinal);
+        }
+
+        Assert.NotNull(provider.GetRequiredService<IOptions<GatewayOptions>>().Value);
     }
 
     [Theory]

@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FuncGateway.Discovery;
+
+/// <summary>Settings under <c>FuncGateway:Discovery</c> (app settings <c>FuncGateway__Discovery__...</c>), see docs/discovery.md.</summary>
+public sealed class DiscoveryOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "FuncGateway:Discovery";
+
+    /// <summary>The <c>dns</c> and <c>srv</c> sources.</summary>
+    public DnsDiscoveryOptions Dns { get; set; } = new();
+
+    /// <summary>The <c>registration</c> source and the admin API instances register through.</summary>
+    public RegistrationDiscoveryOptions Registration { get; set; } = new();
+}
+
+/// <summary>Settings under <c>FuncGateway:Discovery:Dns</c>.</summary>
+public sealed class DnsDiscoveryOptions
+{
+    /// <summary>
+    /// Comma-separated DNS servers, <c>address</c> or <c>address:port</c> (<c>[v6]:port</c>); empty: the system's
+    /// resolvers.
+    /// </summary>
+    public string? Servers { get; set; }
+
+    /// <summary>The shortest time between two lookups of a name, whatever its records' TTL.</summary>
+    [Range(1, 3600)]
+    public int MinTtlSeconds { get; set; } = 5;
+
+    /// <summary>The longest time between two lookups of a name, whatever its records' TTL.</summary>
+    [Range(1, 86400)]
+    public int MaxTtlSeconds { get; set; } = 300;
+
+    /// <summary>How long one query waits for an answer (each server is tried once more before the lookup fails).</summary>
+    [Range(1, 60)]
+    public int TimeoutSeconds { get; set; } = 3;
+}
+
+/// <summary>Settings under <c>FuncGateway:Discovery:Registration</c>.</summary>
+public sealed class RegistrationDiscoveryOptions
+{
+    /// <summary>How often every gateway instance reads the registrations of each pool; a lapsed lease leaves within one interval.</summary>
+    [Range(1, 3600)]
+    public int RefreshSeconds { get; set; } = 10;
+
+    /// <summary>The lease of a registration through the admin API that names none.</summary>
+    [Range(5, 86400)]
+    public int DefaultLeaseSeconds { get; set; } = 30;
+
+    /// <summary>The longest lease the admin API grants.</summary>
+    [Range(5, 86400)]
+    public int MaxLeaseSeconds { get; set; } = 3600;
+}

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using FuncGateway.Configuration;
+using FuncGateway.Diagnostics;
+using FuncGateway.Model;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FuncGateway.Discovery;
+
+/// <summary>
+/// <c>PUT /_gateway/pools/{pool}/instances/{id}</c> with <c>{"url":"http://10.0.0.7:8080","weight":1,"leaseSeconds":30}</c>
+/// registers or renews an instance of a pool whose <c>Discovery</c> source is <c>registration</c> (200 with the
+/// registration); <c>DELETE</c> on the same path deregisters it (204, also when it was not registered). Both write
+/// <c>{TablePrefix}Instances</c>, which every gateway instance reads every
+/// <c>FuncGateway:Discovery:Registration:RefreshSeconds</c>.
+/// </summary>
+internal sealed class RegistrationEndpoint(
+    RegistrationTable table, GatewayRegistry registry, UpstreamAllowlist allowlist, IOptions<DiscoveryOptions> options, TimeProvider time, ILogger<RegistrationEndpoint> logger)
+    : IAdminEndpoint
+{
+    public const string InvalidRegistration = "invalid_registration";
+    public const string UnknownPool = "unknown_pool";
+    public const string RegistrationNotRecorded = "registration_not_recorded";
+
+    private const int MaxBodyBytes = 4096;
+
+    public string Name => "pools";
+
+    public string Method => HttpMethods.Put;
+
+    public IReadOnlyList<string> Methods { get; } = [HttpMethods.Put, HttpMethods.Delete];
+
+    public bool ServesSubpaths => true;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        // /_gateway/pools/{pool}/instances/{id}, in the request's own case (pool names are case-sensitive).
+        var segments = context.Request.Path.Value!.Trim('/').Split('/');
+        if (segments.Length != 5 || !string.Equals(segments[3], "instances", StringComparison.OrdinalIgnoreCase))
+        {
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.AdminNotFound,
+                "No such admin endpoint.", "Instances register at /_gateway/pools/{pool}/instances/{id} (PUT to register or renew, DELETE to deregister).");
+            return;
+        }
+
+        var pool = Uri.UnescapeDataString(segments[2]);
+        var id = Uri.UnescapeDataString(segments[4]);
+        if (!RegistrationTable.IsValidId(id))
+        {
+            await InvalidAsync(context, $"Instance id '{PrintableText.Of(id)}' is not 1–128 letters, digits, '-', '_', '.' or ':'.");
+            return;
+        }
+
+        if (registry.Current?.Upstreams.GetValueOrDefault(pool)?.Discovery is not { Entry.Kind: RegistrationDiscoverySourceFactory.RegistrationKind })
+        {
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status404NotFound, UnknownPool,
+                "No pool takes registrations under this name.",
+                $"Pool '{PrintableText.Of(pool)}' is not a valid pool with Discovery {{\"Source\":\"registration\"}} in the current snapshot.");
+            return;
+        }
+
+        try
+        {
+            if (HttpMethods.IsDelete(context.Request.Method))
+            {
+                await table.DeleteAsync(pool, id, context.RequestAborted);
+                DiscoveryLog.Deregistered(logger, pool, id);
+                context.Response.StatusCode = StatusCodes.Status204NoContent;
+                return;
+            }
+
+            await RegisterAsync(context, pool, id);
+        }
+        catch (DiscoveryLookupException ex)
+        {
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RegistrationNotRecorded,
+                "The registration could not be written.", ex.Message);
+        }
+    }
+
+    private async Task RegisterAsync(HttpContext context, string pool, string id)
+    {
+        RegistrationBody? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<RegistrationBody>(new LimitedReadStream(context.Request.Body, MaxBodyBytes), RegistryJson.Options, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException)
+        {
+            await InvalidAsync(context, "The body is not a JSON object such as {\"url\":\"http://10.0.0.7:8080\",\"weight\":1,\"leaseSeconds\":30}.");
+            return;
+        }
+
+        var settings = options.Value.Registration;
+        var leaseSeconds = body?.LeaseSeconds ?? settings.DefaultLeaseSeconds;
+        var weight = body?.Weight ?? 1;
+        string? problem = null;
+        var url = "";
+        var urlError = "";
+        if (body?.Url is null || !SnapshotBuilder.TryNormalizeUpstreamUrl(body.Url, out url, out urlError))
+        {
+            problem = body?.Url is null ? "\"url\" is required." : "url " + urlError;
+        }
+        else if (allowlist.Check(url) is { } refused)
+        {
+            problem = "url " + refused;
+        }
+        else if (weight is < 1 or > 1000)
+        {
+            problem = $"\"weight\" {weight} is outside 1–1000.";
+        }
+        else if (leaseSeconds < 5 || leaseSeconds > settings.MaxLeaseSeconds)
+        {
+            problem = $"\"leaseSeconds\" {leaseSeconds} is outside 5–{settings.MaxLeaseSeconds} (FuncGateway:Discovery:Registration:MaxLeaseSeconds).";
+        }
+
+        if (problem is not null)
+        {
+            await InvalidAsync(context, problem);
+            return;
+        }
+
+        var expires = time.GetUtcNow().AddSeconds(leaseSeconds);
+        await table.UpsertAsync(pool, id, url, weight, expires, context.RequestAborted);
+        DiscoveryLog.Registered(logger, pool, id, url, expires);
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        await JsonSerializer.SerializeAsync(context.Response.Body, new { pool, id, url, weight, leaseSeconds, leaseExpiresAt = expires }, RegistryJson.Options, context.RequestAborted);
+    }
+
+    private static Task InvalidAsync(HttpContext context, string detail) =>
+        GatewayProblem.WriteAsync(context, StatusCodes.Status400BadRequest, InvalidRegistration, "The registration is not valid.", detail);
+
+    private sealed record RegistrationBody(string? Url, int? Weight, int? LeaseSeconds);
+}

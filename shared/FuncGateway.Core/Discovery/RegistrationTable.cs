@@ -1,0 +1,98 @@
+using Azure;
+using Azure.Data.Tables;
+using FuncGateway.Model;
+using FuncGateway.Storage;
+using Microsoft.Extensions.Options;
+
+namespace FuncGateway.Discovery;
+
+/// <summary>
+/// The self-registration table <c>{TablePrefix}Instances</c>: PartitionKey the pool, RowKey the instance id,
+/// <c>Url</c> (string), <c>Weight</c> (Int32, optional, 1–1000, default 1), <c>LeaseExpiresAt</c> (DateTime, UTC).
+/// A row counts while its lease has not expired by the reading gateway's clock.
+/// </summary>
+internal sealed class RegistrationTable
+{
+    public const string Suffix = "Instances";
+    public const string UrlColumn = "Url";
+    public const string WeightColumn = "Weight";
+    public const string LeaseColumn = "LeaseExpiresAt";
+
+    private readonly TableClient? _table;
+    private readonly string? _unavailable;
+    private int _created;
+
+    public RegistrationTable(GatewayTableService tables, IOptions<GatewayOptions> options)
+    {
+        Name = options.Value.Storage.TablePrefix + Suffix;
+        if (tables.TryGetClient(out var client, out var reason))
+        {
+            _table = client.GetTableClient(Name);
+        }
+        else
+        {
+            _unavailable = reason;
+        }
+    }
+
+    public string Name { get; }
+
+    /// <summary>An instance id: 1–128 letters, digits, <c>-</c>, <c>_</c>, <c>.</c> and <c>:</c> (it is a RowKey).</summary>
+    public static bool IsValidId(string id) =>
+        id.Length is >= 1 and <= 128 && id.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
+
+    /// <summary>Every row of the pool, whatever its lease. Throws <see cref="DiscoveryLookupException"/> when storage fails.</summary>
+    public async Task<IReadOnlyList<TableEntity>> ReadPoolAsync(string pool, CancellationToken cancellationToken)
+    {
+        var table = Table();
+        try
+        {
+            var rows = new List<TableEntity>();
+            await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {pool}"), cancellationToken: cancellationToken))
+            {
+                rows.Add(row);
+            }
+
+            return rows;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // No table yet: nobody has registered.
+            return [];
+        }
+        catch (Exception ex) when (TableRegistryStore.IsStorageFailure(ex))
+        {
+            throw new DiscoveryLookupException(TableRegistryStore.Wrap($"read {Name}", ex).Message, ex);
+        }
+    }
+
+    public async Task UpsertAsync(string pool, string id, string url, int weight, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(pool, id) { [UrlColumn] = url, [WeightColumn] = weight, [LeaseColumn] = leaseExpiresAt.UtcDateTime };
+        await WriteAsync(t => t.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken), cancellationToken);
+    }
+
+    public async Task DeleteAsync(string pool, string id, CancellationToken cancellationToken) =>
+        await WriteAsync(t => t.DeleteEntityAsync(pool, id, ETag.All, cancellationToken), cancellationToken);
+
+    private async Task WriteAsync(Func<TableClient, Task<Response>> write, CancellationToken cancellationToken)
+    {
+        var table = Table();
+        try
+        {
+            if (Interlocked.CompareExchange(ref _created, 1, 0) == 0)
+            {
+                await table.CreateIfNotExistsAsync(cancellationToken);
+            }
+
+            await write(table);
+        }
+        catch (Exception ex) when (TableRegistryStore.IsStorageFailure(ex))
+        {
+            Volatile.Write(ref _created, 0);
+            throw new DiscoveryLookupException(TableRegistryStore.Wrap($"write {Name}", ex).Message, ex);
+        }
+    }
+
+    private TableClient Table() => _table ?? throw new DiscoveryLookupException(_unavailable ?? "Table storage is not configured.");
+}
