@@ -184,7 +184,7 @@ public sealed class RegistrationDiscoveryTests(AzuriteFixture azurite)
         await gateway.ReloadAsync();
 
         var rejected = await gateway.RejectedReasonsAsync();
-        Assert.Contains("unknown Source 'carrier-pigeon'. Known: dns, registration, srv", rejected["unknown"]);
+        Assert.Contains("unknown Source 'carrier-pigeon'. Known: consul, dns, kubernetes, registration, srv", rejected["unknown"]);
         Assert.Contains("Discovery (dns): unknown field \"Colour\"", rejected["noport"]);
         Assert.Contains("Discovery (dns): \"Port\" is required", rejected["noport"]);
         Assert.Contains("Discovery needs a \"Source\"", rejected["nosource"]);
