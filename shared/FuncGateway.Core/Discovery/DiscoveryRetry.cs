@@ -3,9 +3,10 @@ namespace FuncGateway.Discovery;
 /// <summary>
 /// A source's outage state: exponential backoff between failed attempts (1 s, 2 s, 4 s … at most 30 s, on the
 /// injected <see cref="TimeProvider"/>) and the transitions a source logs exactly once: the first failure of an
-/// outage and the first success after it.
+/// outage and the first success after it. It is also the source's <see cref="IDiscoverySourceStatus"/>: the last
+/// failure's reason and time, cleared on success, for the admin surface's <c>stale</c> state.
 /// </summary>
-internal sealed class DiscoveryRetry(TimeProvider time)
+internal sealed class DiscoveryRetry(TimeProvider time) : IDiscoverySourceStatus
 {
     /// <summary>The delay after the first failure.</summary>
     public static readonly TimeSpan InitialDelay = TimeSpan.FromSeconds(1);
@@ -14,18 +15,28 @@ internal sealed class DiscoveryRetry(TimeProvider time)
     public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
 
     private int _failures;
+    private volatile StatusSnapshot _status = new(null, null);
 
     /// <summary>Failed attempts since the last success.</summary>
     public int Failures => _failures;
 
-    /// <summary>Counts a failed attempt; true when it starts an outage (the one to log).</summary>
-    public bool Fail() => ++_failures == 1;
+    public string? LastError => _status.Error;
+
+    public DateTimeOffset? LastErrorAt => _status.At;
+
+    /// <summary>Counts a failed attempt and records <paramref name="reason"/>; true when it starts an outage (the one to log).</summary>
+    public bool Fail(string reason)
+    {
+        _status = new(reason, time.GetUtcNow());
+        return ++_failures == 1;
+    }
 
     /// <summary>Counts a successful attempt; true when it ends an outage (the one to log).</summary>
     public bool Succeed()
     {
         var wasFailing = _failures > 0;
         _failures = 0;
+        _status = new(null, null);
         return wasFailing;
     }
 
@@ -55,4 +66,6 @@ internal sealed class DiscoveryRetry(TimeProvider time)
             return false;
         }
     }
+
+    private sealed record StatusSnapshot(string? Error, DateTimeOffset? At);
 }

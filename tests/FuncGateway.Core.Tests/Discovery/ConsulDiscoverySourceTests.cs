@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FuncGateway.Discovery;
 using FuncGateway.Discovery.Consul;
+using FuncGateway.Testing.Discovery;
 using Microsoft.Extensions.Logging.Testing;
 
 namespace FuncGateway.Core.Tests.Discovery;

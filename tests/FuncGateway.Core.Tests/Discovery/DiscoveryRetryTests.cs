@@ -14,7 +14,7 @@ public sealed class DiscoveryRetryTests
         var starts = new List<bool>();
         for (var i = 0; i < 7; i++)
         {
-            starts.Add(retry.Fail());
+            starts.Add(retry.Fail("refused"));
             delays.Add(retry.NextDelay().TotalSeconds);
         }
 
@@ -22,7 +22,7 @@ public sealed class DiscoveryRetryTests
         Assert.Equal([true, false, false, false, false, false, false], starts);
         Assert.True(retry.Succeed());
         Assert.False(retry.Succeed());
-        Assert.True(retry.Fail());
+        Assert.True(retry.Fail("refused"));
         Assert.Equal(1, retry.NextDelay().TotalSeconds);
     }
 
@@ -31,8 +31,8 @@ public sealed class DiscoveryRetryTests
     {
         var time = new FakeTimeProvider();
         var retry = new DiscoveryRetry(time);
-        retry.Fail();
-        retry.Fail();
+        retry.Fail("refused");
+        retry.Fail("refused");
 
         var waiting = retry.DelayAsync(CancellationToken.None);
         time.Advance(TimeSpan.FromMilliseconds(1999));
@@ -44,5 +44,23 @@ public sealed class DiscoveryRetryTests
         var cancelled = retry.DelayAsync(cancel.Token);
         await cancel.CancelAsync();
         Assert.False(await cancelled);
+    }
+
+    [Fact]
+    public void The_last_failure_is_the_sources_status_until_a_success_clears_it()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var retry = new DiscoveryRetry(time);
+        Assert.Null(retry.LastError);
+
+        retry.Fail("connection refused");
+        time.Advance(TimeSpan.FromSeconds(5));
+        retry.Fail("HTTP 500");
+        Assert.Equal("HTTP 500", retry.LastError);
+        Assert.Equal(time.GetUtcNow(), retry.LastErrorAt);
+
+        retry.Succeed();
+        Assert.Null(retry.LastError);
+        Assert.Null(retry.LastErrorAt);
     }
 }

@@ -3,6 +3,7 @@ using FuncGateway.Discovery;
 using FuncGateway.Discovery.Consul;
 using FuncGateway.Discovery.Kubernetes;
 using FuncGateway.Model;
+using FuncGateway.Testing.Discovery;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -42,7 +43,7 @@ public sealed class DiscoverySourceFactoryTests
     public void A_kubernetes_specification_needs_dns_label_names_and_a_configured_api_server()
     {
         var kubeconfig = Path.Combine(Path.GetTempPath(), $"fgw-kubeconfig-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(kubeconfig, KubernetesDiscoverySourceTests.Kubeconfig(FuncGateway.Testing.LoopbackPorts.GetFree(), "t"));
+        File.WriteAllText(kubeconfig, FakeKubernetesApi.Kubeconfig(FuncGateway.Testing.LoopbackPorts.GetFree(), "t"));
         try
         {
             using var factory = KubernetesFactory(kubeconfig);

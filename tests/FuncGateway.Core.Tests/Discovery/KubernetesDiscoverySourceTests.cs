@@ -1,5 +1,5 @@
-using System.Globalization;
 using FuncGateway.Discovery.Kubernetes;
+using FuncGateway.Testing.Discovery;
 using k8s;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
@@ -23,7 +23,7 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _api.StartAsync();
-        await File.WriteAllTextAsync(_kubeconfig, Kubeconfig(_api.Port, Token));
+        await File.WriteAllTextAsync(_kubeconfig, FakeKubernetesApi.Kubeconfig(_api.Port, Token));
     }
 
     public async Task DisposeAsync()
@@ -178,7 +178,7 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
     {
         _api.Apply(FakeKubernetesApi.Slice("orders-a", "orders", "IPv4", [("http", 8080)], new SliceEndpoint("10.0.0.1")));
         var path = _kubeconfig + ".contexts.yaml";
-        await File.WriteAllTextAsync(path, Kubeconfig(_api.Port, Token, currentContextServerPort: LoopbackPortsWithNothing()));
+        await File.WriteAllTextAsync(path, FakeKubernetesApi.Kubeconfig(_api.Port, Token, currentContextServerPort: LoopbackPortsWithNothing()));
         try
         {
             using var factory = Factory(path, "fake");
@@ -193,33 +193,6 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
             File.Delete(path);
         }
     }
-
-    /// <summary>A kubeconfig whose context <c>fake</c> reaches the fake API server with a bearer token; optionally a current context <c>elsewhere</c> that reaches nothing.</summary>
-    internal static string Kubeconfig(int port, string token, int? currentContextServerPort = null) => string.Create(CultureInfo.InvariantCulture, $"""
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: fake
-          cluster:
-            server: http://127.0.0.1:{port}
-        - name: elsewhere
-          cluster:
-            server: http://127.0.0.1:{currentContextServerPort ?? port}
-        users:
-        - name: gateway
-          user:
-            token: {token}
-        contexts:
-        - name: fake
-          context:
-            cluster: fake
-            user: gateway
-        - name: elsewhere
-          context:
-            cluster: elsewhere
-            user: gateway
-        current-context: {(currentContextServerPort is null ? "fake" : "elsewhere")}
-        """);
 
     internal static System.Text.Json.JsonElement Specification(string service, string portName) =>
         System.Text.Json.JsonDocument.Parse($$"""{"Source":"kubernetes","Namespace":"shop","Service":"{{service}}","PortName":"{{portName}}","Scheme":"http"}""").RootElement;

@@ -82,4 +82,33 @@ internal static class DiscoveryView
             .Where(p => p.GetProperty("name").GetString() == pool).ToList();
         return upstreams.Count == 0 ? [] : [.. upstreams[0].GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("url").GetString()!).Order()];
     }
+    /// <summary>
+    /// After the source's backing service went away: waits for the pool to show <c>stale</c>, then checks the last list
+    /// keeps serving (every answer from <paramref name="answering"/>), the admin view names the source, an error and the
+    /// kept <paramref name="urls"/>, and never shows <paramref name="secret"/>.
+    /// </summary>
+    public static async Task AssertOutageKeepsLastListAsync(GatewayHost gateway, DiscoveryTraffic traffic, string source, string secret, string answering, string[] urls)
+    {
+        await Waiting.UntilAsync(
+            async () => (await PoolAsync(gateway, "orders")).GetProperty("discovery").GetProperty("state").GetString() == "stale", TimeSpan.FromSeconds(20), "the source to notice the outage");
+        Assert.All(await traffic.NextAsync(30), answer => Assert.Equal(answering, answer));
+        var discovery = (await PoolAsync(gateway, "orders")).GetProperty("discovery");
+        Assert.Equal(source, discovery.GetProperty("source").GetString());
+        Assert.False(string.IsNullOrEmpty(discovery.GetProperty("lastError").GetString()));
+        Assert.DoesNotContain(secret, discovery.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(urls, discovery.GetProperty("instances").EnumerateArray().Select(static i => i.GetProperty("url").GetString()));
+    }
+}
+
+/// <summary>How long the push sources (consul's blocking query, kubernetes' watch) take to be served.</summary>
+internal static class PushDiscovery
+{
+    /// <summary>
+    /// A change answers the pending query or watch at once; the bound is one snapshot rebuild plus slack for a machine
+    /// shared with other builds.
+    /// </summary>
+    public static readonly TimeSpan RefreshBound = TimeSpan.FromSeconds(2);
+
+    /// <summary>The deadline for the first list to be served.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 }

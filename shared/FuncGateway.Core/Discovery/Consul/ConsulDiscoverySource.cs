@@ -11,7 +11,7 @@ namespace FuncGateway.Discovery.Consul;
 /// <c>GET /v1/health/service/{service}?passing=true&amp;index={X-Consul-Index}&amp;wait={n}s</c>: a change is answered as
 /// soon as Consul sees it. Publishes only when the list of URLs and weights changed.
 /// </summary>
-internal sealed class ConsulDiscoverySource : IDiscoverySource
+internal sealed class ConsulDiscoverySource : IDiscoverySource, IDiscoverySourceStatus
 {
     /// <summary>A query with index 0 is answered at once; two of them in a row are at least this far apart (no tight loop).</summary>
     public static readonly TimeSpan MinNonBlockingInterval = TimeSpan.FromSeconds(1);
@@ -28,6 +28,7 @@ internal sealed class ConsulDiscoverySource : IDiscoverySource
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _query;
+    private readonly DiscoveryRetry _retry;
 
     public ConsulDiscoverySource(string pool, ConsulSpecification specification, HttpClient http, ConsulDiscoveryOptions options, TimeProvider time, ILogger logger)
     {
@@ -36,6 +37,7 @@ internal sealed class ConsulDiscoverySource : IDiscoverySource
         _http = http;
         _options = options;
         _time = time;
+        _retry = new DiscoveryRetry(time);
         _logger = logger;
         var query = new StringBuilder(options.Address.TrimEnd('/'))
             .Append("/v1/health/service/").Append(Uri.EscapeDataString(specification.Service)).Append("?passing=true");
@@ -52,10 +54,14 @@ internal sealed class ConsulDiscoverySource : IDiscoverySource
         _query = query.ToString();
     }
 
+    public string? LastError => _retry.LastError;
+
+    public DateTimeOffset? LastErrorAt => _retry.LastErrorAt;
+
     public async Task WatchAsync(Func<IReadOnlyList<DiscoveredInstance>, ValueTask> publish, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(publish);
-        var retry = new DiscoveryRetry(_time);
+        var retry = _retry;
         IReadOnlyList<DiscoveredInstance>? published = null;
         ulong index = 0;
         long? lastNonBlocking = null;
@@ -94,9 +100,10 @@ internal sealed class ConsulDiscoverySource : IDiscoverySource
             }
             catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or JsonException or ConsulAnswerException)
             {
-                if (retry.Fail())
+                var reason = Describe(e);
+                if (retry.Fail(reason))
                 {
-                    ConsulLog.Unreachable(_logger, _pool, _specification.Service, Describe(e), published?.Count ?? 0);
+                    ConsulLog.Unreachable(_logger, _pool, _specification.Service, reason, published?.Count ?? 0);
                 }
 
                 // The next answer must be a whole new list: after an outage the index may have moved anywhere.

@@ -13,7 +13,7 @@ namespace FuncGateway.Discovery.Kubernetes;
 /// ERROR event with code 410) lists again. Publishes only when the instance list changed.
 /// </summary>
 internal sealed class KubernetesDiscoverySource(string pool, KubernetesSpecification specification, IKubernetes client, TimeProvider time, ILogger logger)
-    : IDiscoverySource
+    : IDiscoverySource, IDiscoverySourceStatus
 {
     /// <summary>The server ends each watch after this long (the client then resumes from the last resourceVersion).</summary>
     public const int WatchTimeoutSeconds = 300;
@@ -24,12 +24,17 @@ internal sealed class KubernetesDiscoverySource(string pool, KubernetesSpecifica
     private const int MaxReasonLength = 200;
 
     private readonly string _labelSelector = "kubernetes.io/service-name=" + specification.Service;
+    private readonly DiscoveryRetry _retry = new(time);
+
+    public string? LastError => _retry.LastError;
+
+    public DateTimeOffset? LastErrorAt => _retry.LastErrorAt;
 
     public async Task WatchAsync(Func<IReadOnlyList<DiscoveredInstance>, ValueTask> publish, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(publish);
         var state = new WatchState(publish);
-        var retry = new DiscoveryRetry(time);
+        var retry = _retry;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -62,9 +67,10 @@ internal sealed class KubernetesDiscoverySource(string pool, KubernetesSpecifica
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                if (retry.Fail())
+                var reason = Describe(e);
+                if (retry.Fail(reason))
                 {
-                    KubernetesLog.Unreachable(logger, pool, specification.Namespace, specification.Service, Describe(e), state.Published?.Count ?? 0);
+                    KubernetesLog.Unreachable(logger, pool, specification.Namespace, specification.Service, reason, state.Published?.Count ?? 0);
                 }
 
                 // After an outage, list again: events may have been missed, and the list shows the API server is back.

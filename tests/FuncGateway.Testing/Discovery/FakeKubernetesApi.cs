@@ -3,12 +3,11 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
-namespace FuncGateway.Core.Tests.Discovery;
+namespace FuncGateway.Testing.Discovery;
 
 /// <summary>One endpoint of a fake EndpointSlice: its address and conditions (null: the condition is absent).</summary>
-internal sealed record SliceEndpoint(string Address, bool? Ready = null, bool? Serving = null, bool? Terminating = null);
+public sealed record SliceEndpoint(string Address, bool? Ready = null, bool? Serving = null, bool? Terminating = null);
 
 /// <summary>
 /// The Kubernetes API server's list/watch protocol for <c>discovery.k8s.io/v1</c> EndpointSlices, as its API
@@ -17,7 +16,7 @@ internal sealed record SliceEndpoint(string Address, bool? Ready = null, bool? S
 /// ERROR) from that version on; a version older than the server keeps is answered 410 Gone (as an HTTP status, or as
 /// an ERROR event carrying a Status with code 410). Requests must carry the bearer token.
 /// </summary>
-internal sealed class FakeKubernetesApi(string token) : LoopbackFake
+public sealed class FakeKubernetesApi(string token) : LoopbackFake
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, JsonObject> _slices = new(StringComparer.Ordinal);
@@ -85,6 +84,33 @@ internal sealed class FakeKubernetesApi(string token) : LoopbackFake
             ["ports"] = portArray,
         };
     }
+
+    /// <summary>A kubeconfig whose context <c>fake</c> reaches the fake API server with a bearer token; optionally a current context <c>elsewhere</c> that reaches nothing.</summary>
+    public static string Kubeconfig(int port, string token, int? currentContextServerPort = null) => string.Create(CultureInfo.InvariantCulture, $"""
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: fake
+          cluster:
+            server: http://127.0.0.1:{port}
+        - name: elsewhere
+          cluster:
+            server: http://127.0.0.1:{currentContextServerPort ?? port}
+        users:
+        - name: gateway
+          user:
+            token: {token}
+        contexts:
+        - name: fake
+          context:
+            cluster: fake
+            user: gateway
+        - name: elsewhere
+          context:
+            cluster: elsewhere
+            user: gateway
+        current-context: {(currentContextServerPort is null ? "fake" : "elsewhere")}
+        """);
 
     /// <summary>Creates or replaces a slice and sends ADDED or MODIFIED to every watch.</summary>
     public void Apply(JsonObject slice) => Change(slice, delete: false, announce: true);

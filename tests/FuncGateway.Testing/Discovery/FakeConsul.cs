@@ -2,12 +2,11 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
-namespace FuncGateway.Core.Tests.Discovery;
+namespace FuncGateway.Testing.Discovery;
 
 /// <summary>One registered instance of a service in <see cref="FakeConsul"/>.</summary>
-internal sealed record ConsulEntry(string Node, string NodeAddress, string ServiceAddress, int Port, bool Passing = true, string[]? Tags = null, int? PassingWeight = null);
+public sealed record ConsulEntry(string Node, string NodeAddress, string ServiceAddress, int Port, bool Passing = true, string[]? Tags = null, int? PassingWeight = null);
 
 /// <summary>
 /// Consul's <c>GET /v1/health/service/{service}</c> with blocking queries, as its API documents them: with
@@ -15,7 +14,7 @@ internal sealed record ConsulEntry(string Node, string NodeAddress, string Servi
 /// answer carries <c>X-Consul-Index</c>. <c>passing</c>, <c>tag</c> and <c>dc</c> are honoured; with a token
 /// configured, a request without it gets 403 like an ACL-enabled agent.
 /// </summary>
-internal sealed class FakeConsul(string? requiredToken = null) : LoopbackFake
+public sealed class FakeConsul(string? requiredToken = null) : LoopbackFake
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<ConsulEntry>> _services = new(StringComparer.Ordinal);
