@@ -251,7 +251,8 @@ internal sealed class AdminEndpoints
             {
                 p.Name,
                 loadBalancing = p.Policy.Name,
-                instances = p.Instances,
+                // Availability, breakers and health per instance: GET /_gateway/health.
+                instances = p.Instances.Select(static i => new { url = i.Url, weight = i.Weight }),
                 discovery = p.Discovery?.Describe(),
             }) ?? [],
         });

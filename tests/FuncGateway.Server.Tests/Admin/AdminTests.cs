@@ -73,6 +73,23 @@ public sealed class AdminTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Upstreams_listing_shows_each_instance_as_url_and_weight()
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertUpstreamAsync("pool", new Uri("http://10.1.1.1:8080/"), new Uri("http://10.1.1.2:8080"));
+        await gateway.ReloadAsync();
+
+        var json = await gateway.AdminGetAsync("upstreams");
+
+        var pool = Assert.Single(json.GetProperty("upstreams").EnumerateArray());
+        Assert.Equal("pool", pool.GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, pool.GetProperty("discovery").ValueKind);
+        Assert.Equal(
+            ["url=http://10.1.1.1:8080 weight=1", "url=http://10.1.1.2:8080 weight=1"],
+            pool.GetProperty("instances").EnumerateArray().Select(static i => string.Join(' ', i.EnumerateObject().Select(static p => $"{p.Name}={p.Value}"))));
+    }
+
+    [Fact]
     public async Task Reload_is_post_only_and_returns_the_new_status()
     {
         await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
