@@ -73,5 +73,5 @@ internal sealed class GatewayRequestTransformContext
     /// does this itself after the last transform.
     /// </summary>
     public Uri BuildRequestUri() =>
-        ProxyRequest.RequestUri = Yarp.ReverseProxy.Forwarder.RequestUtilities.MakeDestinationAddress(DestinationPrefix, Path, Query);
+        ProxyRequest.RequestUri = Forwarding.EncodedPath.MakeDestinationAddress(DestinationPrefix, Path, Query, HttpContext);
 }

@@ -184,6 +184,13 @@ public sealed class GatewayPipeline
         }
 
         RequestFraming.CloseUnlessUpgraded(context);
+        if (EncodedPath.Check(context.Request.Path) is { } pathRefusal)
+        {
+            Log.RequestRefused(_logger, pathRefusal.Code, pathRefusal.Detail);
+            await GatewayProblem.WriteAsync(context, pathRefusal.Status, pathRefusal.Code, pathRefusal.Title, pathRefusal.Detail);
+            return null;
+        }
+
         var client = _clientIp.ResolveClient(context);
         var isAdmin = AdminEndpoints.IsAdminPath(context.Request.Path);
 

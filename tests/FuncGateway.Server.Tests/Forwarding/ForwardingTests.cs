@@ -85,6 +85,33 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("/deeper/path%20with%20space", echo.Path);
     }
 
+    [Theory]
+    [InlineData("/api/npm/@types%2Fcors", "/api/npm/@types%2Fcors")] // a bare YARP forwarder sends @types%252Fcors
+    [InlineData("/api/a%2fb%2Fc?x=%2F", "/api/a%2fb%2Fc")]
+    [InlineData("/api/a%252Fb", "/api/a%252Fb")] // an encoded '%' stays one: never turned into an encoded slash
+    [InlineData("/strip/me/scope%2Fname", "/scope%2Fname")]
+    public async Task Encoded_slashes_reach_the_upstream_as_the_client_sent_them(string sent, string expected)
+    {
+        using var response = await _gateway.Client.GetAsync(sent);
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.Equal(expected, echo.Path);
+    }
+
+    [Theory]
+    [InlineData("/api/files/..%2F..%2Fadmin")]
+    [InlineData("/api/files/..%5Cadmin")]
+    [InlineData("/strip/me/.%2Fx")]
+    public async Task A_dot_segment_behind_an_encoded_slash_is_refused_before_any_upstream(string sent)
+    {
+        var before = _echo.RequestCount;
+
+        using var response = await _gateway.Client.GetAsync(sent);
+
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_path");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
     [Fact]
     public async Task Unmatched_path_is_a_404_problem()
     {
