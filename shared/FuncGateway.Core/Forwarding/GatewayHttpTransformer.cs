@@ -34,7 +34,7 @@ internal class GatewayHttpTransformer : HttpTransformer
         var transforms = _feature.Route.Transforms.Request;
         if (transforms.IsEmpty)
         {
-            proxyRequest.RequestUri = EncodedPath.MakeDestinationAddress(destinationPrefix, httpContext.Request.Path, httpContext.Request.QueryString, httpContext);
+            proxyRequest.RequestUri = UpstreamAddress.Make(destinationPrefix, httpContext.Request.Path, httpContext.Request.QueryString, httpContext);
             return;
         }
 

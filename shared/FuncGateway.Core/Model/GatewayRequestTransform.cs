@@ -73,5 +73,5 @@ internal sealed class GatewayRequestTransformContext
     /// does this itself after the last transform.
     /// </summary>
     public Uri BuildRequestUri() =>
-        ProxyRequest.RequestUri = Forwarding.EncodedPath.MakeDestinationAddress(DestinationPrefix, Path, Query, HttpContext);
+        ProxyRequest.RequestUri = UpstreamAddress.Make(DestinationPrefix, Path, Query, HttpContext);
 }
