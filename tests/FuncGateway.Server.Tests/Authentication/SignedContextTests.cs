@@ -88,6 +88,13 @@ public sealed class SignedContextTests(AzuriteFixture azurite) : IAsyncLifetime
             Assert.Equal("anonymous|||False", response.Headers.GetValues("X-Verified-User").Single());
         }
 
+        // An encoded slash is forwarded as sent (docs/request-hygiene.md), and the signature covers it as the upstream sees it.
+        using (var response = await _gateway.Client.GetAsync("/open/@types%2Fcors/a%2fb?q=%2F"))
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            Assert.Equal("anonymous|||False", response.Headers.GetValues("X-Verified-User").Single());
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Post, "/closed/orders/7?debug=1") { Content = new StringContent("{}") };
         request.Headers.Authorization = Alice;
         using (var response = await _gateway.Client.SendAsync(request))
