@@ -252,7 +252,7 @@ internal sealed class AdminEndpoints
                 p.Name,
                 loadBalancing = p.Policy.Name,
                 // Availability, breakers and health per instance: GET /_gateway/health.
-                instances = p.Instances.Select(static i => new { url = i.Url, weight = i.Weight }),
+                instances = p.Instances.Select(static i => new { url = i.Url, weight = i.Weight, priority = i.Priority }),
                 discovery = p.Discovery?.Describe(),
             }) ?? [],
         });

@@ -146,7 +146,7 @@ internal sealed class SnapshotBuilder(
             errors.Add("Instances is empty: a pool needs at least one instance (or a Discovery source).");
         }
 
-        var urls = new List<(string Url, int Weight)>(definition.Instances.Count);
+        var urls = new List<(string Url, int Weight, int Priority)>(definition.Instances.Count);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var instance in definition.Instances)
         {
@@ -171,7 +171,7 @@ internal sealed class SnapshotBuilder(
                 errors.Add($"Instance '{url}' is listed twice.");
             }
 
-            urls.Add((url, instance.Weight));
+            urls.Add((url, instance.Weight, 0));
         }
 
         if (errors.Count > 0 || policy is null)
@@ -187,15 +187,15 @@ internal sealed class SnapshotBuilder(
             {
                 if (TryNormalizeUpstreamUrl(instance.Url, out var url, out _) && instance.Weight is >= 1 and <= MaxWeight && seen.Add(url))
                 {
-                    urls.Add((url, instance.Weight));
+                    urls.Add((url, instance.Weight, instance.Priority));
                 }
             }
         }
 
         var instances = ImmutableArray.CreateBuilder<UpstreamInstance>(urls.Count);
-        foreach (var (url, weight) in urls)
+        foreach (var (url, weight, priority) in urls)
         {
-            instances.Add(CompileInstance(definition.Name, url, weight, poolFeatures));
+            instances.Add(CompileInstance(definition.Name, url, weight, priority, poolFeatures));
         }
 
         return new UpstreamPool(definition.Name, instances.ToImmutable(), policy, Features(poolFeatures));
@@ -214,7 +214,7 @@ internal sealed class SnapshotBuilder(
     }
 
     /// <summary>An instance with the state it keeps across snapshots and what each capability attaches to it.</summary>
-    private UpstreamInstance CompileInstance(string pool, string url, int weight, object?[] poolFeatures) =>
+    private UpstreamInstance CompileInstance(string pool, string url, int weight, int priority, object?[] poolFeatures) =>
         _instanceStates.Acquire(pool, url, state =>
         {
             var gates = ImmutableArray.CreateBuilder<IInstanceGate>();
@@ -228,7 +228,7 @@ internal sealed class SnapshotBuilder(
                 }
             }
 
-            return new UpstreamInstance(url, weight, state, gates.ToImmutable(), Features(features));
+            return new UpstreamInstance(url, weight, state, gates.ToImmutable(), Features(features), priority);
         });
 
     private static FrozenDictionary<Type, object>? Features(object?[] features)
@@ -250,7 +250,7 @@ internal sealed class SnapshotBuilder(
     {
         policies.TryGet(LoadBalancingPolicies.RoundRobin, out var roundRobin);
         var features = CompilePoolFeatures(InlineDefinition, []);
-        return new UpstreamPool(url, [CompileInstance(url, url, 1, features)], roundRobin!, Features(features), isInline: true);
+        return new UpstreamPool(url, [CompileInstance(url, url, 1, 0, features)], roundRobin!, Features(features), isInline: true);
     }
 
     /// <summary>An upstream URL must be absolute http(s) with a host, and carry no query, fragment or credentials.</summary>

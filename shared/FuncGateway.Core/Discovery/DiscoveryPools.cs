@@ -138,14 +138,14 @@ internal sealed class DiscoveryPools : ISnapshotPublishedListener, IAsyncDisposa
     /// <summary>A source's new list: checked, compared with the last, and a rebuild asked for when it differs.</summary>
     private ValueTask Update(DiscoveryEntry entry, IReadOnlyList<DiscoveredInstance> list)
     {
-        var instances = new SortedDictionary<string, UpstreamInstanceDefinition>(StringComparer.OrdinalIgnoreCase);
+        var instances = new SortedDictionary<string, SuppliedInstance>(StringComparer.OrdinalIgnoreCase);
         var skipped = ImmutableArray.CreateBuilder<SkippedInstance>();
         foreach (var item in list ?? [])
         {
             var reason = Check(item, out var url);
             if (reason is null && !instances.ContainsKey(url))
             {
-                instances[url] = new UpstreamInstanceDefinition(url, item.Weight);
+                instances[url] = new SuppliedInstance(url, item.Weight, item.Priority);
             }
             else if (reason is not null)
             {
@@ -195,6 +195,11 @@ internal sealed class DiscoveryPools : ISnapshotPublishedListener, IAsyncDisposa
         if (item.Weight is < 1 or > 1000)
         {
             return $"weight {item.Weight} is outside 1–1000.";
+        }
+
+        if (item.Priority is < 0 or > ushort.MaxValue)
+        {
+            return $"priority {item.Priority} is outside 0–65535.";
         }
 
         return _allowlist.Check(url);
@@ -261,7 +266,7 @@ internal sealed class DiscoveryEntry(string pool, string kind, DiscoverySpecific
     public IDiscoverySource Source { get; } = source;
 
     /// <summary>The last checked list, or default before the source first published one.</summary>
-    public ImmutableArray<UpstreamInstanceDefinition> Instances { get; set; }
+    public ImmutableArray<SuppliedInstance> Instances { get; set; }
 
     public ImmutableArray<SkippedInstance> Skipped { get; set; } = [];
 
@@ -284,11 +289,11 @@ internal sealed record SkippedInstance(string Url, string Reason);
 /// A pool's discovery as compiled into one snapshot: the entry (its live status, for the admin surface) and the list
 /// the snapshot's pool was built with.
 /// </summary>
-internal sealed class PoolDiscovery(DiscoveryEntry entry, ImmutableArray<UpstreamInstanceDefinition> instances) : IPoolInstanceSupplier
+internal sealed class PoolDiscovery(DiscoveryEntry entry, ImmutableArray<SuppliedInstance> instances) : IPoolInstanceSupplier
 {
     public DiscoveryEntry Entry { get; } = entry;
 
-    public IReadOnlyList<UpstreamInstanceDefinition> Instances { get; } = instances.IsDefault ? [] : instances;
+    public IReadOnlyList<SuppliedInstance> Instances { get; } = instances.IsDefault ? [] : instances;
 
     /// <summary>What the admin surface shows for the pool.</summary>
     public object Describe()
@@ -305,7 +310,7 @@ internal sealed class PoolDiscovery(DiscoveryEntry entry, ImmutableArray<Upstrea
             lastChangedAt = entry.LastChangedAt,
             lastError = error,
             lastErrorAt = error is null ? null : status?.LastErrorAt,
-            instances = (entry.Instances.IsDefault ? [] : entry.Instances).Select(static i => new { i.Url, i.Weight }),
+            instances = (entry.Instances.IsDefault ? [] : entry.Instances).Select(static i => new { i.Url, i.Weight, i.Priority }),
             skipped = entry.Skipped,
         };
     }

@@ -155,9 +155,10 @@ internal sealed class DnsDiscoverySourceFactory(DnsLookup lookup, TimeProvider t
 }
 
 /// <summary>
-/// <c>{"Source":"srv","Name":"_http._tcp.orders.internal","Scheme":"http","BasePath":"/api"}</c>: the targets of the
-/// lowest priority present, at their ports, each address of each target one instance weighted by the record's weight
-/// (clamped to 1–1000).
+/// <c>{"Source":"srv","Name":"_http._tcp.orders.internal","Scheme":"http","BasePath":"/api"}</c>: every target at its
+/// port, each address of each target one instance weighted by the record's weight (clamped to 1–1000) and carrying the
+/// record's priority, so the pool prefers the lowest priority value and falls back to higher ones only when no
+/// instance of a lower one may take a request (RFC 2782).
 /// </summary>
 internal sealed class SrvDiscoverySourceFactory(DnsLookup lookup, TimeProvider time, ILoggerFactory loggers) : IDiscoverySourceFactory
 {
@@ -195,8 +196,8 @@ internal sealed class SrvDiscoverySourceFactory(DnsLookup lookup, TimeProvider t
                 return (instances, lookup.Clamp(null));
             }
 
-            var priority = records.Min(static r => r.Priority);
-            foreach (var record in records.Where(r => r.Priority == priority))
+            // Lowest priority first, so that an address two records name keeps the preferred priority.
+            foreach (var record in records.OrderBy(static r => r.Priority))
             {
                 ttl = Math.Min(ttl ?? int.MaxValue, record.TimeToLive);
                 var target = record.Target.Value.TrimEnd('.');
@@ -211,7 +212,7 @@ internal sealed class SrvDiscoverySourceFactory(DnsLookup lookup, TimeProvider t
                 foreach (var address in addresses)
                 {
                     ttl = Math.Min(ttl ?? int.MaxValue, address.TimeToLive);
-                    instances.Add(new DiscoveredInstance(DnsLookup.Url(scheme, address.Address, record.Port, basePath), Math.Clamp((int)record.Weight, 1, MaxWeight)));
+                    instances.Add(new DiscoveredInstance(DnsLookup.Url(scheme, address.Address, record.Port, basePath), Math.Clamp((int)record.Weight, 1, MaxWeight), record.Priority));
                 }
             }
 

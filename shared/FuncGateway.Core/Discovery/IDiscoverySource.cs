@@ -2,8 +2,12 @@ using System.Text.Json;
 
 namespace FuncGateway.Discovery;
 
-/// <summary>One instance a discovery source found: an absolute base URL and its relative weight (1–1000).</summary>
-public sealed record DiscoveredInstance(string Url, int Weight = 1);
+/// <summary>
+/// One instance a discovery source found: an absolute base URL, its relative weight (1–1000) and its priority (0–65535,
+/// lower preferred: instances of a higher value take requests only when none of a lower value may; see
+/// <see cref="Model.SuppliedInstance"/>).
+/// </summary>
+public sealed record DiscoveredInstance(string Url, int Weight = 1, int Priority = 0);
 
 /// <summary>
 /// Finds the instances of one upstream pool (DNS, SRV, Consul, Kubernetes EndpointSlices, self-registration).

@@ -35,6 +35,6 @@ internal sealed class OfflineDiscoveryCompiler : IPoolFeatureCompiler
     {
         public static NoInstances Instance { get; } = new();
 
-        public IReadOnlyList<UpstreamInstanceDefinition> Instances => [];
+        public IReadOnlyList<SuppliedInstance> Instances => [];
     }
 }

@@ -26,6 +26,7 @@ public sealed class UpstreamPool
         IsInline = isInline;
         _features = features ?? FrozenDictionary<Type, object>.Empty;
         AllInstances = [.. instances];
+        HasPriorities = instances.Any(i => i.Priority != instances[0].Priority);
         PolicyState = policy is IPoolStatePolicy stateful ? stateful.CreatePoolState(this) : null;
     }
 
@@ -47,6 +48,9 @@ public sealed class UpstreamPool
     /// </summary>
     internal UpstreamInstance[] AllInstances { get; }
 
+    /// <summary>True when the instances have different priorities: only the lowest value among those that may take a request is offered to the policy.</summary>
+    internal bool HasPriorities { get; }
+
     /// <summary>State the pool's policy prepared when the pool was built (a hash ring, a weighted schedule).</summary>
     internal object? PolicyState { get; }
 
@@ -63,10 +67,12 @@ public sealed class UpstreamInstance
 {
     private readonly FrozenDictionary<Type, object> _features;
 
-    internal UpstreamInstance(string url, int weight, InstanceState state, ImmutableArray<IInstanceGate> gates = default, FrozenDictionary<Type, object>? features = null)
+    internal UpstreamInstance(
+        string url, int weight, InstanceState state, ImmutableArray<IInstanceGate> gates = default, FrozenDictionary<Type, object>? features = null, int priority = 0)
     {
         Url = url;
         Weight = weight;
+        Priority = priority;
         State = state;
         Gates = gates.IsDefault ? [] : gates;
         _features = features ?? FrozenDictionary<Type, object>.Empty;
@@ -77,6 +83,9 @@ public sealed class UpstreamInstance
 
     /// <summary>Relative weight for weighted policies.</summary>
     public int Weight { get; }
+
+    /// <summary>Lower is preferred (see <see cref="SuppliedInstance.Priority"/>); 0 for static instances.</summary>
+    public int Priority { get; }
 
     /// <summary>Outstanding requests and what capabilities keep per instance, shared by every snapshot that has this instance.</summary>
     internal InstanceState State { get; }

@@ -168,23 +168,23 @@ internal sealed class ForwardAttempt
     /// <summary>Called by the transformer when the gateway refused the upstream's response (too large to buffer) and answered itself.</summary>
     public void MarkRefused() => _refused = true;
 
-    /// <summary>The instances that may take the request now: available and not tried yet. The pool's own list when that is all of them.</summary>
+    /// <summary>
+    /// The instances that may take the request now: available and not tried yet, and of those only the ones with the
+    /// lowest priority value (instances of a higher value are fall-backs). The pool's own list when that is all of them.
+    /// </summary>
     public IReadOnlyList<UpstreamInstance> Available()
     {
         var now = _time.GetUtcNow().UtcTicks;
         var all = Pool.AllInstances;
         var count = 0;
+        var preferred = int.MaxValue;
         foreach (var instance in all)
         {
             if (IsCandidate(instance, now))
             {
                 count++;
+                preferred = Math.Min(preferred, instance.Priority);
             }
-        }
-
-        if (count == all.Length)
-        {
-            return all;
         }
 
         if (count == 0)
@@ -192,17 +192,35 @@ internal sealed class ForwardAttempt
             return [];
         }
 
+        if (Pool.HasPriorities)
+        {
+            count = 0;
+            foreach (var instance in all)
+            {
+                if (instance.Priority == preferred && IsCandidate(instance, now))
+                {
+                    count++;
+                }
+            }
+        }
+        else if (count == all.Length)
+        {
+            return all;
+        }
+
+        // A breaker another request trips may change an instance's answer between the passes: never write past the
+        // count, and return only what was filled.
         var available = new UpstreamInstance[count];
         var i = 0;
         foreach (var instance in all)
         {
-            if (IsCandidate(instance, now))
+            if (i < available.Length && instance.Priority == preferred && IsCandidate(instance, now))
             {
                 available[i++] = instance;
             }
         }
 
-        return available;
+        return i == available.Length ? available : available[..i];
     }
 
     private UpstreamInstance? PickInstance()

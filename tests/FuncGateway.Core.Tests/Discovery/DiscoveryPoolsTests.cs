@@ -99,17 +99,33 @@ public sealed class DiscoveryPoolsTests : IAsyncDisposable
     {
         Publish(Pool("orders"));
         var source = await _factory.StartedAsync("orders");
-        await source.PublishAsync(new("http://10.0.0.1:8080"), new("http://169.254.169.254"), new("ftp://10.0.0.3"), new("http://10.0.0.4", 0));
+        await source.PublishAsync(
+            new("http://10.0.0.1:8080"), new("http://169.254.169.254"), new("ftp://10.0.0.3"), new("http://10.0.0.4", 0), new("http://10.0.0.5", 1, 65_536));
         Assert.True(_pools.Changes.TryRead(out _));
         var snapshot = Publish(Pool("orders"));
 
         Assert.Equal(["http://10.0.0.1:8080#1"], Urls(snapshot, "orders"));
         var skipped = snapshot.Upstreams["orders"].Discovery!.Entry.Skipped;
-        Assert.Equal(3, skipped.Length);
+        Assert.Equal(4, skipped.Length);
         Assert.Contains(skipped, s => s.Url == "http://169.254.169.254" && s.Reason.Contains("metadata", StringComparison.Ordinal));
+        Assert.Contains(skipped, s => s.Url == "http://10.0.0.5" && s.Reason == "priority 65536 is outside 0–65535.");
 
         await source.PublishAsync(new DiscoveredInstance("http://10.0.0.1:8080"));
         Assert.False(_pools.Changes.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task Discovered_priorities_reach_the_pools_instances_and_static_instances_are_priority_0()
+    {
+        Publish(Pool("orders", instances: "[\"http://10.0.0.9:8080\"]"));
+        var source = await _factory.StartedAsync("orders");
+        await source.PublishAsync(new("http://10.0.0.1:8080", 1, 0), new("http://10.0.0.2:8080", 5, 10));
+        var pool = Publish(Pool("orders", instances: "[\"http://10.0.0.9:8080\"]")).Upstreams["orders"];
+
+        Assert.Equal(
+            ["http://10.0.0.1:8080 0", "http://10.0.0.2:8080 10", "http://10.0.0.9:8080 0"],
+            pool.Instances.Select(static i => $"{i.Url} {i.Priority}").Order());
+        Assert.True(pool.HasPriorities);
     }
 
     [Fact]

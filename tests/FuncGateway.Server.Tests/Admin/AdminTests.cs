@@ -73,7 +73,7 @@ public sealed class AdminTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Upstreams_listing_shows_each_instance_as_url_and_weight()
+    public async Task Upstreams_listing_shows_each_instance_as_url_weight_and_priority()
     {
         await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
         await gateway.UpsertUpstreamAsync("pool", new Uri("http://10.1.1.1:8080/"), new Uri("http://10.1.1.2:8080"));
@@ -85,7 +85,7 @@ public sealed class AdminTests(AzuriteFixture azurite)
         Assert.Equal("pool", pool.GetProperty("name").GetString());
         Assert.Equal(JsonValueKind.Null, pool.GetProperty("discovery").ValueKind);
         Assert.Equal(
-            ["url=http://10.1.1.1:8080 weight=1", "url=http://10.1.1.2:8080 weight=1"],
+            ["url=http://10.1.1.1:8080 weight=1 priority=0", "url=http://10.1.1.2:8080 weight=1 priority=0"],
             pool.GetProperty("instances").EnumerateArray().Select(static i => string.Join(' ', i.EnumerateObject().Select(static p => $"{p.Name}={p.Value}"))));
     }
 

@@ -84,7 +84,7 @@ public sealed class DnsDiscoveryTests(AzuriteFixture azurite)
     }
 
     [SkippableFact]
-    public async Task Srv_records_give_ports_and_weights_from_the_lowest_priority_and_follow_changes()
+    public async Task Srv_records_give_ports_weights_and_priorities_and_follow_changes()
     {
         DnsmasqAvailable();
         await using var x = await TestUpstream.StartAsync("x");
@@ -104,14 +104,16 @@ public sealed class DnsDiscoveryTests(AzuriteFixture azurite)
         await gateway.ReloadAsync();
         await Waiting.UntilAsync(async () => (await gateway.Client.GetAsync("/orders/1")).IsSuccessStatusCode, Patience, "x to be served");
 
-        // y joins with weight 3 at the same priority; z at a higher priority value is a fallback the gateway does not use.
+        // y joins with weight 3 at the same priority; z, at a higher priority value, is in the pool as a fall-back only.
         await dns.RestartAsync(Host, Srv(x, 0, 1), Srv(y, 0, 3), Srv(z, 1, 100));
-        var twoInstances = new[] { $"http://127.0.0.1:{x.BaseAddress.Port}", $"http://127.0.0.1:{y.BaseAddress.Port}" }.Order().ToArray();
-        await Waiting.UntilAsync(async () => (await DiscoveryView.ServedUrlsAsync(gateway, "orders")).SequenceEqual(twoInstances), Patience, "x and y in the pool");
-        var weights = (await DiscoveryView.PoolAsync(gateway, "orders")).GetProperty("discovery").GetProperty("instances").EnumerateArray()
-            .ToDictionary(i => i.GetProperty("url").GetString()!, i => i.GetProperty("weight").GetInt32());
-        Assert.Equal(1, weights[$"http://127.0.0.1:{x.BaseAddress.Port}"]);
-        Assert.Equal(3, weights[$"http://127.0.0.1:{y.BaseAddress.Port}"]);
+        string Url(TestUpstream upstream) => $"http://127.0.0.1:{upstream.BaseAddress.Port}";
+        var threeInstances = new[] { Url(x), Url(y), Url(z) }.Order().ToArray();
+        await Waiting.UntilAsync(async () => (await DiscoveryView.ServedUrlsAsync(gateway, "orders")).SequenceEqual(threeInstances), Patience, "x, y and z in the pool");
+        var discovered = (await DiscoveryView.PoolAsync(gateway, "orders")).GetProperty("discovery").GetProperty("instances").EnumerateArray()
+            .ToDictionary(i => i.GetProperty("url").GetString()!, i => (Weight: i.GetProperty("weight").GetInt32(), Priority: i.GetProperty("priority").GetInt32()));
+        Assert.Equal((1, 0), discovered[Url(x)]);
+        Assert.Equal((3, 0), discovered[Url(y)]);
+        Assert.Equal((100, 1), discovered[Url(z)]);
 
         var (toX, toY) = (x.RequestCount, y.RequestCount);
         for (var i = 0; i < 200; i++)
@@ -123,13 +125,20 @@ public sealed class DnsDiscoveryTests(AzuriteFixture azurite)
         Assert.InRange(x.RequestCount - toX, 40, 60);
         Assert.Equal(0, z.RequestCount);
 
-        // x's record goes while traffic flows: after the refresh bound x gets nothing more.
+        // x's record goes while traffic flows: after the refresh bound x gets nothing more, and z still nothing.
         await using var traffic = new DiscoveryTraffic(gateway, "/orders/1");
-        await dns.RestartAsync(Host, Srv(y, 0, 3));
+        await dns.RestartAsync(Host, Srv(y, 0, 3), Srv(z, 1, 100));
         await Task.Delay(RefreshBound);
         var afterBound = x.RequestCount;
         var after = await traffic.NextAsync(30);
         Assert.Equal(afterBound, x.RequestCount);
         Assert.All(after, answer => Assert.Equal("y", answer));
+        Assert.Equal(0, z.RequestCount);
+
+        // y, the last instance of the preferred priority, stops: its connections are refused, the request is retried on
+        // z (nothing was sent), y's circuit opens, and z, the fall-back, takes every request.
+        await y.StopAsync();
+        await Waiting.UntilAsync(() => traffic.Answers.TakeLast(10).Count(a => a == "z") == 10, Patience, "z to take over from y");
+        Assert.All(await traffic.NextAsync(30), answer => Assert.Equal("z", answer));
     }
 }
