@@ -5,7 +5,7 @@ namespace FuncGateway.Discovery;
 /// <summary>
 /// One instance a discovery source found: an absolute base URL, its relative weight (1–1000) and its priority (0–65535,
 /// lower preferred: instances of a higher value take requests only when none of a lower value may; see
-/// <see cref="Model.SuppliedInstance"/>).
+/// <see cref="Model.UpstreamInstance.Priority"/>).
 /// </summary>
 public sealed record DiscoveredInstance(string Url, int Weight = 1, int Priority = 0);
 

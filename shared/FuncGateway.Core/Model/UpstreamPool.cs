@@ -84,7 +84,10 @@ public sealed class UpstreamInstance
     /// <summary>Relative weight for weighted policies.</summary>
     public int Weight { get; }
 
-    /// <summary>Lower is preferred (see <see cref="SuppliedInstance.Priority"/>); 0 for static instances.</summary>
+    /// <summary>
+    /// Lower is preferred (0–65535; 0 for static instances): the pool offers a request to an instance of a higher value
+    /// only when no instance of a lower one may take it (unhealthy, circuit open, or already tried by this request).
+    /// </summary>
     public int Priority { get; }
 
     /// <summary>Outstanding requests and what capabilities keep per instance, shared by every snapshot that has this instance.</summary>
