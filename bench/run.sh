@@ -17,6 +17,8 @@ usage: bench/run.sh [options]
   --routes N          routes seeded into FuncGateway's table (default 1000)
   --tool wrk|dotnet   load generator (default: wrk, installed with apt-get if missing; else the .NET one)
   --gateway-env K=V   extra environment variable for the FuncGateway server only, repeatable (for A/B experiments)
+  --runtime-env DOTNET_K=V  a runtime setting for every .NET process of the run alike (upstream, bare YARP, each
+                      FuncGateway), repeatable; e.g. DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (README "Spinning")
   --telemetry         also load a second FuncGateway with telemetry on (OTLP to a local sink, tracing sampled at
                       --sampling, metrics on) next to the first, telemetry off
   --sampling R        trace sampling ratio of the telemetry contender (default 0.1)
@@ -71,6 +73,7 @@ CONNECTIONS=32
 ROUTES=1000
 TOOL=auto
 GATEWAY_ENV=()
+RUNTIME_ENV=()
 RATE_LIMITS=0
 POLICIES=0
 PIN=1
@@ -100,6 +103,7 @@ while (( $# > 0 )); do
     --routes) need_int "$1" "${2-}" 1 20000; ROUTES=$2; shift 2 ;;
     --tool) [[ ${2-} =~ ^(wrk|dotnet)$ ]] || die "--tool must be wrk or dotnet"; TOOL=$2; shift 2 ;;
     --gateway-env) [[ ${2-} =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] || die "--gateway-env needs KEY=VALUE"; GATEWAY_ENV+=("$2"); shift 2 ;;
+    --runtime-env) [[ ${2-} =~ ^DOTNET_[A-Za-z0-9_]*=.*$ ]] || die "--runtime-env needs DOTNET_NAME=VALUE"; RUNTIME_ENV+=("$2"); shift 2 ;;
     --rate-limits) RATE_LIMITS=1; shift ;;
     --policies) POLICIES=1; shift ;;
     --no-pin) PIN=0; shift ;;
@@ -127,6 +131,8 @@ done
 unset ASPNETCORE_URLS ASPNETCORE_HTTP_PORTS ASPNETCORE_HTTPS_PORTS DOTNET_URLS ASPNETCORE_ENVIRONMENT DOTNET_ENVIRONMENT AzureWebJobsStorage
 while read -r name; do unset "$name"; done < <(compgen -e | grep -E '^FuncGateway(__|:)' || true)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# --runtime-env: runtime settings for every .NET process of the run alike (upstream, bare YARP, every FuncGateway).
+for item in ${RUNTIME_ENV[@]+"${RUNTIME_ENV[@]}"}; do export "${item?}"; done
 
 # ---------------------------------------------------------------------------------------------------------------
 # Everything started is recorded here and stopped on exit, Ctrl+C or TERM; the work folder goes with it.
@@ -614,8 +620,14 @@ for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
   GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
 done
 GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"body_transforms":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s","compare_dll":"%s"}' \
-  "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
+RUNTIME_ENV_JSON=
+for item in ${RUNTIME_ENV[@]+"${RUNTIME_ENV[@]}"}; do
+  item=${item//\\/\\\\}; item=${item//\"/\\\"}
+  RUNTIME_ENV_JSON+="${RUNTIME_ENV_JSON:+,}\"$item\""
+done
+RUNTIME_ENV_JSON="[$RUNTIME_ENV_JSON]"
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"runtime_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"body_transforms":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s","compare_dll":"%s"}' \
+  "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$RUNTIME_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
   "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
   "$( (( CACHE )) && echo true || echo false)" "$( (( VALIDATION )) && echo true || echo false)" "$( (( BODY_TRANSFORMS )) && echo true || echo false)" \
   "$( (( TELEMETRY )) && echo true || echo false)" "$SAMPLING" \

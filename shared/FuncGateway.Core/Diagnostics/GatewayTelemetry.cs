@@ -144,7 +144,11 @@ internal sealed class GatewayTelemetry : IDisposable
             return Source.StartActivity(RequestActivityName, ActivityKind.Server);
         }
 
-        Activity.Current = null;
+        if (Activity.Current is not null)
+        {
+            Activity.Current = null;
+        }
+
         var headers = context.Request.Headers;
         ActivityContext parent = default;
         ActivityLink[]? links = null;
@@ -183,10 +187,13 @@ internal sealed class GatewayTelemetry : IDisposable
     public static Activity? StartChild(string name, ActivityKind kind = ActivityKind.Internal) =>
         Activity.Current is { IsAllDataRequested: true } ? Source.StartActivity(name, kind) : null;
 
-    /// <summary>Sets a tag on the current span when it is recorded.</summary>
+    /// <summary>
+    /// Sets a tag on the current span when it is one of the gateway's and recorded. Never on another component's activity
+    /// (ASP.NET Core's request activity has <see cref="Activity.IsAllDataRequested"/> set while nobody records it).
+    /// </summary>
     public static void TagCurrent(string key, object? value)
     {
-        if (Activity.Current is { IsAllDataRequested: true } activity)
+        if (Activity.Current is { IsAllDataRequested: true } activity && IsGatewayActivity(activity))
         {
             activity.SetTag(key, value);
         }

@@ -120,13 +120,17 @@ internal sealed class ForwardingStep : IDisposable
         attempt = new ForwardAttempt(_forwarder, client, _time, context, feature, resilience, _createTransformer, _telemetry);
         resilience.Budget.OnRequest();
         resilienceContext = ResilienceContextPool.Shared.Get(resilience.RouteId, context.RequestAborted);
-        resilienceContext.Properties.Set(RouteResilience.AttemptKey, attempt);
 
         // Retries only ever go to an instance the request has not tried (ForwardAttempt.ShouldRetry), so a pool of one
-        // instance never retries: its requests skip the retry pipeline (one async layer and its allocation less).
-        return attempt.Pool.AllInstances.Length > 1
-            ? resilience.Pipeline.ExecuteOutcomeAsync(static (rc, state) => state.RunAsync(rc), resilienceContext, attempt)
-            : attempt.RunAsync(resilienceContext);
+        // instance never retries: its requests skip the retry pipeline (one async layer and its allocation less), and
+        // the attempt, which only the retry strategy's callbacks read from the context, is not stored in it.
+        if (attempt.Pool.AllInstances.Length == 1)
+        {
+            return attempt.RunAsync(resilienceContext);
+        }
+
+        resilienceContext.Properties.Set(RouteResilience.AttemptKey, attempt);
+        return resilience.Pipeline.ExecuteOutcomeAsync(static (rc, state) => state.RunAsync(rc), resilienceContext, attempt);
     }
 
     private static AttemptResult ResultOf(Outcome<AttemptResult> outcome)

@@ -1,7 +1,6 @@
 using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.Extensions.Logging;
-using Polly.Telemetry;
 
 namespace FuncGateway.Resilience;
 
@@ -9,7 +8,7 @@ namespace FuncGateway.Resilience;
 /// Gives every instance of every pool its circuit breaker (a pool's <c>CircuitBreaker</c>, or the defaults). A
 /// breaker outlives snapshots while its settings stay the same, so a reload never closes an open circuit.
 /// </summary>
-internal sealed class CircuitBreakerPoolCompiler(TimeProvider time, ILogger<InstanceBreaker> logger, GatewayTelemetry? telemetry = null, TelemetryOptions? pollyTelemetry = null) : IPoolFeatureCompiler
+internal sealed class CircuitBreakerPoolCompiler(TimeProvider time, ILogger<InstanceBreaker> logger, GatewayTelemetry? telemetry = null) : IPoolFeatureCompiler
 {
     public object? CompilePool(UpstreamDefinition pool, List<string> errors) =>
         CircuitBreakerSettings.Create(pool.Get(ResilienceProperties.CircuitBreaker), errors);
@@ -28,7 +27,7 @@ internal sealed class CircuitBreakerPoolCompiler(TimeProvider time, ILogger<Inst
         }
         else if (breaker is null || breaker.Settings != settings)
         {
-            breaker = new InstanceBreaker(state.Pool, state.Url, settings, time, logger, telemetry, pollyTelemetry);
+            breaker = new InstanceBreaker(state.Pool, state.Url, settings, time, logger, telemetry);
         }
 
         state.Set(breaker);

@@ -3,7 +3,6 @@ using FuncGateway.Model;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Telemetry;
 
 namespace FuncGateway.Resilience;
 
@@ -28,17 +27,15 @@ internal sealed class InstanceBreaker : IInstanceGate
     }
 
     public InstanceBreaker(string pool, string url, CircuitBreakerSettings settings, TimeProvider time, ILogger logger,
-        GatewayTelemetry? telemetry = null, TelemetryOptions? pollyTelemetry = null)
+        GatewayTelemetry? telemetry = null)
     {
         Settings = settings;
         _time = time;
-        var builder = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time, Name = pool, InstanceName = url };
-        if (pollyTelemetry is not null)
-        {
-            builder.ConfigureTelemetry(pollyTelemetry);
-        }
 
-        Pipeline = builder
+        // No Polly telemetry here: it would count a PipelineExecuting event for every attempt (what
+        // funcgateway.upstream.attempt.duration counts already) at a cost on every request, and the breaker's own
+        // events are funcgateway.circuit.transitions below, with the pool and instance as tags.
+        Pipeline = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time, Name = pool, InstanceName = url }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptResult>
             {
                 FailureRatio = settings.FailureRatio,

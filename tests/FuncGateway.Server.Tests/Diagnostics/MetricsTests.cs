@@ -75,8 +75,30 @@ public sealed class MetricsTests(AzuriteFixture azurite)
         var healthy = Assert.Single(capture.Points(gateway, "funcgateway.upstream.instance.healthy", ("funcgateway.pool", "flaky")));
         Assert.Equal(1, healthy.GetGaugeLastValueLong());
 
-        // Polly's own telemetry is on: its meter reports the breaker's events.
-        Assert.NotEmpty(capture.Points(gateway, "resilience.polly.strategy.events"));
+        // The breaker's events are the gateway's transitions counter; Polly's meter does not count every attempt again.
+        Assert.Empty(capture.Points(gateway, "resilience.polly.strategy.events", ("pipeline.name", "flaky")));
+    }
+
+    [Fact]
+    public async Task Pollys_own_meter_reports_the_retries_of_a_route()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, services: capture.AddTo);
+        await using var first = await ControllableUpstream.StartAsync("first");
+        await using var second = await ControllableUpstream.StartAsync("second");
+        first.Status = 503;
+        second.Status = 503;
+        await gateway.UpsertPoolAsync("unavailable", [(first.BaseAddress, 1), (second.BaseAddress, 1)]);
+        await gateway.UpsertRouteAsync("unavailable", "/unavailable", "unavailable", ("Retries", """{"maxRetries":1,"backoffMilliseconds":1}"""));
+        await gateway.ReloadAsync();
+
+        using (var response = await gateway.Client.GetAsync("/unavailable"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+
+        Assert.Equal(1, capture.CounterSum(gateway, "resilience.polly.strategy.events", ("event.name", "OnRetry"), ("pipeline.name", "route-retries")));
+        Assert.Equal(2, capture.HistogramCount(gateway, "resilience.polly.strategy.attempt.duration", ("pipeline.name", "route-retries")));
     }
 
     [Fact]
