@@ -28,7 +28,7 @@ public static class GatewayOpenTelemetryExtensions
     /// <summary>How Application Insights wants to be authenticated (<c>Authorization=AAD</c>, optional <c>ClientId=…</c>).</summary>
     public const string AzureMonitorAuthenticationSetting = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
 
-    /// <summary>Polly's meter: retries, breaker events, attempt durations (its pipeline durations are dropped).</summary>
+    /// <summary>Polly's meter, on the routes' retry pipelines: retries and attempt durations (its pipeline durations are dropped).</summary>
     public const string PollyMeterName = "Polly";
 
     /// <summary>Polly's per-execution pipeline duration, not exported (see <see cref="AddFuncGatewayOpenTelemetry"/>).</summary>
@@ -133,13 +133,9 @@ public static class GatewayOpenTelemetryExtensions
     }
 
     /// <summary>
-    /// Entra ID authentication when <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> says <c>Authorization=AAD</c> (the
-    /// deployment does: local authentication is off on the component), with the managed identity of <c>ClientId</c>
-    /// when given.
-    /// </summary>
-    /// <summary>
-    /// Turns on Polly's own telemetry for the gateway's resilience pipelines: the <c>Polly</c> meter (retries, breaker
-    /// events). Its log lines would repeat the gateway's own, so its logger is off. <see cref="AddFuncGatewayOpenTelemetry"/>
+    /// Turns on Polly's own telemetry for the routes' retry pipelines: the <c>Polly</c> meter (retries, attempt
+    /// durations). Instance breakers report through the gateway's own circuit transitions counter instead. Its log
+    /// lines would repeat the gateway's own, so its logger is off. <see cref="AddFuncGatewayOpenTelemetry"/>
     /// calls it whenever it exports metrics; without it Polly's per-execution telemetry wrapper is not built at all.
     /// </summary>
     /// <param name="services">The host's services.</param>
@@ -151,6 +147,11 @@ public static class GatewayOpenTelemetryExtensions
         return services;
     }
 
+    /// <summary>
+    /// Entra ID authentication when <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> says <c>Authorization=AAD</c> (the
+    /// deployment does: local authentication is off on the component), with the managed identity of <c>ClientId</c>
+    /// when given.
+    /// </summary>
     internal static global::Azure.Core.TokenCredential? AzureMonitorCredential(string? authentication)
     {
         if (string.IsNullOrWhiteSpace(authentication))
