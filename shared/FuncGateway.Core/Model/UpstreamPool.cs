@@ -26,7 +26,6 @@ public sealed class UpstreamPool
         IsInline = isInline;
         _features = features ?? FrozenDictionary<Type, object>.Empty;
         AllInstances = [.. instances];
-        HasPriorities = instances.Any(i => i.Priority != instances[0].Priority);
         PolicyState = policy is IPoolStatePolicy stateful ? stateful.CreatePoolState(this) : null;
     }
 
@@ -47,9 +46,6 @@ public sealed class UpstreamPool
     /// compare it by reference to recognise the full set.
     /// </summary>
     internal UpstreamInstance[] AllInstances { get; }
-
-    /// <summary>True when the instances have different priorities: only the lowest value among those that may take a request is offered to the policy.</summary>
-    internal bool HasPriorities { get; }
 
     /// <summary>State the pool's policy prepared when the pool was built (a hash ring, a weighted schedule).</summary>
     internal object? PolicyState { get; }

@@ -176,15 +176,24 @@ internal sealed class ForwardAttempt
     {
         var now = _time.GetUtcNow().UtcTicks;
         var all = Pool.AllInstances;
+
+        // One pass: the lowest priority value among the candidates, and how many candidates have it.
         var count = 0;
         var preferred = int.MaxValue;
         foreach (var instance in all)
         {
-            if (IsCandidate(instance, now))
+            if (!IsCandidate(instance, now) || instance.Priority > preferred)
             {
-                count++;
-                preferred = Math.Min(preferred, instance.Priority);
+                continue;
             }
+
+            if (instance.Priority < preferred)
+            {
+                preferred = instance.Priority;
+                count = 0;
+            }
+
+            count++;
         }
 
         if (count == 0)
@@ -192,18 +201,7 @@ internal sealed class ForwardAttempt
             return [];
         }
 
-        if (Pool.HasPriorities)
-        {
-            count = 0;
-            foreach (var instance in all)
-            {
-                if (instance.Priority == preferred && IsCandidate(instance, now))
-                {
-                    count++;
-                }
-            }
-        }
-        else if (count == all.Length)
+        if (count == all.Length)
         {
             return all;
         }
