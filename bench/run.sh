@@ -18,7 +18,7 @@ usage: bench/run.sh [options]
   --tool wrk|dotnet   load generator (default: wrk, installed with apt-get if missing; else the .NET one)
   --gateway-env K=V   extra environment variable for the FuncGateway server only, repeatable (for A/B experiments)
   --runtime-env DOTNET_K=V  a runtime setting for every .NET process of the run alike (upstream, bare YARP, each
-                      FuncGateway), repeatable; e.g. DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (README "Spinning")
+                      FuncGateway), repeatable; e.g. DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (bench/README.md, Session 8)
   --telemetry         also load a second FuncGateway with telemetry on (OTLP to a local sink, tracing sampled at
                       --sampling, metrics on) next to the first, telemetry off
   --sampling R        trace sampling ratio of the telemetry contender (default 0.1)
@@ -614,18 +614,17 @@ mkdir -p "$BENCH_DIR/results"
 RESULT_FILE=$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ).json
 GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD -- shared functions 2>/dev/null || GIT_REV="$GIT_REV+dirty"
-GATEWAY_ENV_JSON=
-for item in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
-  item=${item//\\/\\\\}; item=${item//\"/\\\"}
-  GATEWAY_ENV_JSON+="${GATEWAY_ENV_JSON:+,}\"$item\""
-done
-GATEWAY_ENV_JSON="[$GATEWAY_ENV_JSON]"
-RUNTIME_ENV_JSON=
-for item in ${RUNTIME_ENV[@]+"${RUNTIME_ENV[@]}"}; do
-  item=${item//\\/\\\\}; item=${item//\"/\\\"}
-  RUNTIME_ENV_JSON+="${RUNTIME_ENV_JSON:+,}\"$item\""
-done
-RUNTIME_ENV_JSON="[$RUNTIME_ENV_JSON]"
+# A JSON array of strings from the arguments (backslashes and quotes escaped).
+json_strings() {
+  local item out=
+  for item in "$@"; do
+    item=${item//\\/\\\\}; item=${item//\"/\\\"}
+    out+="${out:+,}\"$item\""
+  done
+  printf '[%s]' "$out"
+}
+GATEWAY_ENV_JSON=$(json_strings ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"})
+RUNTIME_ENV_JSON=$(json_strings ${RUNTIME_ENV[@]+"${RUNTIME_ENV[@]}"})
 OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"runtime_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"body_transforms":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s","compare_dll":"%s"}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$RUNTIME_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
   "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
