@@ -91,7 +91,7 @@ public static class GatewayOpenTelemetryExtensions
                 }
 
                 // Last, so that it is the sampler whatever an exporter sets.
-                tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)));
+                tracing.SetFuncGatewaySampler(ratio);
             });
         }
 
@@ -130,6 +130,22 @@ public static class GatewayOpenTelemetryExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Samples traces parent-based with <paramref name="ratio"/> of new traces, and lets the gateway decide with the
+    /// same sampler before it creates a request's span: a request it does not record then gets no span at all (only
+    /// its trace context, which the upstream still receives), where the SDK alone would create an unrecorded one.
+    /// Another sampler set after this one would disagree with the gateway's decisions: set none.
+    /// </summary>
+    /// <param name="tracing">The tracer provider builder of the host's services.</param>
+    /// <param name="ratio">The share of new traces recorded, 0 to 1.</param>
+    /// <returns>The same builder.</returns>
+    public static TracerProviderBuilder SetFuncGatewaySampler(this TracerProviderBuilder tracing, double ratio)
+    {
+        ArgumentNullException.ThrowIfNull(tracing);
+        var sampler = new GatewayTraceSampler(ratio);
+        return tracing.SetSampler(sampler.Sampler).ConfigureServices(services => services.AddSingleton(sampler));
     }
 
     /// <summary>

@@ -94,7 +94,8 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<ForwardingStep>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<GatewayPipeline>>(),
-            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry));
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry,
+            sp.GetService<GatewayTraceSampler>()));
 
         // Every capability adds its own services (route and pool compilers, steps, options): the list is GatewayCapabilities.
         foreach (var capability in GatewayCapabilities.All)

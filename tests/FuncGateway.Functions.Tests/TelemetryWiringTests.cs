@@ -18,6 +18,7 @@ public sealed class TelemetryWiringTests
 
         Assert.Null(host.Services.GetService<TracerProvider>());
         Assert.Null(host.Services.GetService<MeterProvider>());
+        Assert.Null(host.Services.GetService<FuncGateway.Diagnostics.GatewayTraceSampler>());
     }
 
     [Fact]
@@ -37,6 +38,9 @@ public sealed class TelemetryWiringTests
         using var span = source.StartActivity("probe", ActivityKind.Server);
         Assert.NotNull(span);
         Assert.True(span.Recorded);
+
+        // The gateway decides with the SDK's own sampler before it creates a request's span.
+        Assert.Equal(1, host.Services.GetRequiredService<FuncGateway.Diagnostics.GatewayTraceSampler>().Ratio);
     }
 
     [Fact]
@@ -48,5 +52,6 @@ public sealed class TelemetryWiringTests
         using var source = new ActivitySource("FuncGateway");
         using var span = source.StartActivity("probe", ActivityKind.Server);
         Assert.False(span?.Recorded ?? false);
+        Assert.Equal(0, host.Services.GetRequiredService<FuncGateway.Diagnostics.GatewayTraceSampler>().Ratio);
     }
 }

@@ -80,6 +80,7 @@ internal static class PartRequest
             Identity = clientFeature.Identity,
             AuthPolicy = clientFeature.AuthPolicy,
             AuthOutcome = clientFeature.AuthOutcome,
+            UnrecordedTrace = clientFeature.UnrecordedTrace,
         });
         return context;
     }

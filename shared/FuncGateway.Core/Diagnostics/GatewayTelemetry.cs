@@ -127,13 +127,24 @@ internal sealed class GatewayTelemetry : IDisposable
     public Histogram<double> TableOperationDuration { get; }
 
     /// <summary>
-    /// Starts the request's server span, or returns null when nobody listens. A span some other component records
-    /// (the Functions worker's invocation, ASP.NET Core's instrumentation) is its parent; otherwise the client's
-    /// <c>traceparent</c> is its parent when <paramref name="trustClient"/>, and only a link when not (a new trace).
-    /// ASP.NET Core's own unexported request activity is never its parent.
+    /// Starts the request's server span, or returns null when nobody listens or the request is not recorded. A span
+    /// some other component records (the Functions worker's invocation, ASP.NET Core's instrumentation) is its parent;
+    /// otherwise the client's <c>traceparent</c> is its parent when <paramref name="trustClient"/>, and only a link when
+    /// not (a new trace). ASP.NET Core's own unexported request activity is never its parent.
     /// </summary>
-    public static Activity? StartRequest(HttpContext context, bool trustClient)
+    /// <param name="context">The request.</param>
+    /// <param name="trustClient">Continue the client's trace rather than link it.</param>
+    /// <param name="sampler">
+    /// The gateway's sampling, when the gateway's OpenTelemetry wiring set it: a request it does not record gets no
+    /// span at all, only <paramref name="unrecorded"/>. Null: the listeners decide (and create an unrecorded span).
+    /// </param>
+    /// <param name="unrecorded">
+    /// For a request <paramref name="sampler"/> does not record: the trace context to propagate (the trace, a span id
+    /// of the gateway's, not sampled, the trusted client's <c>tracestate</c>); default otherwise.
+    /// </param>
+    public static Activity? StartRequest(HttpContext context, bool trustClient, GatewayTraceSampler? sampler, out ActivityContext unrecorded)
     {
+        unrecorded = default;
         if (!Source.HasListeners())
         {
             return null;
@@ -165,6 +176,25 @@ internal sealed class GatewayTelemetry : IDisposable
             }
         }
 
+        if (sampler is not null)
+        {
+            var root = parent.TraceId == default;
+            var traceId = root ? ActivityTraceId.CreateRandom() : parent.TraceId;
+            if (!sampler.Records(parent, traceId, links))
+            {
+                unrecorded = new ActivityContext(traceId, ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, parent.TraceState);
+                return null;
+            }
+
+            if (root)
+            {
+                // A root span on the trace id just decided: a parent context without a span id gives the span that trace
+                // and no parent (exporters write no parent span id), and the parent-based sampler, seeing it sampled,
+                // agrees.
+                parent = new ActivityContext(traceId, default, ActivityTraceFlags.Recorded);
+            }
+        }
+
         var activity = Source.StartActivity(RequestActivityName, ActivityKind.Server, parent, tags: null, links);
         if (activity is { IsAllDataRequested: true })
         {
@@ -179,6 +209,21 @@ internal sealed class GatewayTelemetry : IDisposable
 
         return activity;
     }
+
+    /// <summary>The W3C <c>traceparent</c> of <paramref name="trace"/>: <c>00-{trace id}-{span id}-{flags}</c>.</summary>
+    public static string TraceParent(in ActivityContext trace) =>
+        string.Create(55, trace, static (chars, trace) =>
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            "00-".CopyTo(chars);
+            trace.TraceId.CopyTo(bytes);
+            Convert.TryToHexStringLower(bytes, chars[3..], out _);
+            chars[35] = '-';
+            trace.SpanId.CopyTo(bytes[..8]);
+            Convert.TryToHexStringLower(bytes[..8], chars[36..], out _);
+            chars[52] = '-';
+            ((byte)trace.TraceFlags).TryFormat(chars[53..], out _, "x2");
+        });
 
     /// <summary>True for a span of the gateway's own source.</summary>
     public static bool IsGatewayActivity(Activity activity) => ReferenceEquals(activity.Source, Source);

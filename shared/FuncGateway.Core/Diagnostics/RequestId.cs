@@ -8,8 +8,8 @@ namespace FuncGateway.Diagnostics;
 /// <summary>
 /// The request id: sent back on every response in <see cref="HeaderName"/>, sent to the upstream in the same header,
 /// written as <c>traceId</c> into problem responses and as <c>RequestId</c> into log scopes, and set as
-/// <see cref="HttpContext.TraceIdentifier"/>. It is the W3C trace id of the request's span (32 lower-case hex digits),
-/// a new random trace id when there is no span, or a client's own valid <see cref="HeaderName"/> where
+/// <see cref="HttpContext.TraceIdentifier"/>. It is the W3C trace id of the request's trace (32 lower-case hex digits;
+/// recorded or not, the one the upstream's <c>traceparent</c> names), a new random trace id when there is none, or a client's own valid <see cref="HeaderName"/> where
 /// <c>FuncGateway:Telemetry:AcceptClientRequestId</c> says so.
 /// </summary>
 internal static class RequestId
@@ -23,7 +23,11 @@ internal static class RequestId
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._:+/=");
 
     /// <summary>Decides the request's id, makes it the trace identifier, and sends it back on the response whatever answers.</summary>
-    public static string Assign(HttpContext context, Activity? activity, bool acceptClient)
+    /// <param name="context">The request.</param>
+    /// <param name="activity">The request's span, to tag with a client's id.</param>
+    /// <param name="traceId">The request's trace (recorded or not); default when there is none.</param>
+    /// <param name="acceptClient">Keep a client's valid id.</param>
+    public static string Assign(HttpContext context, Activity? activity, ActivityTraceId traceId, bool acceptClient)
     {
         string? id = null;
         if (acceptClient && context.Request.Headers[HeaderName] is { Count: 1 } given && IsValid(given[0]))
@@ -35,7 +39,7 @@ internal static class RequestId
             }
         }
 
-        id ??= (activity?.TraceId ?? ActivityTraceId.CreateRandom()).ToHexString();
+        id ??= (traceId == default ? ActivityTraceId.CreateRandom() : traceId).ToHexString();
         context.TraceIdentifier = id;
 
         // Set as the response starts, so that neither a problem response (which clears headers) nor an upstream's

@@ -98,7 +98,8 @@ internal sealed class ForwardedHeadersTransform : GatewayRequestTransform
 /// <summary>
 /// <c>X-Request-Id</c>: the gateway's request id, replacing the client's. With a gateway span current (the upstream
 /// attempt's, else the request's): <c>traceparent</c> naming it as the parent and <c>tracestate</c> from the trace,
-/// replacing the client's (and the legacy <c>Request-Id</c>). Without one (nobody listens) the client's trace headers
+/// replacing the client's (and the legacy <c>Request-Id</c>); for a request the gateway's sampling did not record, the
+/// same from its unrecorded trace context (not sampled). Without either (nobody listens) the client's trace headers
 /// pass as they came. The client's <c>baggage</c> (and legacy <c>Correlation-Context</c>) is removed unless
 /// <c>FuncGateway:Telemetry:ForwardBaggage</c>.
 /// </summary>
@@ -125,17 +126,26 @@ internal sealed class TraceContextTransform : GatewayRequestTransform
         headers.TryAddWithoutValidation(RequestId.HeaderName, context.HttpContext.TraceIdentifier);
         if (Activity.Current is { } activity && GatewayTelemetry.IsGatewayActivity(activity) && activity.IdFormat == ActivityIdFormat.W3C)
         {
-            headers.Remove("traceparent");
-            headers.Remove("tracestate");
-            headers.Remove("Request-Id");
-            headers.TryAddWithoutValidation("traceparent", activity.Id);
-            if (activity.TraceStateString is { Length: > 0 } state)
-            {
-                headers.TryAddWithoutValidation("tracestate", state);
-            }
+            Propagate(headers, activity.Id!, activity.TraceStateString);
+        }
+        else if (context.Feature.UnrecordedTrace is { TraceId: var traceId } unrecorded && traceId != default)
+        {
+            Propagate(headers, GatewayTelemetry.TraceParent(unrecorded), unrecorded.TraceState);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private static void Propagate(System.Net.Http.Headers.HttpRequestHeaders headers, string traceParent, string? traceState)
+    {
+        headers.Remove("traceparent");
+        headers.Remove("tracestate");
+        headers.Remove("Request-Id");
+        headers.TryAddWithoutValidation("traceparent", traceParent);
+        if (traceState is { Length: > 0 })
+        {
+            headers.TryAddWithoutValidation("tracestate", traceState);
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Routing;
 
@@ -69,6 +70,12 @@ public sealed class GatewayRequestFeature
 
     /// <summary>Time spent in upstream attempts, summed.</summary>
     public TimeSpan UpstreamTime { get; internal set; }
+
+    /// <summary>
+    /// The trace context of a request the gateway's sampling did not record (it has no span): the upstream's
+    /// <c>traceparent</c> continues it. Default for a recorded request or without tracing.
+    /// </summary>
+    internal ActivityContext UnrecordedTrace { get; init; }
 
     /// <summary>The client's body once a step has buffered it (<see cref="RequestBodyReader"/>), so no other step reads it again.</summary>
     internal ReadOnlyMemory<byte>? BufferedRequestBody { get; set; }

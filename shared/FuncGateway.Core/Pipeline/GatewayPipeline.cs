@@ -34,6 +34,7 @@ public sealed class GatewayPipeline
     private readonly ILogger<GatewayPipeline> _logger;
     private readonly bool _acceptClientRequestId;
     private readonly bool _trustClientTraceContext;
+    private readonly GatewayTraceSampler? _sampler;
 
     internal GatewayPipeline(
         GatewayRegistry registry,
@@ -46,7 +47,8 @@ public sealed class GatewayPipeline
         ForwardingStep forwarding,
         TimeProvider time,
         ILogger<GatewayPipeline> logger,
-        GatewayTelemetryOptions? telemetry = null)
+        GatewayTelemetryOptions? telemetry = null,
+        GatewayTraceSampler? sampler = null)
     {
         _registry = registry;
         _admin = admin;
@@ -68,6 +70,7 @@ public sealed class GatewayPipeline
         _logger = logger;
         _acceptClientRequestId = telemetry?.AcceptClientRequestId ?? false;
         _trustClientTraceContext = telemetry?.TrustClientTraceContext ?? false;
+        _sampler = sampler;
     }
 
     /// <summary>Handles one request end to end: the response is complete when the task ends.</summary>
@@ -75,12 +78,12 @@ public sealed class GatewayPipeline
     {
         ArgumentNullException.ThrowIfNull(context);
         var started = _time.GetTimestamp();
-        using var activity = GatewayTelemetry.StartRequest(context, _trustClientTraceContext || _clientIp.IsTrustedPeer(context));
-        var requestId = RequestId.Assign(context, activity, _acceptClientRequestId);
+        using var activity = GatewayTelemetry.StartRequest(context, _trustClientTraceContext || _clientIp.IsTrustedPeer(context), _sampler, out var unrecorded);
+        var requestId = RequestId.Assign(context, activity, activity?.TraceId ?? unrecorded.TraceId, _acceptClientRequestId);
         using var scope = _logger.BeginScope(new RequestIdScope(requestId));
         try
         {
-            if (await PrepareAsync(context) is { } forward)
+            if (await PrepareAsync(context, unrecorded) is { } forward)
             {
                 await _forwarding.ForwardAsync(context, forward);
             }
@@ -173,7 +176,7 @@ public sealed class GatewayPipeline
     /// answered here; otherwise the request's feature, to forward. Separate from forwarding so that, when it completes
     /// synchronously (the usual case), the request costs one async state machine less.
     /// </summary>
-    private async ValueTask<GatewayRequestFeature?> PrepareAsync(HttpContext context)
+    private async ValueTask<GatewayRequestFeature?> PrepareAsync(HttpContext context, ActivityContext unrecorded)
     {
         // Framing first: nothing about a request that parsers could read differently is trusted, not even its path.
         if (RequestFraming.Check(context.Request) is { } refusal)
@@ -261,6 +264,7 @@ public sealed class GatewayPipeline
             ClientScheme = client.Scheme,
             PublicHost = vouchedHost,
             IsTunnel = isTunnel,
+            UnrecordedTrace = unrecorded,
         };
         context.Features.Set(feature);
         var plan = match.Route!.StepPlan;

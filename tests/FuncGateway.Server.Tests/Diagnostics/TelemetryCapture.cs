@@ -29,6 +29,18 @@ internal sealed class TelemetryCapture
             .WithMetrics(metrics => metrics.AddMeter("FuncGateway", "Polly").AddInMemoryExporter(Metrics));
     }
 
+    /// <summary>
+    /// As <see cref="AddTo(IServiceCollection)"/>, with the gateway's own parent-based sampling at <paramref name="ratio"/>
+    /// of new traces, as <c>AddFuncGatewayOpenTelemetry</c> sets it up.
+    /// </summary>
+    public Action<IServiceCollection> WithGatewaySampling(double ratio) => services =>
+    {
+        services.AddFuncGatewayPollyTelemetry();
+        services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddSource("FuncGateway").AddInMemoryExporter(SpanList).SetFuncGatewaySampler(ratio))
+            .WithMetrics(metrics => metrics.AddMeter("FuncGateway", "Polly").AddInMemoryExporter(Metrics));
+    };
+
     public void AddTo(ILoggingBuilder logging)
     {
         logging.AddProvider(Logs);

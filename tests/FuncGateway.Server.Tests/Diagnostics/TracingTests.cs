@@ -113,6 +113,66 @@ public sealed class TracingTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task With_the_gateways_sampling_an_unrecorded_request_has_no_span_and_its_upstream_still_continues_the_trace()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Telemetry:TrustClientTraceContext"] = "true",
+        }, services: capture.WithGatewaySampling(0));
+        await using var upstream = await TestUpstream.StartAsync("echo");
+        await gateway.UpsertRouteAsync("echo", "/echo/{**rest}", upstream.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        // A new trace, not sampled at ratio 0: the upstream is told its trace (the request id) and that it is not sampled.
+        using var response = await gateway.Client.GetAsync("/echo/new");
+        var echo = await Echo.ReadAsync(response);
+        var requestId = Assert.Single(response.Headers.GetValues("X-Request-Id"));
+        Assert.Matches($"^00-{requestId}-[0-9a-f]{{16}}-00$", Assert.Single(echo.Header("traceparent")));
+
+        // A trusted client's unsampled trace continues, unsampled, with its state, under a span id of the gateway's.
+        using var unsampled = new HttpRequestMessage(HttpMethod.Get, "/echo/unsampled");
+        unsampled.Headers.TryAddWithoutValidation("traceparent", $"00-{ClientTraceId}-00f067aa0ba902b7-00");
+        unsampled.Headers.TryAddWithoutValidation("tracestate", "vendor=opaque");
+        using var unsampledResponse = await gateway.Client.SendAsync(unsampled);
+        var unsampledEcho = await Echo.ReadAsync(unsampledResponse);
+        var sent = Assert.Single(unsampledEcho.Header("traceparent"));
+        Assert.Matches($"^00-{ClientTraceId}-[0-9a-f]{{16}}-00$", sent);
+        Assert.DoesNotContain("00f067aa0ba902b7", sent, StringComparison.Ordinal);
+        Assert.Equal(["vendor=opaque"], unsampledEcho.Header("tracestate"));
+        Assert.Equal(ClientTraceId, Assert.Single(unsampledResponse.Headers.GetValues("X-Request-Id")));
+
+        // A trusted client's sampled trace is recorded (parent-based), and its spans are the only ones exported.
+        var sampled = await SendWithTraceAsync(gateway);
+        var span = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request")).Single();
+        Assert.Equal(ClientTraceId, span.TraceId.ToHexString());
+        var attempt = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.UpstreamAttempt" && s.ParentSpanId == span.SpanId)).Single();
+        AssertParent(sampled.Header("traceparent"), ClientTraceId, attempt.SpanId.ToHexString());
+        Assert.All(capture.Spans(), s => Assert.Equal(ClientTraceId, s.TraceId.ToHexString()));
+    }
+
+    [Fact]
+    public async Task A_recorded_new_trace_under_the_gateways_sampling_is_a_root_span_named_by_the_request_id()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, services: capture.WithGatewaySampling(1));
+        await using var upstream = await TestUpstream.StartAsync("echo");
+        await gateway.UpsertRouteAsync("echo", "/echo/{**rest}", upstream.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        using var response = await gateway.Client.GetAsync("/echo/root");
+        var echo = await Echo.ReadAsync(response);
+
+        var requestId = Assert.Single(response.Headers.GetValues("X-Request-Id"));
+        var span = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && s.GetTagItem("funcgateway.route.id") is "echo")).Single();
+        Assert.Equal(requestId, span.TraceId.ToHexString());
+        Assert.Equal(default, span.ParentSpanId);
+        Assert.True(span.Recorded);
+        var attempt = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.UpstreamAttempt" && s.ParentSpanId == span.SpanId)).Single();
+        AssertParent(echo.Header("traceparent"), requestId, attempt.SpanId.ToHexString());
+    }
+
+    [Fact]
     public async Task A_trusted_trace_is_continued_with_its_state_and_baggage_is_forwarded_where_configured()
     {
         var capture = new TelemetryCapture();
