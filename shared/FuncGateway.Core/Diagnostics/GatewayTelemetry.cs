@@ -222,8 +222,12 @@ internal sealed class GatewayTelemetry : IDisposable
             trace.SpanId.CopyTo(bytes[..8]);
             Convert.TryToHexStringLower(bytes[..8], chars[36..], out _);
             chars[52] = '-';
-            ((byte)trace.TraceFlags).TryFormat(chars[53..], out _, "x2");
+            var flags = (int)trace.TraceFlags & 0xFF;
+            chars[53] = HexDigits[flags >> 4];
+            chars[54] = HexDigits[flags & 0xF];
         });
+
+    private const string HexDigits = "0123456789abcdef";
 
     /// <summary>True for a span of the gateway's own source.</summary>
     public static bool IsGatewayActivity(Activity activity) => ReferenceEquals(activity.Source, Source);
