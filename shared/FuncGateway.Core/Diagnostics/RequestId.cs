@@ -9,8 +9,8 @@ namespace FuncGateway.Diagnostics;
 /// The request id: sent back on every response in <see cref="HeaderName"/>, sent to the upstream in the same header,
 /// written as <c>traceId</c> into problem responses and as <c>RequestId</c> into log scopes, and set as
 /// <see cref="HttpContext.TraceIdentifier"/>. It is the W3C trace id of the request's trace (32 lower-case hex digits;
-/// recorded or not, the one the upstream's <c>traceparent</c> names), a new random trace id when there is none, or a client's own valid <see cref="HeaderName"/> where
-/// <c>FuncGateway:Telemetry:AcceptClientRequestId</c> says so.
+/// recorded or not, the one the upstream's <c>traceparent</c> names), a new random trace id when there is none, or a
+/// client's own valid <see cref="HeaderName"/> where <c>FuncGateway:Telemetry:AcceptClientRequestId</c> says so.
 /// </summary>
 internal static class RequestId
 {
