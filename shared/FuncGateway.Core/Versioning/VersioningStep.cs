@@ -2,6 +2,7 @@ using FuncGateway.Diagnostics;
 using FuncGateway.Pipeline;
 using FuncGateway.Routing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -18,8 +19,9 @@ namespace FuncGateway.Versioning;
 /// <item>As the response starts: <c>Vary</c> on the header the version came from, and on a deprecated version
 /// <c>Deprecation</c>, <c>Sunset</c> and <c>Link</c>; on every response of the route, problems included.</item>
 /// </list>
+/// A refusal is logged at Information (event id 8200) with the set, the version asked for and the versions served.
 /// </summary>
-internal sealed class VersioningStep : IGatewayPreMatchStep
+internal sealed class VersioningStep(ILogger<VersioningStep> logger) : IGatewayPreMatchStep
 {
     public int Order => -200;
 
@@ -118,7 +120,7 @@ internal sealed class VersioningStep : IGatewayPreMatchStep
         return new PathString(string.Concat(text.AsSpan(0, position), "/", segment, text.AsSpan(position)));
     }
 
-    private static Task RefuseAsync(HttpContext context, ApiVersionCondition condition, IReadOnlyList<IRouteMatchCondition> failed)
+    private Task RefuseAsync(HttpContext context, ApiVersionCondition condition, IReadOnlyList<IRouteMatchCondition> failed)
     {
         var set = condition.Route.Set;
         var supported = SupportedVersions.Of(set, failed);
@@ -145,6 +147,8 @@ internal sealed class VersioningStep : IGatewayPreMatchStep
         }
 
         var list = string.Join(", ", supported);
+        VersioningLog.Refused(logger, requested is null ? VersioningProblems.Required : VersioningProblems.Unsupported, set.Name,
+            requested is null ? "none" : "'" + Model.PrintableText.Of(requested) + "'", list);
         return requested is null
             ? GatewayProblem.WriteExtendedAsync(context, StatusCodes.Status400BadRequest, VersioningProblems.Required,
                 "The request names no API version.", $"Name one of {list} {where}.", json => WriteSupported(json, supported))

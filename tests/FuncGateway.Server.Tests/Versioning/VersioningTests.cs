@@ -5,6 +5,7 @@ using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace FuncGateway.Server.Tests.Versioning;
 
@@ -30,6 +31,7 @@ public sealed class VersioningTests(AzuriteFixture azurite) : IAsyncLifetime
     private TestUpstream _v2 = null!;
     private TestUpstream _ordersV2 = null!;
     private GatewayHost _gateway = null!;
+    private readonly Diagnostics.TelemetryCapture _capture = new();
 
     public async Task InitializeAsync()
     {
@@ -72,7 +74,7 @@ public sealed class VersioningTests(AzuriteFixture azurite) : IAsyncLifetime
             ["FuncGateway:Versioning:Sets:orders:Deprecations:1:Sunset"] = "2026-07-01",
             ["FuncGateway:Versioning:Sets:orders:Deprecations:1:SuccessorLink"] = "/api/v2/orders",
             ["FuncGateway:Versioning:Sets:orders:Deprecations:1:DeprecationLink"] = "https://developer.example.com/orders/v1-deprecation",
-        });
+        }, logging: _capture.AddTo);
         await _gateway.UpsertUpstreamAsync("orders-v2", _ordersV2.BaseAddress);
         await VersionsAsync("hdr", "/h/{id}");
         await VersionsAsync("qry", "/q/{id}", "2024-01-01", "2025-06-01");
@@ -126,6 +128,11 @@ public sealed class VersioningTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(["1", "2"], problem.GetProperty("supportedVersions").EnumerateArray().Select(static v => v.GetString()));
         Assert.Contains("Api-Version", refused.Headers.Vary);
         Assert.Equal(3, _v1.RequestCount + _v2.RequestCount);
+
+        // The operator sees the refusal too: which set, what was asked for, what is served.
+        var logged = Assert.Single(_capture.Logs.Records, static r => r.EventId.Id == 8200);
+        Assert.Equal(LogLevel.Information, logged.Level);
+        Assert.Equal("Request refused: unsupported_api_version. Version set 'hdr': requested '3', served 1, 2.", logged.Message);
     }
 
     [Fact]
@@ -183,6 +190,8 @@ public sealed class VersioningTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.False(problem.TryGetProperty("requestedVersion", out _));
         Assert.Equal(["1", "3"], problem.GetProperty("supportedVersions").EnumerateArray().Select(static v => v.GetString()));
         Assert.Equal("v1", (await GetAsync("/s/7", r => r.Headers.Add("Api-Version", "1"))).Instance);
+        var logged = Assert.Single(_capture.Logs.Records, static r => r.EventId.Id == 8200);
+        Assert.Equal("Request refused: api_version_required. Version set 'strict': requested none, served 1, 3.", logged.Message);
     }
 
     [Fact]
