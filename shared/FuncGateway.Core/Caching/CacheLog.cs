@@ -19,4 +19,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "The shared cache tier (Redis) failed; the request is served as a miss on it.")]
     public static partial void SharedTierFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 7020, Level = LogLevel.Debug, Message = "The cache purge table could not be created ({Reason}); it is read as empty until a purge creates it.")]
+    public static partial void PurgeTableNotCreated(ILogger logger, string reason);
 }

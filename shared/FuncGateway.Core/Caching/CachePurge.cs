@@ -97,8 +97,8 @@ public static class CachePurgeTable
         }
     }
 
-    /// <summary>The purges requested since <paramref name="since"/> (by the requester's clock), oldest first.</summary>
-    internal static async Task<List<CachePurge>> ReadSinceAsync(TableClient table, DateTimeOffset since, CancellationToken cancellationToken)
+    /// <summary>The purges requested since <paramref name="since"/> (by the requester's clock), oldest first; null when the table does not exist (no purge was ever requested).</summary>
+    internal static async Task<List<CachePurge>?> ReadSinceAsync(TableClient table, DateTimeOffset since, CancellationToken cancellationToken)
     {
         var from = since.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
         var result = new List<CachePurge>();
@@ -115,7 +115,8 @@ public static class CachePurgeTable
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            // No purge was ever requested.
+            // No purge was ever requested: the table does not exist yet.
+            return null;
         }
 
         return result;

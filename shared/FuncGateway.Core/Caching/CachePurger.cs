@@ -25,6 +25,7 @@ internal sealed class CachePurger : BackgroundService
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
 
     private readonly SharedCacheTier? _shared;
+    private bool _createTried;
 
     public CachePurger(
         ResponseCacheStore store, GatewayTableService tables, IOptions<GatewayOptions> options, TimeProvider time, ILogger<CachePurger> logger,
@@ -76,7 +77,14 @@ internal sealed class CachePurger : BackgroundService
         }
 
         var now = _time.GetUtcNow();
-        foreach (var purge in await CachePurgeTable.ReadSinceAsync(_table, now - CachePurgeTable.Window, cancellationToken))
+        var purges = await CachePurgeTable.ReadSinceAsync(_table, now - CachePurgeTable.Window, cancellationToken);
+        if (purges is null)
+        {
+            await CreateTableOnceAsync(cancellationToken);
+            return;
+        }
+
+        foreach (var purge in purges)
         {
             await ApplyAsync(purge, cancellationToken);
         }
@@ -88,6 +96,30 @@ internal sealed class CachePurger : BackgroundService
             {
                 _seen.Remove(old);
             }
+        }
+    }
+
+    /// <summary>
+    /// Creates the purge table when a read found none (no purge was ever requested), so that later reads find it empty
+    /// rather than failing with a 404 every interval (an exception thrown through the storage client's layers each
+    /// time). Tried once: without the permission to create tables, reads go on answering "none".
+    /// </summary>
+    private async Task CreateTableOnceAsync(CancellationToken cancellationToken)
+    {
+        if (_createTried)
+        {
+            return;
+        }
+
+        _createTried = true;
+        try
+        {
+            await _table!.CreateIfNotExistsAsync(cancellationToken);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            var reason = ex.ErrorCode ?? ex.Status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            CacheLog.PurgeTableNotCreated(_logger, reason);
         }
     }
 

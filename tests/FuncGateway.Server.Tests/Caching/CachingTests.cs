@@ -446,6 +446,22 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Contains("invalid_purge", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Before_any_purge_the_poller_creates_the_purge_table_so_that_its_reads_stop_failing()
+    {
+        // No purge was requested: the first read finds no table (404) and creates it; later reads find it empty.
+        var tables = new Azure.Data.Tables.TableServiceClient(azurite.ConnectionString);
+        var name = FuncGateway.Caching.CachePurgeTable.Name(_gateway.TablePrefix);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(5);
+        while (!tables.Query(t => t.Name == name).Any())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "The purge poller did not create its table.");
+            await Task.Delay(100);
+        }
+
+        Assert.Empty(tables.GetTableClient(name).Query<Azure.Data.Tables.TableEntity>());
+    }
+
     private async Task PurgeAsync(object body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/_gateway/cache/purge") { Content = JsonContent.Create(body) };
