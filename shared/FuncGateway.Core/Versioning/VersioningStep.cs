@@ -147,17 +147,21 @@ internal sealed class VersioningStep(ILogger<VersioningStep> logger) : IGatewayP
         }
 
         var list = string.Join(", ", supported);
-        VersioningLog.Refused(logger, requested is null ? VersioningProblems.Required : VersioningProblems.Unsupported, set.Name,
-            requested is null ? "none" : "'" + Model.PrintableText.Of(requested) + "'", list);
-        return requested is null
-            ? GatewayProblem.WriteExtendedAsync(context, StatusCodes.Status400BadRequest, VersioningProblems.Required,
-                "The request names no API version.", $"Name one of {list} {where}.", json => WriteSupported(json, supported))
-            : GatewayProblem.WriteExtendedAsync(context, StatusCodes.Status400BadRequest, VersioningProblems.Unsupported,
-                "The API version is not supported.", $"Version '{Model.PrintableText.Of(requested)}' is not served here; supported: {list} (named {where}).", json =>
-                {
-                    json.WriteString("requestedVersion", requested);
-                    WriteSupported(json, supported);
-                });
+        if (requested is null)
+        {
+            VersioningLog.Refused(logger, VersioningProblems.Required, set.Name, "none", list);
+            return GatewayProblem.WriteExtendedAsync(context, StatusCodes.Status400BadRequest, VersioningProblems.Required,
+                "The request names no API version.", $"Name one of {list} {where}.", json => WriteSupported(json, supported));
+        }
+
+        var printable = Model.PrintableText.Of(requested);
+        VersioningLog.Refused(logger, VersioningProblems.Unsupported, set.Name, "'" + printable + "'", list);
+        return GatewayProblem.WriteExtendedAsync(context, StatusCodes.Status400BadRequest, VersioningProblems.Unsupported,
+            "The API version is not supported.", $"Version '{printable}' is not served here; supported: {list} (named {where}).", json =>
+            {
+                json.WriteString("requestedVersion", requested);
+                WriteSupported(json, supported);
+            });
     }
 
     private static void WriteSupported(System.Text.Json.Utf8JsonWriter json, IReadOnlyList<string> supported)

@@ -20,26 +20,22 @@ internal sealed class TelemetryCapture
 
     public CapturingLoggerProvider Logs { get; } = new();
 
-    public void AddTo(IServiceCollection services)
-    {
-        // What AddFuncGatewayOpenTelemetry does besides its exporters: Polly's meter on.
-        services.AddFuncGatewayPollyTelemetry();
-        services.AddOpenTelemetry()
-            .WithTracing(tracing => tracing.AddSource("FuncGateway").SetSampler(new AlwaysOnSampler()).AddInMemoryExporter(SpanList))
-            .WithMetrics(metrics => metrics.AddMeter("FuncGateway", "Polly").AddInMemoryExporter(Metrics));
-    }
+    public void AddTo(IServiceCollection services) => Add(services, static tracing => tracing.SetSampler(new AlwaysOnSampler()));
 
     /// <summary>
     /// As <see cref="AddTo(IServiceCollection)"/>, with the gateway's own parent-based sampling at <paramref name="ratio"/>
     /// of new traces, as <c>AddFuncGatewayOpenTelemetry</c> sets it up.
     /// </summary>
-    public Action<IServiceCollection> WithGatewaySampling(double ratio) => services =>
+    public Action<IServiceCollection> WithGatewaySampling(double ratio) => services => Add(services, tracing => tracing.SetFuncGatewaySampler(ratio));
+
+    private void Add(IServiceCollection services, Action<TracerProviderBuilder> sampling)
     {
+        // What AddFuncGatewayOpenTelemetry does besides its exporters: Polly's meter on.
         services.AddFuncGatewayPollyTelemetry();
         services.AddOpenTelemetry()
-            .WithTracing(tracing => tracing.AddSource("FuncGateway").AddInMemoryExporter(SpanList).SetFuncGatewaySampler(ratio))
+            .WithTracing(tracing => sampling(tracing.AddSource("FuncGateway").AddInMemoryExporter(SpanList)))
             .WithMetrics(metrics => metrics.AddMeter("FuncGateway", "Polly").AddInMemoryExporter(Metrics));
-    };
+    }
 
     public void AddTo(ILoggingBuilder logging)
     {
