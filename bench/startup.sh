@@ -98,6 +98,9 @@ elif [[ $MODE == scale ]]; then
     HWM=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$GW_PID/status")
     printf '%6d routes   first proxied response %5d ms   RSS %6s MiB (peak %s MiB)   %s\n' \
       "$n" "$FIRST_MS" "$RSS" "$HWM" "$(grep -m1 'Requests/sec' "$WORK/scale-load.log" | tr -s ' ')" >> "$WORK/scale.txt"
+    # From 1,000 rows the gateway compacts its heap once after the first snapshot (log event 1008): how long it took.
+    COMPACTED=$(grep -m1 -o 'compacted the heap: .*' "$WORK/gateway.log" || true)
+    [[ -z $COMPACTED ]] || printf '%6s %s\n' "" "$COMPACTED" >> "$WORK/scale.txt"
     stop_pid "$GW_PID"
   done
   # The same after-load RSS of the bare forwarder (no routes), for reference.

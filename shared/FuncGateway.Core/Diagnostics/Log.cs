@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Debug, "Registry unchanged (fingerprint {Fingerprint}).")]
     public static partial void RegistryUnchanged(ILogger logger, string fingerprint);
 
+    [LoggerMessage(1008, LogLevel.Information, "First snapshot of {RowCount} rows built; compacted the heap: {BeforeMiB} MiB → {AfterMiB} MiB in {Milliseconds} ms.")]
+    public static partial void HeapCompacted(ILogger logger, int rowCount, long beforeMiB, long afterMiB, long milliseconds);
+
     [LoggerMessage(1006, LogLevel.Error, "Reading the registry failed unexpectedly; keeping the previous snapshot.")]
     public static partial void RegistryReadFailedUnexpectedly(ILogger logger, Exception exception);
 

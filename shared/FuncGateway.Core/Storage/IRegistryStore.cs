@@ -13,6 +13,13 @@ public interface IRegistryStore
     Task<RegistryContent> ReadAllAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Reads only each row's table, keys and ETag, with no properties: what tells whether anything changed since the
+    /// last <see cref="ReadAllAsync"/> (every write changes a row's ETag) for a fraction of the bytes. Null when this
+    /// store cannot (its rows carry no ETags); then only a full read tells.
+    /// </summary>
+    Task<RegistryContent?> ReadKeysAsync(CancellationToken cancellationToken = default) => Task.FromResult<RegistryContent?>(null);
+
+    /// <summary>
     /// Applies <paramref name="writes"/> in their order, each conditional on the row being as it was read: an insert
     /// only if no row has the key (<c>If-None-Match: *</c>), a replacement or deletion only if the row still has the
     /// ETag that was read (<c>If-Match</c>). Consecutive inserts and replacements in one partition go in one atomic

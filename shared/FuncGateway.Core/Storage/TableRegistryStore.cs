@@ -84,16 +84,28 @@ internal sealed class TableRegistryStore : IRegistryStore
         }
     }
 
-    public async Task<RegistryContent> ReadAllAsync(CancellationToken cancellationToken = default)
+    public Task<RegistryContent> ReadAllAsync(CancellationToken cancellationToken = default) =>
+        ReadTablesAsync(keysOnly: false, cancellationToken)!;
+
+    public async Task<RegistryContent?> ReadKeysAsync(CancellationToken cancellationToken = default)
     {
-        var upstreams = await ReadTableAsync(_upstreams, RegistryTable.Upstreams, cancellationToken);
-        var routes = await ReadTableAsync(_routes, RegistryTable.Routes, cancellationToken);
+        var content = await ReadTablesAsync(keysOnly: true, cancellationToken);
+
+        // Table Storage gives every entity an ETag, with or without a projection; a row without one could not tell a
+        // change from none, so the caller reads everything instead.
+        return content.Upstreams.Concat(content.Routes).Concat(content.Schemas).All(r => !string.IsNullOrEmpty(r.ETag)) ? content : null;
+    }
+
+    private async Task<RegistryContent> ReadTablesAsync(bool keysOnly, CancellationToken cancellationToken)
+    {
+        var upstreams = await ReadTableAsync(_upstreams, RegistryTable.Upstreams, keysOnly, cancellationToken);
+        var routes = await ReadTableAsync(_routes, RegistryTable.Routes, keysOnly, cancellationToken);
 
         // The Schemas table came later than the other two: a registry created before it has none, which means no schemas.
         List<RegistryRow> schemas;
         try
         {
-            schemas = await ReadTableAsync(_schemas, RegistryTable.Schemas, cancellationToken);
+            schemas = await ReadTableAsync(_schemas, RegistryTable.Schemas, keysOnly, cancellationToken);
         }
         catch (RegistryStoreException ex) when (ex.InnerException is RequestFailedException { Status: 404, ErrorCode: "TableNotFound" })
         {
@@ -103,14 +115,19 @@ internal sealed class TableRegistryStore : IRegistryStore
         return new RegistryContent(upstreams, routes) { Schemas = schemas };
     }
 
-    private static async Task<List<RegistryRow>> ReadTableAsync(TableClient table, RegistryTable kind, CancellationToken cancellationToken)
+    /// <summary>The projection of a keys-only read: the service adds the ETag (<c>odata.etag</c>) to every entity.</summary>
+    private static readonly string[] KeyColumns = ["PartitionKey", "RowKey"];
+
+    private static readonly IReadOnlyDictionary<string, object?> NoProperties = new Dictionary<string, object?>();
+
+    private static async Task<List<RegistryRow>> ReadTableAsync(TableClient table, RegistryTable kind, bool keysOnly, CancellationToken cancellationToken)
     {
         var rows = new List<RegistryRow>();
         try
         {
-            await foreach (var entity in table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+            await foreach (var entity in table.QueryAsync<TableEntity>(select: keysOnly ? KeyColumns : null, cancellationToken: cancellationToken))
             {
-                rows.Add(ToRow(kind, entity));
+                rows.Add(keysOnly ? new RegistryRow(kind, entity.PartitionKey, entity.RowKey, NoProperties, entity.ETag.ToString()) : ToRow(kind, entity));
             }
         }
         catch (Exception ex) when (IsStorageFailure(ex))

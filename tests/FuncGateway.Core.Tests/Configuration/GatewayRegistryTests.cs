@@ -14,12 +14,12 @@ public class GatewayRegistryTests
     private readonly TimerCountingTimeProvider _time = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
     private readonly FakeRegistryStore _store = new();
 
-    private GatewayRegistry CreateRegistry(double startupWaitSeconds = 10) =>
+    private GatewayRegistry CreateRegistry(double startupWaitSeconds = 10, Action? compact = null) =>
         new(_store,
             new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), poolCompilers: TestCompilers.Pools(new InstanceStateRegistry())),
             _time,
             Options.Create(new GatewayOptions { Registry = new RegistryOptions { StartupWaitSeconds = startupWaitSeconds, RefreshIntervalSeconds = 5 } }),
-            NullLogger<GatewayRegistry>.Instance);
+            NullLogger<GatewayRegistry>.Instance) { CompactHeap = compact ?? (static () => { }) };
 
     [Fact]
     public async Task First_read_creates_the_tables_and_publishes_a_snapshot()
@@ -65,6 +65,95 @@ public class GatewayRegistryTests
         await registry.ReloadAsync(force: true, CancellationToken.None);
 
         Assert.Equal(first.Version + 1, registry.Current!.Version);
+    }
+
+    [Fact]
+    public async Task A_poll_that_finds_nothing_changed_reads_keys_and_etags_only_and_any_change_is_read_in_full()
+    {
+        var a = Route("a", "/a", "http://10.0.0.1");
+        _store.Content = new RegistryContent([], [a]);
+        using var registry = CreateRegistry();
+        await registry.ReloadAsync(false, CancellationToken.None);
+        var first = registry.Current;
+        Assert.Equal((1, 0), (_store.Reads, _store.KeyReads)); // nothing to compare with yet: a full read
+
+        await registry.ReloadAsync(false, CancellationToken.None);
+        await registry.ReloadAsync(false, CancellationToken.None);
+        Assert.Equal((1, 2), (_store.Reads, _store.KeyReads));
+        Assert.Same(first, registry.Current);
+
+        // A write changes the row's ETag (here with the same properties): the keys differ, so everything is read.
+        _store.Content = new RegistryContent([], [a with { ETag = "W/\"changed\"" }]);
+        await registry.ReloadAsync(false, CancellationToken.None);
+        Assert.Equal((2, 3), (_store.Reads, _store.KeyReads));
+        Assert.NotSame(first, registry.Current);
+
+        // A removed row, and a new row in another table, are seen the same way.
+        _store.Content = new RegistryContent([], []);
+        await registry.ReloadAsync(false, CancellationToken.None);
+        Assert.Empty(registry.Current!.Routes);
+        _store.Content = new RegistryContent([], []) { Schemas = [Row(RegistryTable.Schemas, "default", "s", ("Schema", "{}"))] };
+        await registry.ReloadAsync(false, CancellationToken.None);
+        Assert.Equal((4, 5), (_store.Reads, _store.KeyReads));
+    }
+
+    [Fact]
+    public async Task A_store_without_keys_only_reads_and_a_forced_reload_always_read_everything()
+    {
+        _store.Content = new RegistryContent([], [Route("a", "/a", "http://10.0.0.1")]);
+        using var registry = CreateRegistry();
+        await registry.ReloadAsync(false, CancellationToken.None);
+        await registry.ReloadAsync(force: true, CancellationToken.None);
+        Assert.Equal((2, 0), (_store.Reads, _store.KeyReads));
+
+        _store.SupportsKeys = false;
+        var before = registry.Current;
+        await registry.ReloadAsync(false, CancellationToken.None);
+        Assert.Equal(3, _store.Reads);
+        Assert.Same(before, registry.Current); // read in full, found unchanged by its fingerprint
+    }
+
+    [Fact]
+    public async Task A_failed_keys_only_read_keeps_the_snapshot_and_reports_the_error_like_a_failed_full_read()
+    {
+        _store.Content = new RegistryContent([], [Route("a", "/a", "http://10.0.0.1")]);
+        using var registry = CreateRegistry();
+        await registry.ReloadAsync(false, CancellationToken.None);
+        var good = registry.Current;
+
+        _store.Failure = new RegistryStoreException("Could not read table 'GatewayUpstreams': storage answered 503 ServerBusy.");
+        var status = await registry.ReloadAsync(false, CancellationToken.None);
+
+        Assert.Same(good, registry.Current);
+        Assert.Equal(1, _store.Reads);
+        Assert.Contains("ServerBusy", status.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_first_snapshot_of_a_large_registry_is_followed_by_one_heap_compaction_and_a_small_one_by_none()
+    {
+        var compactions = 0;
+        var large = Enumerable.Range(0, GatewayRegistry.CompactAfterFirstSnapshotRows).Select(i => Route($"r{i}", $"/r{i}", "http://10.0.0.1")).ToList();
+        _store.Content = new RegistryContent([], large);
+        using (var registry = CreateRegistry(compact: () => compactions++))
+        {
+            await registry.ReloadAsync(false, CancellationToken.None);
+            Assert.Equal(GatewayRegistry.CompactAfterFirstSnapshotRows, registry.Current!.Routes.Length);
+            Assert.Equal(1, compactions);
+
+            // Later snapshots, changed or forced, leave less behind than a whole start-up: no pause for them.
+            _store.Content = new RegistryContent([], [.. large.Skip(1)]);
+            await registry.ReloadAsync(false, CancellationToken.None);
+            await registry.ReloadAsync(force: true, CancellationToken.None);
+            Assert.Equal(1, compactions);
+        }
+
+        _store.Content = new RegistryContent([], [.. large.Skip(1)]);
+        using (var small = CreateRegistry(compact: () => compactions++))
+        {
+            await small.ReloadAsync(false, CancellationToken.None);
+            Assert.Equal(1, compactions);
+        }
     }
 
     [Fact]
@@ -140,15 +229,15 @@ public class GatewayRegistryTests
 
         var timers = _time.TimersCreated;
         await service.StartAsync(CancellationToken.None);
-        await WaitForAsync(() => _store.Reads == 1);
+        await WaitForAsync(() => _store.Polls == 1);
 
         // Advance only once the loader waits on its interval; advancing before that would be lost (a flaky race).
         await WaitForAsync(() => _time.TimersCreated > timers);
         _time.Advance(TimeSpan.FromSeconds(4));
         await Task.Delay(50);
-        Assert.Equal(1, _store.Reads);
+        Assert.Equal(1, _store.Polls);
         _time.Advance(TimeSpan.FromSeconds(1));
-        await WaitForAsync(() => _store.Reads == 2);
+        await WaitForAsync(() => _store.Polls == 2);
         await service.StopAsync(CancellationToken.None);
     }
 
@@ -179,6 +268,7 @@ public class GatewayRegistryTests
     private sealed class FakeRegistryStore : IRegistryStore
     {
         private int _reads;
+        private int _keyReads;
 
         public RegistryContent Content { get; set; } = new([], []);
 
@@ -187,6 +277,14 @@ public class GatewayRegistryTests
         public bool TablesEnsured { get; private set; }
 
         public int Reads => Volatile.Read(ref _reads);
+
+        /// <summary>Whether the store offers keys-only reads (Table Storage does); with false, it is a store without ETags.</summary>
+        public bool SupportsKeys { get; set; } = true;
+
+        public int KeyReads => Volatile.Read(ref _keyReads);
+
+        /// <summary>Every poll, keys-only or full.</summary>
+        public int Polls => Reads + KeyReads;
 
         public Task EnsureTablesAsync(CancellationToken cancellationToken = default)
         {
@@ -203,6 +301,23 @@ public class GatewayRegistryTests
         {
             Interlocked.Increment(ref _reads);
             return Failure is null ? Task.FromResult(Content) : Task.FromException<RegistryContent>(Failure);
+        }
+
+        public Task<RegistryContent?> ReadKeysAsync(CancellationToken cancellationToken = default)
+        {
+            if (!SupportsKeys)
+            {
+                return Task.FromResult<RegistryContent?>(null);
+            }
+
+            Interlocked.Increment(ref _keyReads);
+            if (Failure is not null)
+            {
+                return Task.FromException<RegistryContent?>(Failure);
+            }
+
+            static List<RegistryRow> Keys(IEnumerable<RegistryRow> rows) => [.. rows.Select(r => r with { Properties = new Dictionary<string, object?>() })];
+            return Task.FromResult<RegistryContent?>(new RegistryContent(Keys(Content.Upstreams), Keys(Content.Routes)) { Schemas = Keys(Content.Schemas) });
         }
 
         public Task<RegistryWriteResult> ApplyAsync(IReadOnlyList<RegistryWrite> writes, bool force = false, CancellationToken cancellationToken = default) => throw new NotSupportedException();
