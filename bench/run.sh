@@ -57,6 +57,8 @@ usage: bench/run.sh [options]
                       table, start a fresh FuncGateway, time start to the first proxied 200 of the table's last
                       route, load it for 5 s, and read its RSS (VmRSS/VmHWM) (issue #11)
   --scale-routes LIST comma-separated route counts for --scale (default 1000,10000)
+  --scale-sustain N   with --scale: after the 5-s load, keep loading each gateway for N more seconds (10–3600), read
+                      its RSS every 10 s and report the lowest, median and highest of those readings (default 0: off)
   --quick             smoke run: 1 round of 3 s, 2 s warm-up (options after --quick still apply)
   -h, --help          this text
 EOF
@@ -88,6 +90,7 @@ CACHE=0
 MODE=side-by-side
 CURVE_SECONDS=30
 SCALE_ROUTES=1000,10000
+SCALE_SUSTAIN=0
 VALIDATION=0
 BODY_TRANSFORMS=0
 
@@ -119,6 +122,7 @@ while (( $# > 0 )); do
     --curve-seconds) need_int "$1" "${2-}" 5 300; CURVE_SECONDS=$2; shift 2 ;;
     --scale) MODE=scale; shift ;;
     --scale-routes) [[ ${2-} =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--scale-routes needs a comma-separated list of counts"; SCALE_ROUTES=$2; shift 2 ;;
+    --scale-sustain) need_int --scale-sustain "${2-}" 10 3600; SCALE_SUSTAIN=$2; shift 2 ;;
     --validation) VALIDATION=1; shift ;;
     --body-transforms) BODY_TRANSFORMS=1; shift ;;
     --quick) ROUNDS=1; SECONDS_PER_RUN=3; WARMUP=2; shift ;;

@@ -77,6 +77,22 @@ if [[ $MODE == warmup-curve ]]; then
       if (final["yarp"] > 0) printf "final rate funcgateway / yarp: %.3f\n", final["funcgateway"] / final["yarp"]
     }' "$WORK/curve.txt"
 elif [[ $MODE == scale ]]; then
+  # RSS under sustained load (--scale-sustain): the GC lets garbage of the oldest generation build up between its
+  # collections, so one reading after 5 s says little about what an instance needs in service.
+  sustain() { # pid url → one line in $WORK/scale.txt
+    timeout $(( SCALE_SUSTAIN + 30 )) ${LOAD_PIN[@]+"${LOAD_PIN[@]}"} wrk -t1 -c"$CONNECTIONS" -d"${SCALE_SUSTAIN}s" "$2" > "$WORK/scale-sustain.log" 2>&1 &
+    local load=$! t
+    : > "$WORK/rss.txt"
+    for (( t = 10; t <= SCALE_SUSTAIN; t += 10 )); do
+      sleep 10
+      awk '/^VmRSS/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status" >> "$WORK/rss.txt"
+    done
+    wait "$load" || true
+    sort -n -o "$WORK/rss.txt" "$WORK/rss.txt"
+    printf '%6s sustained %d s more: RSS every 10 s lowest %s, median %s, highest %s MiB   %s\n' "" "$SCALE_SUSTAIN" \
+      "$(head -1 "$WORK/rss.txt")" "$(awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }' "$WORK/rss.txt")" \
+      "$(tail -1 "$WORK/rss.txt")" "$(grep -m1 'Requests/sec' "$WORK/scale-sustain.log" | tr -s ' ')" >> "$WORK/scale.txt"
+  }
   echo "scale: routes, start to the first proxied 200 of the last route, RSS after 5 s of load" > "$WORK/scale.txt"
   IFS=, read -ra COUNTS <<< "$SCALE_ROUTES"
   for n in "${COUNTS[@]}"; do
@@ -98,6 +114,7 @@ elif [[ $MODE == scale ]]; then
     HWM=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$GW_PID/status")
     printf '%6d routes   first proxied response %5d ms   RSS %6s MiB (peak %s MiB)   %s\n' \
       "$n" "$FIRST_MS" "$RSS" "$HWM" "$(grep -m1 'Requests/sec' "$WORK/scale-load.log" | tr -s ' ')" >> "$WORK/scale.txt"
+    (( SCALE_SUSTAIN == 0 )) || sustain "$GW_PID" "http://127.0.0.1:$GW_PORT/svc$(( (n + 1) / 2 ))/items/7"
     # From 1,000 rows the gateway compacts its heap once after the first snapshot (log event 1008): how long it took.
     COMPACTED=$(grep -m1 -o 'compacted the heap: .*' "$WORK/gateway.log" || true)
     [[ -z $COMPACTED ]] || printf '%6s %s\n' "" "$COMPACTED" >> "$WORK/scale.txt"
@@ -106,6 +123,7 @@ elif [[ $MODE == scale ]]; then
   # The same after-load RSS of the bare forwarder (no routes), for reference.
   timeout 30 ${LOAD_PIN[@]+"${LOAD_PIN[@]}"} wrk -t1 -c"$CONNECTIONS" -d5s "$YARP/svc1/items/7" > "$WORK/scale-load.log" 2>&1 || true
   printf 'bare YARP (no routes) RSS %s MiB after 5 s of load\n' "$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$YARP_PID/status")" >> "$WORK/scale.txt"
+  (( SCALE_SUSTAIN == 0 )) || sustain "$YARP_PID" "$YARP/svc1/items/7"
   echo
   cat "$WORK/scale.txt"
 fi

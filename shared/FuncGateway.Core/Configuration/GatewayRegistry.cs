@@ -101,9 +101,7 @@ internal sealed class GatewayRegistry : IDisposable
                 // A poll that finds nothing changed reads keys and ETags only, not every property of every row: on a
                 // large registry, polled every few seconds on every instance, the full read is most of the bytes
                 // moved and of the garbage left behind.
-                if (!force && _current is { } known
-                    && await _store.ReadKeysAsync(timeout.Token) is { } keys
-                    && SnapshotBuilder.Fingerprint(keys) == known.Fingerprint)
+                if (!force && _current is { } known && await _store.ReadFingerprintAsync(timeout.Token) == known.Fingerprint)
                 {
                     Log.RegistryUnchanged(_logger, known.Fingerprint);
                     return _status = _status with { LastAttemptAt = attemptAt, LastSuccessAt = attemptAt, LastError = null };

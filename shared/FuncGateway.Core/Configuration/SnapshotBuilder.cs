@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
-using System.Security.Cryptography;
 using System.Text;
 using FuncGateway.Forwarding;
 using FuncGateway.LoadBalancing;
@@ -69,41 +68,8 @@ internal sealed class SnapshotBuilder(
         return new GatewaySnapshot(version, now, Fingerprint(content), routes, pools.ToFrozenDictionary(StringComparer.Ordinal), [.. rejected], [.. warnings]);
     }
 
-    /// <summary>
-    /// A hash of every row's table, keys and ETag (of its properties too when it has no ETag): equal for two reads
-    /// exactly when no row was written, added or removed in between. Hashed row by row, so that a registry of
-    /// thousands of rows, fingerprinted on every poll, does not build one large string.
-    /// </summary>
-    public static string Fingerprint(RegistryContent content)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var builder = new StringBuilder();
-        var bytes = new byte[512];
-        foreach (var row in content.Upstreams.Concat(content.Routes).Concat(content.Schemas).OrderBy(r => (r.Table, r.PartitionKey, r.RowKey)))
-        {
-            builder.Clear();
-            builder.Append((int)row.Table).Append('\n').Append(row.PartitionKey).Append('\n').Append(row.RowKey).Append('\n').Append(row.ETag).Append('\n');
-            if (row.ETag is null)
-            {
-                // Rows without an ETag (files, tests) are fingerprinted by content.
-                foreach (var (key, value) in row.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
-                {
-                    builder.Append(key).Append('=').Append(value).Append('\n');
-                }
-            }
-
-            var text = builder.ToString();
-            var needed = Encoding.UTF8.GetMaxByteCount(text.Length);
-            if (needed > bytes.Length)
-            {
-                bytes = new byte[needed];
-            }
-
-            hash.AppendData(bytes, 0, Encoding.UTF8.GetBytes(text, bytes));
-        }
-
-        return Convert.ToHexString(hash.GetHashAndReset());
-    }
+    /// <summary>Equal for two reads exactly when no row was written, added or removed in between (<see cref="RegistryFingerprint"/>).</summary>
+    public static string Fingerprint(RegistryContent content) => RegistryFingerprint.Of(content);
 
     private SnapshotTables BuildTables(RegistryContent content, List<RejectedRow> rejected)
     {

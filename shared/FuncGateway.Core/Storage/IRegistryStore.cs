@@ -13,11 +13,11 @@ public interface IRegistryStore
     Task<RegistryContent> ReadAllAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Reads only each row's table, keys and ETag, with no properties: what tells whether anything changed since the
-    /// last <see cref="ReadAllAsync"/> (every write changes a row's ETag) for a fraction of the bytes. Null when this
-    /// store cannot (its rows carry no ETags); then only a full read tells.
+    /// The <see cref="RegistryFingerprint"/> of what <see cref="ReadAllAsync"/> would return, read from each row's keys
+    /// and ETag only (every write changes a row's ETag): whether anything changed since the last full read, for a
+    /// fraction of the bytes. Null when this store cannot tell (its rows carry no ETags); then only a full read tells.
     /// </summary>
-    Task<RegistryContent?> ReadKeysAsync(CancellationToken cancellationToken = default) => Task.FromResult<RegistryContent?>(null);
+    Task<string?> ReadFingerprintAsync(CancellationToken cancellationToken = default) => Task.FromResult<string?>(null);
 
     /// <summary>
     /// Applies <paramref name="writes"/> in their order, each conditional on the row being as it was read: an insert

@@ -303,21 +303,27 @@ public class GatewayRegistryTests
             return Failure is null ? Task.FromResult(Content) : Task.FromException<RegistryContent>(Failure);
         }
 
-        public Task<RegistryContent?> ReadKeysAsync(CancellationToken cancellationToken = default)
+        public Task<string?> ReadFingerprintAsync(CancellationToken cancellationToken = default)
         {
             if (!SupportsKeys)
             {
-                return Task.FromResult<RegistryContent?>(null);
+                return Task.FromResult<string?>(null);
             }
 
             Interlocked.Increment(ref _keyReads);
             if (Failure is not null)
             {
-                return Task.FromException<RegistryContent?>(Failure);
+                return Task.FromException<string?>(Failure);
             }
 
-            static List<RegistryRow> Keys(IEnumerable<RegistryRow> rows) => [.. rows.Select(r => r with { Properties = new Dictionary<string, object?>() })];
-            return Task.FromResult<RegistryContent?>(new RegistryContent(Keys(Content.Upstreams), Keys(Content.Routes)) { Schemas = Keys(Content.Schemas) });
+            // What a keys-only read sees: each row's table, keys and ETag, none of its properties.
+            using var fingerprint = new RegistryFingerprint();
+            foreach (var row in Content.Upstreams.Concat(Content.Routes).Concat(Content.Schemas))
+            {
+                fingerprint.Add(row.Table, row.PartitionKey, row.RowKey, row.ETag);
+            }
+
+            return Task.FromResult<string?>(fingerprint.Finish());
         }
 
         public Task<RegistryWriteResult> ApplyAsync(IReadOnlyList<RegistryWrite> writes, bool force = false, CancellationToken cancellationToken = default) => throw new NotSupportedException();
