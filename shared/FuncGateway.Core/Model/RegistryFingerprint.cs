@@ -10,9 +10,10 @@ namespace FuncGateway.Model;
 /// A hash of a registry read that is equal for two reads exactly when no row was written, added or removed in between:
 /// every row's table, keys and ETag (its properties too when it has no ETag: files, tests), in any order. Rows are
 /// added one at a time, so a store can fingerprint a keys-only read as its pages arrive, without keeping the rows: each
-/// row leaves 32 bytes (its own SHA-256), and <see cref="Finish"/> hashes the sorted row hashes.
+/// row leaves 32 bytes (its own SHA-256), and <see cref="Finish"/> hashes the sorted row hashes. A custom
+/// <see cref="Storage.IRegistryStore"/> uses it to implement <see cref="Storage.IRegistryStore.ReadFingerprintAsync"/>.
 /// </summary>
-internal sealed class RegistryFingerprint : IDisposable
+public sealed class RegistryFingerprint : IDisposable
 {
     private RowHash[] _rows = ArrayPool<RowHash>.Shared.Rent(64);
     private byte[] _text = ArrayPool<byte>.Shared.Rent(256);
@@ -65,6 +66,7 @@ internal sealed class RegistryFingerprint : IDisposable
         return Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(rows)));
     }
 
+    /// <summary>Returns the pooled buffers; the instance cannot be used after.</summary>
     public void Dispose()
     {
         ArrayPool<RowHash>.Shared.Return(_rows);
