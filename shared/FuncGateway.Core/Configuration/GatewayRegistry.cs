@@ -139,7 +139,7 @@ internal sealed class GatewayRegistry : IDisposable
                 return _status = _status with { LastAttemptAt = attemptAt, LastSuccessAt = attemptAt, LastError = null };
             }
 
-            if (!TryBuild(content, attemptAt, out var snapshot, out var buildError))
+            if (!TryBuild(content, fingerprint, attemptAt, out var snapshot, out var buildError))
             {
                 return RecordFailure(attemptAt, buildError);
             }
@@ -177,7 +177,7 @@ internal sealed class GatewayRegistry : IDisposable
             }
 
             var now = _time.GetUtcNow();
-            if (TryBuild(content, now, out var snapshot, out _))
+            if (TryBuild(content, fingerprint: null, now, out var snapshot, out _))
             {
                 Publish(current, snapshot);
                 _status = _status with { SnapshotVersion = snapshot.Version, SnapshotLoadedAt = snapshot.LoadedAt };
@@ -208,12 +208,12 @@ internal sealed class GatewayRegistry : IDisposable
     private static int RowCount(RegistryContent content) => content.Upstreams.Count + content.Routes.Count + content.Schemas.Count;
 
     private bool TryBuild(
-        RegistryContent content, DateTimeOffset now, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GatewaySnapshot? snapshot, out string error)
+        RegistryContent content, string? fingerprint, DateTimeOffset now, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GatewaySnapshot? snapshot, out string error)
     {
         error = "";
         try
         {
-            snapshot = _builder.Build(content, Interlocked.Increment(ref _version), now);
+            snapshot = _builder.Build(content, Interlocked.Increment(ref _version), now, fingerprint);
             return true;
         }
 #pragma warning disable CA1031 // A bug in one build must not take the running gateway down: keep serving the last snapshot.

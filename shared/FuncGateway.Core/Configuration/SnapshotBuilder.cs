@@ -55,7 +55,11 @@ internal sealed class SnapshotBuilder(
     // Where upstreams may point (FuncGateway:Forwarding:AllowedUpstreams); metadata addresses are refused even without a list.
     private readonly UpstreamAllowlist _upstreamAllowlist = upstreamAllowlist ?? UpstreamAllowlist.Any;
 
-    public GatewaySnapshot Build(RegistryContent content, long version, DateTimeOffset now)
+    /// <summary>
+    /// Builds the snapshot of <paramref name="content"/>; <paramref name="fingerprint"/> is its
+    /// <see cref="Fingerprint"/> when the caller has already computed it (a hash of every row, not worth doing twice).
+    /// </summary>
+    public GatewaySnapshot Build(RegistryContent content, long version, DateTimeOffset now, string? fingerprint = null)
     {
         ArgumentNullException.ThrowIfNull(content);
         var rejected = new List<RejectedRow>();
@@ -65,7 +69,7 @@ internal sealed class SnapshotBuilder(
         var routes = BuildRoutes(content.Routes, pools, rejectedPools, tables, rejected, warnings);
         rejected.Sort(static (a, b) => (a.Table, a.RowKey, a.PartitionKey).CompareTo((b.Table, b.RowKey, b.PartitionKey)));
         warnings.Sort(static (a, b) => (a.Table, a.RowKey, a.PartitionKey).CompareTo((b.Table, b.RowKey, b.PartitionKey)));
-        return new GatewaySnapshot(version, now, Fingerprint(content), routes, pools.ToFrozenDictionary(StringComparer.Ordinal), [.. rejected], [.. warnings]);
+        return new GatewaySnapshot(version, now, fingerprint ?? Fingerprint(content), routes, pools.ToFrozenDictionary(StringComparer.Ordinal), [.. rejected], [.. warnings]);
     }
 
     /// <summary>Equal for two reads exactly when no row was written, added or removed in between (<see cref="RegistryFingerprint"/>).</summary>
