@@ -139,11 +139,12 @@ public sealed class ConsulDiscoverySourceTests : IAsyncLifetime
         await source.NextAsync();
         await WaitForBlockingQueryAsync();
 
-        // A snapshot restore: the index drops from 11 to 5 and the instances change.
+        // A snapshot restore: the index drops from 11 to 5 and the instances change. (Requests are counted before the
+        // change: the source may send its query from index 0 before this thread sees the published list.)
+        var beforeReset = _consul.Requests.Count;
         _consul.Set("orders", [new("n2", "10.0.0.2", "127.0.0.2", 8082)], index: 5);
         Assert.Equal(["http://127.0.0.2:8082"], await source.NextUrlsAsync());
-        var afterReset = _consul.Requests.Count;
-        await Eventually.TrueAsync(() => _consul.Requests.Skip(afterReset).Any(static r => !r.Query.Contains("index=", StringComparison.Ordinal)), "a query from index 0");
+        await Eventually.TrueAsync(() => _consul.Requests.Skip(beforeReset).Any(static r => !r.Query.Contains("index=", StringComparison.Ordinal)), "a query from index 0");
 
         _consul.Set("orders", [new("n3", "10.0.0.3", "127.0.0.3", 8083)]);
         Assert.Equal(["http://127.0.0.3:8083"], await source.NextUrlsAsync());
