@@ -203,15 +203,6 @@ param telemetryForwardBaggage bool = false
 @description('OTEL_EXPORTER_OTLP_ENDPOINT: an OpenTelemetry collector to send traces and metrics to as well (empty: none). Application Insights is always wired.')
 param otlpEndpoint string = ''
 
-@description('OTEL_BSP_SCHEDULE_DELAY: milliseconds between span exports to the OTLP collector. The gateway\'s default, 200 (the SDK\'s is 5000), keeps spans from outliving the youngest GC generation at high request rates (docs/observability.md).')
-@minValue(1)
-param otlpBatchScheduleDelayMilliseconds int = 200
-
-@description('OTEL_BSP_MAX_EXPORT_BATCH_SIZE: the most spans sent to the OTLP collector at once, and the queue length that starts an export. The gateway\'s default, 128 (the SDK\'s is 512).')
-@minValue(1)
-@maxValue(2048)
-param otlpMaxExportBatchSize int = 128
-
 // ---------------------------------------------------------------------------------------------------------------------
 // Gateway configuration sections (README "Identity at the edge", "Rate limits", "Never routing to a dead instance")
 //
@@ -451,8 +442,6 @@ var appSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
   OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint
-  OTEL_BSP_SCHEDULE_DELAY: string(otlpBatchScheduleDelayMilliseconds)
-  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: string(otlpMaxExportBatchSize)
   // FuncGateway: the registry through the app's identity (DefaultAzureCredential picks the managed identity).
   FuncGateway__Storage__TableServiceUri: registryTableEndpoint
   FuncGateway__Storage__TablePrefix: tablePrefix

@@ -28,22 +28,6 @@ public static class GatewayOpenTelemetryExtensions
     /// <summary>How Application Insights wants to be authenticated (<c>Authorization=AAD</c>, optional <c>ClientId=…</c>).</summary>
     public const string AzureMonitorAuthenticationSetting = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
 
-    /// <summary>The OpenTelemetry setting for how long the batch exporter waits between exports, in milliseconds.</summary>
-    public const string BatchScheduleDelaySetting = "OTEL_BSP_SCHEDULE_DELAY";
-
-    /// <summary>The OpenTelemetry setting for the most spans the batch exporter sends at once (and the queue length that starts an export).</summary>
-    public const string BatchMaxExportSizeSetting = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
-
-    /// <summary>
-    /// The gateway's default for <c>OTEL_BSP_SCHEDULE_DELAY</c> (the SDK's is 5,000 ms). Spans that wait seconds in the
-    /// export queue outlive the garbage collector's youngest generation and are promoted with everything they hold; at
-    /// high request rates that cost the telemetry gateway about 10 % of its throughput (bench/README.md, "Session 11").
-    /// </summary>
-    public const int DefaultBatchScheduleDelayMilliseconds = 200;
-
-    /// <summary>The gateway's default for <c>OTEL_BSP_MAX_EXPORT_BATCH_SIZE</c> (the SDK's is 512); see <see cref="DefaultBatchScheduleDelayMilliseconds"/>.</summary>
-    public const int DefaultBatchMaxExportSize = 128;
-
     /// <summary>Polly's meter, on the routes' retry pipelines: retries and attempt durations (its pipeline durations are dropped).</summary>
     public const string PollyMeterName = "Polly";
 
@@ -89,24 +73,6 @@ public static class GatewayOpenTelemetryExtensions
         }
 
         services.AddFuncGatewayPollyTelemetry();
-        if (otlp)
-        {
-            // The OTLP exporter's batch settings, where the configuration sets none (OTEL_BSP_* still win). The Azure
-            // Monitor exporter builds its batch processor with the SDK's defaults and takes no settings.
-            services.Configure<BatchExportActivityProcessorOptions>(batch =>
-            {
-                if (string.IsNullOrWhiteSpace(configuration[BatchScheduleDelaySetting]))
-                {
-                    batch.ScheduledDelayMilliseconds = DefaultBatchScheduleDelayMilliseconds;
-                }
-
-                if (string.IsNullOrWhiteSpace(configuration[BatchMaxExportSizeSetting]))
-                {
-                    batch.MaxExportBatchSize = DefaultBatchMaxExportSize;
-                }
-            });
-        }
-
         var builder = services.AddOpenTelemetry()
             .ConfigureResource(static resource => resource.AddService(serviceName: "FuncGateway", autoGenerateServiceInstanceId: true));
         if (otlp || azureMonitor)

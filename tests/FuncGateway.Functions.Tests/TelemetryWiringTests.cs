@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -54,31 +53,5 @@ public sealed class TelemetryWiringTests
         using var span = source.StartActivity("probe", ActivityKind.Server);
         Assert.False(span?.Recorded ?? false);
         Assert.Equal(0, host.Services.GetRequiredService<FuncGateway.Diagnostics.GatewayTraceSampler>().Ratio);
-    }
-
-    [Fact]
-    public void The_otlp_span_exporter_sends_small_batches_soon_unless_the_otel_bsp_settings_say_otherwise()
-    {
-        using (var host = FunctionsAppHost.Build(["--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9"]))
-        {
-            var batch = host.Services.GetRequiredService<IOptionsMonitor<BatchExportActivityProcessorOptions>>().Get(Options.DefaultName);
-            Assert.Equal(200, batch.ScheduledDelayMilliseconds);
-            Assert.Equal(128, batch.MaxExportBatchSize);
-            Assert.Equal(2048, batch.MaxQueueSize);
-        }
-
-        using (var host = FunctionsAppHost.Build(
-        [
-            "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
-            "--OTEL_BSP_SCHEDULE_DELAY=5000",
-            "--OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512",
-            "--OTEL_BSP_MAX_QUEUE_SIZE=4096",
-        ]))
-        {
-            var batch = host.Services.GetRequiredService<IOptionsMonitor<BatchExportActivityProcessorOptions>>().Get(Options.DefaultName);
-            Assert.Equal(5000, batch.ScheduledDelayMilliseconds);
-            Assert.Equal(512, batch.MaxExportBatchSize);
-            Assert.Equal(4096, batch.MaxQueueSize);
-        }
     }
 }

@@ -34,15 +34,6 @@ public sealed partial class DeployedConfigurationTests
     }
 
     [Fact]
-    public void The_otlp_exporter_sends_the_gateways_measured_batches()
-    {
-        // Set even without a collector, so that adding otlpEndpoint later keeps them; the template's defaults are the
-        // gateway's own.
-        Assert.Equal(GatewayOpenTelemetryExtensions.DefaultBatchScheduleDelayMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), Settings["OTEL_BSP_SCHEDULE_DELAY"]);
-        Assert.Equal(GatewayOpenTelemetryExtensions.DefaultBatchMaxExportSize.ToString(System.Globalization.CultureInfo.InvariantCulture), Settings["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"]);
-    }
-
-    [Fact]
     public void Every_app_setting_name_is_one_Azure_and_a_shell_accept()
     {
         Assert.NotEmpty(Settings);
