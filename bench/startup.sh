@@ -79,6 +79,31 @@ if [[ $MODE == warmup-curve ]]; then
 elif [[ $MODE == scale ]]; then
   # RSS under sustained load (--scale-sustain): the GC lets garbage of the oldest generation build up between its
   # collections, so one reading after 5 s says little about what an instance needs in service.
+  # Where a process's RSS is, from /proc/PID/smaps (reading it does not stop the process, unlike attaching a tool):
+  # file-backed pages (assemblies, native libraries), the runtime's executable memory (JIT code and stubs, mapped from
+  # its "doublemapper" memfd), and anonymous memory (the GC heap, native allocations, stacks). With an admin key among
+  # --gateway-env, the gateway's own /_gateway/status adds the GC's figures.
+  memory_breakdown() { # pid [gateway port] → one line in $WORK/scale.txt
+    local by_kind gc=''
+    by_kind=$(awk '
+      /^[0-9a-f]+-[0-9a-f]+ / { kind = ($6 ~ /doublemapper/) ? "code" : ($6 ~ /^\// ? "files" : "anon"); next }
+      /^Rss:/ { rss[kind] += $2 }
+      END { printf "files %.1f, JIT code and stubs %.1f, anonymous %.1f MiB", rss["files"] / 1024, rss["code"] / 1024, rss["anon"] / 1024 }' "/proc/$1/smaps")
+    if [[ -n ${2-} && -n $ADMIN_KEY ]]; then
+      gc=$(curl -s --max-time 5 -H "X-Admin-Key: $ADMIN_KEY" "http://127.0.0.1:$2/_gateway/status" | node -e '
+        let s = ""; process.stdin.on("data", d => s += d).on("end", () => { try {
+          const p = JSON.parse(s).process, g = p.gc, m = b => (b / 1048576).toFixed(1);
+          process.stdout.write(`; GC (${g.mode}) heap ${m(g.heapSizeBytes)}, committed ${m(g.committedBytes)}, fragmented ${m(g.fragmentedBytes)} MiB, ` +
+            `collections ${g.collections.join("/")}, JIT methods ${p.jit.methods}, threads ${p.threads.process}`);
+        } catch { process.stdout.write("; /_gateway/status unreadable"); } });' || true)
+    fi
+    printf '%6s RSS by kind: %s%s\n' "" "$by_kind" "$gc" >> "$WORK/scale.txt"
+  }
+  ADMIN_KEY=''
+  for kv in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do
+    [[ $kv != FuncGateway__Admin__Key=* ]] || ADMIN_KEY=${kv#*=}
+  done
+
   sustain() { # pid url → one line in $WORK/scale.txt
     timeout $(( SCALE_SUSTAIN + 30 )) ${LOAD_PIN[@]+"${LOAD_PIN[@]}"} wrk -t1 -c"$CONNECTIONS" -d"${SCALE_SUSTAIN}s" "$2" > "$WORK/scale-sustain.log" 2>&1 &
     local load=$! t
@@ -115,6 +140,7 @@ elif [[ $MODE == scale ]]; then
     printf '%6d routes   first proxied response %5d ms   RSS %6s MiB (peak %s MiB)   %s\n' \
       "$n" "$FIRST_MS" "$RSS" "$HWM" "$(grep -m1 'Requests/sec' "$WORK/scale-load.log" | tr -s ' ')" >> "$WORK/scale.txt"
     (( SCALE_SUSTAIN == 0 )) || sustain "$GW_PID" "http://127.0.0.1:$GW_PORT/svc$(( (n + 1) / 2 ))/items/7"
+    memory_breakdown "$GW_PID" "$GW_PORT"
     # From 1,000 rows the gateway compacts its heap once after the first snapshot (log event 1008): how long it took.
     COMPACTED=$(grep -m1 -o 'compacted the heap: .*' "$WORK/gateway.log" || true)
     [[ -z $COMPACTED ]] || printf '%6s %s\n' "" "$COMPACTED" >> "$WORK/scale.txt"
@@ -124,6 +150,7 @@ elif [[ $MODE == scale ]]; then
   timeout 30 ${LOAD_PIN[@]+"${LOAD_PIN[@]}"} wrk -t1 -c"$CONNECTIONS" -d5s "$YARP/svc1/items/7" > "$WORK/scale-load.log" 2>&1 || true
   printf 'bare YARP (no routes) RSS %s MiB after 5 s of load\n' "$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$YARP_PID/status")" >> "$WORK/scale.txt"
   (( SCALE_SUSTAIN == 0 )) || sustain "$YARP_PID" "$YARP/svc1/items/7"
+  memory_breakdown "$YARP_PID"
   echo
   cat "$WORK/scale.txt"
 fi

@@ -295,6 +295,7 @@ internal sealed class AdminEndpoints
             rejected = snapshot?.Rejected.Length ?? 0,
             refreshIntervalSeconds = _refreshInterval,
             groups = _groups,
+            process = ProcessReport.Build(),
         });
     }
 

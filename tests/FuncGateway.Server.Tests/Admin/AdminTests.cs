@@ -109,6 +109,31 @@ public sealed class AdminTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Status_reports_the_processs_memory_and_runtime()
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.ReloadAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/status");
+        request.Headers.Add("X-Admin-Key", GatewayHost.AdminKey);
+        using var response = await gateway.Client.SendAsync(request);
+        var process = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("process");
+
+        // The test host runs in this process: its figures are this process's.
+        Assert.InRange(process.GetProperty("workingSetBytes").GetInt64(), 1L << 20, Environment.WorkingSet * 4);
+        var gc = process.GetProperty("gc");
+        Assert.Equal(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation", gc.GetProperty("mode").GetString());
+        Assert.True(gc.GetProperty("heapSizeBytes").GetInt64() > 0);
+        Assert.True(gc.GetProperty("committedBytes").GetInt64() >= gc.GetProperty("heapSizeBytes").GetInt64() - gc.GetProperty("fragmentedBytes").GetInt64());
+        Assert.True(gc.GetProperty("allocatedBytes").GetInt64() > 0);
+        Assert.Equal(3, gc.GetProperty("collections").GetArrayLength());
+        Assert.True(process.GetProperty("jit").GetProperty("methods").GetInt32() > 0);
+        Assert.True(process.GetProperty("threads").GetProperty("process").GetInt32() >= process.GetProperty("threads").GetProperty("threadPool").GetInt32());
+        var startedAt = process.GetProperty("startedAt").GetDateTimeOffset();
+        Assert.InRange(startedAt, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
     public async Task Healthz_is_anonymous_and_reports_readiness()
     {
         await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
