@@ -98,8 +98,20 @@ internal sealed class Http1FramingScanner
             switch (_state)
             {
                 case State.RequestLine:
-                    i++;
-                    RequestLineByte(b);
+                    if (_lineLength == 0 && b is (byte)'\r' or (byte)'\n')
+                    {
+                        i++; // Empty lines before a request line are ignored (RFC 9112 §2.2).
+                        break;
+                    }
+
+                    if (_lineLength == 0 && !char.IsAsciiLetterUpper((char)b))
+                    {
+                        i++;
+                        _state = State.PassThrough; // Not an HTTP/1.x method: TLS, an HTTP/2 preface of an h2c client, or garbage.
+                        break;
+                    }
+
+                    i += RequestLineBytes(data[i..]);
                     break;
                 case State.HeaderLine:
                     if (_lineLength == 0 && !_heldCr && b == (byte)'\r')
@@ -132,9 +144,12 @@ internal sealed class Http1FramingScanner
                         break;
                     }
 
-                    i++;
-                    LineByte(b);
-                    if (b == (byte)'\n')
+                    // The rest of the line at once, up to and including its LF (header bytes are most of what a
+                    // request sends: a bearer token alone is hundreds).
+                    var line = ThroughLineFeed(data[i..]);
+                    LineBytes(line);
+                    i += line.Length;
+                    if (line[^1] == (byte)'\n')
                     {
                         HeaderLine();
                     }
@@ -192,26 +207,28 @@ internal sealed class Http1FramingScanner
         }
     }
 
-    private void RequestLineByte(byte b)
+    /// <summary>
+    /// Takes the request line's bytes from <paramref name="data"/> (which starts inside the line, past its first byte's
+    /// checks) up to and including its LF, and reads the line when the LF is among them. Returns how many it took.
+    /// </summary>
+    private int RequestLineBytes(ReadOnlySpan<byte> data)
     {
-        if (_lineLength == 0 && b is (byte)'\r' or (byte)'\n')
-        {
-            return; // Empty lines before a request line are ignored (RFC 9112 §2.2).
-        }
-
-        if (_lineLength == 0 && !char.IsAsciiLetterUpper((char)b))
-        {
-            _state = State.PassThrough; // Not an HTTP/1.x method: TLS, an HTTP/2 preface of an h2c client, or garbage.
-            return;
-        }
-
         // The method is at the start (kept in _line), the version at the end (the last bytes, kept in _tail).
-        LineByte(b);
-        _tail.AsSpan(1).CopyTo(_tail);
-        _tail[^1] = b;
-        if (b != (byte)'\n')
+        var bytes = ThroughLineFeed(data);
+        LineBytes(bytes);
+        if (bytes.Length >= _tail.Length)
         {
-            return;
+            bytes[^_tail.Length..].CopyTo(_tail);
+        }
+        else
+        {
+            _tail.AsSpan(bytes.Length).CopyTo(_tail);
+            bytes.CopyTo(_tail.AsSpan(_tail.Length - bytes.Length));
+        }
+
+        if (bytes[^1] != (byte)'\n')
+        {
+            return bytes.Length;
         }
 
         var tail = TrimLineEnd(_tail);
@@ -223,18 +240,28 @@ internal sealed class Http1FramingScanner
         _lineTruncated = false;
         Array.Clear(_tail);
         _state = http1 ? State.HeaderLine : State.PassThrough;
+        return bytes.Length;
     }
 
-    private void LineByte(byte b)
+    /// <summary><paramref name="data"/> up to and including its first LF, or all of it when it has none.</summary>
+    private static ReadOnlySpan<byte> ThroughLineFeed(ReadOnlySpan<byte> data)
     {
-        if (_lineLength < _line.Length)
+        var lf = data.IndexOf((byte)'\n');
+        return lf < 0 ? data : data[..(lf + 1)];
+    }
+
+    /// <summary>Appends to the current line what fits in <see cref="_line"/>; the line is marked truncated when some does not.</summary>
+    private void LineBytes(ReadOnlySpan<byte> bytes)
+    {
+        var room = _line.Length - _lineLength;
+        if (bytes.Length > room)
         {
-            _line[_lineLength++] = b;
-        }
-        else
-        {
+            bytes = bytes[..room];
             _lineTruncated = true;
         }
+
+        bytes.CopyTo(_line.AsSpan(_lineLength));
+        _lineLength += bytes.Length;
     }
 
     private void HeaderLine()
