@@ -15,7 +15,13 @@ namespace FuncGateway.Model;
 /// </summary>
 public sealed class RegistryFingerprint : IDisposable
 {
-    private RowHash[] _rows = ArrayPool<RowHash>.Shared.Rent(64);
+    // Its own pool, one array per size: the shared pool keeps an array per size for every thread that returned one,
+    // and polls run on any thread-pool thread (a 10,000-route gateway held a dozen row arrays of 128-512 KB there).
+    // Sized from the previous fingerprint's row count, a poll of an unchanged registry rents one array and grows none.
+    private static readonly ArrayPool<RowHash> RowPool = ArrayPool<RowHash>.Create(1 << 20, 1);
+    private static int s_expectedRows = 64;
+
+    private RowHash[] _rows = RowPool.Rent(Volatile.Read(ref s_expectedRows));
     private byte[] _text = ArrayPool<byte>.Shared.Rent(256);
     private int _count;
 
@@ -49,9 +55,9 @@ public sealed class RegistryFingerprint : IDisposable
 
         if (_count == _rows.Length)
         {
-            var larger = ArrayPool<RowHash>.Shared.Rent(_rows.Length * 2);
+            // The smaller array is left to the collector, not pooled: the next fingerprint starts at this size.
+            var larger = RowPool.Rent(_rows.Length * 2);
             _rows.AsSpan(0, _count).CopyTo(larger);
-            ArrayPool<RowHash>.Shared.Return(_rows);
             _rows = larger;
         }
 
@@ -69,7 +75,12 @@ public sealed class RegistryFingerprint : IDisposable
     /// <summary>Returns the pooled buffers; the instance cannot be used after.</summary>
     public void Dispose()
     {
-        ArrayPool<RowHash>.Shared.Return(_rows);
+        if (_rows.Length > 0)
+        {
+            Volatile.Write(ref s_expectedRows, Math.Max(64, _count + (_count / 8)));
+            RowPool.Return(_rows);
+        }
+
         ArrayPool<byte>.Shared.Return(_text);
         _rows = [];
         _text = [];

@@ -43,6 +43,22 @@ public class RegistryFingerprintTests
         Assert.NotEqual(Of([row]), Of([row with { Properties = new Dictionary<string, object?>(row.Properties) { ["Path"] = "/b" } }]));
     }
 
+    [Fact]
+    public void Reused_row_arrays_carry_nothing_from_an_earlier_fingerprint()
+    {
+        // Arrays are pooled and sized from the previous fingerprint: a small registry after a large one, a large one
+        // after a small one, and concurrent ones must each count exactly their own rows.
+        var large = Of(Many);
+        var small = Of(Many.Take(3));
+
+        Assert.Equal(small, Of(Many.Take(3)));
+        Assert.Equal(large, Of(Many));
+        var concurrent = Enumerable.Range(0, 8).AsParallel().AsOrdered().Select(i => i % 2 == 0 ? Of(Many) : Of(Many.Take(3))).ToArray();
+        Assert.All(concurrent.Where((_, i) => i % 2 == 0), f => Assert.Equal(large, f));
+        Assert.All(concurrent.Where((_, i) => i % 2 == 1), f => Assert.Equal(small, f));
+        Assert.NotEqual(large, Of(Many.Take(3)));
+    }
+
     private static string Of(IEnumerable<RegistryRow> rows)
     {
         var list = rows.ToList();
