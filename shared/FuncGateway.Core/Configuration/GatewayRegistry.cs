@@ -144,7 +144,7 @@ internal sealed class GatewayRegistry : IDisposable
                 return RecordFailure(attemptAt, buildError);
             }
 
-            _lastContent = content;
+            _lastContent = Array.Exists(_listeners, listener => listener.MayRebuild(snapshot)) ? content : null;
             Publish(current, snapshot);
             if (current is null && RowCount(content) >= CompactAfterFirstSnapshotRows)
             {
@@ -164,7 +164,8 @@ internal sealed class GatewayRegistry : IDisposable
 
     /// <summary>
     /// Builds a new snapshot from the rows of the last successful read, without reading storage: what changed is
-    /// outside the tables (a discovery source's instance list). Nothing happens before the first read.
+    /// outside the tables (a discovery source's instance list). Nothing happens before the first read, nor when no
+    /// listener said it may ask for this (<see cref="ISnapshotPublishedListener.MayRebuild"/>: the rows were not kept).
     /// </summary>
     public async Task RebuildAsync(CancellationToken cancellationToken)
     {

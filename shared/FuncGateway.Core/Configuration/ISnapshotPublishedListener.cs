@@ -7,4 +7,11 @@ namespace FuncGateway.Configuration;
 internal interface ISnapshotPublishedListener
 {
     void Published(GatewaySnapshot snapshot);
+
+    /// <summary>
+    /// True when this listener may ask for <see cref="GatewayRegistry.RebuildAsync"/> while <paramref name="snapshot"/>
+    /// is current (an input of it changes outside the tables). Only then does the registry keep the rows the snapshot
+    /// was built from: at 10,000 routes they are megabytes that nothing else needs.
+    /// </summary>
+    bool MayRebuild(GatewaySnapshot snapshot) => false;
 }

@@ -238,7 +238,7 @@ public sealed class RegistrySerializer
         }
     }
 
-    private static List<RequestCondition> Conditions(RegistryEntityReader reader, string name)
+    private static RequestCondition[] Conditions(RegistryEntityReader reader, string name)
     {
         var text = reader.OptionalString(name);
         if (text is null)
@@ -248,14 +248,14 @@ public sealed class RegistrySerializer
 
         try
         {
-            var conditions = JsonSerializer.Deserialize<List<RequestCondition>>(text, RegistryJson.Options);
+            var conditions = JsonSerializer.Deserialize<RequestCondition[]>(text, RegistryJson.Options);
             if (conditions is null)
             {
                 reader.Errors.Add($"{name} must be a JSON array of conditions, not null.");
                 return [];
             }
 
-            return conditions;
+            return conditions.Length == 0 ? [] : conditions;
         }
         catch (JsonException ex)
         {

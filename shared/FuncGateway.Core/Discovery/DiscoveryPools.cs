@@ -87,6 +87,20 @@ internal sealed class DiscoveryPools : ISnapshotPublishedListener, IAsyncDisposa
         }
     }
 
+    /// <summary>A snapshot with a discovered pool is rebuilt when the pool's list changes.</summary>
+    public bool MayRebuild(GatewaySnapshot snapshot)
+    {
+        foreach (var pool in snapshot.Upstreams.Values)
+        {
+            if (pool.GetFeature<PoolDiscovery>() is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public void Published(GatewaySnapshot snapshot)
     {
         var used = new HashSet<DiscoveryEntry>();

@@ -14,12 +14,51 @@ public class GatewayRegistryTests
     private readonly TimerCountingTimeProvider _time = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
     private readonly FakeRegistryStore _store = new();
 
-    private GatewayRegistry CreateRegistry(double startupWaitSeconds = 10, Action? compact = null) =>
+    private GatewayRegistry CreateRegistry(double startupWaitSeconds = 10, Action? compact = null, ISnapshotPublishedListener? listener = null) =>
         new(_store,
             new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100), poolCompilers: TestCompilers.Pools(new InstanceStateRegistry())),
             _time,
             Options.Create(new GatewayOptions { Registry = new RegistryOptions { StartupWaitSeconds = startupWaitSeconds, RefreshIntervalSeconds = 5 } }),
-            NullLogger<GatewayRegistry>.Instance) { CompactHeap = compact ?? (static () => { }) };
+            NullLogger<GatewayRegistry>.Instance,
+            listener is null ? null : [listener]) { CompactHeap = compact ?? (static () => { }) };
+
+    [Fact]
+    public async Task The_rows_are_kept_for_a_rebuild_only_while_a_listener_may_ask_for_one()
+    {
+        _store.Content = new RegistryContent([], [Route("a", "/a", "http://10.0.0.1")]);
+        var listener = new RebuildListener();
+        using var registry = CreateRegistry(listener: listener);
+        await registry.ReloadAsync(false, CancellationToken.None);
+        var first = registry.Current!;
+
+        // Nothing outside the tables feeds this snapshot: its rows were not kept, and a rebuild does nothing.
+        await registry.RebuildAsync(CancellationToken.None);
+        Assert.Same(first, registry.Current);
+        Assert.Equal(first.Version, registry.Status.SnapshotVersion);
+
+        // A listener that may ask (discovery, for a discovered pool): the next build keeps its rows and a rebuild
+        // publishes a new snapshot of the same routes without reading the store.
+        listener.Rebuilds = true;
+        await registry.ReloadAsync(force: true, CancellationToken.None);
+        var second = registry.Current!;
+        var reads = _store.Polls;
+        await registry.RebuildAsync(CancellationToken.None);
+        Assert.NotSame(second, registry.Current);
+        Assert.Equal(second.Version + 1, registry.Current!.Version);
+        Assert.Equal(["a"], registry.Current.Routes.Select(r => r.Definition.Id));
+        Assert.Equal(reads, _store.Polls);
+    }
+
+    private sealed class RebuildListener : ISnapshotPublishedListener
+    {
+        public bool Rebuilds { get; set; }
+
+        public void Published(GatewaySnapshot snapshot)
+        {
+        }
+
+        public bool MayRebuild(GatewaySnapshot snapshot) => Rebuilds;
+    }
 
     [Fact]
     public async Task First_read_creates_the_tables_and_publishes_a_snapshot()
