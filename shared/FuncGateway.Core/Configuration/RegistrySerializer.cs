@@ -90,7 +90,7 @@ public sealed class RegistrySerializer
             Group = row.PartitionKey,
             Path = path,
             Methods = methods,
-            Hosts = hosts,
+            Hosts = hosts.Count == 0 ? Array.Empty<string>() : hosts.ToArray(),
             Headers = headers,
             Query = query,
             Upstream = upstream,

@@ -400,6 +400,9 @@ internal sealed class SnapshotBuilder(
             }
         }
 
+        // Kept by the compiled route and its match spec for the snapshot's life: an exact array, or the shared empty one.
+        var routeMethods = methods.Count == 0 ? Array.Empty<string>() : methods.ToArray();
+
         foreach (var host in definition.Hosts)
         {
             if (!HostPattern.TryParse(host, out _, out var hostError))
@@ -449,7 +452,7 @@ internal sealed class SnapshotBuilder(
         {
             // Routing's part of the route travels with the capabilities' parts: the transforms read the path rewrite.
             (features ??= [])[typeof(PathRewriter)] = rewriter;
-            transforms = RouteTransforms.Build(_transformProviders, new RouteTransformBuilderContext(definition with { Methods = methods }, features, errors));
+            transforms = RouteTransforms.Build(_transformProviders, new RouteTransformBuilderContext(definition with { Methods = routeMethods }, features, errors));
         }
 
         if (errors.Count > 0 || template is null || rewriter is null || pool is null)
@@ -459,7 +462,7 @@ internal sealed class SnapshotBuilder(
 
         var spec = new RouteMatchSpec(definition.Id, template, definition.Priority)
         {
-            Methods = methods,
+            Methods = routeMethods,
             Hosts = definition.Hosts,
             Headers = definition.Headers,
             Query = definition.Query,
@@ -479,7 +482,7 @@ internal sealed class SnapshotBuilder(
 
         features ??= [];
         features[typeof(RouteMatchSpec)] = spec;
-        return new CompiledRoute(definition with { Methods = methods }, pool, timeout, features.ToFrozenDictionary(), transforms);
+        return new CompiledRoute(definition with { Methods = routeMethods }, pool, timeout, features.ToFrozenDictionary(), transforms);
     }
 
     /// <summary>
