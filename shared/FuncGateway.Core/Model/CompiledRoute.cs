@@ -18,7 +18,7 @@ public sealed class CompiledRoute
         Definition = definition;
         Pool = pool;
         Timeout = timeout;
-        RequestConfig = new ForwarderRequestConfig { ActivityTimeout = timeout };
+        RequestConfig = RequestConfigFor(timeout);
         foreach (var feature in _features.Values)
         {
             if (feature is IRouteResponder responder)
@@ -27,6 +27,23 @@ public sealed class CompiledRoute
                 responder.Attach(this);
             }
         }
+    }
+
+    // YARP's request settings are an immutable record and most routes share a timeout (the configured default): one
+    // instance per timeout serves every route with it instead of one per route. Timeouts come from the registry, so
+    // the cache is bounded: past MaxSharedRequestConfigs distinct values a route simply gets its own.
+    private const int MaxSharedRequestConfigs = 256;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<TimeSpan, ForwarderRequestConfig> SharedRequestConfigs = new();
+
+    private static ForwarderRequestConfig RequestConfigFor(TimeSpan timeout)
+    {
+        if (SharedRequestConfigs.TryGetValue(timeout, out var shared))
+        {
+            return shared;
+        }
+
+        var config = new ForwarderRequestConfig { ActivityTimeout = timeout };
+        return SharedRequestConfigs.Count < MaxSharedRequestConfigs ? SharedRequestConfigs.GetOrAdd(timeout, config) : config;
     }
 
     /// <summary>A route with no upstream of its own: the pool of a route that answers by itself (<see cref="Responder"/>).</summary>

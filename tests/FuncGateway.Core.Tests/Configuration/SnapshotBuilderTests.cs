@@ -33,6 +33,25 @@ public class SnapshotBuilderTests
     }
 
     [Fact]
+    public void Each_route_forwards_with_its_own_timeout_and_routes_with_the_same_one_share_their_settings()
+    {
+        var snapshot = Build([Pool], [
+            Route("a", "/a", "orders", ("TimeoutSeconds", 5.0)),
+            Route("b", "/b", "orders", ("TimeoutSeconds", 5.0)),
+            Route("c", "/c", "orders", ("TimeoutSeconds", 7.0)),
+            Route("d", "/d", "orders", ("TimeoutSeconds", 5.0)),
+        ]);
+
+        var routes = snapshot.Routes.ToDictionary(r => r.Definition.Id);
+        Assert.Equal(TimeSpan.FromSeconds(5), routes["a"].RequestConfig.ActivityTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), routes["b"].RequestConfig.ActivityTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(7), routes["c"].RequestConfig.ActivityTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), routes["d"].RequestConfig.ActivityTimeout);
+        Assert.Same(routes["a"].RequestConfig, routes["b"].RequestConfig);
+        Assert.Same(routes["a"].RequestConfig, routes["d"].RequestConfig);
+    }
+
+    [Fact]
     public void A_bad_row_is_rejected_with_its_reason_and_the_others_still_load()
     {
         var snapshot = Build([Pool], [
