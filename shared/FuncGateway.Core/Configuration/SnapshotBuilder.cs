@@ -447,12 +447,14 @@ internal sealed class SnapshotBuilder(
         var responderPool = CheckResponder(definition, features, errors);
         pool ??= responderPool;
 
+        // The route as compiled (methods normalized): what the transforms are built from and what the route keeps.
+        var compiledDefinition = definition with { Methods = routeMethods };
         RouteTransforms? transforms = null;
         if (rewriter is not null)
         {
             // Routing's part of the route travels with the capabilities' parts: the transforms read the path rewrite.
             (features ??= [])[typeof(PathRewriter)] = rewriter;
-            transforms = RouteTransforms.Build(_transformProviders, new RouteTransformBuilderContext(definition with { Methods = routeMethods }, features, errors));
+            transforms = RouteTransforms.Build(_transformProviders, new RouteTransformBuilderContext(compiledDefinition, features, errors));
         }
 
         if (errors.Count > 0 || template is null || rewriter is null || pool is null)
@@ -482,7 +484,7 @@ internal sealed class SnapshotBuilder(
 
         features ??= [];
         features[typeof(RouteMatchSpec)] = spec;
-        return new CompiledRoute(definition with { Methods = routeMethods }, pool, timeout, features.ToFrozenDictionary(), transforms);
+        return new CompiledRoute(compiledDefinition, pool, timeout, features.ToFrozenDictionary(), transforms);
     }
 
     /// <summary>
