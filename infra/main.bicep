@@ -76,6 +76,10 @@ param rateLimitKeyHashSecret string = ''
 @secure()
 param cacheRedisConnectionString string = ''
 
+@description('OTEL_EXPORTER_OTLP_HEADERS: headers for the collector at otlpEndpoint, usually its credentials (api-key=...; comma-separated key=value pairs, values URL-encoded). Stored only in Key Vault. Empty (the default): none.')
+@secure()
+param otlpHeaders string = ''
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Gateway settings (README "Configuration"; the defaults are the gateway's own)
 // ---------------------------------------------------------------------------------------------------------------------
@@ -203,6 +207,16 @@ param telemetryForwardBaggage bool = false
 @description('OTEL_EXPORTER_OTLP_ENDPOINT: an OpenTelemetry collector to send traces and metrics to as well (empty: none). Application Insights is always wired.')
 param otlpEndpoint string = ''
 
+@description('OTEL_EXPORTER_OTLP_PROTOCOL: how the collector at otlpEndpoint is spoken to, grpc (port 4317 by convention) or http/protobuf (4318).')
+@allowed([
+  'grpc'
+  'http/protobuf'
+])
+param otlpProtocol string = 'grpc'
+
+@description('OTEL_SERVICE_NAME: the service name telemetry carries (Application Insights\' cloud_RoleName). Empty: the Function App\'s name, as the Functions host\'s own telemetry has it.')
+param otelServiceName string = ''
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Gateway configuration sections (README "Identity at the edge", "Rate limits", "Never routing to a dead instance")
 //
@@ -299,6 +313,7 @@ module keyVault 'modules/keyVault.bicep' = if (deployKeyVault) {
     adminKey: adminKey
     rateLimitKeyHashSecret: rateLimitKeyHashSecret
     cacheRedisConnectionString: cacheRedisConnectionString
+    otlpHeaders: otlpHeaders
     secretNames: map(gatewaySecretNames, name => keyVaultSecretName('FuncGateway__${name}'))
     secretValues: empty(undeclaredSecrets)
       ? toObject(items(gatewaySecrets), e => keyVaultSecretName('FuncGateway__${e.key}'), e => e.value)
@@ -375,6 +390,13 @@ var cacheRedisConnectionStringSetting = empty(cacheRedisConnectionString)
       ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/FuncGateway--Cache--RedisConnectionString)'
       : fail('cacheRedisConnectionString needs deployKeyVault = true: the connection string is only ever stored in Key Vault.')
 
+// The collector's headers usually carry its credentials: Key Vault only, and an empty setting sends none.
+var otlpHeadersSetting = empty(otlpHeaders)
+  ? ''
+  : deployKeyVault
+      ? '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/OTEL-EXPORTER-OTLP-HEADERS)'
+      : fail('otlpHeaders needs deployKeyVault = true: the collector\'s headers are only ever stored in Key Vault.')
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Configuration sections to app settings
 // ---------------------------------------------------------------------------------------------------------------------
@@ -442,6 +464,9 @@ var appSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
   OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeadersSetting
+  OTEL_SERVICE_NAME: otelServiceName
   // FuncGateway: the registry through the app's identity (DefaultAzureCredential picks the managed identity).
   FuncGateway__Storage__TableServiceUri: registryTableEndpoint
   FuncGateway__Storage__TablePrefix: tablePrefix

@@ -30,6 +30,12 @@ param rateLimitKeyHashSecret = readEnvironmentVariable('FUNCGATEWAY_RATE_LIMIT_K
 // The response cache's optional Redis tier (docs/caching.md); unset: off.
 param cacheRedisConnectionString = readEnvironmentVariable('FUNCGATEWAY_CACHE_REDIS_CONNECTION_STRING', '')
 
+// An OpenTelemetry collector besides Application Insights (docs/observability.md); unset: none. Its headers usually
+// hold its credentials ("api-key=..."): a secret, stored only in Key Vault.
+param otlpEndpoint = readEnvironmentVariable('FUNCGATEWAY_OTLP_ENDPOINT', '')
+param otlpProtocol = readEnvironmentVariable('FUNCGATEWAY_OTLP_PROTOCOL', 'grpc')
+param otlpHeaders = readEnvironmentVariable('FUNCGATEWAY_OTLP_HEADERS', '')
+
 param registryRefreshIntervalSeconds = '5'
 param forwardingDefaultTimeoutSeconds = 100
 

@@ -3,6 +3,8 @@ using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
 
 namespace FuncGateway.Functions;
 
@@ -45,7 +47,17 @@ public static class GatewayFunctionsApp
 
         // OTLP and Azure Monitor exporters when their settings are set, with the worker's own invocation spans and
         // resource attributes. Logs are left to the Functions host, which already collects the worker's.
-        builder.Services.AddFuncGatewayOpenTelemetry(builder.Configuration, exportLogs: false)?.UseFunctionsWorkerDefaults();
+        // The worker names the service after the site (WEBSITE_SITE_NAME), like the host's own telemetry, unless the
+        // operator named it (OTEL_SERVICE_NAME): that name is applied last.
+        var serviceName = GatewayOpenTelemetryExtensions.ConfiguredServiceName(builder.Configuration);
+        builder.Services.AddFuncGatewayOpenTelemetry(builder.Configuration, exportLogs: false)?.UseFunctionsWorkerDefaults()
+            .ConfigureResource(resource =>
+            {
+                if (serviceName is not null)
+                {
+                    resource.AddService(serviceName, autoGenerateServiceInstanceId: false);
+                }
+            });
 
         // The host never delivers /admin and /runtime/webhooks to a function: routes there are rejected, with the reason.
         builder.Services.AddFuncGatewayFunctionsHostRules();

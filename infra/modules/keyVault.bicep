@@ -25,6 +25,10 @@ param rateLimitKeyHashSecret string
 @secure()
 param cacheRedisConnectionString string = ''
 
+@description('The OpenTelemetry collector\'s headers (OTEL_EXPORTER_OTLP_HEADERS); empty: none written.')
+@secure()
+param otlpHeaders string = ''
+
 @description('Names of further secrets (the gateway\'s signing keys, HMAC keys, Basic password hashes), as Key Vault secret names.')
 param secretNames array
 
@@ -79,6 +83,16 @@ resource rateLimitKeyHashSecretValue 'Microsoft.KeyVault/vaults/secrets@2024-11-
   name: rateLimitKeyHashSecretName
   properties: {
     value: rateLimitKeyHashSecret
+    contentType: 'text/plain'
+  }
+}
+
+// The app setting's name with '-' for '_' (Key Vault secret names allow no '_').
+resource otlpHeadersValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(otlpHeaders)) {
+  parent: vault
+  name: 'OTEL-EXPORTER-OTLP-HEADERS'
+  properties: {
+    value: otlpHeaders
     contentType: 'text/plain'
   }
 }

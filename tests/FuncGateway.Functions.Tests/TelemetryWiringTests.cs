@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -53,5 +54,57 @@ public sealed class TelemetryWiringTests
         using var span = source.StartActivity("probe", ActivityKind.Server);
         Assert.False(span?.Recorded ?? false);
         Assert.Equal(0, host.Services.GetRequiredService<FuncGateway.Diagnostics.GatewayTraceSampler>().Ratio);
+    }
+
+    [Fact]
+    public void Telemetry_is_named_after_the_site_unless_the_standard_settings_name_the_service()
+    {
+        // As the Functions host's own telemetry (WEBSITE_SITE_NAME; the process name outside Azure): Application
+        // Insights shows it as cloud_RoleName.
+        var siteName = new Microsoft.Azure.Functions.Worker.OpenTelemetry.FunctionsResourceDetector().Detect().Attributes
+            .Single(a => a.Key == "service.name").Value;
+        Assert.Equal(siteName, ServiceName(["--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9"]));
+
+        // An operator with several gateways names them.
+        Assert.Equal("orders-edge", ServiceName(["--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9", "--OTEL_SERVICE_NAME=orders-edge"]));
+        Assert.Equal("billing edge", ServiceName(
+        [
+            "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
+            "--OTEL_RESOURCE_ATTRIBUTES=deployment.environment=prod, service.name=billing%20edge",
+        ]));
+
+        // OTEL_SERVICE_NAME first, as the specification orders them; an empty one (an unset Bicep parameter) names nothing.
+        Assert.Equal("orders-edge", ServiceName(
+        [
+            "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
+            "--OTEL_SERVICE_NAME=orders-edge",
+            "--OTEL_RESOURCE_ATTRIBUTES=service.name=other",
+        ]));
+        Assert.Equal(siteName, ServiceName(["--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9", "--OTEL_SERVICE_NAME="]));
+    }
+
+    [Fact]
+    public void The_other_resource_attributes_an_operator_sets_are_kept()
+    {
+        using var host = FunctionsAppHost.Build(
+        [
+            "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
+            "--OTEL_RESOURCE_ATTRIBUTES=deployment.environment=prod",
+        ]);
+
+        var attributes = host.Services.GetRequiredService<TracerProvider>().GetResource().Attributes.ToDictionary(a => a.Key, a => a.Value);
+        Assert.Equal("prod", attributes["deployment.environment"]);
+        Assert.True(attributes.ContainsKey("service.instance.id"));
+        // And the worker's own (the process, and in Azure the cloud and the site's resource id).
+        Assert.All(
+            new Microsoft.Azure.Functions.Worker.OpenTelemetry.FunctionsResourceDetector().Detect().Attributes.Where(a => a.Key != "service.name"),
+            a => Assert.True(attributes.ContainsKey(a.Key), a.Key));
+    }
+
+    private static string? ServiceName(string[] arguments)
+    {
+        using var host = FunctionsAppHost.Build(arguments);
+        return host.Services.GetRequiredService<TracerProvider>().GetResource().Attributes
+            .Single(a => a.Key == "service.name").Value as string;
     }
 }

@@ -67,6 +67,9 @@ public sealed partial class DeployedConfigurationTests
     [InlineData("FuncGateway__Versioning__Sets__orders__Deprecations__1__Date", "2026-01-01")]
     [InlineData("FuncGateway__Versioning__Sets__orders__Deprecations__1__Sunset", "2026-07-01")]
     [InlineData("FuncGateway__Versioning__Sets__orders__Deprecations__1__SuccessorLink", "/api/v2/orders")]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "")]
+    [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]
+    [InlineData("OTEL_SERVICE_NAME", "")]
     public void The_sample_parameters_configure_policies_limits_cors_and_health(string name, string value)
     {
         Assert.True(Settings.TryGetValue(name, out var actual), $"The deployment does not set {name}.");
@@ -77,6 +80,7 @@ public sealed partial class DeployedConfigurationTests
     [InlineData("FuncGateway__Admin__Key", "FuncGateway--Admin--Key")]
     [InlineData("FuncGateway__RateLimits__KeyHashSecret", "FuncGateway--RateLimits--KeyHashSecret")]
     [InlineData("FuncGateway__Auth__Signing__Keys__k1", "FuncGateway--Auth--Signing--Keys--k1")]
+    [InlineData("OTEL_EXPORTER_OTLP_HEADERS", "OTEL-EXPORTER-OTLP-HEADERS")]
     public void A_secret_reaches_the_app_only_as_a_reference_to_a_secret_the_deployment_writes_to_its_vault(string setting, string secret)
     {
         Assert.Equal(secret, DeploymentSnapshot.ReferencedSecret(Settings[setting]));
@@ -224,6 +228,7 @@ public sealed partial class DeployedConfigurationTests
             ["FuncGateway--Admin--Key"] = Snapshot.Secrets["FUNCGATEWAY_ADMIN_KEY"],
             ["FuncGateway--RateLimits--KeyHashSecret"] = Snapshot.Secrets["FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET"],
             ["FuncGateway--Auth--Signing--Keys--k1"] = Snapshot.Secrets["FUNCGATEWAY_SIGNING_KEY"],
+            ["OTEL-EXPORTER-OTLP-HEADERS"] = Snapshot.Secrets["FUNCGATEWAY_OTLP_HEADERS"],
 
             // The sample deploys without the cache's Redis tier: the vault holds no connection string, the setting is empty.
             ["FuncGateway--Cache--RedisConnectionString"] = "",
@@ -275,7 +280,8 @@ public sealed partial class DeployedConfigurationTests
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex ShellVariableName();
 
-    // Settings whose values are secrets (README: SymmetricKeys, Basic Users, signing keys, the admin key, the counter key).
-    [GeneratedRegex("(__SymmetricKeys__|__Users__|^FuncGateway__Auth__Signing__Keys__|^FuncGateway__Admin__Key$|^FuncGateway__RateLimits__KeyHashSecret$|^FuncGateway__Cache__RedisConnectionString$)")]
+    // Settings whose values are secrets (README: SymmetricKeys, Basic Users, signing keys, the admin key, the counter key,
+    // the cache's Redis connection string, the OpenTelemetry collector's headers).
+    [GeneratedRegex("(__SymmetricKeys__|__Users__|^FuncGateway__Auth__Signing__Keys__|^FuncGateway__Admin__Key$|^FuncGateway__RateLimits__KeyHashSecret$|^FuncGateway__Cache__RedisConnectionString$|^OTEL_EXPORTER_OTLP_HEADERS$)")]
     private static partial Regex SecretSetting();
 }

@@ -30,6 +30,7 @@ internal sealed partial class DeploymentSnapshot
             ["FUNCGATEWAY_ADMIN_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["FUNCGATEWAY_SIGNING_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["FUNCGATEWAY_OTLP_HEADERS"] = "api-key=" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
         };
         Environment = new Dictionary<string, string>(Secrets) { ["FUNCGATEWAY_ENTRA_TENANT_ID"] = TenantId };
 
@@ -120,6 +121,6 @@ internal sealed partial class DeploymentSnapshot
         }
     }
 
-    [GeneratedRegex("FuncGateway--[A-Za-z0-9-]+")]
+    [GeneratedRegex("(FuncGateway--[A-Za-z0-9-]+|OTEL-[A-Za-z0-9-]+)")]
     private static partial Regex SecretName();
 }

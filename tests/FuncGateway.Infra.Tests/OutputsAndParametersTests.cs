@@ -38,6 +38,7 @@ public sealed class OutputsAndParametersTests
                 var value = output.Value.StringAt("value") ?? "";
                 Assert.DoesNotContain("adminKey')", value, StringComparison.Ordinal);
                 Assert.DoesNotContain("rateLimitKeyHashSecret')", value, StringComparison.Ordinal);
+                Assert.DoesNotContain("otlpHeaders')", value, StringComparison.Ordinal);
                 Assert.DoesNotContain("gatewaySecrets')", value, StringComparison.Ordinal);
                 Assert.DoesNotContain("secretValues')", value, StringComparison.Ordinal);
                 Assert.DoesNotContain("list", value, StringComparison.OrdinalIgnoreCase);
@@ -53,6 +54,7 @@ public sealed class OutputsAndParametersTests
 
         Assert.Equal("", parameters.StringAt("adminKey", "value"));
         Assert.Equal("", parameters.StringAt("rateLimitKeyHashSecret", "value"));
+        Assert.Equal("", parameters.StringAt("otlpHeaders", "value"));
         Assert.True(parameters.At("deployKeyVault", "value").GetBoolean());
         Assert.All(parameters.At("gatewaySecrets", "value").EnumerateObject(), secret => Assert.Equal("", secret.Value.GetString()));
         Assert.Contains("readEnvironmentVariable('FUNCGATEWAY_SIGNING_KEY'",
@@ -60,6 +62,8 @@ public sealed class OutputsAndParametersTests
         Assert.Contains("readEnvironmentVariable('FUNCGATEWAY_ADMIN_KEY'",
             File.ReadAllText(RepositoryRoot.Combine("infra/main.bicepparam")), StringComparison.Ordinal);
         Assert.Contains("readEnvironmentVariable('FUNCGATEWAY_RATE_LIMIT_KEY_HASH_SECRET'",
+            File.ReadAllText(RepositoryRoot.Combine("infra/main.bicepparam")), StringComparison.Ordinal);
+        Assert.Contains("readEnvironmentVariable('FUNCGATEWAY_OTLP_HEADERS'",
             File.ReadAllText(RepositoryRoot.Combine("infra/main.bicepparam")), StringComparison.Ordinal);
     }
 
