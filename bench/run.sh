@@ -25,6 +25,8 @@ usage: bench/run.sh [options]
   --compare-dll PATH  also load a second FuncGateway running this FuncGateway.Server.dll (another build: the one
                       before a change) on the same table and route, telemetry off; reported as "FuncGateway (B)"
                       with ratios over the first (not with --telemetry: they share the second process's slot)
+  --compare-env K=V   extra environment variable for FuncGateway (B) only, repeatable; without --compare-dll, (B)
+                      runs the same build: a runtime or gateway setting A/B in one run (e.g. DOTNET_GCgen0size=0x400000)
   --rate-limits       also load two rate-limited routes of the same shape (a fast-mode and a strict-mode limit that
                       is never reached, both on one Global key) and count table operations per request through a
                       proxy in front of Azurite
@@ -84,6 +86,7 @@ BUILD=1
 READY_TO_RUN=0
 TELEMETRY=0
 COMPARE_DLL=
+COMPARE_ENV=()
 SAMPLING=0.1
 TRANSFORMS=0
 CACHE=0
@@ -114,6 +117,7 @@ while (( $# > 0 )); do
     --ready-to-run) READY_TO_RUN=1; shift ;;
     --server-dll) [[ -f ${2-} ]] || die "--server-dll needs an existing file"; SERVER_DLL_OVERRIDE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
     --telemetry) TELEMETRY=1; shift ;;
+    --compare-env) [[ ${2-} =~ ^[A-Za-z_][A-Za-z0-9_.]*=.*$ ]] || die "--compare-env needs KEY=VALUE"; COMPARE_ENV+=("$2"); shift 2 ;;
     --compare-dll) [[ $# -ge 2 ]] || die "--compare-dll needs a path"; COMPARE_DLL=$(realpath "$2"); shift 2 ;;
     --sampling) [[ ${2-} =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || die "--sampling needs a ratio between 0 and 1"; SAMPLING=$2; shift 2 ;;
     --transforms) TRANSFORMS=1; shift ;;
@@ -264,6 +268,8 @@ fi
 (( BODY_TRANSFORMS )) && [[ $TOOL != wrk ]] && die "--body-transforms needs wrk: the .NET load generator sends GETs only"
 command -v curl >/dev/null || die "curl is required"
 (( RATE_LIMITS == 0 )) || command -v node >/dev/null || die "--rate-limits needs node (for the table-counting proxy)"
+# --compare-env alone: (B) is this build with those settings.
+(( ${#COMPARE_ENV[@]} == 0 )) || [[ -n $COMPARE_DLL ]] || COMPARE_DLL=$SERVER_DLL
 [[ -z $COMPARE_DLL ]] || { (( TELEMETRY == 0 )) || die "--compare-dll and --telemetry cannot be combined"; [[ -f $COMPARE_DLL ]] || die "no such file: $COMPARE_DLL"; }
 (( TELEMETRY == 0 )) || command -v node >/dev/null || die "--telemetry needs node (for the OTLP sink)"
 
@@ -419,13 +425,14 @@ fi
 if [[ -n $COMPARE_DLL ]]; then
   # Another build of the server on the same table, everything else equal: a before/after in one run.
   GW2_PORT=$(free_port)
-  log "starting FuncGateway.Server (B) from $COMPARE_DLL on 127.0.0.1:$GW2_PORT"
+  log "starting FuncGateway.Server (B) from $COMPARE_DLL on 127.0.0.1:$GW2_PORT${COMPARE_ENV[*]:+ with ${COMPARE_ENV[*]}}"
   (cd "$WORK" && exec env \
     FuncGateway__Storage__ConnectionString="$GATEWAY_CONNECTION_STRING" \
     FuncGateway__Storage__TablePrefix="$PREFIX" \
     ${RATE_LIMIT_ENV[@]+"${RATE_LIMIT_ENV[@]}"} \
     ${POLICY_ENV[@]+"${POLICY_ENV[@]}"} \
     ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"} \
+    ${COMPARE_ENV[@]+"${COMPARE_ENV[@]}"} \
     ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} dotnet "$COMPARE_DLL" --urls "http://127.0.0.1:$GW2_PORT") > "$WORK/gateway-b.log" 2>&1 &
   GW2_PID=$!; PIDS+=("$GW2_PID")
   wait_for_200 "FuncGateway (B)" "$GW2_PID" "http://127.0.0.1:$GW2_PORT/svc$ROUTES/items/7" 60
@@ -629,11 +636,12 @@ json_strings() {
 }
 GATEWAY_ENV_JSON=$(json_strings ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"})
 RUNTIME_ENV_JSON=$(json_strings ${RUNTIME_ENV[@]+"${RUNTIME_ENV[@]}"})
-OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"runtime_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"body_transforms":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s","compare_dll":"%s"}' \
+COMPARE_ENV_JSON=$(json_strings ${COMPARE_ENV[@]+"${COMPARE_ENV[@]}"})
+OPTIONS_JSON=$(printf '{"rounds":%d,"seconds":%d,"warmup":%d,"connections":%d,"routes":%d,"tool":"%s","path":"%s","git":"%s","gateway_env":%s,"runtime_env":%s,"gateway_console_lines":%d,"gateway_console_bytes":%d,"rate_limits":%s,"policies":%s,"transforms":%s,"cache":%s,"validation":%s,"body_transforms":%s,"telemetry":%s,"sampling":%s,"pinned":%s,"server_dll":"%s","compare_dll":"%s","compare_env":%s}' \
   "$ROUNDS" "$SECONDS_PER_RUN" "$WARMUP" "$CONNECTIONS" "$ROUTES" "$TOOL" "$TARGET" "$GIT_REV" "$GATEWAY_ENV_JSON" "$RUNTIME_ENV_JSON" "$GW_LOG_LINES" "$GW_LOG_BYTES" \
   "$( (( RATE_LIMITS )) && echo true || echo false)" "$( (( POLICIES )) && echo true || echo false)" "$( (( TRANSFORMS )) && echo true || echo false)" \
   "$( (( CACHE )) && echo true || echo false)" "$( (( VALIDATION )) && echo true || echo false)" "$( (( BODY_TRANSFORMS )) && echo true || echo false)" \
   "$( (( TELEMETRY )) && echo true || echo false)" "$SAMPLING" \
-  "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL" "$COMPARE_DLL")
+  "$( (( PIN )) && echo true || echo false)" "$SERVER_DLL" "$COMPARE_DLL" "$COMPARE_ENV_JSON")
 echo
 dotnet "$BENCH_DLL" report --input "$RAW" --output "$RESULT_FILE" --command "$COMMAND_LINE" --options-json "$OPTIONS_JSON"

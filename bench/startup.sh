@@ -98,6 +98,13 @@ elif [[ $MODE == scale ]]; then
         } catch { process.stdout.write("; /_gateway/status unreadable"); } });' || true)
     fi
     printf '%6s RSS by kind: %s%s\n' "" "$by_kind" "$gc" >> "$WORK/scale.txt"
+    # The mapped files that hold the most of it (assemblies: the pages of their code and metadata that were touched).
+    awk '
+      /^[0-9a-f]+-[0-9a-f]+ / { file = ($6 ~ /^\// && $6 !~ /doublemapper/) ? $6 : ""; next }
+      /^Rss:/ && file != "" { rss[file] += $2 }
+      END { for (f in rss) { n = split(f, parts, "/"); printf "%d %s\n", rss[f], parts[n] } }' "/proc/$1/smaps" \
+      | sort -rn \
+      | awk -v top="${SCALE_TOP_FILES:-12}" -v pad="" 'NR <= top { line = line sprintf("%s %.1f, ", $2, $1 / 1024) } END { sub(/, $/, "", line); printf "%6s largest files (MiB): %s\n", pad, line }' >> "$WORK/scale.txt"
   }
   ADMIN_KEY=''
   for kv in ${GATEWAY_ENV[@]+"${GATEWAY_ENV[@]}"}; do

@@ -15,6 +15,8 @@ internal sealed class DnsLookup
     public const string DnsKind = "dns";
     public const string SrvKind = "srv";
 
+    private readonly Lazy<ILookupClient> _client;
+
     public DnsLookup(IOptions<DiscoveryOptions> options)
     {
         Options = options.Value.Dns;
@@ -26,12 +28,15 @@ internal sealed class DnsLookup
         clientOptions.ThrowDnsErrors = false;
         clientOptions.ContinueOnDnsError = true;
         clientOptions.ContinueOnEmptyResponse = false;
-        Client = new LookupClient(clientOptions);
+
+        // Made when a pool first resolves: without servers configured it reads the machine's network interfaces and
+        // resolver configuration, which a gateway without DNS discovery (most) should not pay for at start-up.
+        _client = new Lazy<ILookupClient>(() => new LookupClient(clientOptions));
     }
 
     public DnsDiscoveryOptions Options { get; }
 
-    public ILookupClient Client { get; }
+    public ILookupClient Client => _client.Value;
 
     /// <summary>
     /// <c>FuncGateway:Discovery:Dns:Servers</c>: comma-separated <c>address</c>, <c>address:port</c> or <c>[v6]:port</c>;
