@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -146,20 +145,19 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task A_slow_optional_part_is_left_out_within_its_timeout_and_listed()
     {
+        // The part's upstream takes ten minutes: that the gateway answers at all (before the client's own timeout) shows
+        // the part's 300-ms timeout cut it. No wall-clock bound, which a loaded machine could break.
         await using var slow = await ControllableUpstream.StartAsync("slow");
-        slow.Delay = TimeSpan.FromSeconds(10);
+        slow.Delay = TimeSpan.FromMinutes(10);
         await _gateway.UpsertRouteAsync("home", "/home/{id}", null, ("Composition", Composition($$"""
             [{"name":"user","upstream":"users","path":"/users/{id}"},
              {"name":"recommendations","upstream":"{{slow.BaseAddress}}","path":"/recs/{id}","timeoutMs":300,"required":false}]
             """)));
         await _gateway.ReloadAsync();
 
-        var clock = Stopwatch.StartNew();
         using var response = await _gateway.Client.GetAsync("/home/7");
-        clock.Stop();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"answered after {clock.Elapsed}, not within the part's timeout");
         Assert.Equal("recommendations", Assert.Single(response.Headers.GetValues("X-Composition-Failed")));
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("u-7", body.GetProperty("user").GetProperty("id").GetString());
@@ -174,8 +172,10 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         await using var broken = await ControllableUpstream.StartAsync("broken");
         broken.Status = 500;
+        // The part's upstream takes ten minutes: that the gateway answers at all (before the client's own timeout) shows
+        // the part's 300-ms timeout cut it. No wall-clock bound, which a loaded machine could break.
         await using var slow = await ControllableUpstream.StartAsync("slow");
-        slow.Delay = TimeSpan.FromSeconds(10);
+        slow.Delay = TimeSpan.FromMinutes(10);
         await _gateway.UpsertRouteAsync("status", "/r/status/{id}", null, ("Composition", Composition($$"""
             [{"name":"user","upstream":"users","path":"/users/{id}"},
              {"name":"billing","upstream":"{{broken.BaseAddress}}","path":"/billing/{id}"}]
