@@ -44,6 +44,27 @@ public sealed class TelemetryWiringTests
         Assert.Equal(1, host.Services.GetRequiredService<FuncGateway.Diagnostics.GatewayTraceSampler>().Ratio);
     }
 
+    [Theory]
+    [InlineData("grpc", "")]
+    [InlineData("http/protobuf", "api-key=0123456789abcdef,x-tenant=shop")]
+    public void The_collector_settings_as_the_deployment_writes_them_build_the_exporters(string protocol, string headers)
+    {
+        // infra/main.bicep always writes all four; without otlpHeaders and otelServiceName they are empty strings.
+        using var host = FunctionsAppHost.Build(
+        [
+            "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9",
+            "--OTEL_EXPORTER_OTLP_PROTOCOL=" + protocol,
+            "--OTEL_EXPORTER_OTLP_HEADERS=" + headers,
+            "--OTEL_SERVICE_NAME=",
+        ]);
+
+        Assert.NotNull(host.Services.GetRequiredService<TracerProvider>());
+        Assert.NotNull(host.Services.GetRequiredService<MeterProvider>());
+        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<OpenTelemetry.Exporter.OtlpExporterOptions>>().Get("tracing");
+        Assert.Equal(protocol == "grpc" ? OpenTelemetry.Exporter.OtlpExportProtocol.Grpc : OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf, options.Protocol);
+        Assert.Equal(headers.Length == 0 ? null : headers, options.Headers);
+    }
+
     [Fact]
     public void A_sampling_ratio_of_zero_records_no_new_trace()
     {
