@@ -4,7 +4,6 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
-using OpenTelemetry.Resources;
 
 namespace FuncGateway.Functions;
 
@@ -49,15 +48,8 @@ public static class GatewayFunctionsApp
         // resource attributes. Logs are left to the Functions host, which already collects the worker's.
         // The worker names the service after the site (WEBSITE_SITE_NAME), like the host's own telemetry, unless the
         // operator named it (OTEL_SERVICE_NAME): that name is applied last.
-        var serviceName = GatewayOpenTelemetryExtensions.ConfiguredServiceName(builder.Configuration);
         builder.Services.AddFuncGatewayOpenTelemetry(builder.Configuration, exportLogs: false)?.UseFunctionsWorkerDefaults()
-            .ConfigureResource(resource =>
-            {
-                if (serviceName is not null)
-                {
-                    resource.AddService(serviceName, autoGenerateServiceInstanceId: false);
-                }
-            });
+            .ConfigureResource(static resource => resource.AddOperatorAttributes());
 
         // The host never delivers /admin and /runtime/webhooks to a function: routes there are rejected, with the reason.
         builder.Services.AddFuncGatewayFunctionsHostRules();

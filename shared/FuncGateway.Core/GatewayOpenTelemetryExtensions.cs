@@ -22,12 +22,6 @@ public static class GatewayOpenTelemetryExtensions
     /// <summary>The OTLP endpoint setting the OpenTelemetry exporter reads (with <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>…_HEADERS</c>).</summary>
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
-    /// <summary>The standard service name setting; it wins over <see cref="DefaultServiceName"/>.</summary>
-    public const string ServiceNameSetting = "OTEL_SERVICE_NAME";
-
-    /// <summary>The standard resource attributes setting (<c>key=value,…</c>), whose <c>service.name</c> wins over <see cref="DefaultServiceName"/>.</summary>
-    public const string ResourceAttributesSetting = "OTEL_RESOURCE_ATTRIBUTES";
-
     /// <summary>
     /// The service name (Application Insights' <c>cloud_RoleName</c>) when neither standard setting names one. The
     /// Functions app's worker replaces it with the site name, as the Functions host's own telemetry has it.
@@ -86,7 +80,7 @@ public static class GatewayOpenTelemetryExtensions
 
         services.AddFuncGatewayPollyTelemetry();
         var builder = services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName: ConfiguredServiceName(configuration) ?? DefaultServiceName, autoGenerateServiceInstanceId: true));
+            .ConfigureResource(static resource => resource.AddService(serviceName: DefaultServiceName, autoGenerateServiceInstanceId: true).AddOperatorAttributes());
         if (otlp || azureMonitor)
         {
             builder.WithTracing(tracing =>
@@ -176,30 +170,17 @@ public static class GatewayOpenTelemetryExtensions
     }
 
     /// <summary>
-    /// The service name an operator set: <c>OTEL_SERVICE_NAME</c>, else <c>service.name</c> in
-    /// <c>OTEL_RESOURCE_ATTRIBUTES</c> (as the specification orders them); null when neither names one. The SDK reads
-    /// both settings too, but a resource applied after them (the gateway's own, the Functions worker's detector) would
-    /// override what the operator set: a host applies this one last.
+    /// Applies the operator's resource settings, <c>OTEL_RESOURCE_ATTRIBUTES</c> and <c>OTEL_SERVICE_NAME</c> (which
+    /// wins), over what the builder has so far. The SDK reads them first by default; a resource added after them (the
+    /// gateway's default name, the Functions worker's detector) would override what the operator set, so a host
+    /// applies them again last.
     /// </summary>
-    /// <param name="configuration">The host's configuration (environment variables included).</param>
-    public static string? ConfiguredServiceName(IConfiguration configuration)
+    /// <param name="resource">The host's resource builder.</param>
+    /// <returns>The same builder.</returns>
+    public static ResourceBuilder AddOperatorAttributes(this ResourceBuilder resource)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        if (configuration[ServiceNameSetting] is { } name && !string.IsNullOrWhiteSpace(name))
-        {
-            return name.Trim();
-        }
-
-        foreach (var pair in (configuration[ResourceAttributesSetting] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var separator = pair.IndexOf('=', StringComparison.Ordinal);
-            if (separator > 0 && pair.AsSpan(0, separator).Trim().SequenceEqual("service.name") && Uri.UnescapeDataString(pair[(separator + 1)..].Trim()) is { Length: > 0 } attribute)
-            {
-                return attribute;
-            }
-        }
-
-        return null;
+        ArgumentNullException.ThrowIfNull(resource);
+        return resource.AddEnvironmentVariableDetector();
     }
 
     /// <summary>
