@@ -70,7 +70,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<GatewayHttpClientFactory>();
         services.AddSingleton<ForwardingStep>();
-        services.AddSingleton<IRouteTransformProvider>(static sp => new ForwardingTransformProvider(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.ForwardBaggage));
+        services.AddSingleton<IRouteTransformProvider>(ForwardingTransformProvider.Instance);
+        services.AddSingleton<IRouteTransformProvider>(static sp => new TraceContextTransformProvider(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.ForwardBaggage));
         services.AddSingleton(static sp => new AdminExtensionEndpoints(sp.GetServices<IAdminEndpoint>().Select(static e => e.Name)));
         services.AddSingleton<AdminEndpoints>();
         services.AddSingleton(static sp => new HealthReport(

@@ -17,11 +17,14 @@ internal sealed class CacheCompletion(
     private readonly SharedCacheTier? _shared = tiers.Tier;
 
     // Connection-level and cache-made headers are not part of the stored response, nor the CORS answer made for this
-    // request's Origin (the CORS step makes it again for each request that a hit answers).
+    // request's Origin (the CORS step makes it again for each request that a hit answers), nor what the gateway says
+    // about this request alone: its rate-limit state (the caller's quota, made again for each request a hit answers)
+    // and its request id.
     private static readonly string[] NotStored =
     [
         HeaderNames.Connection, HeaderNames.KeepAlive, HeaderNames.TransferEncoding, HeaderNames.Upgrade, HeaderNames.TE, HeaderNames.Trailer,
         HeaderNames.ProxyAuthenticate, "Proxy-Connection", HeaderNames.Age, HeaderNames.ContentLength, HeaderNames.SetCookie, CacheHeaders.Status, CacheHeaders.Tag,
+        RateLimiting.RateLimitingStep.HeaderName, RateLimiting.RateLimitingStep.PolicyHeaderName, Diagnostics.RequestId.HeaderName,
     ];
 
     public ValueTask OnCompletedAsync(GatewayCompletionContext context)

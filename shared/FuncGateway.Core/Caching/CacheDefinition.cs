@@ -154,7 +154,7 @@ internal static partial class CacheFormat
             {
                 errors.Add($"Cache: the route's Transforms read the client's header '{PrintableText.Of(name)}' ({{Header:{PrintableText.Of(name)}}}), which the key does not hold: name it in Cache.headers, or a stored response could depend on it.");
             }
-            else if (!isHeader && definition.Query is { } query && !query.Contains(name, StringComparer.Ordinal))
+            else if (!isHeader && definition.Query is { } query && !query.Contains(name, StringComparer.OrdinalIgnoreCase))
             {
                 errors.Add($"Cache: the route's Transforms read the query parameter '{PrintableText.Of(name)}' ({{Query:{PrintableText.Of(name)}}}), which the key does not hold: name it in Cache.query, or a stored response could depend on it.");
             }

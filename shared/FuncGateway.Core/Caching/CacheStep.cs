@@ -1,6 +1,7 @@
 using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
 namespace FuncGateway.Caching;
@@ -147,12 +148,13 @@ internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, 
     /// <summary>
     /// RFC 9111 §3.5 and the route's mode: on a shared route, nothing that carries credentials; on a per-caller route,
     /// only authenticated callers the policy names (a user, consumer or key id: a caller with none of them could not be
-    /// told from another). Never a range request or one that forbids storing.
+    /// told from another). Never a range request, one that forbids storing, or one with a body (a GET's body and its
+    /// <c>Content-*</c> headers reach the upstream and could change its answer, and no key holds them).
     /// </summary>
     private static bool IsEligible(RouteCache cache, HttpRequest request, GatewayRequestFeature feature)
     {
         var headers = request.Headers;
-        if (headers.ContainsKey(HeaderNames.Range) || HasNoStore(headers))
+        if (headers.ContainsKey(HeaderNames.Range) || HasNoStore(headers) || HasBody(request))
         {
             return false;
         }
@@ -163,6 +165,10 @@ internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, 
             : feature.Identity is { } identity
                 && (!string.IsNullOrEmpty(identity.UserId) || !string.IsNullOrEmpty(identity.ConsumerId) || !string.IsNullOrEmpty(identity.KeyId));
     }
+
+    private static bool HasBody(HttpRequest request) =>
+        request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
+        ?? (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0);
 
     private static bool HasNoStore(IHeaderDictionary headers) =>
         headers.CacheControl.Count > 0 && CacheControlHeaderValue.TryParse(headers.CacheControl.ToString(), out var control) && control!.NoStore;

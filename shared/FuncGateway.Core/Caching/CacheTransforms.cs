@@ -1,8 +1,6 @@
 using System.Globalization;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Extensions;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -15,7 +13,7 @@ namespace FuncGateway.Caching;
 /// </summary>
 internal sealed class CacheRequestTransformProvider : IRouteTransformProvider
 {
-    /// <summary>Right after the forwarding transforms (untrusted headers removed, the gateway's own added).</summary>
+    /// <summary>Right after the forwarding transforms (untrusted headers removed, the gateway's own added), before the trace context.</summary>
     public int Order => RouteTransformOrder.Forwarding + 50;
 
     public void Apply(RouteTransformBuilderContext context)
@@ -66,23 +64,7 @@ internal sealed class CacheRequestTransform(RouteCache cache) : GatewayRequestTr
             headers.Remove(name);
         }
 
-        if (cache.QueryParameters is { } keep && context.Query.HasValue)
-        {
-            var query = QueryHelpers.ParseQuery(context.Query.Value);
-            var kept = new QueryBuilder();
-            foreach (var (name, values) in query)
-            {
-                if (keep.Contains(name))
-                {
-                    foreach (var value in values)
-                    {
-                        kept.Add(name, value ?? "");
-                    }
-                }
-            }
-
-            context.Query = kept.ToQueryString();
-        }
+        context.Query = cache.KeptQuery(context.Query);
 
         // A per-caller entry is only ever served to the same caller: its own headers (credentials included) go on.
         if (!cache.Shared)
@@ -170,7 +152,9 @@ internal sealed class CacheResponseTransform(RouteCache cache, ResponseCacheStor
             return null;
         }
 
-        if (control is not null && (control.NoStore || (control.NoCache && control.NoCacheHeaders.Count == 0) || (control.Private && cache.Shared)))
+        // A no-cache naming fields ("no-cache=\"X-Secret\"") allows storing only without those fields or with
+        // revalidation (RFC 9111 §5.2.2.4); the cache does neither, so any no-cache is not stored.
+        if (control is not null && (control.NoStore || control.NoCache || (control.Private && cache.Shared)))
         {
             return null;
         }

@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using System.Text;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace FuncGateway.Caching;
 
@@ -30,7 +29,7 @@ internal sealed class RouteCache
         StaleIfError = TimeSpan.FromSeconds(definition.StaleIfErrorSeconds);
         StaleWhileRevalidate = TimeSpan.FromSeconds(definition.StaleWhileRevalidateSeconds);
         _headers = [.. (definition.Headers ?? []).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase)];
-        _query = definition.Query?.ToFrozenSet(StringComparer.Ordinal);
+        _query = definition.Query?.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         var caller = definition.Caller ?? [];
         _clientIp = caller.Contains(CacheFormat.ClientIp);
         _userId = caller.Contains(CacheFormat.UserId);
@@ -52,22 +51,32 @@ internal sealed class RouteCache
 
     public TimeSpan StaleWhileRevalidate { get; }
 
-    /// <summary>The query parameters in the key; null: all of them.</summary>
+    /// <summary>The query parameters in the key, names matched ignoring case; null: all of them.</summary>
     public FrozenSet<string>? QueryParameters => _query;
 
     /// <summary>On a shared route, the only request headers the upstream receives on a request that may be stored.</summary>
     public FrozenSet<string> KeptHeaders { get; }
 
     /// <summary>
-    /// The primary key: route, normalised path (as the server decoded it and removed dot segments), the keyed query,
-    /// scheme, the host the upstream learns (the vouched public host, or the client's host when the route preserves it),
-    /// keyed headers and caller attributes, and on a per-caller route the caller's identity.
+    /// The primary key: route, normalised path (as the server decoded it and removed dot segments, with how the
+    /// upstream address reads its encoded slashes), the keyed query parameters exactly as sent, scheme, the host the
+    /// upstream learns (the vouched public host, or the client's host when the route preserves it), keyed headers and
+    /// caller attributes, and on a per-caller route the caller's identity.
     /// </summary>
     public string PrimaryKey(HttpContext context, GatewayRequestFeature feature)
     {
         var request = context.Request;
         var key = new StringBuilder(128);
-        key.Append(RouteId).Append(Separator).Append(request.Path.Value).Append(Separator);
+        var path = request.Path.Value ?? "";
+        key.Append(RouteId).Append(Separator).Append(path);
+        if (path.Contains('%') && !UpstreamAddress.KeepsEncodedSlashes(context))
+        {
+            // "%2F" in the decoded path is an encoded slash for one client ("/a%2Fb") and an encoded '%' followed by
+            // "2F" for another ("/a%252Fb"); the upstream receives them differently, so they are different entries.
+            key.Append("\u001f%25");
+        }
+
+        key.Append(Separator);
         AppendQuery(key, request.QueryString);
         key.Append(Separator).Append(feature.ClientScheme)
             .Append(Separator).Append(feature.PublicHost)
@@ -106,6 +115,29 @@ internal sealed class RouteCache
         return key.ToString();
     }
 
+    /// <summary>
+    /// The query the upstream may receive on a request that may be stored: with a <c>query</c> list, only the
+    /// parameters whose (decoded) name it lists, ignoring case, each exactly as the client sent it, in the client's order.
+    /// </summary>
+    public QueryString KeptQuery(QueryString query)
+    {
+        if (_query is null || !query.HasValue)
+        {
+            return query;
+        }
+
+        var kept = new StringBuilder(query.Value!.Length);
+        foreach (var part in Parts(query.Value!))
+        {
+            if (_query.Contains(part.Name))
+            {
+                kept.Append(kept.Length == 0 ? '?' : '&').Append(part.Raw);
+            }
+        }
+
+        return kept.Length == 0 ? QueryString.Empty : new QueryString(kept.ToString());
+    }
+
     private void AppendQuery(StringBuilder key, QueryString query)
     {
         if (!query.HasValue)
@@ -113,22 +145,48 @@ internal sealed class RouteCache
             return;
         }
 
-        // Parameters sorted by name (values in order), each part escaped: ?b=2&a=1 and ?a=1&b=2 share an entry,
-        // and no crafted value can pass for another parameter.
-        var parsed = QueryHelpers.ParseQuery(query.Value);
-        foreach (var name in parsed.Keys.Order(StringComparer.Ordinal))
+        // The parameters the upstream receives, exactly as sent (never decoded: "a+b" and "a%20b", "a" and "A", "x" and
+        // "x=" may mean different things to it), sorted by name with the values of one name in order, so that ?b=2&a=1
+        // and ?a=1&b=2 share an entry. A part holds no '&' and no separator, so none can pass for another.
+        var parts = new List<QueryPart>();
+        foreach (var part in Parts(query.Value!))
         {
-            if (_query is not null && !_query.Contains(name))
+            if (_query is null || _query.Contains(part.Name))
             {
-                continue;
-            }
-
-            foreach (var value in parsed[name])
-            {
-                key.Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value ?? "")).Append('&');
+                parts.Add(part);
             }
         }
+
+        foreach (var part in parts.OrderBy(static p => p.RawName, StringComparer.Ordinal))
+        {
+            key.Append(part.Raw.Replace(Separator.ToString(), "%1E", StringComparison.Ordinal)).Append('&');
+        }
     }
+
+    /// <summary>
+    /// The query's parts between '&amp;' separators (empty ones too), each raw and with its name decoded the way
+    /// ASP.NET Core decodes it (<c>+</c> is a space, then percent-decoding), which is how transforms and upstreams read it.
+    /// </summary>
+    private static IEnumerable<QueryPart> Parts(string query)
+    {
+        var start = query.StartsWith('?') ? 1 : 0;
+        while (start <= query.Length)
+        {
+            var end = query.IndexOf('&', start);
+            if (end < 0)
+            {
+                end = query.Length;
+            }
+
+            var raw = query[start..end];
+            var equals = raw.IndexOf('=', StringComparison.Ordinal);
+            var rawName = equals < 0 ? raw : raw[..equals];
+            yield return new QueryPart(raw, rawName, Uri.UnescapeDataString(rawName.Replace('+', ' ')));
+            start = end + 1;
+        }
+    }
+
+    private readonly record struct QueryPart(string Raw, string RawName, string Name);
 }
 
 /// <summary>Compiles a route's <c>Cache</c> property into its <see cref="RouteCache"/>.</summary>

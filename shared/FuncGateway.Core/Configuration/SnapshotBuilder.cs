@@ -47,7 +47,7 @@ internal sealed class SnapshotBuilder(
 
     // Without providers from the container (tools, tests): the forwarding transforms every route has.
     private readonly IRouteTransformProvider[] _transformProviders =
-        [.. (transformProviders ?? [ForwardingTransformProvider.Instance]).OrderBy(static p => p.Order)];
+        [.. (transformProviders ?? [ForwardingTransformProvider.Instance, TraceContextTransformProvider.Instance]).OrderBy(static p => p.Order)];
 
     // Breakers, health and in-flight counts of instances outlive snapshots: a reload must not reset an open circuit.
     private readonly InstanceStateRegistry _instanceStates = instanceStates ?? new InstanceStateRegistry();

@@ -33,8 +33,23 @@ internal sealed class ForwardingTransformProvider(bool forwardBaggage = false) :
         context.RequestTransforms.Add(UntrustedHeadersTransform.For(context.Route.Get(ForwardingProperties.AllowOverrideHeader)));
         context.RequestTransforms.Add(ForwardedHeadersTransform.Instance);
         context.RequestTransforms.Add(context.Route.PreserveHost ? HostTransform.Preserve : HostTransform.Upstream);
-        context.RequestTransforms.Add(_traceContext);
         context.ResponseTransforms.Add(ConnectionOptionsTransform.Instance);
+    }
+}
+
+/// <summary>The request id and trace context on every route (<see cref="TraceContextTransform"/>), at <see cref="RouteTransformOrder.TraceContext"/>.</summary>
+internal sealed class TraceContextTransformProvider(bool forwardBaggage = false) : IRouteTransformProvider
+{
+    private readonly TraceContextTransform _traceContext = forwardBaggage ? TraceContextTransform.WithBaggage : TraceContextTransform.WithoutBaggage;
+
+    public static TraceContextTransformProvider Instance { get; } = new();
+
+    public int Order => RouteTransformOrder.TraceContext;
+
+    public void Apply(RouteTransformBuilderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.RequestTransforms.Add(_traceContext);
     }
 }
 

@@ -23,6 +23,12 @@ internal static class RouteTransformOrder
     public const int Forwarding = 100;
 
     /// <summary>
+    /// <c>X-Request-Id</c> and the trace context: after the cache's request filter (<c>Forwarding + 50</c>), which keeps
+    /// only keyed client input on a request that may be stored, so that the gateway's own ids reach the upstream there too.
+    /// </summary>
+    public const int TraceContext = 200;
+
+    /// <summary>
     /// The route's own <c>Transforms</c> list (headers, query, method; status and headers on the way back): after the
     /// forwarding transforms, so it sees the gateway's <c>X-Forwarded-*</c> and final <c>Host</c>; before the identity
     /// transform, which must see the final path and query and have the last word on identity headers.

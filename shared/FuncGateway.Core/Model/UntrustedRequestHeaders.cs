@@ -11,6 +11,8 @@ namespace FuncGateway.Model;
 /// <item>forwarding headers (<c>X-Forwarded-For/-Proto/-Host/-Port/-Prefix</c>, <c>Forwarded</c>) and host look-alikes
 /// (<c>X-Host</c>, <c>X-Original-Host</c>, <c>X-Forwarded-Server</c>) and scheme look-alikes (<see cref="SchemeLookAlikes"/>):
 /// only the gateway says who the client is, which host it asked for and over which scheme;</item>
+/// <item>client address look-alikes (<see cref="ClientAddressLookAlikes"/>: <c>X-Real-IP</c>, <c>True-Client-IP</c>...),
+/// which backends and their frameworks read as the client's address: the gateway's <c>X-Forwarded-For</c> is the one answer;</item>
 /// <item>the Functions key header <c>x-functions-key</c>: a platform secret;</item>
 /// <item>method and URL override headers (<see cref="OverrideHeaders"/>), which would let a client bypass the route's
 /// method and path rules at a framework that honours them, unless the route lets one of them through by name.</item>
@@ -35,6 +37,13 @@ internal static class UntrustedRequestHeaders
     /// <summary>Headers that claim the scheme the client used (HTTPS offload markers), which backends use to build links and set secure cookies.</summary>
     public static readonly IReadOnlyList<string> SchemeLookAlikes = ["X-Forwarded-Scheme", "X-Forwarded-Ssl", "Front-End-Https", "X-Url-Scheme"];
 
+    /// <summary>Headers other proxies and CDNs use for the client's address, which backends trust as such.</summary>
+    public static readonly IReadOnlyList<string> ClientAddressLookAlikes =
+    [
+        "X-Real-IP", "True-Client-IP", "X-Client-IP", "Client-IP", "X-Cluster-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP",
+        "X-Original-Forwarded-For", "X-Azure-ClientIP", "X-Azure-SocketIP",
+    ];
+
     /// <summary>The Azure Functions key header.</summary>
     public const string FunctionsKeyHeader = "x-functions-key";
 
@@ -42,7 +51,7 @@ internal static class UntrustedRequestHeaders
     private const int MaxNormalizedLength = 32;
 
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> RemovedLookup =
-        Normalize(ForwardingHeaders.Concat(HostLookAlikes).Concat(SchemeLookAlikes).Concat(OverrideHeaders).Append(FunctionsKeyHeader));
+        Normalize(ForwardingHeaders.Concat(HostLookAlikes).Concat(SchemeLookAlikes).Concat(ClientAddressLookAlikes).Concat(OverrideHeaders).Append(FunctionsKeyHeader));
 
     /// <summary>The canonical spelling of an override header name (any case), or null when it is not one.</summary>
     public static string? CanonicalOverrideHeader(string name)

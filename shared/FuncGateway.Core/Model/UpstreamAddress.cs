@@ -46,7 +46,7 @@ internal static class UpstreamAddress
     }
 
     /// <summary>The client's raw path holds no encoded '%', so every "%2F" of the decoded path was an encoded slash.</summary>
-    private static bool KeepsEncodedSlashes(HttpContext context)
+    internal static bool KeepsEncodedSlashes(HttpContext context)
     {
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (string.IsNullOrEmpty(rawTarget))

@@ -356,32 +356,33 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
             return ValueTask.CompletedTask;
         }
 
-        JsonNode? document;
         try
         {
-            document = JsonNode.Parse(context.Body.Span, documentOptions: DocumentOptions);
+            // JSON text is UTF-8 (RFC 8259 §8.1); the parser would only notice when a string is decoded.
+            var document = System.Text.Unicode.Utf8.IsValid(context.Body.Span)
+                ? JsonNode.Parse(context.Body.Span, documentOptions: DocumentOptions)
+                : throw new JsonException("The body is not valid UTF-8.");
+            var changed = false;
+            foreach (var operation in operations)
+            {
+                changed |= operation.Apply(ref document, context);
+                if (context.IsRefused)
+                {
+                    return ValueTask.CompletedTask;
+                }
+            }
+
+            if (changed)
+            {
+                context.Body = JsonSerializer.SerializeToUtf8Bytes(document);
+            }
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // Not JSON, not UTF-8, or a string escaping half a surrogate pair, which cannot be decoded or written again.
             TransformsLog.ResponseBodyNotJson(logger, routeId, (int)upstream.StatusCode, ex.Message);
             Refuse(context, ProblemCodes.InvalidResponseBody, "The upstream's response could not be transformed.",
                 "The route transforms JSON response bodies; the upstream's body is not JSON.");
-            return ValueTask.CompletedTask;
-        }
-
-        var changed = false;
-        foreach (var operation in operations)
-        {
-            changed |= operation.Apply(ref document, context);
-            if (context.IsRefused)
-            {
-                return ValueTask.CompletedTask;
-            }
-        }
-
-        if (changed)
-        {
-            context.Body = JsonSerializer.SerializeToUtf8Bytes(document);
         }
 
         return ValueTask.CompletedTask;

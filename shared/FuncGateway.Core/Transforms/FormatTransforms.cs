@@ -25,7 +25,16 @@ internal abstract class ResponseFormatTransform(ILogger logger) : GatewayRespons
 
         if (!ResponseJsonBodyTransform.RefusedAsEncoded(context, upstream, logger))
         {
-            Convert(context);
+            try
+            {
+                Convert(context);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or System.Xml.XmlException)
+            {
+                // Text no converter can read or write: invalid UTF-8, a string escaping half a surrogate pair, a character
+                // XML cannot hold. The client gets the gateway's 502, never a half-converted body.
+                Fail(context, ProblemCodes.InvalidResponseBody, "the body cannot be converted: " + ex.GetType().Name);
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -112,7 +121,9 @@ internal sealed class ResponseJsonToXmlTransform(string root, string? ns, ILogge
         JsonNode? document;
         try
         {
-            document = JsonNode.Parse(context.Body.Span, documentOptions: new() { MaxDepth = 64 });
+            document = System.Text.Unicode.Utf8.IsValid(context.Body.Span)
+                ? JsonNode.Parse(context.Body.Span, documentOptions: new() { MaxDepth = 64 })
+                : throw new JsonException("The body is not valid UTF-8.");
         }
         catch (JsonException ex)
         {

@@ -238,7 +238,10 @@ internal sealed class RequestBodyStep(IOptions<GatewayOptions> options, ILogger<
             {
                 try
                 {
-                    document = JsonNode.Parse(body.Span, documentOptions: DocumentOptions);
+                    // JSON text is UTF-8 (RFC 8259 §8.1); the parser would only notice when a string is decoded.
+                    document = System.Text.Unicode.Utf8.IsValid(body.Span)
+                        ? JsonNode.Parse(body.Span, documentOptions: DocumentOptions)
+                        : throw new JsonException("The body is not valid UTF-8.");
                 }
                 catch (JsonException ex)
                 {
@@ -254,27 +257,35 @@ internal sealed class RequestBodyStep(IOptions<GatewayOptions> options, ILogger<
             }
         }
 
-        foreach (var operation in plan.Operations)
-        {
-            if (!operation.Apply(ref document, context, feature, out var error))
-            {
-                return await RefuseAsync(context, routeId, error!);
-            }
-        }
-
         byte[] transformed;
-        if (plan.Encoder is { } encoder)
+        try
         {
-            if (encoder.Encode(document, out var error) is not { } encoded)
+            foreach (var operation in plan.Operations)
             {
-                return await RefuseAsync(context, routeId, error!);
+                if (!operation.Apply(ref document, context, feature, out var error))
+                {
+                    return await RefuseAsync(context, routeId, error!);
+                }
             }
 
-            transformed = encoded;
+            if (plan.Encoder is { } encoder)
+            {
+                if (encoder.Encode(document, out var error) is not { } encoded)
+                {
+                    return await RefuseAsync(context, routeId, error!);
+                }
+
+                transformed = encoded;
+            }
+            else
+            {
+                transformed = JsonSerializer.SerializeToUtf8Bytes(document);
+            }
         }
-        else
+        catch (Exception ex) when (ex is InvalidOperationException or JsonException)
         {
-            transformed = JsonSerializer.SerializeToUtf8Bytes(document);
+            // A string escaping half a surrogate pair ("\ud800") parses but cannot be decoded or written again.
+            return await RefuseAsync(context, routeId, "a string of the body holds an unpaired surrogate escape");
         }
 
         feature.TransformedRequestBody = (transformed, plan.Encoder?.ContentType);

@@ -157,7 +157,8 @@ internal static class TransformCompiler
                 case TransformKinds.RequestHeaderRename:
                     if (RenameTarget(item, target, "header", where, errors, to =>
                             CheckHeaderName(target, HeaderOperation.RenameFrom, ValueSource.Client, isRequest: true, where, errors)
-                            & CheckHeaderName(to, HeaderOperation.RenameTo, ValueSource.Client, isRequest: true, where, errors)) is { } header)
+                            & CheckHeaderName(to, HeaderOperation.RenameTo, TransformRules.IsGatewayWritten(target) ? ValueSource.Gateway : ValueSource.Client,
+                                isRequest: true, where, errors)) is { } header)
                     {
                         request.Add(new RequestHeaderRenameTransform(target, header));
                     }

@@ -46,6 +46,14 @@ internal static class TransformRules
 
     public static bool IsCredentialHeader(string name) => CredentialHeaders.Contains(name);
 
+    /// <summary>
+    /// Request headers whose value, when the route's transforms run, is always the gateway's own (the client's copy is
+    /// removed first): renaming one into another header only the gateway speaks for moves no client input.
+    /// </summary>
+    public static bool IsGatewayWritten(string name) =>
+        name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) || name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase) || name.Equals("X-Request-Id", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>True for <c>code</c>, <c>access_token</c> and the route's own credential parameters (<paramref name="routeCredentials"/>).</summary>
     public static bool IsCredentialQueryParameter(string name, IReadOnlyCollection<string> routeCredentials) =>
         CredentialQueryParameters.Contains(name, StringComparer.OrdinalIgnoreCase) || routeCredentials.Contains(name, StringComparer.OrdinalIgnoreCase);
@@ -70,7 +78,7 @@ internal static class TransformRules
                 : "'Host' may only be Set explicitly, to a value without caller or client input (use the route's PreserveHost to send the client's).";
         }
 
-        const string GatewayOnly = "forwarding, host, scheme, method or URL override, Functions key, request id, trace context";
+        const string GatewayOnly = "forwarding, host, scheme, client address, method or URL override, Functions key, request id, trace context";
         if (!UntrustedRequestHeaders.IsUntrusted(name, allowedOverride: null) && !UntrustedRequestHeaders.IsIn(TraceContextHeaders, name))
         {
             return null;
@@ -78,7 +86,7 @@ internal static class TransformRules
 
         return operation switch
         {
-            HeaderOperation.RenameTo => $"'{name}' is a header only the gateway speaks for ({GatewayOnly}): a client's header cannot be renamed into it.",
+            HeaderOperation.RenameTo when source > ValueSource.Gateway => $"'{name}' is a header only the gateway speaks for ({GatewayOnly}): a client's header cannot be renamed into it.",
             HeaderOperation.Set or HeaderOperation.Append or HeaderOperation.SetIfMissing when source > ValueSource.Gateway =>
                 $"'{name}' is a header only the gateway speaks for ({GatewayOnly}): its value may not take caller or client input.",
             _ => null,

@@ -40,6 +40,26 @@ internal static class JsonBodyCheck
 
     public static void Check(ReadOnlyMemory<byte> body, RouteValidation validation, ViolationList violations)
     {
+        // JSON text is UTF-8 (RFC 8259 §8.1); the parser would only notice when a string is decoded, and fail there.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            violations.Add("body", "", "json", "The body is not valid JSON: it is not valid UTF-8.");
+            return;
+        }
+
+        try
+        {
+            CheckWellFormed(body, validation, violations);
+        }
+        catch (InvalidOperationException)
+        {
+            // A string escapes half a surrogate pair ("\ud800"): no parser decodes it the same way, so it is not let through.
+            violations.Add("body", "", "json", "The body is not valid JSON: a string holds an unpaired surrogate escape.");
+        }
+    }
+
+    private static void CheckWellFormed(ReadOnlyMemory<byte> body, RouteValidation validation, ViolationList violations)
+    {
         var limits = validation.JsonLimits!;
         JsonDocument? document = null;
         try

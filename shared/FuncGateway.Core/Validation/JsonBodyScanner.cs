@@ -102,6 +102,12 @@ internal static class JsonBodyScanner
             violations.Add("body", "", "json", $"The body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}).");
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // A string that cannot be decoded: invalid UTF-8 or half a surrogate pair.
+            violations.Add("body", Pointer(path, property), "json", "The body is not valid JSON: a string cannot be decoded (invalid UTF-8 or an unpaired surrogate escape).");
+            return false;
+        }
 
         return ok;
     }

@@ -1,6 +1,7 @@
 using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 
 namespace FuncGateway.Validation;
@@ -108,13 +109,42 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
 
         foreach (var rule in validation.Query)
         {
-            Check("query", rule, request.Query.TryGetValue(rule.Name, out var values) ? values : default, validation.RejectRepeated, violations);
+            // Names are case-sensitive: a required parameter must be there under its own name (an upstream that tells
+            // "Q" from "q" would not find it otherwise). The value rules hold for every spelling of the name, because an
+            // upstream that ignores case reads them all.
+            var values = request.Query.TryGetValue(rule.Name, out var found) ? found : default;
+            if (rule.Required && values.Count > 0 && !HasParameter(request.QueryString, rule.Name))
+            {
+                violations.Add("query", rule.Name, "required", "The parameter is required (names are case-sensitive).");
+                continue;
+            }
+
+            Check("query", rule, values, validation.RejectRepeated, violations);
         }
 
         foreach (var rule in validation.Headers)
         {
             Check("header", rule, request.Headers.TryGetValue(rule.Name, out var values) ? values : default, validation.RejectRepeated, violations);
         }
+    }
+
+    /// <summary>The query holds a parameter named exactly <paramref name="name"/> once decoded.</summary>
+    private static bool HasParameter(QueryString query, string name)
+    {
+        if (query.Value is not { } text)
+        {
+            return false;
+        }
+
+        foreach (var pair in new QueryStringEnumerable(text))
+        {
+            if (pair.DecodeName().Span.SequenceEqual(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void Check(string where, ParameterRule rule, Microsoft.Extensions.Primitives.StringValues values, bool rejectRepeated, ViolationList violations)

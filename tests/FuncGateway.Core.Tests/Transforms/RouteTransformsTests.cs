@@ -19,7 +19,7 @@ public sealed class RouteTransformsTests
     {
         var late = new NamedProvider(900, "late");
         var early = new NamedProvider(10, "early", needsBodyOn: "b");
-        var snapshot = Build([late, ForwardingTransformProvider.Instance, early],
+        var snapshot = Build([late, TraceContextTransformProvider.Instance, ForwardingTransformProvider.Instance, early],
             Route("a", "/a", "http://10.0.0.1"), Route("b", "/b", "http://10.0.0.1", ("StripPrefix", "/b")));
 
         var a = snapshot.Routes.Single(r => r.Definition.Id == "a").Transforms;

@@ -13,7 +13,7 @@ public sealed class TransformFormatTests
 {
     internal static GatewaySnapshot Build(params RegistryRow[] routes) =>
         new SnapshotBuilder(GatewayCapabilities.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100),
-                transformProviders: [ForwardingTransformProvider.Instance, new RouteTransformListProvider(new FakeTimeProvider(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)])
+                transformProviders: [ForwardingTransformProvider.Instance, TraceContextTransformProvider.Instance, new RouteTransformListProvider(new FakeTimeProvider(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)])
             .Build(new RegistryContent([], routes), version: 1, TimeProvider.System.GetUtcNow());
 
     private static IReadOnlyList<string> Rejection(string transforms, string path = "/a/{id}")
@@ -142,6 +142,8 @@ public sealed class TransformFormatTests
     [InlineData("{\"RequestHeader\":\"X-HTTP-Method-Override\",\"Set\":\"{Query:m}\"}", "may not take caller or client input")]
     [InlineData("{\"RequestHeader\":\"X_Forwarded_Host\",\"SetIfMissing\":\"{Claim:host}\"}", "may not take caller or client input")]
     [InlineData("{\"RequestHeaderRename\":\"X-Client-Proto\",\"To\":\"X-Forwarded-Proto\"}", "cannot be renamed into it")]
+    [InlineData("{\"RequestHeaderRename\":\"X-Caller\",\"To\":\"X-Real-IP\"}", "cannot be renamed into it")]
+    [InlineData("{\"RequestHeader\":\"True-Client-IP\",\"Set\":\"{Header:X-Caller}\"}", "may not take caller or client input")]
     // The request id and trace context: the same rules (a client must not choose the id or trace the upstream sees).
     [InlineData("{\"RequestHeader\":\"X-Request-Id\",\"Set\":\"{Header:X-Client-Id}\"}", "may not take caller or client input")]
     [InlineData("{\"RequestHeader\":\"traceparent\",\"Set\":\"{Query:trace}\"}", "may not take caller or client input")]
@@ -166,6 +168,7 @@ public sealed class TransformFormatTests
              {"RequestHeader":"X-HTTP-Method-Override","Set":"{Method}"},
              {"RequestHeaderRemove":"X-Forwarded-Proto"},
              {"RequestHeaderRename":"X-Forwarded-For","To":"X-Client-Ip"},
+             {"RequestHeaderRename":"X-Request-Id","To":"X-Real-IP"},
              {"RequestHeader":"X-Request-Id","SetIfMissing":"{RequestId}"},
              {"RequestHeader":"baggage","Set":"route={RouteId}"},
              {"RequestHeaderRemove":"tracestate"},

@@ -36,6 +36,9 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("all-query", "/all-query/{**rest}", "cached", ("Cache", """{"ttlSeconds":60}"""));
         await _gateway.UpsertRouteAsync("mine", "/mine/{**rest}", "cached", ("Auth", "people"), ("Cache", """{"ttlSeconds":60,"shared":false}"""));
         await _gateway.UpsertRouteAsync("bounded", "/bounded/{**rest}", "cached", ("Cache", """{"ttlSeconds":60,"upstreamMaxAge":true}"""));
+        await _gateway.UpsertRouteAsync("templated", "/templated/{**rest}", "cached",
+            ("Cache", """{"ttlSeconds":60,"query":["page"]}"""), ("Transforms", """[{"RequestHeader":"X-Page","Set":"{Query:page}"}]"""));
+        await _gateway.UpsertRouteAsync("limited", "/limited/{**rest}", "cached", ("Cache", """{"ttlSeconds":60}"""), ("RateLimit", "plenty"));
         await _gateway.ReloadAsync();
     }
 
@@ -53,6 +56,8 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         ["FuncGateway:Auth:Signing:Keys:k1"] = Convert.ToBase64String(new byte[32]),
         ["FuncGateway:Forwarding:PublicHosts"] = "127.0.0.1,localhost,evil.example",
         ["FuncGateway:Cache:MaxEntryBytes"] = "16384",
+        ["FuncGateway:RateLimits:Policies:plenty:Limit"] = "1000",
+        ["FuncGateway:RateLimits:Policies:plenty:WindowSeconds"] = "3600",
     }, prefix);
 
     /// <summary>
@@ -102,6 +107,11 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
             response.Headers["Cache-Tag"] = q["tag"].ToString();
         }
 
+        if (q.ContainsKey("secret"))
+        {
+            response.Headers["X-Secret"] = q["secret"].ToString();
+        }
+
         response.Headers.ETag = "\"v1\"";
         response.Headers.LastModified = LastModified;
         response.ContentType = "application/json";
@@ -121,6 +131,11 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
             poison = h["X-Poison"].ToString(),
             language = h["Accept-Language"].ToString(),
             query = context.Request.QueryString.Value ?? "",
+            page = h["X-Page"].ToString(),
+            requestId = h["X-Request-Id"].ToString(),
+            contentType = h.ContentType.ToString(),
+            body = await new StreamReader(context.Request.Body).ReadToEndAsync(),
+            rawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "",
         });
     }
 
@@ -221,6 +236,95 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("hit", XCache(victim2));
         Assert.Equal(victimBody.GetProperty("serial").GetInt32(), victimBody2.GetProperty("serial").GetInt32());
         Assert.Equal("", victimBody2.GetProperty("poison").GetString());
+    }
+
+    [Fact]
+    public async Task A_template_reading_a_keyed_parameter_cannot_be_fed_through_another_spelling_of_its_name()
+    {
+        // {Query:page} reads "PAGE" too (names ignore case there), so the key and the upstream must hold it.
+        var (attack, attackBody) = await GetAsync("/templated/list?PAGE=evil");
+        Assert.Equal("miss", XCache(attack));
+        Assert.Equal("evil", attackBody.GetProperty("page").GetString());
+        Assert.Equal("?PAGE=evil", attackBody.GetProperty("query").GetString());
+
+        var (victim, victimBody) = await GetAsync("/templated/list");
+        Assert.Equal("miss", XCache(victim));
+        Assert.Equal("", victimBody.GetProperty("page").GetString());
+
+        var (keyed, keyedBody) = await GetAsync("/templated/list?page=1&utm=x");
+        Assert.Equal("?page=1", keyedBody.GetProperty("query").GetString());
+        var (again, _) = await GetAsync("/templated/list?utm=y&page=1");
+        Assert.Equal(("miss", "hit"), (XCache(keyed), XCache(again)));
+    }
+
+    [Theory]
+    [InlineData("?a=1&A=evil", "?a=1&a=evil")]
+    [InlineData("?q=a+b", "?q=a%20b")]
+    [InlineData("?a=1;b=2", "?a=1%3Bb=2")]
+    [InlineData("?x", "?x=")]
+    [InlineData("?&&", "")]
+    [InlineData("?a=2&a=1", "?a=1&a=2")]
+    public async Task Queries_an_upstream_may_read_differently_are_different_entries(string first, string second)
+    {
+        var path = "/all-query/q" + Guid.NewGuid().ToString("N");
+        var (one, oneBody) = await GetAsync(path + first);
+        var (two, twoBody) = await GetAsync(path + second);
+
+        Assert.Equal(("miss", "miss"), (XCache(one), XCache(two)));
+        Assert.NotEqual(oneBody.GetProperty("serial").GetInt32(), twoBody.GetProperty("serial").GetInt32());
+        Assert.Equal(second, twoBody.GetProperty("query").GetString());
+    }
+
+    [Fact]
+    public async Task An_encoded_slash_and_an_encoded_percent_before_2F_are_different_entries()
+    {
+        var (slash, slashBody) = await GetAsync("/all-query/pkg/@types%2Fcors");
+        var (percent, percentBody) = await GetAsync("/all-query/pkg/@types%252Fcors");
+        var (slashAgain, _) = await GetAsync("/all-query/pkg/@types%2Fcors");
+
+        Assert.Equal(("miss", "miss", "hit"), (XCache(slash), XCache(percent), XCache(slashAgain)));
+        Assert.Equal("/all-query/pkg/@types%2Fcors", slashBody.GetProperty("rawTarget").GetString());
+        Assert.Equal("/all-query/pkg/@types%252Fcors", percentBody.GetProperty("rawTarget").GetString());
+    }
+
+    [Fact]
+    public async Task A_get_with_a_body_is_neither_looked_up_nor_stored()
+    {
+        using var withBody = new HttpRequestMessage(HttpMethod.Get, "/all-query/search")
+        {
+            Content = new StringContent("""{"q":"evil"}""", Encoding.UTF8, "text/evil"),
+        };
+        using var response = await _gateway.Client.SendAsync(withBody);
+        var (plain, plainBody) = await GetAsync("/all-query/search");
+
+        Assert.Equal("bypass", XCache(response));
+        Assert.Equal("miss", XCache(plain));
+        Assert.Equal("", plainBody.GetProperty("body").GetString());
+        Assert.Equal("", plainBody.GetProperty("contentType").GetString());
+    }
+
+    [Fact]
+    public async Task A_hit_carries_its_own_request_id_and_rate_limit_state_and_the_miss_sent_the_request_id_upstream()
+    {
+        var (miss, missBody) = await GetAsync("/limited/state");
+        var (hit, _) = await GetAsync("/limited/state");
+
+        Assert.Equal(("miss", "hit"), (XCache(miss), XCache(hit)));
+        Assert.Equal(miss.Headers.GetValues("X-Request-Id").Single(), missBody.GetProperty("requestId").GetString());
+        Assert.Single(hit.Headers.GetValues("RateLimit"));
+        Assert.Single(hit.Headers.GetValues("RateLimit-Policy"));
+        Assert.NotEqual(miss.Headers.GetValues("RateLimit").Single(), hit.Headers.GetValues("RateLimit").Single());
+        Assert.NotEqual(miss.Headers.GetValues("X-Request-Id").Single(), hit.Headers.GetValues("X-Request-Id").Single());
+    }
+
+    [Fact]
+    public async Task A_response_with_no_cache_naming_fields_is_not_stored()
+    {
+        var query = "?cc=" + Uri.EscapeDataString("no-cache=\"X-Secret\"") + "&secret=abc";
+        var (first, _) = await GetAsync("/all-query/nocache-fields" + query);
+        var (second, _) = await GetAsync("/all-query/nocache-fields" + query);
+
+        Assert.Equal(("miss", "miss"), (XCache(first), XCache(second)));
     }
 
     [Fact]

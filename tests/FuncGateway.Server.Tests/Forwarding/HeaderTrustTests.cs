@@ -82,6 +82,11 @@ public sealed class HeaderTrustTests(AzuriteFixture azurite) : IAsyncLifetime
     public Task Scheme_look_alikes_never_reach_the_upstream() =>
         AssertNoneReachTheUpstreamAsync("evil-scheme", "X-Forwarded-Scheme", "X-Forwarded-Ssl", "Front-End-Https", "X_Url_Scheme");
 
+    [Fact]
+    public Task Client_address_look_alikes_never_reach_the_upstream() =>
+        AssertNoneReachTheUpstreamAsync("203.0.113.66", "X-Real-IP", "True-Client-IP", "X-Client-IP", "Client-IP", "X-Cluster-Client-IP",
+            "CF-Connecting-IP", "Fastly-Client-IP", "X-Original-Forwarded-For", "X-Azure-ClientIP", "X-Azure-SocketIP", "x_real_ip");
+
     /// <summary>Sends every header with <paramref name="value"/> and asserts the value appears in none of the upstream's headers.</summary>
     private async Task AssertNoneReachTheUpstreamAsync(string value, params string[] headers)
     {

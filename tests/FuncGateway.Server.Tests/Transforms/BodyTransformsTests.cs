@@ -66,6 +66,17 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
                 return context.Response.WriteAsync("""[{"id":1,"internal":true}]""");
             });
             app.MapGet("/empty", (HttpContext context) => { context.Response.StatusCode = 204; return Task.CompletedTask; });
+            app.MapGet("/unpaired", (HttpContext context) =>
+            {
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync("""{"id":7,"items":[{"sku":"\ud800","cost":1}],"internal":{}}""");
+            });
+            app.MapGet("/not-utf8", (HttpContext context) =>
+            {
+                context.Response.ContentType = "application/json";
+                byte[] body = [.. "{\"id\":7,\"internal\":\""u8, 0xFF, 0xFE, .. "\"}"u8];
+                return context.Response.Body.WriteAsync(body).AsTask();
+            });
         });
         _gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
         {
@@ -107,6 +118,16 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         return await _gateway.Client.SendAsync(request);
+    }
+
+    [Theory]
+    [InlineData("/public/unpaired")]
+    [InlineData("/public/not-utf8")]
+    public async Task An_upstream_body_with_an_unpaired_surrogate_or_invalid_UTF_8_gets_502_not_a_500(string path)
+    {
+        using var response = await _gateway.Client.GetAsync(path);
+
+        await Problem.AssertAsync(response, HttpStatusCode.BadGateway, "invalid_response_body");
     }
 
     [Fact]

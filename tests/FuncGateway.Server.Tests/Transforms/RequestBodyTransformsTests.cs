@@ -94,6 +94,31 @@ public sealed class RequestBodyTransformsTests(AzuriteFixture azurite) : IAsyncL
         Assert.Equal(echo.Header("X-Request-Id").Single(), (string?)body["requestId"]);
     }
 
+    [Theory]
+    [InlineData("/mapped")]
+    [InlineData("/orders/7")]
+    public async Task Bodies_with_invalid_UTF_8_or_an_unpaired_surrogate_get_400_and_never_reach_the_upstream(string path)
+    {
+        var before = _echo.RequestCount;
+        var invalidUtf8 = new ByteArrayContent([.. "{\"customer\":{\"name\":\""u8, 0xFF, 0xFE, .. "\"}}"u8]);
+        invalidUtf8.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        using var unpaired = await SendAsync(path, Json("""{"customer":{"name":"\ud800"},"lines":[{"sku":"\udc00x"}]}"""));
+        using var notUtf8 = await SendAsync(path, invalidUtf8);
+
+        Assert.Equal(HttpStatusCode.BadRequest, unpaired.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, notUtf8.StatusCode);
+        await Problem.AssertAsync(notUtf8, HttpStatusCode.BadRequest, "invalid_request_body");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    private Task<HttpResponseMessage> SendAsync(string path, HttpContent content)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:pw")));
+        return _gateway.Client.SendAsync(request);
+    }
+
     [Fact]
     public async Task Bodies_that_cannot_be_transformed_are_refused_and_never_reach_the_upstream()
     {

@@ -130,6 +130,36 @@ public sealed class ValidationTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(before, _echo.RequestCount);
     }
 
+    [Theory]
+    [InlineData("""{"email":"\ud800","placedAt":"2026-12-05T10:00:00Z","id":"3f2504e0-4f89-41d3-9a0c-0305e82c3301"}""")]
+    [InlineData("""{"\ud800":1,"\udbff":2}""")]
+    [InlineData(null)]
+    public async Task A_body_with_invalid_UTF_8_or_an_unpaired_surrogate_gets_400_json_not_a_500(string? text)
+    {
+        var before = _echo.RequestCount;
+        HttpContent content = text is null
+            ? new ByteArrayContent([.. "{\"email\":\""u8, 0xFF, 0xFE, .. "\"}"u8])
+            : new StringContent(text, Encoding.UTF8);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await _gateway.Client.PostAsync("/orders", content);
+
+        var problem = await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal("json", problem.GetProperty("violations")[0].GetProperty("rule").GetString());
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_required_query_parameter_must_be_sent_under_its_own_name()
+    {
+        using var response = await _gateway.Client.GetAsync("/search?PAGE=3");
+
+        var problem = await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "validation_failed");
+        var violations = problem.GetProperty("violations").EnumerateArray()
+            .Select(v => $"{v.GetProperty("in").GetString()} {v.GetProperty("location").GetString()} {v.GetProperty("rule").GetString()}").ToList();
+        Assert.Equal(["query page required"], violations);
+    }
+
     [Fact]
     public async Task Query_and_header_rules_and_repeated_parameters_are_refused_by_name()
     {
