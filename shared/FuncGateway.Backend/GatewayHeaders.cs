@@ -75,7 +75,7 @@ public static class GatewayHeaders
                 {
                     if (firstLength == first.Length)
                     {
-                        return false;
+                        return IsWrittenHeaderLookAlike(name);
                     }
 
                     first[firstLength++] = lower;
@@ -104,13 +104,52 @@ public static class GatewayHeaders
             return true;
         }
 
-        if (head is not "x" || secondLength == int.MaxValue)
+        if (head is "x" && secondLength != int.MaxValue && second[..secondLength] is "user" or "consumer" or "gateway")
         {
-            return false;
+            return true;
         }
 
-        var word = second[..secondLength];
-        return word is "user" or "consumer" or "gateway";
+        return IsWrittenHeaderLookAlike(name);
+    }
+
+    // The gateway's own headers with every character but letters and digits removed, lower case.
+    private static readonly string[] WrittenHeadersSquashed =
+        [.. new[] { AuthPolicy, UserId, UserEmail, UserRoles, UserScopes, ConsumerId, ConsumerTier, ConsumerKeyId, Timestamp, KeyId, Signature }
+            .Select(static header => string.Concat(header.Where(char.IsAsciiLetterOrDigit)).ToLowerInvariant())];
+
+    /// <summary>
+    /// True when <paramref name="name"/>, with every character but letters and digits removed and case ignored, is one of
+    /// the headers the gateway writes: <c>XUserId</c>, <c>X-UserId</c>, <c>XGatewayAuthPolicy</c> read as <c>X-User-Id</c>
+    /// and <c>X-Gateway-Auth-Policy</c> to a backend that compares names that way.
+    /// </summary>
+    private static bool IsWrittenHeaderLookAlike(string name)
+    {
+        Span<char> squashed = stackalloc char[24];
+        var length = 0;
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                continue;
+            }
+
+            if (length == squashed.Length)
+            {
+                return false;
+            }
+
+            squashed[length++] = char.ToLowerInvariant(c);
+        }
+
+        foreach (var header in WrittenHeadersSquashed)
+        {
+            if (squashed[..length].SequenceEqual(header))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -55,4 +55,19 @@ public sealed class IpRulesRegistryFileTests
         Assert.Contains("DenyIps entry '10.66.1.0/16' has bits set after the first 16; write the range's first address: 10.66.0.0/16.", errors);
         Assert.Contains("MaxConcurrency 0 is outside 1–100000.", errors);
     }
+
+    [Fact]
+    public void A_comma_separated_string_is_read_too_as_the_docs_say()
+    {
+        var file = RegistryFile.Parse("""
+            {"routes":[{"id":"g1","path":"/g1","upstream":"echo","auth":"anonymous","groups":"web, mobile",
+              "allowIps":"10.0.0.0/8,192.0.2.0/24","denyIps":"10.66.0.0/16"}]}
+            """, "f.json");
+
+        var route = Assert.Single(file.Routes!);
+        Assert.Equal(["10.0.0.0/8", "192.0.2.0/24"], route.Get(IpRulesProperties.AllowIps));
+        Assert.Equal(["10.66.0.0/16"], route.Get(IpRulesProperties.DenyIps));
+        Assert.Equal(["web", "mobile"], route.Get(FuncGateway.RouteGroups.RouteGroupsProperties.Groups));
+        Assert.Contains("\"allowIps\": [", RegistryFile.Serialize(file.Upstreams, file.Routes), StringComparison.Ordinal);
+    }
 }

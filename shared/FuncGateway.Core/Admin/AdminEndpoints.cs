@@ -82,6 +82,15 @@ internal sealed class AdminEndpoints
         var request = context.Request;
         request.Path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase, out var rest);
         var action = rest.Value?.Trim('/').ToLowerInvariant() ?? "";
+        // Every admin response, the refusals too (401 without the key, 404, 405), carries the admin pages' policy: the
+        // dashboard's page and data, and JSON that no browser should render, frame or sniff.
+        context.Response.OnStarting(static state =>
+        {
+            var response = (HttpResponse)state;
+            var cacheControl = response.Headers.CacheControl.ToString();
+            AdminPagePolicy.Apply(response, cacheControl.Length > 0 ? cacheControl : "no-store");
+            return Task.CompletedTask;
+        }, context.Response);
 
         if (action == "healthz")
         {

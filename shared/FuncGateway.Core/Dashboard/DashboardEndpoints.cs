@@ -22,13 +22,6 @@ internal static class DashboardEndpoints
     public const string PageName = "dashboard";
 
     /// <summary>
-    /// Only the page's own script and style sheet, and calls to its own origin: no inline code, no other origin, no
-    /// framing, no form posts, no base-URL change.
-    /// </summary>
-    public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-    /// <summary>
     /// Registers the dashboard: the page, its script and style sheet, the data, and the traffic windows behind it
     /// (recording only while an admin key is configured).
     /// </summary>
@@ -48,16 +41,8 @@ internal static class DashboardEndpoints
         services.AddSingleton<IAdminEndpoint, DashboardDataEndpoint>();
     }
 
-    /// <summary>The headers of every dashboard response.</summary>
-    public static void SetSecurityHeaders(HttpResponse response, string cacheControl)
-    {
-        var headers = response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        headers.XContentTypeOptions = "nosniff";
-        headers.XFrameOptions = "DENY";
-        headers["Referrer-Policy"] = "no-referrer";
-        headers.CacheControl = cacheControl;
-    }
+    /// <summary>The headers of every dashboard response (<see cref="AdminPagePolicy"/>).</summary>
+    public static void SetSecurityHeaders(HttpResponse response, string cacheControl) => AdminPagePolicy.Apply(response, cacheControl);
 }
 
 /// <summary>One embedded file of the dashboard, read once; revalidated by ETag, never cached without asking.</summary>

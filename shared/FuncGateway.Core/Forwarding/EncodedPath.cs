@@ -60,3 +60,71 @@ internal static class EncodedPath
         return null;
     }
 }
+
+/// <summary>
+/// How a lenient upstream server may read a path the gateway routes literally: <c>%2F</c>, <c>%5C</c> and <c>\</c> as
+/// <c>/</c> (servers that decode encoded slashes, Windows servers), empty segments merged (<c>//</c>), <c>;</c> path
+/// parameters dropped (Java servlet containers), trailing dots of a segment dropped (Windows). A request whose path,
+/// read that way, belongs to another route than the one it matched is refused: <c>/api/admin%2Fusers</c> must not reach
+/// the upstream through the anonymous <c>/api/{**rest}</c> while <c>/api/admin/{**rest}</c> asks for a token.
+/// </summary>
+internal static class AmbiguousPath
+{
+    private static readonly SearchValues<char> Triggers = SearchValues.Create("%\\;");
+
+    /// <summary>The lenient reading of <paramref name="path"/>, or null when it reads the same (at once for the usual path).</summary>
+    public static string? Lenient(string path)
+    {
+        var span = path.AsSpan();
+        if (span.IndexOfAny(Triggers) < 0 && !span.Contains("//", StringComparison.Ordinal) && !span.Contains("./", StringComparison.Ordinal)
+            && !span.EndsWith('.'))
+        {
+            return null;
+        }
+
+        var decoded = path.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase).Replace("%5C", "/", StringComparison.OrdinalIgnoreCase).Replace('\\', '/');
+        var lenient = new System.Text.StringBuilder(decoded.Length);
+        foreach (var range in decoded.AsSpan().Split('/'))
+        {
+            var segment = decoded.AsSpan(range);
+            var parameters = segment.IndexOf(';');
+            if (parameters >= 0)
+            {
+                segment = segment[..parameters];
+            }
+
+            if (segment.ContainsAnyExcept('.'))
+            {
+                segment = segment.TrimEnd('.');
+            }
+
+            if (segment.Length > 0)
+            {
+                lenient.Append('/').Append(segment);
+            }
+        }
+
+        var result = lenient.Length == 0 ? "/" : lenient.ToString();
+        return result == path.TrimEnd('/') || (result == "/" && path == "/") ? null : result;
+    }
+
+    /// <summary>The refusal when <paramref name="path"/>, read leniently, matches another route than <paramref name="matched"/>; null otherwise.</summary>
+    public static RequestRefusal? Check<TRoute>(Routing.RouteMatcher<TRoute> matcher, HttpRequest request, string path, TRoute matched)
+        where TRoute : class
+    {
+        if (Lenient(path) is not { } lenient)
+        {
+            return null;
+        }
+
+        var other = matcher.Match(request, request.Method, lenient);
+        if (other.Outcome != Routing.RouteMatchOutcome.Matched || ReferenceEquals(other.Route, matched))
+        {
+            return null;
+        }
+
+        return new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.InvalidPath,
+            "The request path reads as another route's path on servers that normalise it.",
+            "An encoded slash or backslash, '//', a ';' parameter or a trailing dot makes this path another route's on some servers; send the path in its plain form.");
+    }
+}

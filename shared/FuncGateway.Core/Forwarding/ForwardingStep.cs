@@ -245,13 +245,14 @@ internal sealed class ForwardingStep : IDisposable
 
         if (error == ForwarderError.RequestBodyClient)
         {
-            switch (FindBadRequest(exception)?.StatusCode)
+            switch (BodyRejection(exception))
             {
                 case StatusCodes.Status413PayloadTooLarge:
                     await GatewayProblem.RequestTooLargeAsync(context, context.Features.Get<GatewayRequestFeature>()?.MaxRequestBodySizeBytes ?? _maxRequestBodySize);
                     return;
-                case StatusCodes.Status400BadRequest:
-                    // The server could not parse the body (a malformed chunk, an over-long chunk extension). Whatever
+                case StatusCodes.Status400BadRequest or StatusCodes.Status431RequestHeaderFieldsTooLarge:
+                    // The server could not parse the body (a malformed chunk or chunk size, an over-long chunk extension,
+                    // trailers over the header limit). Whatever
                     // had reached the upstream is a truncated message: its connection was closed with the failed send.
                     var refusal = RequestFraming.MalformedBody();
                     Log.RequestRefused(_logger, refusal.Code, refusal.Detail);
@@ -275,13 +276,23 @@ internal sealed class ForwardingStep : IDisposable
         await GatewayProblem.WriteAsync(context, status, code, title);
     }
 
-    private static BadHttpRequestException? FindBadRequest(Exception? exception)
+    /// <summary>
+    /// The status the server gave a request body it refused to read (<see cref="BadHttpRequestException"/>), or 400 for
+    /// a chunk size too large to parse (Kestrel reports that as an <see cref="IOException"/> over an
+    /// <see cref="OverflowException"/>); null when the body failed otherwise (the client went away).
+    /// </summary>
+    private static int? BodyRejection(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is BadHttpRequestException bad)
             {
-                return bad;
+                return bad.StatusCode;
+            }
+
+            if (e is IOException { InnerException: OverflowException })
+            {
+                return StatusCodes.Status400BadRequest;
             }
         }
 

@@ -237,7 +237,7 @@ public static class RegistryProperties
         },
         static value => value.Count == 0 ? null : string.Join(',', value),
         static value => value.Count == 0,
-        fileConverter);
+        fileConverter ?? NamesFileConverter.Instance);
 
     /// <summary>
     /// A JSON object kept in a string property of the entity (native JSON in a registry file). <paramref name="parse"/>
@@ -261,4 +261,52 @@ public static class RegistryProperties
         value => value is null ? null : toJson(value),
         static value => value is null,
         fileOptions: fileOptions);
+}
+
+/// <summary>
+/// A list of names in a registry file: an array of strings, or a comma-separated string as the entity holds it
+/// (<c>"web,mobile"</c>, <c>"10.0.0.0/8, 192.0.2.0/24"</c>); written as an array.
+/// </summary>
+internal sealed class NamesFileConverter : JsonConverter<IReadOnlyList<string>>
+{
+    public static NamesFileConverter Instance { get; } = new();
+
+    public override IReadOnlyList<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString()!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("Expected an array of strings or a comma-separated string here.");
+        }
+
+        var items = new List<string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                throw new JsonException("Expected an array of strings or a comma-separated string here.");
+            }
+
+            items.Add(reader.GetString()!);
+        }
+
+        return items;
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<string> value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        writer.WriteStartArray();
+        foreach (var item in value)
+        {
+            writer.WriteStringValue(item);
+        }
+
+        writer.WriteEndArray();
+    }
 }

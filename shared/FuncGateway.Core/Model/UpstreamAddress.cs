@@ -21,28 +21,50 @@ internal static class UpstreamAddress
 {
     /// <summary>
     /// The upstream address for <paramref name="path"/> and <paramref name="query"/> under
-    /// <paramref name="destinationPrefix"/>: YARP's, with the client's encoded slashes kept (see the remarks).
+    /// <paramref name="destinationPrefix"/>: YARP's, with the client's encoded slashes kept (see the remarks), and the
+    /// query byte for byte. <see cref="Uri"/> would otherwise canonicalise it (<c>%7E</c> to <c>~</c>, <c>%41</c> to
+    /// <c>A</c>, <c>{</c> to <c>%7B</c>), and an upstream that checks a signature over its raw query (presigned URLs)
+    /// would refuse it. The query is only ever printable ASCII here (the server accepted it in a request line); any other
+    /// gets <see cref="Uri"/>'s reading.
     /// </summary>
     public static Uri Make(string destinationPrefix, PathString path, QueryString query, HttpContext context)
     {
-        var address = RequestUtilities.MakeDestinationAddress(destinationPrefix, path, query);
-        if (path.Value is not { } value || !value.Contains('%') || !KeepsEncodedSlashes(context))
-        {
-            return address;
-        }
-
-        // YARP's address is prefix (without a trailing '/'), encoded path, encoded query: undo "%252F" in the path only.
+        var rawQuery = query.HasValue && IsPrintableAscii(query.Value!) ? query.Value! : null;
+        var address = RequestUtilities.MakeDestinationAddress(destinationPrefix, path, rawQuery is null ? query : QueryString.Empty);
         var text = address.OriginalString;
-        var prefixLength = destinationPrefix.EndsWith('/') ? destinationPrefix.Length - 1 : destinationPrefix.Length;
-        var queryLength = query.HasValue ? query.ToUriComponent().Length : 0;
-        var encodedPath = text.AsSpan(prefixLength, text.Length - prefixLength - queryLength);
-        if (encodedPath.IndexOf("%252F", StringComparison.OrdinalIgnoreCase) < 0)
+        if (path.Value is { } value && value.Contains('%') && KeepsEncodedSlashes(context))
         {
-            return address;
+            // YARP's address is prefix (without a trailing '/'), encoded path, encoded query: undo "%252F" in the path only.
+            var prefixLength = destinationPrefix.EndsWith('/') ? destinationPrefix.Length - 1 : destinationPrefix.Length;
+            var queryLength = rawQuery is null && query.HasValue ? query.ToUriComponent().Length : 0;
+            var encodedPath = text.AsSpan(prefixLength, text.Length - prefixLength - queryLength);
+            if (encodedPath.IndexOf("%252F", StringComparison.OrdinalIgnoreCase) >= 0)
+            {
+                var kept = encodedPath.ToString().Replace("%252F", "%2F", StringComparison.Ordinal).Replace("%252f", "%2f", StringComparison.Ordinal);
+                text = string.Concat(text.AsSpan(0, prefixLength), kept, text.AsSpan(text.Length - queryLength));
+                if (rawQuery is null)
+                {
+                    return new Uri(text, UriKind.Absolute);
+                }
+            }
         }
 
-        var kept = encodedPath.ToString().Replace("%252F", "%2F", StringComparison.Ordinal).Replace("%252f", "%2f", StringComparison.Ordinal);
-        return new Uri(string.Concat(text.AsSpan(0, prefixLength), kept, text.AsSpan(text.Length - queryLength)), UriKind.Absolute);
+        return rawQuery is null
+            ? address
+            : new Uri(text + rawQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+    }
+
+    private static bool IsPrintableAscii(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is <= ' ' or > '~' or '#')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The client's raw path holds no encoded '%', so every "%2F" of the decoded path was an encoded slash.</summary>

@@ -248,6 +248,13 @@ public sealed class GatewayPipeline
                 return null;
         }
 
+        if (AmbiguousPath.Check(snapshot.Matcher, context.Request, context.Request.Path.Value ?? "/", match.Route!) is { } ambiguous)
+        {
+            Log.RequestRefused(_logger, ambiguous.Code, ambiguous.Detail);
+            await GatewayProblem.WriteAsync(context, ambiguous.Status, ambiguous.Code, ambiguous.Title, ambiguous.Detail);
+            return null;
+        }
+
         var isTunnel = RequestFraming.IsTunnelRequest(context);
         if (isTunnel && !match.Route!.Definition.Get(ForwardingProperties.WebSockets))
         {

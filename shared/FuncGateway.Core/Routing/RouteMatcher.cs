@@ -80,13 +80,16 @@ internal sealed class RouteMatcher<TRoute>
     /// Matches the request as if it used <paramref name="method"/>: which route would take a CORS preflight's
     /// announced method (<c>Access-Control-Request-Method</c>), for example.
     /// </summary>
-    public RouteMatchResult<TRoute> Match(HttpRequest request, string method)
+    public RouteMatchResult<TRoute> Match(HttpRequest request, string method) => Match(request, method, request?.Path.Value ?? string.Empty);
+
+    /// <summary>Matches the request as if its path were <paramref name="path"/> (a normalised reading of it, for example).</summary>
+    public RouteMatchResult<TRoute> Match(HttpRequest request, string method, string path)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
 
         // Split the path into segments once, as offsets into the path string; a trailing slash is ignored.
-        var path = request.Path.Value ?? string.Empty;
         var end = path.Length > 0 && path[^1] == '/' ? path.Length - 1 : path.Length;
         var count = path.AsSpan(0, end).Count('/');
         Span<PathSegment> segments = count <= MaxStackSegments

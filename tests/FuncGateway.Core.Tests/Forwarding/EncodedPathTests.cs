@@ -40,4 +40,29 @@ public class EncodedPathTests
     {
         Assert.Null(EncodedPath.Check(new PathString(path)));
     }
+
+    [Theory]
+    [InlineData("/api/admin%2Fusers", "/api/admin/users")]
+    [InlineData("/api/admin%2fusers", "/api/admin/users")]
+    [InlineData("/api/admin%5Cusers", "/api/admin/users")]
+    [InlineData("/api/admin\\users", "/api/admin/users")]
+    [InlineData("/api//admin/users", "/api/admin/users")]
+    [InlineData("/api/admin;jsessionid=1/users", "/api/admin/users")]
+    [InlineData("/api/admin./users", "/api/admin/users")]
+    [InlineData("/api/admin..", "/api/admin")]
+    public void A_lenient_server_reads_these_paths_differently(string path, string lenient)
+    {
+        Assert.Equal(lenient, AmbiguousPath.Lenient(path));
+    }
+
+    [Theory]
+    [InlineData("/api/items/42")]
+    [InlineData("/api/items/42/")]
+    [InlineData("/api/items/report.json")]
+    [InlineData("/")]
+    [InlineData("/api/100%25")]
+    public void The_usual_path_reads_the_same(string path)
+    {
+        Assert.Null(AmbiguousPath.Lenient(path));
+    }
 }

@@ -64,6 +64,8 @@ public sealed class DashboardTests(AzuriteFixture azurite)
 
         using var withoutKey = await gateway.Client.GetAsync("/_gateway/dashboard/data");
         await Problem.AssertAsync(withoutKey, HttpStatusCode.Unauthorized, "admin_unauthorized");
+        AssertSecurityHeaders(withoutKey);
+        Assert.True(withoutKey.Headers.CacheControl?.NoStore);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/dashboard/data");
         request.Headers.Add("X-Admin-Key", GatewayHost.AdminKey);

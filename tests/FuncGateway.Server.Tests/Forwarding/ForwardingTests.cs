@@ -23,6 +23,7 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
         });
         await _gateway.UpsertUpstreamAsync("echo", _echo.BaseAddress);
         await _gateway.UpsertRouteAsync("api", "/api/{**rest}", "echo");
+        await _gateway.UpsertRouteAsync("api-admin", "/api/admin/{**rest}", "echo", ("DenyIps", "127.0.0.1"));
         await _gateway.UpsertRouteAsync("orders", "/shop/orders/{id:int}", "echo", ("Methods", "GET,PUT,DELETE"), ("UpstreamPath", "/v2/orders/{id}"));
         await _gateway.UpsertRouteAsync("strip", "/strip/me/{**rest}", "echo", ("StripPrefix", "/strip/me"));
         await _gateway.ReloadAsync();
@@ -98,6 +99,19 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(expected, echo.Path);
     }
 
+    [Fact]
+    public async Task The_query_reaches_the_upstream_byte_for_byte()
+    {
+        const string Query = "?a=%7e&sig=%41%42&b=%zz&c={x}|^`&d=\\b&e=%&f=%2B+%20";
+        var address = new Uri(_gateway.Client.BaseAddress!.GetLeftPart(UriPartial.Authority) + "/api/signed" + Query,
+            new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+
+        using var response = await _gateway.Client.GetAsync(address);
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.Equal(Query, echo.Query);
+    }
+
     [Theory]
     [InlineData("/api/files/..%2F..%2Fadmin")]
     [InlineData("/api/files/..%5Cadmin")]
@@ -108,6 +122,24 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
 
         using var response = await _gateway.Client.GetAsync(sent);
 
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_path");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Theory]
+    [InlineData("/api/admin%2Fusers")]
+    [InlineData("/api/admin%5Cusers")]
+    [InlineData("/api//admin/users")]
+    [InlineData("/api/admin;a=b/users")]
+    [InlineData("/api/admin./users")]
+    public async Task A_path_that_reads_as_another_routes_on_a_lenient_server_is_refused(string sent)
+    {
+        var before = _echo.RequestCount;
+
+        using var plain = await _gateway.Client.GetAsync("/api/admin/users");
+        using var response = await _gateway.Client.GetAsync(sent);
+
+        await Problem.AssertAsync(plain, HttpStatusCode.Forbidden, "ip_denied");
         await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_path");
         Assert.Equal(before, _echo.RequestCount);
     }

@@ -102,6 +102,22 @@ public sealed class FramingTests(AzuriteFixture azurite) : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("FFFFFFFFFFFFFFFFF1\r\nabc\r\n0\r\n\r\n")] // a chunk size that overflows
+    [InlineData("3\r\nabc\r\n0\r\nX-Trailer: {0}\r\n\r\n")] // trailers over the header limit
+    public async Task A_chunked_body_the_server_cannot_read_is_invalid_framing_and_the_connection_closes(string body)
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        await using var client = await RawHttpClient.ConnectAsync(Gateway);
+        await client.SendAsync("POST /api/x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n" + string.Format(body, new string('t', 40_000)), cts.Token);
+
+        var response = await client.ReadResponseAsync(cts.Token);
+
+        response.AssertProblem(400, "invalid_framing");
+        Assert.Equal("close", response.Header("Connection"));
+        Assert.True(await client.Reader.WaitForCloseAsync(cts.Token), "the connection is closed after the refusal");
+    }
+
     [Fact]
     public async Task A_chunked_body_that_turns_malformed_after_its_head_went_upstream_takes_that_upstream_connection_down()
     {
