@@ -27,5 +27,6 @@ public sealed class VersioningCapability : IGatewayCapability
         services.AddSingleton<ApiVersionSets>();
         services.AddSingleton<IRouteFeatureCompiler, ApiVersionRouteCompiler>();
         services.AddSingleton<IGatewayPreMatchStep, VersioningStep>();
+        services.AddSingleton<IRouteTransformProvider, VersionHeaderTransformProvider>();
     }
 }

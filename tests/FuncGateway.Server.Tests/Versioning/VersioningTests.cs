@@ -112,6 +112,25 @@ public sealed class VersioningTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_look_alike_of_the_version_header_neither_picks_the_route_nor_reaches_the_upstream()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/h/7");
+        request.Headers.TryAddWithoutValidation("Api_Version", "2");
+        request.Headers.TryAddWithoutValidation("api.version", "2");
+        request.Headers.TryAddWithoutValidation("X-Other", "kept");
+        using var response = await _gateway.Client.SendAsync(request);
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.Equal("v1", echo.Instance);
+        Assert.Empty(echo.Header("Api_Version"));
+        Assert.Empty(echo.Header("api.version"));
+        Assert.Equal(["kept"], echo.Header("X-Other"));
+
+        var (named2, _) = await GetAsync("/h/7", r => r.Headers.Add("Api-Version", "2"));
+        Assert.Equal("v2", named2);
+    }
+
+    [Fact]
     public async Task The_header_scheme_picks_the_upstream_of_the_named_version_and_varies_on_the_header()
     {
         var (named2, response) = await GetAsync("/h/7", r => r.Headers.Add("Api-Version", "2"));
