@@ -8,9 +8,10 @@ namespace FuncGateway.Server.Framing;
 /// Follows the HTTP/1.x request framing of one client connection on its raw bytes, the way Kestrel reads it, and
 /// passes the bytes on. It exists for the two rules Kestrel's parser hides from the gateway core: a
 /// <c>Content-Length</c> that is not plain digits (Kestrel reads <c>+5</c> as 5) and over-long chunk extensions
-/// (Kestrel skips any length). It changes the stream only to report them:
+/// (Kestrel skips any length); and a line of the head ended by a bare LF (Kestrel accepts it, a proxy in front may read
+/// it as part of a header value and frame the request differently). It changes the stream only to report them:
 /// <list type="bullet">
-/// <item>A head with such a <c>Content-Length</c> gets the header <see cref="HostViolations.Header"/>,
+/// <item>A head with such a <c>Content-Length</c> or a bare LF gets the header <see cref="HostViolations.Header"/>,
 /// which makes the core refuse the request with 400 before anything goes upstream; the rest of the connection is dropped.</item>
 /// <item>A chunk-size line whose extensions pass <see cref="HostViolations.MaxChunkExtensionBytes"/> is cut by bytes
 /// Kestrel's chunk parser rejects (<c>CR NUL</c>), so reading the body fails and the request gets 400; the rest of the
@@ -29,6 +30,7 @@ internal sealed class Http1FramingScanner
     internal const int MaxParsedLineBytes = 1024;
 
     private static readonly byte[] ViolationLine = Encoding.ASCII.GetBytes($"{HostViolations.Header}: {HostViolations.ContentLength}\r\n");
+    private static readonly byte[] LineFeedViolationLine = Encoding.ASCII.GetBytes($"{HostViolations.Header}: {HostViolations.LineFeed}\r\n");
     private static readonly byte[] ChunkCut = "\r\0"u8.ToArray();
     private static readonly byte[] Cr = "\r"u8.ToArray();
 
@@ -45,6 +47,10 @@ internal sealed class Http1FramingScanner
     private List<string>? _transferEncodings;
     private bool _connectionUpgrade;
     private bool _unsure;
+
+    // A line of the head ended with a bare LF (Kestrel accepts it; a proxy in front may read it as part of a value).
+    private bool _bareLineFeed;
+    private byte _lastLineByte;
 
     // Body progress.
     private long _remaining;
@@ -130,6 +136,7 @@ internal sealed class Http1FramingScanner
                         run = i;
                         if (b == (byte)'\n')
                         {
+                            _bareLineFeed |= !_heldCr;
                             EndOfHead(output, _heldCr ? "\r\n"u8 : "\n"u8);
                         }
                         else
@@ -253,6 +260,16 @@ internal sealed class Http1FramingScanner
     /// <summary>Appends to the current line what fits in <see cref="_line"/>; the line is marked truncated when some does not.</summary>
     private void LineBytes(ReadOnlySpan<byte> bytes)
     {
+        if (bytes.Length > 0)
+        {
+            if (bytes[^1] == (byte)'\n' && (bytes.Length >= 2 ? bytes[^2] : _lastLineByte) != (byte)'\r')
+            {
+                _bareLineFeed = true;
+            }
+
+            _lastLineByte = bytes[^1];
+        }
+
         var room = _line.Length - _lineLength;
         if (bytes.Length > room)
         {
@@ -300,6 +317,14 @@ internal sealed class Http1FramingScanner
 
     private void EndOfHead(IBufferWriter<byte> output, ReadOnlySpan<byte> terminator)
     {
+        if (_bareLineFeed)
+        {
+            output.Write(LineFeedViolationLine);
+            output.Write(terminator);
+            _state = State.Discard;
+            return;
+        }
+
         if (_unsure)
         {
             output.Write(terminator);
@@ -417,6 +442,8 @@ internal sealed class Http1FramingScanner
         _transferEncodings = null;
         _connectionUpgrade = false;
         _unsure = false;
+        _bareLineFeed = false;
+        _lastLineByte = 0;
         _lineLength = 0;
         _lineTruncated = false;
         _heldCr = false;

@@ -30,7 +30,12 @@ internal static class RequestFraming
         var headers = request.Headers;
         if (headers.TryGetValue(HostViolations.Header, out var host))
         {
-            return Framing(host.ToString() == HostViolations.ContentLength ? ContentLengthDigits : "The request's framing is malformed.");
+            return Framing(host.ToString() switch
+            {
+                HostViolations.ContentLength => ContentLengthDigits,
+                HostViolations.LineFeed => "A line of the request head ends with a bare LF; end every line with CRLF.",
+                _ => "The request's framing is malformed.",
+            });
         }
 
         foreach (var header in headers)
@@ -183,6 +188,9 @@ public static class HostViolations
 
     /// <summary>A <c>Content-Length</c> value that is not plain digits (e.g. <c>+5</c>), which Kestrel would accept as a number.</summary>
     public const string ContentLength = "content-length";
+
+    /// <summary>A line of the request head ended by a bare LF instead of CRLF.</summary>
+    public const string LineFeed = "line-feed";
 
     /// <summary>The longest extension part (after the chunk size, before the line end) of one chunk-size line.</summary>
     public const int MaxChunkExtensionBytes = 4096;

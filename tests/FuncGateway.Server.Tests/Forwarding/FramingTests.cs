@@ -38,6 +38,7 @@ public sealed class FramingTests(AzuriteFixture azurite) : IAsyncLifetime
     [InlineData("POST /api/x HTTP/1.0\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "invalid_framing", "HTTP/1.0")]
     [InlineData("POST /api/x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "invalid_framing", "single 'chunked'")]
     [InlineData("POST /api/x HTTP/1.1\r\nHost: gw\r\nContent-Length: +5\r\n\r\nhello", "invalid_framing", "plain digits")]
+    [InlineData("POST /api/x HTTP/1.1\r\nHost: gw\r\nX-A: 1\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "invalid_framing", "bare LF")]
     [InlineData("GET /api/x HTTP/1.1\r\nHost: gw\r\nX(bad): 1\r\n\r\n", "invalid_header_name", "X(bad)")]
     [InlineData("GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Na\"me: 1\r\n\r\n", "invalid_header_name", "X-Na\"me")]
     public async Task Ambiguous_framing_is_refused_with_400_before_anything_goes_upstream_and_the_connection_closes(string request, string code, string detail)
@@ -82,12 +83,12 @@ public sealed class FramingTests(AzuriteFixture azurite) : IAsyncLifetime
         using var cts = new CancellationTokenSource(Deadline);
         await using var client = await RawHttpClient.ConnectAsync(Gateway);
 
-        // One write, five requests: no body, a fixed body, a chunked body with extensions and a trailer, bare-LF line ends, a body of 0.
+        // One write, five requests: no body, a fixed body, a chunked body with extensions and a trailer, a fixed body again, a body of 0.
         await client.SendAsync(
             "GET /api/one HTTP/1.1\r\nHost: gw\r\n\r\n" +
             "POST /api/two HTTP/1.1\r\nHost: gw\r\nContent-Length: 11\r\n\r\nhello world" +
             "POST /api/three HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\nA;name=\"quoted;value\"\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n" +
-            "POST /api/four HTTP/1.1\nHost: gw\nContent-Length: 4\n\nfour" +
+            "POST /api/four HTTP/1.1\r\nHost: gw\r\nContent-Length: 4\r\n\r\nfour" +
             "PUT /api/five HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\n\r\n",
             cts.Token);
 

@@ -14,7 +14,7 @@ public sealed class Http1FramingScannerTests
         "\r\nGET /one HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n" +
         "POST /two HTTP/1.1\r\nHost: a\r\ncontent-length:  11 \r\n\r\nhello world" +
         "POST /three HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\nA;q=\"a;b\"\r\n0123456789\r\n0\r\nT: 1\r\n\r\n" +
-        "POST /four HTTP/1.0\nHost: a\nContent-Length: 4\n\nfour" +
+        "POST /four HTTP/1.0\r\nHost: a\r\nContent-Length: 4\r\n\r\nfour" +
         "GET /five HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n" +
         "5;" + "zzzzzzzzzz" + "\r\nContent-Length: +5\r\n\r\n"; // after an upgrade head: tunnel bytes, never looked at
 
@@ -49,6 +49,30 @@ public sealed class Http1FramingScannerTests
         var output = Scan(Encoding.ASCII.GetBytes("GET /ok HTTP/1.1\r\n\r\nPOST /x HTTP/1.1\r\nContent-Length: +5\r\n\r\nhelloGET /smuggled HTTP/1.1\r\n\r\n"), 7);
 
         Assert.Equal("GET /ok HTTP/1.1\r\n\r\nPOST /x HTTP/1.1\r\nContent-Length: +5\r\nX-FuncGateway-Framing-Violation: content-length\r\n\r\n", output);
+    }
+
+    [Theory]
+    [InlineData("POST /x HTTP/1.1\r\nX-A: 1\nTransfer-Encoding: chunked\r\n", "\r\n")] // a bare LF hides a header from a proxy in front
+    [InlineData("GET /x HTTP/1.1\nHost: a\r\n", "\r\n")]
+    [InlineData("GET /x HTTP/1.1\r\nHost: a\r\n", "\n")]
+    public void A_head_with_a_bare_line_feed_is_marked_and_the_rest_dropped(string head, string end)
+    {
+        foreach (var readSize in new[] { 1, 2, 7, 4096 })
+        {
+            var output = Scan(Encoding.ASCII.GetBytes(head + end + "3\r\nabc\r\n0\r\n\r\nGET /next HTTP/1.1\r\n\r\n"), readSize);
+
+            Assert.Equal(head + "X-FuncGateway-Framing-Violation: line-feed\r\n" + end, output);
+        }
+    }
+
+    [Fact]
+    public void Heads_split_anywhere_between_CR_and_LF_are_not_bare_line_feeds()
+    {
+        var input = Encoding.ASCII.GetBytes("GET /a HTTP/1.1\r\nHost: a\r\nX-Long: " + new string('v', 2000) + "\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+        foreach (var readSize in new[] { 1, 2, 3, 7, 16 })
+        {
+            Assert.Equal(Encoding.ASCII.GetString(input), Scan(input, readSize));
+        }
     }
 
     [Fact]
