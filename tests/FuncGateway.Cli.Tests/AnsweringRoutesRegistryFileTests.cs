@@ -75,4 +75,18 @@ public sealed class AnsweringRoutesRegistryFileTests
             rejected.Single(r => r.RowKey == "profile").Errors);
         Assert.Contains("FixedResponse status 204 cannot have a body.", string.Join(" ", rejected.Single(r => r.RowKey == "status").Errors), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_header_value_no_response_can_carry_and_a_tunnel_method_for_a_part_are_rejected_with_their_reasons()
+    {
+        var bad = File.Replace("\"Content-Type\": \"application/json\"", "\"Content-Type\": \"application/json\", \"X-Name\": \"caf\u00e9\"", StringComparison.Ordinal)
+            .Replace("\"timeoutMs\": 500", "\"timeoutMs\": 500, \"method\": \"CONNECT\"", StringComparison.Ordinal);
+
+        var rejected = Validate(bad).Rejected;
+
+        Assert.Contains("FixedResponse header 'X-Name' needs a single-line value of visible ASCII characters",
+            string.Join(" ", rejected.Single(r => r.RowKey == "status").Errors), StringComparison.Ordinal);
+        Assert.Contains("Composition part 'user': method 'CONNECT' cannot be a part's method.",
+            string.Join(" ", rejected.Single(r => r.RowKey == "profile").Errors), StringComparison.Ordinal);
+    }
 }

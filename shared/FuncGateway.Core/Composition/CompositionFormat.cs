@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FuncGateway.Model;
+using Microsoft.AspNetCore.Http;
 
 namespace FuncGateway.Composition;
 
@@ -70,6 +71,11 @@ internal static partial class CompositionFormat
             if (part.Method is { } method && !HttpSyntax.IsToken(method))
             {
                 errors.Add($"{where}: method '{PrintableText.Of(method)}' is not a valid HTTP method.");
+            }
+            else if (part.Method is { } tunnel && (HttpMethods.IsConnect(tunnel) || HttpMethods.IsTrace(tunnel)))
+            {
+                // CONNECT opens a tunnel and TRACE echoes the request: neither gives a part a response to compose.
+                errors.Add($"{where}: method '{tunnel}' cannot be a part's method.");
             }
 
             if (part.TimeoutMs is < 1 or > MaxTimeoutMs)

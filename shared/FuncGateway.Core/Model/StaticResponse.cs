@@ -66,9 +66,11 @@ internal sealed class StaticResponse
                 errors.Add($"{property} header '{name}' is set by the gateway and may not be configured.");
             }
 
-            if (value is null || value.Any(c => c is '\r' or '\n' or '\0'))
+            // RFC 9110 field values as Kestrel writes them: visible ASCII, space and tab. Anything else (a line break,
+            // another control character, "café") would make every response of the route fail as it is written.
+            if (value is null || value.Any(static c => c is not ((>= ' ' and <= '~') or '\t')))
             {
-                errors.Add($"{property} header '{PrintableText.Of(name)}' needs a single-line value.");
+                errors.Add($"{property} header '{PrintableText.Of(name)}' needs a single-line value of visible ASCII characters, spaces and tabs (percent-encode others, e.g. filename*=UTF-8''caf%C3%A9.txt).");
             }
 
             hasContentType |= string.Equals(name, "Content-Type", StringComparison.OrdinalIgnoreCase);

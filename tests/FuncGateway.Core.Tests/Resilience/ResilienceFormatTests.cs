@@ -128,6 +128,8 @@ public class ResilienceFormatTests
     [InlineData("Fallback", """{"status":99}""", "Fallback status 99 is outside 200–599")]
     [InlineData("Fallback", """{"status":503,"headers":{"Content-Length":"5"}}""", "'Content-Length' is set by the gateway")]
     [InlineData("Fallback", """{"status":503,"headers":{"X-A":"a\r\nSet-Cookie: x"}}""", "needs a single-line value")]
+    [InlineData("Fallback", """{"status":503,"headers":{"X-A":"naïve"}}""", "needs a single-line value of visible ASCII")]
+    [InlineData("Fallback", """{"status":503,"headers":{"X-A":"a\u0001b"}}""", "needs a single-line value of visible ASCII")]
     [InlineData("Fallback", """{"status":503,"headers":{"bad name":"x"}}""", "'bad name' is not a valid header name")]
     public void A_bad_route_setting_rejects_the_route_with_the_reason(string property, string value, string expected)
     {
