@@ -22,6 +22,9 @@ internal sealed class RegistrationTable
     private readonly string? _unavailable;
     private int _created;
 
+    // The table has been read or written: a 404 from now on means it went away, not that nobody registered yet.
+    private int _seen;
+
     public RegistrationTable(GatewayTableService tables, IOptions<GatewayOptions> options)
     {
         Name = options.Value.Storage.TablePrefix + Suffix;
@@ -53,12 +56,19 @@ internal sealed class RegistrationTable
                 rows.Add(row);
             }
 
+            Volatile.Write(ref _seen, 1);
             return rows;
         }
-        catch (RequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 404 && Volatile.Read(ref _seen) == 0)
         {
             // No table yet: nobody has registered.
             return [];
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // The table was there and is gone (a storage account reset, an emulator restarted in memory): like an outage,
+            // the pool keeps the instances it last read rather than losing them all.
+            throw new DiscoveryLookupException($"Could not read table '{Name}': it no longer exists (it did when last read).", ex);
         }
         catch (Exception ex) when (TableRegistryStore.IsStorageFailure(ex))
         {
@@ -85,7 +95,18 @@ internal sealed class RegistrationTable
                 await table.CreateIfNotExistsAsync(cancellationToken);
             }
 
-            await write(table);
+            try
+            {
+                await write(table);
+            }
+            catch (RequestFailedException ex) when (ex is { Status: 404, ErrorCode: "TableNotFound" })
+            {
+                // The table went away since it was made (a storage account reset): make it again, once.
+                await table.CreateIfNotExistsAsync(cancellationToken);
+                await write(table);
+            }
+
+            Volatile.Write(ref _seen, 1);
         }
         catch (Exception ex) when (TableRegistryStore.IsStorageFailure(ex))
         {

@@ -67,6 +67,8 @@ internal sealed class HealthProbeService(
             {
                 // Storage trouble repeats every tick; say it once per distinct error.
                 var error = ex is RegistryStoreException or IOException or HttpRequestException ? ex.Message : ex.GetType().Name + ": " + ex.Message;
+                _holding = false;
+                prober.SetLeaseFailed(error);
                 if (error != _lastError)
                 {
                     HealthLog.ProbeRoundFailed(logger, error);

@@ -69,6 +69,9 @@ public sealed class HealthProber : IDisposable
 
     internal void SetLeaseHolder(bool holder) => _status = _status with { LeaseHolder = holder };
 
+    /// <summary>The lease could not be taken or renewed (storage trouble): this instance is not probing, and says why.</summary>
+    internal void SetLeaseFailed(string error) => _status = _status with { LeaseHolder = false, LastError = error };
+
     /// <summary>
     /// Probes every instance that is due and writes the results. Storage and probe failures are logged and recorded
     /// for the admin surface, never thrown; a round already running on this instance makes this call return at once.

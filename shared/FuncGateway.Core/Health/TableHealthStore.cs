@@ -218,7 +218,18 @@ internal sealed class TableHealthStore : IHealthStore
     private static bool IsStorageFailure(Exception ex) =>
         ex is RequestFailedException or AggregateException or AuthenticationFailedException or CredentialUnavailableException;
 
-    private RegistryStoreException Wrap(string what, Exception ex) => ex switch
+    private RegistryStoreException Wrap(string what, Exception ex)
+    {
+        if (ex is RequestFailedException { Status: 404, ErrorCode: "TableNotFound" })
+        {
+            // The table went away (a storage account reset, an emulator restarted in memory): make it again next time.
+            _ready = false;
+        }
+
+        return Describe(what, ex);
+    }
+
+    private RegistryStoreException Describe(string what, Exception ex) => ex switch
     {
         RequestFailedException { Status: > 0 } rfe => new($"Could not {what} table '{_table.Name}': storage answered {rfe.Status} {rfe.ErrorCode}.", ex),
         AggregateException agg => new($"Could not {what} table '{_table.Name}': storage unreachable ({agg.InnerExceptions.LastOrDefault()?.Message ?? agg.Message}).", ex),

@@ -156,6 +156,31 @@ public sealed class RegistrationDiscoveryTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_registration_table_that_goes_away_is_an_outage_not_an_empty_pool()
+    {
+        await using var a = await TestUpstream.StartAsync("a");
+        await using var gateway = await StartGatewayAsync(azurite);
+        using var registered = await SendAsync(gateway, HttpMethod.Put, "/_gateway/pools/orders/instances/a-1", new { url = a.BaseAddress.ToString(), leaseSeconds = 300 });
+        Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
+        await Waiting.UntilAsync(async () => (await gateway.Client.GetAsync("/orders/1")).IsSuccessStatusCode, Patience, "a to be served");
+        await using var traffic = new DiscoveryTraffic(gateway, "/orders/1");
+
+        // A storage account reset, an emulator restarted in memory: the table is gone.
+        await new TableServiceClient(azurite.ConnectionString).GetTableClient(gateway.TablePrefix + "Instances").DeleteAsync();
+        await Waiting.UntilAsync(
+            async () => (await DiscoveryView.PoolAsync(gateway, "orders")).GetProperty("discovery").GetProperty("state").GetString() == "stale", Patience, "the source to notice");
+
+        Assert.All(await traffic.NextAsync(20), answer => Assert.Equal("a", answer));
+
+        // The instance's next renewal makes the table again, and the pool reads it as before.
+        using var renewed = await SendAsync(gateway, HttpMethod.Put, "/_gateway/pools/orders/instances/a-1", new { url = a.BaseAddress.ToString(), leaseSeconds = 300 });
+        Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
+
+        await Waiting.UntilAsync(
+            async () => (await DiscoveryView.PoolAsync(gateway, "orders")).GetProperty("discovery").GetProperty("state").GetString() == "ok", Patience, "the source to read again");
+    }
+
+    [Fact]
     public async Task Registrations_are_checked_and_only_pools_with_the_registration_source_take_them()
     {
         await using var gateway = await StartGatewayAsync(azurite);

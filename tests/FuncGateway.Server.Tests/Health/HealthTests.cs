@@ -185,6 +185,36 @@ public sealed class HealthTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task When_the_health_table_goes_away_the_prober_makes_it_again_and_goes_on_probing()
+    {
+        await using var a = await ControllableUpstream.StartAsync("a");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true));
+        await gateway.UpsertPoolAsync("pool", [(a.BaseAddress, 1)], ("HealthCheck", HealthCheck));
+        await gateway.UpsertRouteAsync("app", "/app", "pool");
+        await gateway.ReloadAsync();
+        await WaitUntilAsync(async () => await StateAsync(gateway, a.BaseAddress) is not null, "the first probe is written");
+
+        // A storage account reset, an emulator restarted in memory: the table is gone.
+        await gateway.Health!.DeleteAsync();
+
+        // The prober's next lease attempt finds no table; the one after makes it again and probing goes on (it used
+        // to stop for good until a restart).
+        await WaitUntilAsync(async () =>
+        {
+            try
+            {
+                return await StateAsync(gateway, a.BaseAddress) is not null;
+            }
+            catch (Azure.RequestFailedException)
+            {
+                return false;
+            }
+        }, "the health table is made again and probed into");
+        var prober = (await gateway.AdminGetAsync("health")).GetProperty("prober");
+        Assert.True(prober.GetProperty("leaseHolder").GetBoolean());
+    }
+
+    [Fact]
     public async Task The_admin_health_endpoint_lists_every_pool_and_instance_and_needs_the_admin_key()
     {
         await using var a = await ControllableUpstream.StartAsync("a");
