@@ -5,9 +5,10 @@ using Microsoft.AspNetCore.Http;
 namespace FuncGateway.Composition;
 
 /// <summary>
-/// The table format of a route's <c>Composition</c>: a JSON object in a string property, read and checked in full
-/// (names, dependencies and their order, paths, methods, timeouts), so <c>fgw validate</c> refuses a bad one too.
-/// What needs the snapshot (the upstreams, the route's parameters, the template) is checked when it is compiled.
+/// The table format of a route's <c>Composition</c>: a JSON object in a string property. Reading it checks only that
+/// it is that object, so a row that does not validate is still exported as it is (an export is a backup); everything
+/// it says (names, dependencies and their order, paths, methods, timeouts, and what needs the snapshot: upstreams, the
+/// route's parameters, the template) is checked when the route compiles, which <c>fgw validate</c> does too.
 /// </summary>
 internal static partial class CompositionFormat
 {
@@ -23,11 +24,8 @@ internal static partial class CompositionFormat
     private const string Example =
         "{\"parts\":[{\"name\":\"user\",\"upstream\":\"users\",\"path\":\"/users/{id}\",\"timeoutMs\":500},{\"name\":\"orders\",\"upstream\":\"orders\",\"path\":\"/orders?user={parts.user.body.id}\",\"dependsOn\":[\"user\"],\"required\":false}]}";
 
-    public static CompositionDefinition? Parse(string name, string? json, List<string> errors)
-    {
-        var definition = RegistryJson.ParseObject<CompositionDefinition>(name, json, Example, errors);
-        return definition is not null && Check(name, definition, errors) is not null ? definition : null;
-    }
+    public static CompositionDefinition? Parse(string name, string? json, List<string> errors) =>
+        RegistryJson.ParseObject<CompositionDefinition>(name, json, Example, errors);
 
     /// <summary>The parts in an order that puts every part after those it depends on; null (with errors) when invalid.</summary>
     public static int[]? Check(string name, CompositionDefinition definition, List<string> errors)

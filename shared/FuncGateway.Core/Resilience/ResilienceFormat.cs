@@ -25,11 +25,12 @@ internal static class ResilienceFormat
         return definition is not null && RetrySettings.Create(definition, errors) is not null ? definition : null;
     }
 
-    public static FallbackDefinition? ParseFallback(string name, string? json, List<string> errors)
-    {
-        var definition = RegistryJson.ParseObject<FallbackDefinition>(name, json, FallbackExample, errors);
-        return definition is not null && FallbackResponse.Create(definition, errors) is not null ? definition : null;
-    }
+    /// <summary>
+    /// Reads <c>Fallback</c>'s JSON. What it says is checked when the route compiles (<see cref="RouteResilience"/>,
+    /// which <c>fgw validate</c> runs too), so a row that reads but does not validate is still exported as it is.
+    /// </summary>
+    public static FallbackDefinition? ParseFallback(string name, string? json, List<string> errors) =>
+        RegistryJson.ParseObject<FallbackDefinition>(name, json, FallbackExample, errors);
 
     public static string ToJson<T>(T value) => RegistryJson.ToJson(value);
 }

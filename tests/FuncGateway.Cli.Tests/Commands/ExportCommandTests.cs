@@ -136,5 +136,32 @@ public sealed class ExportCommandTests(AzuriteFixture fixture) : IDisposable
         Assert.Equal(SampleExported, export.Stdout);
     }
 
+    [Fact]
+    public async Task Rows_the_gateway_rejects_for_what_their_answers_say_are_exported_as_they_are()
+    {
+        Assert.Equal(0, (await _cli.RunAsync("import", _cli.WriteFile(Registries.Sample))).ExitCode);
+        await _cli.WriteEntityDirectlyAsync(_cli.RoutesTable, new TableEntity("default", "fixed-bad")
+        {
+            ["Path"] = "/fixed-bad",
+            ["Auth"] = "anonymous",
+            ["FixedResponse"] = """{"status":204,"body":"not allowed"}""",
+        });
+        await _cli.WriteEntityDirectlyAsync(_cli.RoutesTable, new TableEntity("default", "composed-bad")
+        {
+            ["Path"] = "/composed-bad",
+            ["Auth"] = "anonymous",
+            ["Composition"] = """{"parts":[]}""",
+        });
+
+        var export = await _cli.RunAsync("export");
+        var validate = await _cli.RunAsync("validate", _cli.WriteFile(export.Stdout));
+
+        Assert.True(export.ExitCode == 0, export.ToString());
+        Assert.Contains("\"fixed-bad\"", export.Stdout, StringComparison.Ordinal);
+        Assert.Contains("\"composed-bad\"", export.Stdout, StringComparison.Ordinal);
+        Assert.True(validate.ExitCode != 0, validate.ToString());
+        Assert.Contains("cannot have a body", validate.ToString(), StringComparison.Ordinal);
+    }
+
     public void Dispose() => _cli.Dispose();
 }
