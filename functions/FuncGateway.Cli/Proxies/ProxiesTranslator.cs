@@ -197,8 +197,8 @@ internal static partial class ProxiesTranslator
             return;
         }
 
-        var host = authority.Split(':')[0];
-        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        var host = authority.StartsWith('[') ? authority[..(authority.IndexOf(']', StringComparison.Ordinal) + 1)] : authority.Split(':')[0];
+        if (IsLoopback(host))
         {
             context.Errors.Add(
                 $"backendUri '{RegistryFormat.Printable(backendUri)}' points at the function app itself (localhost). With FuncGateway every path of the app goes to the gateway: " +
@@ -208,11 +208,25 @@ internal static partial class ProxiesTranslator
 
         upstream = $"{match.Groups["scheme"].Value.ToLowerInvariant()}://{authority}";
         var segments = new List<string>();
-        foreach (var segment in match.Groups["path"].Value.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        var path = match.Groups["path"].Value;
+        if (path.Length > 1 && (path.EndsWith('/') || path.Contains("//", StringComparison.Ordinal)))
+        {
+            context.Notes.Add($"backendUri path '{RegistryFormat.Printable(path)}': an UpstreamPath has no empty segments, so its trailing or doubled '/' is not sent.");
+        }
+
+        foreach (var segment in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             if (!segment.Contains('{', StringComparison.Ordinal) && !segment.Contains('}', StringComparison.Ordinal))
             {
-                segments.Add(segment);
+                // UpstreamPath literals are text the gateway encodes: "a%20b" is written "a b", or it would arrive as "a%2520b".
+                var literal = Uri.UnescapeDataString(segment);
+                if (literal.Contains('/', StringComparison.Ordinal))
+                {
+                    context.Errors.Add($"backendUri path segment '{RegistryFormat.Printable(segment)}' holds an encoded slash, which an UpstreamPath literal cannot carry.");
+                    continue;
+                }
+
+                segments.Add(literal);
                 continue;
             }
 
@@ -232,16 +246,32 @@ internal static partial class ProxiesTranslator
 
         upstreamPath = "/" + string.Join('/', segments);
         var query = match.Groups["query"].Value;
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var pair in query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
             var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            if (!names.Add(name))
+            {
+                context.Notes.Add($"backendUri query parameter '{RegistryFormat.Printable(name)}' is given more than once; a route's QueryParameter sets one value, so only the last is sent.");
+            }
+
             var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
             if (context.Template($"backendUri query parameter '{name}'", value, parameters, allowRequest: true) is { } template)
             {
                 transforms.Add(Transform(("QueryParameter", name), ("Set", template)));
             }
         }
+    }
+
+    /// <summary>
+    /// The function app itself by name: <c>localhost</c> in any spelling (any case, a trailing dot, <c>*.localhost</c>).
+    /// A loopback address stays allowed: it is how a migration is tried out against local upstreams.
+    /// </summary>
+    private static bool IsLoopback(string host)
+    {
+        var name = host.TrimEnd('.');
+        return name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase);
     }
 
     private static void TranslateRequestOverrides(JsonElement overrides, List<string> methods, HashSet<string> parameters, ProxyContext context, List<TransformDefinition> transforms)

@@ -203,5 +203,26 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         Assert.Equal("/hooks/github", (await (await client.GetAsync("/runtime/webhooks/github")).ReadEchoAsync()).Path);
     }
 
+    [Fact]
+    public async Task A_backend_path_is_sent_as_written_or_the_difference_is_said()
+    {
+        var file = _cli.WriteFile("""
+            { "proxies": {
+              "spaced": { "matchCondition": { "route": "/spaced/{id}" }, "backendUri": "http://10.0.0.4:8080/a%20b/{id}/?x=1&x=2" },
+              "self": { "matchCondition": { "route": "/self" }, "backendUri": "http://LOCALHOST.:7071/api/self" },
+              "slashed": { "matchCondition": { "route": "/slashed" }, "backendUri": "http://10.0.0.4:8080/a%2Fb" } } }
+            """, "proxies.json");
+        var output = _cli.PathOf("routes.json");
+
+        var result = await _cli.RunAsync("import-proxies", file, "--partial", "--output", output);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("\"upstreamPath\": \"/a b/{id}\"", await File.ReadAllTextAsync(output), StringComparison.Ordinal);
+        Assert.Contains("note: proxy 'spaced': backendUri path '/a%20b/{id}/': an UpstreamPath has no empty segments", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("note: proxy 'spaced': backendUri query parameter 'x' is given more than once", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("points at the function app itself (localhost)", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("backendUri path segment 'a%2Fb' holds an encoded slash", result.Stderr, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _cli.Dispose();
 }
