@@ -54,6 +54,15 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             Screen(request, screen, violations);
         }
 
+        if (hasBody && isJson && validation.ValidatesJsonBodies && NonUtf8Charset(request.ContentType) is { } charset)
+        {
+            // The checks read JSON as UTF-8 (RFC 8259 §8.1); an upstream that honours another charset would read another document.
+            ValidationLog.UnsupportedMediaType(logger, routeId, StatusCodes.Status415UnsupportedMediaType);
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, ValidationProblems.UnsupportedMediaType,
+                "The route checks JSON bodies, which are UTF-8.", $"The body declares charset '{PrintableText.Of(charset)}'; send UTF-8 (no charset, or charset=utf-8).");
+            return false;
+        }
+
         if (hasBody && isJson && validation.ValidatesJsonBodies)
         {
             var limit = validation.BufferLimit;
@@ -126,6 +135,18 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
         {
             Check("header", rule, request.Headers.TryGetValue(rule.Name, out var values) ? values : default, validation.RejectRepeated, violations);
         }
+    }
+
+    /// <summary>The charset parameter of <paramref name="contentType"/> when it names anything but UTF-8; null otherwise.</summary>
+    private static string? NonUtf8Charset(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) || media.Charset is not { Length: > 0 } charset)
+        {
+            return null;
+        }
+
+        var name = charset.ToString().Trim('"');
+        return name.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || name.Equals("utf8", StringComparison.OrdinalIgnoreCase) ? null : name;
     }
 
     /// <summary>The query holds a parameter named exactly <paramref name="name"/> once decoded.</summary>

@@ -149,6 +149,28 @@ public sealed class ValidationTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(before, _echo.RequestCount);
     }
 
+    [Theory]
+    [InlineData("application/json; charset=utf-7", true)]
+    [InlineData("application/json; charset=iso-8859-1", true)]
+    [InlineData("application/json; charset=UTF-8", false)]
+    [InlineData("application/json", false)]
+    public async Task A_JSON_body_in_another_charset_than_UTF_8_gets_415(string contentType, bool refused)
+    {
+        var content = new StringContent(ValidOrder);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+
+        using var response = await _gateway.Client.PostAsync("/orders", content);
+
+        if (refused)
+        {
+            await Problem.AssertAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
     [Fact]
     public async Task A_required_query_parameter_must_be_sent_under_its_own_name()
     {
