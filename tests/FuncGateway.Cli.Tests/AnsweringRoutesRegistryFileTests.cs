@@ -73,6 +73,7 @@ public sealed class AnsweringRoutesRegistryFileTests
 
         Assert.Contains("Composition part 'user': Upstream 'nobody' is neither a known upstream pool nor an absolute http(s) URL.",
             rejected.Single(r => r.RowKey == "profile").Errors);
+        Assert.DoesNotContain(rejected.Single(r => r.RowKey == "profile").Errors, e => e.StartsWith("Upstream is required", StringComparison.Ordinal));
         Assert.Contains("FixedResponse status 204 cannot have a body.", string.Join(" ", rejected.Single(r => r.RowKey == "status").Errors), StringComparison.Ordinal);
     }
 

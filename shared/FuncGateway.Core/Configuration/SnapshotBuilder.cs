@@ -506,8 +506,16 @@ internal sealed class SnapshotBuilder(
 
         if (responders.Count == 0)
         {
-            errors.Add(RegistrySerializer.UpstreamRequired(serializer.Schema));
-            return null;
+            // An answering property that is set but did not compile has said why; the forwarding-only properties are
+            // still checked against it, so every reason is listed at once.
+            var answering = definition.Properties.Where(static p => p.Key.AnswersRoute && p.Value is not null).Select(static p => p.Key.Name).Order(StringComparer.Ordinal).ToList();
+            if (answering.Count == 0)
+            {
+                errors.Add(RegistrySerializer.UpstreamRequired(serializer.Schema));
+                return null;
+            }
+
+            responders = answering;
         }
 
         if (responders.Count > 1)
