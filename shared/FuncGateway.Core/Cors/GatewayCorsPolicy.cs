@@ -22,5 +22,26 @@ internal sealed class GatewayCorsPolicy
 
     /// <summary>Whether an evaluated request's origin may read the response.</summary>
     public bool Admits(CorsResult result, string? origin) =>
-        result.IsOriginAllowed && !(Policy.AllowAnyOrigin && string.Equals(origin, NullOrigin, StringComparison.OrdinalIgnoreCase));
+        result.IsOriginAllowed && IsSerializedOrigin(origin)
+        && !(Policy.AllowAnyOrigin && string.Equals(origin, NullOrigin, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// An <c>Origin</c> as browsers send it (RFC 6454 §6.2): <c>null</c>, or <c>scheme://host[:port]</c> with nothing else
+    /// — no user information, path, query or fragment, which a wildcard policy's subdomain match would otherwise echo.
+    /// </summary>
+    internal static bool IsSerializedOrigin(string? origin)
+    {
+        if (string.Equals(origin, NullOrigin, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (origin is null || !Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.UserInfo.Length > 0)
+        {
+            return false;
+        }
+
+        var authorityStart = origin.IndexOf("://", StringComparison.Ordinal);
+        return authorityStart > 0 && origin.AsSpan(authorityStart + 3).IndexOfAny("/?#@\\") < 0;
+    }
 }

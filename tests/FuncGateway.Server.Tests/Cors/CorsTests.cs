@@ -92,7 +92,9 @@ public sealed class CorsTests(AzuriteFixture azurite) : IAsyncLifetime
         await gateway.UpsertRouteAsync("orders", "/api/orders/{id}", _upstream.BaseAddress.ToString(), ("Methods", "GET,PUT"), ("Cors", "web"));
         await gateway.ReloadAsync();
 
-        foreach (var origin in new[] { Evil, "https://example.org", "http://api.example.org", "null" })
+        // Not origins at all, though a wildcard's subdomain match would take them: user information, a path, a query.
+        foreach (var origin in new[] { Evil, "https://example.org", "http://api.example.org", "null",
+            "https://u@shop.example.org", "https://shop.example.org/x", "https://shop.example.org?x=1" })
         {
             using var preflight = await PreflightAsync(gateway, "/api/orders/7", origin, "PUT", null);
 
