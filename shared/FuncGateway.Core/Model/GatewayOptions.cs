@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Model;
 
@@ -13,26 +14,32 @@ public sealed class GatewayOptions
 
     /// <summary>Where the registry tables live.</summary>
     [Required]
+    [ValidateObjectMembers]
     public StorageOptions Storage { get; set; } = new();
 
     /// <summary>How often the route registry is re-read.</summary>
     [Required]
+    [ValidateObjectMembers]
     public RegistryOptions Registry { get; set; } = new();
 
     /// <summary>The pooled upstream client and per-request forwarding defaults.</summary>
     [Required]
+    [ValidateObjectMembers]
     public ForwardingOptions Forwarding { get; set; } = new();
 
     /// <summary>Which peers may tell the gateway who the client is.</summary>
     [Required]
+    [ValidateObjectMembers]
     public ForwardedHeadersOptions ForwardedHeaders { get; set; } = new();
 
     /// <summary>The admin surface under <c>/_gateway/</c>.</summary>
     [Required]
+    [ValidateObjectMembers]
     public AdminOptions Admin { get; set; } = new();
 
     /// <summary>Request ids, trace context, sampling and the access log.</summary>
     [Required]
+    [ValidateObjectMembers]
     public GatewayTelemetryOptions Telemetry { get; set; } = new();
 }
 

@@ -57,6 +57,25 @@ public sealed class ConfigurationKeysTests
         Assert.Equal(expected.Order(StringComparer.Ordinal), error.Failures.Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData("FuncGateway:Registry:RefreshIntervalSeconds", "0.1", "RefreshIntervalSeconds")]
+    [InlineData("FuncGateway:Registry:StartupWaitSeconds", "500", "StartupWaitSeconds")]
+    [InlineData("FuncGateway:Registry:ReadTimeoutSeconds", "0.5", "ReadTimeoutSeconds")]
+    [InlineData("FuncGateway:Forwarding:DefaultTimeoutSeconds", "99999", "DefaultTimeoutSeconds")]
+    [InlineData("FuncGateway:Forwarding:MaxBufferedResponseBytes", "0", "MaxBufferedResponseBytes")]
+    [InlineData("FuncGateway:Forwarding:MaxRequestBodySizeBytes", "-1", "MaxRequestBodySizeBytes")]
+    [InlineData("FuncGateway:Forwarding:MinResponseDataRateGraceSeconds", "1", "MinResponseDataRateGraceSeconds")]
+    [InlineData("FuncGateway:Telemetry:SamplingRatio", "2", "SamplingRatio")]
+    [InlineData("FuncGateway:Storage:TablePrefix", "1bad", "TablePrefix")]
+    public void A_value_outside_its_documented_range_stops_the_host_naming_the_setting(string key, string value, string name)
+    {
+        using var gateway = Gateway((key, value));
+
+        var error = Assert.Throws<OptionsValidationException>(() => gateway.GetRequiredService<IOptions<GatewayOptions>>().Value);
+
+        Assert.Contains(name, string.Join(" ", error.Failures), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_unknown_health_setting_fails_its_own_section_and_not_the_gateways()
     {
