@@ -87,7 +87,7 @@ internal interface IAccessLogSink
     void Write(string line);
 }
 
-/// <summary>Lines as the message of log event 5000, category <c>FuncGateway.AccessLog</c>.</summary>
+/// <summary>Lines as the message of log event 3100, category <c>FuncGateway.AccessLog</c> (the diagnostics range; 5000 is the rate limiter's outage).</summary>
 internal sealed partial class LoggerAccessLogSink(ILoggerFactory loggers) : IAccessLogSink
 {
     public const string Category = "FuncGateway.AccessLog";
@@ -96,7 +96,7 @@ internal sealed partial class LoggerAccessLogSink(ILoggerFactory loggers) : IAcc
 
     public void Write(string line) => Entry(_logger, line);
 
-    [LoggerMessage(5000, LogLevel.Information, "{AccessLog}")]
+    [LoggerMessage(3100, LogLevel.Information, "{AccessLog}")]
     private static partial void Entry(ILogger logger, string accessLog);
 }
 

@@ -84,6 +84,15 @@ internal sealed class GatewayTelemetry : IDisposable
 
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
+    /// <summary>
+    /// Bucket boundaries for the durations, in seconds: the OpenTelemetry HTTP semantic conventions' boundaries for
+    /// <c>http.server.request.duration</c> (5 ms to 10 s). Without them the SDK's defaults (0 to 10,000, meant for
+    /// milliseconds) put every request under 5 s into one bucket.
+    /// </summary>
+    internal static readonly IReadOnlyList<double> SecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+    private static readonly InstrumentAdvice<double> SecondsAdvice = new() { HistogramBucketBoundaries = SecondsBuckets };
+
     private readonly Meter _meter;
 
     public GatewayTelemetry(IMeterFactory meterFactory)
@@ -91,15 +100,15 @@ internal sealed class GatewayTelemetry : IDisposable
         ArgumentNullException.ThrowIfNull(meterFactory);
         _meter = meterFactory.Create(Name);
         RequestDuration = _meter.CreateHistogram<double>(
-            "funcgateway.request.duration", unit: "s", description: "Time from the gateway receiving a request to its response being complete.");
+            "funcgateway.request.duration", unit: "s", description: "Time from the gateway receiving a request to its response being complete.", tags: null, advice: SecondsAdvice);
         Requests = _meter.CreateCounter<long>("funcgateway.requests", unit: "{request}", description: "Requests the gateway handled.");
         UpstreamAttemptDuration = _meter.CreateHistogram<double>(
-            "funcgateway.upstream.attempt.duration", unit: "s", description: "Duration of one attempt to forward a request to one upstream instance, body included.");
+            "funcgateway.upstream.attempt.duration", unit: "s", description: "Duration of one attempt to forward a request to one upstream instance, body included.", tags: null, advice: SecondsAdvice);
         AuthOutcomes = _meter.CreateCounter<long>("funcgateway.auth.outcomes", unit: "{request}", description: "Authentication outcomes by policy.");
         RateLimitDecisions = _meter.CreateCounter<long>("funcgateway.ratelimit.decisions", unit: "{decision}", description: "Rate-limit decisions by policy and mode.");
         CircuitTransitions = _meter.CreateCounter<long>("funcgateway.circuit.transitions", unit: "{transition}", description: "Circuit breaker state changes by pool and instance.");
         TableOperationDuration = _meter.CreateHistogram<double>(
-            "funcgateway.table.operation.duration", unit: "s", description: "Duration of one Table Storage request (each try) by table.");
+            "funcgateway.table.operation.duration", unit: "s", description: "Duration of one Table Storage request (each try) by table.", tags: null, advice: SecondsAdvice);
     }
 
     /// <summary>The meter, for observable instruments other folders create (instance health).</summary>

@@ -336,6 +336,8 @@ internal sealed class CounterShard
                         return;
                     }
 
+                    // After an outage's back-off this may be the one request that tries storage again.
+                    _runtime.Health.BeginAttempt(now);
                     _prefetch = false;
                     period = _algorithm.Period;
                 }

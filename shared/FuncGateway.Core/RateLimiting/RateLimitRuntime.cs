@@ -79,20 +79,46 @@ internal sealed class RateLimitRuntime
 
 /// <summary>
 /// A circuit over the counter store: after a failure, requests skip storage (and go to their policy's failure
-/// policy) for the outage back-off, instead of each waiting out a timeout; then one fetch tries again.
+/// policy) for the outage back-off, instead of each waiting out a timeout; then one fetch tries again (half-open:
+/// while it is under way, every other counter still applies its failure policy), and its answer closes the circuit or
+/// opens it for another back-off.
 /// </summary>
 internal sealed class RateLimitStoreHealth(RateLimitRuntime runtime, TimeSpan backoff)
 {
     private long _openUntilMs;
     private int _failing;
 
+    // When the half-open attempt began (runtime milliseconds), 0 when none is under way.
+    private long _probeStartedMs;
+
     public TimeSpan Backoff => backoff;
 
-    public bool IsOpen(long nowMs) => nowMs < Volatile.Read(ref _openUntilMs);
+    /// <summary>Storage is to be skipped: within the back-off, or another counter is trying it after one.</summary>
+    public bool IsOpen(long nowMs)
+    {
+        if (nowMs < Volatile.Read(ref _openUntilMs))
+        {
+            return true;
+        }
+
+        // An attempt that never reported (its request went away first) blocks the others for one back-off at most.
+        var probe = Volatile.Read(ref _probeStartedMs);
+        return Volatile.Read(ref _failing) == 1 && probe != 0 && nowMs - probe < (long)backoff.TotalMilliseconds;
+    }
+
+    /// <summary>A counter is about to call storage: after an outage, it is the half-open attempt.</summary>
+    public void BeginAttempt(long nowMs)
+    {
+        if (Volatile.Read(ref _failing) == 1)
+        {
+            Interlocked.CompareExchange(ref _probeStartedMs, Math.Max(nowMs, 1), 0);
+        }
+    }
 
     public void ReportFailure(string error)
     {
         Volatile.Write(ref _openUntilMs, runtime.NowMs + (long)backoff.TotalMilliseconds);
+        Volatile.Write(ref _probeStartedMs, 0);
         if (Interlocked.Exchange(ref _failing, 1) == 0)
         {
             RateLimitLog.StorageFailed(runtime.Logger, backoff.TotalSeconds, error);
@@ -103,6 +129,7 @@ internal sealed class RateLimitStoreHealth(RateLimitRuntime runtime, TimeSpan ba
     {
         if (Volatile.Read(ref _failing) == 1 && Interlocked.Exchange(ref _failing, 0) == 1)
         {
+            Volatile.Write(ref _probeStartedMs, 0);
             RateLimitLog.StorageRecovered(runtime.Logger);
         }
     }

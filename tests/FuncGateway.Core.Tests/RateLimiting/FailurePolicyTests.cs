@@ -71,6 +71,44 @@ public sealed class FailurePolicyTests
     }
 
     [Fact]
+    public async Task After_the_back_off_one_counter_tries_storage_while_the_others_keep_their_failure_policy()
+    {
+        var runtime = TestLimiters.Runtime(_store, _time, o => o.OutageBackoffSeconds = 5);
+        var policy = TestLimiters.Policy(runtime, new() { Limit = 1000, WindowSeconds = 60, Mode = RateLimitMode.Strict });
+        _store.FailWith = "storage is down";
+        await TestLimiters.AdmitAsync(policy.GetPartition("ip=192.0.2.1", null), 1);
+        var before = _store.Attempts;
+
+        // Past the back-off, storage hangs: the first counter's attempt waits on it...
+        _time.Advance(TimeSpan.FromSeconds(6));
+        _store.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var probing = TestLimiters.AdmitAsync(policy.GetPartition("ip=192.0.2.2", null), 1);
+        await WaitForAsync(() => _store.Attempts == before + 1);
+
+        // ...and other counters do not each wait on storage too: they answer by the failure policy at once.
+        Assert.Equal(5, await TestLimiters.AdmitAsync(policy.GetPartition("ip=192.0.2.3", null), 5));
+        Assert.Equal(1, await TestLimiters.AdmitAsync(policy.GetPartition("ip=192.0.2.4", null), 1));
+        Assert.Equal(before + 1, _store.Attempts);
+
+        // The attempt succeeds: the circuit closes and every counter uses storage again.
+        _store.FailWith = null;
+        _store.Hold.SetResult();
+        await probing;
+        Assert.Equal(1, await TestLimiters.AdmitAsync(policy.GetPartition("ip=192.0.2.5", null), 1));
+        Assert.True(_store.Attempts > before + 1);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition());
+    }
+
+    [Fact]
     public async Task Random_keys_cannot_grow_memory_without_bound()
     {
         var runtime = TestLimiters.Runtime(_store, _time, o => o.MaxPartitionsPerPolicy = 100);

@@ -74,7 +74,7 @@ public sealed class AccessLogTests(AzuriteFixture azurite)
         for (var i = 0; i < 200; i++)
         {
             // The admin reload that loaded the route is logged too; these are the lines of the route's requests.
-            var lines = capture.Logs.Records.Where(r => r.Category == "FuncGateway.AccessLog" && r.EventId.Id == 5000).Select(r => r.Message)
+            var lines = capture.Logs.Records.Where(r => r.Category == "FuncGateway.AccessLog" && r.EventId.Id == 3100).Select(r => r.Message)
                 .Where(m => m.Contains("\"path\":\"/orders/", StringComparison.Ordinal)).ToList();
             if (lines.Count >= count)
             {

@@ -131,6 +131,12 @@ public sealed class MetricsTests(AzuriteFixture azurite)
         Assert.Contains("funcgateway_request_duration_seconds_bucket{", text, StringComparison.Ordinal);
         Assert.Contains("funcgateway_upstream_attempt_duration_seconds_bucket{", text, StringComparison.Ordinal);
 
+        // Buckets in seconds (5 ms to 10 s): a request of a few milliseconds is under 0.01, not in a bucket of 5 s.
+        var requestBuckets = text.Split('\n').Where(l => l.StartsWith("funcgateway_request_duration_seconds_bucket{", StringComparison.Ordinal)).ToList();
+        Assert.Contains(requestBuckets, l => l.Contains("le=\"0.005\"", StringComparison.Ordinal));
+        Assert.Contains(requestBuckets, l => l.Contains("le=\"10\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(requestBuckets, l => l.Contains("le=\"10000\"", StringComparison.Ordinal));
+
         // Polly's per-execution pipeline duration would repeat the attempt duration on every request: dropped.
         Assert.DoesNotContain("resilience_polly_pipeline_duration", text, StringComparison.Ordinal);
         Assert.True(response.Headers.Contains("X-Request-Id"));

@@ -1,15 +1,16 @@
-// The FuncGateway dashboard. Asks for the admin key once per tab (kept in sessionStorage, sent only in the
-// X-Admin-Key header, never in a URL), then polls /_gateway/dashboard/data and renders it. Every value from the
+// The FuncGateway dashboard. Asks for the admin key once per page load (kept in this script's memory only, never in
+// storage another page of the gateway's origin could read — every proxied response shares that origin —, sent only
+// in the X-Admin-Key header, never in a URL), then polls /_gateway/dashboard/data and renders it. Every value from the
 // gateway is written with textContent: a route id or a rejection reason is text, never markup.
 'use strict';
 
 (() => {
-  const STORAGE_KEY = 'funcgateway.adminKey';
   const DATA_URL = '/_gateway/dashboard/data';
   const REFRESH_MS = 2000;
   const BLOCKS = '\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588';
 
   let timer = null;
+  let adminKey = null;
   let paused = false;
 
   const $ = (id) => document.getElementById(id);
@@ -176,7 +177,7 @@
   }
 
   async function refresh() {
-    const key = sessionStorage.getItem(STORAGE_KEY);
+    const key = adminKey;
     if (!key) {
       showLogin('');
       return;
@@ -192,7 +193,7 @@
     }
 
     if (response.status === 401) {
-      sessionStorage.removeItem(STORAGE_KEY);
+      adminKey = null;
       showLogin('The admin key was refused.');
       return;
     }
@@ -212,12 +213,12 @@
     $('key-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const input = $('key');
-      sessionStorage.setItem(STORAGE_KEY, input.value);
+      adminKey = input.value;
       input.value = '';
       refresh();
     });
     $('forget').addEventListener('click', () => {
-      sessionStorage.removeItem(STORAGE_KEY);
+      adminKey = null;
       showLogin('');
     });
     $('pause').addEventListener('click', () => {
