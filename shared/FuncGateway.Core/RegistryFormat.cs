@@ -45,7 +45,7 @@ public static class RegistryFormat
     /// The route compilers that need no configuration, for tools that validate a registry without the gateway's
     /// settings (<c>fgw validate</c>, <c>fgw import</c>): what they know of a route beyond its format.
     /// </summary>
-    internal static IReadOnlyList<IRouteFeatureCompiler> OfflineCompilers { get; } = [OfflineApiVersionCompiler.Instance, FixedResponseCompiler.Instance, CompositionCompiler.Offline];
+    internal static IReadOnlyList<IRouteFeatureCompiler> OfflineCompilers { get; } = [OfflineApiVersionCompiler.Instance, FixedResponseCompiler.Instance, CompositionCompiler.Offline, Authentication.OfflineRouteAuthCompiler.Instance];
 
     /// <summary>The pool compilers that need no configuration, for the same tools: a pool's discovery fields.</summary>
     internal static IReadOnlyList<IPoolFeatureCompiler> OfflinePoolCompilers { get; } = [FuncGateway.Discovery.OfflineDiscoveryCompiler.Instance];

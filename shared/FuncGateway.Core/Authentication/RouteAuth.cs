@@ -124,6 +124,28 @@ internal sealed class CompiledAuthorization(RouteAuthorization requirements)
 /// <summary>Compiles a route's <c>Auth</c> into a <see cref="RouteAuth"/>: every name must be a configured policy.</summary>
 internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : IRouteFeatureCompiler
 {
+    internal static bool IsAnonymous(IReadOnlyList<string> auth) =>
+        auth is [var only] && string.Equals(only, AuthPolicies.Anonymous, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What an anonymous route may not set, whatever the policies: it has no caller to authorize or credential to read.</summary>
+    internal static void CheckAnonymous(RouteDefinition route, List<string> errors)
+    {
+        if (route.Get(AuthProperties.Authorization) is { IsEmpty: false })
+        {
+            errors.Add("Authorization needs an authenticated route: name a policy in Auth instead of 'anonymous'.");
+        }
+
+        if (route.Get(AuthProperties.TokenQueryParameter) is not null || route.Get(AuthProperties.ApiKeyQueryParameter) is not null)
+        {
+            errors.Add("TokenQueryParameter and ApiKeyQueryParameter need an authenticated route.");
+        }
+
+        if (route.Get(AuthProperties.ForwardAccessTokenQuery))
+        {
+            errors.Add("ForwardAccessTokenQuery needs an authenticated route (an anonymous route never removes access_token).");
+        }
+    }
+
     public object? Compile(RouteDefinition route, List<string> errors)
     {
         var auth = route.Get(AuthProperties.Auth);
@@ -142,23 +164,9 @@ internal sealed class RouteAuthCompiler(AuthPolicyRegistry policies) : IRouteFea
             return null;
         }
 
-        if (auth is [var only] && string.Equals(only, AuthPolicies.Anonymous, StringComparison.OrdinalIgnoreCase))
+        if (IsAnonymous(auth))
         {
-            if (authorization is { IsEmpty: false })
-            {
-                errors.Add("Authorization needs an authenticated route: name a policy in Auth instead of 'anonymous'.");
-            }
-
-            if (tokenQuery is not null || apiKeyQuery is not null)
-            {
-                errors.Add("TokenQueryParameter and ApiKeyQueryParameter need an authenticated route.");
-            }
-
-            if (forwardAccessTokenQuery)
-            {
-                errors.Add("ForwardAccessTokenQuery needs an authenticated route (an anonymous route never removes access_token).");
-            }
-
+            CheckAnonymous(route, errors);
             return RouteAuth.Anonymous;
         }
 
@@ -218,4 +226,23 @@ internal sealed class AuthPolicyRegistry
     public IReadOnlyList<string> Names { get; }
 
     public bool TryGet(string name, out IAuthPolicy policy) => _policies.TryGetValue(name, out policy!);
+}
+
+/// <summary>
+/// The checks of <see cref="RouteAuthCompiler"/> that need no configured policy, for tools that validate a registry
+/// offline (<c>fgw validate</c>): an anonymous route's properties that only an authenticated route may set.
+/// </summary>
+internal sealed class OfflineRouteAuthCompiler : IRouteFeatureCompiler
+{
+    public static readonly OfflineRouteAuthCompiler Instance = new();
+
+    public object? Compile(RouteDefinition route, List<string> errors)
+    {
+        if (RouteAuthCompiler.IsAnonymous(route.Get(AuthProperties.Auth)))
+        {
+            RouteAuthCompiler.CheckAnonymous(route, errors);
+        }
+
+        return null;
+    }
 }

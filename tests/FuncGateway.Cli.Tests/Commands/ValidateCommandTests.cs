@@ -44,6 +44,27 @@ public sealed class ValidateCommandTests(AzuriteFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Offline_an_anonymous_route_that_sets_what_only_an_authenticated_one_may_is_refused()
+    {
+        const string json = """
+            {
+              "routes": [
+                { "id": "a", "path": "/a", "upstream": "http://127.0.0.1:5080", "auth": "anonymous", "authorization": { "roles": ["admin"] } },
+                { "id": "b", "path": "/b", "upstream": "http://127.0.0.1:5080", "auth": "anonymous", "tokenQueryParameter": "t" },
+                { "id": "c", "path": "/c", "upstream": "http://127.0.0.1:5080", "auth": "anonymous", "forwardAccessTokenQuery": true }
+              ]
+            }
+            """;
+
+        var result = await CliHarness.RunRawAsync(["validate", _cli.WriteFile(json)]);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("Authorization needs an authenticated route", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("TokenQueryParameter and ApiKeyQueryParameter need an authenticated route.", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("ForwardAccessTokenQuery needs an authenticated route", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Against_storage_a_route_may_use_a_pool_that_only_the_table_holds()
     {
         Assert.Equal(0, (await _cli.RunAsync("import", _cli.WriteFile(Registries.Sample))).ExitCode);
