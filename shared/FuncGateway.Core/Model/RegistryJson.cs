@@ -6,11 +6,15 @@ namespace FuncGateway.Model;
 /// <summary>The JSON conventions of JSON values stored in registry entities (and of registry files).</summary>
 public static class RegistryJson
 {
-    /// <summary>Web names, string enums, unknown members refused, nulls left out when writing.</summary>
+    /// <summary>
+    /// Web names, string enums, unknown members refused, a member given twice refused (<c>"body"</c> and <c>"Body"</c>:
+    /// which one wins should not depend on the parser, as registry files already say), nulls left out when writing.
+    /// </summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
         AllowTrailingCommas = false,
         WriteIndented = false,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
