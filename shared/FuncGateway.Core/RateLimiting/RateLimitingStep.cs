@@ -116,7 +116,7 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger, Gateway
         var partition = partitions[refused];
         var policy = partition.Policy;
         var retryAfter = Seconds(lease.RetryAfter ?? TimeSpan.FromSeconds(1));
-        AddHeaders(context, limits, partitions, leases);
+        AddHeaders(context, limits, partitions, leases, returned: refused);
         if (lease.IsUnavailable)
         {
             RateLimitLog.FailedClosed(logger, feature.Route.Definition.Id, policy.Name);
@@ -139,9 +139,10 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger, Gateway
     /// <summary>
     /// Sets <c>RateLimit-Policy</c> (<c>"name";q=100;w=60</c>) and <c>RateLimit</c> (<c>"name";r=42;t=17</c>) when the
     /// response starts, after anything the upstream sent (appended, as structured-field lists combine), and after a
-    /// problem response cleared the headers.
+    /// problem response cleared the headers. The first <paramref name="returned"/> leases were handed back (a later
+    /// policy refused): each has one permit more left than it says.
     /// </summary>
-    private static void AddHeaders(HttpContext context, RouteRateLimits limits, PartitionLimiter[] partitions, GatewayRateLimitLease?[] leases)
+    private static void AddHeaders(HttpContext context, RouteRateLimits limits, PartitionLimiter[] partitions, GatewayRateLimitLease?[] leases, int returned = 0)
     {
         var policyHeader = limits.TierDependent ? string.Join(", ", partitions.Select(static p => p.Limits.PolicyHeaderItem)) : limits.PolicyHeader;
         var builder = new StringBuilder();
@@ -157,8 +158,9 @@ internal sealed class RateLimitingStep(ILogger<RateLimitingStep> logger, Gateway
                 builder.Append(", ");
             }
 
+            var remaining = !lease.IsAcquired ? 0 : i < returned ? Math.Min(lease.Remaining + 1, partitions[i].Limits.Burst) : lease.Remaining;
             builder.Append('"').Append(partitions[i].Policy.Name).Append("\";r=")
-                .Append((lease.IsAcquired ? lease.Remaining : 0).ToString(CultureInfo.InvariantCulture))
+                .Append(remaining.ToString(CultureInfo.InvariantCulture))
                 .Append(";t=").Append(CeilingSeconds(lease.IsAcquired ? lease.Reset : lease.RetryAfter ?? lease.Reset).ToString(CultureInfo.InvariantCulture));
         }
 

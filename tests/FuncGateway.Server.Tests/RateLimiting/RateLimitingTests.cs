@@ -203,12 +203,23 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
 
         // Two admitted; then each instance meets the refusal of 'second' after 'first' has admitted the request.
         var statuses = new List<HttpStatusCode>();
+        var firstLeft = new List<string>();
         for (var i = 0; i < 6; i++)
         {
-            statuses.Add(await GetAsync(i % 2 == 0 ? one : two, "/both"));
+            using var response = await (i % 2 == 0 ? one : two).Client.GetAsync("/both");
+            statuses.Add(response.StatusCode);
+            var limit = response.Headers.TryGetValues("RateLimit", out var values) ? string.Join(", ", values) : "";
+            if (response.StatusCode == HttpStatusCode.TooManyRequests && limit.Contains("\"first\"", StringComparison.Ordinal))
+            {
+                firstLeft.Add(limit);
+            }
         }
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+
+        // A refusal that took 'first''s permit and gave it back says what is left of 'first' after that: 8 of 10, not 7.
+        Assert.NotEmpty(firstLeft);
+        Assert.All(firstLeft, limit => Assert.Contains("\"first\";r=8;", limit, StringComparison.Ordinal));
 
         // The counter table says so: 'first' counted only the two requests that went through.
         var rows = await azurite.CreateTableServiceClient().GetTableClient(one.TablePrefix + "RateLimits").QueryAsync<TableEntity>().ToListAsync();
