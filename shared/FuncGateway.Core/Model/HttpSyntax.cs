@@ -11,4 +11,11 @@ internal static class HttpSyntax
 
     /// <summary>True when <paramref name="value"/> is a non-empty RFC 9110 token (a valid header name or method).</summary>
     public static bool IsToken(ReadOnlySpan<char> value) => value.Length > 0 && !value.ContainsAnyExcept(TokenChars);
+
+    /// <summary>RFC 9110 §5.5 field-vchar (visible ASCII), space and tab; obs-text (bytes ≥ 0x80) is not produced.</summary>
+    public static readonly SearchValues<char> FieldValueChars = SearchValues.Create(
+        "\t !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    /// <summary>True when <paramref name="value"/> may be a header value as written: no CR, LF, other control or non-ASCII character.</summary>
+    public static bool IsFieldValue(ReadOnlySpan<char> value) => !value.ContainsAnyExcept(FieldValueChars);
 }

@@ -68,7 +68,7 @@ internal sealed class StaticResponse
 
             // RFC 9110 field values as Kestrel writes them: visible ASCII, space and tab. Anything else (a line break,
             // another control character, "café") would make every response of the route fail as it is written.
-            if (value is null || value.Any(static c => c is not ((>= ' ' and <= '~') or '\t')))
+            if (value is null || !HttpSyntax.IsFieldValue(value))
             {
                 errors.Add($"{property} header '{PrintableText.Of(name)}' needs a single-line value of visible ASCII characters, spaces and tabs (percent-encode others, e.g. filename*=UTF-8''caf%C3%A9.txt).");
             }

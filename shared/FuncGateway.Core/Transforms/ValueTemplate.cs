@@ -299,12 +299,10 @@ internal sealed class ValueTemplate
 /// <summary>What a rendered value may hold once it goes into a header field.</summary>
 internal static class HeaderValueText
 {
-    // RFC 9110 field-vchar (visible ASCII), space and tab; obs-text (bytes ≥ 0x80) is not produced.
-    private static readonly SearchValues<char> Allowed = SearchValues.Create(
-        "\t !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+    private static readonly SearchValues<char> Allowed = HttpSyntax.FieldValueChars;
 
     /// <summary>True when the text may be a header value as written (checked on the operator's literal text).</summary>
-    public static bool IsValid(ReadOnlySpan<char> value) => !value.ContainsAnyExcept(Allowed);
+    public static bool IsValid(ReadOnlySpan<char> value) => HttpSyntax.IsFieldValue(value);
 
     /// <summary>
     /// The value with every character outside visible ASCII, space and tab (CR, LF, NUL, other controls, non-ASCII)
