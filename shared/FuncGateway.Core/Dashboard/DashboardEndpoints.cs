@@ -12,9 +12,10 @@ namespace FuncGateway.Dashboard;
 /// <summary>
 /// The dashboard under the admin prefix. The page and its script and style sheet (embedded in this assembly, no CDN)
 /// hold no data and are served without the admin key, because a browser's navigation cannot send a header; the page
-/// asks for the key, keeps it in <c>sessionStorage</c> and sends it in <c>X-Admin-Key</c> with every call to
+/// asks for the key, keeps it in its script's memory only and sends it in <c>X-Admin-Key</c> with every call to
 /// <c>dashboard/data</c>, which requires it like every admin endpoint. The key never appears in a URL. Every response
-/// carries a strict Content-Security-Policy (no inline script or style), <c>nosniff</c> and frame denial.
+/// carries, as every admin response does (<see cref="AdminPagePolicy"/>), a strict Content-Security-Policy (no inline script
+/// or style), <c>nosniff</c> and frame denial.
 /// </summary>
 internal static class DashboardEndpoints
 {
@@ -40,9 +41,6 @@ internal static class DashboardEndpoints
         services.AddSingleton<IAdminEndpoint>(static _ => DashboardAsset.Load(PageName + "/dashboard.css", "dashboard.css", "text/css; charset=utf-8"));
         services.AddSingleton<IAdminEndpoint, DashboardDataEndpoint>();
     }
-
-    /// <summary>The headers of every dashboard response (<see cref="AdminPagePolicy"/>).</summary>
-    public static void SetSecurityHeaders(HttpResponse response, string cacheControl) => AdminPagePolicy.Apply(response, cacheControl);
 }
 
 /// <summary>One embedded file of the dashboard, read once; revalidated by ETag, never cached without asking.</summary>
@@ -78,7 +76,8 @@ internal sealed class DashboardAsset : IAdminEndpoint
     public Task HandleAsync(HttpContext context)
     {
         var response = context.Response;
-        DashboardEndpoints.SetSecurityHeaders(response, "no-cache");
+        // The policy headers come from the admin surface, on every admin response (AdminPagePolicy).
+        response.Headers.CacheControl = "no-cache";
         response.Headers.ETag = _etag;
         if (context.Request.Headers.IfNoneMatch.ToString() == _etag)
         {
@@ -104,7 +103,7 @@ internal sealed class DashboardDataEndpoint(DashboardData data) : IAdminEndpoint
     public Task HandleAsync(HttpContext context)
     {
         var response = context.Response;
-        DashboardEndpoints.SetSecurityHeaders(response, "no-store");
+        response.Headers.CacheControl = "no-store";
         response.ContentType = "application/json; charset=utf-8";
         return HttpMethods.IsHead(context.Request.Method)
             ? Task.CompletedTask
