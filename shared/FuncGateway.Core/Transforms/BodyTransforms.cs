@@ -358,10 +358,7 @@ internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operatio
 
         try
         {
-            // JSON text is UTF-8 (RFC 8259 §8.1); the parser would only notice when a string is decoded.
-            var document = System.Text.Unicode.Utf8.IsValid(context.Body.Span)
-                ? JsonNode.Parse(context.Body.Span, documentOptions: DocumentOptions)
-                : throw new JsonException("The body is not valid UTF-8.");
+            var document = JsonBody.Parse(context.Body.Span, DocumentOptions);
             var changed = false;
             foreach (var operation in operations)
             {

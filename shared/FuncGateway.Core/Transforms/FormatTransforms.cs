@@ -121,9 +121,7 @@ internal sealed class ResponseJsonToXmlTransform(string root, string? ns, ILogge
         JsonNode? document;
         try
         {
-            document = System.Text.Unicode.Utf8.IsValid(context.Body.Span)
-                ? JsonNode.Parse(context.Body.Span, documentOptions: new() { MaxDepth = 64 })
-                : throw new JsonException("The body is not valid UTF-8.");
+            document = JsonBody.Parse(context.Body.Span, new() { MaxDepth = 64 });
         }
         catch (JsonException ex)
         {

@@ -238,10 +238,7 @@ internal sealed class RequestBodyStep(IOptions<GatewayOptions> options, ILogger<
             {
                 try
                 {
-                    // JSON text is UTF-8 (RFC 8259 §8.1); the parser would only notice when a string is decoded.
-                    document = System.Text.Unicode.Utf8.IsValid(body.Span)
-                        ? JsonNode.Parse(body.Span, documentOptions: DocumentOptions)
-                        : throw new JsonException("The body is not valid UTF-8.");
+                    document = JsonBody.Parse(body.Span, DocumentOptions);
                 }
                 catch (JsonException ex)
                 {
