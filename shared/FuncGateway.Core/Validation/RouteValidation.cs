@@ -181,14 +181,19 @@ internal sealed class RouteValidation
     }
 
     /// <summary>Whether a body of <paramref name="contentType"/> may be sent (any, when the route lists none).</summary>
-    public bool AcceptsContentType(string? contentType, out bool isJson)
+    /// <param name="contentType">The request's <c>Content-Type</c>.</param>
+    /// <param name="isJson">The body is JSON (<c>application/json</c>, <c>application/*+json</c>).</param>
+    /// <param name="charset">Its <c>charset</c> parameter, unquoted; null without one.</param>
+    public bool AcceptsContentType(string? contentType, out bool isJson, out string? charset)
     {
         isJson = false;
+        charset = null;
         if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var type))
         {
             return ContentTypes.Length == 0;
         }
 
+        charset = type.Charset is { Length: > 0 } declared ? declared.ToString().Trim('"') : null;
         isJson = type.IsSubsetOf(JsonTypes[0]) || type.IsSubsetOf(JsonTypes[1]);
         if (ContentTypes.Length == 0)
         {

@@ -39,7 +39,8 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
         var routeId = feature.Route.Definition.Id;
         var hasBody = RequestBodyReader.HasBody(context);
         var isJson = false;
-        if (hasBody && !validation.AcceptsContentType(request.ContentType, out isJson))
+        string? charset = null;
+        if (hasBody && !validation.AcceptsContentType(request.ContentType, out isJson, out charset))
         {
             ValidationLog.UnsupportedMediaType(logger, routeId, StatusCodes.Status415UnsupportedMediaType);
             await GatewayProblem.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, ValidationProblems.UnsupportedMediaType,
@@ -54,7 +55,7 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             Screen(request, screen, violations);
         }
 
-        if (hasBody && isJson && validation.ValidatesJsonBodies && NonUtf8Charset(request.ContentType) is { } charset)
+        if (hasBody && isJson && validation.ValidatesJsonBodies && charset is not null && !IsUtf8(charset))
         {
             // The checks read JSON as UTF-8 (RFC 8259 §8.1); an upstream that honours another charset would read another document.
             ValidationLog.UnsupportedMediaType(logger, routeId, StatusCodes.Status415UnsupportedMediaType);
@@ -137,17 +138,8 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
         }
     }
 
-    /// <summary>The charset parameter of <paramref name="contentType"/> when it names anything but UTF-8; null otherwise.</summary>
-    private static string? NonUtf8Charset(string? contentType)
-    {
-        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) || media.Charset is not { Length: > 0 } charset)
-        {
-            return null;
-        }
-
-        var name = charset.ToString().Trim('"');
-        return name.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || name.Equals("utf8", StringComparison.OrdinalIgnoreCase) ? null : name;
-    }
+    private static bool IsUtf8(string charset) =>
+        charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The query holds a parameter named exactly <paramref name="name"/> once decoded.</summary>
     private static bool HasParameter(QueryString query, string name)
