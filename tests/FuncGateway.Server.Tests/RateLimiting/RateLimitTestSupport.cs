@@ -14,12 +14,18 @@ internal static class RateLimitTestSupport
         }
     }
 
-    /// <summary>Waits until the next window of this length begins.</summary>
+    /// <summary>
+    /// Waits until the next window of this length has begun on the gateway's clock: one second past the boundary on
+    /// this machine's clock. The gateway counts windows on the storage service's clock, which it estimates from the
+    /// whole-second <c>Date</c> headers of the counter table's responses; after a sample or two that estimate can be
+    /// off by half a second plus half a round trip, so a request 50 ms past the local boundary may still fall into
+    /// the old window (it did on a loaded CI machine).
+    /// </summary>
     public static async Task UntilNextWindowAsync(double windowSeconds)
     {
         var windowMs = (long)(windowSeconds * 1000);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await Task.Delay(TimeSpan.FromMilliseconds(windowMs - (now % windowMs) + 50));
+        await Task.Delay(TimeSpan.FromMilliseconds(windowMs - (now % windowMs) + 1000));
     }
 
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, double timeoutSeconds = 20)
