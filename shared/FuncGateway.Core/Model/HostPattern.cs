@@ -122,6 +122,12 @@ internal sealed class HostPattern
             return false;
         }
 
+        // A port no connection can have (99999, 0, +1) names no host this gateway serves, so none is vouched for upstream.
+        if (!portText.IsEmpty && !IsPort(portText))
+        {
+            return false;
+        }
+
         if (_port != NoPort && RequestPort(scheme, portText) != _port)
         {
             return false;
@@ -134,6 +140,9 @@ internal sealed class HostPattern
             _ => host.Length > _host.Length && host.EndsWith(_host, StringComparison.OrdinalIgnoreCase),
         };
     }
+
+    private static bool IsPort(ReadOnlySpan<char> text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535;
 
     private static int RequestPort(string scheme, ReadOnlySpan<char> portText)
     {

@@ -50,6 +50,15 @@ public sealed class PublicHostTests(AzuriteFixture azurite) : IAsyncLifetime
         await Problem.AssertAsync(await SendAsync(gateway, "/app/x", "evil.example"), HttpStatusCode.MisdirectedRequest, "unknown_host");
         await Problem.AssertAsync(await SendAsync(gateway, "/no/such/route", "evil.example"), HttpStatusCode.MisdirectedRequest, "unknown_host");
         await Problem.AssertAsync(await SendAsync(gateway, "/app/x", "apps.example.test"), HttpStatusCode.MisdirectedRequest, "unknown_host");
+        // A listed name with a port no connection can have is not vouched for (an upstream would build links to it);
+        // HttpClient refuses to send such a Host, so these go over a raw connection.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        foreach (var host in new[] { "api.example.test:99999", "api.example.test:0", "api.example.test:4294967377" })
+        {
+            var response = await RawHttpClient.ExchangeAsync(gateway.Client.BaseAddress!, $"GET /app/x HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n", cts.Token);
+            response.AssertProblem(421, "unknown_host");
+        }
+
         Assert.Equal(0, _echo.RequestCount);
 
         var listed = await Echo.ReadAsync(await SendAsync(gateway, "/app/x", "API.example.test", ("X-Forwarded-Host", "evil.example")));
