@@ -5,6 +5,7 @@ using FuncGateway.Configuration;
 using FuncGateway.Health;
 using FuncGateway.LoadBalancing;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using static FuncGateway.Core.Tests.Configuration.RegistryRows;
@@ -16,6 +17,7 @@ public sealed class HealthProberTests : IDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
     private readonly InMemoryHealthStore _store = new();
     private readonly ProbeHandler _handler = new();
+    private readonly FakeLogger<HealthProber> _log = new();
     private readonly InstanceStateRegistry _states;
     private readonly HealthResults _results;
     private readonly GatewayRegistry _registry;
@@ -35,7 +37,7 @@ public sealed class HealthProberTests : IDisposable
             new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([]), TimeSpan.FromSeconds(100), null, _states, poolCompilers: TestCompilers.Pools(_states, _time, _results)),
             _time, Options.Create(new GatewayOptions()), NullLogger<GatewayRegistry>.Instance);
         _prober = new HealthProber(_registry, _store, _results, Options.Create(new HealthOptions { ProbeTickSeconds = 5 }), _time,
-            NullLogger<HealthProber>.Instance, _handler);
+            _log, _handler);
         _handler.Statuses["a"] = HttpStatusCode.OK;
         _handler.Statuses["b"] = HttpStatusCode.ServiceUnavailable;
     }
@@ -89,15 +91,16 @@ public sealed class HealthProberTests : IDisposable
 
         var round = _prober.RunOnceAsync();
 
-        // Both probes must be under way before the clock moves, or the refused one could time out first.
-        for (var i = 0; i < 500 && (_handler.Calls("a") == 0 || _handler.Calls("b") == 0); i++)
+        // The clock moves only once the hanging probe is under way and the refused one has its result (the prober logs
+        // a's change of state as soon as it has it), or the refused one could time out first. A fixed pause after the
+        // handler's call count was not enough: on a loaded machine the continuation after the handler's throw can lag
+        // it (this test failed once so, reporting a timeout for "a").
+        for (var i = 0; i < 3000 && (_handler.Calls("b") == 0 || !_log.Collector.GetSnapshot().Any(r => r.Message.Contains("http://a:8080", StringComparison.Ordinal))); i++)
         {
             await Task.Delay(10);
         }
 
-        // The refused probe's failure must land before its timeout can: on a loaded machine the continuation after the
-        // handler's throw can lag the call count (this test failed once so, reporting a timeout for "a").
-        await Task.Delay(250);
+        Assert.Equal(1, _handler.Calls("b"));
         _time.Advance(TimeSpan.FromSeconds(2));
         await round;
 
