@@ -61,12 +61,13 @@ public sealed class RegistrationDiscoveryTests(AzuriteFixture azurite)
         await Waiting.UntilAsync(async () => (await gateway.Client.GetAsync("/orders/1")).IsSuccessStatusCode, Patience, "a to be served");
         await using var traffic = new DiscoveryTraffic(gateway, "/orders/1");
 
-        // b writes its own row, with a short lease it does not renew.
+        // b writes its own row. Its lease outlasts a's deregistration below, however slow the machine (a 6 s lease
+        // could lapse while that part was still sending to b); b shortens it afterwards and then does not renew it.
         var instances = new TableServiceClient(azurite.ConnectionString).GetTableClient(gateway.TablePrefix + "Instances");
         await instances.UpsertEntityAsync(new TableEntity("orders", "b-1")
         {
             ["Url"] = b.BaseAddress.ToString(),
-            ["LeaseExpiresAt"] = DateTimeOffset.UtcNow.AddSeconds(6),
+            ["LeaseExpiresAt"] = DateTimeOffset.UtcNow.AddSeconds(120),
         });
         await Waiting.UntilAsync(() => b.RequestCount > 0, Patience, "b to get requests");
 
@@ -79,6 +80,11 @@ public sealed class RegistrationDiscoveryTests(AzuriteFixture azurite)
         Assert.Equal(toA, a.RequestCount);
 
         // b's lease lapses: the pool is empty again, and the admin view says when it last looked.
+        await instances.UpsertEntityAsync(new TableEntity("orders", "b-1")
+        {
+            ["Url"] = b.BaseAddress.ToString(),
+            ["LeaseExpiresAt"] = DateTimeOffset.UtcNow.AddSeconds(2),
+        });
         await Waiting.UntilAsync(async () => (await DiscoveryView.ServedUrlsAsync(gateway, "orders")).Length == 0, Patience, "b's lease to lapse");
         await Task.Delay(200);
         var toB = b.RequestCount;
