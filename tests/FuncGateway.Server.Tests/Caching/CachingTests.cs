@@ -479,10 +479,13 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         await Task.Delay(1200);
 
         // The refresh is slow; a request that arrives meanwhile does not wait for it.
-        // (4 s, so that a busy machine cannot make the stale answer look as if it had waited.)
+        // (4 s, so that a busy machine cannot make the stale answer look as if it had waited.) The second request is
+        // sent once the refresh is at the upstream, not after a fixed pause: on a busy machine the refresh might not
+        // even have reached the gateway yet, and the second request would become the refresh itself.
         _slowMilliseconds = 4000;
+        var servedBefore = Volatile.Read(ref _served);
         var refresh = GetAsync("/swr/x");
-        await Task.Delay(300);
+        await UpstreamHasAsync(servedBefore + 1);
         var (during, duringBody) = await GetAsync("/swr/x");
         Assert.Equal("stale", XCache(during));
         Assert.False(refresh.IsCompleted, "The stale answer came only after the refresh had finished.");
@@ -503,9 +506,11 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.ReloadAsync();
         Assert.Equal("miss", XCache((await GetAsync("/narrow/cached")).Response));
 
-        // A slow miss holds the route's one permit; the cached key is still answered.
-        var slow = GetAsync("/narrow/slow?delay=1500");
-        await Task.Delay(300);
+        // A slow miss holds the route's one permit; the cached key is still answered. The other requests are sent
+        // once the slow one is at the upstream (so holds the permit), and it is slow enough to hold it through them.
+        var servedBefore = Volatile.Read(ref _served);
+        var slow = GetAsync("/narrow/slow?delay=5000");
+        await UpstreamHasAsync(servedBefore + 1);
         var (hit, _) = await GetAsync("/narrow/cached");
         Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
         Assert.Equal("hit", XCache(hit));
@@ -564,6 +569,17 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         Assert.Empty(tables.GetTableClient(name).Query<Azure.Data.Tables.TableEntity>());
+    }
+
+    /// <summary>Waits until the upstream has begun answering <paramref name="count"/> requests in all.</summary>
+    private async Task UpstreamHasAsync(int count)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (Volatile.Read(ref _served) < count)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "The request never reached the upstream.");
+            await Task.Delay(20);
+        }
     }
 
     private async Task PurgeAsync(object body)
