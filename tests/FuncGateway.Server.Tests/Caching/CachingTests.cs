@@ -592,10 +592,13 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
 
-    /// <summary>Polls for up to three refresh intervals (0.5 s each) plus a read.</summary>
+    /// <summary>
+    /// Polls until the purge has reached the other instance: expected within a refresh interval (0.5 s) plus a read,
+    /// but the deadline is 15 s, since on a loaded machine a poll of Azurite alone can take seconds.
+    /// </summary>
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(3);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(15);
         while (!await condition())
         {
             Assert.True(DateTimeOffset.UtcNow < deadline, "The purge did not reach the second instance in time.");
