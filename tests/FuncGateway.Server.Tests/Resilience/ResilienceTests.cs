@@ -119,15 +119,20 @@ public sealed class ResilienceTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(4, upstream.Requests);
         Assert.Equal("Open", (await InstanceAsync("flaky", 0)).GetProperty("circuit").GetProperty("state").GetString());
 
+        // Requests reaching the upstream are held until every request of the burst has been answered or is held there:
+        // with a fixed delay instead, a request of the burst that reached the gateway only after the probe came back
+        // (a busy machine) would find the circuit closed and pass too.
         upstream.Status = 0;
-        upstream.Delay = TimeSpan.FromSeconds(1);
+        upstream.Hold();
         await Task.Delay(1_100);
-        var burst = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => _gateway.Client.GetAsync("/flaky")));
+        var sent = Enumerable.Range(0, 5).Select(_ => _gateway.Client.GetAsync("/flaky")).ToList();
+        await WaitUntilAsync(() => sent.Count(r => r.IsCompleted) + (upstream.Requests - 4) >= sent.Count);
+        upstream.Release();
+        var burst = await Task.WhenAll(sent);
 
         Assert.Equal(5, upstream.Requests);
         Assert.Single(burst, r => r.StatusCode == HttpStatusCode.OK);
         Assert.Equal(4, burst.Count(r => r.StatusCode == HttpStatusCode.ServiceUnavailable));
-        upstream.Delay = TimeSpan.Zero;
         using var closed = await _gateway.Client.GetAsync("/flaky");
         Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
         Assert.Equal("Closed", (await InstanceAsync("flaky", 0)).GetProperty("circuit").GetProperty("state").GetString());
