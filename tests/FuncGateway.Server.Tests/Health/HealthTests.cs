@@ -115,9 +115,12 @@ public sealed class HealthTests(AzuriteFixture azurite)
     [Fact]
     public async Task One_gateway_of_the_fleet_probes_and_another_takes_over_when_it_stops()
     {
+        // A 5 s lease, not 1 s: the holder renews it every tick, but on a loaded machine one round of renewing and
+        // probing against Azurite can take over a second, and the other gateway would then take over while this test
+        // checks that only one probes. A graceful stop releases the lease at once, so the takeover below does not wait on it.
         await using var a = await ControllableUpstream.StartAsync("a");
-        var first = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 1));
-        await using var second = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 1), first.TablePrefix);
+        var first = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 5));
+        await using var second = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 5), first.TablePrefix);
         await first.UpsertPoolAsync("pool", [(a.BaseAddress, 1)], ("HealthCheck", HealthCheck));
         await first.UpsertRouteAsync("app", "/app", "pool");
         await first.ReloadAsync();
