@@ -2,7 +2,12 @@ namespace FuncGateway.Server.Tests.RateLimiting;
 
 internal static class RateLimitTestSupport
 {
-    /// <summary>Waits, if need be, until the current window of this length has at least 20 s left, so a test never straddles a boundary by accident.</summary>
+    /// <summary>
+    /// Waits, if need be, until the current window of this length has at least 20 s left, so a test never straddles a
+    /// boundary by accident. When it waits, it waits until one second past the boundary, for the reason
+    /// <see cref="UntilNextWindowAsync"/> gives: 50 ms past it, the gateway's storage-estimated clock may still be in
+    /// the old window, and a test's requests would then be split between two windows' counters.
+    /// </summary>
     public static async Task AwayFromWindowBoundaryAsync(double windowSeconds, double marginSeconds = 20)
     {
         var windowMs = (long)(windowSeconds * 1000);
@@ -10,7 +15,7 @@ internal static class RateLimitTestSupport
         var left = windowMs - (now % windowMs);
         if (left < marginSeconds * 1000)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(left + 50));
+            await Task.Delay(TimeSpan.FromMilliseconds(left + 1000));
         }
     }
 
