@@ -68,7 +68,9 @@ public sealed class SharedTierTests(AzuriteFixture azurite) : IAsyncLifetime
         await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString))
         {
             var server = redis.GetServer(redis.GetEndPoints()[0]);
-            var deadline = DateTime.UtcNow.AddSeconds(5);
+            // Deadlines here are for conditions polled for, and generous: on a loaded machine a write to Redis, or a purge
+            // poll of Azurite (every 0.5 s), can take seconds.
+            var deadline = DateTime.UtcNow.AddSeconds(15);
             while (!server.Keys(pattern: prefix + ":fgw:e:*").Any())
             {
                 Assert.True(DateTime.UtcNow < deadline, "The first instance never wrote its entry to Redis.");
@@ -92,7 +94,7 @@ public sealed class SharedTierTests(AzuriteFixture azurite) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         }
 
-        var purgeDeadline = DateTime.UtcNow.AddSeconds(5);
+        var purgeDeadline = DateTime.UtcNow.AddSeconds(15);
         while ((await GetAsync(second, "phone")).XCache != "miss")
         {
             Assert.True(DateTime.UtcNow < purgeDeadline, "The purge never reached the second instance.");
