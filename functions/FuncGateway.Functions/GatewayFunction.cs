@@ -20,11 +20,12 @@ public sealed class GatewayFunction
         _pipeline = pipeline;
     }
 
-    // Every standard method except CONNECT, which asks for a tunnel to host:port rather than for a resource; a
-    // gateway that forwards requests to upstreams has nothing to do with it.
+    // No method list: the host then routes every method here, as FuncGateway.Server does, and the core decides (a
+    // route's Methods, 405 with Allow). A list would make the host answer a bare 404 for any method not on it, so
+    // routes for WebDAV (PROPFIND, MKCOL...), PURGE or QUERY would work on the server and never reach this function.
     [Function(Name)]
     public async Task<IActionResult> RunAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", "head", "options", "trace", Route = "{*path}")]
+        [HttpTrigger(AuthorizationLevel.Anonymous, Route = "{*path}")]
         HttpRequest req)
     {
         ArgumentNullException.ThrowIfNull(req);

@@ -69,6 +69,23 @@ public sealed class HttpTriggerTests(FunctionsAppFixture app)
         await AssertInvokedAsync("/shop/orders/7");
     }
 
+    [Theory]
+    [InlineData("PATCH")]
+    [InlineData("PROPFIND")]
+    [InlineData("PURGE")]
+    [InlineData("QUERY")]
+    public async Task Every_method_reaches_the_gateway_function_as_on_the_server(string method)
+    {
+        // The trigger lists no methods, so the host routes any method to the function, as Kestrel does for the server.
+        using var request = new HttpRequestMessage(new HttpMethod(method), "/api/methods/" + method);
+
+        using var response = await app.Client.SendAsync(request);
+        var echo = await ReadEchoAsync(response);
+
+        Assert.Equal(method, echo.Method);
+        await AssertInvokedAsync("/api/methods/" + method);
+    }
+
     [Fact]
     public async Task A_streamed_post_reaches_the_upstream_before_the_client_has_sent_it_all()
     {
