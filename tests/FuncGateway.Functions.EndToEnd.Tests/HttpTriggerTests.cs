@@ -283,8 +283,22 @@ public sealed class HttpTriggerTests(FunctionsAppFixture app)
         // The host adds x-ms-invocation-id to pair the request with its invocation; the worker's forwarded-headers
         // middleware adds X-Original-For/-Proto with what it replaced (the host's loopback address and port). An
         // upstream behind FuncGateway.Server sees none of them, and neither may one behind the Functions app.
-        using var response = await app.Client.GetAsync("/api/plumbing");
+        // The App Service front end adds its own headers too (X-ARR-SSL, DISGUISED-HOST, and with Easy Auth the signed-in
+        // user and their tokens); a client may also write them. None of them is the upstream's business.
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/plumbing");
+        request.Headers.TryAddWithoutValidation("X-ARR-SSL", "2048|256|CN=front-end");
+        request.Headers.TryAddWithoutValidation("X-WAWS-Unencoded-URL", "/admin/host/status");
+        request.Headers.TryAddWithoutValidation("DISGUISED-HOST", "internal.example");
+        request.Headers.TryAddWithoutValidation("X-MS-CLIENT-PRINCIPAL-NAME", "admin@contoso.example");
+        request.Headers.TryAddWithoutValidation("X-MS-TOKEN-AAD-REFRESH-TOKEN", "refresh-secret");
+        using var response = await app.Client.SendAsync(request);
         var echo = await ReadEchoAsync(response);
+
+        Assert.DoesNotContain("x-arr-ssl", echo.Headers.Keys);
+        Assert.DoesNotContain("x-waws-unencoded-url", echo.Headers.Keys);
+        Assert.DoesNotContain("disguised-host", echo.Headers.Keys);
+        Assert.DoesNotContain("x-ms-client-principal-name", echo.Headers.Keys);
+        Assert.DoesNotContain("x-ms-token-aad-refresh-token", echo.Headers.Keys);
 
         Assert.DoesNotContain("x-ms-invocation-id", echo.Headers.Keys);
         Assert.DoesNotContain("x-original-for", echo.Headers.Keys);

@@ -14,6 +14,12 @@ namespace FuncGateway.Model;
 /// <item>client address look-alikes (<see cref="ClientAddressLookAlikes"/>: <c>X-Real-IP</c>, <c>True-Client-IP</c>...),
 /// which backends and their frameworks read as the client's address: the gateway's <c>X-Forwarded-For</c> is the one answer;</item>
 /// <item>the Functions key header <c>x-functions-key</c>: a platform secret;</item>
+/// <item>the headers Azure App Service's front end adds (<see cref="AppServiceFrontEndHeaders"/>: <c>X-ARR-SSL</c>,
+/// <c>X-WAWS-Unencoded-URL</c>, <c>DISGUISED-HOST</c>...) and its authentication (Easy Auth) identity and token headers
+/// (<c>X-MS-CLIENT-PRINCIPAL*</c>, <c>X-MS-TOKEN-*</c>, <see cref="AppServiceIdentityPrefixes"/>): in the Functions app
+/// they describe the gateway's own front end (and may carry a signed-in user's tokens), behind <c>FuncGateway.Server</c>
+/// a client wrote them; either way an upstream that trusts them (an App Service app, Microsoft.Identity.Web's App Service
+/// authentication) would take them as its own platform's word;</item>
 /// <item>method and URL override headers (<see cref="OverrideHeaders"/>), which would let a client bypass the route's
 /// method and path rules at a framework that honours them, unless the route lets one of them through by name.</item>
 /// </list>
@@ -47,11 +53,33 @@ internal static class UntrustedRequestHeaders
     /// <summary>The Azure Functions key header.</summary>
     public const string FunctionsKeyHeader = "x-functions-key";
 
+    /// <summary>
+    /// Headers Azure App Service's front end (ARR) adds to every request of a Functions or App Service app: HTTPS and
+    /// TLS markers, the unencoded original URL, the site's internal host names, its deployment and log ids, the
+    /// client's port. They describe the gateway's own hop, and a framework on App Service reads them as its own.
+    /// </summary>
+    public static readonly IReadOnlyList<string> AppServiceFrontEndHeaders =
+    [
+        "X-ARR-SSL", "X-AppService-Proto", "X-Forwarded-TlsVersion", "X-WAWS-Unencoded-URL", "X-ARR-LOG-ID", "DISGUISED-HOST",
+        "WAS-DEFAULT-HOSTNAME", "X-SITE-DEPLOYMENT-ID", "X-Client-Port",
+    ];
+
+    /// <summary>
+    /// Name prefixes of App Service authentication (Easy Auth): the signed-in user (<c>X-MS-CLIENT-PRINCIPAL</c>,
+    /// <c>-ID</c>, <c>-NAME</c>, <c>-IDP</c>) and the token store's tokens (<c>X-MS-TOKEN-AAD-ACCESS-TOKEN</c>,
+    /// <c>-REFRESH-TOKEN</c>...). Only the platform may write them; the gateway's own identity headers are the answer.
+    /// </summary>
+    public static readonly IReadOnlyList<string> AppServiceIdentityPrefixes = ["X-MS-CLIENT-PRINCIPAL", "X-MS-TOKEN-"];
+
+    private static readonly string[] NormalizedIdentityPrefixes =
+        [.. AppServiceIdentityPrefixes.Select(static prefix => new string([.. prefix.Where(char.IsAsciiLetterOrDigit).Select(char.ToLowerInvariant)]))];
+
     // Longer normalized names cannot be in the set: normalizing stops there.
     private const int MaxNormalizedLength = 32;
 
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> RemovedLookup =
-        Normalize(ForwardingHeaders.Concat(HostLookAlikes).Concat(SchemeLookAlikes).Concat(ClientAddressLookAlikes).Concat(OverrideHeaders).Append(FunctionsKeyHeader));
+        Normalize(ForwardingHeaders.Concat(HostLookAlikes).Concat(SchemeLookAlikes).Concat(ClientAddressLookAlikes).Concat(OverrideHeaders)
+            .Concat(AppServiceFrontEndHeaders).Append(FunctionsKeyHeader));
 
     /// <summary>The canonical spelling of an override header name (any case), or null when it is not one.</summary>
     public static string? CanonicalOverrideHeader(string name)
@@ -83,7 +111,36 @@ internal static class UntrustedRequestHeaders
             return true;
         }
 
-        return IsIn(RemovedLookup, name);
+        return IsIn(RemovedLookup, name) || HasAppServiceIdentityPrefix(name);
+    }
+
+    /// <summary>Whether <paramref name="name"/>, normalized as for <see cref="IsIn"/>, starts with an Easy Auth prefix.</summary>
+    private static bool HasAppServiceIdentityPrefix(string name)
+    {
+        Span<char> normalized = stackalloc char[18];
+        var length = 0;
+        foreach (var c in name)
+        {
+            if (length == normalized.Length)
+            {
+                break;
+            }
+
+            if (char.IsAsciiLetterOrDigit(c))
+            {
+                normalized[length++] = char.ToLowerInvariant(c);
+            }
+        }
+
+        foreach (var prefix in NormalizedIdentityPrefixes)
+        {
+            if (normalized[..length].StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -34,6 +34,15 @@ public sealed class HeaderTrustTests
     [InlineData("x-functions-key")]
     [InlineData("X_FUNCTIONS_KEY")]
     [InlineData("X-User-Id")]
+    [InlineData("X-ARR-SSL")]
+    [InlineData("X-WAWS-Unencoded-URL")]
+    [InlineData("DISGUISED-HOST")]
+    [InlineData("was_default_hostname")]
+    [InlineData("X-MS-CLIENT-PRINCIPAL")]
+    [InlineData("X-MS-CLIENT-PRINCIPAL-NAME")]
+    [InlineData("x_ms_client_principal_id")]
+    [InlineData("X-MS-TOKEN-AAD-REFRESH-TOKEN")]
+    [InlineData("X-MS-TOKEN-AAD-ACCESS-TOKEN-THAT-IS-LONGER-THAN-THIRTY-TWO")]
     public void Untrusted_headers_and_their_look_alikes_are_recognised(string name)
     {
         Assert.True(UntrustedRequestHeaders.IsUntrusted(name, allowedOverride: null));
@@ -45,6 +54,8 @@ public sealed class HeaderTrustTests
     [InlineData("X-Hostname")]
     [InlineData("X-Forwarded-Client-Cert")]
     [InlineData("Code")]
+    [InlineData("X-MS-Request-Id")]
+    [InlineData("X-MS-Client")]
     [InlineData("X-Method-Override-Reason-That-Is-Far-Too-Long-To-Be-Any-Of-Them")]
     public void Ordinary_headers_pass(string name)
     {

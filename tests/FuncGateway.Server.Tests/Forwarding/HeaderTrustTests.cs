@@ -87,6 +87,19 @@ public sealed class HeaderTrustTests(AzuriteFixture azurite) : IAsyncLifetime
         AssertNoneReachTheUpstreamAsync("203.0.113.66", "X-Real-IP", "True-Client-IP", "X-Client-IP", "Client-IP", "X-Cluster-Client-IP",
             "CF-Connecting-IP", "Fastly-Client-IP", "X-Original-Forwarded-For", "X-Azure-ClientIP", "X-Azure-SocketIP", "x_real_ip");
 
+    [Fact]
+    public Task App_service_front_end_headers_never_reach_the_upstream() =>
+        // What the App Service front end adds in front of the Functions app (and a client may write in front of the
+        // server): an upstream on App Service would read them as its own front end's.
+        AssertNoneReachTheUpstreamAsync("front-end-says", "X-ARR-SSL", "X-AppService-Proto", "X-Forwarded-TlsVersion", "X-WAWS-Unencoded-URL",
+            "X-ARR-LOG-ID", "DISGUISED-HOST", "WAS-DEFAULT-HOSTNAME", "X-SITE-DEPLOYMENT-ID", "X-Client-Port");
+
+    [Fact]
+    public Task App_service_authentication_identities_and_tokens_never_reach_the_upstream() =>
+        // Easy Auth's user and token-store headers: a client's are forged, the platform's carry a user's tokens.
+        AssertNoneReachTheUpstreamAsync("admin@contoso.example", "X-MS-CLIENT-PRINCIPAL", "X-MS-CLIENT-PRINCIPAL-ID", "X-MS-CLIENT-PRINCIPAL-NAME",
+            "X-MS-CLIENT-PRINCIPAL-IDP", "X-MS-TOKEN-AAD-ACCESS-TOKEN", "X-MS-TOKEN-AAD-REFRESH-TOKEN", "X-MS-TOKEN-AAD-ID-TOKEN", "x_ms_client_principal_name");
+
     /// <summary>Sends every header with <paramref name="value"/> and asserts the value appears in none of the upstream's headers.</summary>
     private async Task AssertNoneReachTheUpstreamAsync(string value, params string[] headers)
     {
