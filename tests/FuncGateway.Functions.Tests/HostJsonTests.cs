@@ -33,6 +33,20 @@ public sealed class HostJsonTests
         Assert.False(Http(hostJson).TryGetProperty(setting, out _), $"host.json sets extensions.http.{setting}");
     }
 
+    [Fact]
+    public void The_host_logs_no_request_urls_with_their_query_strings()
+    {
+        // The host proxies every request to the worker: at Information its ASP.NET Core logs "Request starting ...
+        // ?access_token=..." and its dependency tracking records the proxied call's full URL
+        // (Azure/azure-functions-host#11602), so tokens, API keys and signatures in a client's query would end up in
+        // Application Insights. The gateway logs requests itself, without credentials.
+        using var hostJson = FunctionsBuildOutput.ReadJson("host.json");
+        var logging = hostJson.RootElement.GetProperty("logging");
+
+        Assert.Equal("Warning", logging.GetProperty("logLevel").GetProperty("Microsoft.AspNetCore").GetString());
+        Assert.False(logging.GetProperty("applicationInsights").GetProperty("enableDependencyTracking").GetBoolean());
+    }
+
     private static JsonElement Http(JsonDocument hostJson) =>
         hostJson.RootElement.GetProperty("extensions").GetProperty("http");
 }
