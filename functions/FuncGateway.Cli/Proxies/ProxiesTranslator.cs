@@ -483,6 +483,14 @@ internal static partial class ProxiesTranslator
                 }
                 else if (Resolve(section + "." + item.Name, item.Value.GetString()!) is { } value)
                 {
+                    // Proxies read the setting at run time (a Key Vault reference included); a route holds the value.
+                    if (AppSettingPattern().IsMatch(item.Value.GetString()!) && value.Length > 0)
+                    {
+                        var used = string.Join(", ", AppSettingPattern().Matches(item.Value.GetString()!).Select(static m => m.Value).Distinct(StringComparer.Ordinal));
+                        Notes.Add($"{section}.{item.Name}: the value of {used} is written into the route as text. Changing the setting later does not change the route, "
+                            + "and whoever can read the registry (its tables, fgw export, GET /_gateway/routes) can read the value: do not migrate a secret this way.");
+                    }
+
                     yield return (item.Name, value);
                 }
             }
@@ -492,17 +500,33 @@ internal static partial class ProxiesTranslator
         public string? Resolve(string where, string value)
         {
             var missing = new List<string>();
+            var references = new List<string>();
             var resolved = AppSettingPattern().Replace(value, m =>
             {
                 var key = m.Groups[1].Value;
                 if (settings is not null && settings.TryGetValue(key, out var setting))
                 {
+                    if (IsPlatformReference(setting))
+                    {
+                        references.Add(key);
+                        return m.Value;
+                    }
+
                     return setting;
                 }
 
                 missing.Add(key);
                 return m.Value;
             });
+            if (references.Count > 0)
+            {
+                // App Service resolved these for Proxies at run time; copied as they are, the upstream would get the
+                // reference's text instead of the secret.
+                Errors.Add($"{where} uses app setting(s) {string.Join(", ", references.Select(k => $"%{k}%"))}, whose value in {settingsSource} is a Key Vault or "
+                    + "App Configuration reference (@Microsoft.KeyVault(...)): App Service resolved it for Proxies at run time, a route would hold the reference's text. "
+                    + "Give the value itself in the settings file (the route then holds it as text), or leave the override out.");
+            }
+
             if (missing.Count > 0)
             {
                 Errors.Add(settingsSource is null
@@ -511,7 +535,15 @@ internal static partial class ProxiesTranslator
                 return null;
             }
 
-            return resolved;
+            return references.Count > 0 ? null : resolved;
+        }
+
+        /// <summary>An App Service reference (<c>@Microsoft.KeyVault(...)</c>, <c>@Microsoft.AppConfiguration(...)</c>) rather than a value.</summary>
+        private static bool IsPlatformReference(string setting)
+        {
+            var text = setting.AsSpan().Trim();
+            return text.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase)
+                || text.StartsWith("@Microsoft.AppConfiguration(", StringComparison.OrdinalIgnoreCase);
         }
 
         /// <summary>

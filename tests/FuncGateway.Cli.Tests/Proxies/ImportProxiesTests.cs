@@ -52,6 +52,26 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task A_setting_that_is_a_key_vault_reference_is_an_error_not_text_for_the_upstream()
+    {
+        // App settings exported from Azure hold references, which App Service resolved for Proxies at run time.
+        var file = _cli.WriteFile("""
+            { "proxies": { "p": { "matchCondition": { "route": "/p" }, "backendUri": "https://backend.example/p",
+              "requestOverrides": { "backend.request.headers.x-functions-key": "%BACKEND_KEY%" } } } }
+            """, "proxies.json");
+        var settings = _cli.WriteFile("""
+            { "Values": { "BACKEND_KEY": "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/backend-key)" } }
+            """, "local.settings.json");
+
+        var result = await _cli.RunAsync("import-proxies", file, "--settings", settings, "--output", _cli.PathOf("routes.json"));
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("requestOverrides.backend.request.headers.x-functions-key uses app setting(s) %BACKEND_KEY%, whose value in " + settings
+            + " is a Key Vault or App Configuration reference", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_cli.PathOf("routes.json")));
+    }
+
+    [Fact]
     public async Task Output_writes_the_routes_as_a_registry_file_that_fgw_validates()
     {
         var output = _cli.PathOf("routes.json");
@@ -66,6 +86,7 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         Assert.Contains("warning: proxy 'hello' cannot be translated and is left out:", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("note: proxy 'legacy-update': response.statusReason is left out", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("note: proxy 'old-search': 'debug' has no counterpart", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("note: proxy 'legacy-update': requestOverrides.backend.request.headers.X-Api-Key: the value of %LEGACY_API_KEY% is written into the route as text.", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("warning: route 'webhooks' (routes[5], group 'default') is rejected by a gateway running as a Functions app", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("Wrote 6 route(s) to " + output + ".", result.StdoutLines);
 
