@@ -250,7 +250,7 @@ param health object = {}
 @description('Any other FuncGateway setting, as a nested object under FuncGateway (or flat, with __ between the parts): for sections that later capabilities add.')
 param gatewaySettings object = {}
 
-@description('The names of the secret FuncGateway settings, without the FuncGateway__ prefix: Auth__Signing__Keys__<id>, Auth__Policies__<name>__SymmetricKeys__<kid>, Auth__Policies__<name>__Users__<user>. Each becomes a Key Vault reference to the secret FuncGateway--<name, with - for _>. Names, not values: a deployment can be previewed without the secrets.')
+@description('The names of the secret FuncGateway settings, without the FuncGateway__ prefix: Auth__Signing__Keys__<id>, Auth__Policies__<name>__SymmetricKeys__<kid>, Auth__Policies__<name>__Users__<user>, Discovery__Consul__Token. Each becomes a Key Vault reference to the secret FuncGateway--<name, with - for _>. Names, not values: a deployment can be previewed without the secrets.')
 param gatewaySecretNames array = []
 
 @description('The values of those secrets, by the same names. Stored only in Key Vault. A missing or empty value writes no new version: the one already in the vault stays in use (the first deployment must give every one). main.bicepparam reads them from the environment.')
@@ -432,7 +432,9 @@ var gatewaySecretSettings = toObject(
 )
 var undeclaredSecrets = filter(objectKeys(gatewaySecrets), name => !contains(gatewaySecretNames, name))
 
-var configuredSettings = union(
+// The settings from the plain (not secure) objects: their values are kept in the deployment's history and shown
+// wherever the deployment is, so none of them may be a secret.
+var plainSettings = union(
   settings4('FuncGateway', gatewaySettings),
   settings4('FuncGateway__Auth__Policies', authPolicies),
   settings4('FuncGateway__Auth__ApiKeys', apiKeyLookup),
@@ -440,8 +442,25 @@ var configuredSettings = union(
   settings4('FuncGateway__RateLimits__Policies', rateLimitPolicies),
   settings4('FuncGateway__Cors__Policies', corsPolicies),
   settings4('FuncGateway__Versioning__Sets', versionSets),
-  settings4('FuncGateway__Health', health),
-  gatewaySecretSettings
+  settings4('FuncGateway__Health', health)
+)
+var configuredSettings = union(plainSettings, gatewaySecretSettings)
+
+// The settings whose values are secrets (README "Deploying to Azure", docs/authentication.md): a Jwt policy's
+// SymmetricKeys, a Basic policy's Users, the signing keys, and the secrets the template has parameters of its own for.
+// Given in a plain object, one stops the deployment, naming it, before its value is stored anywhere.
+var secretSettingMarkers = [
+  '__symmetrickeys__'
+  '__users__'
+  'funcgateway__auth__signing__keys__'
+  'funcgateway__admin__key'
+  'funcgateway__ratelimits__keyhashsecret'
+  'funcgateway__cache__redisconnectionstring'
+  'funcgateway__discovery__consul__token'
+]
+var secretsInPlainSettings = filter(
+  objectKeys(plainSettings),
+  name => !empty(filter(secretSettingMarkers, marker => contains(toLower(name), marker)))
 )
 
 // Azure accepts app setting names of letters, digits, '.' and '_'; a shell variable takes no '.' either. A name with
@@ -518,9 +537,11 @@ module settings 'modules/appSettings.bicep' = {
   params: {
     appName: names.functionApp
     settings: appSettings
-    gatewaySettings: empty(badSettingNames)
-      ? configuredSettings
-      : fail('App setting names may hold only letters, digits and _ (Azure refuses others, and a shell cannot export them); rename the policy, tier, key or user in: ${join(badSettingNames, ', ')}')
+    gatewaySettings: !empty(badSettingNames)
+      ? fail('App setting names may hold only letters, digits and _ (Azure refuses others, and a shell cannot export them); rename the policy, tier, key or user in: ${join(badSettingNames, ', ')}')
+      : !empty(secretsInPlainSettings)
+          ? fail('These settings hold secrets, which never go into the configuration objects (their values would be kept in the deployment\'s history): ${join(secretsInPlainSettings, ', ')}. List each name without FuncGateway__ in gatewaySecretNames and give its value in gatewaySecrets (stored only in Key Vault); the admin key, the counter key secret and the Redis connection string have parameters of their own.')
+          : configuredSettings
   }
   dependsOn: [
     roleAssignments

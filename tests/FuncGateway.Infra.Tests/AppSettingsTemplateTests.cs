@@ -67,7 +67,7 @@ public sealed class AppSettingsTemplateTests
     [Fact]
     public void Every_section_of_named_policies_is_a_parameter_the_template_turns_into_app_settings()
     {
-        var configured = Main.Root.StringAt("variables", "configuredSettings")!;
+        var configured = Main.Root.StringAt("variables", "plainSettings")!;
         foreach (var (section, parameter) in GatewaySettings.PolicySections)
         {
             Assert.Equal("object", Main.Parameters.StringAt(parameter, "type"));

@@ -149,6 +149,53 @@ public sealed partial class DeployedConfigurationTests
     }
 
     [Fact]
+    public void A_secret_given_in_a_configuration_object_stops_the_deployment_before_its_value_is_stored()
+    {
+        // authPolicies, gatewaySettings and the other objects are plain parameters: their values are kept in the
+        // deployment's history. A Basic user's hash or a signing key there would also become a plain app setting.
+        var folder = Path.Combine(Path.GetTempPath(), "funcgateway-plainsecret-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            DeploymentSnapshot.CopyFolder(RepositoryRoot.Combine(InfraBuild.InfraFolder), folder);
+
+            File.WriteAllText(Path.Combine(folder, "plain.bicepparam"), """
+                using 'main.bicep'
+                param baseName = 'fgw-plain'
+                param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+                param authPolicies = {
+                  basic: {
+                    Type: 'Basic'
+                    Users: {
+                      alice: 'pbkdf2-sha256:100000:c2FsdA==:aGFzaA=='
+                    }
+                  }
+                }
+                param gatewaySettings = {
+                  Discovery: {
+                    Consul: {
+                      Token: 'consul-acl-token'
+                    }
+                  }
+                }
+                """);
+
+            var run = BicepCli.RunIn(folder, new Dictionary<string, string>(),
+                "snapshot", "plain.bicepparam", "--mode", "overwrite", "--subscription-id", DeploymentSnapshot.SubscriptionId,
+                "--resource-group", DeploymentSnapshot.ResourceGroup, "--location", "westeurope");
+
+            Assert.NotEqual(0, run.ExitCode);
+            Assert.Contains("These settings hold secrets", run.Output + run.Errors, StringComparison.Ordinal);
+            Assert.Contains("FuncGateway__Auth__Policies__basic__Users__alice", run.Output + run.Errors, StringComparison.Ordinal);
+            Assert.Contains("FuncGateway__Discovery__Consul__Token", run.Output + run.Errors, StringComparison.Ordinal);
+            Assert.Contains("gatewaySecretNames", run.Output + run.Errors, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_gateway_accepts_exactly_the_deployed_settings_and_loads_the_routes_that_name_their_policies()
     {
         await using var azurite = await AzuriteInstance.StartAsync();

@@ -103,7 +103,7 @@ internal static class GatewaySettings
         ["FuncGateway__Discovery__Registration__MaxLeaseSeconds"] = DiscoveryTuning,
     };
 
-    private const string DiscoveryByHand = "only for pools whose Discovery source is consul or kubernetes, which a Flex Consumption app rarely reaches; set by hand when used (the Consul token as a Key Vault reference), docs/discovery-consul-kubernetes.md.";
+    private const string DiscoveryByHand = "only for pools whose Discovery source is consul or kubernetes, which a Flex Consumption app rarely reaches; set through gatewaySettings when used (the Consul token through gatewaySecretNames, a Key Vault reference), docs/discovery-consul-kubernetes.md.";
 
     private const string DiscoveryTuning = "discovery tuning: the gateway's default fits until an app decides otherwise (docs/discovery.md 'Settings').";
 
