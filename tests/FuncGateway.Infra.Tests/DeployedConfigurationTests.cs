@@ -119,75 +119,67 @@ public sealed partial class DeployedConfigurationTests
     [Fact]
     public void A_name_Azure_refuses_stops_the_deployment_with_a_message_naming_it()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "funcgateway-badname-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            DeploymentSnapshot.CopyFolder(RepositoryRoot.Combine(InfraBuild.InfraFolder), folder);
+        var output = FailedSnapshotOutput("""
+            using 'main.bicep'
+            param baseName = 'fgw-bad'
+            param rateLimitPolicies = {
+              'per-ip': {
+                Limit: 100
+              }
+            }
+            """);
 
-            File.WriteAllText(Path.Combine(folder, "bad.bicepparam"), """
-                using 'main.bicep'
-                param baseName = 'fgw-bad'
-                param rateLimitPolicies = {
-                  'per-ip': {
-                    Limit: 100
-                  }
-                }
-                """);
-
-            var run = BicepCli.RunIn(folder, new Dictionary<string, string>(),
-                "snapshot", "bad.bicepparam", "--mode", "overwrite", "--subscription-id", DeploymentSnapshot.SubscriptionId,
-                "--resource-group", DeploymentSnapshot.ResourceGroup, "--location", "westeurope");
-
-            Assert.NotEqual(0, run.ExitCode);
-            Assert.Contains("App setting names may hold only letters, digits and _", run.Output + run.Errors, StringComparison.Ordinal);
-            Assert.Contains("FuncGateway__RateLimits__Policies__per-ip__Limit", run.Output + run.Errors, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.Contains("App setting names may hold only letters, digits and _", output, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway__RateLimits__Policies__per-ip__Limit", output, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_secret_given_in_a_configuration_object_stops_the_deployment_before_its_value_is_stored()
     {
         // authPolicies, gatewaySettings and the other objects are plain parameters: their values are kept in the
-        // deployment's history. A Basic user's hash or a signing key there would also become a plain app setting.
-        var folder = Path.Combine(Path.GetTempPath(), "funcgateway-plainsecret-" + Guid.NewGuid().ToString("N"));
+        // deployment's history. A Basic user's hash or a Consul token there would also become a plain app setting.
+        var output = FailedSnapshotOutput("""
+            using 'main.bicep'
+            param baseName = 'fgw-plain'
+            param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+            param authPolicies = {
+              basic: {
+                Type: 'Basic'
+                Users: {
+                  alice: 'pbkdf2-sha256:100000:c2FsdA==:aGFzaA=='
+                }
+              }
+            }
+            param gatewaySettings = {
+              Discovery: {
+                Consul: {
+                  Token: 'consul-acl-token'
+                }
+              }
+            }
+            """);
+
+        Assert.Contains("These settings hold secrets", output, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway__Auth__Policies__basic__Users__alice", output, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway__Discovery__Consul__Token", output, StringComparison.Ordinal);
+        Assert.Contains("gatewaySecretNames", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs <c>bicep snapshot</c> on a copy of infra/ with <paramref name="parameters"/>, asserts that it fails, and returns what it printed.</summary>
+    private static string FailedSnapshotOutput(string parameters)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "funcgateway-refused-" + Guid.NewGuid().ToString("N"));
         try
         {
             DeploymentSnapshot.CopyFolder(RepositoryRoot.Combine(InfraBuild.InfraFolder), folder);
-
-            File.WriteAllText(Path.Combine(folder, "plain.bicepparam"), """
-                using 'main.bicep'
-                param baseName = 'fgw-plain'
-                param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
-                param authPolicies = {
-                  basic: {
-                    Type: 'Basic'
-                    Users: {
-                      alice: 'pbkdf2-sha256:100000:c2FsdA==:aGFzaA=='
-                    }
-                  }
-                }
-                param gatewaySettings = {
-                  Discovery: {
-                    Consul: {
-                      Token: 'consul-acl-token'
-                    }
-                  }
-                }
-                """);
+            File.WriteAllText(Path.Combine(folder, "refused.bicepparam"), parameters);
 
             var run = BicepCli.RunIn(folder, new Dictionary<string, string>(),
-                "snapshot", "plain.bicepparam", "--mode", "overwrite", "--subscription-id", DeploymentSnapshot.SubscriptionId,
+                "snapshot", "refused.bicepparam", "--mode", "overwrite", "--subscription-id", DeploymentSnapshot.SubscriptionId,
                 "--resource-group", DeploymentSnapshot.ResourceGroup, "--location", "westeurope");
 
             Assert.NotEqual(0, run.ExitCode);
-            Assert.Contains("These settings hold secrets", run.Output + run.Errors, StringComparison.Ordinal);
-            Assert.Contains("FuncGateway__Auth__Policies__basic__Users__alice", run.Output + run.Errors, StringComparison.Ordinal);
-            Assert.Contains("FuncGateway__Discovery__Consul__Token", run.Output + run.Errors, StringComparison.Ordinal);
-            Assert.Contains("gatewaySecretNames", run.Output + run.Errors, StringComparison.Ordinal);
+            return run.Output + run.Errors;
         }
         finally
         {
