@@ -1,6 +1,9 @@
+using System.Text.Json;
 using FuncGateway.Pipeline;
+using FuncGateway.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Functions.Tests;
 
@@ -16,6 +19,45 @@ public sealed class GatewayFunctionsAppTests
 
         Assert.NotNull(host.Services.GetRequiredService<GatewayPipeline>());
     }
+
+    [Fact]
+    public void With_the_sample_local_settings_every_gateway_service_resolves_and_every_option_validates()
+    {
+        // ValidateOnBuild skips factory registrations and options validation waits for start-up, which needs the
+        // Functions host: a factory or an option that throws would surface only at the first request or at start in
+        // Azure. So: the Values of local.settings.sample.json (what `func start` reads, the same names as app
+        // settings), every FuncGateway registration resolved in an invocation scope, and the start-up validation run.
+        var values = JsonDocument.Parse(File.ReadAllText(RepositoryRoot.Combine("local.settings.sample.json"))).RootElement.GetProperty("Values");
+        var settings = values.EnumerateObject().Select(v => $"--{v.Name.Replace("__", ":", StringComparison.Ordinal)}={v.Value.GetString()}")
+            .Append("--Functions:Worker:HostEndpoint=http://127.0.0.1:1") // the worker's own services need to know the host; nothing connects
+            .ToArray();
+        IServiceCollection? services = null;
+        using var host = FunctionsAppHost.Build(settings, builder => services = builder.Services);
+
+        var failures = new List<string>();
+        foreach (var descriptor in services!.Where(IsGateways))
+        {
+            using var invocation = host.Services.CreateScope();
+            try
+            {
+                _ = descriptor.IsKeyedService
+                    ? invocation.ServiceProvider.GetRequiredKeyedService(descriptor.ServiceType, descriptor.ServiceKey)
+                    : invocation.ServiceProvider.GetServices(descriptor.ServiceType).ToList();
+            }
+            catch (InvalidOperationException ex)
+            {
+                failures.Add($"{descriptor.ServiceType}: {ex.Message}");
+            }
+        }
+
+        host.Services.GetRequiredService<IStartupValidator>().Validate();
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    private static bool IsGateways(ServiceDescriptor descriptor) =>
+        !descriptor.ServiceType.ContainsGenericParameters
+        && new[] { descriptor.ServiceType, descriptor.IsKeyedService ? descriptor.KeyedImplementationType : descriptor.ImplementationType, descriptor.IsKeyedService ? null : descriptor.ImplementationFactory?.Method.DeclaringType }
+            .Any(static type => type?.Namespace?.StartsWith("FuncGateway", StringComparison.Ordinal) == true);
 
     [Fact]
     public void The_gateway_function_can_be_created_for_an_invocation()
