@@ -57,6 +57,11 @@ param maximumInstanceCount int = 100
 ])
 param instanceMemoryMB int = 2048
 
+@description('Concurrent HTTP requests per instance before Flex Consumption adds an instance (functionAppConfig.scaleAndConcurrency.triggers.http.perInstanceConcurrency). A gateway request mostly waits on its upstream, so a gateway usually wants more than the platform\'s default (16 at 2048 MB). 0: the platform\'s default for the instance size.')
+@minValue(0)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 0
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Secrets
 // ---------------------------------------------------------------------------------------------------------------------
@@ -332,6 +337,7 @@ module functionApp 'modules/functionApp.bicep' = {
     alwaysReadyInstanceCount: alwaysReadyInstanceCount
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
   }
 }
 

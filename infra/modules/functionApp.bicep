@@ -36,6 +36,11 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
+@description('Concurrent HTTP requests per instance before the platform scales out; 0: the platform\'s default for the instance size.')
+@minValue(0)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 0
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
   location: location
@@ -88,6 +93,14 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         ]
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Left to the platform unless set: its default depends on the instance size.
+        triggers: httpPerInstanceConcurrency > 0
+          ? {
+              http: {
+                perInstanceConcurrency: httpPerInstanceConcurrency
+              }
+            }
+          : null
       }
       runtime: {
         name: 'dotnet-isolated'

@@ -86,6 +86,19 @@ public sealed class FunctionAppTemplateTests
     }
 
     [Fact]
+    public void The_http_concurrency_per_instance_is_a_deployment_parameter_left_to_the_platform_by_default()
+    {
+        // A gateway request mostly waits on its upstream: an operator tunes how many share one instance before the
+        // platform scales out (Flex Consumption's default is 16 at 2048 MB).
+        Assert.Equal(0, Main.Parameters.At("httpPerInstanceConcurrency", "defaultValue").GetInt32());
+        Assert.Equal(1000, Main.Parameters.At("httpPerInstanceConcurrency", "maxValue").GetInt32());
+        Assert.Equal("[parameters('httpPerInstanceConcurrency')]", Main.ModuleArgument("functionApp", "httpPerInstanceConcurrency").GetString());
+        Assert.Equal(
+            "[if(greater(parameters('httpPerInstanceConcurrency'), 0), createObject('http', createObject('perInstanceConcurrency', parameters('httpPerInstanceConcurrency'))), null())]",
+            Site.StringAt("properties", "functionAppConfig", "scaleAndConcurrency", "triggers"));
+    }
+
+    [Fact]
     public void The_maximum_instance_count_stays_within_what_Flex_Consumption_allows()
     {
         var maximum = Main.Parameters.At("maximumInstanceCount");
