@@ -78,7 +78,7 @@ internal static class TransformRules
                 : "'Host' may only be Set explicitly, to a value without caller or client input (use the route's PreserveHost to send the client's).";
         }
 
-        const string GatewayOnly = "forwarding, host, scheme, client address, method or URL override, Functions key, request id, trace context";
+        const string GatewayOnly = "forwarding, host, scheme, client address, method or URL override, Functions key, App Service front end or authentication, request id, trace context";
         if (!UntrustedRequestHeaders.IsUntrusted(name, allowedOverride: null) && !UntrustedRequestHeaders.IsIn(TraceContextHeaders, name))
         {
             return null;

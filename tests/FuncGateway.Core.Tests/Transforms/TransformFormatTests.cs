@@ -144,6 +144,9 @@ public sealed class TransformFormatTests
     [InlineData("{\"RequestHeaderRename\":\"X-Client-Proto\",\"To\":\"X-Forwarded-Proto\"}", "cannot be renamed into it")]
     [InlineData("{\"RequestHeaderRename\":\"X-Caller\",\"To\":\"X-Real-IP\"}", "cannot be renamed into it")]
     [InlineData("{\"RequestHeader\":\"True-Client-IP\",\"Set\":\"{Header:X-Caller}\"}", "may not take caller or client input")]
+    // App Service's front-end and authentication headers: an upstream on App Service takes them as its platform's word.
+    [InlineData("{\"RequestHeader\":\"X-MS-CLIENT-PRINCIPAL-NAME\",\"Set\":\"{Claim:upn}\"}", "may not take caller or client input")]
+    [InlineData("{\"RequestHeaderRename\":\"X-Caller-Ssl\",\"To\":\"X-ARR-SSL\"}", "cannot be renamed into it")]
     // The request id and trace context: the same rules (a client must not choose the id or trace the upstream sees).
     [InlineData("{\"RequestHeader\":\"X-Request-Id\",\"Set\":\"{Header:X-Client-Id}\"}", "may not take caller or client input")]
     [InlineData("{\"RequestHeader\":\"traceparent\",\"Set\":\"{Query:trace}\"}", "may not take caller or client input")]
