@@ -163,7 +163,11 @@ internal sealed class ForwardAttempt
     }
 
     /// <summary>Called by the response transformer with the instance's own status, before a route's transforms may map it.</summary>
-    public void RecordUpstreamStatus(int status) => _upstreamStatus = status;
+    public void RecordUpstreamStatus(int status)
+    {
+        _upstreamStatus = status;
+        Feature.Instance?.Breaker.OnResponseHeaders(status);
+    }
 
     /// <summary>Called by the transformer when the gateway refused the upstream's response (too large to buffer) and answered itself.</summary>
     public void MarkRefused() => _refused = true;

@@ -16,6 +16,7 @@ namespace FuncGateway.Resilience;
 internal sealed class InstanceBreaker : IInstanceGate
 {
     private readonly TimeProvider _time;
+    private readonly CircuitBreakerManualControl? _control;
     private volatile int _state;
     private long _openUntilTicks;
 
@@ -31,6 +32,7 @@ internal sealed class InstanceBreaker : IInstanceGate
     {
         Settings = settings;
         _time = time;
+        _control = new CircuitBreakerManualControl();
 
         // No Polly telemetry here: it would count a PipelineExecuting event for every attempt (what
         // funcgateway.upstream.attempt.duration counts already) at a cost on every request, and the breaker's own
@@ -42,6 +44,7 @@ internal sealed class InstanceBreaker : IInstanceGate
                 MinimumThroughput = settings.MinimumThroughput,
                 SamplingDuration = settings.SamplingDuration,
                 BreakDuration = settings.BreakDuration,
+                ManualControl = _control,
 
                 // An exception here is a gateway bug, not the upstream's fault.
                 ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is null && args.Outcome.Result.CountsAsFailure),
@@ -79,6 +82,20 @@ internal sealed class InstanceBreaker : IInstanceGate
                 new KeyValuePair<string, object?>(GatewayTelemetry.PoolTag, pool),
                 new KeyValuePair<string, object?>(GatewayTelemetry.InstanceTag, url),
                 new KeyValuePair<string, object?>(GatewayTelemetry.StateTag, state));
+        }
+    }
+
+    /// <summary>
+    /// Called when an attempt on the instance got its response headers. A half-open circuit closes on a status below
+    /// 500 at once, instead of when the attempt ends: the probe may be a download, server-sent events or a WebSocket
+    /// that streams for hours, and until it ended every other request would be refused the instance.
+    /// </summary>
+    public void OnResponseHeaders(int status)
+    {
+        if (status < 500 && _control is not null && (CircuitState)_state == CircuitState.HalfOpen)
+        {
+            // Polly runs the close (and OnClosed) on its own; nothing here can fail the request.
+            _ = _control.CloseAsync(CancellationToken.None);
         }
     }
 

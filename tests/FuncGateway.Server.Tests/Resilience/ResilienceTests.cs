@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Testing;
 
@@ -252,5 +254,59 @@ public sealed class ResilienceTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("120", response.Headers.GetValues("Retry-After").Single());
         Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
         Assert.Equal("back soon", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_half_open_probe_that_streams_for_long_closes_the_circuit_when_its_headers_arrive()
+    {
+        // A one-instance pool whose circuit opens; the half-open probe is a long stream (a download, server-sent events).
+        var failing = true;
+        var endStream = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await TestUpstream.StartAsync("streamer", app => app.Respond(async context =>
+        {
+            if (context.Request.Path == "/sse/stream")
+            {
+                await context.Response.WriteAsync("data: 1\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await endStream.Task.WaitAsync(context.RequestAborted);
+                return;
+            }
+
+            context.Response.StatusCode = Volatile.Read(ref failing) ? 500 : 200;
+            await context.Response.WriteAsync("short", context.RequestAborted);
+        }));
+        await _gateway.UpsertPoolAsync("sse", [(upstream.BaseAddress, 1)], ("CircuitBreaker", """{"minimumThroughput":2,"failureRatio":0.5,"breakSeconds":1}"""));
+        await _gateway.UpsertRouteAsync("sse", "/sse/{**rest}", "sse");
+        await _gateway.ReloadAsync();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var failed = await _gateway.Client.GetAsync("/sse/x");
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        }
+
+        using var refused = await _gateway.Client.GetAsync("/sse/x");
+        await Problem.AssertAsync(refused, HttpStatusCode.ServiceUnavailable, "no_upstream_available");
+        Volatile.Write(ref failing, false);
+        await Task.Delay(1_100);
+
+        // The stream is the half-open probe: its headers say the instance is back, though its body goes on.
+        using var stream = await _gateway.Client.GetAsync("/sse/stream", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var meanwhile = await _gateway.Client.GetAsync("/sse/x");
+                Assert.Equal(HttpStatusCode.OK, meanwhile.StatusCode);
+                Assert.Equal("short", await meanwhile.Content.ReadAsStringAsync());
+            }
+
+            Assert.Equal("Closed", (await InstanceAsync("sse", 0)).GetProperty("circuit").GetProperty("state").GetString());
+        }
+        finally
+        {
+            endStream.TrySetResult();
+        }
     }
 }
