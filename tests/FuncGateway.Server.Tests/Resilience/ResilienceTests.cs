@@ -309,4 +309,69 @@ public sealed class ResilienceTests(AzuriteFixture azurite) : IAsyncLifetime
             endStream.TrySetResult();
         }
     }
+
+    [Fact]
+    public async Task An_upstream_that_breaks_the_exchange_is_upstream_error_and_one_that_cannot_be_reached_is_upstream_unreachable()
+    {
+        // Connected, then closed without an answer; connected, then a head over the client's limit (64 KiB).
+        await using var hangsUp = RawUpstream.Start(async (connection, token) =>
+        {
+            await connection.Reader.ReadHeadAsync(token);
+        });
+        await using var hugeHead = RawUpstream.Start(async (connection, token) =>
+        {
+            await connection.Reader.ReadHeadAsync(token);
+            var headers = string.Concat(Enumerable.Range(0, 100).Select(i => $"X-Big-{i}: {new string('a', 1000)}\r\n"));
+            await connection.WriteAsync($"HTTP/1.1 200 OK\r\n{headers}Content-Length: 2\r\n\r\nok", token);
+            await Task.Delay(Timeout.Infinite, token);
+        });
+
+        // A listener that never accepts, its backlog full: connection attempts get no answer at all.
+        using var blackHole = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        blackHole.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        blackHole.Listen(0);
+        var blackHolePort = ((IPEndPoint)blackHole.LocalEndPoint!).Port;
+        var fillers = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+                try
+                {
+                    filler.Connect(IPAddress.Loopback, blackHolePort);
+                }
+                catch (SocketException)
+                {
+                    // In progress (or refused): either way it takes a place in the backlog or shows it is full.
+                }
+
+                fillers.Add(filler);
+            }
+
+            await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+            {
+                ["FuncGateway:Forwarding:ConnectTimeoutSeconds"] = "1",
+            });
+            await gateway.UpsertRouteAsync("hangs-up", "/hangs-up", hangsUp.BaseAddress.ToString());
+            await gateway.UpsertRouteAsync("huge-head", "/huge-head", hugeHead.BaseAddress.ToString());
+            await gateway.UpsertRouteAsync("black-hole", "/black-hole", $"http://127.0.0.1:{blackHolePort}", ("TimeoutSeconds", 30.0));
+            await gateway.UpsertRouteAsync("dead", "/dead", Dead().ToString());
+            await gateway.ReloadAsync();
+
+            await Problem.AssertAsync(await gateway.Client.GetAsync("/hangs-up"), HttpStatusCode.BadGateway, "upstream_error");
+            await Problem.AssertAsync(await gateway.Client.GetAsync("/huge-head"), HttpStatusCode.BadGateway, "upstream_error");
+            await Problem.AssertAsync(await gateway.Client.GetAsync("/dead"), HttpStatusCode.BadGateway, "upstream_unreachable");
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            await Problem.AssertAsync(await gateway.Client.GetAsync("/black-hole"), HttpStatusCode.BadGateway, "upstream_unreachable");
+            Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            foreach (var filler in fillers)
+            {
+                filler.Dispose();
+            }
+        }
+    }
 }
