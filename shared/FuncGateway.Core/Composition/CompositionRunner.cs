@@ -253,6 +253,7 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
         }
 
         var status = partContext.Response.StatusCode;
+        var unreachable = ForwardAttempt.IsUnreachable(result.Error, partContext.Features.Get<IForwarderErrorFeature>()?.Exception);
         return result.Outcome switch
         {
             AttemptOutcome.NoInstance => PartResult.Failed(PartResult.NoInstance),
@@ -260,9 +261,9 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
             _ when result.Error == ForwarderError.None => status is >= 200 and < 300
                 ? new PartResult(status, Body(partContext.Response.ContentType, buffer), null)
                 : PartResult.Failed(PartResult.BadStatus, status),
-            _ when timedOut || result.Error == ForwarderError.RequestTimedOut => PartResult.Failed(PartResult.Timeout),
+            _ when timedOut || (result.Error == ForwarderError.RequestTimedOut && !unreachable) => PartResult.Failed(PartResult.Timeout),
             _ when abandoned => PartResult.Failed(PartResult.Canceled),
-            _ when result.Error == ForwarderError.Request => PartResult.Failed(PartResult.Unreachable),
+            _ when unreachable => PartResult.Failed(PartResult.Unreachable),
             _ => PartResult.Failed(PartResult.Error),
         };
     }

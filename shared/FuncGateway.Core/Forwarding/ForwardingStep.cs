@@ -226,9 +226,6 @@ internal sealed class ForwardingStep : IDisposable
         return (int)Math.Clamp(seconds, 1, MaxRetryAfterSeconds);
     }
 
-    private static readonly (int Status, string Code, string Title) Unreachable =
-        (StatusCodes.Status502BadGateway, ProblemCodes.UpstreamUnreachable, "The upstream could not be reached.");
-
     private async Task HandleErrorAsync(HttpContext context, string routeId, string destination, ForwarderError error)
     {
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
@@ -269,13 +266,10 @@ internal sealed class ForwardingStep : IDisposable
             return;
         }
 
-        // YARP reports a connect timeout as a timeout and an upstream that broke the exchange as a failed request, like a
-        // refused connection: the exception tells them apart. Unreachable means no connection could be made at all.
         var (status, code, title) = error switch
         {
-            ForwarderError.RequestTimedOut when ForwardAttempt.IsConnectTimeout(exception) => Unreachable,
+            _ when ForwardAttempt.IsUnreachable(error, exception) => (StatusCodes.Status502BadGateway, ProblemCodes.UpstreamUnreachable, "The upstream could not be reached."),
             ForwarderError.RequestTimedOut => (StatusCodes.Status504GatewayTimeout, ProblemCodes.UpstreamTimeout, "The upstream did not answer in time."),
-            ForwarderError.Request when ForwardAttempt.IsConnectFailure(exception) => Unreachable,
             _ => (StatusCodes.Status502BadGateway, ProblemCodes.UpstreamError, "The upstream failed to handle the request."),
         };
         Log.ForwardingFailed(_logger, routeId, destination, error.ToString(), status, exception);

@@ -394,6 +394,18 @@ internal sealed class ForwardAttempt
         or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled or ForwarderError.UpgradeRequestClient
         or ForwarderError.UpgradeResponseClient;
 
+    /// <summary>
+    /// No connection to the instance could be made (refused, DNS, TLS, connect timeout): unreachable, as opposed to an
+    /// upstream that was connected to and then broke the exchange. YARP reports a connect timeout as a timeout and both
+    /// of the others as a failed request; the exception tells them apart.
+    /// </summary>
+    internal static bool IsUnreachable(ForwarderError error, Exception? exception) => error switch
+    {
+        ForwarderError.Request => IsConnectFailure(exception),
+        ForwarderError.RequestTimedOut => IsConnectTimeout(exception),
+        _ => false,
+    };
+
     internal static bool IsConnectFailure(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)

@@ -213,6 +213,22 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_part_whose_upstream_hangs_up_without_an_answer_failed_with_error_not_unreachable()
+    {
+        // Connected, the request read, the connection closed without a response: reachable, but it broke the exchange.
+        await using var hangsUp = RawUpstream.Start(async (connection, token) => await connection.Reader.ReadHeadAsync(token));
+        await _gateway.UpsertRouteAsync("hangs-up", "/r/hangs-up/{id}", null, ("Composition", Composition($$"""
+            [{"name":"stock","upstream":"{{hangsUp.BaseAddress}}","path":"/stock/{id}"}]
+            """)));
+        await _gateway.ReloadAsync();
+
+        var failed = await Problem.AssertAsync(await _gateway.Client.GetAsync("/r/hangs-up/7"), HttpStatusCode.BadGateway, "composition_part_failed");
+        Assert.Equal("stock", failed.GetProperty("part").GetString());
+        Assert.Equal("error", failed.GetProperty("reason").GetString());
+        Assert.NotEmpty(hangsUp.Connections);
+    }
+
+    [Fact]
     public async Task A_part_is_balanced_away_from_a_dead_instance_and_an_open_breaker_is_honoured()
     {
         await using var live = await ControllableUpstream.StartAsync("live");
