@@ -16,11 +16,22 @@ internal sealed class HealthCell
 }
 
 /// <summary>Takes an instance of a probed pool out of rotation while a fresh result says it is down.</summary>
-internal sealed class HealthGate(HealthCell cell, HealthCheckSettings settings) : IInstanceGate
+/// <param name="cell">The instance's last health result.</param>
+/// <param name="settings">The pool's health check.</param>
+/// <param name="probeTick">How often probe rounds run; null when unknown (the interval is then taken as it is).</param>
+internal sealed class HealthGate(HealthCell cell, HealthCheckSettings settings, TimeSpan? probeTick = null) : IInstanceGate
 {
     public HealthCell Cell { get; } = cell;
 
     public HealthCheckSettings Settings { get; } = settings;
+
+    /// <summary>
+    /// How often the instance is really probed: probes run only on rounds, so the interval is rounded to the nearest
+    /// multiple of the round's tick (halves down), and is never less than one tick.
+    /// </summary>
+    public TimeSpan EffectiveInterval { get; } = probeTick is { Ticks: > 0 } tick
+        ? tick * Math.Max(1, Math.Ceiling((settings.Interval / tick) - 0.5))
+        : settings.Interval;
 
     /// <summary>False only when a fresh result says the instance is down.</summary>
     public bool Allows(long nowUtcTicks)
@@ -29,8 +40,21 @@ internal sealed class HealthGate(HealthCell cell, HealthCheckSettings settings) 
         return health is null || health.State != HealthState.Unhealthy || IsStale(health, nowUtcTicks, Settings);
     }
 
-    /// <summary>A down instance is back after its healthy threshold of probes at the earliest.</summary>
-    public TimeSpan RetryAfter(long nowUtcTicks) => Allows(nowUtcTicks) ? TimeSpan.Zero : Settings.Interval * Settings.HealthyThreshold;
+    /// <summary>
+    /// A down instance is back after the passes it still needs, one per effective interval, at the earliest; or when
+    /// its result goes stale, if that comes first.
+    /// </summary>
+    public TimeSpan RetryAfter(long nowUtcTicks)
+    {
+        if (Allows(nowUtcTicks) || Cell.Record is not { } health)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var probesLeft = Math.Max(1, Settings.HealthyThreshold - health.ConsecutiveSuccesses);
+        var untilStale = health.ProbedAt.UtcTicks + Settings.StaleAfter.Ticks + 1 - nowUtcTicks;
+        return TimeSpan.FromTicks(Math.Max(0, Math.Min(EffectiveInterval.Ticks * probesLeft, untilStale)));
+    }
 
     public static bool IsStale(HealthRecord health, long nowUtcTicks, HealthCheckSettings healthCheck) =>
         nowUtcTicks - health.ProbedAt.UtcTicks > healthCheck.StaleAfter.Ticks;
@@ -76,7 +100,7 @@ internal sealed class HealthResults(InstanceStateRegistry states)
 }
 
 /// <summary>Compiles a pool's <c>HealthCheck</c>, and gives each instance of a probed pool its <see cref="HealthGate"/>.</summary>
-internal sealed class HealthCheckPoolCompiler(HealthResults results) : IPoolFeatureCompiler
+internal sealed class HealthCheckPoolCompiler(HealthResults results, TimeSpan? probeTick = null) : IPoolFeatureCompiler
 {
     public object? CompilePool(UpstreamDefinition pool, List<string> errors) =>
         pool.Get(HealthProperties.HealthCheck) is { } definition ? HealthCheckSettings.Create(definition, errors) : null;
@@ -95,7 +119,7 @@ internal sealed class HealthCheckPoolCompiler(HealthResults results) : IPoolFeat
             state.Set(cell);
         }
 
-        return new HealthGate(cell, settings);
+        return new HealthGate(cell, settings, probeTick);
     }
 }
 

@@ -30,7 +30,8 @@ internal static class HealthServiceCollectionExtensions
             .ValidateOnStart();
 
         services.AddSingleton(static sp => new HealthResults(sp.GetRequiredService<InstanceStateRegistry>()));
-        services.AddSingleton<IPoolFeatureCompiler>(static sp => new HealthCheckPoolCompiler(sp.GetRequiredService<HealthResults>()));
+        services.AddSingleton<IPoolFeatureCompiler>(static sp => new HealthCheckPoolCompiler(
+            sp.GetRequiredService<HealthResults>(), TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<HealthOptions>>().Value.ProbeTickSeconds)));
         services.AddSingleton(static sp => CreateHealthStore(sp));
         services.AddSingleton(static sp => new HealthMonitor(
             sp.GetRequiredService<IHealthStore>(),

@@ -160,23 +160,12 @@ public sealed class HealthTests(AzuriteFixture azurite)
         await gateway.UpsertPoolAsync("pool", [(a.BaseAddress, 1)], ("HealthCheck", """{"intervalSeconds":5,"healthyThreshold":2}"""));
         await gateway.UpsertRouteAsync("app", "/app", "pool");
         await gateway.ReloadAsync();
-        var now = DateTimeOffset.UtcNow;
 
         // Written as any prober would: the gateway only reads the table.
-        await gateway.Health!.UpsertEntityAsync(new TableEntity("pool", Uri.EscapeDataString(a.BaseAddress.ToString().TrimEnd('/')))
-        {
-            ["Url"] = a.BaseAddress.ToString().TrimEnd('/'),
-            ["State"] = "Unhealthy",
-            ["ConsecutiveSuccesses"] = 0,
-            ["ConsecutiveFailures"] = 3,
-            ["ProbedAt"] = now,
-            ["StateChangedAt"] = now,
-        });
-        HttpResponseMessage? response = null;
-        await WaitUntilAsync(async () => (response = await gateway.Client.GetAsync("/app")).StatusCode == HttpStatusCode.ServiceUnavailable, "the instance is out");
+        var response = await UnhealthyAsync(gateway, a.BaseAddress, successes: 0, failures: 3);
 
-        await Problem.AssertAsync(response!, HttpStatusCode.ServiceUnavailable, "no_upstream_available");
-        Assert.Equal("10", response!.Headers.GetValues("Retry-After").Single());
+        await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_upstream_available");
+        Assert.Equal("10", response.Headers.GetValues("Retry-After").Single());
         var reached = a.Requests;
         using var again = await gateway.Client.GetAsync("/app");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
@@ -185,6 +174,46 @@ public sealed class HealthTests(AzuriteFixture azurite)
         Assert.False(instance.GetProperty("available").GetBoolean());
         Assert.Equal("Unhealthy", instance.GetProperty("health").GetProperty("state").GetString());
         Assert.Equal("Closed", instance.GetProperty("circuit").GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Retry_after_counts_the_probes_still_needed_at_the_interval_probe_rounds_really_give()
+    {
+        // Rounds every 5 s (the Functions timer's pace): intervalSeconds 1 is a probe every 5 s. The instance has passed
+        // one of the three probes it needs, so it is back in two more rounds at the earliest: 10 s, not 1 x 3 s.
+        await using var a = await ControllableUpstream.StartAsync("a");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Health:ProbeEnabled"] = "false",
+            ["FuncGateway:Health:ProbeTickSeconds"] = "5",
+            ["FuncGateway:Health:RefreshIntervalSeconds"] = "0.2",
+        });
+        await gateway.UpsertPoolAsync("pool", [(a.BaseAddress, 1)], ("HealthCheck", """{"intervalSeconds":1,"timeoutSeconds":1,"healthyThreshold":3}"""));
+        await gateway.UpsertRouteAsync("app", "/app", "pool");
+        await gateway.ReloadAsync();
+        var response = await UnhealthyAsync(gateway, a.BaseAddress, successes: 1, failures: 0);
+
+        await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_upstream_available");
+        Assert.Equal("10", response.Headers.GetValues("Retry-After").Single());
+    }
+
+    /// <summary>Writes the instance's row as Unhealthy, probed now, and waits for the first request the gateway refuses.</summary>
+    private static async Task<HttpResponseMessage> UnhealthyAsync(GatewayHost gateway, Uri instance, int successes, int failures)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var url = instance.ToString().TrimEnd('/');
+        await gateway.Health!.UpsertEntityAsync(new TableEntity("pool", Uri.EscapeDataString(url))
+        {
+            ["Url"] = url,
+            ["State"] = "Unhealthy",
+            ["ConsecutiveSuccesses"] = successes,
+            ["ConsecutiveFailures"] = failures,
+            ["ProbedAt"] = now,
+            ["StateChangedAt"] = now,
+        });
+        HttpResponseMessage? response = null;
+        await WaitUntilAsync(async () => (response = await gateway.Client.GetAsync("/app")).StatusCode == HttpStatusCode.ServiceUnavailable, "the instance is out");
+        return response!;
     }
 
     [Fact]
