@@ -54,7 +54,7 @@ internal sealed class HealthProbeService(
                 prober.SetLeaseHolder(holding);
                 if (holding)
                 {
-                    await prober.RunOnceAsync(stoppingToken);
+                    await RunRoundHoldingLeaseAsync(tick, lease, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -84,6 +84,36 @@ internal sealed class HealthProbeService(
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs one probe round, renewing the lease every tick while it runs: a round lasts as long as its slowest probe
+    /// (a <c>timeoutSeconds</c> of up to 60 s against an instance that never answers), which may be longer than the
+    /// lease, and another server must not take the lease and probe the same instances at the same time.
+    /// </summary>
+    private async Task RunRoundHoldingLeaseAsync(TimeSpan tick, TimeSpan lease, CancellationToken stoppingToken)
+    {
+        var round = prober.RunOnceAsync(stoppingToken);
+        try
+        {
+            while (!round.IsCompleted && !stoppingToken.IsCancellationRequested)
+            {
+                using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var finished = await Task.WhenAny(round, Task.Delay(tick, time, wake.Token)) == round;
+                await wake.CancelAsync();
+                var now = time.GetUtcNow();
+                if (finished || stoppingToken.IsCancellationRequested || !await store.TryAcquireLeaseAsync(prober.Id, now, now + lease, stoppingToken))
+                {
+                    // Done, stopping, or the lease was lost (taken over after a storage outage): the next tick says so.
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            // The round handles its own failures; whatever ends the renewals, it is awaited (and never left unobserved).
+            await round;
         }
     }
 

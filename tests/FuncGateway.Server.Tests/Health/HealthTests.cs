@@ -153,6 +153,45 @@ public sealed class HealthTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_probe_round_longer_than_the_lease_keeps_the_lease_and_no_second_gateway_probes_meanwhile()
+    {
+        // Its health endpoint never answers: every round waits out the 2-s probe timeout, twice the 1-s lease.
+        await using var mute = await TestUpstream.StartAsync("mute", app => app.Respond(async context =>
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        }));
+        var first = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 1));
+        await using var second = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 1), first.TablePrefix);
+        try
+        {
+            await first.UpsertPoolAsync("pool", [(mute.BaseAddress, 1)], ("HealthCheck", """{"path":"/health","intervalSeconds":2,"timeoutSeconds":2}"""));
+            await first.UpsertRouteAsync("app", "/app", "pool");
+            await first.ReloadAsync();
+            await second.ReloadAsync();
+
+            var probers = new HashSet<string>();
+            var rounds = new HashSet<DateTimeOffset>();
+            for (var i = 0; i < 70; i++)
+            {
+                if ((await RowsAsync(first)).SingleOrDefault() is { } row)
+                {
+                    probers.Add(row.GetString("ProbedBy"));
+                    rounds.Add(row.GetDateTimeOffset("ProbedAt")!.Value);
+                }
+
+                await Task.Delay(100);
+            }
+
+            Assert.True(rounds.Count >= 2, $"expected at least two probe rounds, saw {rounds.Count}");
+            Assert.Single(probers);
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task When_every_instance_is_unhealthy_the_gateway_answers_503_with_retry_after()
     {
         await using var a = await ControllableUpstream.StartAsync("a");
