@@ -155,23 +155,27 @@ public sealed class HealthTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_probe_round_longer_than_the_lease_keeps_the_lease_and_no_second_gateway_probes_meanwhile()
     {
-        // Its health endpoint never answers: every round waits out the 2-s probe timeout, twice the 1-s lease.
+        // Its health endpoint never answers: every round waits out the 6-s probe timeout, twice the 3-s lease. (A 1-s
+        // lease left the renewals, each a call to Azurite, no room: on a loaded machine one took over a second, the
+        // lease lapsed and the other gateway probed, the very failure this test is about, for the wrong reason.)
         await using var mute = await TestUpstream.StartAsync("mute", app => app.Respond(async context =>
         {
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
         }));
-        var first = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 1));
-        await using var second = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 1), first.TablePrefix);
+        var first = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 3));
+        await using var second = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(probe: true, leaseSeconds: 3), first.TablePrefix);
         try
         {
-            await first.UpsertPoolAsync("pool", [(mute.BaseAddress, 1)], ("HealthCheck", """{"path":"/health","intervalSeconds":2,"timeoutSeconds":2}"""));
+            await first.UpsertPoolAsync("pool", [(mute.BaseAddress, 1)], ("HealthCheck", """{"path":"/health","intervalSeconds":6,"timeoutSeconds":6}"""));
             await first.UpsertRouteAsync("app", "/app", "pool");
             await first.ReloadAsync();
             await second.ReloadAsync();
 
+            // Watched until two rounds have written their results (a whole round, twice the lease, lies between them).
             var probers = new HashSet<string>();
             var rounds = new HashSet<DateTimeOffset>();
-            for (var i = 0; i < 70; i++)
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (rounds.Count < 2 && DateTime.UtcNow < deadline)
             {
                 if ((await RowsAsync(first)).SingleOrDefault() is { } row)
                 {
