@@ -49,7 +49,7 @@ public sealed class FunctionsAppFixture : IAsyncLifetime
     public TableClient ApiKeys => Tables.GetTableClient(ApiKeyFormat.TableName(TablePrefix));
 
     /// <summary>A port nothing listens on: the dead instance of the probed pool.</summary>
-    public int DeadPort { get; } = LoopbackPorts.GetFree();
+    public int DeadPort { get; } = LoopbackPorts.GetRefusing();
 
     public async Task InitializeAsync()
     {

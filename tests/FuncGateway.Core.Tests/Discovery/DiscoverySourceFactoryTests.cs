@@ -43,7 +43,7 @@ public sealed class DiscoverySourceFactoryTests
     public void A_kubernetes_specification_needs_dns_label_names_and_a_configured_api_server()
     {
         var kubeconfig = Path.Combine(Path.GetTempPath(), $"fgw-kubeconfig-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(kubeconfig, FakeKubernetesApi.Kubeconfig(FuncGateway.Testing.LoopbackPorts.GetFree(), "t"));
+        File.WriteAllText(kubeconfig, FakeKubernetesApi.Kubeconfig(FuncGateway.Testing.LoopbackPorts.GetRefusing(), "t"));
         try
         {
             using var factory = KubernetesFactory(kubeconfig);

@@ -197,7 +197,7 @@ public sealed class KubernetesDiscoverySourceTests : IAsyncLifetime
     internal static System.Text.Json.JsonElement Specification(string service, string portName) =>
         System.Text.Json.JsonDocument.Parse($$"""{"Source":"kubernetes","Namespace":"shop","Service":"{{service}}","PortName":"{{portName}}","Scheme":"http"}""").RootElement;
 
-    private static int LoopbackPortsWithNothing() => FuncGateway.Testing.LoopbackPorts.GetFree();
+    private static int LoopbackPortsWithNothing() => FuncGateway.Testing.LoopbackPorts.GetRefusing();
 
     private KubernetesDiscoverySourceFactory Factory(string kubeconfig, string? context = null) =>
         new(Options.Create(new KubernetesDiscoveryOptions { Kubeconfig = kubeconfig, Context = context }), TimeProvider.System, new FakeLogger<KubernetesDiscoverySource>(_logs));

@@ -61,7 +61,7 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
 
     private static AuthenticationHeaderValue Alice() => new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:correct horse")));
 
-    private static Uri Dead() => new($"http://127.0.0.1:{LoopbackPorts.GetFree()}/");
+    private static Uri Dead() => new($"http://127.0.0.1:{LoopbackPorts.GetRefusing()}/");
 
     [Fact]
     public async Task Parallel_parts_are_merged_by_name_and_each_gets_the_callers_identity_but_not_the_clients_identity_headers()

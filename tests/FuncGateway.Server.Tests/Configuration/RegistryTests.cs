@@ -192,7 +192,7 @@ public sealed class RegistryTests(AzuriteFixture azurite)
     private static Task<GatewayHost> StartWithUnreachableStorageAsync(string startupWaitSeconds) =>
         GatewayHost.StartAsync(connectionString: null, new Dictionary<string, string?>
         {
-            ["FuncGateway:Storage:ConnectionString"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{LoopbackPorts.GetFree()}/devstoreaccount1;",
+            ["FuncGateway:Storage:ConnectionString"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{LoopbackPorts.GetRefusing()}/devstoreaccount1;",
             ["FuncGateway:Registry:StartupWaitSeconds"] = startupWaitSeconds,
         });
 

@@ -206,7 +206,7 @@ public sealed class CorsTests(AzuriteFixture azurite) : IAsyncLifetime
         await RateLimitTestSupport.AwayFromWindowBoundaryAsync(86400);
         await using var gateway = await StartAsync();
         await gateway.UpsertRouteAsync("limited", "/limited", _upstream.BaseAddress.ToString(), ("RateLimit", "one"), ("Cors", "web"));
-        await gateway.UpsertRouteAsync("down", "/down", "http://127.0.0.1:" + LoopbackPorts.GetFree(), ("Cors", "web"));
+        await gateway.UpsertRouteAsync("down", "/down", "http://127.0.0.1:" + LoopbackPorts.GetRefusing(), ("Cors", "web"));
         await gateway.ReloadAsync();
 
         (await SendAsync(gateway, HttpMethod.Get, "/limited", App)).Dispose();

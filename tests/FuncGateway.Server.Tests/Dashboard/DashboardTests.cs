@@ -89,7 +89,7 @@ public sealed class DashboardTests(AzuriteFixture azurite)
     public async Task The_data_shows_each_routes_traffic_status_rejected_rows_and_rate_limit_decisions()
     {
         await using var upstream = await TestUpstream.StartAsync("dashboard-live");
-        var dead = $"http://127.0.0.1:{LoopbackPorts.GetFree()}";
+        var dead = $"http://127.0.0.1:{LoopbackPorts.GetRefusing()}";
         await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
         {
             ["FuncGateway:RateLimits:Policies:three:Limit"] = "3",

@@ -19,7 +19,7 @@ public sealed partial class RequestIdTests(AzuriteFixture azurite)
         await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, services: capture.AddTo, logging: capture.AddTo);
         await using var upstream = await TestUpstream.StartAsync("echo");
         await gateway.UpsertRouteAsync("echo", "/echo/{**rest}", upstream.BaseAddress.ToString());
-        await gateway.UpsertRouteAsync("dead", "/dead", $"http://127.0.0.1:{LoopbackPorts.GetFree()}", ("Retries", """{"maxRetries":0}"""));
+        await gateway.UpsertRouteAsync("dead", "/dead", $"http://127.0.0.1:{LoopbackPorts.GetRefusing()}", ("Retries", """{"maxRetries":0}"""));
         await gateway.ReloadAsync();
 
         // Proxied: a client's own X-Request-Id is not kept (not configured), the upstream gets the gateway's.

@@ -193,7 +193,7 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task Dead_upstream_is_a_502_problem()
     {
-        var deadPort = LoopbackPorts.GetFree();
+        var deadPort = LoopbackPorts.GetRefusing();
         await _gateway.UpsertRouteAsync("dead", "/dead", $"http://127.0.0.1:{deadPort}");
         await _gateway.ReloadAsync();
 

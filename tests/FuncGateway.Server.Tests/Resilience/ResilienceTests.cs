@@ -19,7 +19,7 @@ public sealed class ResilienceTests(AzuriteFixture azurite) : IAsyncLifetime
 
     private static (Uri, int)[] Instances(params ControllableUpstream[] upstreams) => upstreams.Select(u => (u.BaseAddress, 1)).ToArray();
 
-    private static Uri Dead() => new($"http://127.0.0.1:{LoopbackPorts.GetFree()}/");
+    private static Uri Dead() => new($"http://127.0.0.1:{LoopbackPorts.GetRefusing()}/");
 
     private async Task<JsonElement> InstanceAsync(string pool, int index)
     {

@@ -68,7 +68,7 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertUpstreamAsync("legacy", _legacy.BaseAddress);
         await _gateway.UpsertRouteAsync("orders", "/orders/{id}/{**rest}", "echo", ("Auth", "legacy"), ("Transforms", RequestTransforms));
         await _gateway.UpsertRouteAsync("legacy", "/legacy/{**rest}", "legacy", ("StripPrefix", "/legacy"), ("Transforms", ResponseTransforms));
-        await _gateway.UpsertRouteAsync("dead", "/dead/{**rest}", $"http://127.0.0.1:{LoopbackPorts.GetFree()}", ("Transforms", ResponseTransforms));
+        await _gateway.UpsertRouteAsync("dead", "/dead/{**rest}", $"http://127.0.0.1:{LoopbackPorts.GetRefusing()}", ("Transforms", ResponseTransforms));
 
         // Client input into an identity header, and a client header renamed into a forwarding header: both refused.
         await _gateway.UpsertRouteAsync("spoof-identity", "/spoof/{**rest}", "echo", ("Transforms", """[{"RequestHeader":"X-User-Id","Set":"{Header:X-Name}"}]"""));
