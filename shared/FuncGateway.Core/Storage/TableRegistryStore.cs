@@ -20,6 +20,10 @@ internal sealed class TableRegistryStore : IRegistryStore
     private readonly TableClient _upstreams;
     private readonly TableClient _schemas;
 
+    // Set once this store has made sure the Schemas table exists: from then on its absence means it was deleted, which
+    // is an outage like a missing Routes table, not "no schemas" (that would reject every route that names a schema).
+    private volatile bool _schemasTableEnsured;
+
     public TableRegistryStore(TableServiceClient service, StorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(service);
@@ -77,6 +81,7 @@ internal sealed class TableRegistryStore : IRegistryStore
             await _routes.CreateIfNotExistsAsync(cancellationToken);
             await _upstreams.CreateIfNotExistsAsync(cancellationToken);
             await _schemas.CreateIfNotExistsAsync(cancellationToken);
+            _schemasTableEnsured = true;
         }
         catch (Exception ex) when (IsStorageFailure(ex))
         {
@@ -89,13 +94,14 @@ internal sealed class TableRegistryStore : IRegistryStore
         var upstreams = await ReadTableAsync(_upstreams, RegistryTable.Upstreams, cancellationToken);
         var routes = await ReadTableAsync(_routes, RegistryTable.Routes, cancellationToken);
 
-        // The Schemas table came later than the other two: a registry created before it has none, which means no schemas.
+        // The Schemas table came later than the other two: a registry created before it has none, which means no schemas
+        // (for a reader that did not create it, such as fgw export; see _schemasTableEnsured).
         List<RegistryRow> schemas;
         try
         {
             schemas = await ReadTableAsync(_schemas, RegistryTable.Schemas, cancellationToken);
         }
-        catch (RegistryStoreException ex) when (IsMissingTable(ex))
+        catch (RegistryStoreException ex) when (IsMissingTable(ex) && !_schemasTableEnsured)
         {
             schemas = [];
         }
@@ -114,7 +120,7 @@ internal sealed class TableRegistryStore : IRegistryStore
         {
             complete = complete && await AddKeysAsync(_schemas, RegistryTable.Schemas, fingerprint, cancellationToken);
         }
-        catch (RegistryStoreException ex) when (IsMissingTable(ex))
+        catch (RegistryStoreException ex) when (IsMissingTable(ex) && !_schemasTableEnsured)
         {
         }
 

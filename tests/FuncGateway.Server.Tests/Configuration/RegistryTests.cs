@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using FuncGateway.Configuration;
 using FuncGateway.Model;
 using FuncGateway.Server.Tests.Infrastructure;
@@ -83,6 +84,45 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         {
             Assert.Equal("echo", (await Echo.ReadAsync(await gateway.Client.GetAsync("/app"))).Instance);
         }
+    }
+
+    [Theory]
+    [InlineData("Routes")]
+    [InlineData("Upstreams")]
+    [InlineData("Schemas")]
+    public async Task A_registry_table_deleted_while_the_gateway_runs_is_an_outage_and_the_last_good_snapshot_keeps_serving(string table)
+    {
+        await using var echo = await TestUpstream.StartAsync("echo");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertSchemaAsync("order", """{"type":"object","required":["id"]}""");
+        await gateway.UpsertUpstreamAsync("pool", echo.BaseAddress);
+        await gateway.UpsertRouteAsync("orders", "/orders", "pool", ("Validation", """{"schema":"order"}"""));
+        await gateway.ReloadAsync();
+        using (var accepted = await gateway.Client.PostAsync("/orders", JsonContent.Create(new { id = 1 })))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        var client = table switch { "Routes" => gateway.Routes!, "Upstreams" => gateway.Upstreams!, _ => gateway.Schemas! };
+        await client.DeleteAsync();
+        using (var reload = new HttpRequestMessage(HttpMethod.Post, "/_gateway/reload"))
+        {
+            reload.Headers.Add("X-Admin-Key", GatewayHost.AdminKey);
+            using var reloaded = await gateway.Client.SendAsync(reload);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, reloaded.StatusCode);
+        }
+
+        var status = await gateway.AdminGetAsync("status");
+        Assert.Contains(client.Name, status.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        Assert.Empty(await gateway.RejectedReasonsAsync());
+        using (var accepted = await gateway.Client.PostAsync("/orders", JsonContent.Create(new { id = 1 })))
+        {
+            Assert.Equal("echo", (await Echo.ReadAsync(accepted)).Instance);
+        }
+
+        // The schema still applies: the route was not rebuilt without it.
+        using var refused = await gateway.Client.PostAsync("/orders", JsonContent.Create(new { name = "x" }));
+        await Problem.AssertAsync(refused, HttpStatusCode.BadRequest, "validation_failed");
     }
 
     [Fact]
