@@ -111,7 +111,11 @@ internal static partial class CacheFormat
 
         foreach (var header in d.Headers ?? [])
         {
-            if (!HttpSyntax.IsToken(header))
+            if (header is null)
+            {
+                errors.Add($"{name}.headers holds null; list header names as strings.");
+            }
+            else if (!HttpSyntax.IsToken(header))
             {
                 errors.Add($"{name}.headers: '{PrintableText.Of(header)}' is not a header name.");
             }
@@ -123,7 +127,11 @@ internal static partial class CacheFormat
 
         foreach (var attribute in d.Caller ?? [])
         {
-            if (!CallerAttributes.Contains(attribute, StringComparer.Ordinal))
+            if (attribute is null)
+            {
+                errors.Add($"{name}.caller holds null; list the attributes as strings ({string.Join(", ", CallerAttributes)}).");
+            }
+            else if (!CallerAttributes.Contains(attribute, StringComparer.Ordinal))
             {
                 errors.Add($"{name}.caller: '{PrintableText.Of(attribute)}' is not one of {string.Join(", ", CallerAttributes)}.");
             }

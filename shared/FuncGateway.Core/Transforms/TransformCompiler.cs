@@ -120,6 +120,13 @@ internal static class TransformCompiler
         {
             var item = items[i];
             var where = $"Transforms[{i}]";
+            if (item is null)
+            {
+                // JSON null in the list: the serializer gives it as is, whatever the element type says.
+                errors.Add($"{where}: is null; each item is an object naming one transform.");
+                continue;
+            }
+
             if (FindKind(item, where, errors) is not { } kind)
             {
                 continue;

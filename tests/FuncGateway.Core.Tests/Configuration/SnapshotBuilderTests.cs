@@ -1,6 +1,7 @@
 using FuncGateway.Model;
 using FuncGateway.Configuration;
 using FuncGateway.LoadBalancing;
+using Microsoft.Extensions.DependencyInjection;
 using static FuncGateway.Core.Tests.Configuration.RegistryRows;
 
 namespace FuncGateway.Core.Tests.Configuration;
@@ -63,6 +64,41 @@ public class SnapshotBuilderTests
         var rejected = Assert.Single(snapshot.Rejected);
         Assert.Equal(("bad", RegistryTable.Routes), (rejected.RowKey, rejected.Table));
         Assert.Contains("/bad/{id", string.Join(" ", rejected.Errors), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Transforms", "[null]", "Transforms[0]: is null")]
+    [InlineData("Transforms", "[{\"ResponseHeaderRemove\":\"Server\"},null]", "Transforms[1]: is null")]
+    [InlineData("Cache", "{\"ttlSeconds\":60,\"headers\":[null]}", "Cache.headers holds null")]
+    [InlineData("Cache", "{\"ttlSeconds\":60,\"caller\":[null]}", "Cache.caller holds null")]
+    public void A_null_item_in_a_json_list_rejects_its_row_with_a_reason_and_the_others_still_load(string property, string value, string expected)
+    {
+        // Each of these threw while the row was read, which failed the whole build: no snapshot at all on a cold
+        // start (503 no_configuration for every route), no further change served on a running gateway.
+        using var services = GatewayServices.Build([]);
+        var snapshot = services.GetRequiredService<SnapshotBuilder>().Build(
+            new RegistryContent([Pool], [Route("good", "/good", "orders"), Route("bad", "/bad", "orders", (property, value))]), version: 1, Now);
+
+        Assert.Equal(["good"], snapshot.Routes.Select(r => r.Definition.Id));
+        Assert.Contains(expected, Errors(snapshot, "bad"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_row_whose_reading_throws_is_rejected_alone_and_the_others_still_load()
+    {
+        var snapshot = new SnapshotBuilder(RegistryFormat.Serializer, new LoadBalancingPolicyRegistry([new RoundRobinPolicy()]), TimeSpan.FromSeconds(100),
+                featureCompilers: [new ThrowingCompiler("bad")], poolCompilers: TestCompilers.Pools(new InstanceStateRegistry()))
+            .Build(new RegistryContent([Pool], [Route("good", "/good", "orders"), Route("bad", "/bad", "orders")]), version: 1, Now);
+
+        Assert.Equal(["good"], snapshot.Routes.Select(r => r.Definition.Id));
+        Assert.Contains("could not read this row (InvalidOperationException", Errors(snapshot, "bad"), StringComparison.Ordinal);
+    }
+
+    /// <summary>A capability with a bug: it throws on one route.</summary>
+    private sealed class ThrowingCompiler(string routeId) : IRouteFeatureCompiler
+    {
+        public object? Compile(RouteDefinition route, List<string> errors) =>
+            route.Id == routeId ? throw new InvalidOperationException("a bug") : null;
     }
 
     [Theory]

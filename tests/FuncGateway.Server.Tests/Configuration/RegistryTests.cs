@@ -86,6 +86,26 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         }
     }
 
+    [Fact]
+    public async Task A_row_with_a_null_transform_is_quarantined_and_a_cold_gateway_still_serves_the_other_routes()
+    {
+        // The row is written before the gateway's first read: before the fix it failed that build, so the gateway
+        // had no snapshot and answered every request 503 no_configuration.
+        await using var echo = await TestUpstream.StartAsync("echo");
+        var prefix = GatewayHost.NewPrefix();
+        var routes = azurite.CreateTableServiceClient().GetTableClient(prefix + "Routes");
+        await routes.CreateIfNotExistsAsync();
+        await routes.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("default", "good") { ["Path"] = "/good", ["Upstream"] = echo.BaseAddress.ToString(), ["Auth"] = "anonymous" });
+        await routes.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("default", "bad") { ["Path"] = "/bad", ["Upstream"] = echo.BaseAddress.ToString(), ["Auth"] = "anonymous", ["Transforms"] = "[null]" });
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, prefix: prefix);
+
+        using var good = await gateway.Client.GetAsync("/good");
+        Assert.Equal("echo", (await Echo.ReadAsync(good)).Instance);
+        using var bad = await gateway.Client.GetAsync("/bad");
+        await Problem.AssertAsync(bad, HttpStatusCode.NotFound, "route_not_found");
+        Assert.Contains("Transforms[0]: is null", (await gateway.RejectedReasonsAsync())["bad"], StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Routes")]
     [InlineData("Upstreams")]
