@@ -46,14 +46,29 @@ internal sealed class RouteGroupFilter : IRouteFilter
         var errors = new List<string>();
         if (!RouteGroupsProperties.Groups.TryRead(new RegistryEntityReader(row, errors), out var value))
         {
-            // No groups: served only by gateways without groups. Unreadable groups: served, so the parse rejects the
+            // No groups: served only by gateways without groups. Unreadable groups, or the property spelt in another
+            // case ('groups': names are case-sensitive, so it is no Groups at all): served, so the parse rejects the
             // row with its reason here rather than the row silently vanishing from every gateway.
-            return errors.Count > 0;
+            return errors.Count > 0 || HasGroupsInAnotherCase(row);
         }
 
         foreach (var group in (IReadOnlyList<string>)value!)
         {
             if (_groups.Contains(group))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasGroupsInAnotherCase(RegistryRow row)
+    {
+        var name = RouteGroupsProperties.Groups.Name;
+        foreach (var key in row.Properties.Keys)
+        {
+            if (!string.Equals(key, name, StringComparison.Ordinal) && string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }

@@ -49,6 +49,31 @@ public sealed class RouteGroupsTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_route_whose_Groups_property_is_spelt_in_another_case_is_rejected_by_every_gateway_not_silently_left_out()
+    {
+        // 'groups' is not 'Groups' (property names are case-sensitive): the route is in no group, so a gateway with
+        // groups would leave it out without a word, and with only such gateways no one would ever report it.
+        await using var api = await TestUpstream.StartAsync("api");
+        var prefix = GatewayHost.NewPrefix();
+        await using var web = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["FuncGateway:Registry:Groups"] = "web" }, prefix);
+        await using var mobile = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["FuncGateway:Registry:Groups"] = "mobile" }, prefix);
+        await web.UpsertRouteAsync("home", "/home", api.BaseAddress.ToString(), ("Groups", "web"));
+        await web.UpsertRouteAsync("profile", "/profile", api.BaseAddress.ToString(), ("groups", "web"));
+        await web.UpsertRouteAsync("orders", "/orders", api.BaseAddress.ToString(), ("GROUPS", "mobile"));
+        await web.ReloadAsync();
+        await mobile.ReloadAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await web.Client.GetAsync("/home")).StatusCode);
+        foreach (var gateway in new[] { web, mobile })
+        {
+            var rejected = await gateway.RejectedReasonsAsync();
+            Assert.Equal(["orders", "profile"], rejected.Keys.Order(StringComparer.Ordinal));
+            Assert.Contains("Unknown property 'groups'; property names are case-sensitive: did you mean 'Groups'?", rejected["profile"], StringComparison.Ordinal);
+            Assert.Contains("did you mean 'Groups'?", rejected["orders"], StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_route_under_a_Functions_reserved_prefix_is_served_by_the_Kestrel_server()
     {
         await using var echo = await TestUpstream.StartAsync("echo");
