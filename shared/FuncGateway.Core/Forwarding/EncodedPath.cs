@@ -64,7 +64,7 @@ internal static class EncodedPath
 /// <summary>
 /// How a lenient upstream server may read a path the gateway routes literally: <c>%2F</c>, <c>%5C</c> and <c>\</c> as
 /// <c>/</c> (servers that decode encoded slashes, Windows servers), empty segments merged (<c>//</c>), <c>;</c> path
-/// parameters dropped (Java servlet containers), trailing dots of a segment dropped (Windows). A request whose path,
+/// parameters dropped (Java servlet containers), trailing dots and spaces of a segment dropped (Windows). A request whose path,
 /// read that way, belongs to another route than the one it matched is refused: <c>/api/admin%2Fusers</c> must not reach
 /// the upstream through the anonymous <c>/api/{**rest}</c> while <c>/api/admin/{**rest}</c> asks for a token.
 /// </summary>
@@ -72,12 +72,14 @@ internal static class AmbiguousPath
 {
     private static readonly SearchValues<char> Triggers = SearchValues.Create("%\\;");
 
+    private static readonly char[] TrailingDotsAndSpaces = ['.', ' '];
+
     /// <summary>The lenient reading of <paramref name="path"/>, or null when it reads the same (at once for the usual path).</summary>
     public static string? Lenient(string path)
     {
         var span = path.AsSpan();
         if (span.IndexOfAny(Triggers) < 0 && !span.Contains("//", StringComparison.Ordinal) && !span.Contains("./", StringComparison.Ordinal)
-            && !span.EndsWith('.'))
+            && !span.Contains(" /", StringComparison.Ordinal) && !span.EndsWith('.') && !span.EndsWith(' '))
         {
             return null;
         }
@@ -93,9 +95,14 @@ internal static class AmbiguousPath
                 segment = segment[..parameters];
             }
 
-            if (segment.ContainsAnyExcept('.'))
+            // Windows drops a segment's trailing dots and spaces alike ("admin. " is "admin"); a dot segment stays.
+            if (segment.ContainsAnyExcept('.', ' '))
             {
-                segment = segment.TrimEnd('.');
+                segment = segment.TrimEnd(TrailingDotsAndSpaces);
+            }
+            else
+            {
+                segment = segment.TrimEnd(' ');
             }
 
             if (segment.Length > 0)
@@ -125,6 +132,6 @@ internal static class AmbiguousPath
 
         return new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.InvalidPath,
             "The request path reads as another route's path on servers that normalise it.",
-            "An encoded slash or backslash, '//', a ';' parameter or a trailing dot makes this path another route's on some servers; send the path in its plain form.");
+            "An encoded slash or backslash, '//', a ';' parameter or a trailing dot or space makes this path another route's on some servers; send the path in its plain form.");
     }
 }

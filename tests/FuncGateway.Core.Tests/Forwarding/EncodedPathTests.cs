@@ -50,6 +50,9 @@ public class EncodedPathTests
     [InlineData("/api/admin;jsessionid=1/users", "/api/admin/users")]
     [InlineData("/api/admin./users", "/api/admin/users")]
     [InlineData("/api/admin..", "/api/admin")]
+    [InlineData("/api/admin /users", "/api/admin/users")]
+    [InlineData("/api/admin. ./users", "/api/admin/users")]
+    [InlineData("/api/ /admin", "/api/admin")]
     public void A_lenient_server_reads_these_paths_differently(string path, string lenient)
     {
         Assert.Equal(lenient, AmbiguousPath.Lenient(path));
@@ -61,6 +64,7 @@ public class EncodedPathTests
     [InlineData("/api/items/report.json")]
     [InlineData("/")]
     [InlineData("/api/100%25")]
+    [InlineData("/api/my files/a b")]
     public void The_usual_path_reads_the_same(string path)
     {
         Assert.Null(AmbiguousPath.Lenient(path));

@@ -132,6 +132,8 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
     [InlineData("/api//admin/users")]
     [InlineData("/api/admin;a=b/users")]
     [InlineData("/api/admin./users")]
+    [InlineData("/api/admin%20/users")]
+    [InlineData("/api/admin.%20./users")]
     public async Task A_path_that_reads_as_another_routes_on_a_lenient_server_is_refused(string sent)
     {
         var before = _echo.RequestCount;
