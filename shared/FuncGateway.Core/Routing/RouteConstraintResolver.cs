@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Constraints;
 using Microsoft.Extensions.Options;
@@ -64,8 +66,9 @@ internal static class RouteConstraintResolver
     {
         var options = new RouteOptions();
 
-        // RouteOptions maps "regex" to a stub that throws unless AddRouting() registered the real constraint.
-        options.SetParameterPolicy<RegexInlineRouteConstraint>("regex");
+        // RouteOptions maps "regex" to a stub that throws unless AddRouting() registered the real constraint. Ours has
+        // ASP.NET Core's matching with a short time limit (BoundedRegexRouteConstraint).
+        options.SetParameterPolicy<BoundedRegexRouteConstraint>("regex");
         return options;
     }
 
@@ -98,5 +101,34 @@ internal static class RouteConstraintResolver
         public static readonly EmptyServiceProvider Instance = new();
 
         public object? GetService(Type serviceType) => null;
+    }
+}
+
+/// <summary>
+/// The <c>regex(...)</c> constraint as ASP.NET Core matches it (case-insensitive, culture-invariant), with a time limit
+/// of <see cref="MatchTimeout"/> instead of ASP.NET Core's 10 s: any client chooses the text a route's pattern runs on,
+/// so a pattern that backtracks badly (<c>^(a+)+$</c>) let each request hold a core for 10 s and then answer
+/// <c>500 internal_error</c>. A segment the pattern cannot decide in time does not match, as a segment that fails it.
+/// </summary>
+internal sealed class BoundedRegexRouteConstraint : RegexRouteConstraint, IRouteConstraint
+{
+    /// <summary>How long the pattern may run on one segment.</summary>
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(100);
+
+    public BoundedRegexRouteConstraint(string regexPattern)
+        : base(new Regex(regexPattern, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, MatchTimeout))
+    {
+    }
+
+    bool IRouteConstraint.Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection)
+    {
+        try
+        {
+            return Match(httpContext, route, routeKey, values, routeDirection);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
     }
 }

@@ -212,6 +212,19 @@ public sealed class RouteMatcherPathTests
     }
 
     [Fact]
+    public void A_regex_constraint_that_cannot_decide_in_time_does_not_match_and_costs_at_most_its_time_limit()
+    {
+        // Any client chooses the segment; ASP.NET Core's own limit (10 s, then an exception) let each such request hold
+        // a core for 10 s and end as 500 internal_error.
+        var matcher = Matcher(Route("catastrophic", "/r/{x:regex(^(a+)+$)}"), Route("fallback", "/r/{**rest}"));
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        AssertMatched(matcher, Request("/r/" + new string('a', 40) + "!"), "fallback");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"took {started.Elapsed}");
+        AssertMatched(matcher, Request("/r/aaaa"), "catastrophic");
+    }
+
+    [Fact]
     public void Constraint_on_a_catch_all_sees_the_whole_rest()
     {
         var matcher = Matcher(Route("files", "/files/{**path:file}"), Route("folders", "/files/{**path:nonfile}"));

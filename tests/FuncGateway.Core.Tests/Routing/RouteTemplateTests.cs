@@ -1,5 +1,4 @@
 using FuncGateway.Routing;
-using Microsoft.AspNetCore.Routing.Constraints;
 using static FuncGateway.Core.Tests.Routing.RoutingTestData;
 
 namespace FuncGateway.Core.Tests.Routing;
@@ -101,7 +100,9 @@ public sealed class RouteTemplateTests
     {
         var segment = Template("/a/{code:regex(^[a-z]{{3}}$)}").Segments[1];
 
-        Assert.IsType<RegexInlineRouteConstraint>(Assert.Single(segment.Constraints).Constraint);
+        // The real matching (ASP.NET Core's RegexRouteConstraint) with the gateway's time limit.
+        var constraint = Assert.IsType<BoundedRegexRouteConstraint>(Assert.Single(segment.Constraints).Constraint);
+        Assert.Equal(BoundedRegexRouteConstraint.MatchTimeout, constraint.Constraint.MatchTimeout);
     }
 
     [Theory]

@@ -147,6 +147,22 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_regex_constraint_a_client_makes_backtrack_answers_at_once_as_a_segment_that_does_not_match()
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertRouteAsync("codes", "/codes/{code:regex(^(a+)+$)}", _echo.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await gateway.Client.GetAsync("/codes/" + new string('a', 40) + "!");
+
+        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "route_not_found");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(3), $"took {started.Elapsed}");
+        using var matching = await gateway.Client.GetAsync("/codes/aaaa");
+        Assert.Equal("/codes/aaaa", (await Echo.ReadAsync(matching)).Path);
+    }
+
+    [Fact]
     public async Task Unmatched_path_is_a_404_problem()
     {
         using var response = await _gateway.Client.GetAsync("/nowhere");
