@@ -99,12 +99,31 @@ internal sealed class ApiVersionSet
             case ApiVersionScheme.Header:
                 return Joined(request.Headers[Parameter]);
             case ApiVersionScheme.Query:
-                return Joined(request.Query[Parameter]);
+                return Joined(QueryValues(request.Query));
             case ApiVersionScheme.MediaType:
                 return FromAccept(request.Headers.Accept);
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// The values of the query parameter, and of its bracketed forms (<c>api-version[]=1</c>, <c>api-version[0]=1</c>):
+    /// PHP, Rack and Express (qs) read those as the parameter itself, so a backend would see a version the gateway did
+    /// not route on (<c>?api-version[]=1</c> reaching the default version's route, or both at once).
+    /// </summary>
+    private StringValues QueryValues(IQueryCollection query)
+    {
+        var values = query[Parameter];
+        foreach (var (key, more) in query)
+        {
+            if (key.Length > Parameter.Length && key[Parameter.Length] == '[' && key.StartsWith(Parameter, StringComparison.OrdinalIgnoreCase))
+            {
+                values = StringValues.Concat(values, more);
+            }
+        }
+
+        return values;
     }
 
     private static string? Joined(StringValues values)

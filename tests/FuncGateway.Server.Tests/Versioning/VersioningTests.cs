@@ -167,6 +167,24 @@ public sealed class VersioningTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_bracketed_forms_of_the_query_parameter_name_a_version_as_backends_read_them()
+    {
+        // PHP, Rack and Express read api-version[]=… as api-version: such a request must not reach the default
+        // version's route while its backend sees another version.
+        Assert.Equal("v1", (await GetAsync("/q/7?api-version[]=2024-01-01")).Instance);
+        Assert.Equal("v1", (await GetAsync("/q/7?API-VERSION[0]=2024-01-01")).Instance);
+        var before = _v1.RequestCount + _v2.RequestCount;
+
+        using var both = await _gateway.Client.GetAsync("/q/7?api-version=2025-06-01&api-version[]=2024-01-01");
+        var problem = await Problem.AssertAsync(both, HttpStatusCode.BadRequest, "unsupported_api_version");
+        Assert.Equal("2025-06-01, 2024-01-01", problem.GetProperty("requestedVersion").GetString());
+        Assert.Equal(before, _v1.RequestCount + _v2.RequestCount);
+
+        // Another parameter that only begins with the name is not the version.
+        Assert.Equal("v2", (await GetAsync("/q/7?api-versions=2024-01-01")).Instance);
+    }
+
+    [Fact]
     public async Task The_media_type_scheme_reads_the_parameter_of_accept_and_varies_on_accept()
     {
         var (instance, response) = await GetAsync("/m/7", r => r.Headers.Accept.ParseAdd("application/json;v=1"));
