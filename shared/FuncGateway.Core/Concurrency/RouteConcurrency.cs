@@ -18,17 +18,19 @@ internal sealed class RouteConcurrency(int limit, ConcurrencyLimiter limiter)
 }
 
 /// <summary>
-/// The routes' limiters across snapshot builds, by route id. A build that compiles a route with the limit it already
-/// had gets the same limiter back, with its requests in flight; a changed limit starts a new one (requests admitted
-/// under the old limit are not counted against it). Entries are weak: a limiter lives as long as a snapshot or a
-/// request in flight holds it, so a route that is gone, and its limiter, cost nothing once they are idle, and a route
-/// that comes back while its old requests are still running finds them counted.
+/// The routes' limiters across snapshot builds, by route id and limit. A build that compiles a route with the limit it
+/// already had gets the same limiter back, with its requests in flight; a changed limit starts a new one (requests
+/// admitted under the old limit are not counted against it). Entries are weak: a limiter lives as long as a snapshot or
+/// a request in flight holds it, so a route that is gone, and its limiter, cost nothing once they are idle, and a route
+/// that comes back while its old requests are still running finds them counted. Keyed by the limit too, so that a
+/// build that compiles another limit for the route and then rejects the row (a conflict, an error found later) does
+/// not take the served limit's place: the next build finds the limiter the served route still counts with.
 /// </summary>
 internal sealed class RouteConcurrencyLimiters
 {
     private const int MinSweep = 64;
 
-    private readonly Dictionary<string, Entry> _byRoute = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string RouteId, int Limit), WeakReference<ConcurrencyLimiter>> _byRoute = [];
     private readonly Lock _lock = new();
     private int _sweepAt = MinSweep;
 
@@ -38,7 +40,7 @@ internal sealed class RouteConcurrencyLimiters
         ArgumentNullException.ThrowIfNull(routeId);
         lock (_lock)
         {
-            if (_byRoute.TryGetValue(routeId, out var entry) && entry.Limit == limit && entry.Limiter.TryGetTarget(out var existing))
+            if (_byRoute.TryGetValue((routeId, limit), out var entry) && entry.TryGetTarget(out var existing))
             {
                 return existing;
             }
@@ -49,7 +51,7 @@ internal sealed class RouteConcurrencyLimiters
                 QueueLimit = 0,
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             });
-            _byRoute[routeId] = new Entry(limit, new WeakReference<ConcurrencyLimiter>(created));
+            _byRoute[(routeId, limit)] = new WeakReference<ConcurrencyLimiter>(created);
             if (_byRoute.Count >= _sweepAt)
             {
                 Sweep();
@@ -66,7 +68,7 @@ internal sealed class RouteConcurrencyLimiters
         {
             lock (_lock)
             {
-                return _byRoute.Values.Count(static e => e.Limiter.TryGetTarget(out _));
+                return _byRoute.Values.Count(static e => e.TryGetTarget(out _));
             }
         }
     }
@@ -74,18 +76,17 @@ internal sealed class RouteConcurrencyLimiters
     /// <summary>Forgets collected limiters; runs when the table has doubled since the last sweep, so its cost is amortized.</summary>
     private void Sweep()
     {
-        foreach (var (id, entry) in _byRoute)
+        foreach (var (key, entry) in _byRoute)
         {
-            if (!entry.Limiter.TryGetTarget(out _))
+            if (!entry.TryGetTarget(out _))
             {
-                _byRoute.Remove(id);
+                _byRoute.Remove(key);
             }
         }
 
         _sweepAt = Math.Max(MinSweep, _byRoute.Count * 2);
     }
 
-    private sealed record Entry(int Limit, WeakReference<ConcurrencyLimiter> Limiter);
 }
 
 /// <summary>Compiles a route's <c>MaxConcurrency</c> into a <see cref="RouteConcurrency"/>, reusing the route's limiter while the limit is unchanged.</summary>

@@ -150,6 +150,22 @@ public sealed class ConcurrencyTests
     }
 
     [Fact]
+    public async Task A_rejected_edit_that_changed_the_limit_does_not_reset_the_count_of_the_route_still_served()
+    {
+        var (_, inFlight) = await StartAsync(RouteOf(Build(Route("r", "/r", "http://10.0.0.4", ("MaxConcurrency", 1))), "r"));
+
+        // An edit raises the limit but the row is rejected (here: a conflict with 'a', found after compiling): the
+        // gateway keeps serving the route with limit 1. When the edit is undone, its requests in flight still count.
+        var rejected = Build(Route("a", "/r", "http://10.0.0.4"), Route("r", "/r", "http://10.0.0.4", ("MaxConcurrency", 2)));
+        Assert.Equal("r", Assert.Single(rejected.Rejected).RowKey);
+        var restored = RouteOf(Build(Route("r", "/r", "http://10.0.0.4", ("MaxConcurrency", 1))), "r");
+
+        Assert.False((await StartAsync(restored)).Proceeds);
+        await CompleteAsync(inFlight);
+        Assert.True((await StartAsync(restored)).Proceeds);
+    }
+
+    [Fact]
     public async Task A_changed_limit_starts_a_new_count()
     {
         var (_, inFlight) = await StartAsync(RouteOf(Build(Route("r", "/r", "http://10.0.0.4", ("MaxConcurrency", 1))), "r"));
