@@ -20,6 +20,9 @@ internal static partial class AuthLog
     [LoggerMessage(4004, LogLevel.Information, "Client throttled after failed authentications on route '{RouteId}' for {RetryAfterSeconds} s.")]
     public static partial void Throttled(ILogger logger, string routeId, int retryAfterSeconds);
 
+    [LoggerMessage(4005, LogLevel.Information, "On route '{RouteId}' policy '{Policy}' refused a credential ({Code}) and policy '{AcceptedBy}' accepted another; the refusal counts as a failed attempt.")]
+    public static partial void RefusedBesideAccepted(ILogger logger, string routeId, string policy, string code, string acceptedBy);
+
     [LoggerMessage(4010, LogLevel.Information, "Signing keys of policy '{Policy}' loaded: {KeyCount} keys ({Trigger}).")]
     public static partial void KeysLoaded(ILogger logger, string policy, int keyCount, string trigger);
 

@@ -66,6 +66,7 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
 
         AuthAttempt? failure = null;
         IAuthPolicy? failedPolicy = null;
+        List<(string Credential, IAuthPolicy Policy, string Code)>? refused = null;
         AuthAttempt? unavailable = null;
         foreach (var policy in route.Policies)
         {
@@ -98,6 +99,17 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
                         return false;
                     }
 
+                    // A credential refused by an earlier policy still counts as a failed attempt when another
+                    // credential is accepted: else a client holding one valid credential could guess another (a
+                    // Basic password beside its own API key) without limit, the outcome shown by whose identity
+                    // reaches the upstream. The same credential accepted by a later policy (a token of the second
+                    // of two issuers) was no failed attempt.
+                    if (refused is not null && OtherRefused(refused, lookup.Credential!) is { } other)
+                    {
+                        AuthLog.RefusedBesideAccepted(logger, routeId, other.Policy.Name, other.Code, policy.Name);
+                        await _throttle.RecordFailureAsync(feature.ClientAddress, cancellationToken);
+                    }
+
                     var caller = attempt.Caller!;
                     Record(feature, policy.Name, Success);
                     feature.Identity = caller;
@@ -108,6 +120,7 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
                     unavailable ??= attempt;
                     break;
                 default:
+                    (refused ??= []).Add((lookup.Credential!, policy, attempt.Code!));
                     if (failure is null)
                     {
                         failure = attempt;
@@ -142,6 +155,20 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
         await WriteAsync(context, route, StatusCodes.Status401Unauthorized, AuthProblemCodes.Unauthenticated,
             "Authentication is required.", null, null, null);
         return false;
+    }
+
+    /// <summary>The first refused credential that is not <paramref name="accepted"/>, if any.</summary>
+    private static (string Credential, IAuthPolicy Policy, string Code)? OtherRefused(List<(string Credential, IAuthPolicy Policy, string Code)> refused, string accepted)
+    {
+        foreach (var entry in refused)
+        {
+            if (!string.Equals(entry.Credential, accepted, StringComparison.Ordinal))
+            {
+                return entry;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

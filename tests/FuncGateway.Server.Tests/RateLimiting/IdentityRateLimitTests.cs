@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using Azure.Data.Tables;
 using FuncGateway.Authentication.ApiKeys;
+using FuncGateway.Authentication.Basic;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Testing;
 
@@ -24,6 +27,8 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
         _gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
         {
             ["FuncGateway:Auth:Policies:partners:Type"] = "ApiKey",
+            ["FuncGateway:Auth:Policies:legacy:Type"] = "Basic",
+            ["FuncGateway:Auth:Policies:legacy:Users:admin"] = PasswordHash.Create("s3cret", PasswordHash.MinimumIterations).ToString(),
             ["FuncGateway:RateLimits:Policies:per_consumer:Limit"] = "2",
             ["FuncGateway:RateLimits:Policies:per_consumer:WindowSeconds"] = "3600",
             ["FuncGateway:RateLimits:Policies:per_consumer:PartitionBy"] = "Consumer",
@@ -32,6 +37,7 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
             ["FuncGateway:RateLimits:AuthenticationFailures:WindowSeconds"] = "3600",
         }, prefix);
         await _gateway.UpsertRouteAsync("orders", "/orders", _echo.BaseAddress.ToString(), ("Auth", "partners"), ("RateLimit", "per_consumer"));
+        await _gateway.UpsertRouteAsync("either", "/either", _echo.BaseAddress.ToString(), ("Auth", "legacy,partners"));
         await _gateway.ReloadAsync();
     }
 
@@ -85,6 +91,42 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
 
         Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
         Assert.Equal(0, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_refused_credential_counts_as_a_failure_even_when_another_credential_of_the_request_is_accepted()
+    {
+        // A partner with its own valid key guesses the admin's Basic password on a route that accepts either: the
+        // upstream sees whose identity won (X-User-Id admin or the key's consumer), so each guess must be counted.
+        var key = await CreateKeyAsync("acme", null);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/either");
+            request.Headers.Add("X-API-Key", key);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:guess" + i)));
+            using var response = await _gateway.Client.SendAsync(request);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.Equal("acme", (await Echo.ReadAsync(response)).Header("X-Consumer-Id").Single());
+            }
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task A_valid_credential_beside_none_other_is_never_counted()
+    {
+        var key = await CreateKeyAsync("acme", null);
+        for (var i = 0; i < 5; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/either");
+            request.Headers.Add("X-API-Key", key);
+            using var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
     }
 
     private async Task<string> CreateKeyAsync(string consumer, string? tier)
