@@ -153,6 +153,8 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
             ["not yet valid"] = _rsa.Mint(_idp.Issuer, Audience, UserClaims, notBefore: now.AddMinutes(5), expires: now.AddMinutes(10)),
             ["wrong issuer"] = _rsa.Mint("https://evil.example/", Audience, UserClaims),
             ["wrong audience"] = _rsa.Mint(_idp.Issuer, "api://elsewhere", UserClaims),
+            ["audience with a trailing slash"] = _rsa.Mint(_idp.Issuer, Audience + "/", UserClaims),
+            ["issuer with a trailing slash"] = _rsa.Mint(_idp.Issuer + "/", Audience, UserClaims),
             ["no exp"] = _rsa.Mint(_idp.Issuer, Audience, UserClaims, withExp: false),
             ["alg none"] = TestSigningKey.Forge(new Dictionary<string, object?>(header) { ["alg"] = "none" }, payload, null),
             ["alg None"] = TestSigningKey.Forge(new Dictionary<string, object?>(header) { ["alg"] = "None" }, payload, null),

@@ -49,6 +49,10 @@ internal sealed class JwtPolicy : IAuthPolicy
             ValidateIssuer = true,
             ValidAudiences = settings.Audiences,
             ValidateAudience = true,
+
+            // IdentityModel's default takes "api://orders/" for "api://orders": another resource's audience. RFC 7519
+            // compares aud as a plain string, and so does the gateway (as it compares iss).
+            IgnoreTrailingSlashWhenValidatingAudience = false,
             ValidAlgorithms = settings.Algorithms,
             RequireSignedTokens = true,
             RequireExpirationTime = true,
