@@ -13,6 +13,9 @@ namespace FuncGateway.Server.Tests.RateLimiting;
 [Collection(AzuriteCollection.Name)]
 public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifetime
 {
+    private const string Issuer = "https://idp.funcgateway.test/throttle";
+
+    private readonly TestSigningKey _signer = TestSigningKey.Rsa("rsa-1");
     private TestUpstream _echo = null!;
     private GatewayHost _gateway = null!;
     private TableClient _keys = null!;
@@ -29,6 +32,14 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
             ["FuncGateway:Auth:Policies:partners:Type"] = "ApiKey",
             ["FuncGateway:Auth:Policies:legacy:Type"] = "Basic",
             ["FuncGateway:Auth:Policies:legacy:Users:admin"] = PasswordHash.Create("s3cret", PasswordHash.MinimumIterations).ToString(),
+            ["FuncGateway:Auth:Policies:narrow:Type"] = "Jwt",
+            ["FuncGateway:Auth:Policies:narrow:Issuer"] = Issuer,
+            ["FuncGateway:Auth:Policies:narrow:Audiences"] = "api://narrow",
+            ["FuncGateway:Auth:Policies:narrow:Jwks"] = TestSigningKey.Jwks([_signer]),
+            ["FuncGateway:Auth:Policies:wide:Type"] = "Jwt",
+            ["FuncGateway:Auth:Policies:wide:Issuer"] = Issuer,
+            ["FuncGateway:Auth:Policies:wide:Audiences"] = "api://wide",
+            ["FuncGateway:Auth:Policies:wide:Jwks"] = TestSigningKey.Jwks([_signer]),
             ["FuncGateway:RateLimits:Policies:per_consumer:Limit"] = "2",
             ["FuncGateway:RateLimits:Policies:per_consumer:WindowSeconds"] = "3600",
             ["FuncGateway:RateLimits:Policies:per_consumer:PartitionBy"] = "Consumer",
@@ -38,6 +49,7 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
         }, prefix);
         await _gateway.UpsertRouteAsync("orders", "/orders", _echo.BaseAddress.ToString(), ("Auth", "partners"), ("RateLimit", "per_consumer"));
         await _gateway.UpsertRouteAsync("either", "/either", _echo.BaseAddress.ToString(), ("Auth", "legacy,partners"));
+        await _gateway.UpsertRouteAsync("tokens", "/tokens", _echo.BaseAddress.ToString(), ("Auth", "narrow,wide"));
         await _gateway.ReloadAsync();
     }
 
@@ -45,6 +57,7 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
     {
         await _gateway.DisposeAsync();
         await _echo.DisposeAsync();
+        _signer.Dispose();
     }
 
     [Fact]
@@ -117,15 +130,16 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
     }
 
     [Fact]
-    public async Task A_valid_credential_beside_none_other_is_never_counted()
+    public async Task A_token_refused_by_one_policy_and_accepted_by_the_next_is_never_counted()
     {
-        var key = await CreateKeyAsync("acme", null);
+        // The second of two policies (another audience, or another issuer) accepts what the first refused: no failure.
+        var token = _signer.Mint(Issuer, "api://wide", new Dictionary<string, object?> { ["sub"] = "user-42" });
         for (var i = 0; i < 5; i++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/either");
-            request.Headers.Add("X-API-Key", key);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/tokens");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var response = await _gateway.Client.SendAsync(request);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("wide", (await Echo.ReadAsync(response)).Header("X-Gateway-Auth-Policy").Single());
         }
     }
 
