@@ -12,6 +12,24 @@ internal static class UpstreamIdentityHeaders
         GatewayHeaders.Timestamp, GatewayHeaders.KeyId, GatewayHeaders.Signature,
     ];
 
-    /// <summary>True for a header the gateway sets itself, so a claim mapping may not claim it.</summary>
-    public static bool IsStandard(string name) => Standard.Contains(name, StringComparer.OrdinalIgnoreCase);
+    /// <summary>
+    /// True for a header the gateway sets itself, or a look-alike of one (<c>X-UserId</c>, <c>X-User--ID</c>: the same
+    /// letters and digits), so a claim mapping may not claim it: a backend that normalises names would read the mapped
+    /// claim as the gateway's own header, as the stripping of clients' headers already assumes.
+    /// </summary>
+    public static bool IsStandard(string name)
+    {
+        var letters = LettersAndDigits(name);
+        foreach (var standard in Standard)
+        {
+            if (letters.Equals(LettersAndDigits(standard), StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string LettersAndDigits(string name) => string.Concat(name.Where(char.IsAsciiLetterOrDigit));
 }

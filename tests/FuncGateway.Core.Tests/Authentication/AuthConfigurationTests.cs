@@ -130,6 +130,27 @@ public sealed class AuthConfigurationTests
         Assert.Contains(new KeyValuePair<string, string>("X-Consumer-Region", "region"), jwt.ClaimHeaders);
     }
 
+    [Theory]
+    [InlineData("X-User-Id")]
+    [InlineData("X-UserId")]
+    [InlineData("X-User--ID")]
+    [InlineData("X-Consumer-KeyId")]
+    public void A_claim_header_may_not_be_a_standard_identity_header_or_a_look_alike_of_one(string header)
+    {
+        // A backend that drops separators would read X-UserId: <any claim> as X-User-Id.
+        var settings = Read(new()
+        {
+            ["FuncGateway:Auth:Policies:entra:Type"] = "Jwt",
+            ["FuncGateway:Auth:Policies:entra:Issuer"] = "https://login.example.com/",
+            ["FuncGateway:Auth:Policies:entra:Audiences"] = "api://orders",
+            ["FuncGateway:Auth:Policies:entra:JwksUri"] = "https://login.example.com/keys",
+            [$"FuncGateway:Auth:Policies:entra:ClaimHeaders:{header}"] = "nickname",
+        });
+
+        Assert.Contains($"FuncGateway:Auth:Policies:entra:ClaimHeaders:{header}: a mapped header must be named X-User-* or X-Consumer-* and not be one the gateway already sets",
+            string.Join("\n", settings.Errors), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_unresolved_key_vault_reference_is_named_as_such_and_never_quoted()
     {
