@@ -87,6 +87,14 @@ internal class GatewayHttpTransformer : HttpTransformer
         }
 
         var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        if (httpContext.Response.StatusCode is StatusCodes.Status204NoContent or < 200)
+        {
+            // RFC 9110 §8.6: a 1xx or 204 has no content and no Content-Length. An upstream that sends one anyway
+            // (with or without bytes after its head, which SocketsHttpHandler never reads) would make Kestrel refuse
+            // the response and the client get a bare 500 instead of the upstream's 204.
+            httpContext.Response.Headers.ContentLength = null;
+        }
+
         if (transforms.Response.IsEmpty && body is null)
         {
             return copy;

@@ -201,4 +201,34 @@ public sealed class FramingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.False(response.Headers.Contains("X-Debug-Route"));
         Assert.DoesNotContain(response.Headers.Connection, t => t.StartsWith("X-", StringComparison.OrdinalIgnoreCase));
     }
+    [Theory]
+    [InlineData("Content-Length: 0\r\n\r\n")]
+    [InlineData("Content-Length: 5\r\n\r\nhello")]
+    public async Task A_204_from_the_upstream_with_a_content_length_reaches_the_client_as_204_without_one(string rest)
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        await using var upstream = RawUpstream.Start(async (connection, ct) =>
+        {
+            while (await connection.Reader.ReadHeadAsync(ct) is { } head)
+            {
+                await connection.WriteAsync(head.Contains("/empty/", StringComparison.Ordinal) ? "HTTP/1.1 204 No Content\r\n" + rest : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", ct);
+            }
+        });
+        await _gateway.UpsertRouteAsync("empty", "/empty/{**rest}", upstream.BaseAddress.ToString());
+        await _gateway.UpsertRouteAsync("after", "/after/{**rest}", upstream.BaseAddress.ToString());
+        await _gateway.ReloadAsync();
+
+        await using var client = await RawHttpClient.ConnectAsync(Gateway);
+        await client.SendAsync("DELETE /empty/1 HTTP/1.1\r\nHost: gw\r\n\r\n", cts.Token);
+        var empty = await client.ReadResponseAsync(cts.Token);
+        await client.SendAsync("GET /after/1 HTTP/1.1\r\nHost: gw\r\n\r\n", cts.Token);
+        var after = await client.ReadResponseAsync(cts.Token);
+
+        // RFC 9110 §8.6: no Content-Length in a 204; an upstream that sends one anyway must not cost the client its answer.
+        Assert.Equal(204, empty.Status);
+        Assert.Null(empty.Header("Content-Length"));
+        Assert.NotNull(empty.Header("X-Request-Id"));
+        Assert.Equal(200, after.Status);
+        Assert.Equal("ok", after.Text);
+    }
 }
