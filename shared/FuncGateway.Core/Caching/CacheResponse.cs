@@ -51,6 +51,12 @@ internal static class CacheResponse
     /// <summary>RFC 9110 §13.1.2 and §13.1.3: If-None-Match (weak comparison) first; If-Modified-Since only without it.</summary>
     internal static bool IsNotModified(IHeaderDictionary request, CacheEntry entry)
     {
+        // §13.2.1: preconditions apply only where the answer would otherwise be 2xx; a stored redirect is sent as it is.
+        if (entry.Status is < 200 or > 299)
+        {
+            return false;
+        }
+
         var noneMatch = request.IfNoneMatch;
         if (noneMatch.Count > 0)
         {

@@ -173,7 +173,7 @@ internal sealed class CacheResponseTransform(RouteCache cache, ResponseCacheStor
             }
         }
 
-        var initialAge = int.TryParse(headers.Age.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var age) ? age : 0;
+        var initialAge = UpstreamAge(headers.Age.ToString());
         var freshFor = cache.Ttl;
         if (cache.Definition.UpstreamMaxAge && control is not null && (control.SharedMaxAge ?? control.MaxAge) is { } maxAge)
         {
@@ -197,5 +197,19 @@ internal sealed class CacheResponseTransform(RouteCache cache, ResponseCacheStor
         }
 
         return new CacheDecision(response.StatusCode, freshFor, allowStale, [.. vary.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], [.. tagList], initialAge);
+    }
+
+    /// <summary>
+    /// The upstream's <c>Age</c> in seconds: digits only; a value too large to read counts as 2^31 - 1 (RFC 9111 §1.2.2
+    /// says 2^31), never as 0, which would make a response older than its freshness fresh again. Anything else: 0.
+    /// </summary>
+    internal static int UpstreamAge(string value)
+    {
+        if (value.Length == 0 || value.AsSpan().ContainsAnyExceptInRange('0', '9'))
+        {
+            return 0;
+        }
+
+        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var age) ? age : int.MaxValue;
     }
 }

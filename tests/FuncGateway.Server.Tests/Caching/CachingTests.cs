@@ -112,6 +112,11 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
             response.Headers["X-Secret"] = q["secret"].ToString();
         }
 
+        if (q.ContainsKey("age"))
+        {
+            response.Headers.Age = q["age"].ToString();
+        }
+
         response.Headers.ETag = "\"v1\"";
         response.Headers.LastModified = LastModified;
         response.ContentType = "application/json";
@@ -408,6 +413,36 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotModified, since.StatusCode);
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);
         Assert.Equal("hit", XCache(before));
+    }
+
+    [Fact]
+    public async Task Only_a_stored_2xx_answers_a_matching_conditional_request_with_304()
+    {
+        // RFC 9110 §13.2.1: preconditions are evaluated only where the response would otherwise be 2xx. A stored
+        // redirect is the redirect, whatever validator the client holds.
+        await GetAsync("/all-query/conditional?status=301");
+        var (moved, _) = await GetAsync("/all-query/conditional?status=301", r => r.Headers.IfNoneMatch.Add(new EntityTagHeaderValue("\"v1\"")));
+        var (any, _) = await GetAsync("/all-query/conditional?status=301", r => r.Headers.TryAddWithoutValidation("If-None-Match", "*"));
+        var (since, _) = await GetAsync("/all-query/conditional?status=301", r => r.Headers.TryAddWithoutValidation("If-Modified-Since", LastModified));
+
+        Assert.Equal((HttpStatusCode.MovedPermanently, "hit"), (moved.StatusCode, XCache(moved)));
+        Assert.Equal(HttpStatusCode.MovedPermanently, any.StatusCode);
+        Assert.Equal(HttpStatusCode.MovedPermanently, since.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_upstream_age_too_large_for_an_int_counts_as_the_largest_age_not_as_none()
+    {
+        // RFC 9111 §1.2.2: a delta-seconds too large to read is 2^31. Read as 0 it made a response far older than its
+        // max-age fresh again, and the hits said Age: 0.
+        var (first, _) = await GetAsync("/bounded/ancient?cc=max-age%3D60&age=99999999999");
+        var (second, _) = await GetAsync("/bounded/ancient?cc=max-age%3D60&age=99999999999");
+        var (plain, _) = await GetAsync("/all-query/ancient?age=99999999999");
+        var (plainHit, _) = await GetAsync("/all-query/ancient?age=99999999999");
+
+        Assert.Equal(("miss", "miss"), (XCache(first), XCache(second)));
+        Assert.Equal(("miss", "hit"), (XCache(plain), XCache(plainHit)));
+        Assert.True(plainHit.Headers.Age >= TimeSpan.FromSeconds(int.MaxValue), $"Age: {plainHit.Headers.Age}");
     }
 
     [Fact]
