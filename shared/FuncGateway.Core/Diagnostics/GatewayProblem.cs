@@ -25,6 +25,7 @@ public static class ProblemCodes
     public const string InvalidFraming = "invalid_framing";
     public const string InvalidHeaderName = "invalid_header_name";
     public const string UpgradeWithBody = "upgrade_with_body";
+    public const string MethodNotImplemented = "method_not_implemented";
     public const string InvalidPath = "invalid_path";
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
     public const string InvalidResponseBody = "invalid_response_body";

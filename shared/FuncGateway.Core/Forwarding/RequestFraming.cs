@@ -48,6 +48,15 @@ internal static class RequestFraming
             }
         }
 
+        // The gateway is no forward proxy: a CONNECT (other than HTTP/2's extended CONNECT, a WebSocket) names no
+        // resource of any route, and no upstream could be sent one.
+        if (HttpMethods.IsConnect(request.Method)
+            && request.HttpContext.Features.Get<IHttpExtendedConnectFeature>() is not { IsExtendedConnect: true })
+        {
+            return new RequestRefusal(StatusCodes.Status501NotImplemented, ProblemCodes.MethodNotImplemented,
+                "The gateway does not forward CONNECT requests.", "CONNECT opens a tunnel through a forward proxy; this is a gateway for APIs.");
+        }
+
         headers.TryGetValue(HeaderNames.ContentLength, out var contentLength);
         foreach (var value in contentLength)
         {

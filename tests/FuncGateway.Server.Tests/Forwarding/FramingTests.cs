@@ -231,4 +231,25 @@ public sealed class FramingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(200, after.Status);
         Assert.Equal("ok", after.Text);
     }
+    [Theory]
+    [InlineData("CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n")]
+    [InlineData("CONNECT /api/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")]
+    public async Task A_connect_request_is_refused_with_501_before_any_upstream(string request)
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+
+        // A CONNECT's authority-form target is matched as the empty path, by a catch-all route. The gateway is no forward
+        // proxy: it tried to forward it, failed before sending anything, and answered 502 upstream_error, blaming the upstream.
+        await _gateway.UpsertRouteAsync("root", "/{**rest}", _echo.BaseAddress.ToString(), ("Priority", -1));
+        await _gateway.ReloadAsync();
+
+        await using var client = await RawHttpClient.ConnectAsync(Gateway);
+        await client.SendAsync(request, cts.Token);
+        var refused = await client.ReadResponseAsync(cts.Token);
+
+        refused.AssertProblem(501, "method_not_implemented");
+        Assert.Equal("close", refused.Header("Connection"));
+        Assert.True(await client.Reader.WaitForCloseAsync(cts.Token), "the connection is closed after the refusal");
+        Assert.Equal(0, _echo.RequestCount);
+    }
 }
