@@ -117,6 +117,12 @@ internal static class UntrustedRequestHeaders
     /// <summary>Whether <paramref name="name"/>, normalized as for <see cref="IsIn"/>, starts with an Easy Auth prefix.</summary>
     private static bool HasAppServiceIdentityPrefix(string name)
     {
+        // Both prefixes normalize to names starting with 'x': most headers (Accept, Host, User-Agent...) stop here.
+        if (name.Length == 0 || (char.IsAsciiLetterOrDigit(name[0]) && (name[0] | 0x20) != 'x'))
+        {
+            return false;
+        }
+
         Span<char> normalized = stackalloc char[18];
         var length = 0;
         foreach (var c in name)

@@ -43,6 +43,8 @@ public sealed class HeaderTrustTests
     [InlineData("x_ms_client_principal_id")]
     [InlineData("X-MS-TOKEN-AAD-REFRESH-TOKEN")]
     [InlineData("X-MS-TOKEN-AAD-ACCESS-TOKEN-THAT-IS-LONGER-THAN-THIRTY-TWO")]
+    [InlineData("-x-ms-token-aad-id-token")]
+    [InlineData("_X_MS_CLIENT_PRINCIPAL_IDP")]
     public void Untrusted_headers_and_their_look_alikes_are_recognised(string name)
     {
         Assert.True(UntrustedRequestHeaders.IsUntrusted(name, allowedOverride: null));
