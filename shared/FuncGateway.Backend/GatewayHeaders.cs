@@ -120,25 +120,15 @@ public static class GatewayHeaders
     /// <summary>
     /// True when <paramref name="name"/>, with every character but letters and digits removed and case ignored, is one of
     /// the headers the gateway writes: <c>XUserId</c>, <c>X-UserId</c>, <c>XGatewayAuthPolicy</c> read as <c>X-User-Id</c>
-    /// and <c>X-Gateway-Auth-Policy</c> to a backend that compares names that way.
+    /// and <c>X-Gateway-Auth-Policy</c> to a backend that compares names that way (and each header itself).
     /// </summary>
-    private static bool IsWrittenHeaderLookAlike(string name)
+    internal static bool IsWrittenHeaderLookAlike(string name)
     {
         Span<char> squashed = stackalloc char[24];
-        var length = 0;
-        foreach (var c in name)
+        var length = Squash(name, squashed, out var complete);
+        if (!complete)
         {
-            if (!char.IsAsciiLetterOrDigit(c))
-            {
-                continue;
-            }
-
-            if (length == squashed.Length)
-            {
-                return false;
-            }
-
-            squashed[length++] = char.ToLowerInvariant(c);
+            return false;
         }
 
         foreach (var header in WrittenHeadersSquashed)
@@ -150,6 +140,34 @@ public static class GatewayHeaders
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Writes the letters and digits of <paramref name="name"/>, lower case, into <paramref name="buffer"/> (how
+    /// backends that ignore case and separators compare names); returns how many were written. <paramref name="complete"/>
+    /// is false when the buffer filled before the name ended.
+    /// </summary>
+    internal static int Squash(string name, Span<char> buffer, out bool complete)
+    {
+        var length = 0;
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                continue;
+            }
+
+            if (length == buffer.Length)
+            {
+                complete = false;
+                return length;
+            }
+
+            buffer[length++] = char.ToLowerInvariant(c);
+        }
+
+        complete = true;
+        return length;
     }
 
     /// <summary>

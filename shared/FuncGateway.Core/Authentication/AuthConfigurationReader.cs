@@ -186,7 +186,7 @@ internal static class AuthConfigurationReader
             // X_User_Tenant and X-User-Tenant as the same header when it strips clients' copies.
             var header = mapping.Key.Replace('_', '-');
             if (!HttpSyntax.IsToken(header) || !GatewayHeaders.IsSigned(header) || header.Equals(GatewayHeaders.AuthPolicy, StringComparison.OrdinalIgnoreCase)
-                || UpstreamIdentityHeaders.IsStandard(header))
+                || GatewayHeaders.IsWrittenHeaderLookAlike(header))
             {
                 errors.Add($"{at}:ClaimHeaders:{header}: a mapped header must be named X-User-* or X-Consumer-* and not be one the gateway already sets.");
             }

@@ -71,8 +71,7 @@ internal static class UntrustedRequestHeaders
     /// </summary>
     public static readonly IReadOnlyList<string> AppServiceIdentityPrefixes = ["X-MS-CLIENT-PRINCIPAL", "X-MS-TOKEN-"];
 
-    private static readonly string[] NormalizedIdentityPrefixes =
-        [.. AppServiceIdentityPrefixes.Select(static prefix => new string([.. prefix.Where(char.IsAsciiLetterOrDigit).Select(char.ToLowerInvariant)]))];
+    private static readonly string[] NormalizedIdentityPrefixes = [.. AppServiceIdentityPrefixes.Select(Squashed)];
 
     // Longer normalized names cannot be in the set: normalizing stops there.
     private const int MaxNormalizedLength = 32;
@@ -111,36 +110,19 @@ internal static class UntrustedRequestHeaders
             return true;
         }
 
-        return IsIn(RemovedLookup, name) || HasAppServiceIdentityPrefix(name);
+        // One squash serves both: the name's letters and digits, lower case (the first 32 for a longer name, enough for
+        // the Easy Auth prefixes).
+        Span<char> squashed = stackalloc char[MaxNormalizedLength];
+        var length = GatewayHeaders.Squash(name, squashed, out var complete);
+        return (complete && RemovedLookup.Contains(squashed[..length])) || HasAppServiceIdentityPrefix(squashed[..length]);
     }
 
-    /// <summary>Whether <paramref name="name"/>, normalized as for <see cref="IsIn"/>, starts with an Easy Auth prefix.</summary>
-    private static bool HasAppServiceIdentityPrefix(string name)
+    /// <summary>Whether a squashed name (see <see cref="IsIn"/>) starts with an Easy Auth prefix.</summary>
+    private static bool HasAppServiceIdentityPrefix(ReadOnlySpan<char> squashed)
     {
-        // Both prefixes normalize to names starting with 'x': most headers (Accept, Host, User-Agent...) stop here.
-        if (name.Length == 0 || (char.IsAsciiLetterOrDigit(name[0]) && (name[0] | 0x20) != 'x'))
-        {
-            return false;
-        }
-
-        Span<char> normalized = stackalloc char[18];
-        var length = 0;
-        foreach (var c in name)
-        {
-            if (length == normalized.Length)
-            {
-                break;
-            }
-
-            if (char.IsAsciiLetterOrDigit(c))
-            {
-                normalized[length++] = char.ToLowerInvariant(c);
-            }
-        }
-
         foreach (var prefix in NormalizedIdentityPrefixes)
         {
-            if (normalized[..length].StartsWith(prefix, StringComparison.Ordinal))
+            if (squashed.StartsWith(prefix, StringComparison.Ordinal))
             {
                 return true;
             }
@@ -155,30 +137,16 @@ internal static class UntrustedRequestHeaders
     /// </summary>
     public static bool IsIn(FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> set, string name)
     {
-        Span<char> normalized = stackalloc char[MaxNormalizedLength];
-        var length = 0;
-        foreach (var c in name)
-        {
-            if (!char.IsAsciiLetterOrDigit(c))
-            {
-                continue;
-            }
-
-            if (length == normalized.Length)
-            {
-                return false;
-            }
-
-            normalized[length++] = char.ToLowerInvariant(c);
-        }
-
-        return set.Contains(normalized[..length]);
+        Span<char> squashed = stackalloc char[MaxNormalizedLength];
+        var length = GatewayHeaders.Squash(name, squashed, out var complete);
+        return complete && set.Contains(squashed[..length]);
     }
 
     /// <summary>A set of header names normalized for <see cref="IsIn"/>.</summary>
     public static FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> Normalize(IEnumerable<string> names) =>
-        names.Select(static name => new string([.. name.Where(char.IsAsciiLetterOrDigit).Select(char.ToLowerInvariant)]))
-            .ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+        names.Select(Squashed).ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private static string Squashed(string name) => new([.. name.Where(char.IsAsciiLetterOrDigit).Select(char.ToLowerInvariant)]);
 
     /// <summary>
     /// Removes every untrusted header from the upstream request, and every <c>Connection</c> token naming one, so no
