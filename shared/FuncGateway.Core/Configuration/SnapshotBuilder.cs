@@ -103,18 +103,7 @@ internal sealed class SnapshotBuilder(
             var errors = new List<string>();
             CheckUnique(firstPartition, row, "upstream name", errors);
 
-            UpstreamPool? pool = null;
-            try
-            {
-                var definition = serializer.ParseUpstream(row, errors);
-                pool = definition is null ? null : CompilePool(definition, errors);
-            }
-#pragma warning disable CA1031 // A bug reading one row must cost that row, not the snapshot of every other one.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                errors.Add(Unreadable(ex));
-            }
+            var pool = ReadRow(() => serializer.ParseUpstream(row, errors) is { } definition ? CompilePool(definition, errors) : null, errors);
 
             if (errors.Count > 0 || pool is null)
             {
@@ -315,18 +304,9 @@ internal sealed class SnapshotBuilder(
                 continue;
             }
 
-            CompiledRoute? route = null;
-            try
-            {
-                var definition = serializer.ParseRoute(row, errors);
-                route = definition is null ? null : CompileRoute(definition, pools, rejectedPools, inlinePools, tables, errors);
-            }
-#pragma warning disable CA1031 // A bug reading one row must cost that row, not the snapshot of every other one.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                errors.Add(Unreadable(ex));
-            }
+            var route = ReadRow(
+                () => serializer.ParseRoute(row, errors) is { } definition ? CompileRoute(definition, pools, rejectedPools, inlinePools, tables, errors) : null,
+                errors);
 
             if (errors.Count == 0 && route is not null && FunctionsReservedPaths.PrefixOf(route.Definition.Path) is { } reserved)
             {
@@ -643,13 +623,27 @@ internal sealed class SnapshotBuilder(
     }
 
     /// <summary>
-    /// The reason of a row whose reading threw: a gap in the checks (a value no check foresaw), never the operator's
-    /// intent. Without this one such row failed the whole build, so no change to any row was served again (and a cold
-    /// instance had no snapshot at all).
+    /// Parses and compiles one row; when that throws (a gap in the checks, a value no check foresaw, never the
+    /// operator's intent) the row is rejected with a reason saying so. Without this one such row failed the whole
+    /// build, so no change to any row was served again (and a cold instance had no snapshot at all).
     /// </summary>
-    private static string Unreadable(Exception ex) =>
-        $"The gateway could not read this row ({ex.GetType().Name} in {ex.TargetSite?.DeclaringType?.Name}.{ex.TargetSite?.Name}); it is left out. "
-        + "Check its JSON values for nulls or unusual types, and report the row: every bad value should have a reason of its own.";
+    private static T? ReadRow<T>(Func<T?> read, List<string> errors)
+        where T : class
+    {
+        try
+        {
+            return read();
+        }
+#pragma warning disable CA1031 // A bug reading one row must cost that row, not the snapshot of every other one.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            errors.Add(
+                $"The gateway could not read this row ({ex.GetType().Name} in {ex.TargetSite?.DeclaringType?.Name}.{ex.TargetSite?.Name}); it is left out. "
+                + "Check its JSON values for nulls or unusual types, and report the row: every bad value should have a reason of its own.");
+            return null;
+        }
+    }
 
     /// <summary>
     /// Row keys are identities across partitions: the first row (partitions in ordinal order) keeps the name, a
