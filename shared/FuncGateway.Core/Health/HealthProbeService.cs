@@ -35,8 +35,7 @@ internal sealed class HealthProbeService(
         {
             try
             {
-                var now = time.GetUtcNow();
-                var holding = await store.TryAcquireLeaseAsync(prober.Id, now, now + lease, stoppingToken);
+                var holding = await TakeLeaseAsync(lease, stoppingToken);
                 if (holding != _holding)
                 {
                     if (holding)
@@ -102,8 +101,7 @@ internal sealed class HealthProbeService(
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var finished = await Task.WhenAny(round, Task.Delay(tick, time, wake.Token)) == round;
                 await wake.CancelAsync();
-                var now = time.GetUtcNow();
-                if (finished || stoppingToken.IsCancellationRequested || !await store.TryAcquireLeaseAsync(prober.Id, now, now + lease, stoppingToken))
+                if (finished || stoppingToken.IsCancellationRequested || !await TakeLeaseAsync(lease, stoppingToken))
                 {
                     // Done, stopping, or the lease was lost (taken over after a storage outage): the next tick says so.
                     break;
@@ -115,6 +113,13 @@ internal sealed class HealthProbeService(
             // The round handles its own failures; whatever ends the renewals, it is awaited (and never left unobserved).
             await round;
         }
+    }
+
+    /// <summary>Takes the lease, or renews it, for <paramref name="lease"/> from now; false when another server holds it.</summary>
+    private Task<bool> TakeLeaseAsync(TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return store.TryAcquireLeaseAsync(prober.Id, now, now + lease, cancellationToken);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
