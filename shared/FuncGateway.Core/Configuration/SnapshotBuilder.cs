@@ -343,7 +343,7 @@ internal sealed class SnapshotBuilder(
                 // when any of them does.
                 var keys = new List<string>(1 + route.MatchSpec.Alternates.Count) { ConflictKey(route, route.MatchSpec) };
                 keys.AddRange(route.MatchSpec.Alternates.Select(alternate => ConflictKey(route, alternate)));
-                var clash = keys.Select(key => byConflictKey.GetValueOrDefault(key)?.FirstOrDefault(r => MethodsOverlap(r.Definition.Methods, route.Definition.Methods)))
+                var clash = keys.Select(key => byConflictKey.GetValueOrDefault(key)?.FirstOrDefault(r => RouteMethods.Overlap(r.Definition.Methods, route.Definition.Methods)))
                     .FirstOrDefault(static r => r is not null);
                 if (clash is not null)
                 {
@@ -710,6 +710,4 @@ internal sealed class SnapshotBuilder(
         }
     }
 
-    private static bool MethodsOverlap(IReadOnlyList<string> a, IReadOnlyList<string> b) =>
-        a.Count == 0 || b.Count == 0 || a.Intersect(b, StringComparer.Ordinal).Any();
 }

@@ -15,7 +15,8 @@ namespace FuncGateway.Routing;
 /// catch-all routes; a branch that yields no winner is backtracked. Routes that end at the same node are tried in
 /// order of higher <see cref="RouteMatchSpec.Priority"/>, more constrained parameters, more conditions (hosts + headers + query), then
 /// <see cref="RouteMatchSpec.RouteId"/> (ordinal). The first whose constraints, host, headers, query, capability
-/// condition (<see cref="RouteMatchSpec.Condition"/>) and method all match wins. When the path is used up at a node, routes ending there come before routes whose optional last
+/// condition (<see cref="RouteMatchSpec.Condition"/>) and method all match wins (a route without methods takes every
+/// method but TRACE, <see cref="RouteMethods"/>). When the path is used up at a node, routes ending there come before routes whose optional last
 /// parameter is missing, which come before catch-all routes with an empty rest.
 /// </remarks>
 internal sealed class RouteMatcher<TRoute>
@@ -196,9 +197,9 @@ internal sealed class RouteMatcher<TRoute>
             }
         }
 
-        if (candidate.Methods.Length > 0 && !MethodMatches(candidate.Methods, state.Method))
+        if (candidate.Methods.Length > 0 ? !MethodMatches(candidate.Methods, state.Method) : !RouteMethods.TakenWithoutList(state.Method))
         {
-            (state.AllowedMethods ??= []).AddRange(candidate.Methods);
+            (state.AllowedMethods ??= []).AddRange(candidate.Methods.Length > 0 ? candidate.Methods : RouteMethods.WithoutList);
             return false;
         }
 

@@ -254,6 +254,20 @@ public class SnapshotBuilderTests
     }
 
     [Fact]
+    public void A_route_without_methods_does_not_conflict_with_one_for_trace_alone()
+    {
+        // A route without Methods takes every method but TRACE, so only a TRACE route can share its path.
+        var snapshot = Build([Pool], [
+            Route("a", "/diag/{id}", "orders"),
+            Route("b", "/diag/{id}", "orders", ("Methods", "TRACE")),
+            Route("c", "/diag/{id}", "orders", ("Methods", "TRACE,GET")),
+        ]);
+
+        Assert.Equal(["a", "b"], snapshot.Routes.Select(r => r.Definition.Id));
+        Assert.Contains("Conflicts with route 'a'", Errors(snapshot, "c"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Disabled_routes_are_kept_but_never_conflict_or_match()
     {
         var snapshot = Build([Pool], [

@@ -232,6 +232,21 @@ public sealed class RouteMatcherConditionTests
         AssertMatched(Matcher(Route("orders", "/orders")), Request("/orders", method: "PROPFIND"), "orders");
 
     [Fact]
+    public void Route_without_methods_does_not_take_trace_and_one_that_lists_it_does()
+    {
+        var result = Matcher(Route("orders", "/orders")).Match(Request("/orders", method: "trace"));
+
+        Assert.Equal(RouteMatchOutcome.MethodNotAllowed, result.Outcome);
+        Assert.Equal(["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"], result.AllowedMethods);
+
+        // A TRACE route at a lower precedence than the route without methods still gets TRACE.
+        AssertMatched(
+            Matcher(Route("orders", "/orders/{id}"), Route("diag", "/orders/{**rest}") with { Methods = ["TRACE"] }),
+            Request("/orders/7", method: "TRACE"),
+            "diag");
+    }
+
+    [Fact]
     public void Method_mismatch_is_405_with_the_sorted_union_of_allowed_methods()
     {
         var matcher = Matcher(

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Http;
+
+namespace FuncGateway.Routing;
+
+/// <summary>
+/// What a route's <c>Methods</c> list means when it is empty: every method but TRACE (CONNECT never reaches routing).
+/// TRACE asks the upstream to echo the request back, cookies and <c>Authorization</c> included (cross-site tracing),
+/// so a route takes it only when its <c>Methods</c> list names it.
+/// </summary>
+internal static class RouteMethods
+{
+    /// <summary>The methods a 405 or an <c>OPTIONS</c> answer lists for a route without a <c>Methods</c> list, sorted.</summary>
+    public static readonly string[] WithoutList = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+
+    /// <summary><see cref="WithoutList"/> as an <c>Allow</c> header value.</summary>
+    public static readonly string WithoutListAllow = string.Join(", ", WithoutList);
+
+    /// <summary>Whether a route without a <c>Methods</c> list takes <paramref name="method"/>.</summary>
+    public static bool TakenWithoutList(string method) => !HttpMethods.IsTrace(method);
+
+    /// <summary>Whether two routes' method lists (empty: <see cref="TakenWithoutList"/>) share a method.</summary>
+    public static bool Overlap(IReadOnlyList<string> a, IReadOnlyList<string> b)
+    {
+        if (a.Count == 0 || b.Count == 0)
+        {
+            var listed = a.Count == 0 ? b : a;
+            return listed.Count == 0 || listed.Any(TakenWithoutList);
+        }
+
+        return a.Intersect(b, StringComparer.Ordinal).Any();
+    }
+}
