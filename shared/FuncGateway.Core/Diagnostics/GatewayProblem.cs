@@ -26,6 +26,7 @@ public static class ProblemCodes
     public const string InvalidHeaderName = "invalid_header_name";
     public const string UpgradeWithBody = "upgrade_with_body";
     public const string MethodNotImplemented = "method_not_implemented";
+    public const string InvalidMaxForwards = "invalid_max_forwards";
     public const string InvalidPath = "invalid_path";
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
     public const string InvalidResponseBody = "invalid_response_body";

@@ -297,6 +297,12 @@ public sealed class GatewayPipeline
             return null;
         }
 
+        // TRACE and OPTIONS only: Max-Forwards 0 makes the gateway the final recipient (RFC 9110 §7.6.2).
+        if (MaxForwards.AppliesTo(context.Request.Method) && await MaxForwards.TryAnswerAsync(context, match.Route, _logger))
+        {
+            return null;
+        }
+
         return feature;
     }
 }

@@ -63,4 +63,119 @@ public sealed class MethodTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(["GET", "PUT"], listed.Content.Headers.Allow.Order(StringComparer.Ordinal));
         Assert.Equal(0, _echo.RequestCount);
     }
+
+    [Fact]
+    public async Task Trace_on_a_route_that_lists_it_is_forwarded_with_Max_Forwards_decremented()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Trace, "/diag/x");
+        request.Headers.Add("Max-Forwards", "5");
+        using var response = await _gateway.Client.SendAsync(request);
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal("TRACE", echo.Method);
+        Assert.Equal(["4"], echo.Header("Max-Forwards"));
+
+        using var without = await _gateway.Client.SendAsync(new HttpRequestMessage(HttpMethod.Trace, "/diag/y"));
+        Assert.Empty((await Echo.ReadAsync(without)).Header("Max-Forwards"));
+    }
+
+    [Fact]
+    public async Task Trace_with_Max_Forwards_0_is_echoed_by_the_gateway_without_credentials()
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        var response = await RawHttpClient.ExchangeAsync(Gateway,
+            "TRACE /diag/x?q=%7e1 HTTP/1.1\r\nHost: gw\r\nMax-Forwards: 0\r\nX-Probe: visible\r\nAuthorization: Bearer token-secret\r\n" +
+            "Proxy-Authorization: Basic proxy-secret\r\nCookie: session=cookie-secret\r\nX-API-Key: key-secret\r\n\r\n", cts.Token);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("message/http", response.Header("Content-Type"));
+        Assert.StartsWith("TRACE /diag/x?q=%7e1 HTTP/1.1\r\n", response.Text, StringComparison.Ordinal);
+        Assert.Contains("\r\nX-Probe: visible\r\n", response.Text, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\r\nMax-Forwards: 0\r\n", response.Text, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith("\r\n\r\n", response.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", response.Text, StringComparison.Ordinal);
+        Assert.Equal(0, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task Options_with_Max_Forwards_0_is_answered_by_the_gateway_with_the_routes_methods()
+    {
+        using (var request = new HttpRequestMessage(HttpMethod.Options, "/api/x"))
+        {
+            request.Headers.Add("Max-Forwards", "0");
+            using var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(DefaultAllow, response.Content.Headers.Allow.Order(StringComparer.Ordinal));
+            Assert.Equal(0, response.Content.Headers.ContentLength);
+        }
+
+        using (var request = new HttpRequestMessage(HttpMethod.Options, "/opts/7"))
+        {
+            request.Headers.Add("Max-Forwards", "0");
+            using var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(["GET", "OPTIONS", "PUT"], response.Content.Headers.Allow);
+        }
+
+        // A route that does not take OPTIONS answers 405 as it does without Max-Forwards: the gateway is the final
+        // recipient either way.
+        using (var request = new HttpRequestMessage(HttpMethod.Options, "/orders/7"))
+        {
+            request.Headers.Add("Max-Forwards", "0");
+            using var response = await _gateway.Client.SendAsync(request);
+            await Problem.AssertAsync(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        }
+
+        Assert.Equal(0, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task Options_with_Max_Forwards_above_0_is_forwarded_decremented_and_other_methods_keep_it()
+    {
+        using (var request = new HttpRequestMessage(HttpMethod.Options, "/opts/7"))
+        {
+            request.Headers.Add("Max-Forwards", "1");
+            using var response = await _gateway.Client.SendAsync(request);
+            var echo = await Echo.ReadAsync(response);
+            Assert.Equal("OPTIONS", echo.Method);
+            Assert.Equal(["0"], echo.Header("Max-Forwards"));
+        }
+
+        // RFC 9110 §7.6.2 defines Max-Forwards for TRACE and OPTIONS only: a GET carries it to the upstream unchanged.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/x"))
+        {
+            request.Headers.Add("Max-Forwards", "0");
+            using var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(["0"], (await Echo.ReadAsync(response)).Header("Max-Forwards"));
+        }
+    }
+
+    [Theory]
+    [InlineData("OPTIONS /opts/7 HTTP/1.1\r\nHost: gw\r\nMax-Forwards: -1\r\n\r\n")]
+    [InlineData("OPTIONS /opts/7 HTTP/1.1\r\nHost: gw\r\nMax-Forwards: one\r\n\r\n")]
+    [InlineData("TRACE /diag/x HTTP/1.1\r\nHost: gw\r\nMax-Forwards: 1, 2\r\n\r\n")]
+    [InlineData("TRACE /diag/x HTTP/1.1\r\nHost: gw\r\nMax-Forwards: 1\r\nMax-Forwards: 0\r\n\r\n")]
+    public async Task A_malformed_Max_Forwards_on_trace_or_options_is_refused_with_400(string request)
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        var response = await RawHttpClient.ExchangeAsync(Gateway, request, cts.Token);
+
+        response.AssertProblem(400, "invalid_max_forwards");
+        Assert.Equal(0, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_cors_preflight_with_Max_Forwards_0_is_still_a_preflight()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Options, "/orders/7");
+        request.Headers.Add("Origin", App);
+        request.Headers.Add("Access-Control-Request-Method", "PUT");
+        request.Headers.Add("Max-Forwards", "0");
+        using var response = await _gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(App, Assert.Single(response.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Equal("GET,PUT", Assert.Single(response.Headers.GetValues("Access-Control-Allow-Methods")));
+        Assert.Equal(0, _echo.RequestCount);
+    }
 }
