@@ -206,6 +206,14 @@ public sealed class GatewayPipeline
             return null;
         }
 
+        // "OPTIONS *" asks about the server, not a resource: Kestrel hands it over with an empty path, which routing
+        // would read as "/" and forward as "OPTIONS /". Every other request has a path that starts with "/".
+        if (!context.Request.Path.HasValue && RouteMethods.IsAsteriskOptions(context))
+        {
+            RouteMethods.AnswerAsteriskOptions(context.Response);
+            return null;
+        }
+
         if (isAdmin)
         {
             await _admin.HandleAsync(context);

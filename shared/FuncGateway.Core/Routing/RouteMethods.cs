@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace FuncGateway.Routing;
 
@@ -17,6 +18,22 @@ internal static class RouteMethods
 
     /// <summary>Whether a route without a <c>Methods</c> list takes <paramref name="method"/>.</summary>
     public static bool TakenWithoutList(string method) => !HttpMethods.IsTrace(method);
+
+    /// <summary>Whether the request is <c>OPTIONS *</c> (asterisk-form, RFC 9110 §9.3.7): a question about the gateway itself.</summary>
+    public static bool IsAsteriskOptions(HttpContext context) =>
+        HttpMethods.IsOptions(context.Request.Method)
+        && context.Features.Get<IHttpRequestFeature>()?.RawTarget is "*";
+
+    /// <summary>
+    /// The answer to <c>OPTIONS *</c>: 200, no body, and <c>Allow</c> with the methods a route without a <c>Methods</c>
+    /// list takes (what the gateway accepts in general; a route may take fewer, or TRACE and other methods it names).
+    /// </summary>
+    public static void AnswerAsteriskOptions(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.Headers.Allow = WithoutListAllow;
+        response.ContentLength = 0;
+    }
 
     /// <summary>Whether two routes' method lists (empty: <see cref="TakenWithoutList"/>) share a method.</summary>
     public static bool Overlap(IReadOnlyList<string> a, IReadOnlyList<string> b)

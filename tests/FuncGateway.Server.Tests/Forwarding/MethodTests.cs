@@ -178,4 +178,23 @@ public sealed class MethodTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("GET,PUT", Assert.Single(response.Headers.GetValues("Access-Control-Allow-Methods")));
         Assert.Equal(0, _echo.RequestCount);
     }
+
+    [Theory]
+    [InlineData("OPTIONS * HTTP/1.1\r\nHost: gw\r\n\r\n")]
+    [InlineData("OPTIONS * HTTP/1.1\r\nHost: gw\r\nMax-Forwards: 3\r\n\r\n")]
+    public async Task Options_asterisk_is_answered_by_the_gateway_and_never_forwarded_as_the_root(string request)
+    {
+        // A catch-all at the root would take "/", which is what the asterisk used to become.
+        await _gateway.UpsertRouteAsync("root", "/{**rest}", _echo.BaseAddress.ToString(), ("Priority", -1));
+        await _gateway.ReloadAsync();
+        using var cts = new CancellationTokenSource(Deadline);
+
+        var response = await RawHttpClient.ExchangeAsync(Gateway, request, cts.Token);
+
+        Assert.True(response.Status == 200, $"Expected 200, got {response.Status}: {response.Text}");
+        Assert.Equal(string.Join(", ", DefaultAllow), response.Header("Allow"));
+        Assert.Equal("0", response.Header("Content-Length"));
+        Assert.Empty(response.Body);
+        Assert.Equal(0, _echo.RequestCount);
+    }
 }
