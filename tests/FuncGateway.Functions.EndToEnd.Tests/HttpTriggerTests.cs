@@ -87,6 +87,30 @@ public sealed class HttpTriggerTests(FunctionsAppFixture app)
     }
 
     [Fact]
+    public async Task Trace_and_max_forwards_are_the_cores_business_in_the_functions_app_too()
+    {
+        var before = app.Echo.RequestCount;
+
+        // The trigger lists no methods, so the host hands TRACE to the function; the core refuses it on a route
+        // without Methods, as on the server, and the client's cookie never reaches the upstream.
+        using var trace = new HttpRequestMessage(HttpMethod.Trace, "/api/trace");
+        trace.Headers.Add("Cookie", "session=cookie-secret");
+        using var refused = await app.Client.SendAsync(trace);
+        await AssertProblemAsync(refused, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        await AssertInvokedAsync("/api/trace");
+
+        // The host forwards Max-Forwards to the worker as the client sent it: at 0 the core answers OPTIONS itself.
+        using var options = new HttpRequestMessage(HttpMethod.Options, "/api/options");
+        options.Headers.Add("Max-Forwards", "0");
+        using var answered = await app.Client.SendAsync(options);
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal(["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"], answered.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        await AssertInvokedAsync("/api/options");
+
+        Assert.Equal(before, app.Echo.RequestCount);
+    }
+
+    [Fact]
     public async Task A_streamed_post_reaches_the_upstream_before_the_client_has_sent_it_all()
     {
         var firstBytesAtUpstream = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
