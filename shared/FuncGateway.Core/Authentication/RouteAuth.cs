@@ -32,6 +32,7 @@ internal sealed class RouteAuth
         }
 
         CredentialHeaders = [.. headers];
+        CredentialHeaderLookAlikes = UntrustedRequestHeaders.Normalize(headers);
 
         string?[] removed = [FunctionsKeyQueryParameter, tokenQueryParameter, apiKeyQueryParameter,
             policies.Length > 0 && !forwardAccessTokenQuery ? AccessTokenQueryParameter : null];
@@ -53,6 +54,13 @@ internal sealed class RouteAuth
 
     /// <summary>API key headers of the route's policies: removed before forwarding.</summary>
     public string[] CredentialHeaders { get; }
+
+    /// <summary>
+    /// <see cref="CredentialHeaders"/> compared as <see cref="UntrustedRequestHeaders.IsIn"/> does: <c>X_API_Key</c>
+    /// and <c>X-Api_Key</c> are removed with <c>X-API-Key</c>, since a backend that maps <c>_</c> and <c>-</c> to one
+    /// name (CGI, PHP, nginx) would read them as the key.
+    /// </summary>
+    public FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> CredentialHeaderLookAlikes { get; }
 
     /// <summary>
     /// Query parameters removed from the forwarded URL (names compare case-insensitively): the Functions key

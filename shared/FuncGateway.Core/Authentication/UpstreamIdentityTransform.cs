@@ -87,9 +87,15 @@ internal sealed class UpstreamIdentityTransform(ContextSigner signer) : GatewayR
             RemoveHeader(context, "Authorization");
         }
 
-        foreach (var header in authentication.Route.CredentialHeaders)
+        var route = authentication.Route;
+        if (route.CredentialHeaders.Length > 0)
         {
-            RemoveHeader(context, header);
+            foreach (var header in route.CredentialHeaders)
+            {
+                RemoveHeader(context, header);
+            }
+
+            UntrustedRequestHeaders.RemoveLookAlikes(context.ProxyRequest.Headers, route.CredentialHeaderLookAlikes);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Net.Http.Headers;
 using FuncGateway.Backend;
 
 namespace FuncGateway.Model;
@@ -140,6 +141,30 @@ internal static class UntrustedRequestHeaders
         Span<char> squashed = stackalloc char[MaxNormalizedLength];
         var length = GatewayHeaders.Squash(name, squashed, out var complete);
         return complete && set.Contains(squashed[..length]);
+    }
+
+    /// <summary>
+    /// Removes every header whose name is in <paramref name="set"/> as <see cref="IsIn"/> compares (one pass; nothing
+    /// is allocated unless a header is removed).
+    /// </summary>
+    public static void RemoveLookAlikes(HttpRequestHeaders headers, FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> set)
+    {
+        List<string>? doomed = null;
+        foreach (var header in headers.NonValidated)
+        {
+            if (IsIn(set, header.Key))
+            {
+                (doomed ??= []).Add(header.Key);
+            }
+        }
+
+        if (doomed is not null)
+        {
+            foreach (var name in doomed)
+            {
+                headers.Remove(name);
+            }
+        }
     }
 
     /// <summary>A set of header names normalized for <see cref="IsIn"/>.</summary>

@@ -83,6 +83,49 @@ public sealed class ApiKeyAndBasicTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Look_alikes_of_the_key_header_never_reach_the_upstream_whichever_policy_accepted_the_caller()
+    {
+        // A backend that maps '_' and '-' to one name (nginx, CGI, PHP) would read these as its API key header.
+        var (key, _) = await CreateKeyAsync();
+        var (other, _) = await CreateKeyAsync();
+        string[] lookAlikes = ["X_API_Key", "X-Api_Key", "x_api_key", "XAPIKey", "X.API.Key"];
+        void AddLookAlikes(HttpRequestMessage request)
+        {
+            foreach (var name in lookAlikes)
+            {
+                request.Headers.TryAddWithoutValidation(name, other);
+            }
+
+            request.Headers.Add("X-APIs-Key", "kept");
+        }
+
+        using var byKey = await SendAsync("/keys/x", r =>
+        {
+            r.Headers.Add("X-API-Key", key);
+            AddLookAlikes(r);
+        });
+        using var byPassword = await SendAsync("/either/x", r =>
+        {
+            r.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:correct horse")));
+            AddLookAlikes(r);
+        });
+
+        var echoes = new[] { await Echo.ReadAsync(byKey), await Echo.ReadAsync(byPassword) };
+        Assert.Equal(["partners", "legacy"], echoes.Select(e => e.Header("X-Gateway-Auth-Policy").Single()));
+        foreach (var echo in echoes)
+        {
+            Assert.DoesNotContain(other, echo.Json.GetRawText(), StringComparison.Ordinal);
+            Assert.DoesNotContain(key, echo.Json.GetRawText(), StringComparison.Ordinal);
+            foreach (var name in lookAlikes)
+            {
+                Assert.Empty(echo.Header(name));
+            }
+
+            Assert.Equal("kept", echo.Header("X-APIs-Key").Single());
+        }
+    }
+
+    [Fact]
     public async Task Revoked_expired_unknown_and_malformed_keys_get_401_and_ambiguous_ones_400()
     {
         var (revoked, _) = await CreateKeyAsync(enabled: false);
