@@ -96,8 +96,9 @@ public sealed class RegistryEntityReader
         {
             _errors.Add($"{name} is required.");
         }
-        else if (value is null && Get(name) is null or string)
+        else if (value is null && Get(name) is null or string { Length: <= MaxStringPropertyChars })
         {
+            // A value of another type, or too long, has its own reason already (OptionalString): it is not empty.
             _errors.Add($"{name} is required and may not be empty.");
         }
 

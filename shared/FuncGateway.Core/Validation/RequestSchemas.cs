@@ -95,19 +95,10 @@ internal sealed partial class SchemaTableCompiler : IRegistryTableCompiler
             }
         }
 
-        if (!row.Properties.TryGetValue(SchemaProperty, out var value) || value is not string text || string.IsNullOrWhiteSpace(text))
-        {
-            errors.Add($"{SchemaProperty} is missing: it holds the JSON Schema as a string.");
-            return null;
-        }
-
-        if (text.Length > RegistryEntityReader.MaxStringPropertyChars)
-        {
-            errors.Add($"{SchemaProperty} is longer than {RegistryEntityReader.MaxStringPropertyChars} characters (Table Storage's 64 KiB limit).");
-            return null;
-        }
-
-        return Build(text, errors);
+        // The shared reader tells a missing or blank value from one of the wrong type (a number, a Boolean) and one
+        // over Table Storage's limit, in the words every other table's rows use.
+        var text = new RegistryEntityReader(row, errors).RequiredString(SchemaProperty);
+        return text is null ? null : Build(text, errors);
     }
 
     /// <summary>

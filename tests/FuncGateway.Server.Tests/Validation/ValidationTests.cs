@@ -218,6 +218,25 @@ public sealed class ValidationTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_schema_row_whose_Schema_is_not_a_string_says_so_rather_than_that_it_is_missing()
+    {
+        await _gateway.Schemas!.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("default", "numeric") { ["Schema"] = 42 });
+        await _gateway.Schemas!.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("default", "absent") { ["Note"] = "x" });
+        await _gateway.Schemas!.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("default", "blank") { ["Schema"] = "  " });
+        await _gateway.ReloadAsync();
+
+        var rejected = (await _gateway.AdminGetAsync("rejected")).GetProperty("rejected").EnumerateArray()
+            .Where(r => r.GetProperty("table").GetString() == "Schemas")
+            .ToDictionary(r => r.GetProperty("rowKey").GetString()!, r => r.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList());
+        using var other = await _gateway.Client.PostAsync("/orders", new StringContent(ValidOrder, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(["Schema must be a string, not an Int32."], rejected["numeric"]);
+        Assert.Contains("Schema is required.", rejected["absent"]);
+        Assert.Equal(["Schema is required and may not be empty."], rejected["blank"]);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
     public async Task A_route_that_does_not_check_JSON_bodies_keeps_streaming_them()
     {
         // The upstream answers only once it has seen the first chunk, and the client sends the rest only then:
