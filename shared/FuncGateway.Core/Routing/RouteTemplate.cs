@@ -43,10 +43,7 @@ internal sealed class RouteTemplate
                 shape.Append("**");
             }
 
-            foreach (var constraint in segment.Constraints)
-            {
-                shape.Append(':').Append(constraint.Text);
-            }
+            AppendConstraints(shape, segment.Constraints);
 
             shape.Append(segment.IsOptional ? "?}" : "}");
         }
@@ -57,12 +54,39 @@ internal sealed class RouteTemplate
         ShapeKey = shape.Length == 0 ? "/" : shape.ToString();
     }
 
+    /// <summary>
+    /// A segment's constraints as they match: names compare case-insensitively (<c>INT</c> is <c>int</c>) and every
+    /// constraint must hold, so their order does not count either. Arguments (a regex) are kept as written.
+    /// </summary>
+    private static void AppendConstraints(StringBuilder shape, IReadOnlyList<RouteTemplateConstraint> constraints)
+    {
+        if (constraints.Count == 0)
+        {
+            return;
+        }
+
+        var texts = new string[constraints.Count];
+        for (var i = 0; i < texts.Length; i++)
+        {
+            var text = constraints[i].Text;
+            var nameEnd = text.IndexOf('(', StringComparison.Ordinal);
+            nameEnd = nameEnd < 0 ? text.Length : nameEnd;
+            texts[i] = text[..nameEnd].ToLowerInvariant() + text[nameEnd..];
+        }
+
+        Array.Sort(texts, StringComparer.Ordinal);
+        foreach (var text in texts)
+        {
+            shape.Append(':').Append(text);
+        }
+    }
+
     /// <summary>The template as given.</summary>
     public string Text { get; }
 
     /// <summary>
     /// The template normalized for conflict detection: literals lower-cased, parameter names dropped, constraints
-    /// kept (<c>/orders/{:int}</c>); <c>{?}</c> for a parameter that may be missing (optional or with a default),
+    /// kept with their names lower-cased, in ordinal order (<c>/orders/{:int:min(1)}</c>); <c>{?}</c> for a parameter that may be missing (optional or with a default),
     /// <c>{**}</c> for a catch-all. Two templates with the same key match exactly the same paths.
     /// </summary>
     public string ShapeKey { get; }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using FuncGateway.Configuration;
 using FuncGateway.Model;
+using FuncGateway.Server.Tests.Diagnostics;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Storage;
 using FuncGateway.Testing;
@@ -59,6 +60,52 @@ public sealed class RegistryTests(AzuriteFixture azurite)
 
         var routes = (await gateway.AdminGetAsync("routes")).GetProperty("routes").EnumerateArray().Select(r => r.GetProperty("id").GetString());
         Assert.Equal(["good"], routes);
+    }
+
+    [Fact]
+    public async Task Of_two_routes_that_match_exactly_the_same_requests_the_later_id_is_rejected_naming_the_winner_and_logged_once()
+    {
+        await using var winner = await TestUpstream.StartAsync("winner");
+        await using var loser = await TestUpstream.StartAsync("loser");
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, logging: capture.AddTo);
+
+        // The same matches written differently: literal case, parameter names, a trailing slash, '*' or '**'.
+        await gateway.UpsertRouteAsync("orders-a", "/api/orders/{id}", winner.BaseAddress.ToString(), ("Methods", "GET,POST"));
+        await gateway.UpsertRouteAsync("orders-b", "/API/Orders/{orderId}/", loser.BaseAddress.ToString(), ("Methods", "post"));
+        await gateway.UpsertRouteAsync("files-a", "/files/{*rest}", winner.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("files-b", "/files/{**path}", loser.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("items-a", "/items/{id:int:min(1)}", winner.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("items-b", "/items/{n:MIN(1):Int}", loser.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("host-a", "/host", winner.BaseAddress.ToString(), ("Hosts", "127.0.0.1"));
+        await gateway.UpsertRouteAsync("host-b", "/host", loser.BaseAddress.ToString(), ("Hosts", "127.0.0.1,127.0.0.1"));
+
+        // Overlapping but not identical: each keeps serving what it matches more precisely.
+        await gateway.UpsertRouteAsync("orders-int", "/api/orders/{id:int}", loser.BaseAddress.ToString(), ("Methods", "GET,DELETE"));
+        await gateway.UpsertRouteAsync("orders-put", "/api/orders/{id}", loser.BaseAddress.ToString(), ("Methods", "PUT"));
+        await gateway.UpsertRouteAsync("files-readme", "/files/readme", loser.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+        await gateway.ReloadAsync();
+
+        var rejected = await gateway.RejectedReasonsAsync();
+        Assert.Equal(["files-b", "host-b", "items-b", "orders-b"], rejected.Keys.Order(StringComparer.Ordinal));
+        Assert.StartsWith("Conflicts with route 'orders-a'", rejected["orders-b"], StringComparison.Ordinal);
+        Assert.StartsWith("Conflicts with route 'files-a'", rejected["files-b"], StringComparison.Ordinal);
+        Assert.StartsWith("Conflicts with route 'items-a'", rejected["items-b"], StringComparison.Ordinal);
+        Assert.StartsWith("Conflicts with route 'host-a'", rejected["host-b"], StringComparison.Ordinal);
+
+        Assert.Equal("winner", (await Echo.ReadAsync(await gateway.Client.PostAsync("/api/orders/7", null))).Instance);
+        Assert.Equal("winner", (await Echo.ReadAsync(await gateway.Client.GetAsync("/files/a/b"))).Instance);
+        Assert.Equal("winner", (await Echo.ReadAsync(await gateway.Client.GetAsync("/items/3"))).Instance);
+        Assert.Equal("winner", (await Echo.ReadAsync(await gateway.Client.GetAsync("/host"))).Instance);
+        Assert.Equal("loser", (await Echo.ReadAsync(await gateway.Client.GetAsync("/files/readme"))).Instance);
+        Assert.Equal("loser", (await Echo.ReadAsync(await gateway.Client.PutAsync("/api/orders/7", null))).Instance);
+        Assert.Equal("loser", (await Echo.ReadAsync(await gateway.Client.DeleteAsync("/api/orders/7"))).Instance);
+
+        // Logged when the snapshot changed, not again on a reload that found the same rows.
+        var logged = capture.Logs.Records.Where(r => r.EventId.Id == 1001).Select(r => r.Message).ToList();
+        Assert.Single(logged, m => m.Contains("row 'orders-b'", StringComparison.Ordinal) && m.Contains("Conflicts with route 'orders-a'", StringComparison.Ordinal));
+        Assert.Single(logged, m => m.Contains("row 'files-b'", StringComparison.Ordinal));
     }
 
     [Fact]
