@@ -304,9 +304,16 @@ internal sealed class SnapshotBuilder(
                 continue;
             }
 
+            RouteDefinition? parsed = null;
             var route = ReadRow(
-                () => serializer.ParseRoute(row, errors) is { } definition ? CompileRoute(definition, pools, rejectedPools, inlinePools, tables, errors) : null,
+                () => (parsed = serializer.ParseRoute(row, errors)) is { } definition ? CompileRoute(definition, pools, rejectedPools, inlinePools, tables, errors) : null,
                 errors);
+            if (parsed is null && errors.Count > 0)
+            {
+                // The row is rejected before it compiled. Its Path depends on no other property, so what is wrong with
+                // it is listed now too rather than only after the operator has fixed the rest.
+                ReadRow<object>(() => CheckPathOfRejectedRow(row, errors), errors);
+            }
 
             if (errors.Count == 0 && route is not null && FunctionsReservedPaths.PrefixOf(route.Definition.Path) is { } reserved)
             {
@@ -377,14 +384,7 @@ internal sealed class SnapshotBuilder(
         SnapshotTables tables,
         List<string> errors)
     {
-        if (!RouteTemplate.TryParse(definition.Path, out var template, out var templateError))
-        {
-            errors.Add(templateError);
-        }
-        else if (IsReserved(definition.Path))
-        {
-            errors.Add($"Path '{PrintableText.Of(definition.Path)}' is under {ReservedPrefix}/, which is reserved for the gateway's admin surface.");
-        }
+        var template = ParseTemplate(definition.Path, errors);
 
         var methods = new List<string>(definition.Methods.Count);
         foreach (var method in definition.Methods)
@@ -673,6 +673,36 @@ internal sealed class SnapshotBuilder(
         }
 
         return true;
+    }
+
+    /// <summary>The route's template, or null with the reason; a path under the admin prefix is parsed and refused.</summary>
+    private static RouteTemplate? ParseTemplate(string path, List<string> errors)
+    {
+        if (!RouteTemplate.TryParse(path, out var template, out var templateError))
+        {
+            errors.Add(templateError);
+        }
+        else if (IsReserved(path))
+        {
+            errors.Add($"Path '{PrintableText.Of(path)}' is under {ReservedPrefix}/, which is reserved for the gateway's admin surface.");
+        }
+
+        return template;
+    }
+
+    /// <summary>
+    /// A row that failed to parse: its <c>Path</c> checked as compiling would have, when it was read without a
+    /// reason of its own (a string within the size limit). Costs only rejected rows a template parse.
+    /// </summary>
+    private static object? CheckPathOfRejectedRow(RegistryRow row, List<string> errors)
+    {
+        if (row.Properties.GetValueOrDefault(RouteProperties.Path) is string { Length: <= RegistryEntityReader.MaxStringPropertyChars } raw
+            && raw.Trim() is { Length: > 0 } path)
+        {
+            _ = ParseTemplate(path, errors);
+        }
+
+        return null;
     }
 
     private static bool IsReserved(string path) =>

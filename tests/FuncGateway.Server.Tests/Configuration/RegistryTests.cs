@@ -63,6 +63,28 @@ public sealed class RegistryTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_row_rejected_for_a_wrong_type_lists_what_is_wrong_with_its_path_too()
+    {
+        await using var echo = await TestUpstream.StartAsync("echo");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertRouteAsync("good", "/good", echo.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("two-faults", "/bad/{unclosed", echo.BaseAddress.ToString(), ("Priority", "high"));
+        await gateway.UpsertRouteAsync("admin-path", "/_gateway/mine", echo.BaseAddress.ToString(), ("TimeoutSeconds", true));
+        await gateway.ReloadAsync();
+
+        var rejected = (await gateway.AdminGetAsync("rejected")).GetProperty("rejected").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("rowKey").GetString()!, r => r.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList());
+
+        Assert.Equal(2, rejected["two-faults"].Count);
+        Assert.StartsWith("Priority must be a 32-bit integer", rejected["two-faults"][0], StringComparison.Ordinal);
+        Assert.Contains("/bad/{unclosed", rejected["two-faults"][1], StringComparison.Ordinal);
+        Assert.Equal(2, rejected["admin-path"].Count);
+        Assert.StartsWith("TimeoutSeconds must be a number", rejected["admin-path"][0], StringComparison.Ordinal);
+        Assert.Contains("reserved for the gateway's admin surface", rejected["admin-path"][1], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/good")).StatusCode);
+    }
+
+    [Fact]
     public async Task Of_two_routes_that_match_exactly_the_same_requests_the_later_id_is_rejected_naming_the_winner_and_logged_once()
     {
         await using var winner = await TestUpstream.StartAsync("winner");
