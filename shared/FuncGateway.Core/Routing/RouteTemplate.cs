@@ -86,8 +86,8 @@ internal sealed class RouteTemplate
 
     /// <summary>
     /// The template normalized for conflict detection: literals lower-cased, parameter names dropped, constraints
-    /// kept with their names lower-cased, in ordinal order (<c>/orders/{:int:min(1)}</c>); <c>{?}</c> for a parameter that may be missing (optional or with a default),
-    /// <c>{**}</c> for a catch-all. Two templates with the same key match exactly the same paths.
+    /// kept with their names lower-cased, in ordinal order (<c>/orders/{:int:min(1)}</c>); <c>{?}</c> for a parameter
+    /// that may be missing (optional or with a default), <c>{**}</c> for a catch-all. Two templates with the same key match exactly the same paths.
     /// </summary>
     public string ShapeKey { get; }
 
