@@ -78,9 +78,15 @@ internal sealed class RegistrationDiscoverySourceFactory(RegistrationTable table
         private static string? Read(TableEntity row, DateTimeOffset now, out DiscoveredInstance? instance)
         {
             instance = null;
-            if (!row.TryGetValue(RegistrationTable.UrlColumn, out var u) || u is not string { Length: > 0 } url)
+            // A value of another type is named as such: "missing" would send the operator looking for a property that is there.
+            if (!row.TryGetValue(RegistrationTable.UrlColumn, out var u) || u is null or "")
             {
-                return $"{RegistrationTable.UrlColumn} is missing or not a string.";
+                return $"{RegistrationTable.UrlColumn} is missing.";
+            }
+
+            if (u is not string url)
+            {
+                return $"{RegistrationTable.UrlColumn} must be a string, not {RegistryEntityReader.TypeName(u)}.";
             }
 
             var weight = 1;
@@ -94,9 +100,14 @@ internal sealed class RegistrationDiscoverySourceFactory(RegistrationTable table
                 weight = number;
             }
 
-            if (!row.TryGetValue(RegistrationTable.LeaseColumn, out var l) || l is not (DateTimeOffset or DateTime))
+            if (!row.TryGetValue(RegistrationTable.LeaseColumn, out var l) || l is null)
             {
-                return $"{RegistrationTable.LeaseColumn} is missing or not a DateTime.";
+                return $"{RegistrationTable.LeaseColumn} is missing.";
+            }
+
+            if (l is not (DateTimeOffset or DateTime))
+            {
+                return $"{RegistrationTable.LeaseColumn} must be a DateTime, not {RegistryEntityReader.TypeName(l)}.";
             }
 
             var lease = l is DateTimeOffset offset ? offset : new DateTimeOffset(DateTime.SpecifyKind((DateTime)l, DateTimeKind.Utc));

@@ -226,7 +226,8 @@ public sealed class RegistryEntityReader
         }
     }
 
-    private static string TypeName(object? value) => value switch
+    /// <summary>A value's Table Storage type as an operator knows it (<c>an Int32</c>, <c>a Boolean</c>), for "must be …, not …" reasons.</summary>
+    internal static string TypeName(object? value) => value switch
     {
         null => "null",
         string => "a string",

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Azure.Data.Tables;
+using FuncGateway.Server.Tests.Diagnostics;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Server.Tests.Resilience;
 using FuncGateway.Testing;
@@ -94,6 +95,32 @@ public sealed class RegistrationDiscoveryTests(AzuriteFixture azurite)
         Assert.Equal("registration", discovery.GetProperty("source").GetString());
         Assert.Equal("ok", discovery.GetProperty("state").GetString());
         Assert.True(discovery.GetProperty("lastRefreshedAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(-5));
+    }
+
+    [Fact]
+    public async Task A_registration_row_with_a_value_of_the_wrong_type_is_skipped_saying_so_not_that_it_is_missing()
+    {
+        await using var a = await TestUpstream.StartAsync("a");
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, Settings, logging: capture.AddTo);
+        await gateway.Upstreams!.UpsertEntityAsync(new TableEntity("default", "orders") { ["Discovery"] = "{\"Source\":\"registration\"}" });
+        await gateway.UpsertRouteAsync("orders", "/orders/{**rest}", "orders");
+        await gateway.ReloadAsync();
+
+        var instances = new TableServiceClient(azurite.ConnectionString).GetTableClient(gateway.TablePrefix + "Instances");
+        await instances.CreateIfNotExistsAsync();
+        var lease = DateTimeOffset.UtcNow.AddSeconds(120);
+        await instances.UpsertEntityAsync(new TableEntity("orders", "numeric-url") { ["Url"] = 8080, ["LeaseExpiresAt"] = lease });
+        await instances.UpsertEntityAsync(new TableEntity("orders", "no-url") { ["LeaseExpiresAt"] = lease });
+        await instances.UpsertEntityAsync(new TableEntity("orders", "text-lease") { ["Url"] = a.BaseAddress.ToString(), ["LeaseExpiresAt"] = "tomorrow" });
+        await instances.UpsertEntityAsync(new TableEntity("orders", "good") { ["Url"] = a.BaseAddress.ToString(), ["LeaseExpiresAt"] = lease });
+        await Waiting.UntilAsync(async () => (await gateway.Client.GetAsync("/orders/1")).IsSuccessStatusCode, Patience, "the good row to be served");
+
+        string[] Skipped() => [.. capture.Logs.Records.Where(r => r.EventId.Id == 8605).Select(r => r.Message)];
+        await Waiting.UntilAsync(() => Skipped().Length >= 3, Patience, "three skipped rows to be logged");
+        Assert.Contains(Skipped(), m => m.Contains("'numeric-url'", StringComparison.Ordinal) && m.EndsWith("Url must be a string, not an Int32.", StringComparison.Ordinal));
+        Assert.Contains(Skipped(), m => m.Contains("'no-url'", StringComparison.Ordinal) && m.EndsWith("Url is missing.", StringComparison.Ordinal));
+        Assert.Contains(Skipped(), m => m.Contains("'text-lease'", StringComparison.Ordinal) && m.EndsWith("LeaseExpiresAt must be a DateTime, not a string.", StringComparison.Ordinal));
     }
 
     [Fact]
