@@ -35,6 +35,9 @@ internal static partial class AuthLog
     [LoggerMessage(4020, LogLevel.Warning, "The API key table could not be read ({ExceptionType}); {Action}.")]
     public static partial void ApiKeyStoreFailed(ILogger logger, string exceptionType, string action);
 
+    [LoggerMessage(4021, LogLevel.Warning, "API key record '{KeyId}' in the key table is unusable and refused as an unknown key: {Problem}")]
+    public static partial void ApiKeyRecordUnusable(ILogger logger, string keyId, string problem);
+
     [LoggerMessage(4030, LogLevel.Warning, "Basic authentication is saturated: a password check waited too long on policy '{Policy}'.")]
     public static partial void BasicSaturated(ILogger logger, string policy);
 }

@@ -15,6 +15,7 @@ public sealed class ApiKeyAndBasicTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private static readonly PasswordHash AlicePassword = PasswordHash.Create("correct horse", PasswordHash.MinimumIterations);
 
+    private readonly Diagnostics.TelemetryCapture _capture = new();
     private TestUpstream _echo = null!;
     private GatewayHost _gateway = null!;
     private TableClient _keys = null!;
@@ -34,7 +35,7 @@ public sealed class ApiKeyAndBasicTests(AzuriteFixture azurite) : IAsyncLifetime
             ["FuncGateway:Auth:Policies:legacy:Roles:alice"] = "ops,admin",
             ["FuncGateway:Auth:ApiKeys:CacheSeconds"] = "1",
             ["FuncGateway:Auth:ApiKeys:NegativeCacheSeconds"] = "1",
-        }, prefix);
+        }, prefix, logging: _capture.AddTo);
         await _gateway.UpsertUpstreamAsync("echo", _echo.BaseAddress);
         await _gateway.UpsertRouteAsync("keys", "/keys/{**rest}", "echo", ("Auth", "partners"));
         await _gateway.UpsertRouteAsync("keys-q", "/keys-q/{**rest}", "echo", ("Auth", "partners"), ("ApiKeyQueryParameter", "api_key"));
@@ -161,6 +162,40 @@ public sealed class ApiKeyAndBasicTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         Assert.Equal(0, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_key_row_with_a_column_of_the_wrong_type_refuses_its_key_with_401_and_logs_why_without_failing_the_request()
+    {
+        // az storage entity insert stores ConsumerId=42 as an Int32 and Enabled=yes as a string: such a row is the
+        // operator's mistake, not a storage outage, and not a 500 for the client.
+        var (numericConsumer, numericRecord) = await CreateKeyAsync();
+        var numericEntity = ApiKeyFormat.ToEntity(numericRecord);
+        numericEntity["ConsumerId"] = 42;
+        await _keys.UpsertEntityAsync(numericEntity, TableUpdateMode.Replace);
+        var (wordEnabled, wordRecord) = await CreateKeyAsync();
+        var wordEntity = ApiKeyFormat.ToEntity(wordRecord);
+        wordEntity["Enabled"] = "yes";
+        await _keys.UpsertEntityAsync(wordEntity, TableUpdateMode.Replace);
+        var (good, _) = await CreateKeyAsync();
+
+        foreach (var key in new[] { numericConsumer, wordEnabled })
+        {
+            using var response = await SendAsync("/keys/x", r => r.Headers.Add("X-API-Key", key));
+            var body = await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "invalid_api_key");
+            Assert.DoesNotContain(key, body.GetRawText(), StringComparison.Ordinal);
+        }
+
+        using (var response = await SendAsync("/keys/x", r => r.Headers.Add("X-API-Key", good)))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var logged = _capture.Logs.Records.Where(static r => r.EventId.Id == 4021).Select(static r => r.Message).ToList();
+        Assert.Contains(logged, m => m.Contains(numericRecord.KeyId, StringComparison.Ordinal) && m.Contains("ConsumerId must be a string, not an Int32.", StringComparison.Ordinal));
+        Assert.Contains(logged, m => m.Contains(wordRecord.KeyId, StringComparison.Ordinal) && m.Contains("Enabled must be a Boolean (true or false), not \"yes\".", StringComparison.Ordinal));
+        Assert.All(logged, m => Assert.DoesNotContain(numericConsumer, m, StringComparison.Ordinal));
+        Assert.Equal(1, _echo.RequestCount);
     }
 
     [Fact]

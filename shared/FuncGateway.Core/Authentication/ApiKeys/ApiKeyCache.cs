@@ -69,6 +69,13 @@ internal sealed class ApiKeyCache : IDisposable
             AuthLog.ApiKeyStoreFailed(_logger, ex.InnerException?.GetType().Name ?? ex.GetType().Name, "refusing the key with 503");
             return (ApiKeyLookupStatus.Unavailable, null);
         }
+        catch (ApiKeyRecordException ex)
+        {
+            // The operator's row, not storage, is at fault: the key is unknown until the row is fixed (and cached as
+            // a miss, so the reason is logged once per negative-cache period, not on every request).
+            AuthLog.ApiKeyRecordUnusable(_logger, ex.KeyId, ex.Problem);
+            record = null;
+        }
 
         var readAt = _time.GetUtcNow();
         if (record is null)

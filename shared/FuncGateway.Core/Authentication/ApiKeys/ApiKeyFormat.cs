@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Data.Tables;
+using FuncGateway.Model;
 
 namespace FuncGateway.Authentication.ApiKeys;
 
@@ -121,49 +122,121 @@ public static class ApiKeyFormat
     }
 
     /// <summary>Reads an entity; null when it is not a usable key record (then it never authenticates anyone).</summary>
-    public static ApiKeyRecord? FromEntity(TableEntity entity)
+    public static ApiKeyRecord? FromEntity(TableEntity entity) => Read(entity, out _);
+
+    /// <summary>
+    /// Reads an entity; null, with <paramref name="problem"/> saying why, when it is not a usable key record: no
+    /// <c>ConsumerId</c> or <c>KeyId</c>, or a column of the wrong type (a string column holding a number, an
+    /// <c>Enabled</c> that is not a Boolean, an <c>ExpiresAt</c> that is not a time). Such a record never authenticates
+    /// anyone; reading it never throws.
+    /// </summary>
+    public static ApiKeyRecord? Read(TableEntity entity, out string? problem)
     {
         ArgumentNullException.ThrowIfNull(entity);
-        var consumer = entity.GetString("ConsumerId");
-        var keyId = entity.GetString("KeyId");
-        if (string.IsNullOrWhiteSpace(consumer) || string.IsNullOrWhiteSpace(keyId))
+        problem = null;
+        if (!TryString(entity, "ConsumerId", ref problem, out var consumer)
+            | !TryString(entity, "KeyId", ref problem, out var keyId)
+            | !TryString(entity, "Name", ref problem, out var name)
+            | !TryString(entity, "Tier", ref problem, out var tier)
+            | !TryString(entity, "Scopes", ref problem, out var scopes)
+            | !TryEnabled(entity, ref problem, out var enabled)
+            | !TryTime(entity, "ExpiresAt", ref problem, out var expiresAt)
+            | !TryTime(entity, "CreatedAt", ref problem, out var createdAt))
         {
             return null;
         }
 
-        var enabled = entity.TryGetValue("Enabled", out var flag) switch
+        if (string.IsNullOrWhiteSpace(consumer) || string.IsNullOrWhiteSpace(keyId))
         {
-            false => true,
-            true => flag switch
-            {
-                bool b => b,
-                string s when bool.TryParse(s, out var parsed) => parsed,
-                null => true,
-                _ => false,
-            },
-        };
+            problem = string.IsNullOrWhiteSpace(keyId) ? "KeyId is missing." : "ConsumerId is missing.";
+            return null;
+        }
+
         return new ApiKeyRecord(
             entity.RowKey,
             keyId,
             consumer,
-            NullIfEmpty(entity.GetString("Name")),
-            NullIfEmpty(entity.GetString("Tier")),
-            (entity.GetString("Scopes") ?? "").Split([',', ' '], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+            NullIfEmpty(name),
+            NullIfEmpty(tier),
+            (scopes ?? "").Split([',', ' '], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             enabled,
-            ReadTime(entity, "ExpiresAt"),
-            ReadTime(entity, "CreatedAt"));
+            expiresAt,
+            createdAt);
     }
 
-    private static DateTimeOffset? ReadTime(TableEntity entity, string name) => entity.TryGetValue(name, out var value) ? value switch
+    private static bool TryString(TableEntity entity, string name, ref string? problem, out string? value)
     {
-        DateTimeOffset d => d,
-        DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)),
-        string s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) => parsed,
+        value = null;
+        if (!entity.TryGetValue(name, out var raw) || raw is null)
+        {
+            return true;
+        }
 
-        // An expiry that cannot be read expires the key rather than making it eternal.
-        not null when name == "ExpiresAt" => DateTimeOffset.MinValue,
-        _ => null,
-    } : null;
+        if (raw is string text)
+        {
+            value = text;
+            return true;
+        }
+
+        Add(ref problem, $"{name} must be a string, not {TypeName(raw)}.");
+        return false;
+    }
+
+    // Absent: enabled (fgw keys always writes it).
+    private static bool TryEnabled(TableEntity entity, ref string? problem, out bool enabled)
+    {
+        enabled = true;
+        if (!entity.TryGetValue("Enabled", out var raw) || raw is null)
+        {
+            return true;
+        }
+
+        switch (raw)
+        {
+            case bool b:
+                enabled = b;
+                return true;
+            case string s when bool.TryParse(s, out var parsed):
+                enabled = parsed;
+                return true;
+            default:
+                enabled = false;
+                Add(ref problem, $"Enabled must be a Boolean (true or false), not {TypeName(raw)}.");
+                return false;
+        }
+    }
+
+    private static bool TryTime(TableEntity entity, string name, ref string? problem, out DateTimeOffset? value)
+    {
+        value = null;
+        if (!entity.TryGetValue(name, out var raw) || raw is null)
+        {
+            return true;
+        }
+
+        switch (raw)
+        {
+            case DateTimeOffset d:
+                value = d;
+                return true;
+            case DateTime d:
+                value = new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc));
+                return true;
+            case string s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed):
+                value = parsed;
+                return true;
+            default:
+                Add(ref problem, $"{name} must be a DateTime, not {TypeName(raw)}.");
+                return false;
+        }
+    }
+
+    // A string is quoted (these columns hold no secret: the key itself is only ever stored as its hash).
+    private static string TypeName(object value) => value is string text
+        ? $"\"{(text.Length > 40 ? text[..40] + "…" : text)}\""
+        : RegistryEntityReader.TypeName(value);
+
+    private static void Add(ref string? problem, string reason) => problem = problem is null ? reason : problem + " " + reason;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

@@ -28,6 +28,16 @@ internal sealed class ApiKeyStoreException : Exception
     }
 }
 
+/// <summary>A key's row exists but is not a usable key record: the key is refused as unknown, and the reason logged.</summary>
+public sealed class ApiKeyRecordException(string keyId, string problem) : Exception($"API key record '{keyId}': {problem}")
+{
+    /// <summary>The record's <c>KeyId</c> (a public handle), or <c>(no KeyId)</c>.</summary>
+    public string KeyId { get; } = keyId;
+
+    /// <summary>What is wrong with the record.</summary>
+    public string Problem { get; } = problem;
+}
+
 /// <summary>The <c>{TablePrefix}ApiKeys</c> table: one point read per lookup. A missing table is an empty one.</summary>
 internal sealed class TableApiKeyStore(TableClient table) : IApiKeyStore
 {
@@ -38,7 +48,14 @@ internal sealed class TableApiKeyStore(TableClient table) : IApiKeyStore
         try
         {
             var response = await table.GetEntityIfExistsAsync<TableEntity>(ApiKeyFormat.PartitionOf(hash), hash, Columns, cancellationToken);
-            return response.HasValue ? ApiKeyFormat.FromEntity(response.Value!) : null;
+            if (!response.HasValue)
+            {
+                return null;
+            }
+
+            var entity = response.Value!;
+            return ApiKeyFormat.Read(entity, out var problem)
+                ?? throw new ApiKeyRecordException(entity.TryGetValue("KeyId", out var keyId) && keyId is string id ? id : "(no KeyId)", problem!);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
