@@ -156,6 +156,13 @@ internal sealed class ForwardingStep : IDisposable
             return;
         }
 
+        // The upstream's own answer, held back for a retry that got nothing better, beats the fallback and an error.
+        if (attempt.ShouldWriteHeldBack(result))
+        {
+            await attempt.WriteHeldBackAsync();
+            return;
+        }
+
         switch (result.Outcome)
         {
             case AttemptOutcome.Completed when result.Error == ForwarderError.None:
@@ -174,7 +181,8 @@ internal sealed class ForwardingStep : IDisposable
                     new("Retry-After", RetryAfterSeconds(attempt.Pool).ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 return;
             case AttemptOutcome.HeldBack:
-                // A held-back 5xx whose retry could not happen (the client left, or the other instances went away).
+                // A held-back 5xx whose retry got nothing and whose answer was not kept (a body over
+                // HeldBackResponse.MaxBodyBytes), or the client left.
                 if (fallback is not null && !context.Response.HasStarted)
                 {
                     await ServeFallbackAsync(context, routeId, fallback);

@@ -56,7 +56,7 @@ internal class GatewayHttpTransformer : HttpTransformer
         }
 
         // First of all, before anything is copied: a held-back answer leaves the client's response untouched.
-        if (proxyResponse is not null && (int)proxyResponse.StatusCode >= 500 && HoldBack((int)proxyResponse.StatusCode))
+        if (proxyResponse is not null && (int)proxyResponse.StatusCode >= 500 && await HoldBackAsync(proxyResponse, cancellationToken))
         {
             return false;
         }
@@ -141,8 +141,11 @@ internal class GatewayHttpTransformer : HttpTransformer
         return false;
     }
 
-    /// <summary>Whether a 5xx answer is kept from the client so another instance can be tried. Never, by default.</summary>
-    protected virtual bool HoldBack(int status) => false;
+    /// <summary>
+    /// Whether a 5xx answer is kept from the client so another instance can be tried (an override that says yes keeps
+    /// what it needs of <paramref name="proxyResponse"/>: it is disposed). Never, by default.
+    /// </summary>
+    protected virtual ValueTask<bool> HoldBackAsync(HttpResponseMessage proxyResponse, CancellationToken cancellationToken) => ValueTask.FromResult(false);
 
     /// <summary>Called with the instance's own status before the response transforms run (they may map it). Nothing, by default.</summary>
     protected virtual void OnUpstreamStatus(int status)

@@ -12,7 +12,8 @@ namespace FuncGateway.Forwarding;
 internal sealed class ResilientHttpTransformer(ForwardAttempt attempt, long maxBufferedResponseBytes, ILogger logger)
     : GatewayHttpTransformer(attempt.Feature, maxBufferedResponseBytes, logger)
 {
-    protected override bool HoldBack(int status) => attempt.TryHoldBack(status);
+    protected override ValueTask<bool> HoldBackAsync(HttpResponseMessage proxyResponse, CancellationToken cancellationToken) =>
+        attempt.TryHoldBackAsync(proxyResponse, cancellationToken);
 
     protected override void OnRefused() => attempt.MarkRefused();
 

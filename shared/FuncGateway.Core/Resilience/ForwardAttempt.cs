@@ -29,6 +29,9 @@ internal sealed class ForwardAttempt
     private bool _canHoldBack;
     private bool _refused;
 
+    // The last retryable 5xx kept from the client to try another instance; the answer when no instance gives a better one.
+    private HeldBackResponse? _heldBack;
+
     // The status the instance answered with on this attempt, before any response transform mapped it.
     private int? _upstreamStatus;
 
@@ -150,16 +153,63 @@ internal sealed class ForwardAttempt
         return true;
     }
 
-    /// <summary>Called by the response transformer: keeps a retryable 5xx from the client when another instance can be tried.</summary>
-    public bool TryHoldBack(int status)
+    /// <summary>
+    /// Called by the response transformer: keeps a retryable 5xx from the client when another instance can be tried,
+    /// with its headers and body when they fit in memory, to be the answer if no other instance gives one
+    /// (<see cref="WriteHeldBackAsync"/>).
+    /// </summary>
+    public async ValueTask<bool> TryHoldBackAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        var status = (int)response.StatusCode;
         if (!_canHoldBack || !Resilience.Retry.RetryOnStatus.Contains(status) || !Resilience.Budget.TryWithdraw())
         {
             return false;
         }
 
         HeldBackStatus = status;
+
+        // A body too large to keep still gets its retry; only that answer cannot be given if the retry gets nothing.
+        _heldBack = await HeldBackResponse.TryKeepAsync(Feature.Instance!, response, cancellationToken) ?? _heldBack;
         return true;
+    }
+
+    /// <summary>
+    /// Whether the client should get the 5xx held back from an instance: no later attempt produced an answer (no
+    /// instance was left, or the retry could not connect, broke or timed out) and nothing has been written yet.
+    /// </summary>
+    public bool ShouldWriteHeldBack(AttemptResult result) =>
+        _heldBack is not null && result.Outcome is AttemptOutcome.HeldBack or AttemptOutcome.Failed or AttemptOutcome.NoInstance
+        && !Context.Response.HasStarted && !Context.RequestAborted.IsCancellationRequested;
+
+    /// <summary>
+    /// Writes the held-back response to the client as if it had been passed on when it came: the instance's status,
+    /// headers and body, through the route's response transforms.
+    /// </summary>
+    public async Task WriteHeldBackAsync()
+    {
+        var held = _heldBack!;
+        var response = held.Take();
+        _canHoldBack = false;
+        Context.Response.Clear();
+        Context.Features.Set<IForwarderErrorFeature>(null);
+        Feature.Instance = held.Instance;
+        LastDestination = held.Instance.Url;
+
+        // As YARP does before its transformer sees the response.
+        Context.Response.StatusCode = held.Status;
+        if (response.ReasonPhrase is { } reason && reason != Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(held.Status))
+        {
+            Context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = reason;
+        }
+
+        var cancellationToken = Context.RequestAborted;
+        using (response)
+        {
+            if (await Transformer.TransformResponseAsync(Context, response, cancellationToken))
+            {
+                await response.Content.CopyToAsync(Context.Response.Body, cancellationToken);
+            }
+        }
     }
 
     /// <summary>Called by the response transformer with the instance's own status, before a route's transforms may map it.</summary>

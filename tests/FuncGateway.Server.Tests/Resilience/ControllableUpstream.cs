@@ -32,6 +32,9 @@ internal sealed class ControllableUpstream : IAsyncDisposable
     /// <summary>Status of every non-health answer; 0 answers with the echo.</summary>
     public int Status { get; set; }
 
+    /// <summary>A <c>Retry-After</c> value sent with every <see cref="Status"/> answer, or null for none.</summary>
+    public string? RetryAfter { get; set; }
+
     /// <summary>Status of <c>/health</c>.</summary>
     public int HealthStatus { get; set; } = 200;
 
@@ -87,6 +90,11 @@ internal sealed class ControllableUpstream : IAsyncDisposable
         {
             context.Response.StatusCode = Status;
             context.Response.Headers["X-Upstream"] = Name;
+            if (RetryAfter is { } retryAfter)
+            {
+                context.Response.Headers.RetryAfter = retryAfter;
+            }
+
             await context.Response.WriteAsync(Name + " says " + Status);
             return;
         }

@@ -195,6 +195,87 @@ public sealed class ResilienceTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_held_back_503_is_what_the_client_gets_when_its_retry_cannot_connect()
+    {
+        // Round robin sends every other request to the 503 first: it is held back, and the retry finds a dead port.
+        await using var unwell = await ControllableUpstream.StartAsync("unwell");
+        unwell.Status = 503;
+        unwell.RetryAfter = "30";
+        await _gateway.UpsertPoolAsync("unwell-dead", [(unwell.BaseAddress, 1), (Dead(), 1)], ("CircuitBreaker", """{"enabled":false}"""));
+        await _gateway.UpsertRouteAsync("unwell-dead", "/unwell-dead", "unwell-dead");
+        await _gateway.ReloadAsync();
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await _gateway.Client.GetAsync("/unwell-dead");
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("30", response.Headers.GetValues("Retry-After").Single());
+            Assert.Equal("unwell", response.Headers.GetValues("X-Upstream").Single());
+            Assert.Equal("unwell says 503", await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(4, unwell.Requests);
+    }
+
+    [Fact]
+    public async Task A_held_back_503_is_what_the_client_gets_when_no_instance_is_left_for_its_retry()
+    {
+        // The request is at the 503 instance (held there) when the other one is written unhealthy: the 503 is held back
+        // for a retry that then finds no instance.
+        await using var unwell = await ControllableUpstream.StartAsync("unwell");
+        await using var other = await ControllableUpstream.StartAsync("other");
+        unwell.Status = 503;
+        unwell.RetryAfter = "30";
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Health:ProbeEnabled"] = "false",
+            ["FuncGateway:Health:RefreshIntervalSeconds"] = "0.2",
+        });
+        await gateway.UpsertPoolAsync("pool", [(unwell.BaseAddress, 1), (other.BaseAddress, 1)],
+            ("HealthCheck", """{"intervalSeconds":5}"""), ("CircuitBreaker", """{"enabled":false}"""));
+        await gateway.UpsertRouteAsync("app", "/app", "pool", ("Retries", """{"maxRetries":1,"retryOnStatus":[503]}"""));
+        await gateway.ReloadAsync();
+
+        unwell.Hold();
+        var pending = gateway.Client.GetAsync("/app");
+        await WaitUntilAsync(() => unwell.Requests == 1 || pending.IsCompleted);
+        Assert.False(pending.IsCompleted, "the first request went to the first instance");
+        var now = DateTimeOffset.UtcNow;
+        var url = other.BaseAddress.ToString().TrimEnd('/');
+        await gateway.Health!.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("pool", Uri.EscapeDataString(url))
+        {
+            ["Url"] = url,
+            ["State"] = "Unhealthy",
+            ["ConsecutiveSuccesses"] = 0,
+            ["ConsecutiveFailures"] = 3,
+            ["ProbedAt"] = now,
+            ["StateChangedAt"] = now,
+        });
+        var gone = false;
+        for (var i = 0; i < 1_000 && !gone; i++)
+        {
+            var health = await gateway.AdminGetAsync("health");
+            var pool = health.GetProperty("pools").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "pool");
+            gone = pool.GetProperty("instances").EnumerateArray()
+                .Any(i => i.GetProperty("url").GetString()!.TrimEnd('/') == url && !i.GetProperty("available").GetBoolean());
+            if (!gone)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        Assert.True(gone, "the other instance is out");
+        unwell.Release();
+        using var response = await pending;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("30", response.Headers.GetValues("Retry-After").Single());
+        Assert.Equal("unwell says 503", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, other.Requests);
+    }
+
+    [Fact]
     public async Task A_refused_connection_is_retried_elsewhere_for_any_method_because_nothing_was_sent()
     {
         await using var well = await ControllableUpstream.StartAsync("well");
