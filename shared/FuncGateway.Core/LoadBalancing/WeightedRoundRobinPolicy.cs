@@ -5,8 +5,9 @@ namespace FuncGateway.LoadBalancing;
 
 /// <summary>
 /// Smooth weighted round robin (the nginx algorithm): over every cycle each instance gets exactly its share of the
-/// weights, interleaved rather than in bursts. The cycle is computed once (when the pool is built, and again only when
-/// the set of available instances changes) and walked with one Interlocked counter, so picking takes no lock.
+/// weights, interleaved rather than in bursts. The cycle is computed once when the pool is built, and once per set of
+/// available instances seen since (a partial outage, and the sets its retries see), and walked with one Interlocked
+/// counter, so picking takes no lock and a steady partial outage builds nothing per request.
 /// </summary>
 internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStatePolicy
 {
@@ -24,30 +25,56 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStat
             return available[0];
         }
 
-        var state = (State)pool.PolicyState!;
-        var schedule = ReferenceEquals(available, pool.AllInstances) ? state.Full : state.For(available);
+        var schedule = ScheduleFor(pool, available);
         var next = (uint)Interlocked.Increment(ref pool.RoundRobinCounter) - 1;
         return schedule.Cycle[(int)(next % (uint)schedule.Cycle.Length)];
     }
 
+    /// <summary>The cycle for <paramref name="available"/> (the pool's own list, or a subset of it).</summary>
+    internal static Schedule ScheduleFor(UpstreamPool pool, IReadOnlyList<UpstreamInstance> available)
+    {
+        var state = (State)pool.PolicyState!;
+        return ReferenceEquals(available, pool.AllInstances) ? state.Full : state.For(available);
+    }
+
     private sealed class State(Schedule full)
     {
-        private volatile Schedule? _partial;
+        // Enough for a partial outage's set and the sets its retries see (one per instance tried first) in a small pool.
+        private const int Slots = 8;
+
+        // Replaced whole, never written in place: a reader sees one consistent set of cycles without a lock.
+        private volatile Schedule[] _partial = [];
 
         public Schedule Full { get; } = full;
 
-        /// <summary>The cycle for a subset of the instances; rebuilt only when the subset changes.</summary>
+        /// <summary>The cycle for a subset of the instances; built once per subset while it is among the last few seen.</summary>
         public Schedule For(IReadOnlyList<UpstreamInstance> available)
         {
             var partial = _partial;
-            if (partial is not null && partial.IsFor(available))
+
+            // The pool hands out one list object per subset (UpstreamPool.Subset): found by reference, without a compare.
+            foreach (var schedule in partial)
             {
-                return partial;
+                if (ReferenceEquals(schedule.Source, available))
+                {
+                    return schedule;
+                }
             }
 
-            partial = Schedule.Build(available);
-            _partial = partial;
-            return partial;
+            foreach (var schedule in partial)
+            {
+                if (schedule.IsFor(available))
+                {
+                    return schedule;
+                }
+            }
+
+            var built = Schedule.Build(available);
+            var kept = new Schedule[Math.Min(partial.Length + 1, Slots)];
+            kept[0] = built;
+            Array.Copy(partial, 0, kept, 1, kept.Length - 1);
+            _partial = kept;
+            return built;
         }
     }
 
@@ -55,11 +82,15 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStat
     {
         private readonly UpstreamInstance[] _members;
 
-        private Schedule(UpstreamInstance[] members, UpstreamInstance[] cycle)
+        private Schedule(IReadOnlyList<UpstreamInstance> source, UpstreamInstance[] members, UpstreamInstance[] cycle)
         {
+            Source = source;
             _members = members;
             Cycle = cycle;
         }
+
+        /// <summary>The list the cycle was built from.</summary>
+        public IReadOnlyList<UpstreamInstance> Source { get; }
 
         public UpstreamInstance[] Cycle { get; }
 
@@ -110,7 +141,7 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStat
                 cycle[step] = members[best];
             }
 
-            return new Schedule(members, cycle);
+            return new Schedule(instances, members, cycle);
         }
 
         /// <summary>The weights reduced by their greatest common divisor and, if still too long a cycle, scaled down.</summary>

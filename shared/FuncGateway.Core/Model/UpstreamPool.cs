@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using System.Numerics;
 
 namespace FuncGateway.Model;
 
@@ -52,6 +54,50 @@ public sealed class UpstreamPool
 
     /// <summary>Round-robin position; a field so policies can update it with Interlocked.</summary>
     internal int RoundRobinCounter;
+
+    /// <summary>Most subsets kept per pool (<see cref="Subset"/>); others are made per request.</summary>
+    internal const int MaxCachedSubsets = 64;
+
+    // Subsets of AllInstances by bit mask of their positions, made on first use: a steady partial outage (and the
+    // retries within it) hands out the same list objects instead of a new array per request.
+    private ConcurrentDictionary<ulong, UpstreamInstance[]>? _subsets;
+    private int _subsetCount;
+
+    /// <summary>
+    /// The instances at the positions set in <paramref name="mask"/> (bit i: <c>AllInstances[i]</c>; pools of at most 64
+    /// instances), in pool order: the same list object every time for the same mask, while the pool keeps at most
+    /// <see cref="MaxCachedSubsets"/> of them.
+    /// </summary>
+    internal UpstreamInstance[] Subset(ulong mask)
+    {
+        var subsets = Volatile.Read(ref _subsets);
+        if (subsets is not null && subsets.TryGetValue(mask, out var subset))
+        {
+            return subset;
+        }
+
+        subset = new UpstreamInstance[BitOperations.PopCount(mask)];
+        var i = 0;
+        for (var bits = mask; bits != 0; bits &= bits - 1)
+        {
+            subset[i++] = AllInstances[BitOperations.TrailingZeroCount(bits)];
+        }
+
+        if (Volatile.Read(ref _subsetCount) < MaxCachedSubsets)
+        {
+            subsets ??= Interlocked.CompareExchange(ref _subsets, new ConcurrentDictionary<ulong, UpstreamInstance[]>(), null) ?? _subsets;
+            if (subsets.TryAdd(mask, subset))
+            {
+                Interlocked.Increment(ref _subsetCount);
+            }
+            else
+            {
+                subset = subsets[mask];
+            }
+        }
+
+        return subset;
+    }
 
     /// <summary>What a capability compiled for this pool, or null.</summary>
     public T? GetFeature<T>()

@@ -260,19 +260,35 @@ internal sealed class ForwardAttempt
             return all;
         }
 
+        if (all.Length <= 64)
+        {
+            // The pool's list for this subset: the same object every request while the subset stays, so a partial
+            // outage allocates nothing per request and the policy finds its state for it by reference.
+            var mask = 0UL;
+            for (var i = 0; i < all.Length; i++)
+            {
+                if (all[i].Priority == preferred && IsCandidate(all[i], now))
+                {
+                    mask |= 1UL << i;
+                }
+            }
+
+            return mask == 0 ? [] : Pool.Subset(mask);
+        }
+
         // A breaker another request trips may change an instance's answer between the passes: never write past the
         // count, and return only what was filled.
         var available = new UpstreamInstance[count];
-        var i = 0;
+        var filled = 0;
         foreach (var instance in all)
         {
-            if (i < available.Length && instance.Priority == preferred && IsCandidate(instance, now))
+            if (filled < available.Length && instance.Priority == preferred && IsCandidate(instance, now))
             {
-                available[i++] = instance;
+                available[filled++] = instance;
             }
         }
 
-        return i == available.Length ? available : available[..i];
+        return filled == available.Length ? available : available[..filled];
     }
 
     private UpstreamInstance? PickInstance()

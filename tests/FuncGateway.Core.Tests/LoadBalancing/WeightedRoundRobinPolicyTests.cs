@@ -48,4 +48,40 @@ public class WeightedRoundRobinPolicyTests
         Assert.InRange(counts["http://a"], 970, 1030);
         Assert.InRange(counts["http://c"], 5820, 6180);
     }
+
+    [Fact]
+    public void A_partial_outage_builds_its_cycles_once_however_requests_and_their_retries_alternate()
+    {
+        // d is out; requests see {a, b, c}, their retries {b, c} after a failed or {a, c} after b failed. Each list is
+        // a fresh array, as a pool of more than 64 instances makes them.
+        var pool = TestPools.Create(LoadBalancingPolicies.WeightedRoundRobin, ("http://a", 1), ("http://b", 2), ("http://c", 3), ("http://d", 4));
+        UpstreamInstance[] Without(params int[] down) => pool.AllInstances.Where((_, i) => !down.Contains(i)).ToArray();
+        var first = new[] { Without(3), Without(3, 0), Without(3, 1) }.Select(a => WeightedRoundRobinPolicy.ScheduleFor(pool, a)).ToArray();
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Same(first[0], WeightedRoundRobinPolicy.ScheduleFor(pool, Without(3)));
+            Assert.Same(first[1], WeightedRoundRobinPolicy.ScheduleFor(pool, Without(3, 0)));
+            Assert.Same(first[2], WeightedRoundRobinPolicy.ScheduleFor(pool, Without(3, 1)));
+        }
+    }
+
+    [Fact]
+    public void A_subset_the_pool_hands_out_is_found_by_reference_and_keeps_its_exact_shares()
+    {
+        var pool = TestPools.Create(LoadBalancingPolicies.WeightedRoundRobin, ("http://a", 1), ("http://b", 3), ("http://c", 6), ("http://d", 2));
+        var subset = pool.Subset(0b1101);
+        Assert.Same(subset, pool.Subset(0b1101));
+        Assert.Equal(["http://a", "http://c", "http://d"], subset.Select(i => i.Url));
+        var schedule = WeightedRoundRobinPolicy.ScheduleFor(pool, subset);
+
+        // Whole cycles of 1 + 6 + 2: exact shares, from the one cycle built for the subset.
+        var counts = TestPools.Distribution(pool, 9 * 1_000, pool.Subset(0b1101));
+
+        Assert.Same(schedule, WeightedRoundRobinPolicy.ScheduleFor(pool, pool.Subset(0b1101)));
+        Assert.Equal(1_000, counts["http://a"]);
+        Assert.Equal(0, counts["http://b"]);
+        Assert.Equal(6_000, counts["http://c"]);
+        Assert.Equal(2_000, counts["http://d"]);
+    }
 }

@@ -45,6 +45,59 @@ public sealed class LoadBalancingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Weighted_round_robin_keeps_exact_shares_among_the_instances_left_in_a_partial_outage()
+    {
+        await using var light = await TestUpstream.StartAsync("light");
+        await using var heavy = await TestUpstream.StartAsync("heavy");
+        await using var down = await TestUpstream.StartAsync("down");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Health:ProbeEnabled"] = "false",
+            ["FuncGateway:Health:RefreshIntervalSeconds"] = "0.2",
+        });
+        await gateway.UpsertPoolAsync("pool", [(light.BaseAddress, 1), (heavy.BaseAddress, 3), (down.BaseAddress, 4)],
+            ("LoadBalancing", "WeightedRoundRobin"), ("HealthCheck", """{"intervalSeconds":5}"""));
+        await gateway.UpsertRouteAsync("app", "/app", "pool");
+        await gateway.ReloadAsync();
+
+        // Written as a prober would; no request is sent until the gateway has read it.
+        var now = DateTimeOffset.UtcNow;
+        var url = down.BaseAddress.ToString().TrimEnd('/');
+        await gateway.Health!.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("pool", Uri.EscapeDataString(url))
+        {
+            ["Url"] = url,
+            ["State"] = "Unhealthy",
+            ["ConsecutiveSuccesses"] = 0,
+            ["ConsecutiveFailures"] = 3,
+            ["ProbedAt"] = now,
+            ["StateChangedAt"] = now,
+        });
+        var gone = false;
+        for (var i = 0; i < 1_000 && !gone; i++)
+        {
+            var pool = (await gateway.AdminGetAsync("health")).GetProperty("pools").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "pool");
+            gone = pool.GetProperty("available").GetInt32() == 2;
+            if (!gone)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        Assert.True(gone, "the instance is out");
+        var seen = new List<string>();
+        for (var i = 0; i < 400; i++)
+        {
+            seen.Add((await Echo.ReadAsync(await gateway.Client.GetAsync("/app"))).Instance);
+        }
+
+        // 1 : 3 between the two left, interleaved (never four of the heavy one in a row); none to the one that is out.
+        Assert.InRange(seen.Count(s => s == "heavy"), 291, 309);
+        Assert.InRange(seen.Count(s => s == "light"), 97, 103);
+        Assert.Equal(400, seen.Count(s => s is "light" or "heavy"));
+        Assert.DoesNotContain(string.Join(",", seen), "heavy,heavy,heavy,heavy", StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Least_requests_sends_new_requests_to_the_idle_instance()
     {
         await using var a = await ControllableUpstream.StartAsync("a");
