@@ -224,7 +224,8 @@ internal sealed class ForwardAttempt
 
     /// <summary>
     /// The instances that may take the request now: available and not tried yet, and of those only the ones with the
-    /// lowest priority value (instances of a higher value are fall-backs). The pool's own list when that is all of them.
+    /// lowest priority value (instances of a higher value are fall-backs). The pool's own list when that is all of them,
+    /// else the pool's list for that subset (<see cref="UpstreamPool.Subset"/>; a new array for pools over 64 instances).
     /// </summary>
     public IReadOnlyList<UpstreamInstance> Available()
     {
