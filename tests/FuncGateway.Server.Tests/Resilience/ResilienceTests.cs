@@ -195,14 +195,15 @@ public sealed class ResilienceTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_held_back_503_is_what_the_client_gets_when_its_retry_cannot_connect()
+    public async Task A_held_back_503_is_what_the_client_gets_when_its_retry_cannot_connect_transformed_and_not_replaced_by_the_fallback()
     {
         // Round robin sends every other request to the 503 first: it is held back, and the retry finds a dead port.
         await using var unwell = await ControllableUpstream.StartAsync("unwell");
         unwell.Status = 503;
         unwell.RetryAfter = "30";
         await _gateway.UpsertPoolAsync("unwell-dead", [(unwell.BaseAddress, 1), (Dead(), 1)], ("CircuitBreaker", """{"enabled":false}"""));
-        await _gateway.UpsertRouteAsync("unwell-dead", "/unwell-dead", "unwell-dead");
+        await _gateway.UpsertRouteAsync("unwell-dead", "/unwell-dead", "unwell-dead",
+            ("Transforms", """[{"ResponseHeader":"X-Via","Set":"gateway"}]"""), ("Fallback", """{"status":200,"body":"fallback"}"""));
         await _gateway.ReloadAsync();
 
         for (var i = 0; i < 4; i++)
@@ -212,6 +213,7 @@ public sealed class ResilienceTests(AzuriteFixture azurite) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Equal("30", response.Headers.GetValues("Retry-After").Single());
             Assert.Equal("unwell", response.Headers.GetValues("X-Upstream").Single());
+            Assert.Equal("gateway", response.Headers.GetValues("X-Via").Single());
             Assert.Equal("unwell says 503", await response.Content.ReadAsStringAsync());
         }
 
