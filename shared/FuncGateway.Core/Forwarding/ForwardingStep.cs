@@ -69,6 +69,13 @@ internal sealed class ForwardingStep : IDisposable
         if (sizeFeature is { IsReadOnly: false })
         {
             sizeFeature.MaxRequestBodySize = maxRequestBodySize;
+            if (LooksLikeGrpc(context.Request))
+            {
+                // YARP lifts the body limit of an HTTP/2 request that says it is gRPC once it goes to an HTTP/2
+                // upstream (it treats it as an endless stream); a client would only have to send that Content-Type
+                // to pass any limit. The limit set here stays.
+                context.Features.Set<IHttpMaxRequestBodySizeFeature>(new KeptMaxRequestBodySize(sizeFeature));
+            }
         }
 
         // A client that reads the response too slowly is cut off; that aborts the request, which cancels the upstream
@@ -305,6 +312,29 @@ internal sealed class ForwardingStep : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// What YARP takes for a streaming gRPC request (HTTP/2 or later and a <c>Content-Type</c> of <c>application/grpc</c>
+    /// or <c>application/grpc+…</c>): this test is wider (any type that starts so), never narrower. HTTP/1.x costs one compare.
+    /// </summary>
+    private static bool LooksLikeGrpc(HttpRequest request) =>
+        !HttpProtocol.IsHttp11(request.Protocol) && !HttpProtocol.IsHttp10(request.Protocol)
+        && request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The server's body-size feature with its limit fixed: the limit the gateway set is enforced by the server, and a
+    /// later attempt to change it (YARP's, for gRPC) is ignored.
+    /// </summary>
+    private sealed class KeptMaxRequestBodySize(IHttpMaxRequestBodySizeFeature inner) : IHttpMaxRequestBodySizeFeature
+    {
+        public bool IsReadOnly => inner.IsReadOnly;
+
+        public long? MaxRequestBodySize
+        {
+            get => inner.MaxRequestBodySize;
+            set { }
+        }
     }
 
     public void Dispose()

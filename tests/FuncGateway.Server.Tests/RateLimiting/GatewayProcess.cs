@@ -17,7 +17,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly Queue<string> _output = new();
 
-    private GatewayProcess(Process process, Uri address)
+    private GatewayProcess(Process process, Uri address, bool http2)
     {
         _process = process;
         Address = address;
@@ -26,6 +26,12 @@ internal sealed class GatewayProcess : IAsyncDisposable
             BaseAddress = address,
             Timeout = TimeSpan.FromSeconds(60),
         };
+        if (http2)
+        {
+            // HTTP/2 without TLS: the client starts with the HTTP/2 preface (prior knowledge).
+            Client.DefaultRequestVersion = HttpVersion.Version20;
+            Client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
     }
 
     public Uri Address { get; }
@@ -47,8 +53,9 @@ internal sealed class GatewayProcess : IAsyncDisposable
     /// <summary>
     /// Starts the server on a free loopback port and waits until it answers its health endpoint.
     /// <paramref name="environment"/> adds environment variables as they are (e.g. <c>LD_PRELOAD</c>).
+    /// With <paramref name="http2"/> the endpoint speaks HTTP/2 only, without TLS, and <see cref="Client"/> does too.
     /// </summary>
-    public static async Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string>? environment = null, bool http2 = false)
     {
         var port = LoopbackPorts.GetFree();
         var address = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
@@ -68,6 +75,13 @@ internal sealed class GatewayProcess : IAsyncDisposable
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["AzureWebJobsStorage"] = "";
+        if (http2)
+        {
+            // A configured endpoint replaces --urls: the same address, HTTP/2 only.
+            start.Environment["Kestrel__Endpoints__Gateway__Url"] = address.ToString().TrimEnd('/');
+            start.Environment["Kestrel__Endpoints__Gateway__Protocols"] = "Http2";
+        }
+
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
@@ -79,7 +93,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start };
-        var gateway = new GatewayProcess(process, address);
+        var gateway = new GatewayProcess(process, address, http2);
         process.OutputDataReceived += (_, e) => gateway.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => gateway.Keep(e.Data);
         process.Start();
