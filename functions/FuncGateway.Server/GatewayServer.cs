@@ -45,6 +45,10 @@ public static class GatewayServer
             // What Kestrel's parser hides from the core (Content-Length '+5', over-long chunk extensions) is checked on the bytes.
             kestrel.ConfigureEndpointDefaults(static listen => listen.UseHttp1FramingGuard());
         });
+        // Kestrel reads only its endpoints from configuration; the server also takes its limits from there
+        // (Kestrel:Limits:MaxConcurrentConnections, MaxConcurrentUpgradedConnections, KeepAliveTimeout, ...).
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IConfiguration>(static (kestrel, configuration) =>
+            configuration.GetSection(KestrelLimitsSection).Bind(kestrel.Limits));
         builder.Services.AddFuncGateway(builder.Configuration);
 
         // The core sets the response data rate per HTTP/1.x request; HTTP/2 streams only have the server-wide limit.
@@ -81,6 +85,9 @@ public static class GatewayServer
         app.Run(pipeline.InvokeAsync);
         return app;
     }
+
+    /// <summary>The configuration section bound to Kestrel's limits.</summary>
+    public const string KestrelLimitsSection = "Kestrel:Limits";
 
     /// <summary>The setting that turns the Prometheus endpoint on.</summary>
     public const string PrometheusEndpointKey = "FuncGateway:Telemetry:PrometheusEndpoint";

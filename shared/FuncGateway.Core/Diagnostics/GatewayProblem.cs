@@ -29,6 +29,7 @@ public static class ProblemCodes
     public const string InvalidMaxForwards = "invalid_max_forwards";
     public const string InvalidPath = "invalid_path";
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
+    public const string TunnelLimitReached = "tunnel_limit_reached";
     public const string InvalidResponseBody = "invalid_response_body";
     public const string ResponseBodyEncoded = "response_body_encoded";
 

@@ -281,6 +281,17 @@ internal sealed class ForwardingStep : IDisposable
             return;
         }
 
+        if (error == ForwarderError.UpgradeResponseClient && exception is InvalidOperationException
+            && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
+        {
+            // The upstream accepted the upgrade and the server refused to upgrade the client's connection: the only
+            // reason it has is its limit of upgraded connections (Kestrel:Limits:MaxConcurrentUpgradedConnections).
+            Log.TunnelLimitReached(_logger, routeId);
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.TunnelLimitReached,
+                "The gateway holds as many WebSocket connections as it may.", "Try again later.");
+            return;
+        }
+
         var (status, code, title) = error switch
         {
             _ when ForwardAttempt.IsUnreachable(error, exception) => (StatusCodes.Status502BadGateway, ProblemCodes.UpstreamUnreachable, "The upstream could not be reached."),

@@ -149,6 +149,27 @@ public sealed class UpgradeTests(AzuriteFixture azurite)
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ReceiveAsync(new byte[16], cts.Token));
     }
 
+    [Fact]
+    public async Task Kestrel_Limits_from_configuration_cap_the_open_WebSockets_and_one_over_the_cap_gets_503()
+    {
+        // Kestrel itself reads only its endpoints from configuration: before, this setting was ignored and every
+        // upgrade became a tunnel, however many were open.
+        using var cts = new CancellationTokenSource(Deadline);
+        await using var upstream = await StartWebSocketEchoAsync(cts.Token);
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString,
+            new Dictionary<string, string?> { ["Kestrel:Limits:MaxConcurrentUpgradedConnections"] = "1" });
+        await gateway.UpsertRouteAsync("chat", "/chat/{**rest}", upstream.BaseAddress.ToString(), ("WebSockets", true));
+        await gateway.ReloadAsync();
+        using var open = await ConnectAsync(gateway, "/chat/room", cts.Token);
+        Assert.Equal("hello", await EchoAsync(open, "hello", cts.Token));
+
+        var refused = await RawHttpClient.ExchangeAsync(gateway.Client.BaseAddress!, "GET /chat/room HTTP/1.1\r\nHost: gateway\r\n" + Handshake + "\r\n", cts.Token);
+
+        refused.AssertProblem(503, "tunnel_limit_reached");
+        Assert.Equal("close", refused.Header("Connection"));
+        Assert.Equal("still", await EchoAsync(open, "still", cts.Token));
+    }
+
     private static Task<TestUpstream> StartWebSocketEchoAsync(CancellationToken cancellationToken) =>
         TestUpstream.StartAsync("ws-echo", app =>
         {
