@@ -18,6 +18,7 @@ public static class ProblemCodes
     public const string RequestTooLarge = "request_too_large";
     public const string ResponseTooLarge = "response_too_large";
     public const string BadRequest = "bad_request";
+    public const string RequestTimeout = "request_timeout";
     public const string AdminUnauthorized = "admin_unauthorized";
     public const string AdminNotFound = "admin_not_found";
     public const string InternalError = "internal_error";
@@ -137,6 +138,14 @@ public static class GatewayProblem
     internal static Task RequestTooLargeAsync(HttpContext context, long limit) =>
         WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ProblemCodes.RequestTooLarge,
             "The request body is too large.", $"The limit is {limit} bytes.");
+
+    /// <summary>
+    /// 408 <c>request_timeout</c>: the client sent its body slower than the server's minimum request body data rate
+    /// (the server closes the connection after it).
+    /// </summary>
+    internal static Task RequestBodyTooSlowAsync(HttpContext context) =>
+        WriteAsync(context, StatusCodes.Status408RequestTimeout, ProblemCodes.RequestTimeout,
+            "The request body arrived too slowly.", "The server cut the request off below its minimum request body data rate.");
 
     internal static Task NotFoundAsync(HttpContext context) =>
         WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.RouteNotFound, "No route matches the request.");

@@ -265,6 +265,11 @@ internal sealed class ForwardingStep : IDisposable
                 case StatusCodes.Status413PayloadTooLarge:
                     await GatewayProblem.RequestTooLargeAsync(context, context.Features.Get<GatewayRequestFeature>()?.MaxRequestBodySizeBytes ?? _maxRequestBodySize);
                     return;
+                case StatusCodes.Status408RequestTimeout:
+                    // Below the server's minimum request body data rate (a body trickled in, or announced and never sent).
+                    Log.ClientAborted(_logger, routeId, "RequestBodyTooSlow");
+                    await GatewayProblem.RequestBodyTooSlowAsync(context);
+                    return;
                 case StatusCodes.Status400BadRequest or StatusCodes.Status431RequestHeaderFieldsTooLarge:
                     // The server could not parse the body (a malformed chunk or chunk size, an over-long chunk extension,
                     // trailers over the header limit). Whatever

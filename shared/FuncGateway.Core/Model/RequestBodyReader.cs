@@ -15,6 +15,9 @@ internal enum RequestBodyFailure
 
     /// <summary>The server could not read the body from the client (a malformed chunk): 400 <c>bad_request</c>.</summary>
     Unreadable,
+
+    /// <summary>The client sent the body slower than the server's minimum request body data rate: 408 <c>request_timeout</c>.</summary>
+    TooSlow,
 }
 
 /// <summary>
@@ -81,6 +84,10 @@ internal static class RequestBodyReader
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return (default, RequestBodyFailure.TooLarge);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            return (default, RequestBodyFailure.TooSlow);
         }
         catch (BadHttpRequestException)
         {

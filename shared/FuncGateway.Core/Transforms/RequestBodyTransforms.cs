@@ -222,6 +222,9 @@ internal sealed class RequestBodyStep(IOptions<GatewayOptions> options, ILogger<
                 case RequestBodyFailure.TooLarge:
                     await GatewayProblem.RequestTooLargeAsync(context, limit);
                     return false;
+                case RequestBodyFailure.TooSlow:
+                    await GatewayProblem.RequestBodyTooSlowAsync(context);
+                    return false;
                 case RequestBodyFailure.Unreadable:
                     await GatewayProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.BadRequest, "The request body could not be read from the client.");
                     return false;

@@ -76,9 +76,12 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             var (body, failure) = await RequestBodyReader.ReadAsync(context, feature, limit);
             if (failure != RequestBodyFailure.None)
             {
-                await (failure == RequestBodyFailure.TooLarge
-                    ? GatewayProblem.RequestTooLargeAsync(context, limit)
-                    : GatewayProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.BadRequest, "The request body could not be read from the client."));
+                await (failure switch
+                {
+                    RequestBodyFailure.TooLarge => GatewayProblem.RequestTooLargeAsync(context, limit),
+                    RequestBodyFailure.TooSlow => GatewayProblem.RequestBodyTooSlowAsync(context),
+                    _ => GatewayProblem.WriteAsync(context, StatusCodes.Status400BadRequest, ProblemCodes.BadRequest, "The request body could not be read from the client."),
+                });
                 return false;
             }
 
