@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(2005, LogLevel.Warning, "The upstream's response on route '{RouteId}' is over the {MaxBytes}-byte buffer limit; answered 502 response_too_large.")]
     public static partial void ResponseTooLarge(ILogger logger, string routeId, long maxBytes);
 
+    [LoggerMessage(2007, LogLevel.Warning, "The upstream's response body on route '{RouteId}' did not arrive within the route's timeout; answered 504 upstream_timeout.")]
+    public static partial void ResponseBodyTimedOut(ILogger logger, string routeId);
+
     [LoggerMessage(2006, LogLevel.Warning, "WebSocket on route '{RouteId}' refused: the server already holds Kestrel:Limits:MaxConcurrentUpgradedConnections upgraded connections; answered 503 tunnel_limit_reached.")]
     public static partial void TunnelLimitReached(ILogger logger, string routeId);
 

@@ -75,7 +75,20 @@ internal class GatewayHttpTransformer : HttpTransformer
         if (buffers)
         {
             bodySpan?.SetTag(GatewayTelemetry.RouteIdTag, _feature.Route.Definition.Id);
-            body = await ResponseBodyBuffer.ReadAsync(proxyResponse!.Content, _maxBufferedResponseBytes, cancellationToken);
+            try
+            {
+                body = await ResponseBodyBuffer.ReadAsync(proxyResponse!.Content, _maxBufferedResponseBytes, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !httpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The route's timeout, as for a response that never came: YARP's activity timer runs on from the
+                // response head and only its own body copy restarts it, so here it bounds the whole body's arrival.
+                bodySpan?.SetTag(GatewayTelemetry.DecisionTag, "timeout");
+                Log.ResponseBodyTimedOut(_logger, _feature.Route.Definition.Id);
+                await GatewayProblem.WriteAsync(httpContext, StatusCodes.Status504GatewayTimeout, ProblemCodes.UpstreamTimeout, "The upstream did not answer in time.");
+                return false;
+            }
+
             if (body is null)
             {
                 bodySpan?.SetTag(GatewayTelemetry.DecisionTag, "too_large");

@@ -65,6 +65,14 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
                 context.Response.ContentType = "application/json";
                 return context.Response.WriteAsync("""[{"id":1,"internal":true}]""");
             });
+            app.MapGet("/stall", async (HttpContext context) =>
+            {
+                // Half a body, then nothing until the gateway gives up.
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("""{"id":7,""", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            });
             app.MapGet("/empty", (HttpContext context) => { context.Response.StatusCode = 204; return Task.CompletedTask; });
             app.MapGet("/unpaired", (HttpContext context) =>
             {
@@ -98,6 +106,7 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
             ("Transforms", """[{"ResponseProblem":"5xx,404"},{"ResponseBodyRemove":"/internal"}]"""));
         await _gateway.UpsertRouteAsync("enveloped", "/enveloped/{**rest}", "orders-json", ("StripPrefix", "/enveloped"),
             ("Transforms", """[{"ResponseBodyRemove":"/*/internal"},{"ResponseEnvelope":"data","Meta":"meta"}]"""));
+        await _gateway.UpsertRouteAsync("stalled", "/stalled/{**rest}", "orders-json", ("StripPrefix", "/stalled"), ("Transforms", Filter), ("TimeoutSeconds", 1.0));
         await _gateway.UpsertRouteAsync("bad-pointer", "/bad/{**rest}", "orders-json", ("Transforms", """[{"ResponseBodyRemove":"items"}]"""));
         await _gateway.ReloadAsync();
     }
@@ -106,6 +115,15 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         await _gateway.DisposeAsync();
         await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_body_that_stops_arriving_on_a_buffering_route_gets_504_upstream_timeout_like_a_response_that_never_came()
+    {
+        // Before, the route's timeout surfaced as a failed response head: 502 upstream_error.
+        using var response = await _gateway.Client.GetAsync("/stalled/stall");
+
+        await Problem.AssertAsync(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
     }
 
     private async Task<HttpResponseMessage> GetAsync(string path, string? user = null)
