@@ -53,6 +53,16 @@ internal class GatewayHttpTransformer : HttpTransformer
         if (proxyResponse is not null)
         {
             OnUpstreamStatus((int)proxyResponse.StatusCode);
+            if (proxyResponse.StatusCode == System.Net.HttpStatusCode.SwitchingProtocols && !_feature.IsTunnel)
+            {
+                // A 101 the gateway did not ask for (it forwards only WebSocket upgrades, on routes that allow them).
+                // YARP would turn the client's connection into a tunnel whenever the client's own request said
+                // 'Connection: upgrade' (Upgrade: h2c, say); not returning true disposes the upstream's connection.
+                Log.UnrequestedSwitchingProtocols(_logger, _feature.Route.Definition.Id);
+                await GatewayProblem.WriteAsync(httpContext, StatusCodes.Status502BadGateway, ProblemCodes.UpstreamError,
+                    "The upstream failed to handle the request.", "The upstream switched protocols without being asked to.");
+                return false;
+            }
         }
 
         // First of all, before anything is copied: a held-back answer leaves the client's response untouched.

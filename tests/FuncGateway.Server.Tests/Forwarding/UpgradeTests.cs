@@ -170,6 +170,36 @@ public sealed class UpgradeTests(AzuriteFixture azurite)
         Assert.Equal("still", await EchoAsync(open, "still", cts.Token));
     }
 
+    [Fact]
+    public async Task An_upstream_that_answers_101_to_a_request_not_forwarded_as_an_upgrade_gets_502_and_no_tunnel_opens()
+    {
+        // The client asks for h2c, which the gateway never forwards (the upstream gets a plain request). Before, when
+        // the upstream answered 101 all the same, the client's connection became a tunnel to it, on a route without
+        // WebSockets.
+        using var cts = new CancellationTokenSource(Deadline);
+        await using var upstream = RawUpstream.Start(async (connection, ct) =>
+        {
+            if (await connection.Reader.ReadHeadAsync(ct) is not null)
+            {
+                await connection.WriteAsync("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n", ct);
+                await connection.Reader.ReadToEndAsync(ct);
+            }
+        });
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertRouteAsync("plain", "/plain/{**rest}", upstream.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        await using var client = await RawHttpClient.ConnectAsync(gateway.Client.BaseAddress!);
+        await client.SendAsync("GET /plain/h2c HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", cts.Token);
+        var response = await client.ReadResponseAsync(cts.Token);
+
+        response.AssertProblem(502, "upstream_error");
+        Assert.Equal("close", response.Header("Connection"));
+        Assert.True(await client.Reader.WaitForCloseAsync(cts.Token), "the client's connection is closed, not tunnelled");
+        await upstream.Connections[0].Closed.Task.WaitAsync(cts.Token);
+        Assert.DoesNotContain("Upgrade:", upstream.Connections[0].ReceivedText, StringComparison.OrdinalIgnoreCase);
+    }
+
     private static Task<TestUpstream> StartWebSocketEchoAsync(CancellationToken cancellationToken) =>
         TestUpstream.StartAsync("ws-echo", app =>
         {
