@@ -50,14 +50,14 @@ internal static partial class Log
     [LoggerMessage(2005, LogLevel.Warning, "The upstream's response on route '{RouteId}' is over the {MaxBytes}-byte buffer limit; answered 502 response_too_large.")]
     public static partial void ResponseTooLarge(ILogger logger, string routeId, long maxBytes);
 
+    [LoggerMessage(2006, LogLevel.Warning, "WebSocket on route '{RouteId}' refused: the server already holds Kestrel:Limits:MaxConcurrentUpgradedConnections upgraded connections; answered 503 tunnel_limit_reached.")]
+    public static partial void TunnelLimitReached(ILogger logger, string routeId);
+
     [LoggerMessage(2007, LogLevel.Warning, "The upstream's response body on route '{RouteId}' did not arrive within the route's timeout; answered 504 upstream_timeout.")]
     public static partial void ResponseBodyTimedOut(ILogger logger, string routeId);
 
     [LoggerMessage(2008, LogLevel.Warning, "The upstream of route '{RouteId}' answered 101 to a request that was not forwarded as an upgrade; answered 502 upstream_error.")]
     public static partial void UnrequestedSwitchingProtocols(ILogger logger, string routeId);
-
-    [LoggerMessage(2006, LogLevel.Warning, "WebSocket on route '{RouteId}' refused: the server already holds Kestrel:Limits:MaxConcurrentUpgradedConnections upgraded connections; answered 503 tunnel_limit_reached.")]
-    public static partial void TunnelLimitReached(ILogger logger, string routeId);
 
     [LoggerMessage(3000, LogLevel.Warning, "Admin request to {Path} refused: missing or wrong admin key.")]
     public static partial void AdminUnauthorized(ILogger logger, string path);
