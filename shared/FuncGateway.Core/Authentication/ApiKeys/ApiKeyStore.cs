@@ -38,28 +38,44 @@ public sealed class ApiKeyRecordException(string keyId, string problem) : Except
     public string Problem { get; } = problem;
 }
 
-/// <summary>The <c>{TablePrefix}ApiKeys</c> table: one point read per lookup. A missing table is an empty one.</summary>
+/// <summary>
+/// The <c>{TablePrefix}ApiKeys</c> table: one point read per lookup. A table this store has never seen is an empty one
+/// (no key was ever created; <c>fgw keys</c> makes it); once it has answered a lookup, its absence is an outage.
+/// </summary>
 internal sealed class TableApiKeyStore(TableClient table) : IApiKeyStore
 {
+    private const string TableNotFound = "TableNotFound";
+
     private static readonly string[] Columns = ["KeyId", "ConsumerId", "Name", "Tier", "Scopes", "Enabled", "ExpiresAt", "CreatedAt"];
+
+    // The table has answered a lookup: a missing table from now on means it went away (an account reset, an emulator
+    // restarted in memory, a deleted table), not that no key was ever created. Reading that as "every key unknown"
+    // would answer every client's valid key 401 and then throttle its address for failing authentication.
+    private volatile bool _seen;
 
     public async Task<ApiKeyRecord?> FindAsync(string hash, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await table.GetEntityIfExistsAsync<TableEntity>(ApiKeyFormat.PartitionOf(hash), hash, Columns, cancellationToken);
-            if (!response.HasValue)
-            {
-                return null;
-            }
-
-            var entity = response.Value!;
+            // Not GetEntityIfExistsAsync: it answers "no such entity" for a missing table too, which must be told apart.
+            var response = await table.GetEntityAsync<TableEntity>(ApiKeyFormat.PartitionOf(hash), hash, Columns, cancellationToken);
+            _seen = true;
+            var entity = response.Value;
             return ApiKeyFormat.Read(entity, out var problem)
                 ?? throw new ApiKeyRecordException(entity.TryGetValue("KeyId", out var keyId) && keyId is string id ? id : "(no KeyId)", problem!);
         }
-        catch (RequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode != TableNotFound)
+        {
+            _seen = true;
+            return null;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404 && !_seen)
         {
             return null;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            throw new ApiKeyStoreException($"The table '{table.Name}' no longer exists (it did when last read).", ex);
         }
         catch (RequestFailedException ex)
         {
