@@ -116,10 +116,20 @@ internal sealed class HealthProbeService(
     }
 
     /// <summary>Takes the lease, or renews it, for <paramref name="lease"/> from now; false when another server holds it.</summary>
-    private Task<bool> TakeLeaseAsync(TimeSpan lease, CancellationToken cancellationToken)
+    private async Task<bool> TakeLeaseAsync(TimeSpan lease, CancellationToken cancellationToken)
     {
+        // Bounded: a call that hangs (storage answering 503 with a long Retry-After, a black-holed connection) would
+        // leave this instance saying it holds the lease, with no error, while nothing is probed.
+        using var deadline = prober.StorageDeadline(cancellationToken);
         var now = time.GetUtcNow();
-        return store.TryAcquireLeaseAsync(prober.Id, now, now + lease, cancellationToken);
+        try
+        {
+            return await store.TryAcquireLeaseAsync(prober.Id, now, now + lease, deadline.Token);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RegistryStoreException(prober.StorageTimedOut("take the prober lease in"), ex);
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

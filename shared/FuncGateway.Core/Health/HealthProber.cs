@@ -65,6 +65,24 @@ public sealed class HealthProber : IDisposable
     /// <summary>Who this prober is, as written to the rows' <c>ProbedBy</c> and the lease.</summary>
     public string Id { get; }
 
+    /// <summary>
+    /// How long one call to the Health table may take (<c>FuncGateway:Registry:ReadTimeoutSeconds</c>). Without a
+    /// deadline a call can wait far longer than any lease: the storage client waits out a <c>Retry-After</c> of any
+    /// length before its retry.
+    /// </summary>
+    internal TimeSpan StorageTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A token that ends after <see cref="StorageTimeout"/> or with <paramref name="cancellationToken"/>.</summary>
+    internal CancellationTokenSource StorageDeadline(CancellationToken cancellationToken)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(StorageTimeout);
+        return deadline;
+    }
+
+    /// <summary>What a Health table call that ran out of <see cref="StorageTimeout"/> reports.</summary>
+    internal string StorageTimedOut(string what) => $"Could not {what} table '{_store.TableName}': storage did not answer within {StorageTimeout.TotalSeconds} s.";
+
     internal ProberStatus Status => _status;
 
     internal void SetLeaseHolder(bool holder) => _status = _status with { LeaseHolder = holder };
@@ -91,8 +109,9 @@ public sealed class HealthProber : IDisposable
         catch (Exception ex) when (ex is RegistryStoreException or IOException or HttpRequestException
                                    || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            HealthLog.ProbeRoundFailed(_logger, ex.Message);
-            _status = _status with { LastRoundAt = _time.GetUtcNow(), LastError = ex.Message };
+            var error = ex is OperationCanceledException ? StorageTimedOut("use the Health") : ex.Message;
+            HealthLog.ProbeRoundFailed(_logger, error);
+            _status = _status with { LastRoundAt = _time.GetUtcNow(), LastError = error };
         }
         finally
         {
@@ -108,7 +127,13 @@ public sealed class HealthProber : IDisposable
             return 0;
         }
 
-        var existing = (await _store.ReadAllAsync(cancellationToken)).ToDictionary(r => (r.Pool, r.Url));
+        IReadOnlyList<HealthRecord> read;
+        using (var deadline = StorageDeadline(cancellationToken))
+        {
+            read = await _store.ReadAllAsync(deadline.Token);
+        }
+
+        var existing = read.ToDictionary(r => (r.Pool, r.Url));
         var now = _time.GetUtcNow();
         var slack = TimeSpan.FromSeconds(_options.ProbeTickSeconds / 2);
         var targets = new List<(UpstreamPool Pool, UpstreamInstance Instance, HealthCheckSettings Settings)>();
@@ -150,7 +175,11 @@ public sealed class HealthProber : IDisposable
 
         if (results.Length > 0)
         {
-            await _store.WriteAsync(results, cancellationToken);
+            using (var deadline = StorageDeadline(cancellationToken))
+            {
+                await _store.WriteAsync(results, deadline.Token);
+            }
+
             _results.Apply(results, complete: false);
         }
 
@@ -158,7 +187,8 @@ public sealed class HealthProber : IDisposable
         var orphans = existing.Keys.Where(k => !probed.Contains(k)).ToList();
         if (orphans.Count > 0)
         {
-            await _store.DeleteAsync(orphans, cancellationToken);
+            using var deadline = StorageDeadline(cancellationToken);
+            await _store.DeleteAsync(orphans, deadline.Token);
         }
 
         HealthLog.ProbeRound(_logger, results.Length, targets.Count, results.Length);

@@ -48,7 +48,10 @@ internal static class HealthServiceCollectionExtensions
             sp.GetRequiredService<HealthResults>(),
             sp.GetRequiredService<IOptions<HealthOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<HealthProber>>()));
+            sp.GetRequiredService<ILogger<HealthProber>>())
+        {
+            StorageTimeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Registry.ReadTimeoutSeconds),
+        });
         return services;
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Azure.Data.Tables;
+using FuncGateway.Health;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Server.Tests.Resilience;
 using FuncGateway.Testing;
@@ -258,6 +259,47 @@ public sealed class HealthTests(AzuriteFixture azurite)
         await WaitUntilAsync(async () => (response = await gateway.Client.GetAsync("/app")).StatusCode == HttpStatusCode.ServiceUnavailable, "the instance is out");
         return response!;
     }
+
+    [Fact]
+    public async Task Storage_answering_503_with_a_long_retry_after_does_not_stall_the_prober_and_probing_resumes_when_it_recovers()
+    {
+        await using var a = await ControllableUpstream.StartAsync("a");
+        await using var proxy = StorageFaultProxy.Start(azurite.Azurite);
+        var settings = Settings(probe: true);
+        settings["FuncGateway:Registry:ReadTimeoutSeconds"] = "1";
+        await using var gateway = await GatewayHost.StartAsync(proxy.ConnectionString, settings);
+        await gateway.UpsertPoolAsync("pool", [(a.BaseAddress, 1)], ("HealthCheck", HealthCheck));
+        await gateway.UpsertRouteAsync("app", "/app", "pool");
+        await gateway.ReloadAsync();
+        await WaitUntilAsync(async () => await StateAsync(gateway, a.BaseAddress) is not null, "the first probe is written");
+
+        // Storage throttles and asks for an hour's patience. The storage client waits out a Retry-After before its
+        // retry; before the fix the prober's lease call had no deadline, so it hung there for the hour, still saying
+        // it held the lease with no error, and made no further call: at most two lease calls were ever refused (one
+        // cut off by the switch, retried into the 503; the next one hung). Now each call ends after ReadTimeoutSeconds
+        // and the next tick makes another.
+        proxy.Fail(503, retryAfter: "3600");
+        for (var i = 0; LeaseCalls(proxy) < 4; i++)
+        {
+            Assert.True(i < 1200, $"only {LeaseCalls(proxy)} lease calls were refused: the prober stalled on the first Retry-After");
+            await Task.Delay(50);
+        }
+
+        var prober = (await gateway.AdminGetAsync("health")).GetProperty("prober");
+        Assert.False(prober.GetProperty("leaseHolder").GetBoolean());
+        Assert.Contains("prober lease", prober.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+
+        proxy.Pass();
+        var recoveredAt = DateTimeOffset.UtcNow;
+        await WaitUntilAsync(async () =>
+        {
+            var row = (await RowsAsync(gateway)).FirstOrDefault(r => r.GetString("Url") == a.BaseAddress.ToString().TrimEnd('/'));
+            return row?.GetDateTimeOffset("ProbedAt") > recoveredAt;
+        }, "the instance is probed again");
+    }
+
+    private static int LeaseCalls(StorageFaultProxy proxy) =>
+        proxy.Faulted.Where(r => r.RequestLine.Contains(TableHealthStore.LeaseRowKey, StringComparison.Ordinal)).Select(r => r.ClientRequestId).Distinct().Count();
 
     [Fact]
     public async Task When_the_health_table_goes_away_the_prober_makes_it_again_and_goes_on_probing()
