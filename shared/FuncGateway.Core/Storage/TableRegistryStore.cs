@@ -43,11 +43,13 @@ internal sealed class TableRegistryStore : IRegistryStore
         var clientOptions = new TableClientOptions();
         configure?.Invoke(clientOptions);
 
-        // The loader polls; a failed read is retried at the next interval, so keep one read short and bounded.
+        // The loader polls; a failed read is retried at the next interval, so keep one read short and bounded: one
+        // retry after 200 ms, and none when storage asks for a longer pause (GatewayRetryPolicy).
         clientOptions.Retry.MaxRetries = 1;
         clientOptions.Retry.Mode = RetryMode.Fixed;
         clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
         clientOptions.Retry.NetworkTimeout = networkTimeout;
+        clientOptions.RetryPolicy = new GatewayRetryPolicy(clientOptions.Retry.MaxRetries, clientOptions.Retry.Delay);
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             return new TableServiceClient(options.ConnectionString, clientOptions);

@@ -189,6 +189,33 @@ public sealed class RegistrationDiscoveryTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_registration_while_storage_throttles_with_a_long_retry_after_is_answered_503_at_once_not_after_the_pause()
+    {
+        await using var proxy = StorageFaultProxy.Start(azurite.Azurite);
+        await using var a = await TestUpstream.StartAsync("a");
+        await using var gateway = await GatewayHost.StartAsync(proxy.ConnectionString, Settings);
+        await gateway.Upstreams!.UpsertEntityAsync(new TableEntity("default", "orders") { ["Discovery"] = "{\"Source\":\"registration\"}" });
+        await gateway.UpsertRouteAsync("orders", "/orders/{**rest}", "orders");
+        await gateway.ReloadAsync();
+
+        // Storage throttles every call and asks for an hour's pause. The storage client used to wait the pause out
+        // before its one retry, so the registration call was held for the hour (the caller's own timeout came first).
+        // Now a pause longer than a second is not waited for: the call fails at once and says so.
+        proxy.Fail(503, retryAfter: "3600");
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/_gateway/pools/orders/instances/a-1") { Content = JsonContent.Create(new { url = a.BaseAddress.ToString() }) };
+        request.Headers.Add("X-Admin-Key", GatewayHost.AdminKey);
+        using var response = await gateway.Client.SendAsync(request, patience.Token);
+        await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "registration_not_recorded");
+        Assert.NotEmpty(proxy.Faulted);
+
+        // Storage answers again: the next registration is recorded.
+        proxy.Pass();
+        using var registered = await SendAsync(gateway, HttpMethod.Put, "/_gateway/pools/orders/instances/a-1", new { url = a.BaseAddress.ToString() });
+        Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
+    }
+
+    [Fact]
     public async Task A_registration_table_that_goes_away_is_an_outage_not_an_empty_pool()
     {
         await using var a = await TestUpstream.StartAsync("a");
