@@ -47,7 +47,14 @@ internal sealed class GatewayRegistry : IDisposable
         _time = time;
         _logger = logger;
         _options = options.Value.Registry;
+        RetryAfter = Math.Max(1, (int)Math.Ceiling(_options.RefreshIntervalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// The <c>Retry-After</c> of a <c>503 no_configuration</c>: the refresh interval in whole seconds (at least 1), when
+    /// the registry is next read.
+    /// </summary>
+    public string RetryAfter { get; }
 
     /// <summary>The snapshot requests are served from; null until the first successful read.</summary>
     public GatewaySnapshot? Current => _current;

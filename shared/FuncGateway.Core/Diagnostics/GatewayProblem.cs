@@ -161,7 +161,8 @@ public static class GatewayProblem
         WriteAsync(context, StatusCodes.Status421MisdirectedRequest, ProblemCodes.UnknownHost,
             "The gateway does not serve this host.", "Send the request to one of the gateway's public host names.");
 
-    internal static Task NoConfigurationAsync(HttpContext context) =>
+    /// <summary>503 before the first snapshot; <paramref name="retryAfter"/> is when the registry is next read (whole seconds).</summary>
+    internal static Task NoConfigurationAsync(HttpContext context, string retryAfter) =>
         WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.NoConfiguration,
-            "The gateway has no route configuration yet.", "The route registry could not be read; try again shortly.");
+            "The gateway has no route configuration yet.", "The route registry could not be read; try again shortly.", new(HeaderNames.RetryAfter, retryAfter));
 }

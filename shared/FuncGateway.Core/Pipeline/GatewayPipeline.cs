@@ -223,7 +223,7 @@ public sealed class GatewayPipeline
         var snapshot = await _registry.GetSnapshotAsync(context.RequestAborted);
         if (snapshot is null)
         {
-            await GatewayProblem.NoConfigurationAsync(context);
+            await GatewayProblem.NoConfigurationAsync(context, _registry.RetryAfter);
             return null;
         }
 

@@ -222,6 +222,9 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         using var response = await gateway.Client.GetAsync("/anything");
         await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_configuration");
 
+        // When to come back: the next registry read (RefreshIntervalSeconds 0.5, in whole seconds), as every other 503.
+        Assert.Equal("1", Assert.Single(response.Headers.GetValues("Retry-After")));
+
         using var healthz = await gateway.Client.GetAsync("/_gateway/healthz");
         await Problem.AssertAsync(healthz, HttpStatusCode.ServiceUnavailable, "no_configuration");
     }
