@@ -15,7 +15,8 @@ namespace FuncGateway.Admin;
 /// <summary>
 /// The admin surface under <c>/_gateway/</c>, a prefix table routes cannot claim and that the Functions host does
 /// not reserve (it keeps <c>/admin</c> and <c>/runtime/webhooks</c>). Everything but <c>healthz</c> requires the
-/// admin key in <c>X-Admin-Key</c>; with no key configured those endpoints do not exist.
+/// admin key in <c>X-Admin-Key</c>; with no key configured those endpoints do not exist. An endpoint with keys of its
+/// own (<c>pools/{pool}/instances/{id}</c> and the registration keys) also takes those, for what they allow only.
 /// </summary>
 internal sealed class AdminEndpoints
 {
@@ -98,15 +99,17 @@ internal sealed class AdminEndpoints
             return;
         }
 
-        if (_keyHash is null)
+        if (_keyHash is null && FindExtension(action) is not { HasOwnKeys: true })
         {
-            // Admin off: indistinguishable from an unknown path.
+            // Admin off: indistinguishable from an unknown path. An endpoint with keys of its own (registration keys)
+            // stays on for them.
             await GatewayProblem.NotFoundAsync(context);
             return;
         }
 
-        if (!IsAuthorized(request) && !IsAnonymous(action))
+        if (!IsAuthorized(request) && !IsAnonymous(action) && !IsAllowedByOwnKey(action, request))
         {
+            // A key of an endpoint's own (a registration key) used anywhere else gets this same answer as a wrong key.
             Log.AdminUnauthorized(_logger, PrintableText.Of(request.Path.Value ?? ""));
             await GatewayProblem.WriteAsync(context, StatusCodes.Status401Unauthorized, ProblemCodes.AdminUnauthorized,
                 "The admin key is missing or wrong.", $"Send the admin key in the {KeyHeader} header.",
@@ -183,10 +186,17 @@ internal sealed class AdminEndpoints
         return list;
     }
 
+    private bool IsAllowedByOwnKey(string action, HttpRequest request)
+    {
+        var given = request.Headers[KeyHeader];
+        return given.Count == 1 && !string.IsNullOrEmpty(given[0])
+            && FindExtension(action) is { HasOwnKeys: true } endpoint && endpoint.AllowsOwnKey(request, given[0]!);
+    }
+
     private bool IsAuthorized(HttpRequest request)
     {
         var given = request.Headers[KeyHeader];
-        if (given.Count != 1 || string.IsNullOrEmpty(given[0]))
+        if (_keyHash is null || given.Count != 1 || string.IsNullOrEmpty(given[0]))
         {
             return false;
         }

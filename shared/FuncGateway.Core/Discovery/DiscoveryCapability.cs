@@ -2,6 +2,7 @@ using FuncGateway.Model;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Discovery;
 
@@ -29,6 +30,8 @@ public sealed class DiscoveryCapability : IGatewayCapability
             .Validate(static o => o.Registration.DefaultLeaseSeconds <= o.Registration.MaxLeaseSeconds,
                 "FuncGateway:Discovery:Registration:DefaultLeaseSeconds must not be larger than MaxLeaseSeconds.")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DiscoveryOptions>, RegistrationKeysValidator>();
+        services.TryAddSingleton<RegistrationKeys>();
         services.TryAddSingleton<DnsLookup>();
         services.TryAddSingleton<RegistrationTable>();
         services.AddSingleton<IDiscoverySourceFactory, DnsDiscoverySourceFactory>();

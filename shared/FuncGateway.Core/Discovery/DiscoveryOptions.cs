@@ -51,4 +51,20 @@ public sealed class RegistrationDiscoveryOptions
     /// <summary>The longest lease the admin API grants.</summary>
     [Range(5, 86400)]
     public int MaxLeaseSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// Registration keys by name (<c>FuncGateway:Discovery:Registration:Keys:&lt;name&gt;</c>): each is accepted in
+    /// <c>X-Admin-Key</c> for registering and deregistering instances of its own pools, and for nothing else.
+    /// </summary>
+    public Dictionary<string, RegistrationKeyOptions> Keys { get; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>One registration key, <c>FuncGateway:Discovery:Registration:Keys:&lt;name&gt;</c>.</summary>
+public sealed class RegistrationKeyOptions
+{
+    /// <summary>The secret, at least <see cref="RegistrationKeys.MinKeyLength"/> characters; a Key Vault reference in Azure.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>Comma-separated names of the pools the key may register instances into (required; no wildcard).</summary>
+    public string? Pools { get; set; }
 }

@@ -15,8 +15,13 @@ namespace FuncGateway.Discovery;
 /// <c>{TablePrefix}Instances</c>, which every gateway instance reads every
 /// <c>FuncGateway:Discovery:Registration:RefreshSeconds</c>.
 /// </summary>
+/// <remarks>
+/// Besides the admin key, a registration key (<see cref="RegistrationKeys"/>) is accepted for <c>PUT</c> and
+/// <c>DELETE</c> of the pools it lists.
+/// </remarks>
 internal sealed class RegistrationEndpoint(
-    RegistrationTable table, GatewayRegistry registry, UpstreamAllowlist allowlist, IOptions<DiscoveryOptions> options, TimeProvider time, ILogger<RegistrationEndpoint> logger)
+    RegistrationTable table, GatewayRegistry registry, UpstreamAllowlist allowlist, IOptions<DiscoveryOptions> options, RegistrationKeys keys, TimeProvider time,
+    ILogger<RegistrationEndpoint> logger)
     : IAdminEndpoint
 {
     public const string InvalidRegistration = "invalid_registration";
@@ -33,19 +38,40 @@ internal sealed class RegistrationEndpoint(
 
     public bool ServesSubpaths => true;
 
+    public bool HasOwnKeys => keys.Any;
+
+    public bool AllowsOwnKey(HttpRequest request, string key) =>
+        (HttpMethods.IsPut(request.Method) || HttpMethods.IsDelete(request.Method))
+        && TryParsePath(request.Path, out var pool, out _)
+        && keys.Allows(key, pool);
+
+    /// <summary>
+    /// The pool and id of <c>/_gateway/pools/{pool}/instances/{id}</c>, unescaped, in the request's own case (pool
+    /// names are case-sensitive). The one parse both the registration keys' check and the handler use.
+    /// </summary>
+    private static bool TryParsePath(PathString path, out string pool, out string id)
+    {
+        var segments = (path.Value ?? "").Trim('/').Split('/');
+        if (segments.Length != 5 || !string.Equals(segments[3], "instances", StringComparison.OrdinalIgnoreCase))
+        {
+            (pool, id) = ("", "");
+            return false;
+        }
+
+        pool = Uri.UnescapeDataString(segments[2]);
+        id = Uri.UnescapeDataString(segments[4]);
+        return true;
+    }
+
     public async Task HandleAsync(HttpContext context)
     {
-        // /_gateway/pools/{pool}/instances/{id}, in the request's own case (pool names are case-sensitive).
-        var segments = context.Request.Path.Value!.Trim('/').Split('/');
-        if (segments.Length != 5 || !string.Equals(segments[3], "instances", StringComparison.OrdinalIgnoreCase))
+        if (!TryParsePath(context.Request.Path, out var pool, out var id))
         {
             await GatewayProblem.WriteAsync(context, StatusCodes.Status404NotFound, ProblemCodes.AdminNotFound,
                 "No such admin endpoint.", "Instances register at /_gateway/pools/{pool}/instances/{id} (PUT to register or renew, DELETE to deregister).");
             return;
         }
 
-        var pool = Uri.UnescapeDataString(segments[2]);
-        var id = Uri.UnescapeDataString(segments[4]);
         if (!RegistrationTable.IsValidId(id))
         {
             await InvalidAsync(context, $"Instance id '{PrintableText.Of(id)}' is not 1–128 letters, digits, '-', '_', '.' or ':'.");

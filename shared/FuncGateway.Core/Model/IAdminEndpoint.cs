@@ -30,5 +30,17 @@ internal interface IAdminEndpoint
     /// </summary>
     bool AllowsAnonymous => false;
 
+    /// <summary>
+    /// True for an endpoint with credentials of its own (registration keys): it is served to them even when no admin
+    /// key is configured.
+    /// </summary>
+    bool HasOwnKeys => false;
+
+    /// <summary>
+    /// Whether the request's <c>X-Admin-Key</c>, which is not the admin key, is one of the endpoint's own credentials
+    /// and allows this very request (method, path). Asked before the method check, so it must check the method itself.
+    /// </summary>
+    bool AllowsOwnKey(HttpRequest request, string key) => false;
+
     Task HandleAsync(HttpContext context);
 }

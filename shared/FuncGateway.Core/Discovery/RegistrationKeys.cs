@@ -1,0 +1,119 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text;
+using FuncGateway.Admin;
+using FuncGateway.Model;
+using Microsoft.Extensions.Options;
+
+namespace FuncGateway.Discovery;
+
+/// <summary>
+/// The registration keys (<c>FuncGateway:Discovery:Registration:Keys:&lt;name&gt;</c>): least-privilege credentials
+/// for self-registering instances. A key is accepted in <c>X-Admin-Key</c> for <c>PUT</c> and <c>DELETE</c> of
+/// <c>/_gateway/pools/{pool}/instances/{id}</c> of its own pools only; everything else refuses it like a wrong key.
+/// </summary>
+internal sealed class RegistrationKeys
+{
+    /// <summary>The shortest key: 32 characters, e.g. the output of <c>openssl rand -base64 32</c> (44).</summary>
+    public const int MinKeyLength = 32;
+
+    private const string Root = DiscoveryOptions.SectionName + ":Registration:Keys";
+
+    // Hashes, so a comparison takes the same time whatever the given key's content or length.
+    private readonly (byte[] Hash, FrozenSet<string> Pools)[] _keys;
+
+    public RegistrationKeys(IOptions<DiscoveryOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _keys = [.. options.Value.Registration.Keys.Values
+            .Where(static k => !string.IsNullOrEmpty(k.Key))
+            .Select(static k => (SHA256.HashData(Encoding.UTF8.GetBytes(k.Key!)), ParsePools(k.Pools).ToFrozenSet(StringComparer.Ordinal)))];
+    }
+
+    /// <summary>True when at least one key is configured: the registration endpoint is served even without an admin key.</summary>
+    public bool Any => _keys.Length > 0;
+
+    /// <summary>Whether <paramref name="given"/> is a registration key that lists <paramref name="pool"/> (case-sensitive, as pool names are).</summary>
+    public bool Allows(string given, string pool)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(given));
+        var allowed = false;
+        // Every key is compared, so the time taken does not tell which one (if any) matched.
+        foreach (var (keyHash, pools) in _keys)
+        {
+            allowed |= CryptographicOperations.FixedTimeEquals(hash, keyHash) && pools.Contains(pool);
+        }
+
+        return allowed;
+    }
+
+    /// <summary>The pool names of a <c>Pools</c> setting: comma-separated, trimmed, empty entries left out.</summary>
+    public static IEnumerable<string> ParsePools(string? pools) =>
+        (pools ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Every problem with the keys, each naming its setting; never a key's value.</summary>
+    public static List<string> Validate(RegistrationDiscoveryOptions options, string? adminKey)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, key) in options.Keys.OrderBy(static k => k.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            var at = $"{Root}:{name}";
+            if (!ConfigurationNames.IsValid(name))
+            {
+                errors.Add(ConfigurationNames.Describe(at, "registration key", name));
+            }
+
+            var secret = key?.Key;
+            if (string.IsNullOrEmpty(secret))
+            {
+                errors.Add($"{at}:Key is required: the secret an instance sends in {AdminEndpoints.KeyHeader}.");
+            }
+            else if (AdminEndpoints.IsUnresolvedKeyVaultReference(secret))
+            {
+                // The reference text is guessable: it must never work as a key.
+                errors.Add($"{at}:Key is still an unresolved Key Vault reference: the app cannot read the secret (check the app's identity and its access to the vault).");
+            }
+            else if (secret.Length < MinKeyLength)
+            {
+                errors.Add($"{at}:Key must be at least {MinKeyLength} characters (it has {secret.Length}); e.g. the output of 'openssl rand -base64 32'.");
+            }
+            else if (string.Equals(secret, adminKey, StringComparison.Ordinal))
+            {
+                errors.Add($"{at}:Key is the admin key (FuncGateway:Admin:Key): give each registration key a secret of its own.");
+            }
+            else if (names.TryGetValue(secret, out var other))
+            {
+                errors.Add($"{at}:Key has the same value as {Root}:{other}:Key: give each registration key a secret of its own.");
+            }
+            else
+            {
+                names[secret] = name;
+            }
+
+            var pools = ParsePools(key?.Pools).ToArray();
+            if (pools.Length == 0)
+            {
+                errors.Add($"{at}:Pools is required: the comma-separated names of the pools the key may register instances into.");
+            }
+            else if (pools.Contains("*", StringComparer.Ordinal))
+            {
+                errors.Add($"{at}:Pools: '*' is not allowed; list the pools the key may register instances into (a key for every pool is the admin key).");
+            }
+        }
+
+        return errors;
+    }
+}
+
+/// <summary>Checks the registration keys at start-up, every problem at once.</summary>
+internal sealed class RegistrationKeysValidator(IOptions<GatewayOptions> gateway) : IValidateOptions<DiscoveryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DiscoveryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = RegistrationKeys.Validate(options.Registration, gateway.Value.Admin.Key);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
