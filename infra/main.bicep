@@ -189,6 +189,9 @@ param discoveryDnsMaxTtlSeconds int = 300
 @maxValue(3600)
 param discoveryRegistrationRefreshSeconds int = 10
 
+@description('FuncGateway:Discovery:Registration:Keys without the keys: registration keys by name, each { Pools: \'orders,orders-eu\' } (Pools may be an array), the pools the key may register instances into (docs/discovery.md). The keys themselves are secrets: gatewaySecretNames Discovery__Registration__Keys__<name>__Key.')
+param discoveryRegistrationKeys object = {}
+
 @description('FuncGateway:Telemetry:SamplingRatio: share of new traces recorded (0-1, parent-based), as a string (e.g. \'0.1\').')
 param telemetrySamplingRatio string = '0.1'
 
@@ -255,7 +258,7 @@ param health object = {}
 @description('Any other FuncGateway setting, as a nested object under FuncGateway (or flat, with __ between the parts): for sections that later capabilities add.')
 param gatewaySettings object = {}
 
-@description('The names of the secret FuncGateway settings, without the FuncGateway__ prefix: Auth__Signing__Keys__<id>, Auth__Policies__<name>__SymmetricKeys__<kid>, Auth__Policies__<name>__Users__<user>, Discovery__Consul__Token. Each becomes a Key Vault reference to the secret FuncGateway--<name, with - for _>. Names, not values: a deployment can be previewed without the secrets.')
+@description('The names of the secret FuncGateway settings, without the FuncGateway__ prefix: Auth__Signing__Keys__<id>, Auth__Policies__<name>__SymmetricKeys__<kid>, Auth__Policies__<name>__Users__<user>, Discovery__Consul__Token, Discovery__Registration__Keys__<name>__Key. Each becomes a Key Vault reference to the secret FuncGateway--<name, with - for _>. Names, not values: a deployment can be previewed without the secrets.')
 param gatewaySecretNames array = []
 
 @description('The values of those secrets, by the same names. Stored only in Key Vault. A missing or empty value writes no new version: the one already in the vault stays in use (the first deployment must give every one). main.bicepparam reads them from the environment.')
@@ -448,7 +451,8 @@ var plainSettings = union(
   settings4('FuncGateway__RateLimits__Policies', rateLimitPolicies),
   settings4('FuncGateway__Cors__Policies', corsPolicies),
   settings4('FuncGateway__Versioning__Sets', versionSets),
-  settings4('FuncGateway__Health', health)
+  settings4('FuncGateway__Health', health),
+  settings4('FuncGateway__Discovery__Registration__Keys', discoveryRegistrationKeys)
 )
 var configuredSettings = union(plainSettings, gatewaySecretSettings)
 
@@ -466,8 +470,12 @@ var secretSettingMarkers = [
 ]
 var secretsInPlainSettings = filter(
   objectKeys(plainSettings),
-  name => !empty(filter(secretSettingMarkers, marker => contains(toLower(name), marker)))
+  name => !empty(filter(secretSettingMarkers, marker => contains(toLower(name), marker))) || isRegistrationKey(name)
 )
+
+// A registration key's secret (FuncGateway__Discovery__Registration__Keys__<name>__Key); its Pools are no secret.
+func isRegistrationKey(name string) bool =>
+  startsWith(toLower(name), 'funcgateway__discovery__registration__keys__') && endsWith(toLower(name), '__key')
 
 // Azure accepts app setting names of letters, digits, '.' and '_'; a shell variable takes no '.' either. A name with
 // anything else ('per-ip') stops the deployment here, naming it, instead of failing in Azure or in a shell.

@@ -165,6 +165,74 @@ public sealed partial class DeployedConfigurationTests
         Assert.Contains("gatewaySecretNames", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_registration_key_is_a_key_vault_reference_and_its_pools_a_plain_setting()
+    {
+        var settings = SnapshotSettings("""
+            using 'main.bicep'
+            param baseName = 'fgw-registration'
+            param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+            param discoveryRegistrationKeys = {
+              orders_app: {
+                Pools: ['orders', 'orders-eu']
+              }
+            }
+            param gatewaySecretNames = ['Discovery__Registration__Keys__orders_app__Key']
+            param gatewaySecrets = {
+              Discovery__Registration__Keys__orders_app__Key: 'orders-registration-key-0123456789abcdef'
+            }
+            """);
+
+        Assert.Equal("orders,orders-eu", settings["FuncGateway__Discovery__Registration__Keys__orders_app__Pools"]);
+        Assert.Equal("FuncGateway--Discovery--Registration--Keys--orders-app--Key",
+            DeploymentSnapshot.ReferencedSecret(settings["FuncGateway__Discovery__Registration__Keys__orders_app__Key"]));
+    }
+
+    [Fact]
+    public void A_registration_key_given_with_its_pools_stops_the_deployment_before_its_value_is_stored()
+    {
+        var output = FailedSnapshotOutput("""
+            using 'main.bicep'
+            param baseName = 'fgw-plain'
+            param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+            param discoveryRegistrationKeys = {
+              orders_app: {
+                Pools: 'orders'
+                Key: 'orders-registration-key-0123456789abcdef'
+              }
+            }
+            """);
+
+        Assert.Contains("These settings hold secrets", output, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway__Discovery__Registration__Keys__orders_app__Key", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("FuncGateway__Discovery__Registration__Keys__orders_app__Pools", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs <c>bicep snapshot</c> on a copy of infra/ with <paramref name="parameters"/>, asserts that it succeeds, and returns the app settings.</summary>
+    private static Dictionary<string, string> SnapshotSettings(string parameters)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "funcgateway-accepted-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            DeploymentSnapshot.CopyFolder(RepositoryRoot.Combine(InfraBuild.InfraFolder), folder);
+            File.WriteAllText(Path.Combine(folder, "accepted.bicepparam"), parameters);
+
+            var run = BicepCli.RunIn(folder, new Dictionary<string, string>(),
+                "snapshot", "accepted.bicepparam", "--mode", "overwrite", "--subscription-id", DeploymentSnapshot.SubscriptionId,
+                "--resource-group", DeploymentSnapshot.ResourceGroup, "--location", "westeurope");
+            Assert.True(run.ExitCode == 0, run.Describe());
+
+            using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "accepted.snapshot.json")));
+            var appSettings = document.RootElement.GetProperty("predictedResources").EnumerateArray()
+                .Single(r => r.GetProperty("type").GetString() == "Microsoft.Web/sites/config" && r.GetProperty("name").GetString()!.EndsWith("/appsettings", StringComparison.Ordinal));
+            return appSettings.GetProperty("properties").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>Runs <c>bicep snapshot</c> on a copy of infra/ with <paramref name="parameters"/>, asserts that it fails, and returns what it printed.</summary>
     private static string FailedSnapshotOutput(string parameters)
     {

@@ -71,6 +71,7 @@ internal static class GatewaySettings
         ["FuncGateway__RateLimits__Policies"] = "rateLimitPolicies",
         ["FuncGateway__Cors__Policies"] = "corsPolicies",
         ["FuncGateway__Versioning__Sets"] = "versionSets",
+        ["FuncGateway__Discovery__Registration__Keys"] = "discoveryRegistrationKeys",
     };
 
     /// <summary>Options the deployment leaves unset on purpose, with the reason.</summary>
