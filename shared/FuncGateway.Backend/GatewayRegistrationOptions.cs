@@ -6,7 +6,11 @@ public sealed class GatewayRegistrationOptions
     /// <summary>The gateway's base URL, e.g. <c>https://gw.contoso.com</c>; the admin API is under <c>/_gateway/</c>.</summary>
     public Uri? GatewayUrl { get; set; }
 
-    /// <summary>The gateway's admin key (<c>FuncGateway:Admin:Key</c>), sent in <c>X-Admin-Key</c>.</summary>
+    /// <summary>
+    /// The key sent in <c>X-Admin-Key</c>: preferably a registration key of the gateway that lists <see cref="Pool"/>
+    /// (<c>FuncGateway:Discovery:Registration:Keys:&lt;name&gt;:Key</c>, good for registering into its pools and
+    /// nothing else), or the gateway's admin key (<c>FuncGateway:Admin:Key</c>).
+    /// </summary>
     public string? AdminKey { get; set; }
 
     /// <summary>The pool to join: a pool whose <c>Discovery</c> is <c>{"Source":"registration"}</c>.</summary>
