@@ -29,6 +29,9 @@ internal static partial class DiscoveryLog
     [LoggerMessage(8607, LogLevel.Information, "Discovery: instance '{Id}' of pool '{Pool}' deregistered.")]
     public static partial void Deregistered(ILogger logger, string pool, string id);
 
+    [LoggerMessage(8609, LogLevel.Warning, "Discovery: registration key '{Name}' (FuncGateway:Discovery:Registration:Keys:{Name}:Key) is still an unresolved Key Vault reference: the app cannot read the secret (check the app's identity and its access to the vault); the key is refused until the app restarts with it resolved.")]
+    public static partial void RegistrationKeyUnresolved(ILogger logger, string name);
+
     [LoggerMessage(8608, LogLevel.Warning, "Discovery: disposing the {Source} source of pool '{Pool}' failed.")]
     public static partial void DisposeFailed(ILogger logger, string pool, string source, Exception exception);
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FuncGateway.Admin;
 using FuncGateway.Model;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Discovery;
@@ -22,16 +23,35 @@ internal sealed class RegistrationKeys
     // Hashes, so a comparison takes the same time whatever the given key's content or length.
     private readonly (byte[] Hash, FrozenSet<string> Pools)[] _keys;
 
-    public RegistrationKeys(IOptions<DiscoveryOptions> options)
+    public RegistrationKeys(IOptions<DiscoveryOptions> options, ILogger<RegistrationKeys> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _keys = [.. options.Value.Registration.Keys.Values
-            .Where(static k => !string.IsNullOrEmpty(k.Key))
-            .Select(static k => (SHA256.HashData(Encoding.UTF8.GetBytes(k.Key!)), ParsePools(k.Pools).ToFrozenSet(StringComparer.Ordinal)))];
+        var keys = new List<(byte[], FrozenSet<string>)>();
+        foreach (var (name, key) in options.Value.Registration.Keys.OrderBy(static k => k.Key, StringComparer.Ordinal))
+        {
+            if (AdminEndpoints.IsUnresolvedKeyVaultReference(key?.Key))
+            {
+                // As for the admin key: App Service hands the app the reference text itself when it cannot resolve it;
+                // that text is guessable, so it never works as a key. This key is refused; the gateway keeps serving.
+                DiscoveryLog.RegistrationKeyUnresolved(logger, name);
+                continue;
+            }
+
+            if (key is { Key: { Length: > 0 } secret })
+            {
+                keys.Add((SHA256.HashData(Encoding.UTF8.GetBytes(secret)), ParsePools(key.Pools).ToFrozenSet(StringComparer.Ordinal)));
+            }
+        }
+
+        _keys = [.. keys];
+        Any = options.Value.Registration.Keys.Count > 0;
     }
 
-    /// <summary>True when at least one key is configured: the registration endpoint is served even without an admin key.</summary>
-    public bool Any => _keys.Length > 0;
+    /// <summary>
+    /// True when at least one key is configured (even one whose Key Vault reference is unresolved, so its instances get
+    /// 401 rather than 404): the registration endpoint is served even without an admin key.
+    /// </summary>
+    public bool Any { get; }
 
     /// <summary>Whether <paramref name="given"/> is a registration key that lists <paramref name="pool"/> (case-sensitive, as pool names are).</summary>
     public bool Allows(string given, string pool)
@@ -72,8 +92,8 @@ internal sealed class RegistrationKeys
             }
             else if (AdminEndpoints.IsUnresolvedKeyVaultReference(secret))
             {
-                // The reference text is guessable: it must never work as a key.
-                errors.Add($"{at}:Key is still an unresolved Key Vault reference: the app cannot read the secret (check the app's identity and its access to the vault).");
+                // Not a configuration error (the vault may be briefly unreachable, or the identity's access not yet
+                // granted): the key is refused and logged (RegistrationKeys), and the gateway keeps serving.
             }
             else if (secret.Length < MinKeyLength)
             {

@@ -1,6 +1,8 @@
 using FuncGateway.Discovery;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Core.Tests.Discovery;
@@ -15,7 +17,6 @@ public sealed class RegistrationKeysTests
     [InlineData("orders-app", Good, "orders", $"{Root}:orders-app: 'orders-app' is not a valid registration key name")]
     [InlineData("orders", "short-key", "orders", $"{Root}:orders:Key must be at least 32 characters (it has 9)")]
     [InlineData("orders", null, "orders", $"{Root}:orders:Key is required")]
-    [InlineData("orders", "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/x)", "orders", $"{Root}:orders:Key is still an unresolved Key Vault reference")]
     [InlineData("orders", Good, "", $"{Root}:orders:Pools is required")]
     [InlineData("orders", Good, " , ", $"{Root}:orders:Pools is required")]
     [InlineData("orders", Good, "orders,*", $"{Root}:orders:Pools: '*' is not allowed")]
@@ -72,6 +73,33 @@ public sealed class RegistrationKeysTests
     }
 
     [Fact]
+    public void A_key_whose_Key_Vault_reference_is_unresolved_is_refused_and_logged_while_the_gateway_starts()
+    {
+        // App Service passes the reference text itself when it cannot read the secret: that text must never work as a
+        // key, and a vault that is briefly unreachable must not take the whole gateway down (as for the admin key).
+        const string Reference = "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/orders)";
+        var logs = new FakeLogCollector();
+        using var services = Build(
+            new()
+            {
+                [$"{Root}:orders:Key"] = Reference,
+                [$"{Root}:orders:Pools"] = "orders",
+                [$"{Root}:billing:Key"] = Good,
+                [$"{Root}:billing:Pools"] = "billing",
+            },
+            logs);
+
+        _ = services.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
+        var keys = services.GetRequiredService<RegistrationKeys>();
+        Assert.True(keys.Any);
+        Assert.False(keys.Allows(Reference, "orders"));
+        Assert.True(keys.Allows(Good, "billing"));
+        var logged = Assert.Single(logs.GetSnapshot(), static r => r.Id.Id == 8609);
+        Assert.Contains($"{Root}:orders:Key", logged.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("kv.vault.azure.net", logged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_setting_under_a_key_stops_start_up()
     {
         using var services = Build(new()
@@ -85,7 +113,7 @@ public sealed class RegistrationKeysTests
         Assert.Contains($"{Root}:orders:Pool is not a known setting; did you mean Pools?", error.Message, StringComparison.Ordinal);
     }
 
-    private static ServiceProvider Build(Dictionary<string, string?> settings)
+    private static ServiceProvider Build(Dictionary<string, string?> settings, FakeLogCollector? logs = null)
     {
         settings["FuncGateway:Storage:TableServiceUri"] = "https://fgw.table.core.windows.net";
         settings["FuncGateway:RateLimits:KeyHashSecret"] = "rate-limit-key-hash-secret-0123456789";
@@ -94,6 +122,11 @@ public sealed class RegistrationKeysTests
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddFuncGateway(configuration);
+        if (logs is not null)
+        {
+            services.AddLogging(builder => builder.AddProvider(new FakeLoggerProvider(logs)));
+        }
+
         return services.BuildServiceProvider();
     }
 }
