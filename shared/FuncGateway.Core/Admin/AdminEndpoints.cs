@@ -21,7 +21,7 @@ namespace FuncGateway.Admin;
 internal sealed class AdminEndpoints
 {
     public const string Prefix = SnapshotBuilder.ReservedPrefix;
-    public const string KeyHeader = "X-Admin-Key";
+    public const string KeyHeader = AdminKeys.Header;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -65,8 +65,7 @@ internal sealed class AdminEndpoints
     }
 
     /// <summary>True for an app setting that is still a Key Vault reference (<c>@Microsoft.KeyVault(...)</c>) rather than its value.</summary>
-    public static bool IsUnresolvedKeyVaultReference(string? value) =>
-        value is not null && value.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase);
+    public static bool IsUnresolvedKeyVaultReference(string? value) => AdminKeys.IsUnresolvedKeyVaultReference(value);
 
     /// <summary>The endpoints the core itself serves.</summary>
     internal static readonly string[] BuiltInNames = ["healthz", "routes", "upstreams", "rejected", "status", "reload", "health"];

@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text;
-using FuncGateway.Admin;
 using FuncGateway.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,7 +28,7 @@ internal sealed class RegistrationKeys
         var keys = new List<(byte[], FrozenSet<string>)>();
         foreach (var (name, key) in options.Value.Registration.Keys.OrderBy(static k => k.Key, StringComparer.Ordinal))
         {
-            if (AdminEndpoints.IsUnresolvedKeyVaultReference(key?.Key))
+            if (AdminKeys.IsUnresolvedKeyVaultReference(key?.Key))
             {
                 // As for the admin key: App Service hands the app the reference text itself when it cannot resolve it;
                 // that text is guessable, so it never works as a key. This key is refused; the gateway keeps serving.
@@ -88,9 +87,9 @@ internal sealed class RegistrationKeys
             var secret = key?.Key;
             if (string.IsNullOrEmpty(secret))
             {
-                errors.Add($"{at}:Key is required: the secret an instance sends in {AdminEndpoints.KeyHeader}.");
+                errors.Add($"{at}:Key is required: the secret an instance sends in {AdminKeys.Header}.");
             }
-            else if (AdminEndpoints.IsUnresolvedKeyVaultReference(secret))
+            else if (AdminKeys.IsUnresolvedKeyVaultReference(secret))
             {
                 // Not a configuration error (the vault may be briefly unreachable, or the identity's access not yet
                 // granted): the key is refused and logged (RegistrationKeys), and the gateway keeps serving.
