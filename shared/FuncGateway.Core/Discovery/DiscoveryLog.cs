@@ -23,11 +23,11 @@ internal static partial class DiscoveryLog
     [LoggerMessage(8605, LogLevel.Warning, "Discovery: registration '{Id}' of pool '{Pool}' in {Table} is skipped: {Reason}")]
     public static partial void RegistrationRowSkipped(ILogger logger, string pool, string table, string id, string reason);
 
-    [LoggerMessage(8606, LogLevel.Information, "Discovery: instance '{Id}' of pool '{Pool}' registered at {Url} until {LeaseExpiresAt}.")]
-    public static partial void Registered(ILogger logger, string pool, string id, string url, DateTimeOffset leaseExpiresAt);
+    [LoggerMessage(8606, LogLevel.Information, "Discovery: instance '{Id}' of pool '{Pool}' registered at {Url} until {LeaseExpiresAt}, with {Credential}.")]
+    public static partial void Registered(ILogger logger, string pool, string id, string url, DateTimeOffset leaseExpiresAt, string credential);
 
-    [LoggerMessage(8607, LogLevel.Information, "Discovery: instance '{Id}' of pool '{Pool}' deregistered.")]
-    public static partial void Deregistered(ILogger logger, string pool, string id);
+    [LoggerMessage(8607, LogLevel.Information, "Discovery: instance '{Id}' of pool '{Pool}' deregistered, with {Credential}.")]
+    public static partial void Deregistered(ILogger logger, string pool, string id, string credential);
 
     [LoggerMessage(8609, LogLevel.Warning, "Discovery: registration key '{Name}' (FuncGateway:Discovery:Registration:Keys:{Name}:Key) is still an unresolved Key Vault reference: the app cannot read the secret (check the app's identity and its access to the vault); the key is refused until the app restarts with it resolved.")]
     public static partial void RegistrationKeyUnresolved(ILogger logger, string name);

@@ -40,6 +40,12 @@ internal sealed class RegistrationEndpoint(
 
     public bool HasOwnKeys => keys.Any;
 
+    /// <summary>Which credential an authorized registration came with, for the audit trail (a key's name, never its value).</summary>
+    private string CredentialOf(HttpRequest request, string pool) =>
+        request.Headers[AdminKeys.Header] is { Count: 1 } given && !string.IsNullOrEmpty(given[0]) && keys.NameOf(given[0]!, pool) is { } name
+            ? $"registration key '{name}'"
+            : "the admin key";
+
     public bool AllowsOwnKey(HttpRequest request, string key) =>
         (HttpMethods.IsPut(request.Method) || HttpMethods.IsDelete(request.Method))
         && TryParsePath(request.Path, out var pool, out _)
@@ -91,7 +97,7 @@ internal sealed class RegistrationEndpoint(
             if (HttpMethods.IsDelete(context.Request.Method))
             {
                 await table.DeleteAsync(pool, id, context.RequestAborted);
-                DiscoveryLog.Deregistered(logger, pool, id);
+                DiscoveryLog.Deregistered(logger, pool, id, CredentialOf(context.Request, pool));
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
                 return;
             }
@@ -149,7 +155,7 @@ internal sealed class RegistrationEndpoint(
 
         var expires = time.GetUtcNow().AddSeconds(leaseSeconds);
         await table.UpsertAsync(pool, id, url, weight, expires, context.RequestAborted);
-        DiscoveryLog.Registered(logger, pool, id, url, expires);
+        DiscoveryLog.Registered(logger, pool, id, url, expires, CredentialOf(context.Request, pool));
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
         await JsonSerializer.SerializeAsync(context.Response.Body, new { pool, id, url, weight, leaseSeconds, leaseExpiresAt = expires }, RegistryJson.Options, context.RequestAborted);

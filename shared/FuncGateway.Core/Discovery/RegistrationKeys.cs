@@ -20,12 +20,12 @@ internal sealed class RegistrationKeys
     private const string Root = DiscoveryOptions.SectionName + ":Registration:Keys";
 
     // Hashes, so a comparison takes the same time whatever the given key's content or length.
-    private readonly (byte[] Hash, FrozenSet<string> Pools)[] _keys;
+    private readonly (string Name, byte[] Hash, FrozenSet<string> Pools)[] _keys;
 
     public RegistrationKeys(IOptions<DiscoveryOptions> options, ILogger<RegistrationKeys> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var keys = new List<(byte[], FrozenSet<string>)>();
+        var keys = new List<(string, byte[], FrozenSet<string>)>();
         foreach (var (name, key) in options.Value.Registration.Keys.OrderBy(static k => k.Key, StringComparer.Ordinal))
         {
             if (AdminKeys.IsUnresolvedKeyVaultReference(key?.Key))
@@ -38,7 +38,7 @@ internal sealed class RegistrationKeys
 
             if (key is { Key: { Length: > 0 } secret })
             {
-                keys.Add((SHA256.HashData(Encoding.UTF8.GetBytes(secret)), ParsePools(key.Pools).ToFrozenSet(StringComparer.Ordinal)));
+                keys.Add((name, SHA256.HashData(Encoding.UTF8.GetBytes(secret)), ParsePools(key.Pools).ToFrozenSet(StringComparer.Ordinal)));
             }
         }
 
@@ -53,17 +53,25 @@ internal sealed class RegistrationKeys
     public bool Any { get; }
 
     /// <summary>Whether <paramref name="given"/> is a registration key that lists <paramref name="pool"/> (case-sensitive, as pool names are).</summary>
-    public bool Allows(string given, string pool)
+    public bool Allows(string given, string pool) => NameOf(given, pool) is not null;
+
+    /// <summary>
+    /// The name of the registration key <paramref name="given"/> is, when it lists <paramref name="pool"/>; otherwise
+    /// null. Every key is compared, so the time taken does not tell which one (if any) matched.
+    /// </summary>
+    public string? NameOf(string given, string pool)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(given));
-        var allowed = false;
-        // Every key is compared, so the time taken does not tell which one (if any) matched.
-        foreach (var (keyHash, pools) in _keys)
+        string? found = null;
+        foreach (var (name, keyHash, pools) in _keys)
         {
-            allowed |= CryptographicOperations.FixedTimeEquals(hash, keyHash) && pools.Contains(pool);
+            if (CryptographicOperations.FixedTimeEquals(hash, keyHash) & pools.Contains(pool))
+            {
+                found = name;
+            }
         }
 
-        return allowed;
+        return found;
     }
 
     /// <summary>The pool names of a <c>Pools</c> setting: comma-separated, trimmed, empty entries left out.</summary>

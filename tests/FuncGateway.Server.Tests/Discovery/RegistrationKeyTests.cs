@@ -28,9 +28,9 @@ public sealed class RegistrationKeyTests(AzuriteFixture azurite)
         ["FuncGateway:Discovery:Registration:Keys:orders_app:Pools"] = "orders, orders-eu",
     };
 
-    private static async Task<GatewayHost> StartGatewayAsync(AzuriteFixture azurite)
+    private static async Task<GatewayHost> StartGatewayAsync(AzuriteFixture azurite, Diagnostics.TelemetryCapture? capture = null)
     {
-        var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, Settings());
+        var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, Settings(), logging: capture is null ? null : capture.AddTo);
         foreach (var pool in new[] { "orders", "billing" })
         {
             await gateway.Upstreams!.UpsertEntityAsync(new TableEntity("default", pool) { ["Discovery"] = "{\"Source\":\"registration\"}" });
@@ -52,7 +52,8 @@ public sealed class RegistrationKeyTests(AzuriteFixture azurite)
     public async Task A_registration_key_registers_into_its_own_pools_and_is_refused_like_a_wrong_key_everywhere_else()
     {
         await using var a = await TestUpstream.StartAsync("a");
-        await using var gateway = await StartGatewayAsync(azurite);
+        var capture = new Diagnostics.TelemetryCapture();
+        await using var gateway = await StartGatewayAsync(azurite, capture);
 
         using var registered = await SendAsync(gateway, HttpMethod.Put, "/_gateway/pools/orders/instances/a-1", OrdersKey, new { url = a.BaseAddress.ToString(), leaseSeconds = 60 });
         Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
@@ -91,6 +92,14 @@ public sealed class RegistrationKeyTests(AzuriteFixture azurite)
         var instances = new TableServiceClient(azurite.ConnectionString).GetTableClient(gateway.TablePrefix + "Instances");
         Assert.False((await instances.GetEntityIfExistsAsync<TableEntity>("orders", "a-1")).HasValue);
         Assert.True((await instances.GetEntityIfExistsAsync<TableEntity>("billing", "a-1")).HasValue);
+
+        // The audit trail says which credential did what: the key's name, never a key.
+        var logged = capture.Logs.Records.Where(static r => r.EventId.Id is 8606 or 8607).Select(static r => r.Message).ToList();
+        Assert.Contains(logged, static m => m.Contains("'a-1' of pool 'orders' registered", StringComparison.Ordinal) && m.EndsWith("with registration key 'orders_app'.", StringComparison.Ordinal));
+        Assert.Contains(logged, static m => m.Contains("'a-1' of pool 'billing' registered", StringComparison.Ordinal) && m.EndsWith("with the admin key.", StringComparison.Ordinal));
+        Assert.Contains("Discovery: instance 'a-1' of pool 'orders' deregistered, with registration key 'orders_app'.", logged);
+        Assert.All(logged, static m => Assert.DoesNotContain(OrdersKey, m, StringComparison.Ordinal));
+        Assert.All(logged, static m => Assert.DoesNotContain(GatewayHost.AdminKey, m, StringComparison.Ordinal));
     }
 
     [Theory]
