@@ -63,7 +63,7 @@ internal static partial class KeysCommand
             var table = await OpenAsync(context, parseResult, create: false, cancellationToken);
             var only = parseResult.GetValue(consumer);
             var now = TimeProvider.System.GetUtcNow();
-            var records = (await ReadAllAsync(table, cancellationToken)).Select(static r => r.Record)
+            var records = (await ReadAllAsync(table, cancellationToken, warnings: context.Error)).Select(static r => r.Record)
                 .Where(r => only is null || string.Equals(r.ConsumerId, only, StringComparison.Ordinal))
                 .OrderBy(r => r.ConsumerId, StringComparer.Ordinal).ThenBy(r => r.CreatedAt).ToList();
             if (records.Count == 0)
@@ -173,16 +173,22 @@ internal static partial class KeysCommand
         return table;
     }
 
-    private static async Task<List<(ApiKeyRecord Record, string ETag)>> ReadAllAsync(TableClient table, CancellationToken cancellationToken, string? filter = null)
+    private static async Task<List<(ApiKeyRecord Record, string ETag)>> ReadAllAsync(TableClient table, CancellationToken cancellationToken, string? filter = null, TextWriter? warnings = null)
     {
         var result = new List<(ApiKeyRecord, string)>();
         try
         {
             await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             {
-                if (ApiKeyFormat.FromEntity(entity) is { } record)
+                if (ApiKeyFormat.Read(entity, out var problem) is { } record)
                 {
                     result.Add((record, entity.ETag.ToString()));
+                }
+                else
+                {
+                    // The gateway refuses such a key (and logs why, event 4021); listing must not hide the row either.
+                    var keyId = entity.TryGetValue("KeyId", out var id) && id is string text ? RegistryFormat.Printable(text) : "(no KeyId)";
+                    warnings?.WriteLine($"warning: key {keyId} in {table.Name} is not a usable key record and authenticates no one: {problem}");
                 }
             }
         }

@@ -113,6 +113,26 @@ public sealed class KeysCommandTests(AzuriteFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task List_warns_of_a_key_row_the_gateway_cannot_use_instead_of_hiding_it()
+    {
+        var (keyId, key) = Parse(await _cli.RunAsync("keys", "create", "--consumer", "acme"));
+        var (brokenId, brokenKey) = Parse(await _cli.RunAsync("keys", "create", "--consumer", "globex"));
+        var broken = (await CliHarness.ReadAsync(KeysTable)).Single(e => e.RowKey == ApiKeyFormat.Hash(brokenKey));
+        broken["ConsumerId"] = 42; // az storage entity insert ConsumerId=42 stores an Int32
+        await KeysTable.UpsertEntityAsync(broken, TableUpdateMode.Replace);
+
+        var list = await _cli.RunAsync("keys", "list");
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Matches($@"^{keyId}\s+acme\s+", list.StdoutLines[1]);
+        Assert.DoesNotContain(brokenId, list.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"warning: key {brokenId} in {KeysTable.Name} is not a usable key record and authenticates no one: ConsumerId must be a string, not an Int32.", list.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(brokenKey, list.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(broken.RowKey, list.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, list.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_or_malformed_key_ids_fail_and_an_empty_table_lists_nothing()
     {
         var list = await _cli.RunAsync("keys", "list");
