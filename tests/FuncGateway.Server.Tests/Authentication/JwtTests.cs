@@ -51,6 +51,16 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
         Policy("cached", ("JwksUri", _idp.JwksUri.ToString()), ("KeyRefreshSeconds", "2"), ("UnknownKeyRefreshSeconds", "1"), ("TokenCacheSeconds", "600"));
         Policy("narrow", ("JwksUri", _idp.JwksUri.ToString()), ("Audiences", "api://narrow"), ("TokenCacheSeconds", "600"));
 
+        // One RSA public key published three times: only to encrypt, to sign and verify, and with key_ops left out.
+        var n = _rsa.PublicJwk()["n"]!.GetValue<string>();
+        Policy("ops", ("Jwks", $$"""
+            {"keys":[
+              {"kty":"RSA","kid":"encrypt-only","key_ops":["encrypt","wrapKey"],"n":"{{n}}","e":"AQAB"},
+              {"kty":"RSA","kid":"verify","key_ops":["sign","verify"],"n":"{{n}}","e":"AQAB"},
+              {"kty":"RSA","kid":"no-ops","n":"{{n}}","e":"AQAB"}
+            ]}
+            """));
+
         // These tests send dozens of bad tokens from one address to check each answer; the failure throttle (on by
         // default, tested in RateLimiting/IdentityRateLimitTests) would rightly turn them into 429s.
         settings["FuncGateway:RateLimits:AuthenticationFailures:Enabled"] = "false";
@@ -68,6 +78,7 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("short", "/short/{**rest}", "echo", ("Auth", "short"));
         await _gateway.UpsertRouteAsync("cached", "/cached/{**rest}", "echo", ("Auth", "cached"));
         await _gateway.UpsertRouteAsync("narrow", "/narrow/{**rest}", "echo", ("Auth", "narrow"));
+        await _gateway.UpsertRouteAsync("ops", "/ops/{**rest}", "echo", ("Auth", "ops"));
         await _gateway.ReloadAsync();
     }
 
@@ -197,6 +208,17 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
         return parts[0] + "." + TestSigningKey.B64(Encoding.UTF8.GetBytes(payload)) + "." + parts[2];
 
         static string Pad(string s) => s.Replace('-', '+').Replace('_', '/') + new string('=', (4 - s.Length % 4) % 4);
+    }
+
+    [Fact]
+    public async Task A_JWKS_key_whose_key_ops_leave_out_verify_never_verifies_a_token()
+    {
+        await AssertAcceptedAsync("/ops/x", _rsa.Mint(_idp.Issuer, Audience, UserClaims, kid: "verify"), "key_ops with verify");
+        await AssertAcceptedAsync("/ops/x", _rsa.Mint(_idp.Issuer, Audience, UserClaims, kid: "no-ops"), "no key_ops");
+
+        // RFC 7517 §4.3: the key is published for encryption only; a token naming it is signed by no signing key.
+        await AssertRefusedAsync("/ops/x", _rsa.Mint(_idp.Issuer, Audience, UserClaims, kid: "encrypt-only"), "key_ops without verify",
+            "The token's signing key is not known.");
     }
 
     [Fact]

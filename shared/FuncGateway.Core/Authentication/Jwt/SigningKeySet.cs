@@ -21,8 +21,9 @@ internal sealed record SigningKey(string? KeyId, SecurityKey Key, KeyFamily Fami
 
 /// <summary>
 /// An immutable set of trusted keys. Built from a JWKS by our own rules rather than IdentityModel's lenient ones:
-/// only RSA (2048 bits or more) and EC (P-256/384/521) public keys with <c>use</c> absent or <c>sig</c>; symmetric
-/// (<c>oct</c>) keys from a JWKS are ignored, so a symmetric key can only come from the gateway's configuration.
+/// only RSA (2048 bits or more) and EC (P-256/384/521) public keys with <c>use</c> absent or <c>sig</c> and
+/// <c>key_ops</c> absent or including <c>verify</c>; symmetric (<c>oct</c>) keys from a JWKS are ignored, so a
+/// symmetric key can only come from the gateway's configuration.
 /// </summary>
 internal sealed class SigningKeySet
 {
@@ -107,6 +108,13 @@ internal sealed class SigningKeySet
     {
         key = null;
         if (!string.IsNullOrEmpty(jwk.Use) && !string.Equals(jwk.Use, "sig", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        // key_ops (RFC 7517 §4.3), when present, must allow "verify": a key published only to encrypt or wrap keys is
+        // not a signing key, whatever its use says.
+        if (jwk.KeyOps.Count > 0 && !jwk.KeyOps.Contains("verify"))
         {
             return false;
         }
