@@ -32,6 +32,9 @@ internal static partial class AuthLog
     [LoggerMessage(4012, LogLevel.Debug, "Policy '{Policy}': unknown key id; the next refresh is allowed in {WaitSeconds:0.#} s.")]
     public static partial void UnknownKeyRefreshThrottled(ILogger logger, string policy, double waitSeconds);
 
+    [LoggerMessage(4013, LogLevel.Warning, "The key set of policy '{Policy}' holds no usable signing key; {Effect} ({Trigger}).")]
+    public static partial void NoUsableKeys(ILogger logger, string policy, string effect, string trigger);
+
     [LoggerMessage(4020, LogLevel.Warning, "The API key table could not be read ({ExceptionType}); {Action}.")]
     public static partial void ApiKeyStoreFailed(ILogger logger, string exceptionType, string action);
 

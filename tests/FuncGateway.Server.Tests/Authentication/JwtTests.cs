@@ -282,6 +282,45 @@ public sealed partial class JwtTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_JWKS_that_withdraws_every_key_is_obeyed_not_taken_for_an_IdP_failure()
+    {
+        var token = _rsa.Mint(_idp.Issuer, Audience, UserClaims);
+        foreach (var path in new[] { "/fast/x", "/cached/x", "/cached/x" })
+        {
+            using var response = await SendAsync(path, token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // The IdP answers, with {"keys":[]}: the keys it published are withdrawn (a compromised key pulled in a
+        // hurry), which is not the same as an IdP out of reach. Within the refresh bound, cached or not, refused.
+        _idp.Remove(_rsa.Kid);
+        _idp.Remove(_ec.Kid);
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusOnceRefusedAsync("/fast/x", token));
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusOnceRefusedAsync("/cached/x", token));
+
+        // A new key, published once the IdP recovers, is fetched and trusted as usual.
+        using var rotated = TestSigningKey.Rsa("rsa-2");
+        _idp.Add(rotated);
+        Assert.Equal(HttpStatusCode.OK, await StatusOnceAcceptedAsync("/fast/x", rotated.Mint(_idp.Issuer, Audience, UserClaims)));
+    }
+
+    /// <summary>Sends the token every 250 ms until it is accepted (at most 10 s); the last status.</summary>
+    private async Task<HttpStatusCode> StatusOnceAcceptedAsync(string path, string token)
+    {
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(10);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(250);
+            using var response = await SendAsync(path, token);
+            status = response.StatusCode;
+        }
+        while (status != HttpStatusCode.OK && TimeProvider.System.GetUtcNow() < deadline);
+
+        return status;
+    }
+
+    [Fact]
     public async Task A_repeated_token_served_from_the_cache_is_refused_within_the_refresh_bound_once_its_key_leaves_the_JWKS()
     {
         // One token, sent again and again: after the first, each is a hit in the policy's validated-token cache.

@@ -32,7 +32,7 @@ internal sealed class HttpKeySetRetriever(JwtPolicySettings settings, HttpClient
                 throw new InvalidOperationException("The discovery document's issuer differs from the policy's Issuer.");
             }
 
-            keys = configuration.JsonWebKeySet?.Keys ?? [];
+            keys = configuration.JsonWebKeySet?.Keys ?? throw new InvalidOperationException("The discovery document gave no key set.");
         }
         else
         {
@@ -40,7 +40,10 @@ internal sealed class HttpKeySetRetriever(JwtPolicySettings settings, HttpClient
             keys = new JsonWebKeySet(json).Keys;
         }
 
-        return SigningKeySet.FromJsonWebKeys(keys, settings.Name, requireOne: true);
+        // A key set the IdP serves is its word even when no key in it is usable ({"keys":[]}, or only keys of kinds
+        // the gateway refuses): what it published before is withdrawn. Only an IdP that cannot be reached, or answers
+        // with something that is no key set, leaves the keys already held in use.
+        return SigningKeySet.FromJsonWebKeys(keys, settings.Name, requireOne: false);
     }
 }
 
@@ -55,7 +58,8 @@ internal sealed class HttpKeySetRetriever(JwtPolicySettings settings, HttpClient
 /// <item>A token whose <c>kid</c> is unknown waits for a fetch, but only if none was attempted during the last
 /// <c>UnknownKeyRefreshSeconds</c>; concurrent requests share one fetch. A flood of random <c>kid</c>s therefore costs
 /// at most one fetch per interval.</item>
-/// <item>A failed fetch keeps the keys already held, however old (an IdP outage does not lock users out).</item>
+/// <item>A failed fetch keeps the keys already held, however old (an IdP outage does not lock users out). A key set
+/// the IdP serves with no usable key in it is no failure: it withdraws the keys held (logged, event 4013).</item>
 /// </list>
 /// </summary>
 internal sealed class SigningKeySource
@@ -165,12 +169,23 @@ internal sealed class SigningKeySource
         try
         {
             var remote = await _remote!.GetAsync(CancellationToken.None);
+            bool withdrawn;
             lock (_gate)
             {
-                _state = _state with { Keys = _static.Concat(remote), HasRemoteKeys = true, FetchedAt = _time.GetUtcNow() };
+                // An empty set withdraws the keys held (tokens signed with them get 401) but is no first load: with
+                // none ever held, requests keep getting 503 until the IdP publishes a usable key.
+                withdrawn = remote.Count == 0 && _state.HasRemoteKeys;
+                _state = _state with { Keys = _static.Concat(remote), HasRemoteKeys = remote.Count > 0 || _state.HasRemoteKeys, FetchedAt = _time.GetUtcNow() };
             }
 
-            AuthLog.KeysLoaded(_logger, _settings.Name, remote.Count, trigger);
+            if (remote.Count == 0)
+            {
+                AuthLog.NoUsableKeys(_logger, _settings.Name, withdrawn ? "the keys held before are withdrawn" : "no keys loaded yet", trigger);
+            }
+            else
+            {
+                AuthLog.KeysLoaded(_logger, _settings.Name, remote.Count, trigger);
+            }
         }
 #pragma warning disable CA1031 // Any failure of the IdP (or of its documents) keeps the keys already held.
         catch (Exception ex)
