@@ -41,6 +41,9 @@ public static class ProblemCodes
     public const string ResponseTransformFailed = "response_transform_failed";
     public const string UpstreamSoapFault = "upstream_soap_fault";
 
+    /// <summary>A route's <c>ResponseProblem</c> replaced an upstream 4xx (a 5xx becomes <see cref="UpstreamError"/>).</summary>
+    public const string UpstreamRejected = "upstream_rejected";
+
     // [#17 response aggregation]
     public const string CompositionPartFailed = "composition_part_failed";
 }

@@ -456,8 +456,8 @@ internal sealed class ResponseProblemTransform(Func<int, bool> applies) : Gatewa
 
         response.ContentType = GatewayProblem.ContentType;
         var (code, title) = status < 500
-            ? ("upstream_rejected", "The upstream rejected the request.")
-            : ("upstream_error", "The upstream failed to handle the request.");
+            ? (ProblemCodes.UpstreamRejected, "The upstream rejected the request.")
+            : (ProblemCodes.UpstreamError, "The upstream failed to handle the request.");
         context.Body = GatewayProblem.Create(context.HttpContext, status, code, title,
             Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? $"The upstream answered {status} {phrase}." : $"The upstream answered {status}.");
         return ValueTask.CompletedTask;
