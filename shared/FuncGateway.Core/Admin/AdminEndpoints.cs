@@ -9,6 +9,7 @@ using FuncGateway.RouteGroups;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace FuncGateway.Admin;
 
@@ -212,7 +213,8 @@ internal sealed class AdminEndpoints
         if (snapshot is null)
         {
             return GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.NoConfiguration,
-                "Not ready: the gateway has no route configuration yet.", "No route snapshot has been loaded from storage yet.");
+                "Not ready: the gateway has no route configuration yet.", "No route snapshot has been loaded from storage yet.",
+                new(HeaderNames.RetryAfter, _registry.RetryAfter));
         }
 
         return WriteJsonAsync(context, new { status = "ready", snapshotVersion = snapshot.Version, routes = snapshot.Routes.Length });

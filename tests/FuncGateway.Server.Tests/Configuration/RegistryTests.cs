@@ -225,8 +225,10 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         // When to come back: the next registry read (RefreshIntervalSeconds 0.5, in whole seconds), as every other 503.
         Assert.Equal("1", Assert.Single(response.Headers.GetValues("Retry-After")));
 
+        // The readiness probe's 503 says the same: errors.md documents Retry-After on every no_configuration.
         using var healthz = await gateway.Client.GetAsync("/_gateway/healthz");
         await Problem.AssertAsync(healthz, HttpStatusCode.ServiceUnavailable, "no_configuration");
+        Assert.Equal("1", Assert.Single(healthz.Headers.GetValues("Retry-After")));
     }
 
     [Fact]
