@@ -1,0 +1,29 @@
+using System.Reflection;
+using FuncGateway.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace FuncGateway.Core.Tests.Diagnostics;
+
+/// <summary>
+/// The docs tell operators to filter and alert on event ids (errors.md, caching.md, transforms.md, …): one id must
+/// mean one thing across the whole core, whatever the category.
+/// </summary>
+public sealed class LogEventIdTests
+{
+    [Fact]
+    public void Every_log_event_id_of_the_core_is_used_by_one_message_only()
+    {
+        var events = typeof(GatewayProblem).Assembly.GetTypes()
+            .SelectMany(type => type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .Select(method => (method, attribute: method.GetCustomAttribute<LoggerMessageAttribute>()))
+            .Where(pair => pair.attribute is not null)
+            .Select(pair => (id: pair.attribute!.EventId, name: pair.method.DeclaringType!.Name + "." + pair.method.Name))
+            .ToList();
+
+        Assert.True(events.Count > 100, $"only {events.Count} [LoggerMessage] methods found: the scan is broken");
+        var shared = events.GroupBy(e => e.id).Where(g => g.Count() > 1)
+            .Select(g => $"{g.Key}: {string.Join(", ", g.Select(e => e.name))}")
+            .ToList();
+        Assert.True(shared.Count == 0, "Event ids used by more than one log message:" + Environment.NewLine + string.Join(Environment.NewLine, shared));
+    }
+}
