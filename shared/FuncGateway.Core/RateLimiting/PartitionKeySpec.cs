@@ -31,7 +31,7 @@ internal readonly record struct PartitionPart(PartitionPartKind Kind, string? Na
 /// </summary>
 internal sealed class PartitionKeySpec
 {
-    /// <summary>Values longer than this are replaced by their SHA-256.</summary>
+    /// <summary>Values longer than this are replaced by their SHA-256, marked so no short value can look the same.</summary>
     public const int MaxValueLength = 128;
 
     private PartitionKeySpec(PartitionPart[] parts)
@@ -211,7 +211,8 @@ internal sealed class PartitionKeySpec
     {
         if (value.Length > MaxValueLength)
         {
-            return "sha256-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+            // '#' never survives in a value kept as written (it is escaped to %23), so no short value can spell this.
+            return "#sha256-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
         }
 
         foreach (var c in value)

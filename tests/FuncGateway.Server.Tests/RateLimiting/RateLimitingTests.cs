@@ -273,6 +273,38 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
     }
 
     [Fact]
+    public async Task A_short_value_that_spells_a_long_values_hash_gets_a_counter_of_its_own()
+    {
+        // Values past 128 characters are counted by their SHA-256. A short value written as that hash must not
+        // share the long value's counter: a client could otherwise drain (or use) another caller's limit.
+        await RateLimitTestSupport.AwayFromWindowBoundaryAsync(3600);
+        await using var gateway = await StartGatewayAsync(more:
+        [
+            ("FuncGateway:RateLimits:Policies:per_tenant:Limit", "1"),
+            ("FuncGateway:RateLimits:Policies:per_tenant:WindowSeconds", "3600"),
+            ("FuncGateway:RateLimits:Policies:per_tenant:Mode", "Strict"),
+            ("FuncGateway:RateLimits:Policies:per_tenant:PartitionBy", "Header:X-Tenant"),
+        ]);
+        await gateway.UpsertRouteAsync("tenants", "/tenants", _echo.BaseAddress.ToString(), ("RateLimit", "per_tenant"));
+        await gateway.ReloadAsync();
+        var victim = "tenant-" + Guid.NewGuid().ToString("N") + new string('v', 140);
+        var lookAlike = "sha256-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(victim)));
+
+        async Task<HttpStatusCode> AsTenantAsync(string tenant)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/tenants");
+            request.Headers.Add("X-Tenant", tenant);
+            using var response = await gateway.Client.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await AsTenantAsync(victim));
+        Assert.Equal(HttpStatusCode.OK, await AsTenantAsync(lookAlike));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await AsTenantAsync(lookAlike));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await AsTenantAsync(victim));
+    }
+
+    [Fact]
     public async Task With_storage_down_fail_open_limits_locally_fail_closed_answers_503_and_nothing_answers_500()
     {
         await using var storage = await AzuriteInstance.StartAsync();
