@@ -304,6 +304,32 @@ public sealed partial class RateLimitingTests(AzuriteFixture azurite) : IAsyncLi
         Assert.Equal(HttpStatusCode.TooManyRequests, await AsTenantAsync(victim));
     }
 
+    [Theory]
+    [InlineData("Strict")]
+    [InlineData("Fast")]
+    public async Task Concurrent_requests_never_take_more_than_a_token_buckets_burst(string mode)
+    {
+        // One token an hour: the burst is all there is while the test runs.
+        await using var gateway = await StartGatewayAsync(more:
+        [
+            ("FuncGateway:RateLimits:Policies:bucket:Algorithm", "TokenBucket"),
+            ("FuncGateway:RateLimits:Policies:bucket:Limit", "1"),
+            ("FuncGateway:RateLimits:Policies:bucket:Burst", "20"),
+            ("FuncGateway:RateLimits:Policies:bucket:WindowSeconds", "3600"),
+            ("FuncGateway:RateLimits:Policies:bucket:Mode", mode),
+            ("FuncGateway:RateLimits:OperationTimeoutSeconds", "15"),
+        ]);
+        await gateway.UpsertRouteAsync("bucket", "/bucket", _echo.BaseAddress.ToString(), ("RateLimit", "bucket"));
+        await gateway.ReloadAsync();
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => GetAsync(gateway, "/bucket")));
+
+        var admitted = statuses.Count(s => s == HttpStatusCode.OK);
+        Assert.Equal(100 - admitted, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.InRange(admitted, mode == "Strict" ? 20 : 1, 21);
+        Assert.Equal(admitted, _echo.RequestCount);
+    }
+
     [Fact]
     public async Task With_storage_down_fail_open_limits_locally_fail_closed_answers_503_and_nothing_answers_500()
     {
