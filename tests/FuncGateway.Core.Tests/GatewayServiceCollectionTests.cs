@@ -49,14 +49,14 @@ public sealed class GatewayServiceCollectionTests
     [Fact]
     public async Task Without_a_throttle_everyone_may_try_and_with_several_the_strictest_wins()
     {
-        Assert.Null(await AuthenticationFailureThrottles.Combine([]).CheckAsync(null, CancellationToken.None));
+        Assert.Null((await AuthenticationFailureThrottles.Combine([]).CheckAsync(null, CancellationToken.None)).Wait);
 
         var lenient = new AuthenticationFailureThrottleStub(TimeSpan.FromSeconds(1));
         var strict = new AuthenticationFailureThrottleStub(TimeSpan.FromSeconds(30));
         var combined = AuthenticationFailureThrottles.Combine([lenient, strict, new AuthenticationFailureThrottleStub()]);
         await combined.RecordFailureAsync(null, CancellationToken.None);
 
-        Assert.Equal(TimeSpan.FromSeconds(30), await combined.CheckAsync(null, CancellationToken.None));
+        Assert.Equal(TimeSpan.FromSeconds(30), (await combined.CheckAsync(null, CancellationToken.None)).Wait);
         Assert.Equal((1, 1), (lenient.Failures, strict.Failures));
     }
 
@@ -91,7 +91,8 @@ public sealed class GatewayServiceCollectionTests
     {
         public int Failures { get; private set; }
 
-        public ValueTask<TimeSpan?> CheckAsync(System.Net.IPAddress? client, CancellationToken cancellationToken) => ValueTask.FromResult(wait);
+        public ValueTask<ThrottleDecision> CheckAsync(System.Net.IPAddress? client, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new ThrottleDecision(wait, null));
 
         public ValueTask RecordFailureAsync(System.Net.IPAddress? client, CancellationToken cancellationToken)
         {

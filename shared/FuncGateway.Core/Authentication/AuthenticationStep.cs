@@ -53,7 +53,8 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
 
         var routeId = feature.Route.Definition.Id;
         var cancellationToken = context.RequestAborted;
-        if (await _throttle.CheckAsync(feature.ClientAddress, cancellationToken) is { } wait)
+        var decision = await _throttle.CheckAsync(feature.ClientAddress, cancellationToken);
+        if (decision.Wait is { } wait)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
             AuthLog.Throttled(logger, routeId, seconds);
@@ -64,6 +65,19 @@ internal sealed class AuthenticationStep(IEnumerable<IAuthenticationFailureThrot
             return false;
         }
 
+        // The attempt keeps its place among the client's attempts being checked until its failure (if any) is counted.
+        try
+        {
+            return await AuthenticateAsync(context, feature, route, routeId, cancellationToken);
+        }
+        finally
+        {
+            decision.Attempt?.End();
+        }
+    }
+
+    private async ValueTask<bool> AuthenticateAsync(HttpContext context, GatewayRequestFeature feature, RouteAuth route, string routeId, CancellationToken cancellationToken)
+    {
         AuthAttempt? failure = null;
         IAuthPolicy? failedPolicy = null;
         List<(string Credential, IAuthPolicy Policy, string Code)>? refused = null;

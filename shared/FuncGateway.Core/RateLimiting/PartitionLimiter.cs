@@ -1,3 +1,4 @@
+using FuncGateway.Model;
 using System.Threading.RateLimiting;
 
 namespace FuncGateway.RateLimiting;
@@ -8,7 +9,7 @@ namespace FuncGateway.RateLimiting;
 /// instance already holds or a window it already knows is spent. <see cref="RateLimiter.AcquireAsync"/> may go to
 /// storage, and honours its cancellation token.
 /// </summary>
-internal sealed class PartitionLimiter : RateLimiter
+internal sealed class PartitionLimiter : RateLimiter, IThrottledAttempt
 {
     private readonly RateLimitRuntime _runtime;
     private readonly RateLimitPolicy _policy;
@@ -19,6 +20,8 @@ internal sealed class PartitionLimiter : RateLimiter
     private long _lastUsedMs;
     private long _successful;
     private long _failed;
+    private long _attempts;
+    private SemaphoreSlim? _attemptGate;
 
     public PartitionLimiter(RateLimitRuntime runtime, RateLimitPolicy policy, RateLimitLimits limits, string key)
     {
@@ -55,8 +58,47 @@ internal sealed class PartitionLimiter : RateLimiter
 
     public long LastUsedMs => Volatile.Read(ref _lastUsedMs);
 
-    /// <summary>Requests wait on it or a fetch runs: it must stay in memory.</summary>
-    public bool IsBusy => _shards.Any(static s => s.IsBusy);
+    /// <summary>Requests wait on it, a fetch runs or authentication attempts are being checked or wait: it must stay in memory.</summary>
+    public bool IsBusy => Volatile.Read(ref _attempts) > 0 || _shards.Any(static s => s.IsBusy);
+
+    /// <summary>
+    /// The failed-authentication throttle: takes a place among this client's attempts being checked, at most the
+    /// limit's worth (<see cref="RateLimitLimits.Burst"/>) at a time; past that, waits for one to end. Uncontended, no
+    /// allocation.
+    /// </summary>
+    public ValueTask BeginAttemptAsync(CancellationToken cancellationToken)
+    {
+        var gate = Volatile.Read(ref _attemptGate) ?? CreateAttemptGate();
+        Interlocked.Increment(ref _attempts);
+        return gate.Wait(0, CancellationToken.None) ? ValueTask.CompletedTask : WaitForAttemptAsync(gate, cancellationToken);
+    }
+
+    private async ValueTask WaitForAttemptAsync(SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await gate.WaitAsync(cancellationToken);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _attempts);
+            throw;
+        }
+    }
+
+    private SemaphoreSlim CreateAttemptGate()
+    {
+        var places = (int)Math.Clamp(_limits.Burst, 1, int.MaxValue);
+        var created = new SemaphoreSlim(places, places);
+        return Interlocked.CompareExchange(ref _attemptGate, created, null) ?? created;
+    }
+
+    /// <summary>Ends an attempt <see cref="BeginAttemptAsync"/> let through.</summary>
+    void IThrottledAttempt.End()
+    {
+        _attemptGate!.Release();
+        Interlocked.Decrement(ref _attempts);
+    }
 
     public override TimeSpan? IdleDuration => IsBusy ? null : TimeSpan.FromMilliseconds(Math.Max(0, _runtime.NowMs - LastUsedMs));
 

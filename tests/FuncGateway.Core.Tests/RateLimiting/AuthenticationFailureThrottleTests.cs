@@ -1,4 +1,5 @@
 using System.Net;
+using FuncGateway.Model;
 using FuncGateway.RateLimiting;
 using Microsoft.Extensions.Time.Testing;
 
@@ -26,17 +27,17 @@ public sealed class AuthenticationFailureThrottleTests
 
         for (var i = 0; i < 3; i++)
         {
-            Assert.Null(await throttle.CheckAsync(attacker, default));
+            Assert.Null(await WaitAsync(throttle, attacker));
             await throttle.RecordFailureAsync(attacker, default);
         }
 
         var operations = _store.Attempts;
-        Assert.Equal(TimeSpan.FromSeconds(45), await throttle.CheckAsync(attacker, default));
-        Assert.Null(await throttle.CheckAsync(IPAddress.Parse("203.0.113.67"), default));
+        Assert.Equal(TimeSpan.FromSeconds(45), await WaitAsync(throttle, attacker));
+        Assert.Null(await WaitAsync(throttle, IPAddress.Parse("203.0.113.67")));
         Assert.Equal(operations, _store.Attempts);
 
         _time.Advance(TimeSpan.FromSeconds(45));
-        Assert.Null(await throttle.CheckAsync(attacker, default));
+        Assert.Null(await WaitAsync(throttle, attacker));
     }
 
     [Fact]
@@ -52,12 +53,12 @@ public sealed class AuthenticationFailureThrottleTests
         }
 
         // The second instance learns it with its first recorded failure, and makes the client wait from then on.
-        Assert.Null(await second.CheckAsync(attacker, default));
+        Assert.Null(await WaitAsync(second, attacker));
         await second.RecordFailureAsync(attacker, default);
-        Assert.NotNull(await second.CheckAsync(attacker, default));
+        Assert.NotNull(await WaitAsync(second, attacker));
 
         // The same /64: a rotated address does not start over.
-        Assert.NotNull(await second.CheckAsync(IPAddress.Parse("2001:db8::67"), default));
+        Assert.NotNull(await WaitAsync(second, IPAddress.Parse("2001:db8::67")));
     }
 
     [Fact]
@@ -68,7 +69,7 @@ public sealed class AuthenticationFailureThrottleTests
         await throttle.RecordFailureAsync(client, default);
         await throttle.RecordFailureAsync(client, default);
 
-        Assert.Null(await throttle.CheckAsync(client, default));
+        Assert.Null(await WaitAsync(throttle, client));
         Assert.Equal(0, _store.Attempts);
     }
 
@@ -85,7 +86,47 @@ public sealed class AuthenticationFailureThrottleTests
         await throttle.RecordFailureAsync(client, default);
         await throttle.RecordFailureAsync(client, default);
 
-        Assert.Equal(TimeSpan.FromSeconds(600), await throttle.CheckAsync(client, default));
-        Assert.Null(await throttle.CheckAsync(IPAddress.Parse("192.0.2.2"), default));
+        Assert.Equal(TimeSpan.FromSeconds(600), await WaitAsync(throttle, client));
+        Assert.Null(await WaitAsync(throttle, IPAddress.Parse("192.0.2.2")));
+    }
+
+    [Fact]
+    public async Task No_more_of_one_clients_attempts_than_the_limit_are_checked_at_a_time_the_rest_wait_their_turn()
+    {
+        var throttle = Throttle(o => (o.AuthenticationFailures.Limit, o.AuthenticationFailures.WindowSeconds) = (3, 60));
+        var attacker = IPAddress.Parse("203.0.113.66");
+        var running = new List<IThrottledAttempt>();
+        for (var i = 0; i < 3; i++)
+        {
+            var decision = await throttle.CheckAsync(attacker, default);
+            Assert.Null(decision.Wait);
+            running.Add(Assert.IsAssignableFrom<IThrottledAttempt>(decision.Attempt));
+        }
+
+        var fourth = throttle.CheckAsync(attacker, default);
+        Assert.False(fourth.IsCompleted);
+        Assert.Null(await WaitAsync(throttle, IPAddress.Parse("203.0.113.67")));
+
+        running[0].End();
+        var next = await fourth;
+        Assert.Null(next.Wait);
+        next.Attempt!.End();
+
+        // A waiting attempt whose turn comes after the allowance was spent is told to wait, and gives its place back.
+        for (var i = 0; i < 3; i++)
+        {
+            await throttle.RecordFailureAsync(attacker, default);
+        }
+
+        var late = throttle.CheckAsync(attacker, default);
+        Assert.NotNull((await late).Wait);
+    }
+
+    /// <summary>What the throttle says for one attempt, which ends at once.</summary>
+    private static async Task<TimeSpan?> WaitAsync(AuthenticationFailureThrottle throttle, IPAddress client)
+    {
+        var decision = await throttle.CheckAsync(client, default);
+        decision.Attempt?.End();
+        return decision.Wait;
     }
 }

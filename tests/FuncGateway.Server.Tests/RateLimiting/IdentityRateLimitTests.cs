@@ -107,6 +107,39 @@ public sealed class IdentityRateLimitTests(AzuriteFixture azurite) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Guesses_sent_all_at_once_get_no_more_attempts_than_the_failure_limit_allows_in_flight()
+    {
+        // 40 wrong passwords at once: all would pass the check before the first failure is counted. At most the
+        // limit (3) may be checked at a time, so no more than 2 × 3 − 1 are ever checked before the client must wait.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/either");
+            request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("admin:guess-" + i)));
+            using var response = await _gateway.Client.SendAsync(request);
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(40, responses.Count(s => s is HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests));
+        Assert.InRange(responses.Count(s => s == HttpStatusCode.Unauthorized), 1, 5);
+        Assert.Equal(0, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_client_with_valid_credentials_is_never_throttled_for_sending_many_requests_at_once()
+    {
+        var credentials = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("admin:s3cret"));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/either");
+            request.Headers.Authorization = new("Basic", credentials);
+            using var response = await _gateway.Client.SendAsync(request);
+            return response.StatusCode;
+        }));
+
+        Assert.All(responses, s => Assert.Equal(HttpStatusCode.OK, s));
+    }
+
+    [Fact]
     public async Task A_refused_credential_counts_as_a_failure_even_when_another_credential_of_the_request_is_accepted()
     {
         // A partner with its own valid key guesses the admin's Basic password on a route that accepts either: the
