@@ -167,7 +167,7 @@ internal static class JsonBodyCheck
             switch (element.ValueKind)
             {
                 case JsonValueKind.Object:
-                    if (depth > limits.MaxDepth)
+                    if (depth > limits.MaxDepth || RepeatsAName(element))
                     {
                         return false;
                     }
@@ -216,6 +216,59 @@ internal static class JsonBodyCheck
                 default:
                     return true;
             }
+        }
+
+        /// <summary>
+        /// True when two members' names differ at most in case (the parser already refused exact repeats). Small
+        /// objects are compared pairwise on their raw bytes without allocating; larger ones through a set.
+        /// </summary>
+        private static bool RepeatsAName(JsonElement element)
+        {
+            var count = element.GetPropertyCount();
+            if (count < 2)
+            {
+                return false;
+            }
+
+            if (count > 8)
+            {
+                var names = new HashSet<string>(count, MemberNameComparer.Instance);
+                foreach (var member in element.EnumerateObject())
+                {
+                    if (!names.Add(member.Name))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            var i = 0;
+            foreach (var first in element.EnumerateObject())
+            {
+                var j = 0;
+                foreach (var second in element.EnumerateObject())
+                {
+                    if (j++ > i && SameName(first, second))
+                    {
+                        return true;
+                    }
+                }
+
+                i++;
+            }
+
+            return false;
+        }
+
+        private static bool SameName(JsonProperty first, JsonProperty second)
+        {
+            var x = JsonMarshal.GetRawUtf8PropertyName(first);
+            var y = JsonMarshal.GetRawUtf8PropertyName(second);
+            return System.Text.Ascii.IsValid(x) && System.Text.Ascii.IsValid(y) && !x.Contains((byte)'\\') && !y.Contains((byte)'\\')
+                ? System.Text.Ascii.EqualsIgnoreCase(x, y)
+                : MemberNameComparer.Instance.Equals(first.Name, second.Name);
         }
 
         private bool Descend(JsonElement value, int depth, string? name, int index)

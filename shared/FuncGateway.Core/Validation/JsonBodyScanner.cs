@@ -5,8 +5,8 @@ namespace FuncGateway.Validation;
 
 /// <summary>
 /// One forward pass over a JSON body with <see cref="Utf8JsonReader"/>: is it JSON at all, does it stay within the
-/// route's limits (depth, string length, members per object, items per array), does an object repeat a member name
-/// (parsers disagree on which one wins, so a schema check could pass one value and the upstream read another), and
+/// route's limits (depth, string length, members per object, items per array), does an object repeat a member name, also
+/// in another case (parsers disagree on which one wins, and some ignore case, so a schema check could pass one value and the upstream read another), and
 /// the injection screening of string values. No document is built; locations are JSON Pointers.
 /// </summary>
 internal static class JsonBodyScanner
@@ -52,9 +52,9 @@ internal static class JsonBodyScanner
                         }
 
                         var level = path[^1];
-                        if (!(level.Names ??= new HashSet<string>(StringComparer.Ordinal)).Add(property))
+                        if (!(level.Names ??= new HashSet<string>(MemberNameComparer.Instance)).Add(property))
                         {
-                            violations.Add("body", Pointer(path, property, path.Count - 1), "duplicateMember", "The object repeats this member name.");
+                            violations.Add("body", Pointer(path, property, path.Count - 1), "duplicateMember", "The object repeats this member name (names that differ only in case count as the same).");
                             ok = false;
                         }
 

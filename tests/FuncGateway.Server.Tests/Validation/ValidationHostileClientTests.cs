@@ -1,0 +1,145 @@
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+using FuncGateway.Server.Tests.Infrastructure;
+using FuncGateway.Testing;
+
+namespace FuncGateway.Server.Tests.Validation;
+
+/// <summary>
+/// A hostile client trying to get a body or parameter a route's validation refuses past the gateway: each request
+/// here must be refused, and the upstream must see none of them.
+/// </summary>
+[Collection("Azurite")]
+public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private const string QuantitySchema = """{"type":"object","required":["qty"],"properties":{"qty":{"type":"integer","minimum":1}}}""";
+
+    private TestUpstream _echo = null!;
+    private GatewayHost _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        _echo = await TestUpstream.StartAsync("echo");
+        _gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        var upstream = _echo.BaseAddress.ToString();
+        await _gateway.UpsertSchemaAsync("quantity", QuantitySchema);
+        await _gateway.UpsertRouteAsync("qty", "/qty", upstream, ("Validation", """{"schema":"quantity"}"""));
+        await _gateway.UpsertRouteAsync("screened", "/screened", upstream, ("Validation", """{"injection":{"sql":true,"xss":true},"query":{"page":{"type":"integer"}},"rejectRepeated":true}"""));
+        await _gateway.ReloadAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _echo.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("""{"qty":1,"qty":-5}""")]
+    [InlineData("""{"qty":1,"q\u0074y":-5}""")]
+    [InlineData("""{"qty":1,"Qty":-5}""")]
+    [InlineData("""{"qty":1,"QTY":-5}""")]
+    [InlineData("""{"qty":1,"\u0051TY":-5}""")]
+    [InlineData("""{"qty":1,"a":0,"b":0,"c":0,"d":0,"e":0,"f":0,"g":0,"QtY":-5}""")]
+    [InlineData("""{"qty":1/*,"qty":-5*/}""")]
+    [InlineData("""{"qty":1,}""")]
+    [InlineData("""{"qty":-5}""")]
+    [InlineData("\uFEFF{\"qty\":-5}")]
+    [InlineData("""{"qty":-1e400}""")]
+    [InlineData("""{"qty":1}{"qty":-5}""")]
+    [InlineData("""{"qty":1} x""")]
+    public async Task A_JSON_body_the_schema_refuses_or_reads_ambiguously_never_reaches_the_upstream(string body)
+    {
+        var before = _echo.RequestCount;
+
+        using var response = await _gateway.Client.PostAsync("/qty", new StringContent(body, new UTF8Encoding(false), "application/json"));
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8; charset=utf-7")]
+    [InlineData("application/json; charset=\"utf-16\"")]
+    [InlineData("application/x-json")]
+    [InlineData("text/plain")]
+    [InlineData("application/json , text/plain")]
+    [InlineData("")]
+    public async Task A_JSON_body_under_a_Content_Type_trick_never_reaches_the_upstream(string contentType)
+    {
+        var before = _echo.RequestCount;
+        var body = """{"qty":-5}""";
+        var head = contentType.Length == 0 ? "" : $"Content-Type: {contentType}\r\n";
+
+        var response = await RawHttpClient.ExchangeAsync(_gateway.Client.BaseAddress!,
+            $"POST /qty HTTP/1.1\r\nHost: x\r\n{head}Content-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}", CancellationToken.None);
+
+        Assert.True(response.Status is 400 or 415, $"{response.Status}: {response.Text}");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task Two_Content_Type_headers_never_reach_the_upstream()
+    {
+        var before = _echo.RequestCount;
+        var body = """{"qty":-5}""";
+
+        var response = await RawHttpClient.ExchangeAsync(_gateway.Client.BaseAddress!,
+            $"POST /qty HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}", CancellationToken.None);
+
+        Assert.True(response.Status is 400 or 415, $"{response.Status}: {response.Text}");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_gzip_body_the_schema_would_refuse_never_reaches_the_upstream()
+    {
+        var before = _echo.RequestCount;
+        using var compressed = new MemoryStream();
+        await using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            await gzip.WriteAsync(Encoding.UTF8.GetBytes("""{"qty":-5}"""));
+        }
+
+        var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.ContentType = new("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await _gateway.Client.PostAsync("/qty", content);
+
+        Assert.True((int)response.StatusCode is 400 or 415, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Theory]
+    [InlineData("/screened?page=1&Page=2")]
+    [InlineData("/screened?page=1&PAGE=x")]
+    [InlineData("/screened?Page=x")]
+    [InlineData("/screened?pag%65=x")]
+    [InlineData("/screened?q=%253Cscript%253E")]
+    [InlineData("/screened?q=1+OR+1%3D1")]
+    [InlineData("/screened?q=%3Cscript%3E")]
+    [InlineData("/screened?q=%26lt%3Bscript%26gt%3B")]
+    public async Task A_query_the_rules_refuse_never_reaches_the_upstream(string url)
+    {
+        var before = _echo.RequestCount;
+
+        using var response = await _gateway.Client.GetAsync(url);
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Theory]
+    [InlineData("""{"a":"\u003cscript>alert(1)</script>"}""")]
+    [InlineData("""{"a":"x\u0000<script>alert(1)</script>"}""")]
+    public async Task A_JSON_body_spelling_an_injection_with_escapes_never_reaches_the_upstream(string body)
+    {
+        var before = _echo.RequestCount;
+
+        using var response = await _gateway.Client.PostAsync("/screened", new StringContent(body, new UTF8Encoding(false), "application/json"));
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+}
