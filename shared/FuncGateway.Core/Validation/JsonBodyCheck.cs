@@ -181,7 +181,14 @@ internal static class JsonBodyCheck
                             return false;
                         }
 
-                        if (!Descend(member.Value, depth, screen is null ? null : member.Name, 0))
+                        // A screened name sends the body to the scanner, which reports it unless it is free text.
+                        var name = screen is null ? null : member.Name;
+                        if (name is not null && screen!.Matches(name))
+                        {
+                            return false;
+                        }
+
+                        if (!Descend(member.Value, depth, name, 0))
                         {
                             return false;
                         }

@@ -58,6 +58,8 @@ internal static class JsonBodyScanner
                             ok = false;
                         }
 
+                        // A member name reaches the upstream as much as a value does (a map, a reflected key).
+                        screen?.ScreenBodyValue(Pointer(path, property, path.Count - 1), property, violations);
                         break;
                     case JsonTokenType.String:
                         if (!Item(path, ref property, limits, violations))
