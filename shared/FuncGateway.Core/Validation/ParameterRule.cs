@@ -89,8 +89,9 @@ internal sealed class ParameterRule
             {
                 try
                 {
-                    // The whole value must match: anchored here so "[0-9]+" means what it says.
-                    pattern = new Regex("^(?:" + text + ")$", RegexOptions.CultureInvariant, PatternTimeout);
+                    // The whole value must match: anchored here so "[0-9]+" means what it says. \z, not $: $ also
+                    // matches before a final "\n", which would let "date%0A" through a pattern "(date|total)".
+                    pattern = new Regex("^(?:" + text + ")\\z", RegexOptions.CultureInvariant, PatternTimeout);
                 }
                 catch (ArgumentException ex)
                 {
@@ -147,7 +148,7 @@ internal sealed class ParameterRule
     };
 
     private static readonly Regex Rfc3339 = new(
-        @"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+        @"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     private static bool IsRfc3339(string value) =>
         Rfc3339.IsMatch(value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out _);

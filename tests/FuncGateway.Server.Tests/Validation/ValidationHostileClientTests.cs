@@ -26,6 +26,7 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         await _gateway.UpsertSchemaAsync("quantity", QuantitySchema);
         await _gateway.UpsertRouteAsync("qty", "/qty", upstream, ("Validation", """{"schema":"quantity"}"""));
         await _gateway.UpsertRouteAsync("screened", "/screened", upstream, ("Validation", """{"injection":{"sql":true,"xss":true},"query":{"page":{"type":"integer"}},"rejectRepeated":true}"""));
+        await _gateway.UpsertRouteAsync("sorted", "/sorted", upstream, ("Validation", """{"query":{"sort":{"pattern":"(date|total)"},"since":{"type":"date-time"}}}"""));
         await _gateway.ReloadAsync();
     }
 
@@ -120,6 +121,11 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     [InlineData("/screened?q=1+OR+1%3D1")]
     [InlineData("/screened?q=%3Cscript%3E")]
     [InlineData("/screened?q=%26lt%3Bscript%26gt%3B")]
+    [InlineData("/sorted?sort=date%0A")]
+    [InlineData("/sorted?sort=date%0A%0D")]
+    [InlineData("/sorted?since=2026-12-05T10:00:00Z%0A")]
+    [InlineData("/sorted?since=2026-12-05T10:00:00Z%20")]
+    [InlineData("/sorted?since=%D9%A2%D9%A0%D9%A2%D9%A6-12-05T10:00:00Z")]
     public async Task A_query_the_rules_refuse_never_reaches_the_upstream(string url)
     {
         var before = _echo.RequestCount;
@@ -128,6 +134,14 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
 
         Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_query_the_rules_accept_reaches_the_upstream()
+    {
+        using var response = await _gateway.Client.GetAsync("/sorted?sort=total&since=2026-12-05T10:00:00%2B01:00");
+
+        Assert.Equal("?sort=total&since=2026-12-05T10:00:00%2B01:00", (await Echo.ReadAsync(response)).Query);
     }
 
     [Theory]
