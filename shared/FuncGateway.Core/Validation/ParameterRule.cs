@@ -44,9 +44,67 @@ internal sealed class ParameterRule
         Type = type;
         _pattern = pattern;
         MaxLength = maxLength;
+        UnderscoreSpellings = UnderscoreSpellingsOf(name);
     }
 
     public string Name { get; }
+
+    /// <summary>
+    /// For a header rule: the name with some or all of its <c>-</c> written <c>_</c> (<c>X_Request_Id</c>,
+    /// <c>X-Request_Id</c>, …). CGI-style upstreams (WSGI, PHP, Rack) read <c>X_Request_Id</c> and
+    /// <c>X-Request-Id</c> as the same variable, so the rule's value checks hold for these spellings too. Empty for a
+    /// name without <c>-</c>; null when the name has too many to list, and request headers are compared instead.
+    /// </summary>
+    public string[]? UnderscoreSpellings { get; }
+
+    private const int MaxListedDashes = 6;
+
+    private static string[]? UnderscoreSpellingsOf(string name)
+    {
+        var dashes = name.Count(static c => c == '-');
+        if (dashes > MaxListedDashes)
+        {
+            return null;
+        }
+
+        var spellings = new string[(1 << dashes) - 1];
+        for (var mask = 1; mask < 1 << dashes; mask++)
+        {
+            var chars = name.ToCharArray();
+            for (int i = 0, dash = 0; i < chars.Length; i++)
+            {
+                if (chars[i] == '-' && (mask & (1 << dash++)) != 0)
+                {
+                    chars[i] = '_';
+                }
+            }
+
+            spellings[mask - 1] = new string(chars);
+        }
+
+        return spellings;
+    }
+
+    /// <summary>Whether <paramref name="header"/> is <see cref="Name"/> with at least one <c>-</c> written <c>_</c>, ignoring case.</summary>
+    public bool IsUnderscoreSpelling(string header)
+    {
+        if (header.Length != Name.Length || !header.Contains('_'))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < header.Length; i++)
+        {
+            var expected = Name[i];
+            var actual = header[i];
+            if (expected == '-' ? actual is not ('-' or '_') : char.ToUpperInvariant(actual) != char.ToUpperInvariant(expected))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     public bool Required { get; }
 

@@ -137,8 +137,48 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
 
         foreach (var rule in validation.Headers)
         {
-            Check("header", rule, request.Headers.TryGetValue(rule.Name, out var values) ? values : default, validation.RejectRepeated, violations);
+            var values = request.Headers.TryGetValue(rule.Name, out var found) ? found : default;
+            Check("header", rule, values, validation.RejectRepeated, violations);
+            CheckUnderscoreSpellings(request.Headers, rule, values.Count, validation.RejectRepeated, violations);
         }
+    }
+
+    /// <summary>
+    /// The rule's value checks for the header's <c>_</c> spellings (<c>X_Request_Id</c> for <c>X-Request-Id</c>),
+    /// which CGI-style upstreams read as the same header; with <c>rejectRepeated</c> they count as repeats.
+    /// </summary>
+    private static void CheckUnderscoreSpellings(IHeaderDictionary headers, ParameterRule rule, int count, bool rejectRepeated, ViolationList violations)
+    {
+        if (rule.UnderscoreSpellings is { } spellings)
+        {
+            foreach (var spelling in spellings)
+            {
+                if (headers.TryGetValue(spelling, out var values))
+                {
+                    CheckSpelling(rule, values, count += values.Count, rejectRepeated, violations);
+                }
+            }
+
+            return;
+        }
+
+        foreach (var (name, values) in headers)
+        {
+            if (rule.IsUnderscoreSpelling(name))
+            {
+                CheckSpelling(rule, values, count += values.Count, rejectRepeated, violations);
+            }
+        }
+    }
+
+    private static void CheckSpelling(ParameterRule rule, Microsoft.Extensions.Primitives.StringValues values, int countSoFar, bool rejectRepeated, ViolationList violations)
+    {
+        if (rejectRepeated && countSoFar > 1 && countSoFar - values.Count >= 1)
+        {
+            violations.Add("header", rule.Name, "repeated", "The header is also given with '_' for '-'; the route accepts it once.");
+        }
+
+        Check("header", rule, values, rejectRepeated, violations);
     }
 
     private static bool IsUtf8(string charset) =>

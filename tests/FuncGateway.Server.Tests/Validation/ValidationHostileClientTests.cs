@@ -27,6 +27,8 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         await _gateway.UpsertRouteAsync("qty", "/qty", upstream, ("Validation", """{"schema":"quantity"}"""));
         await _gateway.UpsertRouteAsync("screened", "/screened", upstream, ("Validation", """{"injection":{"sql":true,"xss":true},"query":{"page":{"type":"integer"}},"rejectRepeated":true}"""));
         await _gateway.UpsertRouteAsync("sorted", "/sorted", upstream, ("Validation", """{"query":{"sort":{"pattern":"(date|total)"},"since":{"type":"date-time"}}}"""));
+        await _gateway.UpsertRouteAsync("traced", "/traced", upstream, ("Validation", """{"headers":{"X-Request-Id":{"required":true,"type":"uuid"}},"rejectRepeated":true}"""));
+        await _gateway.UpsertRouteAsync("traced-loose", "/traced-loose", upstream, ("Validation", """{"headers":{"X-Request-Id":{"type":"uuid"}}}"""));
         await _gateway.ReloadAsync();
     }
 
@@ -157,5 +159,35 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
 
         Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Theory]
+    [InlineData("/traced-loose", "X_Request_Id")]
+    [InlineData("/traced-loose", "x-request_id")]
+    [InlineData("/traced", "X_REQUEST_ID")]
+    public async Task A_header_rule_holds_for_the_names_CGI_style_upstreams_read_as_the_same_header(string path, string spelling)
+    {
+        var before = _echo.RequestCount;
+        var request = $"GET {path} HTTP/1.1\r\nHost: x\r\nX-Request-Id: 3f2504e0-4f89-41d3-9a0c-0305e82c3301\r\n{spelling}: 1' OR '1'='1\r\nConnection: close\r\n\r\n";
+
+        var response = await RawHttpClient.ExchangeAsync(_gateway.Client.BaseAddress!, request, CancellationToken.None);
+
+        var problem = response.AssertProblem(400, "validation_failed");
+        Assert.Contains(problem.GetProperty("violations").EnumerateArray(), v => v.GetProperty("location").GetString() == "X-Request-Id" && v.GetProperty("rule").GetString() == "type");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task An_underscore_spelling_of_a_ruled_header_is_a_repeat_under_rejectRepeated_and_a_lone_valid_one_passes()
+    {
+        var request = "GET /traced HTTP/1.1\r\nHost: x\r\nX-Request-Id: 3f2504e0-4f89-41d3-9a0c-0305e82c3301\r\nX_Request_Id: 3f2504e0-4f89-41d3-9a0c-0305e82c3301\r\nConnection: close\r\n\r\n";
+        var response = await RawHttpClient.ExchangeAsync(_gateway.Client.BaseAddress!, request, CancellationToken.None);
+        using var single = new HttpRequestMessage(HttpMethod.Get, "/traced");
+        single.Headers.Add("X-Request-Id", "3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+        using var accepted = await _gateway.Client.SendAsync(single);
+
+        var problem = response.AssertProblem(400, "validation_failed");
+        Assert.Equal("repeated", problem.GetProperty("violations")[0].GetProperty("rule").GetString());
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
     }
 }
