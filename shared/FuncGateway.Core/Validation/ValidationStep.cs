@@ -64,6 +64,15 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             return false;
         }
 
+        if (hasBody && isJson && validation.ValidatesJsonBodies && IsEncoded(request.Headers.ContentEncoding))
+        {
+            // The checks would read the compressed bytes, and an upstream that decompresses would read another document.
+            ValidationLog.UnsupportedMediaType(logger, routeId, StatusCodes.Status415UnsupportedMediaType);
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, ProblemCodes.RequestBodyEncoded,
+                "The request body is compressed and cannot be validated.", "The route checks JSON bodies; send them without Content-Encoding.");
+            return false;
+        }
+
         if (hasBody && isJson && validation.ValidatesJsonBodies)
         {
             var limit = validation.BufferLimit;
@@ -179,6 +188,19 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
         }
 
         Check("header", rule, values, rejectRepeated, violations);
+    }
+
+    private static bool IsEncoded(Microsoft.Extensions.Primitives.StringValues encodings)
+    {
+        foreach (var encoding in encodings)
+        {
+            if (!string.Equals(encoding?.Trim(), "identity", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsUtf8(string charset) =>
