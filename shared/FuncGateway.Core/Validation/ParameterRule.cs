@@ -194,8 +194,10 @@ internal sealed class ParameterRule
 
     private string TypeName => Types.First(t => t.Value == Type).Key;
 
+    // .NET's number parsing stops at trailing NULs ("1\0" parses as 1); the upstream would get the NUL too.
     private bool HasType(string value) => Type switch
     {
+        not ParameterType.String when value.Contains('\0') => false,
         ParameterType.Integer => long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _),
         ParameterType.Number => double.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d),
         ParameterType.Boolean => value is "true" or "false",

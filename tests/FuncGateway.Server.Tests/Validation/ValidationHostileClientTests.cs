@@ -26,9 +26,11 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         await _gateway.UpsertSchemaAsync("quantity", QuantitySchema);
         await _gateway.UpsertRouteAsync("qty", "/qty", upstream, ("Validation", """{"schema":"quantity"}"""));
         await _gateway.UpsertRouteAsync("screened", "/screened", upstream, ("Validation", """{"injection":{"sql":true,"xss":true},"query":{"page":{"type":"integer"}},"rejectRepeated":true}"""));
-        await _gateway.UpsertRouteAsync("sorted", "/sorted", upstream, ("Validation", """{"query":{"sort":{"pattern":"(date|total)"},"since":{"type":"date-time"}}}"""));
+        await _gateway.UpsertRouteAsync("sorted", "/sorted", upstream, ("Validation", """{"query":{"sort":{"pattern":"(date|total)"},"since":{"type":"date-time"},"day":{"type":"date"},"ratio":{"type":"number"}}}"""));
         await _gateway.UpsertRouteAsync("traced", "/traced", upstream, ("Validation", """{"headers":{"X-Request-Id":{"required":true,"type":"uuid"}},"rejectRepeated":true}"""));
         await _gateway.UpsertRouteAsync("traced-loose", "/traced-loose", upstream, ("Validation", """{"headers":{"X-Request-Id":{"type":"uuid"}}}"""));
+        await _gateway.UpsertSchemaAsync("capped", """{"type":"object","properties":{"qty":{"type":"integer","minimum":1,"maximum":100}}}""");
+        await _gateway.UpsertRouteAsync("capped", "/capped", upstream, ("Validation", """{"schema":"capped"}"""));
         await _gateway.ReloadAsync();
     }
 
@@ -144,6 +146,14 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     [InlineData("/screened?q=1+OR+1%3D1")]
     [InlineData("/screened?q=%3Cscript%3E")]
     [InlineData("/screened?q=%26lt%3Bscript%26gt%3B")]
+    [InlineData("/screened?page")]
+    [InlineData("/screened?page=")]
+    [InlineData("/screened?page=%EF%BC%91")]
+    [InlineData("/screened?page=%201")]
+    [InlineData("/screened?page=1%00")]
+    [InlineData("/screened?page=1%00%00")]
+    [InlineData("/sorted?ratio=1.5%00")]
+    [InlineData("/sorted?day=2026-12-05%00")]
     [InlineData("/sorted?sort=date%0A")]
     [InlineData("/sorted?sort=date%0A%0D")]
     [InlineData("/sorted?since=2026-12-05T10:00:00Z%0A")]
@@ -162,9 +172,9 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     [Fact]
     public async Task A_query_the_rules_accept_reaches_the_upstream()
     {
-        using var response = await _gateway.Client.GetAsync("/sorted?sort=total&since=2026-12-05T10:00:00%2B01:00");
+        using var response = await _gateway.Client.GetAsync("/sorted?sort=total&since=2026-12-05T10:00:00%2B01:00&day=2026-12-05&ratio=-1.5e3");
 
-        Assert.Equal("?sort=total&since=2026-12-05T10:00:00%2B01:00", (await Echo.ReadAsync(response)).Query);
+        Assert.Equal("?sort=total&since=2026-12-05T10:00:00%2B01:00&day=2026-12-05&ratio=-1.5e3", (await Echo.ReadAsync(response)).Query);
     }
 
     [Theory]
@@ -210,5 +220,21 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         var problem = response.AssertProblem(400, "validation_failed");
         Assert.Equal("repeated", problem.GetProperty("violations")[0].GetProperty("rule").GetString());
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"qty":1e400}""")]
+    [InlineData("""{"qty":100000000000000000000000000000001}""")]
+    [InlineData("""{"qty":1e29}""")]
+    [InlineData("""{"qty":100.00000000000000000000000000001}""")]
+    [InlineData("""{"qty":0.99999999999999999999999999999999}""")]
+    public async Task A_number_beyond_the_schema_bounds_is_refused_however_it_is_written(string body)
+    {
+        var before = _echo.RequestCount;
+
+        using var response = await _gateway.Client.PostAsync("/capped", new StringContent(body, new UTF8Encoding(false), "application/json"));
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(before, _echo.RequestCount);
     }
 }
