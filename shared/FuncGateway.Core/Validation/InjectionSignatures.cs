@@ -62,7 +62,16 @@ internal static class InjectionSignatures
     public static bool IsSqlInjection(string value) => Sql.IsMatch(Normalize(value, forSql: true));
 
     /// <summary>Whether the value carries an XSS signature.</summary>
-    public static bool IsXss(string value) => Xss.IsMatch(Normalize(value, forSql: false));
+    public static bool IsXss(string value)
+    {
+        var text = Normalize(value, forSql: false, out var hadControls);
+
+        // Control characters became spaces, which keeps "<img\tonerror=" a tag; but browsers drop tabs and newlines
+        // inside a URL ("java\tscript:" runs) and old ones NULs, so such a value is also tried without them.
+        return Xss.IsMatch(text) || (hadControls && Xss.IsMatch(Normalize(value, forSql: false, out _, removeControls: true)));
+    }
+
+    internal static string Normalize(string value, bool forSql) => Normalize(value, forSql, out _);
 
     private static readonly Regex SqlComment = new(@"/\*.*?\*/", RegexOptions.CultureInvariant | RegexOptions.Singleline | RegexOptions.NonBacktracking);
 
@@ -71,8 +80,9 @@ internal static class InjectionSignatures
     /// (<c>&amp;lt;script&amp;gt;</c>, <c>&amp;#106;avascript</c>), and, for SQL, inline comments used as spaces
     /// (<c>UNION/**/SELECT</c>). NUL and other control characters become spaces.
     /// </summary>
-    internal static string Normalize(string value, bool forSql)
+    private static string Normalize(string value, bool forSql, out bool hadControls, bool removeControls = false)
     {
+        hadControls = false;
         var text = value;
         for (var i = 0; i < 2 && text.Contains('%', StringComparison.Ordinal); i++)
         {
@@ -91,6 +101,12 @@ internal static class InjectionSignatures
 
         if (text.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0)
         {
+            hadControls = true;
+            if (removeControls)
+            {
+                return string.Concat(text.Where(static c => !char.IsControl(c)));
+            }
+
             text = string.Create(text.Length, text, static (span, source) =>
             {
                 for (var i = 0; i < source.Length; i++)
