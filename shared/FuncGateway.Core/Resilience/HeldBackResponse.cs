@@ -16,16 +16,14 @@ internal sealed class HeldBackResponse
 
     private readonly HttpResponseMessage _response;
     private readonly KeyValuePair<string, IEnumerable<string>>[] _contentHeaders;
-    private readonly byte[] _body;
-    private readonly int _length;
+    private readonly ReadOnlyMemory<byte> _body;
 
-    private HeldBackResponse(UpstreamInstance instance, HttpResponseMessage response, HttpContentHeaders contentHeaders, byte[] body, int length)
+    private HeldBackResponse(UpstreamInstance instance, HttpResponseMessage response, HttpContentHeaders contentHeaders, ReadOnlyMemory<byte> body)
     {
         Instance = instance;
         _response = response;
         _contentHeaders = [.. contentHeaders];
         _body = body;
-        _length = length;
     }
 
     /// <summary>The instance that answered.</summary>
@@ -33,38 +31,13 @@ internal sealed class HeldBackResponse
 
     public int Status => (int)_response.StatusCode;
 
-    /// <summary>Reads <paramref name="response"/>'s body into memory; null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
+    /// <summary>Reads <paramref name="response"/>'s body into memory (<see cref="ResponseBodyBuffer"/>); null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
     public static async ValueTask<HeldBackResponse?> TryKeepAsync(UpstreamInstance instance, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var content = response.Content;
-        if (content.Headers.ContentLength > MaxBodyBytes)
+        if (await ResponseBodyBuffer.ReadAsync(content, MaxBodyBytes, cancellationToken) is not { } body)
         {
             return null;
-        }
-
-        var stream = await content.ReadAsStreamAsync(cancellationToken);
-        await using var streamScope = stream.ConfigureAwait(false);
-        var buffer = new byte[(int)Math.Clamp(content.Headers.ContentLength ?? 1024, 1, MaxBodyBytes + 1)];
-        var length = 0;
-        while (true)
-        {
-            if (length == buffer.Length)
-            {
-                if (length > MaxBodyBytes)
-                {
-                    return null;
-                }
-
-                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxBodyBytes + 1));
-            }
-
-            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);
-            if (read == 0)
-            {
-                break;
-            }
-
-            length += read;
         }
 
         var copy = new HttpResponseMessage(response.StatusCode) { Version = response.Version, ReasonPhrase = response.ReasonPhrase };
@@ -73,13 +46,13 @@ internal sealed class HeldBackResponse
             copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
         }
 
-        return new HeldBackResponse(instance, copy, content.Headers, buffer, length);
+        return new HeldBackResponse(instance, copy, content.Headers, body);
     }
 
     /// <summary>The response to pass on, with a fresh copy of the body (whoever passes it on disposes it).</summary>
     public HttpResponseMessage Take()
     {
-        _response.Content = WithHeaders(new ByteArrayContent(_body, 0, _length), _contentHeaders);
+        _response.Content = WithHeaders(new ReadOnlyMemoryContent(_body), _contentHeaders);
         return _response;
     }
 
