@@ -244,17 +244,7 @@ public sealed class HealthTests(AzuriteFixture azurite)
     /// <summary>Writes the instance's row as Unhealthy, probed now, and waits for the first request the gateway refuses.</summary>
     private static async Task<HttpResponseMessage> UnhealthyAsync(GatewayHost gateway, Uri instance, int successes, int failures)
     {
-        var now = DateTimeOffset.UtcNow;
-        var url = instance.ToString().TrimEnd('/');
-        await gateway.Health!.UpsertEntityAsync(new TableEntity("pool", Uri.EscapeDataString(url))
-        {
-            ["Url"] = url,
-            ["State"] = "Unhealthy",
-            ["ConsecutiveSuccesses"] = successes,
-            ["ConsecutiveFailures"] = failures,
-            ["ProbedAt"] = now,
-            ["StateChangedAt"] = now,
-        });
+        await gateway.MarkUnhealthyAsync("pool", instance, successes, failures);
         HttpResponseMessage? response = null;
         await WaitUntilAsync(async () => (response = await gateway.Client.GetAsync("/app")).StatusCode == HttpStatusCode.ServiceUnavailable, "the instance is out");
         return response!;

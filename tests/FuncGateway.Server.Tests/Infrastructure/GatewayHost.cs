@@ -126,6 +126,22 @@ internal sealed class GatewayHost : IAsyncDisposable
         await Upstreams!.UpsertEntityAsync(new TableEntity("default", name) { ["Instances"] = json, ["LoadBalancing"] = "RoundRobin" }, TableUpdateMode.Replace);
     }
 
+    /// <summary>Writes an instance's Health table row as Unhealthy, probed now, as a prober would (the gateway reads it on its next refresh).</summary>
+    public async Task MarkUnhealthyAsync(string pool, Uri instance, int successes = 0, int failures = 3)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var url = instance.ToString().TrimEnd('/');
+        await Health!.UpsertEntityAsync(new TableEntity(pool, Uri.EscapeDataString(url))
+        {
+            ["Url"] = url,
+            ["State"] = "Unhealthy",
+            ["ConsecutiveSuccesses"] = successes,
+            ["ConsecutiveFailures"] = failures,
+            ["ProbedAt"] = now,
+            ["StateChangedAt"] = now,
+        });
+    }
+
     /// <summary>A pool with weights and further properties (LoadBalancing, HealthCheck, CircuitBreaker, ...).</summary>
     public async Task UpsertPoolAsync(string name, (Uri Url, int Weight)[] instances, params (string Name, object Value)[] more)
     {

@@ -61,17 +61,7 @@ public sealed class LoadBalancingTests(AzuriteFixture azurite) : IAsyncLifetime
         await gateway.ReloadAsync();
 
         // Written as a prober would; no request is sent until the gateway has read it.
-        var now = DateTimeOffset.UtcNow;
-        var url = down.BaseAddress.ToString().TrimEnd('/');
-        await gateway.Health!.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("pool", Uri.EscapeDataString(url))
-        {
-            ["Url"] = url,
-            ["State"] = "Unhealthy",
-            ["ConsecutiveSuccesses"] = 0,
-            ["ConsecutiveFailures"] = 3,
-            ["ProbedAt"] = now,
-            ["StateChangedAt"] = now,
-        });
+        await gateway.MarkUnhealthyAsync("pool", down.BaseAddress);
         var gone = false;
         for (var i = 0; i < 1_000 && !gone; i++)
         {

@@ -243,17 +243,8 @@ public sealed class ResilienceTests(AzuriteFixture azurite) : IAsyncLifetime
         var pending = gateway.Client.GetAsync("/app");
         await WaitUntilAsync(() => unwell.Requests == 1 || pending.IsCompleted);
         Assert.False(pending.IsCompleted, "the first request went to the first instance");
-        var now = DateTimeOffset.UtcNow;
+        await gateway.MarkUnhealthyAsync("pool", other.BaseAddress);
         var url = other.BaseAddress.ToString().TrimEnd('/');
-        await gateway.Health!.UpsertEntityAsync(new Azure.Data.Tables.TableEntity("pool", Uri.EscapeDataString(url))
-        {
-            ["Url"] = url,
-            ["State"] = "Unhealthy",
-            ["ConsecutiveSuccesses"] = 0,
-            ["ConsecutiveFailures"] = 3,
-            ["ProbedAt"] = now,
-            ["StateChangedAt"] = now,
-        });
         var gone = false;
         for (var i = 0; i < 1_000 && !gone; i++)
         {
