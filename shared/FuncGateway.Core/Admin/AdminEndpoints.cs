@@ -52,7 +52,7 @@ internal sealed class AdminEndpoints
         _health = health;
         _logger = logger;
         var key = options.Value.Admin.Key;
-        if (IsUnresolvedKeyVaultReference(key))
+        if (AdminKeys.IsUnresolvedKeyVaultReference(key))
         {
             // App Service hands the app the reference text itself when it cannot resolve it; that text is guessable,
             // so it must never work as a key. Fail closed: the admin surface stays off.
@@ -64,9 +64,6 @@ internal sealed class AdminEndpoints
         _refreshInterval = options.Value.Registry.RefreshIntervalSeconds;
         _groups = RouteGroupFilter.ParseSetting(options.Value.Registry.Groups, []);
     }
-
-    /// <summary>True for an app setting that is still a Key Vault reference (<c>@Microsoft.KeyVault(...)</c>) rather than its value.</summary>
-    public static bool IsUnresolvedKeyVaultReference(string? value) => AdminKeys.IsUnresolvedKeyVaultReference(value);
 
     /// <summary>The endpoints the core itself serves.</summary>
     internal static readonly string[] BuiltInNames = ["healthz", "routes", "upstreams", "rejected", "status", "reload", "health"];
