@@ -191,6 +191,44 @@ public sealed class ValidatedTokenCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task A_refresh_that_fetches_the_same_keys_keeps_the_validated_tokens()
+    {
+        _idp.Keys = [_k1, _k2];
+        var policy = Policy(remote: true, keyRefresh: 60);
+        var token = Token(exp: 3600);
+        var first = await policy.AuthenticateAsync(token, default);
+        Assert.Equal(AuthOutcome.Success, first.Outcome);
+
+        _clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Same(first, await policy.AuthenticateAsync(token, default));
+        await policy.PendingKeyRefresh!;
+
+        // The JWKS was fetched again (new documents, new key objects) but says the same: no signature check again.
+        Assert.Equal(2, _idp.Fetches);
+        Assert.Same(first, await policy.AuthenticateAsync(token, default));
+        Assert.Equal(1, policy.Cache!.Count);
+    }
+
+    [Fact]
+    public async Task A_key_replaced_under_the_same_kid_drops_the_validated_tokens()
+    {
+        using var impostor = TestSigningKey.Rsa("k1");
+        _idp.Keys = [_k1];
+        var policy = Policy(remote: true, keyRefresh: 60);
+        var token = Token(exp: 3600);
+        Assert.Equal(AuthOutcome.Success, (await policy.AuthenticateAsync(token, default)).Outcome);
+
+        _idp.Keys = [impostor];
+        _clock.Advance(TimeSpan.FromSeconds(60));
+        await policy.AuthenticateAsync(token, default);
+        await policy.PendingKeyRefresh!;
+
+        var refused = await policy.AuthenticateAsync(token, default);
+        Assert.Equal(AuthOutcome.Invalid, refused.Outcome);
+        Assert.Equal(0, policy.Cache!.Count);
+    }
+
+    [Fact]
     public async Task The_cache_holds_at_most_TokenCacheSize_tokens()
     {
         var policy = Policy(cacheSize: 3);

@@ -17,7 +17,19 @@ internal enum KeyFamily
 /// <param name="Key">The IdentityModel key, public part only.</param>
 /// <param name="Family">Which algorithms it can verify.</param>
 /// <param name="Algorithm">The JWK's own <c>alg</c>, which then is the only algorithm it may verify.</param>
-internal sealed record SigningKey(string? KeyId, SecurityKey Key, KeyFamily Family, string? Algorithm);
+/// <param name="Material">The public key material of a key read from a JWKS (modulus and exponent, or curve and point),
+/// so a refresh that fetched the same keys can be told from one that changed them; null for configured keys.</param>
+internal sealed record SigningKey(string? KeyId, SecurityKey Key, KeyFamily Family, string? Algorithm, string? Material = null)
+{
+    /// <summary>Whether both verify the same tokens: the same key, or the same kid, family, algorithm and material.</summary>
+    public bool SameAs(SigningKey other) =>
+        ReferenceEquals(this, other)
+        || (Material is not null
+            && Family == other.Family
+            && string.Equals(KeyId, other.KeyId, StringComparison.Ordinal)
+            && string.Equals(Algorithm, other.Algorithm, StringComparison.Ordinal)
+            && string.Equals(Material, other.Material, StringComparison.Ordinal));
+}
 
 /// <summary>
 /// An immutable set of trusted keys. Built from a JWKS by our own rules rather than IdentityModel's lenient ones:
@@ -71,6 +83,33 @@ internal sealed class SigningKeySet
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="other"/> holds the same keys in the same order: a key refresh that fetched an unchanged
+    /// JWKS keeps the set it had, and with it the policy's cache of validated tokens.
+    /// </summary>
+    public bool SameKeysAs(SigningKeySet other)
+    {
+        if (ReferenceEquals(this, other))
+        {
+            return true;
+        }
+
+        if (other._keys.Length != _keys.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            if (!_keys[i].SameAs(other._keys[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public SigningKeySet Concat(SigningKeySet other) => other.Count == 0 ? this : Count == 0 ? other : new SigningKeySet(_keys.Concat(other._keys));
@@ -147,7 +186,9 @@ internal sealed class SigningKeySet
                         return false;
                     }
 
-                    key = new SigningKey(kid, new RsaSecurityKey(rsa) { KeyId = kid }, KeyFamily.Rsa, alg);
+                    var parameters = rsa.ExportParameters(includePrivateParameters: false);
+                    var material = Convert.ToBase64String(parameters.Modulus!) + "." + Convert.ToBase64String(parameters.Exponent!);
+                    key = new SigningKey(kid, new RsaSecurityKey(rsa) { KeyId = kid }, KeyFamily.Rsa, alg, material);
                     return true;
                 case "EC":
                     // RFC 7518 binds each ES algorithm to one curve: the curve decides the algorithm.
@@ -168,7 +209,7 @@ internal sealed class SigningKeySet
                         Curve = curve.Value,
                         Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(jwk.X), Y = Base64UrlEncoder.DecodeBytes(jwk.Y) },
                     });
-                    key = new SigningKey(kid, new ECDsaSecurityKey(ec) { KeyId = kid }, KeyFamily.EllipticCurve, curveAlgorithm);
+                    key = new SigningKey(kid, new ECDsaSecurityKey(ec) { KeyId = kid }, KeyFamily.EllipticCurve, curveAlgorithm, $"{jwk.Crv}.{jwk.X}.{jwk.Y}");
                     return true;
                 default:
                     // "oct" and anything else: a symmetric key never comes from a key set the gateway fetches.

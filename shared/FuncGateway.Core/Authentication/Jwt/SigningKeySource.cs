@@ -175,7 +175,14 @@ internal sealed class SigningKeySource
                 // An empty set withdraws the keys held (tokens signed with them get 401) but is no first load: with
                 // none ever held, requests keep getting 503 until the IdP publishes a usable key.
                 withdrawn = remote.Count == 0 && _state.HasRemoteKeys;
-                _state = _state with { Keys = _static.Concat(remote), HasRemoteKeys = remote.Count > 0 || _state.HasRemoteKeys, FetchedAt = _time.GetUtcNow() };
+                // Unchanged keys keep their set (and the policy's validated tokens with it); any change makes a new one.
+                var keys = _static.Concat(remote);
+                if (keys.SameKeysAs(_state.Keys))
+                {
+                    keys = _state.Keys;
+                }
+
+                _state = _state with { Keys = keys, HasRemoteKeys = remote.Count > 0 || _state.HasRemoteKeys, FetchedAt = _time.GetUtcNow() };
             }
 
             if (remote.Count == 0)
