@@ -714,10 +714,14 @@ internal sealed class SnapshotBuilder(
         var d = route.Definition;
         var builder = new StringBuilder(spec.Template.ShapeKey).Append('\n').Append(d.Priority).Append('\n');
         builder.Append(spec.Condition?.ConflictKey).Append('\n');
-        // A host listed twice matches nothing more: 'a.example.com,A.example.com' is 'a.example.com'.
-        foreach (var host in d.Hosts.Select(h => h.ToUpperInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        // A host listed twice matches nothing more: 'a.example.com,A.example.com' is 'a.example.com'; and a list
+        // holding '*' (any host, any port) matches what no Hosts at all matches.
+        if (!d.Hosts.Any(static h => h.Trim() == "*"))
         {
-            builder.Append(host).Append(',');
+            foreach (var host in d.Hosts.Select(h => h.ToUpperInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                builder.Append(host).Append(',');
+            }
         }
 
         builder.Append('\n');

@@ -101,6 +101,8 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         await gateway.UpsertRouteAsync("items-b", "/items/{n:MIN(1):Int}", loser.BaseAddress.ToString());
         await gateway.UpsertRouteAsync("host-a", "/host", winner.BaseAddress.ToString(), ("Hosts", "127.0.0.1"));
         await gateway.UpsertRouteAsync("host-b", "/host", loser.BaseAddress.ToString(), ("Hosts", "127.0.0.1,127.0.0.1"));
+        await gateway.UpsertRouteAsync("any-a", "/any", winner.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("any-b", "/any", loser.BaseAddress.ToString(), ("Hosts", "example.com,*"));
 
         // Overlapping but not identical: each keeps serving what it matches more precisely.
         await gateway.UpsertRouteAsync("orders-int", "/api/orders/{id:int}", loser.BaseAddress.ToString(), ("Methods", "GET,DELETE"));
@@ -110,7 +112,8 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         await gateway.ReloadAsync();
 
         var rejected = await gateway.RejectedReasonsAsync();
-        Assert.Equal(["files-b", "host-b", "items-b", "orders-b"], rejected.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["any-b", "files-b", "host-b", "items-b", "orders-b"], rejected.Keys.Order(StringComparer.Ordinal));
+        Assert.StartsWith("Conflicts with route 'any-a'", rejected["any-b"], StringComparison.Ordinal);
         Assert.StartsWith("Conflicts with route 'orders-a'", rejected["orders-b"], StringComparison.Ordinal);
         Assert.StartsWith("Conflicts with route 'files-a'", rejected["files-b"], StringComparison.Ordinal);
         Assert.StartsWith("Conflicts with route 'items-a'", rejected["items-b"], StringComparison.Ordinal);
@@ -120,6 +123,7 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         Assert.Equal("winner", (await Echo.ReadAsync(await gateway.Client.GetAsync("/files/a/b"))).Instance);
         Assert.Equal("winner", (await Echo.ReadAsync(await gateway.Client.GetAsync("/items/3"))).Instance);
         Assert.Equal("winner", (await Echo.ReadAsync(await gateway.Client.GetAsync("/host"))).Instance);
+        Assert.Equal("winner", (await Echo.ReadAsync(await gateway.Client.GetAsync("/any"))).Instance);
         Assert.Equal("loser", (await Echo.ReadAsync(await gateway.Client.GetAsync("/files/readme"))).Instance);
         Assert.Equal("loser", (await Echo.ReadAsync(await gateway.Client.PutAsync("/api/orders/7", null))).Instance);
         Assert.Equal("loser", (await Echo.ReadAsync(await gateway.Client.DeleteAsync("/api/orders/7"))).Instance);
