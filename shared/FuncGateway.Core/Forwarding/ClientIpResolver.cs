@@ -29,14 +29,16 @@ internal sealed class ClientIpResolver
         var result = new List<IPNetwork>();
         foreach (var item in text.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (IpRanges.TryParse(item, out var network))
+            var slash = item.IndexOf('/', StringComparison.Ordinal);
+            if (IpRanges.TryParse(item, out var network)
+                && IPAddress.TryParse(slash < 0 ? item : item[..slash], out var written) && IpRanges.IsPlain(slash < 0 ? item : item.AsSpan(0, slash), written))
             {
                 result.Add(network);
             }
             else
             {
                 throw new OptionsValidationException("FuncGateway:ForwardedHeaders:TrustedProxies", typeof(ForwardedHeadersOptions),
-                    [$"'{item}' in FuncGateway:ForwardedHeaders:TrustedProxies is neither an IP address nor a CIDR range."]);
+                    [$"'{item}' in FuncGateway:ForwardedHeaders:TrustedProxies is neither an IP address nor a CIDR range (IPv4 as four decimal numbers, no zone index)."]);
             }
         }
 
@@ -129,13 +131,30 @@ internal sealed class ClientIpResolver
             return false;
         }
 
-        if (IPAddress.TryParse(entry, out var parsed) || IPEndPoint.TryParse(entry, out var endpoint) && (parsed = endpoint.Address) is not null)
+        // Plain addresses only: '127.1' or 'fe80::1%2' is no address a proxy writes, and reading it as one would let a
+        // client's own entry pass for another address.
+        if (IPAddress.TryParse(entry, out var parsed) ? IpRanges.IsPlain(entry, parsed)
+            : IPEndPoint.TryParse(entry, out var endpoint) && (parsed = endpoint.Address) is not null && IpRanges.IsPlain(HostPart(entry), parsed))
         {
             address = IpRanges.Normalize(parsed!);
             return true;
         }
 
         return false;
+    }
+
+    /// <summary>The address part of "1.2.3.4:80" or "[::1]:80".</summary>
+    private static ReadOnlySpan<char> HostPart(string entry)
+    {
+        var span = entry.AsSpan();
+        if (span.StartsWith('['))
+        {
+            var close = span.IndexOf(']');
+            return close > 0 ? span[1..close] : span;
+        }
+
+        var colon = span.LastIndexOf(':');
+        return colon > 0 ? span[..colon] : span;
     }
 }
 

@@ -35,6 +35,28 @@ internal static class IpRanges
         return false;
     }
 
+    /// <summary>
+    /// Whether <paramref name="text"/> is <paramref name="address"/> written plainly: IPv4 as four decimal numbers
+    /// (<see cref="IPAddress.TryParse(string, out IPAddress)"/> also reads <c>127.1</c>, <c>2130706433</c> and octal
+    /// or hex parts), and no zone index (<c>%eth0</c>) on IPv6. Addresses that proxies write are always plain.
+    /// </summary>
+    public static bool IsPlain(ReadOnlySpan<char> text, IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (text.Contains('%'))
+        {
+            return false;
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return true;
+        }
+
+        Span<char> written = stackalloc char[15];
+        return address.TryFormat(written, out var length) && text.SequenceEqual(written[..length]);
+    }
+
     /// <summary>True when one of <paramref name="networks"/> holds <paramref name="address"/> (already normalized).</summary>
     public static bool AnyContains(IPNetwork[] networks, IPAddress address)
     {

@@ -61,15 +61,43 @@ public class ClientIpResolverTests
     [InlineData("[2001:db8::1]:443", "2001:db8::1")]
     [InlineData("2001:db8::2", "2001:db8::2")]
     [InlineData("::ffff:203.0.113.5", "203.0.113.5")]
+    [InlineData("203.0.113.7:5678", "203.0.113.7")]
     public void Forwarded_addresses_in_every_written_form_are_understood(string entry, string expected)
     {
         Assert.True(ClientIpResolver.TryParseForwardedAddress(entry, out var address));
         Assert.Equal(IPAddress.Parse(expected), address);
     }
 
-    [Fact]
-    public void A_malformed_trusted_proxy_setting_is_refused()
+    [Theory]
+    [InlineData("127.1")]
+    [InlineData("2130706433")]
+    [InlineData("0x7f.0.0.1")]
+    [InlineData("0177.0.0.1")]
+    [InlineData("127.1:80")]
+    [InlineData("fe80::1%2")]
+    [InlineData("[fe80::1%eth0]:80")]
+    public void Addresses_no_proxy_writes_are_not_read_as_addresses(string entry)
     {
-        Assert.Throws<OptionsValidationException>(() => ClientIpResolver.ParseNetworks("10.0.0.0/8, nonsense"));
+        Assert.False(ClientIpResolver.TryParseForwardedAddress(entry, out _));
+    }
+
+    [Fact]
+    public void A_shorthand_address_in_the_chain_ends_the_walk_like_garbage_instead_of_passing_for_a_trusted_hop()
+    {
+        // '127.1' is no address a proxy writes: were it read as the trusted 127.0.0.1, the walk would go on to an
+        // entry the client wrote.
+        var (address, _) = Resolve("127.0.0.1", "127.0.0.1", "203.0.113.9, 127.1");
+
+        Assert.Equal(IPAddress.Parse("127.0.0.1"), address);
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0/8, nonsense")]
+    [InlineData("127.1")]
+    [InlineData("10.1/8")]
+    [InlineData("fe80::1%2")]
+    public void A_malformed_trusted_proxy_setting_is_refused(string setting)
+    {
+        Assert.Throws<OptionsValidationException>(() => ClientIpResolver.ParseNetworks(setting));
     }
 }
