@@ -735,7 +735,15 @@ internal sealed class SnapshotBuilder(
     {
         foreach (var c in conditions.OrderBy(c => c.Name.ToUpperInvariant(), StringComparer.Ordinal).ThenBy(c => c.Mode))
         {
-            builder.Append(c.Name.ToUpperInvariant()).Append('|').Append(c.Mode).Append('|').Append(c.CaseSensitive).Append('|');
+            builder.Append(c.Name.ToUpperInvariant()).Append('|').Append(c.Mode).Append('|');
+            if (c.Mode is ConditionMode.Exists or ConditionMode.NotExists)
+            {
+                // Presence alone: values and their case are ignored, so they do not tell two conditions apart.
+                builder.Append(';');
+                continue;
+            }
+
+            builder.Append(c.CaseSensitive).Append('|');
             foreach (var v in (c.Values ?? []).Select(v => c.CaseSensitive ? v : v.ToUpperInvariant()).Order(StringComparer.Ordinal))
             {
                 builder.Append(v).Append('\u001f');

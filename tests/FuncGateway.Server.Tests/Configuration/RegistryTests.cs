@@ -103,6 +103,8 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         await gateway.UpsertRouteAsync("host-b", "/host", loser.BaseAddress.ToString(), ("Hosts", "127.0.0.1,127.0.0.1"));
         await gateway.UpsertRouteAsync("any-a", "/any", winner.BaseAddress.ToString());
         await gateway.UpsertRouteAsync("any-b", "/any", loser.BaseAddress.ToString(), ("Hosts", "example.com,*"));
+        await gateway.UpsertRouteAsync("beta-a", "/beta", winner.BaseAddress.ToString(), ("Headers", """[{"name":"X-Beta","mode":"Exists"}]"""));
+        await gateway.UpsertRouteAsync("beta-b", "/beta", loser.BaseAddress.ToString(), ("Headers", """[{"name":"x-beta","mode":"Exists","caseSensitive":true}]"""));
 
         // Overlapping but not identical: each keeps serving what it matches more precisely.
         await gateway.UpsertRouteAsync("orders-int", "/api/orders/{id:int}", loser.BaseAddress.ToString(), ("Methods", "GET,DELETE"));
@@ -112,8 +114,9 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         await gateway.ReloadAsync();
 
         var rejected = await gateway.RejectedReasonsAsync();
-        Assert.Equal(["any-b", "files-b", "host-b", "items-b", "orders-b"], rejected.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["any-b", "beta-b", "files-b", "host-b", "items-b", "orders-b"], rejected.Keys.Order(StringComparer.Ordinal));
         Assert.StartsWith("Conflicts with route 'any-a'", rejected["any-b"], StringComparison.Ordinal);
+        Assert.StartsWith("Conflicts with route 'beta-a'", rejected["beta-b"], StringComparison.Ordinal);
         Assert.StartsWith("Conflicts with route 'orders-a'", rejected["orders-b"], StringComparison.Ordinal);
         Assert.StartsWith("Conflicts with route 'files-a'", rejected["files-b"], StringComparison.Ordinal);
         Assert.StartsWith("Conflicts with route 'items-a'", rejected["items-b"], StringComparison.Ordinal);
