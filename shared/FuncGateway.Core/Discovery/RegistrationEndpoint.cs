@@ -84,7 +84,15 @@ internal sealed class RegistrationEndpoint(
             return;
         }
 
-        if (registry.Current?.Upstreams.GetValueOrDefault(pool)?.Discovery is not { Entry.Kind: RegistrationDiscoverySourceFactory.RegistrationKind })
+        if (registry.Current is not { } snapshot)
+        {
+            // A starting instance that has not read the registry yet cannot tell an unknown pool from a known one:
+            // "try again" rather than a 404 a registration client would take for a configuration error.
+            await GatewayProblem.NoConfigurationAsync(context, registry.RetryAfter);
+            return;
+        }
+
+        if (snapshot.Upstreams.GetValueOrDefault(pool)?.Discovery is not { Entry.Kind: RegistrationDiscoverySourceFactory.RegistrationKind })
         {
             await GatewayProblem.WriteAsync(context, StatusCodes.Status404NotFound, UnknownPool,
                 "No pool takes registrations under this name.",

@@ -239,6 +239,22 @@ public sealed class RegistryTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_registration_sent_before_the_first_snapshot_is_told_to_come_back_not_that_its_pool_is_unknown()
+    {
+        await using var gateway = await StartWithUnreachableStorageAsync(startupWaitSeconds: "0.5");
+
+        using var register = new HttpRequestMessage(HttpMethod.Put, "/_gateway/pools/orders/instances/a-1")
+        {
+            Content = JsonContent.Create(new { url = "http://10.0.0.7:8080" }),
+        };
+        register.Headers.Add("X-Admin-Key", GatewayHost.AdminKey);
+        using var response = await gateway.Client.SendAsync(register);
+
+        await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "no_configuration");
+        Assert.Equal("1", Assert.Single(response.Headers.GetValues("Retry-After")));
+    }
+
+    [Fact]
     public async Task A_cold_gateway_with_unreachable_storage_is_not_ready_at_once_while_requests_wait_StartupWaitSeconds()
     {
         await using var gateway = await StartWithUnreachableStorageAsync(startupWaitSeconds: "3");
