@@ -34,6 +34,7 @@ internal sealed class GatewayRegistry : IDisposable
     private volatile RegistryStatus _status = new(null, null, null, 0, null);
     private readonly ISnapshotPublishedListener[] _listeners;
     private bool _tablesReady;
+    private string? _lostTable;
     private long _version;
     private RegistryContent? _lastContent;
 
@@ -101,7 +102,8 @@ internal sealed class GatewayRegistry : IDisposable
                 timeout.CancelAfter(TimeSpan.FromSeconds(_options.ReadTimeoutSeconds));
                 if (!_tablesReady)
                 {
-                    await _store.EnsureTablesAsync(timeout.Token);
+                    // Not EnsureTablesAsync: a table this storage held before and lost must not come back empty.
+                    await _store.EnsureTablesUnlessLostAsync(timeout.Token);
                     _tablesReady = true;
                 }
 
@@ -110,11 +112,13 @@ internal sealed class GatewayRegistry : IDisposable
                 // moved and of the garbage left behind.
                 if (!force && _current is { } known && await _store.ReadFingerprintAsync(timeout.Token) == known.Fingerprint)
                 {
+                    _lostTable = null;
                     Log.RegistryUnchanged(_logger, known.Fingerprint);
                     return _status = _status with { LastAttemptAt = attemptAt, LastSuccessAt = attemptAt, LastError = null };
                 }
 
                 content = await _store.ReadAllAsync(timeout.Token);
+                _lostTable = null;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -128,6 +132,12 @@ internal sealed class GatewayRegistry : IDisposable
                 else if (ex is RegistryStoreException or TimeoutException or IOException or HttpRequestException)
                 {
                     error = ex.Message;
+                    if (ex is RegistryStoreException { LostTable: { } lost } && lost != _lostTable)
+                    {
+                        // Once per loss, besides the failed read logged at every poll: the event to alert on.
+                        Log.RegistryTableLost(_logger, lost);
+                        _lostTable = lost;
+                    }
                 }
                 else
                 {

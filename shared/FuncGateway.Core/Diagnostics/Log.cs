@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(1003, LogLevel.Error, "Registry read failed and no snapshot is loaded yet; the gateway answers 503 until storage is reachable. {Error}")]
     public static partial void RegistryReadFailedNoSnapshot(ILogger logger, string error);
 
+    [LoggerMessage(1009, LogLevel.Error, "Registry table {Table} is missing, but the gateway has seen it before: it was deleted, or storage was restored without it. It is not created empty. Until it exists again, running instances keep their last good snapshot and starting ones answer 503 no_configuration: import the registry (fgw import), or create the table if an empty one is meant.")]
+    public static partial void RegistryTableLost(ILogger logger, string table);
+
     [LoggerMessage(1004, LogLevel.Debug, "Registry unchanged (fingerprint {Fingerprint}).")]
     public static partial void RegistryUnchanged(ILogger logger, string fingerprint);
 

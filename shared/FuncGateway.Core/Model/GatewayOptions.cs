@@ -120,6 +120,12 @@ public sealed class StorageOptions
 
     /// <summary>The named JSON Schemas table: <c>{TablePrefix}Schemas</c>.</summary>
     public string SchemasTable => TablePrefix + "Schemas";
+
+    /// <summary>
+    /// The gateway's own records about its storage: <c>{TablePrefix}State</c>. It records each registry table the
+    /// gateway has seen, so that one missing later is known to be lost rather than new (not a registry table).
+    /// </summary>
+    public string StateTable => TablePrefix + "State";
 }
 
 /// <summary>Route registry polling.</summary>

@@ -6,8 +6,17 @@ namespace FuncGateway.Storage;
 /// <summary>Reads and writes the registry tables. The only place that knows the storage SDK.</summary>
 public interface IRegistryStore
 {
-    /// <summary>Creates the registry tables if they do not exist.</summary>
+    /// <summary>Creates the registry tables if they do not exist (an import: it also ends the outage of a lost table).</summary>
     Task EnsureTablesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// What a gateway does before its first read: creates each registry table that storage has never held, and records
+    /// each one as seen. A table recorded as seen and missing now was lost (deleted, or storage restored without it):
+    /// it is not created, since every instance would then serve the loss as an empty table; reading it fails with a
+    /// <see cref="RegistryStoreException"/> whose <see cref="RegistryStoreException.LostTable"/> names it. A store
+    /// that keeps no such record just creates missing tables.
+    /// </summary>
+    Task EnsureTablesUnlessLostAsync(CancellationToken cancellationToken = default) => EnsureTablesAsync(cancellationToken);
 
     /// <summary>Reads every row of both registry tables.</summary>
     Task<RegistryContent> ReadAllAsync(CancellationToken cancellationToken = default);
@@ -62,6 +71,12 @@ public sealed record RegistryWriteResult(int Applied, RegistryWrite? Conflict)
 /// <summary>Storage could not be reached or refused the operation; the message is safe to show.</summary>
 public sealed class RegistryStoreException : Exception
 {
+    /// <summary>
+    /// The registry table that is missing although the gateway has seen it (see
+    /// <see cref="IRegistryStore.EnsureTablesUnlessLostAsync"/>); null for every other failure.
+    /// </summary>
+    public string? LostTable { get; init; }
+
     /// <summary>Creates the exception.</summary>
     public RegistryStoreException(string message, Exception? innerException = null)
         : base(message, innerException)

@@ -19,6 +19,11 @@ internal sealed class TableRegistryStore : IRegistryStore
     private readonly TableClient _routes;
     private readonly TableClient _upstreams;
     private readonly TableClient _schemas;
+    private readonly TableClient _state;
+
+    // Set once EnsureTablesUnlessLostAsync has run: every registry table was then either created or recorded as seen
+    // before, so from then on a missing one was lost (deleted, or storage restored without it) and the reads say so.
+    private volatile bool _lossDetectable;
 
     // Set once this store has made sure the Schemas table exists: from then on its absence means it was deleted, which
     // is an outage like a missing Routes table, not "no schemas" (that would reject every route that names a schema).
@@ -31,7 +36,13 @@ internal sealed class TableRegistryStore : IRegistryStore
         _routes = service.GetTableClient(options.RoutesTable);
         _upstreams = service.GetTableClient(options.UpstreamsTable);
         _schemas = service.GetTableClient(options.SchemasTable);
+        _state = service.GetTableClient(options.StateTable);
     }
+
+    /// <summary>The partition of the State table whose rows (row key: the table's name) record the registry tables seen.</summary>
+    public const string SeenTablesPartition = "registry-table-seen";
+
+    private const string SeenTablesFilter = "PartitionKey eq '" + SeenTablesPartition + "'";
 
     /// <summary>
     /// Builds the service client from a connection string, or from a table endpoint with a managed identity;
@@ -91,6 +102,45 @@ internal sealed class TableRegistryStore : IRegistryStore
         }
     }
 
+    public async Task EnsureTablesUnlessLostAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _state.CreateIfNotExistsAsync(cancellationToken);
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            await foreach (var entity in _state.QueryAsync<TableEntity>(SeenTablesFilter, select: KeyColumns, cancellationToken: cancellationToken))
+            {
+                seen.Add(entity.RowKey);
+            }
+
+            foreach (var table in (TableClient[])[_upstreams, _routes, _schemas])
+            {
+                // A table seen before is not created: if it is missing, it was lost, and made empty it would be served
+                // as an empty registry by every instance from then on. Its read fails instead (LostTable).
+                if (seen.Contains(table.Name))
+                {
+                    continue;
+                }
+
+                await table.CreateIfNotExistsAsync(cancellationToken);
+                await _state.UpsertEntityAsync(
+                    new TableEntity(SeenTablesPartition, table.Name)
+                    {
+                        ["Meaning"] = "The gateway has seen this registry table. While this row exists, a gateway that finds the table missing does not create it empty; fgw import does.",
+                    },
+                    TableUpdateMode.Replace,
+                    cancellationToken);
+            }
+
+            _schemasTableEnsured = true;
+            _lossDetectable = true;
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            throw Wrap($"prepare the registry tables (or their record in '{_state.Name}')", ex);
+        }
+    }
+
     public async Task<RegistryContent> ReadAllAsync(CancellationToken cancellationToken = default)
     {
         var upstreams = await ReadTableAsync(_upstreams, RegistryTable.Upstreams, cancellationToken);
@@ -132,7 +182,20 @@ internal sealed class TableRegistryStore : IRegistryStore
     private static bool IsMissingTable(RegistryStoreException ex) =>
         ex.InnerException is RequestFailedException { Status: 404, ErrorCode: "TableNotFound" };
 
-    private static async Task<List<RegistryRow>> ReadTableAsync(TableClient table, RegistryTable kind, CancellationToken cancellationToken)
+    /// <summary>A failed read; a registry table missing after <see cref="EnsureTablesUnlessLostAsync"/> is a lost one, said as such.</summary>
+    private RegistryStoreException ReadFailure(string what, TableClient table, Exception ex) =>
+        _lossDetectable && ex is RequestFailedException { Status: 404, ErrorCode: "TableNotFound" }
+            ? new RegistryStoreException(
+                $"Table '{table.Name}' is missing, but the gateway has seen it before ('{_state.Name}' records it): it was deleted, or storage was "
+                + "restored without it. The gateway does not create it empty, which every instance would then serve as an empty table: "
+                + "import the registry (fgw import), or create the table if an empty one is meant.",
+                ex)
+            {
+                LostTable = table.Name,
+            }
+            : Wrap(what, ex);
+
+    private async Task<List<RegistryRow>> ReadTableAsync(TableClient table, RegistryTable kind, CancellationToken cancellationToken)
     {
         var rows = new List<RegistryRow>();
         try
@@ -144,7 +207,7 @@ internal sealed class TableRegistryStore : IRegistryStore
         }
         catch (Exception ex) when (IsStorageFailure(ex))
         {
-            throw Wrap($"read table '{table.Name}'", ex);
+            throw ReadFailure($"read table '{table.Name}'", table, ex);
         }
 
         return rows;
@@ -162,7 +225,7 @@ internal sealed class TableRegistryStore : IRegistryStore
     private const int KeysPerPage = 400;
 
     /// <summary>Adds every row's keys and ETag; false when a row came without an ETag (then a full read must tell).</summary>
-    private static async Task<bool> AddKeysAsync(TableClient table, RegistryTable kind, RegistryFingerprint fingerprint, CancellationToken cancellationToken)
+    private async Task<bool> AddKeysAsync(TableClient table, RegistryTable kind, RegistryFingerprint fingerprint, CancellationToken cancellationToken)
     {
         try
         {
@@ -179,7 +242,7 @@ internal sealed class TableRegistryStore : IRegistryStore
         }
         catch (Exception ex) when (IsStorageFailure(ex))
         {
-            throw Wrap($"read the keys of table '{table.Name}'", ex);
+            throw ReadFailure($"read the keys of table '{table.Name}'", table, ex);
         }
 
         return true;

@@ -54,9 +54,12 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public static string NewPrefix() => "T" + Guid.NewGuid().ToString("N")[..12];
 
-    /// <summary>Starts a gateway on <paramref name="url"/> (<c>http://[::1]:0</c> for a client that connects over IPv6).</summary>
+    /// <summary>
+    /// Starts a gateway on <paramref name="url"/> (<c>http://[::1]:0</c> for a client that connects over IPv6). With
+    /// <paramref name="createTables"/> false the tables are left as they are, for the gateway to find.
+    /// </summary>
     public static async Task<GatewayHost> StartAsync(string? connectionString, IDictionary<string, string?>? settings = null, string? prefix = null, Action<IServiceCollection>? services = null,
-        Action<ILoggingBuilder>? logging = null, string url = "http://127.0.0.1:0")
+        Action<ILoggingBuilder>? logging = null, string url = "http://127.0.0.1:0", bool createTables = true)
     {
         prefix ??= NewPrefix();
         var config = new Dictionary<string, string?>
@@ -74,7 +77,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             config[key] = value;
         }
 
-        if (connectionString is not null)
+        if (connectionString is not null && createTables)
         {
             // Create the tables up front so tests can write rows before the gateway's first read.
             var service = new TableServiceClient(connectionString);
