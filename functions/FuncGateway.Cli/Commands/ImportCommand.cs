@@ -122,6 +122,9 @@ internal static class ImportCommand
 
         if (!plan.HasWrites)
         {
+            // Nothing to write, yet an import still creates a missing table: importing a file with no rows is how an
+            // operator ends the outage of a lost table (which the gateway does not create) with an empty one, on purpose.
+            await connection.Store.EnsureTablesAsync(cancellationToken);
             return ExitCodes.Success;
         }
 

@@ -142,6 +142,8 @@ internal static class SchemasCommand
 
         if (writes.Count == 0)
         {
+            // As fgw import: an import creates a missing (lost) table even with nothing to write.
+            await connection.Store.EnsureTablesAsync(cancellationToken);
             return ExitCodes.Success;
         }
 

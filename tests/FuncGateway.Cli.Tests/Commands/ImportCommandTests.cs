@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Azure.Data.Tables;
 using FuncGateway.Testing;
 
@@ -223,6 +226,48 @@ public sealed class ImportCommandTests(AzuriteFixture fixture) : IDisposable
         Assert.Equal(count, stored.Count);
         Assert.All(stored, e => Assert.Equal("default", e.PartitionKey));
         Assert.Equal([$"= {count + 1} unchanged"], (await _cli.RunAsync("import", file)).StdoutLines);
+    }
+
+    [Fact]
+    public async Task Importing_a_file_with_no_rows_creates_lost_registry_tables_so_that_a_starting_gateway_serves_the_empty_registry()
+    {
+        // A gateway has seen the tables: one that starts after they are lost does not create them (an outage).
+        Assert.Equal(0, (await _cli.RunAsync("import", _cli.WriteFile("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "http://127.0.0.1:5080", "auth": "anonymous" } ] }"""))).ExitCode);
+        await using (var seen = await RunningGateway.StartAsync(_cli, ("FuncGateway:Admin:Key", AdminKey)))
+        {
+            Assert.Equal(HttpStatusCode.OK, await ReloadAsync(seen));
+        }
+
+        var service = new TableServiceClient(_cli.ConnectionString);
+        foreach (var table in (string[])["Routes", "Upstreams", "Schemas"])
+        {
+            await service.DeleteTableAsync(_cli.Prefix + table);
+        }
+
+        await using var gateway = await RunningGateway.StartAsync(_cli, ("FuncGateway:Admin:Key", AdminKey), ("FuncGateway:Registry:StartupWaitSeconds", "0"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await ReloadAsync(gateway));
+
+        // An empty registry on purpose: nothing to write, yet the import creates the tables, and that ends the outage.
+        var result = await _cli.RunAsync("import", _cli.WriteFile("""{ "upstreams": [], "routes": [] }"""));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(await _cli.TablesExistAsync());
+        Assert.Equal(HttpStatusCode.OK, await ReloadAsync(gateway));
+        using var client = new HttpClient { BaseAddress = gateway.Address };
+        using var healthz = await client.GetAsync("/_gateway/healthz");
+        Assert.Equal(HttpStatusCode.OK, healthz.StatusCode);
+        Assert.Equal(0, (await healthz.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("routes").GetInt32());
+    }
+
+    private const string AdminKey = "import-tests-admin-key-0123456789";
+
+    private static async Task<HttpStatusCode> ReloadAsync(RunningGateway gateway)
+    {
+        using var client = new HttpClient { BaseAddress = gateway.Address };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/_gateway/reload");
+        request.Headers.Add("X-Admin-Key", AdminKey);
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
     }
 
     private static string[] UserProperties(TableEntity entity) =>

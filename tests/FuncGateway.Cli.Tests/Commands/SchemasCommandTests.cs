@@ -36,6 +36,18 @@ public sealed class SchemasCommandTests(AzuriteFixture fixture) : IDisposable
     private TableClient Schemas => new TableServiceClient(_cli.ConnectionString).GetTableClient(_cli.Prefix + "Schemas");
 
     [Fact]
+    public async Task Importing_no_schemas_still_creates_a_missing_Schemas_table()
+    {
+        Assert.Equal(0, (await _cli.RunAsync("schemas", "import", _cli.WriteFile(File, "schemas.json"))).ExitCode);
+        await Schemas.DeleteAsync();
+
+        var result = await _cli.RunAsync("schemas", "import", _cli.WriteFile("""{ "schemas": {} }""", "empty.json"));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Empty(await CliHarness.ReadAsync(Schemas)); // the table exists again: reading it does not fail
+    }
+
+    [Fact]
     public async Task Import_writes_each_schema_as_a_row_and_export_gives_the_same_file_back()
     {
         var path = _cli.WriteFile(File, "schemas.json");
