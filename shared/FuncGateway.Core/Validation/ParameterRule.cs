@@ -149,7 +149,10 @@ internal sealed class ParameterRule
                 {
                     // The whole value must match: anchored here so "[0-9]+" means what it says. \z, not $: $ also
                     // matches before a final "\n", which would let "date%0A" through a pattern "(date|total)".
-                    pattern = new Regex("^(?:" + text + ")\\z", RegexOptions.CultureInvariant, PatternTimeout);
+                    // ECMAScript: \d, \w and \s are ASCII ([0-9], [A-Za-z0-9_], [ \f\n\r\t\v]) as in JSON Schema
+                    // patterns; .NET's own \d also matches Arabic-Indic or full-width digits, which an upstream's
+                    // integer parser refuses or reads otherwise. The timeout still bounds a pattern that backtracks badly.
+                    pattern = new Regex("^(?:" + text + ")\\z", RegexOptions.CultureInvariant | RegexOptions.ECMAScript, PatternTimeout);
                 }
                 catch (ArgumentException ex)
                 {

@@ -31,6 +31,9 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         await _gateway.UpsertRouteAsync("traced-loose", "/traced-loose", upstream, ("Validation", """{"headers":{"X-Request-Id":{"type":"uuid"}}}"""));
         await _gateway.UpsertSchemaAsync("capped", """{"type":"object","properties":{"qty":{"type":"integer","minimum":1,"maximum":100}}}""");
         await _gateway.UpsertRouteAsync("capped", "/capped", upstream, ("Validation", """{"schema":"capped"}"""));
+        await _gateway.UpsertRouteAsync("ascii", "/ascii", upstream, ("Validation", """{"query":{"n":{"pattern":"\\d+"},"w":{"pattern":"\\w+"},"s":{"pattern":"a\\sb"}}}"""));
+        await _gateway.UpsertSchemaAsync("digits", """{"type":"object","properties":{"n":{"type":"string","pattern":"^\\d+$"}}}""");
+        await _gateway.UpsertRouteAsync("digits", "/digits", upstream, ("Validation", """{"schema":"digits"}"""));
         await _gateway.ReloadAsync();
     }
 
@@ -242,5 +245,43 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
 
         Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Theory]
+    [InlineData("/ascii?n=%D9%A3")]
+    [InlineData("/ascii?n=1%EF%BC%91")]
+    [InlineData("/ascii?w=caf%C3%A9")]
+    [InlineData("/ascii?s=a%C2%A0b")]
+    [InlineData("/ascii?s=a%E2%80%A8b")]
+    public async Task A_pattern_reads_digits_word_and_space_classes_as_ASCII(string url)
+    {
+        // \d matching Arabic-Indic or full-width digits would pass values an upstream's integer parser refuses or reads otherwise.
+        var before = _echo.RequestCount;
+
+        using var response = await _gateway.Client.GetAsync(url);
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task ASCII_digits_word_characters_and_spaces_still_match_their_classes()
+    {
+        using var response = await _gateway.Client.GetAsync("/ascii?n=0123456789&w=Ab_9&s=a%20b");
+
+        Assert.Equal("?n=0123456789&w=Ab_9&s=a%20b", (await Echo.ReadAsync(response)).Query);
+    }
+
+    [Fact]
+    public async Task A_schema_pattern_reads_digits_as_ASCII_too()
+    {
+        var before = _echo.RequestCount;
+
+        using var refused = await _gateway.Client.PostAsync("/digits", new StringContent("{\"n\":\"\u0663\"}", new UTF8Encoding(false), "application/json"));
+        using var accepted = await _gateway.Client.PostAsync("/digits", new StringContent("""{"n":"3"}""", new UTF8Encoding(false), "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(before + 1, _echo.RequestCount);
     }
 }
