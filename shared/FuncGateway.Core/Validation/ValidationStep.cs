@@ -1,3 +1,4 @@
+using System.Buffers;
 using FuncGateway.Diagnostics;
 using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
@@ -144,12 +145,90 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
             Check("query", rule, values, validation.RejectRepeated, violations);
         }
 
+        if (validation.Query.Length > 0)
+        {
+            CheckMangledNames(request.Query, validation, violations);
+        }
+
         foreach (var rule in validation.Headers)
         {
             var values = request.Headers.TryGetValue(rule.Name, out var found) ? found : default;
             Check("header", rule, values, validation.RejectRepeated, violations);
             CheckUnderscoreSpellings(request.Headers, rule, values.Count, validation.RejectRepeated, violations);
         }
+    }
+
+    private static readonly SearchValues<char> MangledNameCharacters = SearchValues.Create(" .[");
+
+    /// <summary>
+    /// The query rules for the names other parsers read as a ruled parameter: PHP reads <c>a.b</c>, <c>a b</c>
+    /// (<c>a+b</c>) and <c>a[b</c> as <c>a_b</c>, so their values are checked as <c>a_b</c>'s (and count as repeats
+    /// under <c>rejectRepeated</c>); PHP, Rails and qs read <c>id[]</c> and <c>id[x]</c> as an array or object named
+    /// <c>id</c>, which is never the single value a rule describes, so they are refused. Only names holding a space, a
+    /// dot or a bracket are looked at: nothing is allocated for the others.
+    /// </summary>
+    private static void CheckMangledNames(IQueryCollection query, RouteValidation validation, ViolationList violations)
+    {
+        int[]? spellings = null;
+        foreach (var (name, values) in query)
+        {
+            if (name.AsSpan().IndexOfAny(MangledNameCharacters) < 0)
+            {
+                continue;
+            }
+
+            var baseName = name.AsSpan().TrimStart(' ');
+            var open = baseName.IndexOf('[');
+            var isArray = open >= 0 && baseName[open..].Contains(']');
+            if (isArray)
+            {
+                baseName = baseName[..open];
+            }
+
+            for (var i = 0; i < validation.Query.Length; i++)
+            {
+                var rule = validation.Query[i];
+                if (!IsMangledSpelling(baseName, rule.Name))
+                {
+                    continue;
+                }
+
+                if (isArray)
+                {
+                    violations.Add("query", rule.Name, "type", "The parameter is also sent with brackets, which PHP, Rails and qs read as an array or object; the route takes a single value.");
+                    continue;
+                }
+
+                spellings ??= new int[validation.Query.Length];
+                spellings[i] += values.Count;
+                if (validation.RejectRepeated && spellings[i] + (query.TryGetValue(rule.Name, out var own) ? own.Count : 0) > 1)
+                {
+                    violations.Add("query", rule.Name, "repeated", "The parameter is also given under a name PHP reads as it ('.', ' ' or '[' for '_'); the route accepts it once.");
+                }
+
+                Check("query", rule, values, validation.RejectRepeated, violations);
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="name"/>, with ' ', '.' and '[' read as '_' (as PHP does), is <paramref name="ruled"/> in any case.</summary>
+    private static bool IsMangledSpelling(ReadOnlySpan<char> name, string ruled)
+    {
+        if (name.Length != ruled.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i] is ' ' or '.' or '[' ? '_' : name[i];
+            if (char.ToUpperInvariant(c) != char.ToUpperInvariant(ruled[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

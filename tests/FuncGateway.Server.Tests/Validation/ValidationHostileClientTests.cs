@@ -34,6 +34,8 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         await _gateway.UpsertRouteAsync("ascii", "/ascii", upstream, ("Validation", """{"query":{"n":{"pattern":"\\d+"},"w":{"pattern":"\\w+"},"s":{"pattern":"a\\sb"}}}"""));
         await _gateway.UpsertSchemaAsync("digits", """{"type":"object","properties":{"n":{"type":"string","pattern":"^\\d+$"}}}""");
         await _gateway.UpsertRouteAsync("digits", "/digits", upstream, ("Validation", """{"schema":"digits"}"""));
+        await _gateway.UpsertRouteAsync("php", "/php", upstream, ("Validation", """{"query":{"a_b":{"type":"integer"},"id":{"type":"integer"}}}"""));
+        await _gateway.UpsertRouteAsync("php-once", "/php-once", upstream, ("Validation", """{"query":{"a_b":{"type":"integer"}},"rejectRepeated":true}"""));
         await _gateway.ReloadAsync();
     }
 
@@ -283,5 +285,37 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
         Assert.Equal(before + 1, _echo.RequestCount);
+    }
+
+    [Theory]
+    [InlineData("/php?a.b=x")]
+    [InlineData("/php?a%2Eb=x")]
+    [InlineData("/php?a%20b=x")]
+    [InlineData("/php?a+b=x")]
+    [InlineData("/php?a[b=x")]
+    [InlineData("/php?A.B=x")]
+    [InlineData("/php?id[]=1")]
+    [InlineData("/php?id%5B%5D=1")]
+    [InlineData("/php?id[0]=1")]
+    [InlineData("/php?id[x]=1%20OR%201=1")]
+    [InlineData("/php?ID[]=1")]
+    [InlineData("/php-once?a_b=1&a.b=2")]
+    public async Task A_query_rule_holds_for_the_names_PHP_and_bracket_parsers_read_as_the_same_parameter(string url)
+    {
+        // PHP reads "a.b", "a b" and "a[b" as $_GET['a_b'], and "id[]=1" as an array named 'id' (so do Rails and qs).
+        var before = _echo.RequestCount;
+
+        using var response = await _gateway.Client.GetAsync(url);
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Fact]
+    public async Task Mangled_spellings_with_valid_values_and_unrelated_bracket_names_pass()
+    {
+        using var response = await _gateway.Client.GetAsync("/php?a.b=1&a_b=2&id=3&idx[]=x&other.name=y");
+
+        Assert.Equal("?a.b=1&a_b=2&id=3&idx[]=x&other.name=y", (await Echo.ReadAsync(response)).Query);
     }
 }
