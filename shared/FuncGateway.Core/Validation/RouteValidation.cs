@@ -23,6 +23,9 @@ internal sealed class RouteValidation
     private static readonly MediaTypeHeaderValue[] JsonTypes =
         [MediaTypeHeaderValue.Parse("application/json"), MediaTypeHeaderValue.Parse("application/*+json")];
 
+    // Not accepted by default, but JSON to ASP.NET Core's [FromBody] (and others): checked when a route accepts it.
+    private static readonly MediaTypeHeaderValue TextJson = MediaTypeHeaderValue.Parse("text/json");
+
     private RouteValidation(
         string schemaName,
         MediaTypeHeaderValue[] contentTypes,
@@ -182,7 +185,7 @@ internal sealed class RouteValidation
 
     /// <summary>Whether a body of <paramref name="contentType"/> may be sent (any, when the route lists none).</summary>
     /// <param name="contentType">The request's <c>Content-Type</c>.</param>
-    /// <param name="isJson">The body is JSON (<c>application/json</c>, <c>application/*+json</c>).</param>
+    /// <param name="isJson">The body is JSON (<c>application/json</c>, <c>application/*+json</c>, <c>text/json</c>).</param>
     /// <param name="charset">Its <c>charset</c> parameter, unquoted; null without one.</param>
     public bool AcceptsContentType(string? contentType, out bool isJson, out string? charset)
     {
@@ -194,7 +197,7 @@ internal sealed class RouteValidation
         }
 
         charset = type.Charset is { Length: > 0 } declared ? declared.ToString().Trim('"') : null;
-        isJson = type.IsSubsetOf(JsonTypes[0]) || type.IsSubsetOf(JsonTypes[1]);
+        isJson = type.IsSubsetOf(JsonTypes[0]) || type.IsSubsetOf(JsonTypes[1]) || type.IsSubsetOf(TextJson);
         if (ContentTypes.Length == 0)
         {
             return true;

@@ -36,6 +36,7 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         await _gateway.UpsertRouteAsync("digits", "/digits", upstream, ("Validation", """{"schema":"digits"}"""));
         await _gateway.UpsertRouteAsync("php", "/php", upstream, ("Validation", """{"query":{"a_b":{"type":"integer"},"id":{"type":"integer"}}}"""));
         await _gateway.UpsertRouteAsync("php-once", "/php-once", upstream, ("Validation", """{"query":{"a_b":{"type":"integer"}},"rejectRepeated":true}"""));
+        await _gateway.UpsertRouteAsync("any-type", "/any-type", upstream, ("Validation", """{"contentTypes":["*/*"],"schema":"quantity"}"""));
         await _gateway.ReloadAsync();
     }
 
@@ -317,5 +318,21 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         using var response = await _gateway.Client.GetAsync("/php?a.b=1&a_b=2&id=3&idx[]=x&other.name=y");
 
         Assert.Equal("?a.b=1&a_b=2&id=3&idx[]=x&other.name=y", (await Echo.ReadAsync(response)).Query);
+    }
+
+    [Theory]
+    [InlineData("text/json")]
+    [InlineData("text/json; charset=utf-8")]
+    public async Task A_JSON_body_under_a_JSON_type_an_upstream_parses_is_checked_on_a_route_that_accepts_any_type(string contentType)
+    {
+        // ASP.NET Core's [FromBody] parses text/json as JSON.
+        var before = _echo.RequestCount;
+        var body = """{"qty":-5}""";
+
+        var response = await RawHttpClient.ExchangeAsync(_gateway.Client.BaseAddress!,
+            $"POST /any-type HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}", CancellationToken.None);
+
+        response.AssertProblem(400, "validation_failed");
+        Assert.Equal(before, _echo.RequestCount);
     }
 }
