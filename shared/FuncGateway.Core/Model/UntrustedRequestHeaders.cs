@@ -74,7 +74,7 @@ internal static class UntrustedRequestHeaders
 
     private static readonly string[] NormalizedIdentityPrefixes = [.. AppServiceIdentityPrefixes.Select(Squashed)];
 
-    // Longer normalized names cannot be in the set: normalizing stops there.
+    // Enough for the built-in names and the Easy Auth prefixes; IsIn squashes a longer name whole.
     private const int MaxNormalizedLength = 32;
 
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> RemovedLookup =
@@ -140,7 +140,16 @@ internal static class UntrustedRequestHeaders
     {
         Span<char> squashed = stackalloc char[MaxNormalizedLength];
         var length = GatewayHeaders.Squash(name, squashed, out var complete);
-        return complete && set.Contains(squashed[..length]);
+        if (complete)
+        {
+            return set.Contains(squashed[..length]);
+        }
+
+        // A set may hold a longer name (a route's own API key or version header): squash all of it. Only a name with
+        // more than 32 letters and digits gets here; one over 256 characters costs an array.
+        Span<char> whole = name.Length <= 256 ? stackalloc char[256] : new char[name.Length];
+        length = GatewayHeaders.Squash(name, whole, out _);
+        return set.Contains(whole[..length]);
     }
 
     /// <summary>

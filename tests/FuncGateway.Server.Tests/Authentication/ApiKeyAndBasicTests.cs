@@ -13,6 +13,9 @@ namespace FuncGateway.Server.Tests.Authentication;
 [Collection("Azurite")]
 public sealed class ApiKeyAndBasicTests(AzuriteFixture azurite) : IAsyncLifetime
 {
+    // 40 letters and digits: longer than the 32 the identity-namespace check squashes.
+    private const string LongKeyHeader = "X-Contoso-Enterprise-Partner-Subscription-Key";
+
     private static readonly PasswordHash AlicePassword = PasswordHash.Create("correct horse", PasswordHash.MinimumIterations);
 
     private readonly Diagnostics.TelemetryCapture _capture = new();
@@ -29,6 +32,8 @@ public sealed class ApiKeyAndBasicTests(AzuriteFixture azurite) : IAsyncLifetime
         _gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
         {
             ["FuncGateway:Auth:Policies:partners:Type"] = "ApiKey",
+            ["FuncGateway:Auth:Policies:long:Type"] = "ApiKey",
+            ["FuncGateway:Auth:Policies:long:Header"] = LongKeyHeader,
             ["FuncGateway:Auth:Policies:legacy:Type"] = "Basic",
             ["FuncGateway:Auth:Policies:legacy:Realm"] = "orders",
             ["FuncGateway:Auth:Policies:legacy:Users:alice"] = AlicePassword.ToString(),
@@ -38,6 +43,7 @@ public sealed class ApiKeyAndBasicTests(AzuriteFixture azurite) : IAsyncLifetime
         }, prefix, logging: _capture.AddTo);
         await _gateway.UpsertUpstreamAsync("echo", _echo.BaseAddress);
         await _gateway.UpsertRouteAsync("keys", "/keys/{**rest}", "echo", ("Auth", "partners"));
+        await _gateway.UpsertRouteAsync("long-keys", "/long-keys/{**rest}", "echo", ("Auth", "long"));
         await _gateway.UpsertRouteAsync("keys-q", "/keys-q/{**rest}", "echo", ("Auth", "partners"), ("ApiKeyQueryParameter", "api_key"));
         await _gateway.UpsertRouteAsync("scoped", "/scoped/{**rest}", "echo", ("Auth", "partners"), ("Authorization", """{"scopes":["orders.write"]}"""));
         await _gateway.UpsertRouteAsync("basic", "/basic/{**rest}", "echo", ("Auth", "legacy"));
@@ -124,6 +130,31 @@ public sealed class ApiKeyAndBasicTests(AzuriteFixture azurite) : IAsyncLifetime
 
             Assert.Equal("kept", echo.Header("X-APIs-Key").Single());
         }
+    }
+
+    [Fact]
+    public async Task Look_alikes_of_a_key_header_longer_than_32_letters_never_reach_the_upstream()
+    {
+        var (key, _) = await CreateKeyAsync();
+        var (other, _) = await CreateKeyAsync();
+        string[] lookAlikes = ["X_Contoso_Enterprise_Partner_Subscription_Key", "x-contoso-enterprise-partner-subscription_key", "XContosoEnterprisePartnerSubscriptionKey"];
+
+        using var response = await SendAsync("/long-keys/x", r =>
+        {
+            r.Headers.Add(LongKeyHeader, key);
+            foreach (var name in lookAlikes)
+            {
+                r.Headers.TryAddWithoutValidation(name, other);
+            }
+
+            r.Headers.Add("X-Contoso-Enterprise-Partner-Subscription-Keys", "kept");
+        });
+
+        var echo = await Echo.ReadAsync(response);
+        Assert.Equal("long", echo.Header("X-Gateway-Auth-Policy").Single());
+        Assert.DoesNotContain(other, echo.Json.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(key, echo.Json.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal("kept", echo.Header("X-Contoso-Enterprise-Partner-Subscription-Keys").Single());
     }
 
     [Fact]
