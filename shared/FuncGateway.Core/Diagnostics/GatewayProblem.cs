@@ -26,6 +26,7 @@ public static class ProblemCodes
     public const string InvalidFraming = "invalid_framing";
     public const string InvalidHeaderName = "invalid_header_name";
     public const string UpgradeWithBody = "upgrade_with_body";
+    public const string TraceWithBody = "trace_with_body";
     public const string MethodNotImplemented = "method_not_implemented";
     public const string InvalidMaxForwards = "invalid_max_forwards";
     public const string InvalidPath = "invalid_path";

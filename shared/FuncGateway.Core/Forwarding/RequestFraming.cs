@@ -92,6 +92,16 @@ internal static class RequestFraming
                 "An upgrade request may not carry a body.", "Send the upgrade request without Content-Length or Transfer-Encoding.");
         }
 
+        // RFC 9110 §9.3.8: a client must not send content in a TRACE request. Forwarded, the body would reach an
+        // upstream that echoes the request, and a recipient that expects no body may read it as a further request.
+        if (HttpMethods.IsTrace(request.Method)
+            && (request.ContentLength > 0 || transferEncoding.Count > 0
+                || request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: true }))
+        {
+            return new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.TraceWithBody,
+                "A TRACE request may not carry a body.", "Send the TRACE request without Content-Length or Transfer-Encoding.");
+        }
+
         return null;
     }
 

@@ -164,6 +164,26 @@ public sealed class MethodTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(0, _echo.RequestCount);
     }
 
+    [Theory]
+    [InlineData("Content-Length: 5\r\n\r\nhello")]
+    [InlineData("Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")]
+    public async Task A_trace_request_with_a_body_is_refused_with_400_before_the_upstream(string body)
+    {
+        // RFC 9110 §9.3.8: a client must not send content in a TRACE request. The route lists TRACE, so without the
+        // check the body went to the upstream with the request.
+        using var cts = new CancellationTokenSource(Deadline);
+        var response = await RawHttpClient.ExchangeAsync(Gateway, "TRACE /diag/x HTTP/1.1\r\nHost: gw\r\n" + body, cts.Token);
+
+        response.AssertProblem(400, "trace_with_body");
+        Assert.Equal("close", response.Header("Connection"));
+        Assert.Equal(0, _echo.RequestCount);
+
+        // Content-Length: 0 announces no content: forwarded as before.
+        using var empty = new HttpRequestMessage(HttpMethod.Trace, "/diag/x") { Content = new ByteArrayContent([]) };
+        using var forwarded = await _gateway.Client.SendAsync(empty, cts.Token);
+        Assert.Equal("TRACE", (await Echo.ReadAsync(forwarded)).Method);
+    }
+
     [Fact]
     public async Task A_cors_preflight_with_Max_Forwards_0_is_still_a_preflight()
     {
