@@ -73,7 +73,10 @@ internal static class MaxForwards
         return true;
     }
 
-    /// <summary>The <c>Allow</c> value of a route: its methods, sorted, or those a route without <c>Methods</c> takes.</summary>
+    /// <summary>
+    /// The <c>Allow</c> value of a route: its methods (with HEAD when it lists GET), sorted, or those a route without
+    /// <c>Methods</c> takes.
+    /// </summary>
     public static string AllowOf(CompiledRoute route)
     {
         var methods = route.Definition.Methods;
@@ -82,7 +85,7 @@ internal static class MaxForwards
             return RouteMethods.WithoutListAllow;
         }
 
-        var sorted = methods.ToArray();
+        string[] sorted = RouteMethods.TakesHeadThroughGet(methods) ? [.. methods, HttpMethods.Head] : [.. methods];
         Array.Sort(sorted, StringComparer.Ordinal);
         return string.Join(", ", sorted);
     }

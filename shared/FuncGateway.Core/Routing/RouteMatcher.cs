@@ -16,7 +16,8 @@ namespace FuncGateway.Routing;
 /// order of higher <see cref="RouteMatchSpec.Priority"/>, more constrained parameters, more conditions (hosts + headers + query), then
 /// <see cref="RouteMatchSpec.RouteId"/> (ordinal). The first whose constraints, host, headers, query, capability
 /// condition (<see cref="RouteMatchSpec.Condition"/>) and method all match wins (a route without methods takes every
-/// method but TRACE, <see cref="RouteMethods"/>). When the path is used up at a node, routes ending there come before routes whose optional last
+/// method but TRACE, <see cref="RouteMethods"/>; a HEAD that no route of the list takes goes to the first that takes
+/// GET). When the path is used up at a node, routes ending there come before routes whose optional last
 /// parameter is missing, which come before catch-all routes with an empty rest.
 /// </remarks>
 internal sealed class RouteMatcher<TRoute>
@@ -156,6 +157,16 @@ internal sealed class RouteMatcher<TRoute>
             }
         }
 
+        // A HEAD that no route here takes itself goes to the one that takes GET (RFC 9110 §9.3.2), before the walk
+        // moves on to other routes: HEAD goes where GET goes.
+        if (state.HeadThroughGet is { } viaGet)
+        {
+            state.HeadThroughGet = null;
+            state.Winner = viaGet;
+            state.Values = CreateValues(viaGet, ref state);
+            return true;
+        }
+
         return false;
     }
 
@@ -199,7 +210,14 @@ internal sealed class RouteMatcher<TRoute>
 
         if (candidate.Methods.Length > 0 ? !MethodMatches(candidate.Methods, state.Method) : !RouteMethods.TakenWithoutList(state.Method))
         {
-            (state.AllowedMethods ??= []).AddRange(candidate.Methods.Length > 0 ? candidate.Methods : RouteMethods.WithoutList);
+            if (candidate.TakesHeadThroughGet && HttpMethods.IsHead(state.Method))
+            {
+                // Taken unless a later route of this list takes HEAD itself.
+                state.HeadThroughGet ??= candidate;
+                return false;
+            }
+
+            (state.AllowedMethods ??= []).AddRange(candidate.Methods.Length > 0 ? candidate.AllowedMethods : RouteMethods.WithoutList);
             return false;
         }
 
@@ -331,6 +349,9 @@ internal sealed class RouteMatcher<TRoute>
 
         /// <summary>Conditions of candidates that failed on their <see cref="IRouteMatchCondition"/>; allocated on the first such failure.</summary>
         public List<IRouteMatchCondition>? FailedConditions;
+
+        /// <summary>For a HEAD: the first candidate of the current list that takes it only through GET.</summary>
+        public Candidate? HeadThroughGet;
     }
 
     private sealed class Binding(int segmentIndex, string name, bool isCatchAll, string? defaultValue, IRouteConstraint[] constraints)
@@ -375,6 +396,8 @@ internal sealed class RouteMatcher<TRoute>
             Priority = spec.Priority;
             Hosts = hosts;
             Methods = methods;
+            TakesHeadThroughGet = RouteMethods.TakesHeadThroughGet(methods);
+            AllowedMethods = TakesHeadThroughGet ? [.. methods, HttpMethods.Head] : methods;
             Headers = [.. spec.Headers];
             Query = [.. spec.Query];
             Condition = spec.Condition;
@@ -401,6 +424,12 @@ internal sealed class RouteMatcher<TRoute>
         public HostPattern[] Hosts { get; }
 
         public string[] Methods { get; }
+
+        /// <summary>Lists GET but not HEAD: takes HEAD too, unless a route of the same list takes it itself.</summary>
+        public bool TakesHeadThroughGet { get; }
+
+        /// <summary>What a 405 lists for this candidate: <see cref="Methods"/>, with HEAD when it comes with GET.</summary>
+        public string[] AllowedMethods { get; }
 
         public RequestCondition[] Headers { get; }
 

@@ -19,6 +19,27 @@ internal static class RouteMethods
     /// <summary>Whether a route without a <c>Methods</c> list takes <paramref name="method"/>.</summary>
     public static bool TakenWithoutList(string method) => !HttpMethods.IsTrace(method);
 
+    /// <summary>
+    /// Whether a route with this <c>Methods</c> list takes HEAD only because it lists GET (RFC 9110 §9.3.2: HEAD is GET
+    /// without the content). A route that lists HEAD itself, or another route for the same path that does, takes it
+    /// first.
+    /// </summary>
+    public static bool TakesHeadThroughGet(IReadOnlyList<string> methods)
+    {
+        var get = false;
+        foreach (var method in methods)
+        {
+            if (HttpMethods.IsHead(method))
+            {
+                return false;
+            }
+
+            get |= HttpMethods.IsGet(method);
+        }
+
+        return get;
+    }
+
     /// <summary>Whether the request is <c>OPTIONS *</c> (asterisk-form, RFC 9110 §9.3.7): a question about the gateway itself.</summary>
     public static bool IsAsteriskOptions(HttpContext context) =>
         HttpMethods.IsOptions(context.Request.Method)

@@ -247,6 +247,28 @@ public sealed class RouteMatcherConditionTests
     }
 
     [Fact]
+    public void Head_goes_to_a_route_that_lists_GET_unless_a_route_of_the_same_path_lists_HEAD_itself()
+    {
+        AssertMatched(Matcher(Route("read", "/orders") with { Methods = ["GET"] }), Request("/orders", method: "HEAD"), "read");
+
+        // The route that lists HEAD wins though the GET route is tried first.
+        AssertMatched(
+            Matcher(Route("a-get", "/orders") with { Methods = ["GET"], Priority = 5 }, Route("b-head", "/orders") with { Methods = ["HEAD"] }),
+            Request("/orders", method: "HEAD"),
+            "b-head");
+
+        // HEAD goes where GET goes: the literal route, not the catch-all that takes every method.
+        AssertMatched(
+            Matcher(Route("items", "/orders/items") with { Methods = ["GET"] }, Route("rest", "/orders/{**rest}")),
+            Request("/orders/items", method: "HEAD"),
+            "items");
+
+        var result = Matcher(Route("write", "/orders") with { Methods = ["POST"] }).Match(Request("/orders", method: "HEAD"));
+        Assert.Equal(RouteMatchOutcome.MethodNotAllowed, result.Outcome);
+        Assert.Equal(["POST"], result.AllowedMethods);
+    }
+
+    [Fact]
     public void Method_mismatch_is_405_with_the_sorted_union_of_allowed_methods()
     {
         var matcher = Matcher(
@@ -270,7 +292,7 @@ public sealed class RouteMatcherConditionTests
         var result = Matcher(Route("orders", "/orders") with { Methods = ["get", "Post"] })
             .Match(Request("/orders", method: "DELETE"));
 
-        Assert.Equal(["GET", "POST"], result.AllowedMethods);
+        Assert.Equal(["GET", "HEAD", "POST"], result.AllowedMethods);
     }
 
     [Fact]
@@ -283,7 +305,7 @@ public sealed class RouteMatcherConditionTests
         var result = matcher.Match(Request("/orders/list", method: "POST"));
 
         Assert.Equal(RouteMatchOutcome.MethodNotAllowed, result.Outcome);
-        Assert.Equal(["DELETE", "GET"], result.AllowedMethods);
+        Assert.Equal(["DELETE", "GET", "HEAD"], result.AllowedMethods);
     }
 
     [Fact]

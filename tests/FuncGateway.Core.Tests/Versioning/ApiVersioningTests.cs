@@ -247,7 +247,7 @@ public sealed class ApiVersioningTests
         post.Method = "POST";
         var match = snapshot.Matcher.Match(post);
         Assert.Equal(RouteMatchOutcome.MethodNotAllowed, match.Outcome);
-        Assert.Equal(["GET"], match.AllowedMethods);
+        Assert.Equal(["GET", "HEAD"], match.AllowedMethods);
         Assert.Equal("fallback", Outcome(withFallback, Request("/orders/7", "Api-Version: 9", null)));
     }
 

@@ -176,7 +176,7 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
         using var response = await _gateway.Client.PostAsync("/shop/orders/7", new StringContent("x"));
 
         await Problem.AssertAsync(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
-        Assert.Equal(["DELETE", "GET", "PUT"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        Assert.Equal(["DELETE", "GET", "HEAD", "PUT"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Net;
 using FuncGateway.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using FuncGateway.Testing;
 
 namespace FuncGateway.Server.Tests.Forwarding;
@@ -60,7 +62,7 @@ public sealed class MethodTests(AzuriteFixture azurite) : IAsyncLifetime
         // A route's Methods list without TRACE refuses it as before; one that lists TRACE takes it (below).
         using var listed = await _gateway.Client.SendAsync(new HttpRequestMessage(HttpMethod.Trace, "/orders/7"));
         await Problem.AssertAsync(listed, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
-        Assert.Equal(["GET", "PUT"], listed.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        Assert.Equal(["GET", "HEAD", "PUT"], listed.Content.Headers.Allow.Order(StringComparer.Ordinal));
         Assert.Equal(0, _echo.RequestCount);
     }
 
@@ -114,7 +116,7 @@ public sealed class MethodTests(AzuriteFixture azurite) : IAsyncLifetime
             request.Headers.Add("Max-Forwards", "0");
             using var response = await _gateway.Client.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal(["GET", "OPTIONS", "PUT"], response.Content.Headers.Allow);
+            Assert.Equal(["GET", "HEAD", "OPTIONS", "PUT"], response.Content.Headers.Allow);
         }
 
         // A route that does not take OPTIONS answers 405 as it does without Max-Forwards: the gateway is the final
@@ -183,6 +185,53 @@ public sealed class MethodTests(AzuriteFixture azurite) : IAsyncLifetime
         using var forwarded = await _gateway.Client.SendAsync(empty, cts.Token);
         Assert.Equal("TRACE", (await Echo.ReadAsync(forwarded)).Method);
     }
+
+    [Fact]
+    public async Task Head_on_a_route_that_lists_GET_is_forwarded_as_HEAD_where_GET_goes()
+    {
+        await using var reads = await StartMethodUpstreamAsync("reads");
+        await using var heads = await StartMethodUpstreamAsync("heads");
+        await _gateway.UpsertRouteAsync("reads", "/reads/{id}", reads.BaseAddress.ToString(), ("Methods", "GET"));
+
+        // The class's /api/{**rest} takes HEAD itself; HEAD /api/items still goes where GET /api/items goes.
+        await _gateway.UpsertRouteAsync("api-items", "/api/items", reads.BaseAddress.ToString(), ("Methods", "GET"));
+
+        // A route that lists HEAD itself takes it before one that lists only GET for the same path (which sorts first
+        // here): the two do not conflict.
+        await _gateway.UpsertRouteAsync("page-a-get", "/page", reads.BaseAddress.ToString(), ("Methods", "GET"));
+        await _gateway.UpsertRouteAsync("page-b-head", "/page", heads.BaseAddress.ToString(), ("Methods", "HEAD"));
+        await _gateway.ReloadAsync();
+        Assert.Empty(await _gateway.RejectedReasonsAsync());
+
+        foreach (var (path, upstream) in new[] { ("/reads/7", "reads"), ("/api/items", "reads"), ("/page", "heads") })
+        {
+            using var head = await _gateway.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+            Assert.True(head.StatusCode == HttpStatusCode.OK, $"HEAD {path}: {(int)head.StatusCode}");
+            Assert.Equal(upstream, Assert.Single(head.Headers.GetValues("X-Upstream")));
+            Assert.Equal("HEAD", Assert.Single(head.Headers.GetValues("X-Method")));
+            Assert.Equal(5, head.Content.Headers.ContentLength);
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        }
+
+        using var get = await _gateway.Client.GetAsync("/page");
+        Assert.Equal("reads", Assert.Single(get.Headers.GetValues("X-Upstream")));
+        Assert.Equal("hello", await get.Content.ReadAsStringAsync());
+
+        // What the route does not take is refused as before, and its Allow names HEAD with GET.
+        using var post = await _gateway.Client.PostAsync("/reads/7", new StringContent("x"));
+        await Problem.AssertAsync(post, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        Assert.Equal(["GET", "HEAD"], post.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        Assert.Equal(0, _echo.RequestCount);
+    }
+
+    /// <summary>An upstream that answers <c>hello</c> with its name and the method it received in headers.</summary>
+    private static Task<TestUpstream> StartMethodUpstreamAsync(string name) => TestUpstream.StartAsync(name, app => app.Run(context =>
+    {
+        context.Response.Headers["X-Upstream"] = name;
+        context.Response.Headers["X-Method"] = context.Request.Method;
+        context.Response.ContentLength = 5;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync("hello");
+    }));
 
     [Fact]
     public async Task A_cors_preflight_with_Max_Forwards_0_is_still_a_preflight()
