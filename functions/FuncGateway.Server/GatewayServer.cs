@@ -41,14 +41,20 @@ public static class GatewayServer
 
             // The gateway sets the body limit per request (FuncGateway:Forwarding:MaxRequestBodySizeBytes).
             kestrel.Limits.MaxRequestBodySize = null;
-
-            // What Kestrel's parser hides from the core (Content-Length '+5', over-long chunk extensions) is checked on the bytes.
-            kestrel.ConfigureEndpointDefaults(static listen => listen.UseHttp1FramingGuard());
         });
         // Kestrel reads only its endpoints from configuration; the server also takes its limits from there
         // (Kestrel:Limits:MaxConcurrentConnections, MaxConcurrentUpgradedConnections, KeepAliveTimeout, ...).
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IConfiguration>(static (kestrel, configuration) =>
             configuration.GetSection(KestrelLimitsSection).Bind(kestrel.Limits));
+
+        // What Kestrel's parser hides from the core (Content-Length '+5', over-long chunk extensions) is checked on the
+        // bytes, and the request line and header limits are enforced there too, so that they are answered as
+        // problem+json (Kestrel's own 414 and 431, a few bytes higher, have no body). After every limit is configured.
+        builder.Services.AddOptions<KestrelServerOptions>().PostConfigure(static kestrel =>
+        {
+            var limits = Http1HeadLimits.TakeFrom(kestrel.Limits);
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseHttp1FramingGuard(limits));
+        });
         builder.Services.AddFuncGateway(builder.Configuration);
 
         // The core sets the response data rate per HTTP/1.x request; HTTP/2 streams only have the server-wide limit.

@@ -14,10 +14,11 @@ internal static class Http1FramingGuard
 {
     private const long PauseWriterThreshold = 1024 * 1024;
 
-    /// <summary>Adds the guard to an endpoint.</summary>
-    public static void UseHttp1FramingGuard(this ListenOptions listen) => listen.Use(static next => connection => RunAsync(next, connection));
+    /// <summary>Adds the guard to an endpoint; <paramref name="limits"/>: the request head limits it answers itself.</summary>
+    public static void UseHttp1FramingGuard(this ListenOptions listen, Http1HeadLimits? limits = null) =>
+        listen.Use(next => connection => RunAsync(next, connection, limits));
 
-    private static async Task RunAsync(ConnectionDelegate next, ConnectionContext connection)
+    private static async Task RunAsync(ConnectionDelegate next, ConnectionContext connection, Http1HeadLimits? limits)
     {
         var transport = connection.Transport;
         // The pump runs on a thread-pool thread already (the socket pipe's continuation): Kestrel's parser continues
@@ -30,7 +31,7 @@ internal static class Http1FramingGuard
             resumeWriterThreshold: PauseWriterThreshold / 2,
             useSynchronizationContext: false));
         using var stop = new CancellationTokenSource();
-        var pump = PumpAsync(transport.Input, pipe.Writer, stop.Token);
+        var pump = PumpAsync(transport.Input, pipe.Writer, new Http1FramingScanner(limits), stop.Token);
         connection.Transport = new GuardedTransport(pipe.Reader, transport.Output);
         try
         {
@@ -46,9 +47,8 @@ internal static class Http1FramingGuard
         }
     }
 
-    private static async Task PumpAsync(PipeReader input, PipeWriter output, CancellationToken stop)
+    private static async Task PumpAsync(PipeReader input, PipeWriter output, Http1FramingScanner scanner, CancellationToken stop)
     {
-        var scanner = new Http1FramingScanner();
         Exception? error = null;
         try
         {

@@ -16,6 +16,11 @@ namespace FuncGateway.Server.Framing;
 /// <item>A chunk-size line whose extensions pass <see cref="HostViolations.MaxChunkExtensionBytes"/> is cut by bytes
 /// Kestrel's chunk parser rejects (<c>CR NUL</c>), so reading the body fails and the request gets 400; the rest of the
 /// connection is dropped.</item>
+/// <item>Given <see cref="Http1HeadLimits"/>, a request line or a header section over them is cut where it crosses the
+/// limit and ended as a head Kestrel reads (its own limits are a few bytes higher), carrying the header
+/// <see cref="HostViolations.Header"/>, so that the core answers 414 or 431 as problem+json instead of Kestrel's empty
+/// answer; the rest of the connection is dropped. The check counts the bytes it passes on; it holds back only the
+/// last <see cref="HeldLineBytes"/> bytes of a request line near the limit, until the line ends.</item>
 /// </list>
 /// Whenever the bytes stop looking like HTTP/1.x framing it understands (not HTTP/1.x, an upgrade or CONNECT, a head
 /// Kestrel will refuse anyway), it stops looking and passes everything through unchanged: it never refuses what
@@ -29,11 +34,25 @@ internal sealed class Http1FramingScanner
     /// </summary>
     internal const int MaxParsedLineBytes = 1024;
 
+    /// <summary>
+    /// How many bytes below the request line limit are held back until the line ends: more than an HTTP/1.x version
+    /// and line end (<c> HTTP/1.1\r\n</c>), so that a line over the limit is cut inside its target.
+    /// </summary>
+    internal const int HeldLineBytes = 16;
+
     private static readonly byte[] ViolationLine = Encoding.ASCII.GetBytes($"{HostViolations.Header}: {HostViolations.ContentLength}\r\n");
     private static readonly byte[] LineFeedViolationLine = Encoding.ASCII.GetBytes($"{HostViolations.Header}: {HostViolations.LineFeed}\r\n");
     private static readonly byte[] ChunkCut = "\r\0"u8.ToArray();
+
+    // The end of a request line cut at the limit: HTTP/1.0, so that the head needs no Host.
+    private static readonly byte[] RequestLineRefusal = Encoding.ASCII.GetBytes($" HTTP/1.0\r\n{HostViolations.Header}: {HostViolations.RequestLineTooLong}\r\n\r\n");
+    private static readonly byte[] HeadersViolationLine = Encoding.ASCII.GetBytes($"{HostViolations.Header}: {HostViolations.HeadersTooLarge}\r\n\r\n");
+
+    // An HTTP/1.1 head without Host is refused by Kestrel (empty 400): a head cut before its Host gets this one.
+    private static readonly byte[] RefusalHost = "Host: localhost\r\n"u8.ToArray();
     private static readonly byte[] Cr = "\r"u8.ToArray();
 
+    private readonly Http1HeadLimits? _limits;
     private readonly byte[] _line = new byte[MaxParsedLineBytes];
     private readonly byte[] _tail = new byte[" HTTP/1.1\r\n".Length];
     private State _state = State.RequestLine;
@@ -51,6 +70,15 @@ internal sealed class Http1FramingScanner
     // A line of the head ended with a bare LF (Kestrel accepts it; a proxy in front may read it as part of a value).
     private bool _bareLineFeed;
     private byte _lastLineByte;
+
+    // Against _limits: bytes of the request line, then of the header section; header lines; whether one was Host.
+    private long _headBytes;
+    private int _headerCount;
+    private bool _sawHost;
+
+    // The end of a request line near the limit, held back until the line ends (see LimitedRequestLineBytes).
+    private readonly byte[] _heldLine = new byte[HeldLineBytes];
+    private int _heldLineLength;
 
     // Body progress.
     private long _remaining;
@@ -70,6 +98,9 @@ internal sealed class Http1FramingScanner
         PassThrough,
         Discard,
     }
+
+    /// <param name="limits">The request head limits to answer with problem+json; null: Kestrel's own answers.</param>
+    public Http1FramingScanner(Http1HeadLimits? limits = null) => _limits = limits;
 
     /// <summary>Everything from now on is dropped: the request that broke a rule is the connection's last.</summary>
     public bool Discarding => _state == State.Discard;
@@ -117,6 +148,17 @@ internal sealed class Http1FramingScanner
                         break;
                     }
 
+                    if (_limits is { } lineLimits)
+                    {
+                        i = LimitedRequestLineBytes(data, i, ref run, output, lineLimits);
+                        if (_state == State.Discard)
+                        {
+                            return;
+                        }
+
+                        break;
+                    }
+
                     i += RequestLineBytes(data[i..]);
                     break;
                 case State.HeaderLine:
@@ -154,6 +196,17 @@ internal sealed class Http1FramingScanner
                     // The rest of the line at once, up to and including its LF (header bytes are most of what a
                     // request sends: a bearer token alone is hundreds).
                     var line = ThroughLineFeed(data[i..]);
+                    if (_limits is { } limits && BytesWithinHeaderLimits(limits, line) is var allowed and >= 0)
+                    {
+                        // Over a limit: end the head where it stands, with the violation for the core to answer 431.
+                        LineBytes(line[..allowed]);
+                        i += allowed;
+                        output.Write(data[run..i]);
+                        EndHeadOverLimit(output);
+                        _state = State.Discard;
+                        return;
+                    }
+
                     LineBytes(line);
                     i += line.Length;
                     if (line[^1] == (byte)'\n')
@@ -245,9 +298,68 @@ internal sealed class Http1FramingScanner
         _method = http1 ? Encoding.ASCII.GetString(start[..firstSpace]) : null;
         _lineLength = 0;
         _lineTruncated = false;
+        _headBytes = 0;
         Array.Clear(_tail);
         _state = http1 ? State.HeaderLine : State.PassThrough;
         return bytes.Length;
+    }
+
+    /// <summary>
+    /// <see cref="RequestLineBytes"/> against the request line limit, for the request line's bytes from
+    /// <paramref name="data"/>[<paramref name="i"/>]. The last <see cref="HeldLineBytes"/> bytes below the limit are held
+    /// back until the line ends within it: a line over the limit is then cut before them, inside its target (the
+    /// version and line end of a longer line all come after), and ended there as a request the core answers with 414.
+    /// Returns where the scan goes on.
+    /// </summary>
+    private int LimitedRequestLineBytes(ReadOnlySpan<byte> data, int i, ref int run, IBufferWriter<byte> output, Http1HeadLimits limits)
+    {
+        var bytes = ThroughLineFeed(data[i..]);
+        var before = _headBytes;
+        _headBytes += bytes.Length;
+        var holdFrom = limits.RequestLineBytes - HeldLineBytes;
+        var now = (int)Math.Clamp(holdFrom - before, 0, bytes.Length);
+        if (_headBytes <= limits.RequestLineBytes)
+        {
+            if (bytes[^1] == (byte)'\n')
+            {
+                // Within the limit: what was held goes on, before this read's bytes of the line.
+                if (_heldLineLength > 0)
+                {
+                    output.Write(data[run..i]);
+                    output.Write(_heldLine.AsSpan(0, _heldLineLength));
+                    _heldLineLength = 0;
+                    run = i;
+                }
+            }
+            else if (_headBytes > holdFrom)
+            {
+                output.Write(data[run..(i + now)]);
+                bytes[now..].CopyTo(_heldLine.AsSpan(_heldLineLength));
+                _heldLineLength += bytes.Length - now;
+                run = i + bytes.Length;
+            }
+
+            return i + RequestLineBytes(bytes);
+        }
+
+        LineBytes(bytes[..now]);
+        if (_line.AsSpan(0, _lineLength).IndexOf((byte)' ') > 0)
+        {
+            // Over the limit: what went on, ended here, is a request line with the violation; the rest is dropped.
+            output.Write(data[run..(i + now)]);
+            output.Write(RequestLineRefusal);
+            _heldLineLength = 0;
+            _state = State.Discard;
+            return data.Length;
+        }
+
+        // The method has not ended: no request line Kestrel would read; it gets Kestrel's own answer.
+        output.Write(data[run..i]);
+        output.Write(_heldLine.AsSpan(0, _heldLineLength));
+        _heldLineLength = 0;
+        run = i;
+        _state = State.PassThrough;
+        return i;
     }
 
     /// <summary><paramref name="data"/> up to and including its first LF, or all of it when it has none.</summary>
@@ -287,6 +399,7 @@ internal sealed class Http1FramingScanner
         var truncated = _lineTruncated;
         _lineLength = 0;
         _lineTruncated = false;
+        _headerCount++;
         var colon = line.IndexOf((byte)':');
         if (colon <= 0)
         {
@@ -294,6 +407,12 @@ internal sealed class Http1FramingScanner
         }
 
         var name = line[..colon];
+        if (_limits is not null && Ascii.EqualsIgnoreCase(name, "Host"u8))
+        {
+            _sawHost = true;
+            return;
+        }
+
         var value = Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8));
         if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
         {
@@ -313,6 +432,54 @@ internal sealed class Http1FramingScanner
         }
 
         _unsure |= truncated;
+    }
+
+    /// <summary>
+    /// How many bytes of <paramref name="line"/> (the next bytes of a header line) go on before the head is ended for
+    /// crossing a header limit, or -1 while it stays within them.
+    /// </summary>
+    private int BytesWithinHeaderLimits(Http1HeadLimits limits, ReadOnlySpan<byte> line)
+    {
+        if (_lineLength == 0 && _headerCount >= limits.HeaderCount)
+        {
+            return 0; // One header line more than the limit: the head ends before it.
+        }
+
+        _headBytes += line.Length;
+        if (_headBytes <= limits.HeaderBytes)
+        {
+            return -1;
+        }
+
+        var allowed = Math.Max(0, line.Length - (int)(_headBytes - limits.HeaderBytes));
+        return allowed > 0 && line[allowed - 1] == (byte)'\r' ? allowed - 1 : allowed;
+    }
+
+    /// <summary>
+    /// Ends a head that crossed a header limit where it stands: a partial header line becomes a header Kestrel reads
+    /// (<c>name:</c> when its colon has not come), then Host when none came, the violation and the empty line.
+    /// </summary>
+    private void EndHeadOverLimit(IBufferWriter<byte> output)
+    {
+        if (_lineLength > 0)
+        {
+            var partial = _line.AsSpan(0, _lineLength);
+            var colon = partial.IndexOf((byte)':');
+            if (colon < 0)
+            {
+                output.Write(":"u8);
+            }
+
+            output.Write(_lastLineByte == (byte)'\r' ? "\n"u8 : "\r\n"u8);
+            _sawHost |= Ascii.EqualsIgnoreCase(colon < 0 ? partial : partial[..colon], "Host"u8);
+        }
+
+        if (!_sawHost)
+        {
+            output.Write(RefusalHost);
+        }
+
+        output.Write(HeadersViolationLine);
     }
 
     private void EndOfHead(IBufferWriter<byte> output, ReadOnlySpan<byte> terminator)
@@ -447,6 +614,9 @@ internal sealed class Http1FramingScanner
         _lineLength = 0;
         _lineTruncated = false;
         _heldCr = false;
+        _headBytes = 0;
+        _headerCount = 0;
+        _sawHost = false;
         return State.RequestLine;
     }
 

@@ -27,6 +27,8 @@ public static class ProblemCodes
     public const string InvalidHeaderName = "invalid_header_name";
     public const string UpgradeWithBody = "upgrade_with_body";
     public const string TraceWithBody = "trace_with_body";
+    public const string UriTooLong = "uri_too_long";
+    public const string RequestHeadersTooLarge = "request_headers_too_large";
     public const string MethodNotImplemented = "method_not_implemented";
     public const string InvalidMaxForwards = "invalid_max_forwards";
     public const string InvalidPath = "invalid_path";

@@ -30,12 +30,16 @@ internal static class RequestFraming
         var headers = request.Headers;
         if (headers.TryGetValue(HostViolations.Header, out var host))
         {
-            return Framing(host.ToString() switch
+            return host.ToString() switch
             {
-                HostViolations.ContentLength => ContentLengthDigits,
-                HostViolations.LineFeed => "A line of the request head ends with a bare LF; end every line with CRLF.",
-                _ => "The request's framing is malformed.",
-            });
+                HostViolations.ContentLength => Framing(ContentLengthDigits),
+                HostViolations.LineFeed => Framing("A line of the request head ends with a bare LF; end every line with CRLF."),
+                HostViolations.RequestLineTooLong => new RequestRefusal(StatusCodes.Status414UriTooLong, ProblemCodes.UriTooLong,
+                    "The request line is too long.", "The request line (method, target and version) is longer than the server's limit."),
+                HostViolations.HeadersTooLarge => new RequestRefusal(StatusCodes.Status431RequestHeaderFieldsTooLarge, ProblemCodes.RequestHeadersTooLarge,
+                    "The request headers are too large.", "The request headers are larger in total, or more in number, than the server's limits."),
+                _ => Framing("The request's framing is malformed."),
+            };
         }
 
         foreach (var header in headers)
@@ -210,6 +214,12 @@ public static class HostViolations
 
     /// <summary>A line of the request head ended by a bare LF instead of CRLF.</summary>
     public const string LineFeed = "line-feed";
+
+    /// <summary>A request line over the server's limit (the host ended it at the limit).</summary>
+    public const string RequestLineTooLong = "request-line-too-long";
+
+    /// <summary>Request headers over the server's total size or count limit (the host ended the head at the limit).</summary>
+    public const string HeadersTooLarge = "headers-too-large";
 
     /// <summary>The longest extension part (after the chunk size, before the line end) of one chunk-size line.</summary>
     public const int MaxChunkExtensionBytes = 4096;

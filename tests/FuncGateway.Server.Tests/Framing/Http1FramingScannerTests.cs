@@ -116,9 +116,58 @@ public sealed class Http1FramingScannerTests
         }
     }
 
-    private static string Scan(byte[] input, int readSize)
+    private static readonly Http1HeadLimits SmallLimits = new(RequestLineBytes: 32, HeaderBytes: 64, HeaderCount: 3);
+
+    [Fact]
+    public void Heads_within_the_limits_pass_unchanged_however_they_are_split()
     {
-        var scanner = new Http1FramingScanner();
+        // A request line of exactly 32 bytes with its CRLF; 64 bytes of header lines; 3 of them.
+        var head = "GET /" + new string('a', 16) + " HTTP/1.1\r\n" + "Host: a\r\nB: 1\r\nC: " + new string('c', 44) + "\r\n\r\n";
+        var shorter = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok";
+        var input = Encoding.ASCII.GetBytes(head + shorter + head);
+        foreach (var readSize in new[] { 1, 2, 7, 30, 4096 })
+        {
+            Assert.Equal(head + shorter + head, Scan(input, readSize, SmallLimits));
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public void A_head_over_a_limit_is_ended_at_the_limit_with_the_violation_and_the_rest_dropped(int readSize)
+    {
+        const string Line = "X-FuncGateway-Framing-Violation: ";
+
+        // Request line: cut 16 bytes before the limit of 32 (inside the target) and ended as an HTTP/1.0 line (which
+        // needs no Host); also when it is over the limit only by its line end.
+        Assert.Equal(
+            "GET /" + new string('a', 11) + " HTTP/1.0\r\n" + Line + "request-line-too-long\r\n\r\n",
+            Scan(Encoding.ASCII.GetBytes("GET /" + new string('a', 17) + " HTTP/1.1\r\nHost: a\r\n\r\n"), readSize, SmallLimits));
+        Assert.Equal(
+            "GET /" + new string('a', 11) + " HTTP/1.0\r\n" + Line + "request-line-too-long\r\n\r\n",
+            Scan(Encoding.ASCII.GetBytes("GET /" + new string('a', 40) + " HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\n\r\n"), readSize, SmallLimits));
+
+        // Header bytes: the header line cut at 64 bytes is ended, and Host added as none came before it.
+        Assert.Equal(
+            "GET / HTTP/1.1\r\nX-A: " + new string('b', 59) + "\r\nHost: localhost\r\n" + Line + "headers-too-large\r\n\r\n",
+            Scan(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nX-A: " + new string('b', 100) + "\r\nHost: a\r\n\r\n"), readSize, SmallLimits));
+
+        // Cut inside a name: it becomes a header with an empty value; a Host that came keeps the head from getting another.
+        Assert.Equal(
+            "GET / HTTP/1.1\r\nHost: a\r\n" + new string('N', 55) + ":\r\n" + Line + "headers-too-large\r\n\r\n",
+            Scan(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: a\r\n" + new string('N', 70) + ": 1\r\n\r\n"), readSize, SmallLimits));
+
+        // One header line more than the count: the head ends before it.
+        Assert.Equal(
+            "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n" + Line + "headers-too-large\r\n\r\n",
+            Scan(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"), readSize, SmallLimits));
+    }
+
+    private static string Scan(byte[] input, int readSize, Http1HeadLimits? limits = null)
+    {
+        var scanner = new Http1FramingScanner(limits);
         var output = new ArrayBufferWriter<byte>();
         for (var offset = 0; offset < input.Length; offset += readSize)
         {
