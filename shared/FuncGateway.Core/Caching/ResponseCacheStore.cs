@@ -64,7 +64,7 @@ internal sealed class ResponseCacheStore
         var builder = new System.Text.StringBuilder(primaryKey);
         foreach (var name in varyNames)
         {
-            builder.Append(Separator).Append(name).Append('=').Append(requestHeaders[name].ToString());
+            RouteCache.AppendField(builder.Append(Separator).Append(name).Append('='), requestHeaders[name].ToString());
         }
 
         return builder.ToString();

@@ -68,7 +68,7 @@ internal sealed class RouteCache
         var request = context.Request;
         var key = new StringBuilder(128);
         var path = request.Path.Value ?? "";
-        key.Append(RouteId).Append(Separator).Append(path);
+        AppendField(key.Append(RouteId).Append(Separator), path);
         if (path.Contains('%') && !UpstreamAddress.KeepsEncodedSlashes(context))
         {
             // "%2F" in the decoded path is an encoded slash for one client ("/a%2Fb") and an encoded '%' followed by
@@ -83,7 +83,7 @@ internal sealed class RouteCache
             .Append(Separator).Append(_preserveHost ? request.Host.Value?.ToLowerInvariant() : null);
         foreach (var name in _headers)
         {
-            key.Append(Separator).Append(name).Append('=').Append(request.Headers[name].ToString());
+            AppendField(key.Append(Separator).Append(name).Append('='), request.Headers[name].ToString());
         }
 
         if (_clientIp)
@@ -94,26 +94,36 @@ internal sealed class RouteCache
         if (!Shared && feature.Identity is { } identity)
         {
             // The caller: who the accepting policy says it is, never the credential itself.
-            key.Append(Separator).Append("id=").Append(identity.Policy).Append('|').Append(identity.UserId)
-                .Append('|').Append(identity.ConsumerId).Append('|').Append(identity.KeyId);
+            AppendField(key.Append(Separator).Append("id="), identity.Policy);
+            AppendField(key.Append('|'), identity.UserId);
+            AppendField(key.Append('|'), identity.ConsumerId);
+            AppendField(key.Append('|'), identity.KeyId);
             if (_userId)
             {
-                key.Append(Separator).Append("user=").Append(identity.UserId);
+                AppendField(key.Append(Separator).Append("user="), identity.UserId);
             }
 
             if (_consumerId)
             {
-                key.Append(Separator).Append("consumer=").Append(identity.ConsumerId);
+                AppendField(key.Append(Separator).Append("consumer="), identity.ConsumerId);
             }
 
             if (_tier)
             {
-                key.Append(Separator).Append("tier=").Append(identity.Tier);
+                AppendField(key.Append(Separator).Append("tier="), identity.Tier);
             }
         }
 
         return key.ToString();
     }
+
+    /// <summary>
+    /// Appends a value a client or a token chose, preceded by its length: such a value may hold the separators (a
+    /// header value may carry U+001E, a decoded path too, a user id '|'), and without its length one key's fields could
+    /// read as another's (U+001E and "B=y" after "x" in one header, or "x" in it and "y" in the next).
+    /// </summary>
+    internal static StringBuilder AppendField(StringBuilder key, string? value) =>
+        key.Append(value?.Length ?? 0).Append(':').Append(value);
 
     /// <summary>
     /// The query the upstream may receive on a request that may be stored: with a <c>query</c> list, only the

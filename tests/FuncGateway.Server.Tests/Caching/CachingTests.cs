@@ -38,6 +38,7 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("bounded", "/bounded/{**rest}", "cached", ("Cache", """{"ttlSeconds":60,"upstreamMaxAge":true}"""));
         await _gateway.UpsertRouteAsync("templated", "/templated/{**rest}", "cached",
             ("Cache", """{"ttlSeconds":60,"query":["page"]}"""), ("Transforms", """[{"RequestHeader":"X-Page","Set":"{Query:page}"}]"""));
+        await _gateway.UpsertRouteAsync("two-keyed", "/two-keyed/{**rest}", "cached", ("Cache", """{"ttlSeconds":60,"headers":["Accept-Language","X-Poison"]}"""));
         await _gateway.UpsertRouteAsync("limited", "/limited/{**rest}", "cached", ("Cache", """{"ttlSeconds":60}"""), ("RateLimit", "plenty"));
         await _gateway.ReloadAsync();
     }
@@ -354,6 +355,32 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         var (q2, _) = await GetAsync("/all-query/q?b=2&a=1");
         var (q3, _) = await GetAsync("/all-query/q?a=1&b=3");
         Assert.Equal(("miss", "hit", "miss"), (XCache(q1), XCache(q2), XCache(q3)));
+    }
+
+    [Fact]
+    public async Task A_keyed_value_holding_the_keys_separators_cannot_pass_for_other_values()
+    {
+        // A header value may carry U+001E and U+001F (Kestrel accepts them). The attacker's one keyed value spells the
+        // victim's two; the upstream saw the attacker's, so it must not answer the victim.
+        var (attack, attackBody) = await GetAsync("/two-keyed/k", r => r.Headers.TryAddWithoutValidation("Accept-Language", "fr\u001eX-Poison=<script>"));
+        var (victim, victimBody) = await GetAsync("/two-keyed/k", r =>
+        {
+            r.Headers.TryAddWithoutValidation("Accept-Language", "fr");
+            r.Headers.TryAddWithoutValidation("X-Poison", "<script>\u001eX-Poison=");
+        });
+
+        Assert.Equal(("miss", "miss"), (XCache(attack), XCache(victim)));
+        Assert.Equal("", attackBody.GetProperty("poison").GetString());
+        Assert.Equal("fr", victimBody.GetProperty("language").GetString());
+
+        // The same through the headers the upstream varies on.
+        var (varyAttack, _) = await GetAsync("/all-query/vk?vary=X-A,X-B", r => r.Headers.TryAddWithoutValidation("X-A", "1\u001fx-b=2"));
+        var (varyVictim, _) = await GetAsync("/all-query/vk?vary=X-A,X-B", r =>
+        {
+            r.Headers.TryAddWithoutValidation("X-A", "1");
+            r.Headers.TryAddWithoutValidation("X-B", "2\u001fx-b=");
+        });
+        Assert.Equal(("miss", "miss"), (XCache(varyAttack), XCache(varyVictim)));
     }
 
     [Theory]
