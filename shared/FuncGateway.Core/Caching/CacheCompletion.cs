@@ -17,7 +17,7 @@ internal sealed class CacheCompletion(
     private readonly SharedCacheTier? _shared = tiers.Tier;
 
     // Connection-level and cache-made headers are not part of the stored response, nor the CORS answer made for this
-    // request's Origin (the CORS step makes it again for each request that a hit answers), nor what the gateway says
+    // request's Origin (the CORS step makes it again for each request that a hit answers; see IsCorsAnswer), nor what the gateway says
     // about this request alone: its rate-limit state (the caller's quota, made again for each request a hit answers)
     // and its request id.
     private static readonly string[] NotStored =
@@ -59,12 +59,20 @@ internal sealed class CacheCompletion(
         && http.Response.StatusCode == decision.Status
         && (http.Response.ContentLength is not { } length || length == capture.CopiedBytes);
 
+    /// <summary>
+    /// The gateway's CORS answer for this request's Origin: an <c>Access-Control-*</c> header the response did not have
+    /// when it was judged (the upstream's own, on a route without <c>Cors</c>, are part of the response and stored).
+    /// </summary>
+    private static bool IsCorsAnswer(string name, CacheDecision decision) =>
+        name.StartsWith(CacheHeaders.AccessControlPrefix, StringComparison.OrdinalIgnoreCase)
+        && (decision.UpstreamAccessControl is not { } upstream || !upstream.Contains(name, StringComparer.OrdinalIgnoreCase));
+
     private void Store(HttpContext http, CacheRequestState state, CacheDecision decision, byte[] body)
     {
         var headers = new List<KeyValuePair<string, string[]>>();
         foreach (var (name, values) in http.Response.Headers)
         {
-            if (!NotStored.Contains(name, StringComparer.OrdinalIgnoreCase) && !name.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase))
+            if (!NotStored.Contains(name, StringComparer.OrdinalIgnoreCase) && !IsCorsAnswer(name, decision))
             {
                 headers.Add(new(name, values.ToArray()!));
             }

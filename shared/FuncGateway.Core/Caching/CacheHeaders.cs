@@ -20,4 +20,7 @@ public static class CacheHeaders
 
     /// <summary>Upstream response header naming the entry's purge tags (comma-separated); removed before the client sees it.</summary>
     public const string Tag = "Cache-Tag";
+
+    /// <summary>The CORS headers' prefix: the gateway's answer for one Origin is never stored, an upstream's own are.</summary>
+    internal const string AccessControlPrefix = "Access-Control-";
 }

@@ -24,4 +24,8 @@ internal sealed class CacheRequestState(RouteCache cache, string primaryKey, str
 }
 
 /// <summary>What the response transform decided about a storable response.</summary>
-internal sealed record CacheDecision(int Status, TimeSpan FreshFor, bool AllowStale, string[] Vary, string[] Tags, int InitialAge);
+internal sealed record CacheDecision(int Status, TimeSpan FreshFor, bool AllowStale, string[] Vary, string[] Tags, int InitialAge)
+{
+    /// <summary>The upstream's own <c>Access-Control-*</c> header names (null: none), which are stored; the gateway's CORS answer is not.</summary>
+    public string[]? UpstreamAccessControl { get; init; }
+}

@@ -196,7 +196,29 @@ internal sealed class CacheResponseTransform(RouteCache cache, ResponseCacheStor
             tagList.AddRange((value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
 
-        return new CacheDecision(response.StatusCode, freshFor, allowStale, [.. vary.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], [.. tagList], initialAge);
+        return new CacheDecision(response.StatusCode, freshFor, allowStale, [.. vary.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], [.. tagList], initialAge)
+        {
+            UpstreamAccessControl = UpstreamAccessControl(headers),
+        };
+    }
+
+    /// <summary>
+    /// The <c>Access-Control-*</c> headers of the response as the upstream and the route's transforms left it, before
+    /// the gateway's own CORS answer (made as the response starts, for this request's Origin): part of the stored
+    /// response on a route without <c>Cors</c>; none on a route with one (its transform removed the upstream's).
+    /// </summary>
+    private static string[]? UpstreamAccessControl(IHeaderDictionary headers)
+    {
+        List<string>? names = null;
+        foreach (var name in headers.Keys)
+        {
+            if (name.StartsWith(CacheHeaders.AccessControlPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                (names ??= []).Add(name);
+            }
+        }
+
+        return names?.ToArray();
     }
 
     /// <summary>

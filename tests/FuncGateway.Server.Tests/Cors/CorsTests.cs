@@ -188,6 +188,23 @@ public sealed class CorsTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task On_a_cached_route_without_cors_a_hit_carries_the_upstreams_own_cors_headers()
+    {
+        await using var gateway = await StartAsync();
+        await gateway.UpsertRouteAsync("plain", "/plain", _upstream.BaseAddress.ToString(), ("Cache", "{\"ttlSeconds\":60}"));
+        await gateway.ReloadAsync();
+
+        using var miss = await SendAsync(gateway, HttpMethod.Get, "/plain", Evil);
+        using var hit = await SendAsync(gateway, HttpMethod.Get, "/plain", App);
+
+        Assert.Equal(("miss", "hit"), (Single(miss, "X-Cache"), Single(hit, "X-Cache")));
+        Assert.Equal("*", Single(hit, "Access-Control-Allow-Origin"));
+        Assert.Equal("GET,POST,PUT,PATCH,DELETE", Single(hit, "Access-Control-Allow-Methods"));
+        Assert.Equal("X-Secret", Single(hit, "Access-Control-Expose-Headers"));
+        Assert.Equal(["Accept-Encoding"], Vary(hit));
+    }
+
+    [Fact]
     public async Task On_a_route_without_cors_the_upstreams_headers_pass_untouched()
     {
         await using var gateway = await StartAsync();
