@@ -98,6 +98,10 @@ internal sealed class RouteCache
             AppendField(key.Append('|'), identity.UserId);
             AppendField(key.Append('|'), identity.ConsumerId);
             AppendField(key.Append('|'), identity.KeyId);
+
+            // And all else the upstream learns about it (the identity headers): one user's tokens may differ in
+            // scopes, roles or mapped claims, and the upstream may answer each differently.
+            AppendIdentityHeaders(key, identity);
             if (_userId)
             {
                 AppendField(key.Append(Separator).Append("user="), identity.UserId);
@@ -115,6 +119,27 @@ internal sealed class RouteCache
         }
 
         return key.ToString();
+    }
+
+    private static void AppendIdentityHeaders(StringBuilder key, GatewayIdentity identity)
+    {
+        AppendField(key.Append('|'), identity.Email);
+        AppendField(key.Append('|'), identity.Tier);
+        AppendList(key.Append('|'), identity.Roles);
+        AppendList(key.Append('|'), identity.Scopes);
+        foreach (var (name, values) in identity.ExtraHeaders)
+        {
+            AppendList(AppendField(key.Append('|'), name), values);
+        }
+    }
+
+    private static void AppendList(StringBuilder key, IReadOnlyList<string> values)
+    {
+        key.Append(values.Count).Append(':');
+        for (var i = 0; i < values.Count; i++)
+        {
+            AppendField(key, values[i]);
+        }
     }
 
     /// <summary>

@@ -20,6 +20,9 @@ namespace FuncGateway.Server.Tests.Caching;
 public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private const string LastModified = "Wed, 01 Jan 2025 00:00:00 GMT";
+    private const string Issuer = "https://idp.funcgateway.test/cache";
+
+    private readonly TestSigningKey _signer = TestSigningKey.Rsa("cache-1");
 
     private TestUpstream _upstream = null!;
     private GatewayHost _gateway = null!;
@@ -35,6 +38,7 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("shared", "/shared/{**rest}", "cached", ("Cache", """{"ttlSeconds":60,"headers":["Accept-Language"],"query":["page"]}"""));
         await _gateway.UpsertRouteAsync("all-query", "/all-query/{**rest}", "cached", ("Cache", """{"ttlSeconds":60}"""));
         await _gateway.UpsertRouteAsync("mine", "/mine/{**rest}", "cached", ("Auth", "people"), ("Cache", """{"ttlSeconds":60,"shared":false}"""));
+        await _gateway.UpsertRouteAsync("my-orders", "/my-orders/{**rest}", "cached", ("Auth", "tokens"), ("Cache", """{"ttlSeconds":60,"shared":false}"""));
         await _gateway.UpsertRouteAsync("bounded", "/bounded/{**rest}", "cached", ("Cache", """{"ttlSeconds":60,"upstreamMaxAge":true}"""));
         await _gateway.UpsertRouteAsync("templated", "/templated/{**rest}", "cached",
             ("Cache", """{"ttlSeconds":60,"query":["page"]}"""), ("Transforms", """[{"RequestHeader":"X-Page","Set":"{Query:page}"}]"""));
@@ -47,6 +51,7 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         await _gateway.DisposeAsync();
         await _upstream.DisposeAsync();
+        _signer.Dispose();
     }
 
     private Task<GatewayHost> StartGatewayAsync(string prefix) => GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
@@ -54,6 +59,10 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         ["FuncGateway:Auth:Policies:people:Type"] = "Basic",
         ["FuncGateway:Auth:Policies:people:Users:alice"] = PasswordHash.Create("alice-pw", PasswordHash.MinimumIterations).ToString(),
         ["FuncGateway:Auth:Policies:people:Users:bob"] = PasswordHash.Create("bob-pw", PasswordHash.MinimumIterations).ToString(),
+        ["FuncGateway:Auth:Policies:tokens:Type"] = "Jwt",
+        ["FuncGateway:Auth:Policies:tokens:Issuer"] = Issuer,
+        ["FuncGateway:Auth:Policies:tokens:Audiences"] = "api://cache",
+        ["FuncGateway:Auth:Policies:tokens:Jwks"] = TestSigningKey.Jwks([_signer]),
         ["FuncGateway:Auth:Signing:Keys:k1"] = Convert.ToBase64String(new byte[32]),
         ["FuncGateway:Forwarding:PublicHosts"] = "127.0.0.1,localhost,evil.example",
         ["FuncGateway:Cache:MaxEntryBytes"] = "16384",
@@ -132,6 +141,8 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         {
             serial,
             user = h["X-User-Id"].ToString(),
+            scopes = h["X-User-Scopes"].ToString(),
+            roles = h["X-User-Roles"].ToString(),
             forwardedHost = h["X-Forwarded-Host"].ToString(),
             originalUrl = h["X-Original-URL"].ToString(),
             poison = h["X-Poison"].ToString(),
@@ -200,6 +211,26 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         // A wrong password is refused before the cache is looked at.
         var (wrong, _) = await GetAsync("/mine/profile", As("bob", "alice-pw"));
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_per_caller_entry_made_for_wider_scopes_or_roles_never_answers_the_same_user_with_narrower_ones()
+    {
+        // One user, two tokens: the upstream learns each one's scopes and roles (X-User-Scopes, X-User-Roles) and may
+        // decide on them, so what it said to the wide token is not an answer for the narrow one.
+        var wide = _signer.Mint(Issuer, "api://cache", new Dictionary<string, object?> { ["sub"] = "carol", ["scope"] = "orders.read profile", ["roles"] = new[] { "admin" } });
+        var narrow = _signer.Mint(Issuer, "api://cache", new Dictionary<string, object?> { ["sub"] = "carol", ["scope"] = "profile" });
+        Action<HttpRequestMessage> Bearer(string token) => r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        var (first, firstBody) = await GetAsync("/my-orders/list", Bearer(wide));
+        var (second, secondBody) = await GetAsync("/my-orders/list", Bearer(narrow));
+        var (third, _) = await GetAsync("/my-orders/list", Bearer(wide));
+
+        Assert.Equal(("miss", "miss", "hit"), (XCache(first), XCache(second), XCache(third)));
+        Assert.Equal("admin", firstBody.GetProperty("roles").GetString());
+        Assert.Equal("carol", secondBody.GetProperty("user").GetString());
+        Assert.Equal("profile", secondBody.GetProperty("scopes").GetString());
+        Assert.Equal("", secondBody.GetProperty("roles").GetString());
     }
 
     [Fact]
