@@ -54,12 +54,16 @@ public sealed record CachePurge(string Id, CachePurgeKind Kind, string Value, Da
         _ => false,
     };
 
+    /// <summary>
+    /// Segment-wise and ignoring case: route literals match paths ignoring case, so a client can make entries under
+    /// "/CATALOG/..." that a purge of "/catalog" must drop too (dropping an entry too many costs one miss).
+    /// </summary>
     private static bool IsUnder(string path, string prefix)
     {
         var trimmed = prefix.TrimEnd('/');
         return trimmed.Length == 0
-            || string.Equals(path, trimmed, StringComparison.Ordinal)
-            || (path.StartsWith(trimmed, StringComparison.Ordinal) && path.Length > trimmed.Length && path[trimmed.Length] == '/');
+            || string.Equals(path, trimmed, StringComparison.OrdinalIgnoreCase)
+            || (path.StartsWith(trimmed, StringComparison.OrdinalIgnoreCase) && path.Length > trimmed.Length && path[trimmed.Length] == '/');
     }
 }
 

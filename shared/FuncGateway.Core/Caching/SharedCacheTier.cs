@@ -133,7 +133,8 @@ internal sealed class SharedCacheTier(HybridCache cache, ILogger<SharedCacheTier
 
     private static string RouteTag(string id) => "r:" + id;
 
-    private static string PrefixTag(string prefix) => "p:" + prefix;
+    // In lower case: a prefix purge ignores case, as route literals do (CachePurge.Matches).
+    private static string PrefixTag(string prefix) => "p:" + prefix.ToLowerInvariant();
 
     private static string TagTag(string tag) => "t:" + tag;
 }

@@ -651,6 +651,21 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_prefix_purge_drops_the_entries_of_every_spelling_of_the_path_the_route_matches()
+    {
+        // Route literals match ignoring case, so a client can make an entry under "/ALL-QUERY/...": a purge of the
+        // path the operator knows must not leave it serving what was purged.
+        await GetAsync("/all-query/purge-case/1");
+        await GetAsync("/ALL-QUERY/Purge-Case/1");
+        Assert.Equal("hit", XCache((await GetAsync("/ALL-QUERY/Purge-Case/1")).Response));
+
+        await PurgeAsync(new { prefix = "/all-query/purge-case" });
+
+        Assert.Equal("miss", XCache((await GetAsync("/all-query/purge-case/1")).Response));
+        Assert.Equal("miss", XCache((await GetAsync("/ALL-QUERY/Purge-Case/1")).Response));
+    }
+
+    [Fact]
     public async Task Before_any_purge_the_poller_creates_the_purge_table_so_that_its_reads_stop_failing()
     {
         // No purge was requested: the first read finds no table (404) and creates it; later reads find it empty.
