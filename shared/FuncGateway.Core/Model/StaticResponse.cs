@@ -88,7 +88,7 @@ internal sealed class StaticResponse
     /// <summary>The UTF-8 bytes of a text body, or null.</summary>
     public static byte[]? Utf8(string? body) => body is null ? null : Encoding.UTF8.GetBytes(body);
 
-    /// <summary>Writes the response (a <c>HEAD</c> request gets the headers and <c>Content-Length</c> only); it must not have started.</summary>
+    /// <summary>Writes the response (a <c>HEAD</c> request gets the headers and <c>Content-Length</c> only; a 204 or 304 has no <c>Content-Length</c>); it must not have started.</summary>
     public Task WriteAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -100,7 +100,12 @@ internal sealed class StaticResponse
             response.Headers.Append(name, value);
         }
 
-        response.ContentLength = _body.Length;
+        // RFC 9110 §8.6: a 204 has no Content-Length, and a 304's may only repeat a 200's, which a configured 304 has none of.
+        if (Status is not (StatusCodes.Status204NoContent or StatusCodes.Status304NotModified))
+        {
+            response.ContentLength = _body.Length;
+        }
+
         return !_hasBody || HttpMethods.IsHead(context.Request.Method)
             ? Task.CompletedTask
             : response.Body.WriteAsync(_body, context.RequestAborted).AsTask();

@@ -56,6 +56,31 @@ public sealed class FixedResponseTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_fixed_204_or_304_is_served_without_a_body_or_a_Content_Length_to_GET_and_HEAD()
+    {
+        // RFC 9110 §8.6: a 204 has no Content-Length (Kestrel refuses to send one, and the client would get a bare 500);
+        // a 304's would describe the representation it stands for, which a fixed response has none of.
+        await _gateway.UpsertRouteAsync("no-content", "/beacon", null, ("FixedResponse", """{"status":204,"headers":{"Cache-Control":"no-store"}}"""));
+        await _gateway.UpsertRouteAsync("not-modified", "/unchanged", null, ("FixedResponse", """{"status":304,"headers":{"ETag":"\"v1\""}}"""));
+        await _gateway.ReloadAsync();
+
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Head })
+        {
+            using var noContent = await _gateway.Client.SendAsync(new HttpRequestMessage(method, "/beacon"));
+            Assert.Equal(HttpStatusCode.NoContent, noContent.StatusCode);
+            Assert.Equal("no-store", noContent.Headers.CacheControl?.ToString());
+            Assert.False(noContent.Content.Headers.Contains("Content-Length"), method.Method);
+            Assert.Empty(await noContent.Content.ReadAsByteArrayAsync());
+
+            using var notModified = await _gateway.Client.SendAsync(new HttpRequestMessage(method, "/unchanged"));
+            Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+            Assert.Equal("\"v1\"", notModified.Headers.ETag?.ToString());
+            Assert.False(notModified.Content.Headers.Contains("Content-Length"), method.Method);
+            Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
+        }
+    }
+
+    [Fact]
     public async Task Authentication_rate_limits_and_CORS_apply_before_a_fixed_response()
     {
         var body = """{"status":200,"headers":{"Content-Type":"application/json"},"body":"{}"}""";
