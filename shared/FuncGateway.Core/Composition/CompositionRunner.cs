@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -28,6 +29,8 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
     public const string FailedPartsHeader = "X-Composition-Failed";
 
     private const string PartTag = "funcgateway.composition.part";
+
+    private static readonly JsonDocumentOptions PartJson = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     private readonly long _maxPartBytes = options.Value.Forwarding.MaxBufferedResponseBytes;
 
@@ -128,11 +131,24 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
             response.Headers[FailedPartsHeader] = string.Join(", ", failedNames);
         }
 
-        var bytes = merged is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(merged);
-        response.ContentLength = bytes.Length;
+        // Written without the serializer's depth limit of 64: a part's answer may nest that deep, one level down.
+        var bytes = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(bytes))
+        {
+            if (merged is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                merged.WriteTo(writer);
+            }
+        }
+
+        response.ContentLength = bytes.WrittenCount;
         if (!HttpMethods.IsHead(context.Request.Method))
         {
-            await response.Body.WriteAsync(bytes, context.RequestAborted);
+            await response.Body.WriteAsync(bytes.WrittenMemory, context.RequestAborted);
         }
     }
 
@@ -281,7 +297,11 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
         {
             try
             {
-                return JsonNode.Parse(bytes.Span, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+                // A repeated member or a lone surrogate escape parses by default, then fails whoever reads or writes it.
+                if (!HasLoneSurrogate(bytes.Span))
+                {
+                    return JsonNode.Parse(bytes.Span, documentOptions: PartJson);
+                }
             }
             catch (JsonException)
             {
@@ -290,6 +310,34 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
         }
 
         return Encoding.UTF8.GetString(bytes.Span);
+    }
+
+    /// <summary>Whether a string of the JSON text escapes half a surrogate pair (<c>"\ud800"</c>), which no reader can turn into text.</summary>
+    private static bool HasLoneSurrogate(ReadOnlySpan<byte> json)
+    {
+        // Only an escape can: raw UTF-8 cannot encode a surrogate, and the reader refuses bytes that try.
+        if (json.IndexOf("\\u"u8) < 0)
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = PartJson.MaxDepth });
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+            {
+                try
+                {
+                    reader.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool IsJson(string? contentType)

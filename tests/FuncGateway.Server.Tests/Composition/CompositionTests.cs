@@ -229,6 +229,56 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_part_answering_JSON_the_gateway_cannot_merge_is_read_as_text_and_deep_JSON_is_merged()
+    {
+        // What an upstream may send that parses but cannot be used as JSON: a repeated member, a lone surrogate escape.
+        // Read as text like any labelled JSON that does not parse, never a 500; a 64-deep answer (the most a part's
+        // JSON may nest) is merged one level down.
+        var deep = new string('[', 64) + new string(']', 64);
+        await using var odd = await TestUpstream.StartAsync("odd", app => app.Respond(async context =>
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(context.Request.Path.Value switch
+            {
+                "/repeated" => """{"id":"a","id":"b"}""",
+                "/surrogate" => """{"id":"a\ud800"}""",
+                "/deep" => deep,
+                _ => """{"ok":true}""",
+            });
+        }));
+        await _gateway.UpsertRouteAsync("odd", "/odd/{kind}", null, ("Composition", Composition($$"""
+            [{"name":"odd","upstream":"{{odd.BaseAddress}}","path":"/{kind}"},
+             {"name":"next","upstream":"echo","path":"/next/{parts.odd.body.id}","dependsOn":["odd"],"required":false}]
+            """)));
+        await _gateway.UpsertRouteAsync("odd-template", "/odd-template/{kind}", null, ("Composition", Composition($$"""
+            [{"name":"odd","upstream":"{{odd.BaseAddress}}","path":"/{kind}"}]
+            """, """{"odd": {{ parts.odd.body | json }}}""")));
+        await _gateway.ReloadAsync();
+
+        foreach (var (kind, text) in new[] { ("repeated", """{"id":"a","id":"b"}"""), ("surrogate", """{"id":"a\ud800"}""") })
+        {
+            foreach (var route in new[] { "/odd/", "/odd-template/" })
+            {
+                using var response = await _gateway.Client.GetAsync(route + kind);
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.OK, route + kind + ": " + body);
+                var json = JsonDocument.Parse(body).RootElement;
+                Assert.Equal(text, json.GetProperty("odd").GetString());
+                if (route == "/odd/")
+                {
+                    Assert.Equal("missing_value", json.GetProperty("_partial").GetProperty("failed")[0].GetProperty("reason").GetString());
+                }
+            }
+        }
+
+        using var deepResponse = await _gateway.Client.GetAsync("/odd/deep");
+        var deepBody = await deepResponse.Content.ReadAsStringAsync();
+        Assert.True(deepResponse.StatusCode == HttpStatusCode.OK, deepBody);
+        Assert.StartsWith("{\"odd\":" + deep + ",\"_partial\":", deepBody, StringComparison.Ordinal);
+        Assert.Equal(0, _echo.RequestCount);
+    }
+
+    [Fact]
     public async Task A_part_is_balanced_away_from_a_dead_instance_and_an_open_breaker_is_honoured()
     {
         await using var live = await ControllableUpstream.StartAsync("live");
