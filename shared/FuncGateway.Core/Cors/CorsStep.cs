@@ -1,3 +1,5 @@
+using FuncGateway.Diagnostics;
+using FuncGateway.Forwarding;
 using FuncGateway.Pipeline;
 using FuncGateway.Routing;
 using Microsoft.AspNetCore.Cors.Infrastructure;
@@ -58,9 +60,23 @@ internal sealed class CorsStep(ICorsService cors) : IGatewayPreMatchStep
                 ApplyActual(ctx.Response, service, allowed);
                 return Task.CompletedTask;
             }, (context, cors, admitted));
+
+            // Browsers apply no CORS to a WebSocket: any page may open one with the user's cookies. The policy's
+            // origins are the ones that may; a client that sends no Origin is no browser and goes on.
+            if (admitted is null && !StringValues.IsNullOrEmpty(origin) && RequestFraming.IsTunnelRequest(context))
+            {
+                return RefuseOriginAsync(context);
+            }
         }
 
         return ValueTask.FromResult(true);
+    }
+
+    private static async ValueTask<bool> RefuseOriginAsync(HttpContext context)
+    {
+        await GatewayProblem.WriteAsync(context, StatusCodes.Status403Forbidden, ProblemCodes.OriginNotAllowed,
+            "The route's CORS policy does not admit this origin.", "A WebSocket is opened only from an origin the route's Cors policy allows.");
+        return false;
     }
 
     private void AnswerPreflight(HttpContext context, GatewayCorsPolicy policy, StringValues origin)

@@ -34,6 +34,9 @@ public static class ProblemCodes
     public const string InvalidPath = "invalid_path";
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
     public const string TunnelLimitReached = "tunnel_limit_reached";
+
+    /// <summary>A WebSocket upgrade from an origin the route's <c>Cors</c> policy does not admit.</summary>
+    public const string OriginNotAllowed = "origin_not_allowed";
     public const string InvalidResponseBody = "invalid_response_body";
     public const string ResponseBodyEncoded = "response_body_encoded";
 

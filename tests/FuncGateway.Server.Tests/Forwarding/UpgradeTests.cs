@@ -200,6 +200,37 @@ public sealed class UpgradeTests(AzuriteFixture azurite)
         Assert.DoesNotContain("Upgrade:", upstream.Connections[0].ReceivedText, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task A_WebSocket_from_an_origin_the_routes_Cors_policy_does_not_admit_is_refused_before_the_upstream()
+    {
+        // Browsers apply no CORS to WebSockets: any page may open one, with the user's cookies and cached credentials
+        // (cross-site WebSocket hijacking). On a route with Cors, the policy's origins are the ones that may.
+        using var cts = new CancellationTokenSource(Deadline);
+        await using var upstream = await StartWebSocketEchoAsync(cts.Token);
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Cors:Policies:web:AllowedOrigins"] = "https://app.example.com",
+        });
+        await gateway.UpsertRouteAsync("chat", "/chat/{**rest}", upstream.BaseAddress.ToString(), ("WebSockets", true), ("Cors", "web"));
+        await gateway.ReloadAsync();
+
+        var refused = await RawHttpClient.ExchangeAsync(gateway.Client.BaseAddress!,
+            "GET /chat/room HTTP/1.1\r\nHost: gateway\r\nOrigin: https://evil.example\r\n" + Handshake + "\r\n", cts.Token);
+
+        refused.AssertProblem(403, "origin_not_allowed");
+        Assert.Equal("close", refused.Header("Connection"));
+        Assert.Equal("Origin", refused.Header("Vary"));
+        Assert.Equal(0, upstream.RequestCount);
+
+        // The policy's origin, and a client that is no browser (no Origin), get their tunnel.
+        using var allowed = new ClientWebSocket();
+        allowed.Options.SetRequestHeader("Origin", "https://app.example.com");
+        await allowed.ConnectAsync(new Uri(new Uri(gateway.Client.BaseAddress!.ToString().Replace("http://", "ws://", StringComparison.Ordinal)), "/chat/room"), cts.Token);
+        Assert.Equal("hello", await EchoAsync(allowed, "hello", cts.Token));
+        using var native = await ConnectAsync(gateway, "/chat/room", cts.Token);
+        Assert.Equal("again", await EchoAsync(native, "again", cts.Token));
+    }
+
     private static Task<TestUpstream> StartWebSocketEchoAsync(CancellationToken cancellationToken) =>
         TestUpstream.StartAsync("ws-echo", app =>
         {
