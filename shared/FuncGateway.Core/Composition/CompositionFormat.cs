@@ -52,6 +52,10 @@ internal static partial class CompositionFormat
             {
                 errors.Add($"{name}: part name '{PrintableText.Of(part.Name ?? "")}' must be a letter or '_' followed by letters, digits or '_' (at most 64).");
             }
+            else if (string.Equals(part.Name, PartialMember, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{name}: part name '{part.Name}' is reserved for the list of failed optional parts.");
+            }
             else if (!index.TryAdd(part.Name!, i))
             {
                 errors.Add($"{name}: part name '{part.Name}' is used twice (names compare case-insensitively).");

@@ -351,6 +351,7 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("bad-template", "/c/e", null, ("Composition", Composition("""[{"name":"a","upstream":"echo","path":"/a"}]""", "{{ parts.a.body ")));
         await _gateway.UpsertRouteAsync("with-upstream", "/c/f", "echo", ("Composition", Composition("""[{"name":"a","upstream":"echo","path":"/a"}]""")));
         await _gateway.UpsertRouteAsync("duplicate", "/c/g", null, ("Composition", Composition("""[{"name":"a","upstream":"echo","path":"/a"},{"name":"A","upstream":"echo","path":"/b"}]""")));
+        await _gateway.UpsertRouteAsync("reserved", "/c/h", null, ("Composition", Composition("""[{"name":"_Partial","upstream":"echo","path":"/a"}]""")));
         await _gateway.ReloadAsync();
 
         var rejected = await _gateway.RejectedReasonsAsync();
@@ -361,5 +362,6 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Contains("Composition template is not valid Liquid", rejected["bad-template"], StringComparison.Ordinal);
         Assert.Contains("Composition and Upstream are exclusive", rejected["with-upstream"], StringComparison.Ordinal);
         Assert.Contains("Composition: part name 'A' is used twice", rejected["duplicate"], StringComparison.Ordinal);
+        Assert.Contains("Composition: part name '_Partial' is reserved for the list of failed optional parts.", rejected["reserved"], StringComparison.Ordinal);
     }
 }
