@@ -109,7 +109,9 @@ internal sealed class LiquidTemplate
         try
         {
             error = null;
-            return JsonNode.Parse(text, documentOptions: new() { MaxDepth = 64 });
+            // A repeated member (a value written without "| json" can add one) is not JSON a client can read one way,
+            // and would fail whatever reads the object later.
+            return JsonNode.Parse(text, documentOptions: new() { MaxDepth = 64, AllowDuplicateProperties = false });
         }
         catch (System.Text.Json.JsonException ex)
         {

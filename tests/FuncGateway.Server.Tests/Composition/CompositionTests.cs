@@ -279,6 +279,21 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_template_whose_output_repeats_a_member_gives_502_not_500()
+    {
+        // A text answer written into the template without "| json" can add members: the output is not JSON the gateway
+        // can add _partial to (or that a client could read one way), so it is the documented template failure.
+        await using var text = await TestUpstream.StartAsync("text", app => app.Respond(context => context.Response.WriteAsync("""1, "a": 2""")));
+        await _gateway.UpsertRouteAsync("injected", "/injected", null, ("Composition", Composition($$"""
+            [{"name":"p","upstream":"{{text.BaseAddress}}","path":"/text"},
+             {"name":"ads","upstream":"users","path":"/users/missing","required":false}]
+            """, """{"a": {{ parts.p.body }}}""")));
+        await _gateway.ReloadAsync();
+
+        await Problem.AssertAsync(await _gateway.Client.GetAsync("/injected"), HttpStatusCode.BadGateway, "response_transform_failed");
+    }
+
+    [Fact]
     public async Task A_part_is_balanced_away_from_a_dead_instance_and_an_open_breaker_is_honoured()
     {
         await using var live = await ControllableUpstream.StartAsync("live");
