@@ -465,10 +465,13 @@ internal sealed class ResponseProblemTransform(Func<int, bool> applies) : Gatewa
 }
 
 /// <summary>
-/// Asks the upstream for an uncompressed body on a route that transforms response bodies (the gateway does not
-/// decompress: a body it cannot read is refused, never passed on half-transformed).
+/// Asks the upstream for the whole, uncompressed body on a route that transforms response bodies: the gateway does
+/// not decompress (a body it cannot read is refused, never passed on half-transformed), and a transform acts on a
+/// whole document. A client's <c>Range</c> (and <c>If-Range</c>) would otherwise get it a slice of the upstream's
+/// body, and a slice that is JSON by itself (<c>{"margin":0.4}</c> out of a larger document) is not what the route's
+/// removals expect: it would pass them untouched.
 /// </summary>
-internal sealed class IdentityEncodingTransform : GatewayRequestTransform
+internal sealed class WholePlainBodyTransform : GatewayRequestTransform
 {
     private static readonly StringWithQualityHeaderValue Identity = new("identity");
 
@@ -477,6 +480,8 @@ internal sealed class IdentityEncodingTransform : GatewayRequestTransform
         var headers = context.ProxyRequest.Headers;
         headers.AcceptEncoding.Clear();
         headers.AcceptEncoding.Add(Identity);
+        headers.Remove("Range");
+        headers.Remove("If-Range");
         return ValueTask.CompletedTask;
     }
 }

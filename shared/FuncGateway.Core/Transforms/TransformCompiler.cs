@@ -275,8 +275,8 @@ internal static class TransformCompiler
 
         if (bodyOperations is not null || response.Any(static t => t is ResponseFormatTransform))
         {
-            // The gateway does not decompress: it asks for identity, last, so no earlier header transform undoes it.
-            request.Add(new IdentityEncodingTransform());
+            // The gateway transforms whole, plain bodies: it asks for identity and no range, last, so no earlier header transform undoes it.
+            request.Add(new WholePlainBodyTransform());
         }
     }
 

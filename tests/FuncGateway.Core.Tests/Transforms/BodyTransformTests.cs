@@ -58,7 +58,7 @@ public sealed class BodyTransformTests
         var route = Assert.Single(TransformFormatTests.Build(Route("r", "/a", "http://10.0.0.1", ("Transforms", """[{"ResponseBodyRemove":"/a"},{"ResponseBodyRemove":"/b"}]"""))).Routes);
         Assert.True(route.Transforms.BuffersResponseBody);
         Assert.Equal(2, Assert.IsType<ResponseJsonBodyTransform>(Assert.Single(route.Transforms.Response, static t => t is ResponseJsonBodyTransform)).Operations.Count);
-        Assert.IsType<IdentityEncodingTransform>(route.Transforms.Request.Single(static t => t is IdentityEncodingTransform));
+        Assert.IsType<WholePlainBodyTransform>(route.Transforms.Request.Single(static t => t is WholePlainBodyTransform));
 
         var plain = Assert.Single(TransformFormatTests.Build(Route("r", "/a", "http://10.0.0.1", ("Transforms", """[{"ResponseHeaderRemove":"Server"}]"""))).Routes);
         Assert.False(plain.Transforms.BuffersResponseBody);

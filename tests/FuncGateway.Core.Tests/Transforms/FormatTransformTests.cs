@@ -114,7 +114,7 @@ public sealed class FormatTransformTests
             ("Transforms", """[{"ResponseBodyTemplate":"{\"status\": {{ status }}, \"names\": [{% for i in body.items %}{{ i.name | json }}{% unless forloop.last %},{% endunless %}{% endfor %}]}"}]""")));
         var route = Assert.Single(snapshot.Routes);
         Assert.True(route.Transforms.BuffersResponseBody);
-        Assert.Contains(route.Transforms.Request, static t => t is IdentityEncodingTransform);
+        Assert.Contains(route.Transforms.Request, static t => t is WholePlainBodyTransform);
 
         var (ok, body) = await RespondAsync(route, """{"items":[{"name":"a"},{"name":"b"}]}""");
         Assert.Equal(200, ok.StatusCode);

@@ -73,6 +73,12 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
                 await context.Response.Body.FlushAsync(context.RequestAborted);
                 await Task.Delay(Timeout.Infinite, context.RequestAborted);
             });
+            app.MapGet("/ranged", (HttpContext context) =>
+            {
+                // A file or blob server: it answers a Range with 206 and that slice of the document.
+                context.Response.Headers["X-Seen-Range"] = context.Request.Headers.Range.ToString() + context.Request.Headers.IfRange.ToString();
+                return Results.Bytes(Encoding.UTF8.GetBytes(Order), "application/json", enableRangeProcessing: true);
+            });
             app.MapGet("/empty", (HttpContext context) => { context.Response.StatusCode = 204; return Task.CompletedTask; });
             app.MapGet("/unpaired", (HttpContext context) =>
             {
@@ -124,6 +130,25 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         using var response = await _gateway.Client.GetAsync("/stalled/stall");
 
         await Problem.AssertAsync(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+    }
+
+    [Theory]
+    [InlineData("bytes=71-84")]
+    [InlineData("bytes=71-84, 0-0")]
+    public async Task A_range_request_gets_the_whole_transformed_body_never_an_untransformed_slice(string range)
+    {
+        // Bytes 71-84 of the upstream's document are {"margin":0.4}, JSON by itself: the route's removal of /internal
+        // never sees it. Before, the client got it with 206.
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/public/ranged");
+        request.Headers.TryAddWithoutValidation("Range", range);
+        using var response = await _gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(string.Empty, response.Headers.GetValues("X-Seen-Range").Single());
+        Assert.Null(response.Content.Headers.ContentRange);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal("""{"id":7,"items":[{"sku":"a"},{"sku":"b"}]}""", body);
+        Assert.DoesNotContain("margin", body, StringComparison.Ordinal);
     }
 
     private async Task<HttpResponseMessage> GetAsync(string path, string? user = null)
