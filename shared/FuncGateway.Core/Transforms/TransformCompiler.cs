@@ -492,6 +492,14 @@ internal static class TransformCompiler
             }
         }
 
+        if (ok && (string.Equals(to, "HEAD", StringComparison.OrdinalIgnoreCase) || string.Equals(to, "TRACE", StringComparison.OrdinalIgnoreCase)))
+        {
+            // HEAD's answer has the head of a GET without its body, so the client's request would get a Content-Length
+            // and no bytes; TRACE's answer echoes what the gateway added (identity headers, signature, values the route sets).
+            errors.Add($"{where}: the upstream cannot be sent {to.ToUpperInvariant()}: its answer is not an answer to the client's method.");
+            ok = false;
+        }
+
         if (!ok)
         {
             return;

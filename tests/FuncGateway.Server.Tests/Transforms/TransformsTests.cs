@@ -76,6 +76,10 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("spoof-request-id", "/spoof3/{**rest}", "echo", ("Transforms", """[{"RequestHeader":"X-Request-Id","Set":"{Header:X-Client-Id}"}]"""));
         await _gateway.UpsertRouteAsync("spoof-trace", "/spoof4/{**rest}", "echo", ("Transforms", """[{"RequestHeaderRename":"X-Parent","To":"traceparent"}]"""));
         await _gateway.UpsertRouteAsync("bad-status", "/bad-status", "echo", ("Transforms", """[{"ResponseStatus":"200","Set":"101"}]"""));
+
+        // A method whose answer is not an answer to the client's: HEAD (a GET's head without its body), TRACE (an echo).
+        await _gateway.UpsertRouteAsync("to-head", "/to-head", "echo", ("Transforms", """[{"HttpMethodChange":"GET","Set":"HEAD"}]"""));
+        await _gateway.UpsertRouteAsync("to-trace", "/to-trace", "echo", ("Transforms", """[{"HttpMethodChange":"GET","Set":"trace"}]"""));
         await _gateway.ReloadAsync();
     }
 
@@ -214,7 +218,10 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task A_bad_transform_list_rejects_only_its_row_with_the_reason()
     {
         var rejected = await _gateway.RejectedReasonsAsync();
-        Assert.Equal(["bad-status", "spoof-forwarded", "spoof-identity", "spoof-request-id", "spoof-trace"], rejected.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["bad-status", "spoof-forwarded", "spoof-identity", "spoof-request-id", "spoof-trace", "to-head", "to-trace"],
+            rejected.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("the upstream cannot be sent HEAD", rejected["to-head"], StringComparison.Ordinal);
+        Assert.Contains("the upstream cannot be sent TRACE", rejected["to-trace"], StringComparison.Ordinal);
         Assert.Contains("'X-Request-Id' is a header only the gateway speaks for", rejected["spoof-request-id"], StringComparison.Ordinal);
         Assert.Contains("may not take caller or client input", rejected["spoof-request-id"], StringComparison.Ordinal);
         Assert.Contains("'traceparent' is a header only the gateway speaks for", rejected["spoof-trace"], StringComparison.Ordinal);
