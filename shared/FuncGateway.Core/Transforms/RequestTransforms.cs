@@ -4,10 +4,13 @@ namespace FuncGateway.Transforms;
 
 /// <summary>
 /// Sets, appends or sets-if-missing a request header. <c>Set</c> replaces every value, and removes the header when
-/// the value has no value for this request (so a client's own header of that name never passes for the gateway's).
+/// the value has no value for this request (so a client's own header of that name never passes for the gateway's);
+/// it removes the client's look-alikes of the name too (<see cref="HeaderLookAlikes"/>).
 /// </summary>
 internal sealed class RequestHeaderTransform(string name, HeaderOperation operation, ValueTemplate value) : GatewayRequestTransform
 {
+    private readonly string _squashed = HeaderLookAlikes.Squash(name);
+
     public string Name => name;
 
     public HeaderOperation Operation => operation;
@@ -20,6 +23,7 @@ internal sealed class RequestHeaderTransform(string name, HeaderOperation operat
         {
             case HeaderOperation.Set:
                 RemoveHeader(context, name);
+                HeaderLookAlikes.Remove(request, name, _squashed);
                 ProxyHeaders.Add(request, name, text);
                 break;
             case HeaderOperation.Append:
@@ -34,19 +38,27 @@ internal sealed class RequestHeaderTransform(string name, HeaderOperation operat
     }
 }
 
-/// <summary>Removes a request header (also a client's).</summary>
+/// <summary>Removes a request header (also a client's), and its look-alikes (<see cref="HeaderLookAlikes"/>).</summary>
 internal sealed class RequestHeaderRemoveTransform(string name) : GatewayRequestTransform
 {
+    private readonly string _squashed = HeaderLookAlikes.Squash(name);
+
     public override ValueTask ApplyAsync(GatewayRequestTransformContext context)
     {
         RemoveHeader(context, name);
+        HeaderLookAlikes.Remove(context.ProxyRequest, name, _squashed);
         return ValueTask.CompletedTask;
     }
 }
 
-/// <summary>Moves every value of one request header to another name, replacing that header; nothing when the first is absent.</summary>
+/// <summary>
+/// Moves every value of one request header to another name, replacing that header and its look-alikes
+/// (<see cref="HeaderLookAlikes"/>); nothing when the first is absent.
+/// </summary>
 internal sealed class RequestHeaderRenameTransform(string from, string to) : GatewayRequestTransform
 {
+    private readonly string _squashedTo = HeaderLookAlikes.Squash(to);
+
     public override ValueTask ApplyAsync(GatewayRequestTransformContext context)
     {
         var request = context.ProxyRequest;
@@ -56,6 +68,7 @@ internal sealed class RequestHeaderRenameTransform(string from, string to) : Gat
         }
 
         RemoveHeader(context, to);
+        HeaderLookAlikes.Remove(request, to, _squashedTo);
         foreach (var value in values)
         {
             ProxyHeaders.Add(request, to, value);
@@ -143,5 +156,74 @@ internal static class ProxyHeaders
         }
 
         return null;
+    }
+}
+
+/// <summary>
+/// A client's other spellings of a header name (<c>X_Tenant</c>, <c>x.tenant</c> for <c>X-Tenant</c>), compared as the
+/// gateway's own headers are (<see cref="UntrustedRequestHeaders"/>): case-insensitively, ignoring every character that
+/// is not a letter or a digit. CGI, PHP and Django map them to the same variable as the name itself, so a header the
+/// route sets or removes would otherwise reach such an upstream beside (or instead of) the gateway's value.
+/// </summary>
+internal static class HeaderLookAlikes
+{
+    /// <summary>The name's letters and digits, lower case: what <see cref="Remove"/> compares with.</summary>
+    public static string Squash(string name)
+    {
+        var squashed = new System.Text.StringBuilder(name.Length);
+        foreach (var c in name)
+        {
+            if (char.IsAsciiLetterOrDigit(c))
+            {
+                squashed.Append(char.ToLowerInvariant(c));
+            }
+        }
+
+        return squashed.ToString();
+    }
+
+    /// <summary>
+    /// Removes every request header that squashes to <paramref name="squashed"/> without being <paramref name="name"/>
+    /// (any case). One pass that usually stops at a header's first letter; nothing is allocated unless one is removed.
+    /// </summary>
+    public static void Remove(HttpRequestMessage request, string name, string squashed)
+    {
+        List<string>? lookAlikes = null;
+        foreach (var (key, _) in request.Headers.NonValidated)
+        {
+            if (SquashesTo(key, squashed) && !key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                (lookAlikes ??= []).Add(key);
+            }
+        }
+
+        if (lookAlikes is not null)
+        {
+            foreach (var key in lookAlikes)
+            {
+                request.Headers.Remove(key);
+            }
+        }
+    }
+
+    private static bool SquashesTo(string candidate, string squashed)
+    {
+        var matched = 0;
+        foreach (var c in candidate)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                continue;
+            }
+
+            if (matched == squashed.Length || char.ToLowerInvariant(c) != squashed[matched])
+            {
+                return false;
+            }
+
+            matched++;
+        }
+
+        return matched == squashed.Length;
     }
 }

@@ -157,6 +157,33 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_spelling_of_a_set_removed_or_renamed_header_with_underscores_or_dots_does_not_reach_the_upstream()
+    {
+        // CGI, PHP and Django read X_Api_Version as X-Api-Version: the client's value would sit beside the gateway's.
+        using var request = AsAlice(HttpMethod.Get, "/orders/1/x");
+        Assert.True(request.Headers.TryAddWithoutValidation("X_Api_Version", "1"));
+        Assert.True(request.Headers.TryAddWithoutValidation("x.item", "999"));
+        Assert.True(request.Headers.TryAddWithoutValidation("X_Debug", "true"));
+        Assert.True(request.Headers.TryAddWithoutValidation("X_Tenant", "fabrikam"));
+        Assert.True(request.Headers.TryAddWithoutValidation("X_Search", "client-chosen"));
+        request.Headers.Add("X-Old-Tenant", "contoso");
+        request.Headers.Add("X-Kept_Header", "stays");
+        using var response = await _gateway.Client.SendAsync(request);
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.Equal("2", echo.Header("X-Api-Version").Single());
+        Assert.Empty(echo.Header("X_Api_Version"));
+        Assert.Equal("1", echo.Header("X-Item").Single());
+        Assert.Empty(echo.Header("x.item"));
+        Assert.Empty(echo.Header("X_Debug"));
+        Assert.Equal("contoso", echo.Header("X-Tenant").Single());
+        Assert.Empty(echo.Header("X_Tenant"));
+        Assert.Empty(echo.Header("X-Search"));
+        Assert.Empty(echo.Header("X_Search"));
+        Assert.Equal("stays", echo.Header("X-Kept_Header").Single());
+    }
+
+    [Fact]
     public async Task The_client_receives_the_mapped_status_and_fixed_headers_with_the_upstreams_body()
     {
         using var gone = await _gateway.Client.GetAsync("/legacy/status/404");
