@@ -7,10 +7,12 @@ namespace FuncGateway.Model;
 /// Edits a raw query string parameter by parameter, keeping every byte of the parameters it does not touch (order,
 /// encoding, duplicates), so "the rest of the query passes byte for byte" holds whoever edits it. Names compare
 /// case-insensitively after percent-decoding (<c>Code</c> and <c>%63ode</c> are <c>code</c>), as ASP.NET Core reads them.
+/// A removal also takes the parameter's bracketed forms (<c>tenant[]</c>, <c>tenant[0]</c>, <c>tenant%5B%5D</c>), which
+/// PHP, Rack and Express (qs) read as the parameter itself.
 /// </summary>
 internal static class QueryStringEditor
 {
-    /// <summary>The query with the named parameters removed. Allocates only when something is removed.</summary>
+    /// <summary>The query with the named parameters (and their bracketed forms) removed. Allocates only when something is removed.</summary>
     public static QueryString Remove(QueryString query, params ReadOnlySpan<string?> names) => Edit(query, names, replacement: null);
 
     /// <summary>
@@ -46,7 +48,7 @@ internal static class QueryStringEditor
         var text = query.Value!.AsSpan(1);
         foreach (var range in text.Split('&'))
         {
-            if (IsNamed(text[range], [name]))
+            if (IsNamed(text[range], [name], bracketed: false))
             {
                 return true;
             }
@@ -69,7 +71,7 @@ internal static class QueryStringEditor
         foreach (var range in text.Split('&'))
         {
             var pair = text[range];
-            var named = IsNamed(pair, names);
+            var named = IsNamed(pair, names, bracketed: replacement is null);
             if (!named || replacement is not null)
             {
                 if (builder is null && !named)
@@ -116,7 +118,8 @@ internal static class QueryStringEditor
         return builder is null ? query : builder.Length == 0 ? QueryString.Empty : new QueryString(builder.ToString());
     }
 
-    private static bool IsNamed(ReadOnlySpan<char> pair, ReadOnlySpan<string?> names)
+    // With bracketed (removals), name[…] counts as name too.
+    private static bool IsNamed(ReadOnlySpan<char> pair, ReadOnlySpan<string?> names, bool bracketed)
     {
         var equals = pair.IndexOf('=');
         ReadOnlySpan<char> name = equals < 0 ? pair : pair[..equals];
@@ -127,7 +130,13 @@ internal static class QueryStringEditor
 
         foreach (var candidate in names)
         {
-            if (candidate is not null && name.Equals(candidate, StringComparison.OrdinalIgnoreCase))
+            if (candidate is null)
+            {
+                continue;
+            }
+
+            if (name.Equals(candidate, StringComparison.OrdinalIgnoreCase)
+                || (bracketed && name.Length > candidate.Length && name[candidate.Length] == '[' && name.StartsWith(candidate, StringComparison.OrdinalIgnoreCase)))
             {
                 return true;
             }

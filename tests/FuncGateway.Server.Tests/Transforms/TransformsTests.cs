@@ -184,6 +184,17 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bracketed_form_of_a_set_or_removed_query_parameter_does_not_reach_the_upstream()
+    {
+        // PHP, Rack and Express read api-version[]=1 as api-version: the client's value would sit beside the gateway's.
+        using var request = AsAlice(HttpMethod.Get, "/orders/1/x?api-version[]=1&debug[0]=1&keep=k&debug%5B%5D=2&Debug[x]=3&code[]=key&debugger=4");
+        using var response = await _gateway.Client.SendAsync(request);
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.Equal("?keep=k&debugger=4&api-version=2024-01-01", echo.Query);
+    }
+
+    [Fact]
     public async Task The_client_receives_the_mapped_status_and_fixed_headers_with_the_upstreams_body()
     {
         using var gone = await _gateway.Client.GetAsync("/legacy/status/404");
