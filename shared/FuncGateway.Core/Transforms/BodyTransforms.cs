@@ -261,7 +261,10 @@ internal sealed class ResponseEnvelopeOperation(string data, string meta, TimePr
         return true;
     }
 
-    /// <summary>Reads <c>&lt;target&gt;; rel="next"</c> entries (RFC 8288) into rel → target without scheme and host.</summary>
+    /// <summary>
+    /// Reads <c>&lt;target&gt;; rel="next"</c> entries (RFC 8288) into rel → target without scheme and host; a target
+    /// that would then name another host (<c>//host/…</c>) is left out.
+    /// </summary>
     internal static void AddLinks(string header, JsonObject links)
     {
         foreach (var entry in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -276,6 +279,14 @@ internal sealed class ResponseEnvelopeOperation(string data, string meta, TimePr
             if (Uri.TryCreate(target, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https")
             {
                 target = absolute.PathAndQuery;
+            }
+
+            // A path that starts with "//" (or "/\") names another host to a browser: http://10.1.2.3//evil.example/
+            // would become //evil.example/, and an upstream that builds its links from the request path lets a client
+            // choose that path (/orders//evil.example/ after a StripPrefix). Such a link is left out.
+            if (target.StartsWith("//", StringComparison.Ordinal) || target.StartsWith("/\\", StringComparison.Ordinal))
+            {
+                continue;
             }
 
             foreach (var parameter in entry[(close + 1)..].Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))

@@ -79,6 +79,14 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
                 context.Response.Headers["X-Seen-Range"] = context.Request.Headers.Range.ToString() + context.Request.Headers.IfRange.ToString();
                 return Results.Bytes(Encoding.UTF8.GetBytes(Order), "application/json", enableRangeProcessing: true);
             });
+            app.MapFallback((HttpContext context) =>
+            {
+                // Pagination links built from the request path, as many frameworks build them.
+                var path = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget.Split('?')[0];
+                context.Response.Headers["Link"] = $"<http://10.1.2.3:8080{path}?page=2>; rel=\"next\", <http://10.1.2.3:8080/list?page=1>; rel=\"prev\"";
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync("""[{"id":1}]""");
+            });
             app.MapGet("/empty", (HttpContext context) => { context.Response.StatusCode = 204; return Task.CompletedTask; });
             app.MapGet("/unpaired", (HttpContext context) =>
             {
@@ -149,6 +157,23 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync();
         Assert.Equal("""{"id":7,"items":[{"sku":"a"},{"sku":"b"}]}""", body);
         Assert.DoesNotContain("margin", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_envelope_link_never_names_another_host_when_the_client_chose_the_upstreams_path()
+    {
+        const string Path = "/enveloped//evil.example/list";
+        // The upstream's next link is http://10.1.2.3:8080//evil.example/list?page=2: without scheme and host it was
+        // //evil.example/list?page=2, which a browser follows to evil.example.
+        var address = new Uri(_gateway.Client.BaseAddress!.GetLeftPart(UriPartial.Authority) + Path,
+            new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        using var response = await _gateway.Client.GetAsync(address);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("<http://10.1.2.3:8080//evil.example/list?page=2>", response.Headers.GetValues("Link").Single(), StringComparison.Ordinal);
+        var links = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["meta"]!["links"]!.AsObject();
+        Assert.Equal("/list?page=1", (string)links["prev"]!);
+        Assert.False(links.ContainsKey("next"), links.ToJsonString());
     }
 
     private async Task<HttpResponseMessage> GetAsync(string path, string? user = null)
