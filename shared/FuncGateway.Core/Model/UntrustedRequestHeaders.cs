@@ -22,7 +22,9 @@ namespace FuncGateway.Model;
 /// a client wrote them; either way an upstream that trusts them (an App Service app, Microsoft.Identity.Web's App Service
 /// authentication) would take them as its own platform's word;</item>
 /// <item>method and URL override headers (<see cref="OverrideHeaders"/>), which would let a client bypass the route's
-/// method and path rules at a framework that honours them, unless the route lets one of them through by name.</item>
+/// method and path rules at a framework that honours them, unless the route lets one of them through by name;</item>
+/// <item>look-alikes of the request id and trace context headers (<see cref="TraceContextHeaders"/>), whose exact names
+/// the gateway writes itself.</item>
 /// </list>
 /// Names compare like the identity namespace: case-insensitively and ignoring every character that is not a letter
 /// or a digit, because some backends (CGI, PHP, Django's <c>META</c>) map <c>X_HTTP_Method_Override</c> and
@@ -72,7 +74,17 @@ internal static class UntrustedRequestHeaders
     /// </summary>
     public static readonly IReadOnlyList<string> AppServiceIdentityPrefixes = ["X-MS-CLIENT-PRINCIPAL", "X-MS-TOKEN-"];
 
+    /// <summary>
+    /// The request id and trace context the gateway writes for the upstream (<c>TraceContextTransform</c>): the client's
+    /// headers of exactly these names are replaced or removed there; their look-alikes (<c>X_Request_Id</c>,
+    /// <c>Trace_Parent</c>) are removed here, because a backend that maps them to the same variable would read an id or
+    /// a trace the client chose beside the gateway's.
+    /// </summary>
+    public static readonly IReadOnlyList<string> TraceContextHeaders = ["X-Request-Id", "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context"];
+
     private static readonly string[] NormalizedIdentityPrefixes = [.. AppServiceIdentityPrefixes.Select(Squashed)];
+
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> TraceContextLookup = Normalize(TraceContextHeaders);
 
     // Enough for the built-in names and the Easy Auth prefixes; IsIn squashes a longer name whole.
     private const int MaxNormalizedLength = 32;
@@ -115,7 +127,21 @@ internal static class UntrustedRequestHeaders
         // the Easy Auth prefixes).
         Span<char> squashed = stackalloc char[MaxNormalizedLength];
         var length = GatewayHeaders.Squash(name, squashed, out var complete);
-        return (complete && RemovedLookup.Contains(squashed[..length])) || HasAppServiceIdentityPrefix(squashed[..length]);
+        return (complete && RemovedLookup.Contains(squashed[..length])) || HasAppServiceIdentityPrefix(squashed[..length])
+            || (complete && TraceContextLookup.Contains(squashed[..length]) && !IsTraceContextHeader(name));
+    }
+
+    private static bool IsTraceContextHeader(string name)
+    {
+        foreach (var header in TraceContextHeaders)
+        {
+            if (string.Equals(header, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Whether a squashed name (see <see cref="IsIn"/>) starts with an Easy Auth prefix.</summary>

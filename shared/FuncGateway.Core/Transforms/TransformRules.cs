@@ -39,7 +39,7 @@ internal static class TransformRules
     /// it joins, past the gateway's trust rules (<c>FuncGateway:Telemetry:*</c>). Compared like the gateway-only headers.
     /// </summary>
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> TraceContextHeaders =
-        UntrustedRequestHeaders.Normalize(["X-Request-Id", "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context"]);
+        UntrustedRequestHeaders.Normalize(UntrustedRequestHeaders.TraceContextHeaders);
 
     /// <summary>Query parameters the gateway removes as credentials on every route (the Functions key, <c>access_token</c>).</summary>
     private static readonly string[] CredentialQueryParameters = ["code", "access_token"];

@@ -115,6 +115,24 @@ public sealed class HeaderTrustTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_look_alike_of_the_request_id_or_trace_context_never_reaches_the_upstream()
+    {
+        // CGI, PHP and Django read X_Request_Id as X-Request-Id: the upstream would log an id the client chose.
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/plain/x");
+        foreach (var name in (string[])["X_Request_Id", "x.request.id", "Trace_Parent", "trace-state", "Request_Id", "Correlation_Context", "Bag-gage"])
+        {
+            Assert.True(request.Headers.TryAddWithoutValidation(name, "forged"), name);
+        }
+
+        using var response = await _gateway.Client.SendAsync(request);
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.NotEqual("forged", echo.Header("X-Request-Id").Single());
+        var forged = echo.Json.GetProperty("headers").EnumerateObject().Where(h => h.Value.ToString().Contains("forged", StringComparison.Ordinal)).Select(h => h.Name);
+        Assert.Empty(forged);
+    }
+
+    [Fact]
     public async Task The_functions_key_never_reaches_the_upstream_in_a_header_or_the_query()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/plain/x?a=1&code=fn-secret-1&Code=fn-secret-2&%63ode=fn-secret-3&b=%20");
