@@ -208,7 +208,7 @@ internal sealed class GatewayTelemetry : IDisposable
         if (activity is { IsAllDataRequested: true })
         {
             var request = context.Request;
-            activity.DisplayName = request.Method;
+            activity.DisplayName = SpanMethod(request.Method);
             activity.SetTag(MethodTag, KnownMethod(request.Method));
             activity.SetTag("url.scheme", request.Scheme);
             activity.SetTag("url.path", request.Path.Value);
@@ -272,8 +272,20 @@ internal sealed class GatewayTelemetry : IDisposable
         "PATCH" => "PATCH",
         "TRACE" => "TRACE",
         "CONNECT" => "CONNECT",
-        _ => "_OTHER",
+        _ => OtherMethod,
     };
+
+    private const string OtherMethod = "_OTHER";
+
+    /// <summary>
+    /// The method as a span name (or its first word): a known method, else <c>HTTP</c>, as the HTTP conventions say. A
+    /// client chooses the method, and a span name is grouped on (Application Insights' operation name): it must stay bounded.
+    /// </summary>
+    public static string SpanMethod(string method)
+    {
+        var known = KnownMethod(method);
+        return known == OtherMethod ? "HTTP" : known;
+    }
 
     private static string ProtocolVersion(string protocol) => protocol switch
     {

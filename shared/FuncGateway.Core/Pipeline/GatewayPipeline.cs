@@ -119,7 +119,7 @@ public sealed class GatewayPipeline
         if (feature is not null)
         {
             var route = feature.Route.Definition;
-            activity.DisplayName = context.Request.Method + " " + route.Path;
+            activity.DisplayName = GatewayTelemetry.SpanMethod(context.Request.Method) + " " + route.Path;
             activity.SetTag("http.route", route.Path);
             activity.SetTag(GatewayTelemetry.RouteIdTag, route.Id);
             activity.SetTag(GatewayTelemetry.PoolTag, feature.Route.Pool.Name);

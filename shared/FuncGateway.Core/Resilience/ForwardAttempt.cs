@@ -366,7 +366,7 @@ internal sealed class ForwardAttempt
         var span = GatewayTelemetry.StartChild(GatewayTelemetry.UpstreamAttemptActivityName, ActivityKind.Client);
         if (span is not null)
         {
-            span.DisplayName = Context.Request.Method;
+            span.DisplayName = GatewayTelemetry.SpanMethod(Context.Request.Method);
             span.SetTag(GatewayTelemetry.MethodTag, GatewayTelemetry.KnownMethod(Context.Request.Method));
             span.SetTag(GatewayTelemetry.PoolTag, Pool.Name);
             span.SetTag(GatewayTelemetry.InstanceTag, instance.Url);

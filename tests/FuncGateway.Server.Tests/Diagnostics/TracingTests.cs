@@ -227,6 +227,36 @@ public sealed class TracingTests(AzuriteFixture azurite)
         Assert.DoesNotContain(capture.Spans(), s => s.OperationName == "FuncGateway.ResponseBodyTransform" && s.TraceId == plain.TraceId);
     }
 
+    [Fact]
+    public async Task A_method_the_client_makes_up_never_becomes_a_span_name()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, services: capture.AddTo);
+        await using var upstream = await TestUpstream.StartAsync("echo");
+        await gateway.UpsertRouteAsync("any", "/any/{**rest}", upstream.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        // A route without Methods takes any method; every distinct method would otherwise be a span name of its own.
+        using (var matched = await gateway.Client.SendAsync(new HttpRequestMessage(new HttpMethod("FOO123"), "/any/1")))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, matched.StatusCode);
+        }
+
+        using (var unmatched = await gateway.Client.SendAsync(new HttpRequestMessage(new HttpMethod("BAR456"), "/nowhere")))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, unmatched.StatusCode);
+        }
+
+        var request = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && TelemetryCapture.Tag(s, "url.path") == "/any/1")).Single();
+        Assert.Equal("HTTP /any/{**rest}", request.DisplayName);
+        Assert.Equal("_OTHER", TelemetryCapture.Tag(request, "http.request.method"));
+        var attempt = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.UpstreamAttempt" && s.ParentSpanId == request.SpanId)).Single();
+        Assert.Equal("HTTP", attempt.DisplayName);
+        var notFound = (await capture.WaitForSpansAsync(s => s.OperationName == "FuncGateway.Request" && TelemetryCapture.Tag(s, "url.path") == "/nowhere")).Single();
+        Assert.Equal("HTTP", notFound.DisplayName);
+        Assert.DoesNotContain(capture.Spans(), s => s.DisplayName.Contains("FOO123", StringComparison.Ordinal) || s.DisplayName.Contains("BAR456", StringComparison.Ordinal));
+    }
+
     /// <summary>One of <paramref name="traceparents"/> names that trace and parent span, sampled (flags may carry the W3C random bit too).</summary>
     private static void AssertParent(IEnumerable<string> traceparents, string traceId, string spanId)
     {
