@@ -55,6 +55,10 @@ public sealed class DashboardTests(AzuriteFixture azurite)
         Assert.Contains("<form id=\"key-form\">", html, StringComparison.Ordinal);
         Assert.Contains("<input id=\"key\" type=\"password\" autocomplete=\"off\" spellcheck=\"false\" required>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("action=", html, StringComparison.Ordinal);
+
+        // What the page tells the operator about the key is what the script does: memory only, never the tab's storage.
+        Assert.Contains("kept in this page's memory only", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("session storage", html, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
