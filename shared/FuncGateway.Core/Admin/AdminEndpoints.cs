@@ -51,7 +51,10 @@ internal sealed class AdminEndpoints
         _registry = registry;
         _health = health;
         _logger = logger;
-        var key = options.Value.Admin.Key;
+        // Trimmed as an HTTP header value is (Kestrel drops its leading and trailing whitespace): a secret stored with a
+        // trailing newline still works, and a blank one is no key at all (the surface stays off) rather than a key
+        // nobody can send.
+        var key = options.Value.Admin.Key?.Trim();
         if (AdminKeys.IsUnresolvedKeyVaultReference(key))
         {
             // App Service hands the app the reference text itself when it cannot resolve it; that text is guessable,

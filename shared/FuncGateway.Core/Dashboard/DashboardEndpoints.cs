@@ -31,7 +31,7 @@ internal static class DashboardEndpoints
         services.AddSingleton(static sp =>
         {
             var key = sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Admin.Key;
-            var enabled = !string.IsNullOrEmpty(key) && !AdminKeys.IsUnresolvedKeyVaultReference(key);
+            var enabled = !string.IsNullOrWhiteSpace(key) && !AdminKeys.IsUnresolvedKeyVaultReference(key);
             return new DashboardTraffic(sp.GetRequiredService<GatewayTelemetry>(), sp.GetRequiredService<TimeProvider>(), enabled);
         });
         services.AddHostedService(static sp => sp.GetRequiredService<DashboardTraffic>());

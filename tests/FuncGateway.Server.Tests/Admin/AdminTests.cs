@@ -42,6 +42,31 @@ public sealed class AdminTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_blank_admin_key_turns_the_admin_surface_off()
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["FuncGateway:Admin:Key"] = " \t " });
+
+        using var routes = await gateway.Client.GetAsync("/_gateway/routes");
+        using var dashboard = await gateway.Client.GetAsync("/_gateway/dashboard");
+
+        await Problem.AssertAsync(routes, HttpStatusCode.NotFound, "route_not_found");
+        await Problem.AssertAsync(dashboard, HttpStatusCode.NotFound, "route_not_found");
+    }
+
+    [Fact]
+    public async Task An_admin_key_stored_with_surrounding_whitespace_is_the_key_without_it()
+    {
+        // A secret written from a file keeps its trailing newline; a header value cannot carry it.
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["FuncGateway:Admin:Key"] = " padded-admin-key-0123456789\n" });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/status");
+        request.Headers.Add("X-Admin-Key", "padded-admin-key-0123456789");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task An_unresolved_key_vault_reference_never_works_as_the_admin_key()
     {
         const string reference = "@Microsoft.KeyVault(SecretUri=https://fgw-kv.vault.azure.net/secrets/admin-key/)";
