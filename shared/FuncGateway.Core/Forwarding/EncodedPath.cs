@@ -115,13 +115,26 @@ internal static class AmbiguousPath
         return result == path.TrimEnd('/') || (result == "/" && path == "/") ? null : result;
     }
 
-    /// <summary>The refusal when <paramref name="path"/>, read leniently, matches another route than <paramref name="matched"/>; null otherwise.</summary>
-    public static RequestRefusal? Check<TRoute>(Routing.RouteMatcher<TRoute> matcher, HttpRequest request, string path, TRoute matched)
+    /// <summary>
+    /// The refusal when <paramref name="path"/>, read leniently, matches another route than <paramref name="matched"/>
+    /// or lies under <paramref name="reservedPrefix"/> (the admin surface, which no route may claim); null otherwise.
+    /// </summary>
+    public static RequestRefusal? Check<TRoute>(Routing.RouteMatcher<TRoute> matcher, HttpRequest request, string path, TRoute matched, string reservedPrefix)
         where TRoute : class
     {
         if (Lenient(path) is not { } lenient)
         {
             return null;
+        }
+
+        if (lenient.StartsWith(reservedPrefix, StringComparison.OrdinalIgnoreCase)
+            && (lenient.Length == reservedPrefix.Length || lenient[reservedPrefix.Length] == '/'))
+        {
+            // "//_gateway/routes" or "/_gateway;x/routes" is no admin request here, but a catch-all route would hand it to
+            // an upstream that reads it as "/_gateway/routes" (another gateway, say): the prefix is reserved in every reading.
+            return new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.InvalidPath,
+                "The request path reads as the gateway's admin surface on servers that normalise it.",
+                $"An encoded slash or backslash, '//', a ';' parameter or a trailing dot or space makes this path one under {reservedPrefix}/ on some servers; send the path in its plain form.");
         }
 
         var other = matcher.Match(request, request.Method, lenient);

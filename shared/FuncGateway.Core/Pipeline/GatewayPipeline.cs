@@ -256,7 +256,7 @@ public sealed class GatewayPipeline
                 return null;
         }
 
-        if (AmbiguousPath.Check(snapshot.Matcher, context.Request, context.Request.Path.Value ?? "/", match.Route!) is { } ambiguous)
+        if (AmbiguousPath.Check(snapshot.Matcher, context.Request, context.Request.Path.Value ?? "/", match.Route!, AdminEndpoints.Prefix) is { } ambiguous)
         {
             Log.RequestRefused(_logger, ambiguous.Code, ambiguous.Detail);
             await GatewayProblem.WriteAsync(context, ambiguous.Status, ambiguous.Code, ambiguous.Title, ambiguous.Detail);

@@ -185,4 +185,26 @@ public sealed class AdminTests(AzuriteFixture azurite)
         var rejected = await gateway.AdminGetAsync("rejected");
         Assert.Equal("hijack", Assert.Single(rejected.GetProperty("rejected").EnumerateArray()).GetProperty("rowKey").GetString());
     }
+
+    [Fact]
+    public async Task A_path_that_reads_as_the_admin_prefix_on_a_lenient_server_is_not_forwarded()
+    {
+        await using var echo = await TestUpstream.StartAsync("echo");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertRouteAsync("all", "/{**rest}", echo.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+
+        // The catch-all takes each of them literally; a server that merges "//", decodes %2F, drops ";" parameters or a
+        // segment's trailing dot or space reads each as /_gateway/routes.
+        foreach (var path in new[] { "//_gateway/routes", "/_gateway%2Froutes", "/_GATEWAY;x=1/routes", "/_gateway./routes", "/_gateway%20/routes", "/%5Fgateway%5Croutes" })
+        {
+            using var response = await gateway.Client.GetAsync(new Uri(gateway.Client.BaseAddress!.GetLeftPart(UriPartial.Authority) + path));
+
+            await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_path");
+        }
+
+        Assert.Equal(0, echo.RequestCount);
+        using var other = await gateway.Client.GetAsync("/api/_gateway;x/routes");
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
 }
