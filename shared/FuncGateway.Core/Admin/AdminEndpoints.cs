@@ -24,6 +24,9 @@ internal sealed class AdminEndpoints
     public const string Prefix = SnapshotBuilder.ReservedPrefix;
     public const string KeyHeader = AdminKeys.Header;
 
+    /// <summary>Below this many characters the admin key is warned about at start: it could be guessed.</summary>
+    public const int RecommendedKeyLength = 16;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -61,6 +64,12 @@ internal sealed class AdminEndpoints
             // so it must never work as a key. Fail closed: the admin surface stays off.
             Log.AdminKeyUnresolved(_logger);
             key = null;
+        }
+
+        if (key is { Length: > 0 and < RecommendedKeyLength })
+        {
+            // Not refused (turning the admin surface off would hide the mistake); said loudly at start.
+            Log.AdminKeyShort(_logger, key.Length, RecommendedKeyLength);
         }
 
         _keyHash = string.IsNullOrEmpty(key) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));

@@ -71,6 +71,9 @@ internal static partial class Log
     [LoggerMessage(3003, LogLevel.Error, "FuncGateway:Admin:Key is an unresolved Key Vault reference; the admin surface stays off until the app can read the secret (check the app's identity has 'Key Vault Secrets User').")]
     public static partial void AdminKeyUnresolved(ILogger logger);
 
+    [LoggerMessage(3004, LogLevel.Warning, "FuncGateway:Admin:Key has only {Length} characters: a key this short can be guessed, and nothing limits the guesses. Use at least {MinLength}, e.g. the output of 'openssl rand -hex 24'.")]
+    public static partial void AdminKeyShort(ILogger logger, int length, int minLength);
+
     [LoggerMessage(3002, LogLevel.Error, "Unhandled exception in the gateway pipeline for {Method} {Path}.")]
     public static partial void UnhandledException(ILogger logger, string method, string path, Exception exception);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FuncGateway.Server.Tests.Diagnostics;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Testing;
 
@@ -64,6 +65,24 @@ public sealed class AdminTests(AzuriteFixture azurite)
         using var response = await gateway.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_short_admin_key_works_but_is_warned_about_without_showing_it()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["FuncGateway:Admin:Key"] = "pw123" },
+            logging: capture.AddTo);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/status");
+        request.Headers.Add("X-Admin-Key", "pw123");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var warning = Assert.Single(capture.Logs.Records, r => r.EventId.Id == 3004);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("only 5 characters", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("pw123", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
