@@ -65,6 +65,6 @@ public sealed partial class GatewaySignatureMiddleware
         await _next(context);
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Refused a {Method} request without a valid gateway signature: {Failure}.")]
+    [LoggerMessage(10, LogLevel.Warning, "Refused a {Method} request without a valid gateway signature: {Failure}.")]
     private static partial void LogRefused(ILogger logger, string method, GatewaySignatureFailure failure);
 }
