@@ -30,8 +30,8 @@ internal sealed class ClientIpResolver
         foreach (var item in text.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var slash = item.IndexOf('/', StringComparison.Ordinal);
-            if (IpRanges.TryParse(item, out var network)
-                && IPAddress.TryParse(slash < 0 ? item : item[..slash], out var written) && IpRanges.IsPlain(slash < 0 ? item : item.AsSpan(0, slash), written))
+            var addressText = slash < 0 ? item : item[..slash];
+            if (IpRanges.TryParse(item, out var network) && IPAddress.TryParse(addressText, out var written) && IpRanges.IsPlain(addressText, written))
             {
                 result.Add(network);
             }

@@ -56,7 +56,7 @@ internal static class IpRuleFormat
         // IPAddress.TryParse takes more than an operator means: "[::1]:80" (brackets and a port), "10" (0.0.0.10).
         if (addressText.AsSpan().IndexOfAnyExcept(AddressCharacters) >= 0
             || !IPAddress.TryParse(addressText, out var address)
-            || (address.AddressFamily == AddressFamily.InterNetwork && address.ToString() != addressText))
+            || !IpRanges.IsPlain(addressText, address))
         {
             error = "is not an IP address or CIDR range (e.g. 203.0.113.7, 10.0.0.0/8, 2001:db8::/32).";
             return false;

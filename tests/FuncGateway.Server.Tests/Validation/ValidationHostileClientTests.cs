@@ -46,6 +46,17 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         await _echo.DisposeAsync();
     }
 
+    /// <summary>Sends one request and asserts it was refused with 400 and never reached the upstream.</summary>
+    private async Task AssertRefusedBeforeUpstreamAsync(Func<HttpClient, Task<HttpResponseMessage>> send)
+    {
+        var before = _echo.RequestCount;
+
+        using var response = await send(_gateway.Client);
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
     [Theory]
     [InlineData("""{"qty":1,"qty":-5}""")]
     [InlineData("""{"qty":1,"q\u0074y":-5}""")]
@@ -62,12 +73,7 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     [InlineData("""{"qty":1} x""")]
     public async Task A_JSON_body_the_schema_refuses_or_reads_ambiguously_never_reaches_the_upstream(string body)
     {
-        var before = _echo.RequestCount;
-
-        using var response = await _gateway.Client.PostAsync("/qty", new StringContent(body, new UTF8Encoding(false), "application/json"));
-
-        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        Assert.Equal(before, _echo.RequestCount);
+        await AssertRefusedBeforeUpstreamAsync(client => client.PostAsync("/qty", new StringContent(body, new UTF8Encoding(false), "application/json")));
     }
 
     [Theory]
@@ -173,12 +179,7 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     [InlineData("/sorted?since=%D9%A2%D9%A0%D9%A2%D9%A6-12-05T10:00:00Z")]
     public async Task A_query_the_rules_refuse_never_reaches_the_upstream(string url)
     {
-        var before = _echo.RequestCount;
-
-        using var response = await _gateway.Client.GetAsync(url);
-
-        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        Assert.Equal(before, _echo.RequestCount);
+        await AssertRefusedBeforeUpstreamAsync(client => client.GetAsync(url));
     }
 
     [Fact]
@@ -196,12 +197,7 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     [InlineData("""{"a":"x\u0000<script>alert(1)</script>"}""")]
     public async Task A_JSON_body_spelling_an_injection_with_escapes_never_reaches_the_upstream(string body)
     {
-        var before = _echo.RequestCount;
-
-        using var response = await _gateway.Client.PostAsync("/screened", new StringContent(body, new UTF8Encoding(false), "application/json"));
-
-        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        Assert.Equal(before, _echo.RequestCount);
+        await AssertRefusedBeforeUpstreamAsync(client => client.PostAsync("/screened", new StringContent(body, new UTF8Encoding(false), "application/json")));
     }
 
     [Theory]
@@ -242,12 +238,7 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     [InlineData("""{"qty":0.99999999999999999999999999999999}""")]
     public async Task A_number_beyond_the_schema_bounds_is_refused_however_it_is_written(string body)
     {
-        var before = _echo.RequestCount;
-
-        using var response = await _gateway.Client.PostAsync("/capped", new StringContent(body, new UTF8Encoding(false), "application/json"));
-
-        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        Assert.Equal(before, _echo.RequestCount);
+        await AssertRefusedBeforeUpstreamAsync(client => client.PostAsync("/capped", new StringContent(body, new UTF8Encoding(false), "application/json")));
     }
 
     [Theory]
@@ -259,12 +250,7 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     public async Task A_pattern_reads_digits_word_and_space_classes_as_ASCII(string url)
     {
         // \d matching Arabic-Indic or full-width digits would pass values an upstream's integer parser refuses or reads otherwise.
-        var before = _echo.RequestCount;
-
-        using var response = await _gateway.Client.GetAsync(url);
-
-        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        Assert.Equal(before, _echo.RequestCount);
+        await AssertRefusedBeforeUpstreamAsync(client => client.GetAsync(url));
     }
 
     [Fact]
@@ -304,12 +290,7 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     public async Task A_query_rule_holds_for_the_names_PHP_and_bracket_parsers_read_as_the_same_parameter(string url)
     {
         // PHP reads "a.b", "a b" and "a[b" as $_GET['a_b'], and "id[]=1" as an array named 'id' (so do Rails and qs).
-        var before = _echo.RequestCount;
-
-        using var response = await _gateway.Client.GetAsync(url);
-
-        Assert.True(response.StatusCode is HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        Assert.Equal(before, _echo.RequestCount);
+        await AssertRefusedBeforeUpstreamAsync(client => client.GetAsync(url));
     }
 
     [Fact]
