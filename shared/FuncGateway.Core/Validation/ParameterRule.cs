@@ -181,7 +181,12 @@ internal sealed class ParameterRule
         {
             try
             {
-                if (!_pattern.IsMatch(value))
+                // Case-insensitive matching ((?i)) pairs 'k' with U+212A KELVIN SIGN even with ECMAScript classes, so
+                // "(?i)[a-z]+" took a non-ASCII letter that an upstream folds to 'k' or refuses. A value holding one must
+                // also match with it replaced by U+2102 (an uppercase letter without case pairs): letter classes such as
+                // \p{Lu} and '.' still take it, a class that only took it as a 'k' does not.
+                if (!_pattern.IsMatch(value)
+                    || (value.Contains(KelvinSign) && !_pattern.IsMatch(value.Replace(KelvinSign, CaselessLetter))))
                 {
                     return ("pattern", "The value does not match the required pattern.");
                 }
@@ -194,6 +199,9 @@ internal sealed class ParameterRule
 
         return null;
     }
+
+    private const char KelvinSign = '\u212A';
+    private const char CaselessLetter = '\u2102';
 
     private string TypeName => Types.First(t => t.Value == Type).Key;
 

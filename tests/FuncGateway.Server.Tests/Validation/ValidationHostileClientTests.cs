@@ -31,7 +31,7 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         await _gateway.UpsertRouteAsync("traced-loose", "/traced-loose", upstream, ("Validation", """{"headers":{"X-Request-Id":{"type":"uuid"}}}"""));
         await _gateway.UpsertSchemaAsync("capped", """{"type":"object","properties":{"qty":{"type":"integer","minimum":1,"maximum":100}}}""");
         await _gateway.UpsertRouteAsync("capped", "/capped", upstream, ("Validation", """{"schema":"capped"}"""));
-        await _gateway.UpsertRouteAsync("ascii", "/ascii", upstream, ("Validation", """{"query":{"n":{"pattern":"\\d+"},"w":{"pattern":"\\w+"},"s":{"pattern":"a\\sb"}}}"""));
+        await _gateway.UpsertRouteAsync("ascii", "/ascii", upstream, ("Validation", """{"query":{"n":{"pattern":"\\d+"},"w":{"pattern":"\\w+"},"s":{"pattern":"a\\sb"},"k":{"pattern":"(?i)[a-z]+"},"u":{"pattern":"\\p{Lu}+"}}}"""));
         await _gateway.UpsertSchemaAsync("digits", """{"type":"object","properties":{"n":{"type":"string","pattern":"^\\d+$"}}}""");
         await _gateway.UpsertRouteAsync("digits", "/digits", upstream, ("Validation", """{"schema":"digits"}"""));
         await _gateway.UpsertRouteAsync("php", "/php", upstream, ("Validation", """{"query":{"a_b":{"type":"integer"},"id":{"type":"integer"}}}"""));
@@ -247,6 +247,8 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     [InlineData("/ascii?w=caf%C3%A9")]
     [InlineData("/ascii?s=a%C2%A0b")]
     [InlineData("/ascii?s=a%E2%80%A8b")]
+    [InlineData("/ascii?k=%E2%84%AA")]
+    [InlineData("/ascii?k=ab%E2%84%AAc")]
     public async Task A_pattern_reads_digits_word_and_space_classes_as_ASCII(string url)
     {
         // \d matching Arabic-Indic or full-width digits would pass values an upstream's integer parser refuses or reads otherwise.
@@ -256,9 +258,18 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
     [Fact]
     public async Task ASCII_digits_word_characters_and_spaces_still_match_their_classes()
     {
-        using var response = await _gateway.Client.GetAsync("/ascii?n=0123456789&w=Ab_9&s=a%20b");
+        using var response = await _gateway.Client.GetAsync("/ascii?n=0123456789&w=Ab_9&s=a%20b&k=KkAz");
 
-        Assert.Equal("?n=0123456789&w=Ab_9&s=a%20b", (await Echo.ReadAsync(response)).Query);
+        Assert.Equal("?n=0123456789&w=Ab_9&s=a%20b&k=KkAz", (await Echo.ReadAsync(response)).Query);
+    }
+
+    [Fact]
+    public async Task The_Kelvin_sign_still_matches_a_class_that_takes_it_as_a_letter()
+    {
+        // (?i) pairs 'k' with U+212A: refused where only that pairing let it in, taken where the class names any capital.
+        using var response = await _gateway.Client.GetAsync("/ascii?u=A%E2%84%AA");
+
+        Assert.Equal("?u=A%E2%84%AA", (await Echo.ReadAsync(response)).Query);
     }
 
     [Fact]
