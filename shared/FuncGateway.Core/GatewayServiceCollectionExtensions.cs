@@ -73,6 +73,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IRouteTransformProvider>(ForwardingTransformProvider.Instance);
         services.AddSingleton<IRouteTransformProvider>(static sp => new TraceContextTransformProvider(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Telemetry.ForwardBaggage));
         services.AddSingleton(static sp => new AdminExtensionEndpoints(sp.GetServices<IAdminEndpoint>().Select(static e => e.Name)));
+        services.AddSingleton<AdminKeyFailures>();
         services.AddSingleton<AdminEndpoints>();
         services.AddSingleton(static sp => new HealthReport(
             sp.GetRequiredService<GatewayRegistry>(),

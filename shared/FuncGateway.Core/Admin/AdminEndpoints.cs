@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -43,11 +45,13 @@ internal sealed class AdminEndpoints
     private readonly RegistrySchema _schema;
     private readonly IAdminEndpoint[] _extensions;
     private readonly AdminExtensionEndpoints? _hostEndpoints;
+    private readonly AdminKeyFailures _failures;
 
     public AdminEndpoints(
         GatewayRegistry registry, IOptions<GatewayOptions> options, ILogger<AdminEndpoints> logger, HealthReport health, RegistrySerializer serializer,
-        IEnumerable<IAdminEndpoint>? extensions = null, AdminExtensionEndpoints? hostEndpoints = null)
+        AdminKeyFailures failures, IEnumerable<IAdminEndpoint>? extensions = null, AdminExtensionEndpoints? hostEndpoints = null)
     {
+        _failures = failures;
         _extensions = [.. extensions ?? []];
         _hostEndpoints = hostEndpoints;
         _schema = serializer.Schema;
@@ -87,7 +91,8 @@ internal sealed class AdminEndpoints
         path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase, out var rest)
         && string.Equals(rest.Value?.Trim('/'), "healthz", StringComparison.OrdinalIgnoreCase);
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>Answers an admin request of <paramref name="client"/> (the address as the gateway resolved it).</summary>
+    public async Task HandleAsync(HttpContext context, IPAddress? client)
     {
         var request = context.Request;
         request.Path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase, out var rest);
@@ -116,10 +121,21 @@ internal sealed class AdminEndpoints
             return;
         }
 
+        if (_failures.IsThrottled(client, out var retryAfter) && !IsAnonymous(action))
+        {
+            // Before the key is even compared: the right key gets this too, or the answer would tell a guess that hit.
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status429TooManyRequests, ProblemCodes.AdminThrottled,
+                "Too many wrong admin keys from this client.", "Wait before trying again.",
+                new(HeaderNames.RetryAfter, retryAfter.ToString(CultureInfo.InvariantCulture)));
+            return;
+        }
+
         if (!IsAuthorized(request) && !IsAnonymous(action) && !IsAllowedByOwnKey(action, request))
         {
             // A key of an endpoint's own (a registration key) used anywhere else gets this same answer as a wrong key.
-            Log.AdminUnauthorized(_logger, PrintableText.Of(request.Path.Value ?? ""));
+            // Counted, and logged once per client and window: a flood of refusals must not become a flood of log lines.
+            var given = request.Headers[KeyHeader];
+            _failures.RecordRefusal(client, PrintableText.Of(request.Path.Value ?? ""), wrongKey: given.Count > 1 || !string.IsNullOrEmpty(given.ToString()));
             await GatewayProblem.WriteAsync(context, StatusCodes.Status401Unauthorized, ProblemCodes.AdminUnauthorized,
                 "The admin key is missing or wrong.", $"Send the admin key in the {KeyHeader} header.",
                 new("WWW-Authenticate", $"ApiKey header=\"{KeyHeader}\""));

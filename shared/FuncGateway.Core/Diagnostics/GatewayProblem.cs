@@ -21,6 +21,9 @@ public static class ProblemCodes
     public const string RequestTimeout = "request_timeout";
     public const string AdminUnauthorized = "admin_unauthorized";
     public const string AdminNotFound = "admin_not_found";
+
+    /// <summary>A client sent <c>FuncGateway:Admin:MaxFailedAttempts</c> wrong admin keys in the window (429, <c>Retry-After</c>).</summary>
+    public const string AdminThrottled = "admin_throttled";
     public const string InternalError = "internal_error";
     public const string UnknownHost = "unknown_host";
     public const string InvalidFraming = "invalid_framing";

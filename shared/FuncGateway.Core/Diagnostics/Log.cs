@@ -62,8 +62,11 @@ internal static partial class Log
     [LoggerMessage(2008, LogLevel.Warning, "The upstream of route '{RouteId}' answered 101 to a request that was not forwarded as an upgrade; answered 502 upstream_error.")]
     public static partial void UnrequestedSwitchingProtocols(ILogger logger, string routeId);
 
-    [LoggerMessage(3000, LogLevel.Warning, "Admin request to {Path} refused: missing or wrong admin key.")]
-    public static partial void AdminUnauthorized(ILogger logger, string path);
+    [LoggerMessage(3000, LogLevel.Warning, "Admin request to {Path} from {Client} refused: missing or wrong admin key. Further refusals of this client are counted, not logged, for the rest of the {WindowSeconds} s window (event 3005 sums them up).")]
+    public static partial void AdminUnauthorized(ILogger logger, string path, string client, int windowSeconds);
+
+    [LoggerMessage(3005, LogLevel.Warning, "Admin requests refused in the last {WindowSeconds} s: {Refused} from {Clients}{More} client addresses, {Unlogged} of them not logged one by one (event 3000); {Throttled} answered 429 admin_throttled.")]
+    public static partial void AdminUnauthorizedSummary(ILogger logger, int refused, int windowSeconds, int clients, string more, int unlogged, int throttled);
 
     [LoggerMessage(3001, LogLevel.Information, "Admin forced a registry reload.")]
     public static partial void AdminReload(ILogger logger);
@@ -71,7 +74,7 @@ internal static partial class Log
     [LoggerMessage(3003, LogLevel.Error, "FuncGateway:Admin:Key is an unresolved Key Vault reference; the admin surface stays off until the app can read the secret (check the app's identity has 'Key Vault Secrets User').")]
     public static partial void AdminKeyUnresolved(ILogger logger);
 
-    [LoggerMessage(3004, LogLevel.Warning, "FuncGateway:Admin:Key has only {Length} characters: a key this short can be guessed, and nothing limits the guesses. Use at least {MinLength}, e.g. the output of 'openssl rand -hex 24'.")]
+    [LoggerMessage(3004, LogLevel.Warning, "FuncGateway:Admin:Key has only {Length} characters: a key this short can be guessed: each client address is limited to FuncGateway:Admin:MaxFailedAttempts wrong keys per window and instance, but many addresses get many guesses. Use at least {MinLength}, e.g. the output of 'openssl rand -hex 24'.")]
     public static partial void AdminKeyShort(ILogger logger, int length, int minLength);
 
     [LoggerMessage(3002, LogLevel.Error, "Unhandled exception in the gateway pipeline for {Method} {Path}.")]

@@ -231,4 +231,15 @@ public sealed class AdminOptions
 {
     /// <summary>The key a caller sends in <c>X-Admin-Key</c>. No key: the admin surface is off (404), except <c>/_gateway/healthz</c>.</summary>
     public string? Key { get; set; }
+
+    /// <summary>
+    /// Wrong admin keys one client address may send per <see cref="FailureWindowSeconds"/> on one instance before it gets
+    /// 429 <c>admin_throttled</c> until the window ends, whatever key it sends. 0: never.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int MaxFailedAttempts { get; set; } = 10;
+
+    /// <summary>The window refused admin requests are counted, throttled and logged in (first per client, then a summary).</summary>
+    [Range(1, 3600)]
+    public int FailureWindowSeconds { get; set; } = 60;
 }

@@ -216,7 +216,7 @@ public sealed class GatewayPipeline
 
         if (isAdmin)
         {
-            await _admin.HandleAsync(context);
+            await _admin.HandleAsync(context, client.Address);
             return null;
         }
 

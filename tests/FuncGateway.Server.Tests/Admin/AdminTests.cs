@@ -1,9 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FuncGateway.Admin;
+using FuncGateway.Model;
 using FuncGateway.Server.Tests.Diagnostics;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FuncGateway.Server.Tests.Admin;
 
@@ -28,6 +34,85 @@ public sealed class AdminTests(AzuriteFixture azurite)
 
         await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "admin_unauthorized");
         Assert.Contains("X-Admin-Key", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_flood_of_wrong_admin_keys_is_logged_once_and_then_refused_with_429_whatever_the_key()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Admin:MaxFailedAttempts"] = "3",
+            ["FuncGateway:ForwardedHeaders:TrustedProxies"] = "127.0.0.1",
+        }, logging: capture.AddTo);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var guess = await AdminStatusAsync(gateway, "guess-" + i, client: "203.0.113.7");
+            await Problem.AssertAsync(guess, HttpStatusCode.Unauthorized, "admin_unauthorized");
+        }
+
+        // The right key no longer helps this client: an answer that differed would tell which guess hit.
+        using var throttled = await AdminStatusAsync(gateway, GatewayHost.AdminKey, client: "203.0.113.7");
+        using var other = await AdminStatusAsync(gateway, GatewayHost.AdminKey, client: "198.51.100.9");
+
+        await Problem.AssertAsync(throttled, HttpStatusCode.TooManyRequests, "admin_throttled");
+        var retryAfter = throttled.Headers.RetryAfter?.Delta;
+        Assert.True(retryAfter is { TotalSeconds: >= 1 and <= 60 }, $"Retry-After: {retryAfter}");
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        var logged = Assert.Single(capture.Logs.Records, static r => r.EventId.Id == 3000);
+        Assert.Contains("203.0.113.7", logged.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("guess-", logged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Refused_admin_requests_are_summed_up_when_the_window_ends_and_the_client_may_try_again()
+    {
+        var capture = new TelemetryCapture();
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["FuncGateway:Admin:MaxFailedAttempts"] = "2" },
+            logging: capture.AddTo,
+            services: s => s.AddSingleton(sp => new AdminKeyFailures(sp.GetRequiredService<IOptions<GatewayOptions>>(), clock, sp.GetRequiredService<ILogger<AdminKeyFailures>>())));
+
+        using (var missing = await AdminStatusAsync(gateway, key: null))
+        {
+            await Problem.AssertAsync(missing, HttpStatusCode.Unauthorized, "admin_unauthorized");
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var guess = await AdminStatusAsync(gateway, "guess-" + i);
+            Assert.Equal(i < 2 ? HttpStatusCode.Unauthorized : HttpStatusCode.TooManyRequests, guess.StatusCode);
+            if (i == 2)
+            {
+                Assert.Equal(TimeSpan.FromSeconds(60), guess.Headers.RetryAfter?.Delta);
+            }
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(60));
+        using var after = await AdminStatusAsync(gateway, GatewayHost.AdminKey);
+
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Single(capture.Logs.Records, static r => r.EventId.Id == 3000);
+        var summary = Assert.Single(capture.Logs.Records, static r => r.EventId.Id == 3005);
+        Assert.Contains("3 from 1 client addresses, 2 of them not logged one by one", summary.Message, StringComparison.Ordinal);
+        Assert.Contains("1 answered 429", summary.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<HttpResponseMessage> AdminStatusAsync(GatewayHost gateway, string? key, string? client = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_gateway/status");
+        if (key is not null)
+        {
+            request.Headers.Add("X-Admin-Key", key);
+        }
+
+        if (client is not null)
+        {
+            request.Headers.Add("X-Forwarded-For", client);
+        }
+
+        return await gateway.Client.SendAsync(request);
     }
 
     [Fact]

@@ -26,6 +26,9 @@ public sealed class RegistrationKeyTests(AzuriteFixture azurite)
         ["FuncGateway:Registry:RefreshIntervalSeconds"] = "5",
         ["FuncGateway:Discovery:Registration:Keys:orders_app:Key"] = OrdersKey,
         ["FuncGateway:Discovery:Registration:Keys:orders_app:Pools"] = "orders, orders-eu",
+
+        // A test here sends more refused keys from 127.0.0.1 than the default allows per window before 429.
+        ["FuncGateway:Admin:MaxFailedAttempts"] = "100",
     };
 
     private static async Task<GatewayHost> StartGatewayAsync(AzuriteFixture azurite, Diagnostics.TelemetryCapture? capture = null)
