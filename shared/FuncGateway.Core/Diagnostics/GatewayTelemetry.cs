@@ -173,8 +173,15 @@ internal sealed class GatewayTelemetry : IDisposable
         ActivityContext parent = default;
         ActivityLink[]? links = null;
         var traceParent = headers.TraceParent;
-        if (traceParent.Count == 1 && ActivityContext.TryParse(traceParent[0], headers.TraceState.Count == 1 ? headers.TraceState[0] : null, isRemote: true, out var client))
+        if (traceParent.Count == 1 && ActivityContext.TryParse(traceParent[0], null, isRemote: true, out var client))
         {
+            // The client's tracestate is read only with a valid traceparent, and only as W3C Trace Context allows it on:
+            // an invalid list is dropped, a long one cut to 512 characters by whole members. No header: nothing to do.
+            if (headers.TraceState.Count > 0 && TraceState.Limit(headers.TraceState) is { } state)
+            {
+                client = new ActivityContext(client.TraceId, client.SpanId, client.TraceFlags, state, isRemote: true);
+            }
+
             if (trustClient)
             {
                 parent = client;

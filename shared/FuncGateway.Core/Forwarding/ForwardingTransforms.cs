@@ -157,6 +157,9 @@ internal sealed class TraceContextTransform : GatewayRequestTransform
         headers.Remove("tracestate");
         headers.Remove("Request-Id");
         headers.TryAddWithoutValidation("traceparent", traceParent);
+
+        // Also a trace state the gateway did not read itself (a parent span of the host's): within the spec's limits.
+        traceState = TraceState.Limit(traceState);
         if (traceState is { Length: > 0 })
         {
             headers.TryAddWithoutValidation("tracestate", traceState);

@@ -266,6 +266,70 @@ public sealed class TracingTests(AzuriteFixture azurite)
         Assert.Equal(1, Convert.ToInt32(match[prefix.Length..], 16) & 1);
     }
 
+    [Fact]
+    public async Task A_trusted_clients_tracestate_is_passed_on_within_the_w3c_limits()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Telemetry:TrustClientTraceContext"] = "true",
+        }, services: capture.AddTo);
+        await using var upstream = await TestUpstream.StartAsync("echo");
+        await gateway.UpsertRouteAsync("echo", "/echo/{**rest}", upstream.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+        var big = "big=" + new string('b', 200);
+        var members = Enumerable.Range(1, 20).Select(static i => $"v{i:D2}=" + new string('x', 20)).ToList();
+
+        // 201 + 20 × 24 characters and commas: over 512. The member over 128 characters goes first, then from the right.
+        var cut = await SendTraceStateAsync(gateway, [string.Join(',', members.Take(3).Append(big).Concat(members.Skip(3)))]);
+        // Two fields are one list; 33 members is not a valid list, nor is a key twice or a key off the grammar.
+        var combined = await SendTraceStateAsync(gateway, ["a=1", "b=2"]);
+        var tooMany = await SendTraceStateAsync(gateway, [string.Join(',', Enumerable.Range(1, 33).Select(static i => $"k{i}=v"))]);
+        var duplicate = await SendTraceStateAsync(gateway, ["a=1,b=2,a=3"]);
+        var badKey = await SendTraceStateAsync(gateway, ["Vendor=1"]);
+        var thirtyTwo = string.Join(',', Enumerable.Range(1, 32).Select(static i => $"k{i}=v"));
+        var kept = await SendTraceStateAsync(gateway, [thirtyTwo]);
+
+        Assert.Equal([string.Join(',', members.Take(20))], cut);
+        Assert.Equal(["a=1,b=2"], combined);
+        Assert.Empty(tooMany);
+        Assert.Empty(duplicate);
+        Assert.Empty(badKey);
+        Assert.Equal([thirtyTwo], kept);
+    }
+
+    [Fact]
+    public async Task A_tracestate_is_cut_from_the_right_when_no_member_is_long()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Telemetry:TrustClientTraceContext"] = "true",
+        }, services: capture.AddTo);
+        await using var upstream = await TestUpstream.StartAsync("echo");
+        await gateway.UpsertRouteAsync("echo", "/echo/{**rest}", upstream.BaseAddress.ToString());
+        await gateway.ReloadAsync();
+        var members = Enumerable.Range(1, 30).Select(static i => $"v{i:D2}=" + new string('x', 20)).ToList();
+
+        var forwarded = await SendTraceStateAsync(gateway, [string.Join(',', members)]);
+
+        // 24 characters a member, 25 with its comma: 20 members are 499 characters, 21 would be 524.
+        Assert.Equal([string.Join(',', members.Take(20))], forwarded);
+    }
+
+    private static async Task<List<string>> SendTraceStateAsync(GatewayHost gateway, string[] traceState)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/echo/traced");
+        request.Headers.TryAddWithoutValidation("traceparent", ClientParent);
+        foreach (var field in traceState)
+        {
+            request.Headers.TryAddWithoutValidation("tracestate", field);
+        }
+
+        using var response = await gateway.Client.SendAsync(request);
+        return [.. (await Echo.ReadAsync(response)).Header("tracestate")];
+    }
+
     private static async Task<Echo> SendWithTraceAsync(GatewayHost gateway)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/echo/traced");
