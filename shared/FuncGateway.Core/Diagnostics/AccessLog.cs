@@ -23,6 +23,30 @@ internal sealed class AccessLogCompletion(IAccessLogSink? sink, TimeProvider tim
 
     public ValueTask DisposeAsync() => sink is IAsyncDisposable disposable ? disposable.DisposeAsync() : ValueTask.CompletedTask;
 
+    /// <summary>
+    /// The method as the line writes it: one of the nine standard methods, or one the matched route's <c>Methods</c>
+    /// names (the registry's spelling), verbatim; any other <c>_OTHER</c>. A client chooses the method, any token of any
+    /// length, and the log must not carry what it makes up (as metrics and span names do not).
+    /// </summary>
+    internal static string LoggedMethod(string method, GatewayRequestFeature? feature)
+    {
+        var known = GatewayTelemetry.KnownMethod(method);
+        if (known != GatewayTelemetry.OtherMethod || feature is null)
+        {
+            return known;
+        }
+
+        foreach (var listed in feature.Route.Definition.Methods)
+        {
+            if (string.Equals(listed, method, StringComparison.OrdinalIgnoreCase))
+            {
+                return listed;
+            }
+        }
+
+        return known;
+    }
+
     /// <summary>The line: time, requestId, method, path, route, status, durationMs, upstream, instance, attempts, upstreamMs, caller, client, auth, rateLimit, code.</summary>
     internal static string Format(GatewayCompletionContext context, TimeProvider time)
     {
@@ -35,7 +59,7 @@ internal sealed class AccessLogCompletion(IAccessLogSink? sink, TimeProvider tim
             json.WriteStartObject();
             json.WriteString("time", time.GetUtcNow() - elapsed);
             json.WriteString("requestId", http.TraceIdentifier);
-            json.WriteString("method", http.Request.Method);
+            json.WriteString("method", LoggedMethod(http.Request.Method, feature));
             json.WriteString("path", http.Request.PathBase.Add(http.Request.Path).Value);
             json.WriteNumber("status", http.Response.StatusCode);
             json.WriteNumber("durationMs", Math.Round(elapsed.TotalMilliseconds, 3));

@@ -282,7 +282,8 @@ internal sealed class GatewayTelemetry : IDisposable
         _ => OtherMethod,
     };
 
-    private const string OtherMethod = "_OTHER";
+    /// <summary>What <see cref="KnownMethod"/> writes for a method outside the standard nine.</summary>
+    public const string OtherMethod = "_OTHER";
 
     /// <summary>
     /// The method as a span name (or its first word): a known method, else <c>HTTP</c>, as the HTTP conventions say. A

@@ -69,6 +69,35 @@ public sealed class AccessLogTests(AzuriteFixture azurite)
         }
     }
 
+    [Fact]
+    public async Task The_method_field_is_a_standard_method_or_one_the_route_lists_and_otherwise_a_placeholder()
+    {
+        var capture = new TelemetryCapture();
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Telemetry:AccessLog"] = "Logger",
+        }, logging: capture.AddTo);
+        await using var upstream = await TestUpstream.StartAsync("echo");
+        await gateway.UpsertRouteAsync("orders", "/orders/any/{**rest}", upstream.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("dav", "/orders/dav/{**rest}", upstream.BaseAddress.ToString(), ("Methods", "GET,PROPFIND"));
+        await gateway.ReloadAsync();
+
+        // A client may send any token as its method, as long as it likes: none of it reaches the log.
+        var madeUp = "X-" + new string('A', 2000) + "-INJECTED";
+        foreach (var (method, path) in new[] { (madeUp, "/orders/any/1"), ("PROPFIND", "/orders/dav/2"), ("DELETE", "/orders/any/3"), (madeUp, "/orders/dav/4") })
+        {
+            using var response = await gateway.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            Assert.NotEqual(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        var methods = (await WaitForLinesAsync(capture, 4)).Select(static l => JsonDocument.Parse(l).RootElement)
+            .ToDictionary(static l => l.GetProperty("path").GetString()!, static l => l.GetProperty("method").GetString());
+        Assert.Equal("_OTHER", methods["/orders/any/1"]);
+        Assert.Equal("PROPFIND", methods["/orders/dav/2"]);
+        Assert.Equal("DELETE", methods["/orders/any/3"]);
+        Assert.Equal("_OTHER", methods["/orders/dav/4"]);
+    }
+
     private static async Task<List<string>> WaitForLinesAsync(TelemetryCapture capture, int count)
     {
         for (var i = 0; i < 200; i++)
