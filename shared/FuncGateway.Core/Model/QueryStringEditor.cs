@@ -57,7 +57,12 @@ internal static class QueryStringEditor
         return false;
     }
 
-    /// <summary>Removes the named parameters, or (with a <paramref name="replacement"/> name) renames them, keeping their values.</summary>
+    /// <summary>
+    /// Removes the named parameters, or (with a <paramref name="replacement"/> name) renames them, keeping their values.
+    /// A kept parameter in which a <c>;</c> is followed by one of the names (<c>x=1;tenant=evil</c>) has its <c>;</c>
+    /// written <c>%3B</c>: servers that read <c>;</c> as a separator (Python before 3.9.2, some Java stacks) would see
+    /// the name as a parameter the gateway left in place; encoded, every server reads the one value the gateway saw.
+    /// </summary>
     private static QueryString Edit(QueryString query, ReadOnlySpan<string?> names, string? replacement)
     {
         if (!query.HasValue || names.IsEmpty)
@@ -66,15 +71,17 @@ internal static class QueryStringEditor
         }
 
         var text = query.Value!.AsSpan(1);
+        var semicolons = text.Contains(';');
         StringBuilder? builder = null;
         var keptBefore = false;
         foreach (var range in text.Split('&'))
         {
             var pair = text[range];
             var named = IsNamed(pair, names, bracketed: replacement is null);
+            var hiding = !named && semicolons && HidesName(pair, names);
             if (!named || replacement is not null)
             {
-                if (builder is null && !named)
+                if (builder is null && !named && !hiding)
                 {
                     keptBefore = true;
                     continue;
@@ -96,6 +103,20 @@ internal static class QueryStringEditor
                     var equals = pair.IndexOf('=');
                     builder.Append(replacement).Append(equals < 0 ? [] : pair[equals..]);
                 }
+                else if (hiding)
+                {
+                    foreach (var c in pair)
+                    {
+                        if (c == ';')
+                        {
+                            builder.Append("%3B");
+                        }
+                        else
+                        {
+                            builder.Append(c);
+                        }
+                    }
+                }
                 else
                 {
                     builder.Append(pair);
@@ -116,6 +137,27 @@ internal static class QueryStringEditor
         }
 
         return builder is null ? query : builder.Length == 0 ? QueryString.Empty : new QueryString(builder.ToString());
+    }
+
+    /// <summary>Whether a <c>;</c> in the pair starts a piece that, read as a parameter, is one of the names (or its bracketed form).</summary>
+    private static bool HidesName(ReadOnlySpan<char> pair, ReadOnlySpan<string?> names)
+    {
+        var semicolon = pair.IndexOf(';');
+        if (semicolon < 0)
+        {
+            return false;
+        }
+
+        var rest = pair[(semicolon + 1)..];
+        foreach (var range in rest.Split(';'))
+        {
+            if (IsNamed(rest[range], names, bracketed: true))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // With bracketed (removals), name[…] counts as name too.

@@ -98,6 +98,26 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_semicolon_that_some_servers_read_as_a_separator_cannot_hide_a_parameter_the_gateway_sets_or_removes()
+    {
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertRouteAsync("tenant", "/tenant/{**rest}", _echo.BaseAddress.ToString(), ("Transforms",
+            """[{"QueryParameter":"tenant","Set":"contoso"},{"QueryParameterRemove":"debug"},{"QueryParameterRename":"q","To":"search"}]"""));
+        await gateway.ReloadAsync();
+
+        async Task<string> ForwardedQueryAsync(string query) => (await Echo.ReadAsync(await gateway.Client.GetAsync("/tenant/x" + query))).Query;
+
+        // Python before 3.9.2 reads x=1;tenant=evil as x=1 and tenant=evil: the gateway's tenant would be the second one.
+        Assert.Equal("?x=1%3Btenant=evil&tenant=contoso", await ForwardedQueryAsync("?x=1;tenant=evil"));
+        Assert.Equal("?a=1&x=1%3Bdebug%5B%5D=1%3Bz=2&tenant=contoso", await ForwardedQueryAsync("?a=1&x=1;debug%5B%5D=1;z=2"));
+        Assert.Equal("?x=%3Bsearch=evil&search=mine&tenant=contoso", await ForwardedQueryAsync("?x=;search=evil&q=mine"));
+        // The Functions key is removed on every route, so it cannot hide either.
+        Assert.Equal("?x=1%3Bcode=abc&tenant=contoso", await ForwardedQueryAsync("?x=1;code=abc"));
+        // A semicolon that hides nothing the gateway edits passes byte for byte.
+        Assert.Equal("?filter=a;b=c&tenant=contoso", await ForwardedQueryAsync("?filter=a;b=c"));
+    }
+
+    [Fact]
     public async Task The_upstream_receives_the_transformed_headers_query_and_method_and_the_identity_headers_last()
     {
         using var request = AsAlice(HttpMethod.Put, "/orders/42/lines?q=caf%C3%A9&debug=1&keep=%20x&api-version=1");
