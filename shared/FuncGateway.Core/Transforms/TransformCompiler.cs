@@ -394,6 +394,13 @@ internal static class TransformCompiler
             return;
         }
 
+        if (TransformRules.IsCookieHeader(name, isRequest))
+        {
+            // A cookie's attributes (and the other cookies of a Cookie header) are the operator's literal text: a value
+            // from a claim, a header or the query cannot add "; Domain=…" or a cookie of its own.
+            template = template.EscapingVariables();
+        }
+
         if (isRequest)
         {
             request.Add(new RequestHeaderTransform(name, operation, template));

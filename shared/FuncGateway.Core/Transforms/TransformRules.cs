@@ -93,6 +93,11 @@ internal static class TransformRules
         };
     }
 
+    /// <summary><c>Set-Cookie</c> (and the obsolete <c>Set-Cookie2</c>) of a response, <c>Cookie</c> of a request: values whose variables are percent-encoded.</summary>
+    public static bool IsCookieHeader(string name, bool isRequest) => isRequest
+        ? string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)
+        : string.Equals(name, "Set-Cookie", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "Set-Cookie2", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Why a response transform may not do <paramref name="operation"/> to <paramref name="name"/>; null when it may.</summary>
     public static string? CheckResponseHeader(string name, HeaderOperation operation, ValueSource source)
     {

@@ -36,13 +36,23 @@ internal sealed class ValueTemplate
     private readonly Part[] _parts;
     private readonly TimeProvider _time;
 
-    private ValueTemplate(Part[] parts, string? constant, ValueSource source, TimeProvider time)
+    private readonly bool _escapeVariables;
+
+    private ValueTemplate(Part[] parts, string? constant, ValueSource source, TimeProvider time, bool escapeVariables = false)
     {
         _parts = parts;
         Constant = constant;
         Source = source;
         _time = time;
+        _escapeVariables = escapeVariables;
     }
+
+    /// <summary>
+    /// This template with every variable's value percent-encoded as a URI component (<c>;</c>, <c>,</c>, <c>=</c>,
+    /// spaces and quotes included), its literal text as written: for a value whose structure the operator writes and a
+    /// variable must not extend, such as <c>Set-Cookie</c>, where <c>; Domain=…</c> in a claim would add an attribute.
+    /// </summary>
+    public ValueTemplate EscapingVariables() => Constant is not null ? this : new(_parts, null, Source, _time, escapeVariables: true);
 
     private enum Variable
     {
@@ -152,14 +162,14 @@ internal sealed class ValueTemplate
 
         if (_parts.Length == 1)
         {
-            return Resolve(_parts[0], context, feature);
+            return Escape(_parts[0], Resolve(_parts[0], context, feature));
         }
 
         // Built on the stack: one string allocated per value, whatever the number of parts.
         var builder = new DefaultInterpolatedStringHandler(0, _parts.Length, CultureInfo.InvariantCulture, stackalloc char[256]);
         foreach (var part in _parts)
         {
-            if (Resolve(part, context, feature) is not { } value)
+            if (Escape(part, Resolve(part, context, feature)) is not { } value)
             {
                 builder.Clear();
                 return null;
@@ -174,6 +184,9 @@ internal sealed class ValueTemplate
     /// <summary>The value made safe for a header field: see <see cref="HeaderValueText.Sanitize"/>.</summary>
     public string? RenderHeaderValue(HttpContext context, GatewayRequestFeature feature) =>
         Render(context, feature) is { } value ? HeaderValueText.Sanitize(value) : null;
+
+    private string? Escape(Part part, string? value) =>
+        _escapeVariables && part.Kind != Variable.Literal && value is not null ? Uri.EscapeDataString(value) : value;
 
     private string? Resolve(Part part, HttpContext context, GatewayRequestFeature feature)
     {

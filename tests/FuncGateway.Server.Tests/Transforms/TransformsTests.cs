@@ -98,6 +98,29 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_callers_value_cannot_add_attributes_to_a_cookie_the_gateway_sets()
+    {
+        // A user name (a claim, a consumer id) is the caller's choice, and so could be "; Domain=…".
+        const string User = "eve; Domain=evil.example; Max-Age=99999999, x=1";
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Auth:Policies:legacy:Type"] = "Basic",
+            [$"FuncGateway:Auth:Policies:legacy:Users:{User}"] = PasswordHash.Create("pw", PasswordHash.MinimumIterations).ToString(),
+        });
+        await gateway.UpsertRouteAsync("cookies", "/cookies/{**rest}", _echo.BaseAddress.ToString(), ("Auth", "legacy"), ("Transforms",
+            """[{"ResponseHeader":"Set-Cookie","Set":"user={UserId}; Path=/; Secure; HttpOnly"},{"RequestHeader":"Cookie","Set":"tenant={Query:t}; seen=1"}]"""));
+        await gateway.ReloadAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/cookies/x?t=a%3B%20admin%3Dtrue");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(User + ":pw")));
+
+        using var response = await gateway.Client.SendAsync(request);
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.Equal(["user=eve%3B%20Domain%3Devil.example%3B%20Max-Age%3D99999999%2C%20x%3D1; Path=/; Secure; HttpOnly"], response.Headers.GetValues("Set-Cookie"));
+        Assert.Equal(["tenant=a%3B%20admin%3Dtrue; seen=1"], echo.Header("Cookie"));
+    }
+
+    [Fact]
     public async Task A_semicolon_that_some_servers_read_as_a_separator_cannot_hide_a_parameter_the_gateway_sets_or_removes()
     {
         await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
