@@ -49,7 +49,7 @@ internal sealed class AdminKeyFailures : IDisposable
     {
         retryAfterSeconds = 0;
         var window = Volatile.Read(ref _current);
-        if (_maxFailedAttempts == 0 || window.Clients.IsEmpty
+        if (_maxFailedAttempts == 0 || Volatile.Read(ref window.Tracked) == 0
             || !window.Clients.TryGetValue(KeyOf(client), out var counter) || Volatile.Read(ref counter.WrongKeys) < _maxFailedAttempts)
         {
             return false;
@@ -72,13 +72,19 @@ internal sealed class AdminKeyFailures : IDisposable
         var key = KeyOf(client);
         if (!window.Clients.TryGetValue(key, out var counter))
         {
-            if (window.Clients.Count >= MaxTrackedClients)
+            // Counted by hand: ConcurrentDictionary.Count takes every lock, on each new address of a flood.
+            if (Volatile.Read(ref window.Tracked) >= MaxTrackedClients)
             {
                 Interlocked.Increment(ref window.Untracked);
                 return;
             }
 
-            counter = window.Clients.GetOrAdd(key, static _ => new Counter());
+            var added = new Counter();
+            counter = window.Clients.TryAdd(key, added) ? added : window.Clients[key];
+            if (ReferenceEquals(counter, added))
+            {
+                Interlocked.Increment(ref window.Tracked);
+            }
         }
 
         if (wrongKey)
@@ -101,7 +107,7 @@ internal sealed class AdminKeyFailures : IDisposable
         var throttled = Volatile.Read(ref ended.Throttled);
         if (refused > ended.Logged || throttled > 0)
         {
-            Log.AdminUnauthorizedSummary(_logger, refused, (int)_window.TotalSeconds, ended.Clients.Count, ended.Untracked > 0 ? "+" : "",
+            Log.AdminUnauthorizedSummary(_logger, refused, (int)_window.TotalSeconds, Volatile.Read(ref ended.Tracked), ended.Untracked > 0 ? "+" : "",
                 refused - ended.Logged, throttled);
         }
     }
@@ -121,6 +127,7 @@ internal sealed class AdminKeyFailures : IDisposable
     {
         public readonly DateTimeOffset StartedAt = startedAt;
         public readonly ConcurrentDictionary<string, Counter> Clients = new(StringComparer.Ordinal);
+        public int Tracked;
         public int Refused;
         public int Throttled;
         public int LoggedClients;
