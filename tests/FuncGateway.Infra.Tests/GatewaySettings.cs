@@ -92,6 +92,8 @@ internal static class GatewaySettings
         ["FuncGateway__RateLimits__AuthenticationFailures__Limit"] = RateLimitTuning,
         ["FuncGateway__RateLimits__AuthenticationFailures__WindowSeconds"] = RateLimitTuning,
         ["FuncGateway__RateLimits__AuthenticationFailures__FailurePolicy"] = RateLimitTuning,
+        ["FuncGateway__Admin__MaxFailedAttempts"] = AdminTuning,
+        ["FuncGateway__Admin__FailureWindowSeconds"] = AdminTuning,
         ["FuncGateway__Discovery__Consul__Address"] = DiscoveryByHand,
         ["FuncGateway__Discovery__Consul__Token"] = DiscoveryByHand,
         ["FuncGateway__Discovery__Consul__WaitSeconds"] = DiscoveryByHand,
@@ -107,6 +109,8 @@ internal static class GatewaySettings
     private const string DiscoveryByHand = "only for pools whose Discovery source is consul or kubernetes, which a Flex Consumption app rarely reaches; set through gatewaySettings when used (the Consul token through gatewaySecretNames, a Key Vault reference), docs/discovery-consul-kubernetes.md.";
 
     private const string DiscoveryTuning = "discovery tuning: the gateway's default fits until an app decides otherwise (docs/discovery.md 'Settings').";
+
+    private const string AdminTuning = "admin-key failure tuning: the gateway's default (10 wrong keys per client address per 60 s, per instance) fits until an app decides otherwise (README 'Refused admin requests').";
 
     private const string RateLimitTuning = "rate-limit tuning: the gateway's default fits until an app decides otherwise (policies themselves are per app, README 'Rate limits').";
 
