@@ -280,4 +280,23 @@ public sealed class TransformBehaviourTests
     {
         Assert.Equal(expected, QueryStringEditor.Rename(new QueryString(query), from, to).Value);
     }
+
+    [Theory]
+    [InlineData("?x=1;code=a", "?x=1%3Bcode=a")]
+    [InlineData("?x;Code=a&y=2", "?x%3BCode=a&y=2")]
+    [InlineData("?a=1&x=1;b=2;code%5B%5D=3", "?a=1&x=1%3Bb=2%3Bcode%5B%5D=3")]
+    [InlineData("?x=1;codex=a", "?x=1;codex=a")]
+    [InlineData("?code=1;x=2&y=3", "?y=3")]
+    public void A_semicolon_cannot_hide_a_removed_parameter_from_servers_that_split_on_it(string query, string expected)
+    {
+        Assert.Equal(expected, QueryStringEditor.Remove(new QueryString(query), "code").Value);
+    }
+
+    [Fact]
+    public void A_query_the_removal_does_not_touch_is_the_same_instance()
+    {
+        var query = new QueryString("?x=1;y=2&z=3");
+
+        Assert.Same(query.Value, QueryStringEditor.Remove(query, "code").Value);
+    }
 }
