@@ -16,6 +16,15 @@ internal static class QueryStringEditor
     public static QueryString Remove(QueryString query, params ReadOnlySpan<string?> names) => Edit(query, names, replacement: null);
 
     /// <summary>
+    /// The query with nothing removed, but every <c>;</c> that starts one of the named parameters (or its bracketed
+    /// form) inside another parameter written <c>%3B</c> (<c>x=1;page=evil</c>, <c>page=1;page=2</c>): what a route
+    /// checked under those names is what a server that reads <c>;</c> as a separator reads too. Allocates only when
+    /// such a <c>;</c> is there.
+    /// </summary>
+    public static QueryString Shield(QueryString query, ReadOnlySpan<string?> names) =>
+        query.HasValue && query.Value!.Contains(';') ? Edit(query, names, replacement: null, shieldOnly: true) : query;
+
+    /// <summary>
     /// The query with every <paramref name="from"/> parameter renamed <paramref name="to"/> (its value bytes kept),
     /// and any <paramref name="to"/> parameter that was already there removed. Unchanged when there is no <paramref name="from"/>.
     /// </summary>
@@ -63,7 +72,7 @@ internal static class QueryStringEditor
     /// written <c>%3B</c>: servers that read <c>;</c> as a separator (Python before 3.9.2, some Java stacks) would see
     /// the name as a parameter the gateway left in place; encoded, every server reads the one value the gateway saw.
     /// </summary>
-    private static QueryString Edit(QueryString query, ReadOnlySpan<string?> names, string? replacement)
+    private static QueryString Edit(QueryString query, ReadOnlySpan<string?> names, string? replacement, bool shieldOnly = false)
     {
         if (!query.HasValue || names.IsEmpty)
         {
@@ -77,7 +86,7 @@ internal static class QueryStringEditor
         foreach (var range in text.Split('&'))
         {
             var pair = text[range];
-            var named = IsNamed(pair, names, bracketed: replacement is null);
+            var named = !shieldOnly && IsNamed(pair, names, bracketed: replacement is null);
             var hiding = !named && semicolons && HidesName(pair, names);
             if (!named || replacement is not null)
             {

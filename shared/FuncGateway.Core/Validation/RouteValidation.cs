@@ -45,6 +45,7 @@ internal sealed class RouteValidation
         JsonLimits = jsonLimits;
         Schema = schema;
         Query = query;
+        QueryNames = Array.ConvertAll(query, static rule => (string?)rule.Name);
         Headers = headers;
         RejectRepeated = rejectRepeated;
         Injection = injection;
@@ -67,6 +68,9 @@ internal sealed class RouteValidation
     public string SchemaName { get; }
 
     public ParameterRule[] Query { get; }
+
+    /// <summary>The names of <see cref="Query"/>'s rules, for <see cref="FuncGateway.Model.QueryStringEditor.Shield"/>.</summary>
+    public string?[] QueryNames { get; }
 
     public ParameterRule[] Headers { get; }
 

@@ -107,6 +107,13 @@ internal sealed class ValidationStep(ILogger<ValidationStep> logger) : IGatewayS
 
         if (violations.Count == 0)
         {
+            if (validation.Query.Length > 0 && request.QueryString.Value is { } query && query.Contains(';'))
+            {
+                // A server that reads ';' as a separator (Python before 3.9.2, some Java stacks) would find "page" in
+                // "x=1;page=evil", which was checked as part of x: such a ';' reaches the upstream as %3B.
+                request.QueryString = QueryStringEditor.Shield(request.QueryString, validation.QueryNames);
+            }
+
             return true;
         }
 

@@ -304,6 +304,19 @@ public sealed class ValidationHostileClientTests(AzuriteFixture azurite) : IAsyn
         await AssertRefusedBeforeUpstreamAsync(client => client.GetAsync(url));
     }
 
+    [Theory]
+    [InlineData("?x=1;id=1%20OR%201=1", "?x=1%3Bid=1%20OR%201=1")]
+    [InlineData("?x=1;a_b=evil", "?x=1%3Ba_b=evil")]
+    [InlineData("?x=a;ID[]=evil&id=2", "?x=a%3BID[]=evil&id=2")]
+    [InlineData("?x=a;b=c&id=2", "?x=a;b=c&id=2")]
+    public async Task A_semicolon_that_starts_a_ruled_parameter_reaches_the_upstream_encoded(string query, string forwarded)
+    {
+        // Python before 3.9.2 and some Java stacks read ';' as '&': they would find an 'id' the rule never checked.
+        using var response = await _gateway.Client.GetAsync("/php" + query);
+
+        Assert.Equal(forwarded, (await Echo.ReadAsync(response)).Query);
+    }
+
     [Fact]
     public async Task Mangled_spellings_with_valid_values_and_unrelated_bracket_names_pass()
     {
