@@ -48,8 +48,9 @@ internal sealed class StaticResponse
         {
             errors.Add($"{property} status {status} is outside 200–599.");
         }
-        else if (body is { Length: > 0 } && status is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified)
+        else if (body is { Length: > 0 } && status is StatusCodes.Status204NoContent or StatusCodes.Status205ResetContent or StatusCodes.Status304NotModified)
         {
+            // RFC 9110 §15.3.5, §15.3.6, §15.4.5: none of these has content; Kestrel refuses to write one (a bare 500 to every request).
             errors.Add($"{property} status {status} cannot have a body.");
         }
 

@@ -81,6 +81,27 @@ public sealed class FixedResponseTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_fixed_205_takes_no_body_so_a_205_with_a_body_is_quarantined_instead_of_failing_every_request()
+    {
+        // RFC 9110 §15.3.6: a 205 has no content, and Kestrel refuses to write one: a 205 with a body used to compile and
+        // then answer every request with a bare 500.
+        await _gateway.UpsertRouteAsync("reset", "/reset", null, ("FixedResponse", """{"status":205}"""));
+        await _gateway.UpsertRouteAsync("reset-body", "/reset-body", null, ("FixedResponse", """{"status":205,"body":"done"}"""));
+        await _gateway.ReloadAsync();
+
+        var rejected = await _gateway.RejectedReasonsAsync();
+        Assert.True(rejected.TryGetValue("reset-body", out var reasons), "A 205 with a body must be rejected with its reason.");
+        Assert.Contains("FixedResponse status 205 cannot have a body.", reasons, StringComparison.Ordinal);
+        Assert.False(rejected.ContainsKey("reset"));
+        await Problem.AssertAsync(await _gateway.Client.GetAsync("/reset-body"), HttpStatusCode.NotFound, "route_not_found");
+
+        using var reset = await _gateway.Client.GetAsync("/reset");
+        Assert.Equal(HttpStatusCode.ResetContent, reset.StatusCode);
+        Assert.Equal(0, reset.Content.Headers.ContentLength);
+        Assert.Empty(await reset.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Authentication_rate_limits_and_CORS_apply_before_a_fixed_response()
     {
         var body = """{"status":200,"headers":{"Content-Type":"application/json"},"body":"{}"}""";
