@@ -23,10 +23,15 @@ internal sealed class PathRewriter
     // Null unless rewriting to an upstream template.
     private readonly UpstreamPart[]? _upstreamParts;
 
-    private PathRewriter(int stripSegmentCount, UpstreamPart[]? upstreamParts)
+    // The upstream template ends in '/' ("/v2/items/"): the rebuilt path does too, as written (a directory index, a
+    // framework that redirects "/items" to "/items/", a Proxies backendUri).
+    private readonly bool _trailingSlash;
+
+    private PathRewriter(int stripSegmentCount, UpstreamPart[]? upstreamParts, bool trailingSlash = false)
     {
         _stripSegmentCount = stripSegmentCount;
         _upstreamParts = upstreamParts;
+        _trailingSlash = trailingSlash;
     }
 
     /// <summary>Forwards the request path unchanged.</summary>
@@ -76,7 +81,7 @@ internal sealed class PathRewriter
         if (_upstreamParts is not null)
         {
             ArgumentNullException.ThrowIfNull(values);
-            return FillUpstream(_upstreamParts, values);
+            return FillUpstream(_upstreamParts, values, _trailingSlash);
         }
 
         return _stripSegmentCount == 0 ? requestPath : Strip(requestPath, _stripSegmentCount);
@@ -101,15 +106,17 @@ internal sealed class PathRewriter
         return new PathString(path[position..]);
     }
 
-    private static PathString FillUpstream(UpstreamPart[] parts, RouteValueDictionary values)
+    private static PathString FillUpstream(UpstreamPart[] parts, RouteValueDictionary values, bool trailingSlash)
     {
         var builder = new DefaultInterpolatedStringHandler(0, 0, CultureInfo.InvariantCulture, stackalloc char[256]);
+        var endsWithSlash = false;
         foreach (var part in parts)
         {
             if (part.Literal is not null)
             {
                 builder.AppendLiteral("/");
                 builder.AppendLiteral(part.Literal);
+                endsWithSlash = false;
                 continue;
             }
 
@@ -122,7 +129,14 @@ internal sealed class PathRewriter
             {
                 builder.AppendLiteral("/");
                 builder.AppendLiteral(value);
+                endsWithSlash = value[^1] == '/';
             }
+        }
+
+        // Once: a catch-all value that already ends in '/' (the client's own trailing slash) keeps just that one.
+        if (trailingSlash && !endsWithSlash)
+        {
+            builder.AppendLiteral("/");
         }
 
         var result = builder.ToStringAndClear();
@@ -231,7 +245,8 @@ internal sealed class PathRewriter
             parts[i] = new UpstreamPart(null, name);
         }
 
-        rewriter = new PathRewriter(0, parts);
+        var trimmed = upstreamPath.Trim();
+        rewriter = new PathRewriter(0, parts, trimmed.Length > 1 && trimmed[^1] == '/');
         error = null;
         return true;
     }

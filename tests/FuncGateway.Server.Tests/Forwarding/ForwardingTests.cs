@@ -35,6 +35,22 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
         await _echo.DisposeAsync();
     }
 
+    [Fact]
+    public async Task An_UpstreamPath_ending_in_a_slash_sends_the_slash_once()
+    {
+        // A directory index, a framework that redirects '/docs' to '/docs/', a migrated Proxies backendUri: the trailing
+        // slash written in UpstreamPath is part of the path the upstream must see.
+        await _gateway.UpsertRouteAsync("docs", "/docs", "echo", ("UpstreamPath", "/static/docs/"));
+        await _gateway.UpsertRouteAsync("docs-files", "/docs-files/{**rest}", "echo", ("UpstreamPath", "/static/{rest}/"));
+        await _gateway.ReloadAsync();
+
+        Assert.Equal("/static/docs/", (await Echo.ReadAsync(await _gateway.Client.GetAsync("/docs"))).Path);
+        Assert.Equal("/static/a/b/", (await Echo.ReadAsync(await _gateway.Client.GetAsync("/docs-files/a/b"))).Path);
+        Assert.Equal("/static/a/b/", (await Echo.ReadAsync(await _gateway.Client.GetAsync("/docs-files/a/b/"))).Path);
+        // Without one, as before.
+        Assert.Equal("/v2/orders/7", (await Echo.ReadAsync(await _gateway.Client.GetAsync("/shop/orders/7"))).Path);
+    }
+
     [Theory]
     [InlineData("GET")]
     [InlineData("POST")]
