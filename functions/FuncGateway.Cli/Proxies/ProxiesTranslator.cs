@@ -40,10 +40,24 @@ internal static partial class ProxiesTranslator
                 throw new CliException(ExitCodes.InvalidInput, $"{source}: expected a Proxies file, an object with a \"proxies\" object ({{\"$schema\": ..., \"proxies\": {{\"name\": {{...}}}}}}).");
             }
 
+            // A JSON reader keeps one member of a name given twice (the Functions host did too); which one is not a guess
+            // to make, and two routes of one id would not import. Names compare as the host's did, ignoring case.
+            var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+            foreach (var proxy in proxies.EnumerateObject())
+            {
+                counts[proxy.Name] = counts.GetValueOrDefault(proxy.Name) + 1;
+            }
+
             var results = new List<ProxyResult>();
             foreach (var proxy in proxies.EnumerateObject())
             {
                 var context = new ProxyContext(proxy.Name, settings, settingsSource);
+                if (counts[proxy.Name] > 1)
+                {
+                    context.Errors.Add($"The file defines {counts[proxy.Name]} proxies named '{RegistryFormat.Printable(proxy.Name)}' (names compare ignoring case); "
+                        + "Proxies kept only one of them. Keep the one you mean and remove or rename the others.");
+                }
+
                 var route = TranslateProxy(proxy.Value, context, options);
                 results.Add(new ProxyResult(proxy.Name, context.Errors.Count == 0 ? route : null, context.Errors, context.Notes));
             }
@@ -63,6 +77,7 @@ internal static partial class ProxiesTranslator
         string? path = null;
         var methods = new List<string>();
         string? backendUri = null;
+        var writtenBackendUri = "";
         var hasBackend = false;
         var disabled = false;
         JsonElement? requestOverrides = null;
@@ -80,7 +95,18 @@ internal static partial class ProxiesTranslator
                                 path = condition.Value.GetString();
                                 break;
                             case "methods" when condition.Value.ValueKind == JsonValueKind.Array:
-                                methods.AddRange(condition.Value.EnumerateArray().Select(m => (m.GetString() ?? "").Trim().ToUpperInvariant()));
+                                foreach (var method in condition.Value.EnumerateArray())
+                                {
+                                    if (method.ValueKind == JsonValueKind.String)
+                                    {
+                                        methods.Add(method.GetString()!.Trim().ToUpperInvariant());
+                                    }
+                                    else
+                                    {
+                                        context.Errors.Add($"matchCondition.methods holds {method.GetRawText()}; it must be an array of method names (strings such as \"GET\").");
+                                    }
+                                }
+
                                 break;
                             default:
                                 context.Errors.Add($"matchCondition.{condition.Name} is not a Proxies match condition this importer knows (route: a string, methods: an array).");
@@ -91,7 +117,8 @@ internal static partial class ProxiesTranslator
                     break;
                 case "backendUri" when member.Value.ValueKind == JsonValueKind.String:
                     hasBackend = true;
-                    backendUri = context.Resolve("backendUri", member.Value.GetString()!);
+                    writtenBackendUri = member.Value.GetString()!;
+                    backendUri = context.Resolve("backendUri", writtenBackendUri);
                     break;
                 case "requestOverrides" when member.Value.ValueKind == JsonValueKind.Object:
                     requestOverrides = member.Value;
@@ -134,7 +161,7 @@ internal static partial class ProxiesTranslator
         }
         else if (backendUri is not null)
         {
-            TranslateBackend(backendUri, parameters, context, transforms, out upstream, out upstreamPath);
+            TranslateBackend(backendUri, writtenBackendUri, parameters, context, transforms, out upstream, out upstreamPath);
         }
 
         if (requestOverrides is { } request && hasBackend)
@@ -178,22 +205,36 @@ internal static partial class ProxiesTranslator
         return route;
     }
 
-    /// <summary>backendUri → the upstream (scheme and authority) and the upstream path template; its query → query transforms.</summary>
-    private static void TranslateBackend(string backendUri, HashSet<string> parameters, ProxyContext context, List<TransformDefinition> transforms, out string? upstream, out string? upstreamPath)
+    /// <summary>
+    /// backendUri → the upstream (scheme and authority) and the upstream path template; its query → query transforms.
+    /// Messages quote <paramref name="written"/>, the backendUri as the file has it: the resolved one may hold an app
+    /// setting's value (a key in its query), which is not for the console.
+    /// </summary>
+    private static void TranslateBackend(
+        string backendUri, string written, HashSet<string> parameters, ProxyContext context, List<TransformDefinition> transforms, out string? upstream, out string? upstreamPath)
     {
         upstream = null;
         upstreamPath = null;
+        var shown = RegistryFormat.Printable(written);
         var match = BackendUriPattern().Match(backendUri);
         if (!match.Success)
         {
-            context.Errors.Add($"backendUri '{RegistryFormat.Printable(backendUri)}' is not an absolute http(s) URL.");
+            context.Errors.Add($"backendUri '{shown}' is not an absolute http(s) URL{(written == backendUri ? "" : " once its app settings are resolved")}.");
             return;
         }
 
         var authority = match.Groups["authority"].Value;
         if (authority.Contains('{', StringComparison.Ordinal))
         {
-            context.Errors.Add($"backendUri '{RegistryFormat.Printable(backendUri)}': a variable in the host cannot be translated; a route's upstream is fixed (use one route per host).");
+            context.Errors.Add($"backendUri '{shown}': a variable in the host cannot be translated; a route's upstream is fixed (use one route per host).");
+            return;
+        }
+
+        if (authority.LastIndexOf('@') is var at and >= 0)
+        {
+            // Never echoed (nor written to a route: an upstream URL with credentials is refused by the gateway).
+            context.Errors.Add($"backendUri '{match.Groups["scheme"].Value}://…@{RegistryFormat.Printable(authority[(at + 1)..])}' carries credentials (user:password@): "
+                + "a route's upstream cannot. If the backend needs them, send its Authorization header with requestOverrides (backend.request.headers.Authorization).");
             return;
         }
 
@@ -201,7 +242,7 @@ internal static partial class ProxiesTranslator
         if (IsLoopback(host))
         {
             context.Errors.Add(
-                $"backendUri '{RegistryFormat.Printable(backendUri)}' points at the function app itself (localhost). With FuncGateway every path of the app goes to the gateway: " +
+                $"backendUri '{shown}' points at the function app itself (localhost). With FuncGateway every path of the app goes to the gateway: " +
                 "move those functions to an app of their own and route to its address.");
             return;
         }
@@ -209,11 +250,10 @@ internal static partial class ProxiesTranslator
         upstream = $"{match.Groups["scheme"].Value.ToLowerInvariant()}://{authority}";
         var segments = new List<string>();
         var path = match.Groups["path"].Value;
-        if (path.Length > 1 && (path.EndsWith('/') || path.Contains("//", StringComparison.Ordinal)))
-        {
-            context.Notes.Add($"backendUri path '{RegistryFormat.Printable(path)}': an UpstreamPath has no empty segments, so its trailing or doubled '/' is not sent.");
-        }
-
+        // Proxies sent the path exactly as written. A trailing '/' is kept (an UpstreamPath ending in '/' sends it); an
+        // empty segment cannot be, and the upstream then receives another path than Proxies sent: said, with both.
+        var trailingSlash = path.Length > 1 && path.EndsWith('/');
+        var emptySegment = path.Length > 1 && path.TrimEnd('/').Contains("//", StringComparison.Ordinal);
         foreach (var segment in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             if (!segment.Contains('{', StringComparison.Ordinal) && !segment.Contains('}', StringComparison.Ordinal))
@@ -244,25 +284,36 @@ internal static partial class ProxiesTranslator
                     : $"backendUri path segment '{RegistryFormat.Printable(segment)}' mixes text and a variable; UpstreamPath segments are either literal or one route parameter.");
         }
 
-        upstreamPath = "/" + string.Join('/', segments);
+        upstreamPath = "/" + string.Join('/', segments) + (trailingSlash && segments.Count > 0 ? "/" : "");
+        if (emptySegment || (trailingSlash && path.TrimEnd('/').Length + 1 < path.Length))
+        {
+            context.Notes.Add($"backendUri path '{RegistryFormat.Printable(path)}' has an empty segment ('//'), which an UpstreamPath cannot hold: "
+                + $"the upstream receives '{RegistryFormat.Printable(upstreamPath)}' (its parameters filled in) where Proxies sent '{RegistryFormat.Printable(path)}'. "
+                + "Most servers read both alike; one that does not (a storage key, a signature over the path) needs its backend changed.");
+        }
+
         var query = match.Groups["query"].Value;
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var pair in query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            // A query is form-encoded: '+' is a space to the backend (as it was when Proxies passed it on as written),
+            // while the gateway sends a literal '+' in a value it sets as %2B.
+            var name = FormDecode(equals < 0 ? pair : pair[..equals]);
             if (!names.Add(name))
             {
                 context.Notes.Add($"backendUri query parameter '{RegistryFormat.Printable(name)}' is given more than once; a route's QueryParameter sets one value, so only the last is sent.");
             }
 
-            var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
+            var value = equals < 0 ? "" : FormDecode(pair[(equals + 1)..]);
             if (context.Template($"backendUri query parameter '{name}'", value, parameters, allowRequest: true) is { } template)
             {
                 transforms.Add(Transform(("QueryParameter", name), ("Set", template)));
             }
         }
     }
+
+    private static string FormDecode(string text) => Uri.UnescapeDataString(text.Replace('+', ' '));
 
     /// <summary>
     /// The function app itself by name: <c>localhost</c> in any spelling (any case, a trailing dot, <c>*.localhost</c>).

@@ -230,6 +230,7 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         var file = _cli.WriteFile("""
             { "proxies": {
               "spaced": { "matchCondition": { "route": "/spaced/{id}" }, "backendUri": "http://10.0.0.4:8080/a%20b/{id}/?x=1&x=2" },
+              "doubled": { "matchCondition": { "route": "/doubled" }, "backendUri": "http://10.0.0.4:8080/a//b" },
               "self": { "matchCondition": { "route": "/self" }, "backendUri": "http://LOCALHOST.:7071/api/self" },
               "slashed": { "matchCondition": { "route": "/slashed" }, "backendUri": "http://10.0.0.4:8080/a%2Fb" } } }
             """, "proxies.json");
@@ -238,11 +239,81 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         var result = await _cli.RunAsync("import-proxies", file, "--partial", "--output", output);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("\"upstreamPath\": \"/a b/{id}\"", await File.ReadAllTextAsync(output), StringComparison.Ordinal);
-        Assert.Contains("note: proxy 'spaced': backendUri path '/a%20b/{id}/': an UpstreamPath has no empty segments", result.Stderr, StringComparison.Ordinal);
+        var written = await File.ReadAllTextAsync(output);
+        // A trailing '/' is kept (an UpstreamPath ending in '/' sends it); an empty segment cannot be, and the note says
+        // what the upstream receives instead.
+        Assert.Contains("\"upstreamPath\": \"/a b/{id}/\"", written, StringComparison.Ordinal);
+        Assert.Contains("\"upstreamPath\": \"/a/b\"", written, StringComparison.Ordinal);
+        Assert.DoesNotContain("note: proxy 'spaced': backendUri path", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("note: proxy 'doubled': backendUri path '/a//b' has an empty segment ('//'), which an UpstreamPath cannot hold: "
+            + "the upstream receives '/a/b' (its parameters filled in) where Proxies sent '/a//b'.", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("note: proxy 'spaced': backendUri query parameter 'x' is given more than once", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("points at the function app itself (localhost)", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("backendUri path segment 'a%2Fb' holds an encoded slash", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_trailing_slash_and_a_plus_in_the_backend_query_reach_the_upstream_as_Proxies_sent_them()
+    {
+        await using var upstream = await TestUpstream.StartAsync("static");
+        var file = _cli.WriteFile($$"""
+            { "proxies": {
+              "docs": { "matchCondition": { "route": "/docs" }, "backendUri": "{{upstream.BaseAddress.GetLeftPart(UriPartial.Authority)}}/static/docs/?q=hello+world&tag=a%2Bb" },
+              "files": { "matchCondition": { "route": "/files/{*path}" }, "backendUri": "{{upstream.BaseAddress.GetLeftPart(UriPartial.Authority)}}/static/{path}/" } } }
+            """, "proxies.json");
+        var import = await _cli.RunAsync("import-proxies", file);
+        Assert.True(import.ExitCode == 0, import.ToString());
+
+        await using var gateway = await RunningGateway.StartAsync(_cli);
+        using var client = new HttpClient { BaseAddress = gateway.Address };
+
+        // Proxies sent '/static/docs/?q=hello+world&tag=a%2Bb': the backend read 'hello world' and 'a+b'.
+        var docs = await (await client.GetAsync("/docs")).ReadEchoAsync();
+        Assert.Equal("/static/docs/", docs.Path);
+        Assert.Equal("?q=hello%20world&tag=a%2Bb", docs.Query);
+
+        // One trailing slash, whether or not the client sent its own.
+        Assert.Equal("/static/a/b/", (await (await client.GetAsync("/files/a/b")).ReadEchoAsync()).Path);
+        Assert.Equal("/static/a/b/", (await (await client.GetAsync("/files/a/b/")).ReadEchoAsync()).Path);
+    }
+
+    [Fact]
+    public async Task A_careless_proxies_file_is_refused_with_reasons_never_a_crash_and_never_echoes_credentials()
+    {
+        var file = _cli.WriteFile("""
+            { "proxies": {
+              "orders": { "matchCondition": { "route": "/orders" }, "backendUri": "https://backend.example/orders" },
+              "Orders": { "matchCondition": { "route": "/orders2" }, "backendUri": "https://backend.example/orders2" },
+              "items": { "matchCondition": { "route": "/items" }, "backendUri": "https://backend.example/items" },
+              "items": { "matchCondition": { "route": "/items2" }, "backendUri": "https://backend.example/items2" },
+              "numbered": { "matchCondition": { "route": "/n", "methods": [ "GET", 5 ] }, "backendUri": "https://backend.example/n" },
+              "basic": { "matchCondition": { "route": "/b" }, "backendUri": "https://svc:%BACKEND_PASSWORD%@backend.example/b" },
+              "resolved": { "matchCondition": { "route": "/r" }, "backendUri": "%BACKEND_URL%" },
+              "fine": { "matchCondition": { "route": "/fine" }, "backendUri": "https://backend.example/fine" } } }
+            """, "proxies.json");
+        var settings = _cli.WriteFile("""{ "Values": { "BACKEND_PASSWORD": "hunter2-secret", "BACKEND_URL": "https://backend.example/r?key=hunter2-secret#top" } }""", "local.settings.json");
+        var output = _cli.PathOf("routes.json");
+
+        var result = await _cli.RunAsync("import-proxies", file, "--settings", settings, "--output", output);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("error: proxy 'orders' cannot be translated:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("error: proxy 'Orders' cannot be translated:", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("The file defines 2 proxies named 'items' (names compare ignoring case); Proxies kept only one of them.", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("matchCondition.methods holds 5; it must be an array of method names", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("backendUri 'https://…@backend.example' carries credentials (user:password@)", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("backendUri '%BACKEND_URL%' is not an absolute http(s) URL once its app settings are resolved.", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Import refused: 7 of 8 proxies cannot be translated.", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", result.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+
+        // With --partial, the proxies that translate are written; the others stay out, never approximated.
+        var partial = await _cli.RunAsync("import-proxies", file, "--settings", settings, "--partial", "--output", output);
+        Assert.True(partial.ExitCode == 0, partial.ToString());
+        Assert.DoesNotContain("hunter2", partial.ToString(), StringComparison.Ordinal);
+        var written = await File.ReadAllTextAsync(output);
+        Assert.Contains("\"id\": \"fine\"", written, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"id\": \"items\"", written, StringComparison.Ordinal);
     }
 
     public void Dispose() => _cli.Dispose();
