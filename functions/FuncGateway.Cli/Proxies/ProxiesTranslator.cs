@@ -346,7 +346,11 @@ internal static partial class ProxiesTranslator
 
                 if (methods.Count == 0)
                 {
-                    context.Notes.Add($"backend.request.method applies to {string.Join(", ", AllMethods)} (the proxy takes every method; other methods reach the upstream unchanged).");
+                    // Proxies sent every method as the target. A method no change maps (PROPFIND, PURGE, DEBUG) would
+                    // reach the backend as sent, a method it never saw through the proxy: the route takes only these.
+                    methods.AddRange(AllMethods);
+                    context.Notes.Add($"backend.request.method: the proxy took every method and sent each as {target}; the route takes {string.Join(", ", AllMethods)} "
+                        + "and sends them as it, and answers any other method 405 rather than pass it on unchanged.");
                 }
             }
             else if (TryName(name, "backend.request.headers.", out var header))

@@ -278,6 +278,37 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task A_method_override_without_methods_never_passes_on_a_method_the_proxy_did_not_send()
+    {
+        await using var upstream = await TestUpstream.StartAsync("rpc");
+        var file = _cli.WriteFile($$"""
+            { "proxies": { "rpc": { "matchCondition": { "route": "/rpc" }, "backendUri": "{{upstream.BaseAddress.GetLeftPart(UriPartial.Authority)}}/rpc",
+              "requestOverrides": { "backend.request.method": "POST" } } } }
+            """, "proxies.json");
+        var import = await _cli.RunAsync("import-proxies", file);
+        Assert.True(import.ExitCode == 0, import.ToString());
+        Assert.Contains("proxy rpc: GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS /rpc -> ", import.Stdout, StringComparison.Ordinal);
+        Assert.Contains("answers any other method 405 rather than pass it on unchanged", import.Stderr, StringComparison.Ordinal);
+
+        await using var gateway = await RunningGateway.StartAsync(_cli);
+        using var client = new HttpClient { BaseAddress = gateway.Address };
+
+        Assert.Equal("POST", (await (await client.GetAsync("/rpc")).ReadEchoAsync()).Method);
+        Assert.Equal("POST", (await (await client.DeleteAsync("/rpc")).ReadEchoAsync()).Method);
+
+        // Proxies sent these as POST too; passed on unchanged, the backend would see methods it never saw (WebDAV, a
+        // cache's PURGE). Refused instead.
+        var before = upstream.RequestCount;
+        foreach (var method in new[] { "PROPFIND", "PURGE" })
+        {
+            using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/rpc"));
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        }
+
+        Assert.Equal(before, upstream.RequestCount);
+    }
+
+    [Fact]
     public async Task A_careless_proxies_file_is_refused_with_reasons_never_a_crash_and_never_echoes_credentials()
     {
         var file = _cli.WriteFile("""
