@@ -97,7 +97,7 @@ internal static partial class ProxiesTranslator
                             case "methods" when condition.Value.ValueKind == JsonValueKind.Array:
                                 foreach (var method in condition.Value.EnumerateArray())
                                 {
-                                    if (method.ValueKind == JsonValueKind.String)
+                                    if (method.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(method.GetString()))
                                     {
                                         methods.Add(method.GetString()!.Trim().ToUpperInvariant());
                                     }
@@ -300,6 +300,13 @@ internal static partial class ProxiesTranslator
             // A query is form-encoded: '+' is a space to the backend (as it was when Proxies passed it on as written),
             // while the gateway sends a literal '+' in a value it sets as %2B.
             var name = FormDecode(equals < 0 ? pair : pair[..equals]);
+            if (name.Contains('{', StringComparison.Ordinal) || name.Contains('}', StringComparison.Ordinal))
+            {
+                // Proxies filled a variable in here; a route's QueryParameter has a fixed name, and would send the braces.
+                context.Errors.Add($"backendUri query parameter name '{RegistryFormat.Printable(name)}' holds a variable; a route sets parameters of fixed names only.");
+                continue;
+            }
+
             if (!names.Add(name))
             {
                 context.Notes.Add($"backendUri query parameter '{RegistryFormat.Printable(name)}' is given more than once; a route's QueryParameter sets one value, so only the last is sent.");

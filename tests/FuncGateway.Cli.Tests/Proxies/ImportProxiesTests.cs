@@ -318,6 +318,8 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
               "items": { "matchCondition": { "route": "/items" }, "backendUri": "https://backend.example/items" },
               "items": { "matchCondition": { "route": "/items2" }, "backendUri": "https://backend.example/items2" },
               "numbered": { "matchCondition": { "route": "/n", "methods": [ "GET", 5 ] }, "backendUri": "https://backend.example/n" },
+              "blank": { "matchCondition": { "route": "/blank", "methods": [ "" ] }, "backendUri": "https://backend.example/blank" },
+              "named": { "matchCondition": { "route": "/named" }, "backendUri": "https://backend.example/named?{request.querystring.field}=1" },
               "basic": { "matchCondition": { "route": "/b" }, "backendUri": "https://svc:%BACKEND_PASSWORD%@backend.example/b" },
               "resolved": { "matchCondition": { "route": "/r" }, "backendUri": "%BACKEND_URL%" },
               "fine": { "matchCondition": { "route": "/fine" }, "backendUri": "https://backend.example/fine" } } }
@@ -332,9 +334,12 @@ public sealed class ImportProxiesTests(AzuriteFixture fixture) : IDisposable
         Assert.Contains("error: proxy 'Orders' cannot be translated:", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("The file defines 2 proxies named 'items' (names compare ignoring case); Proxies kept only one of them.", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("matchCondition.methods holds 5; it must be an array of method names", result.Stderr, StringComparison.Ordinal);
+        // An empty name would have made a route of every method; a variable in a parameter's name would be sent as braces.
+        Assert.Contains("matchCondition.methods holds \"\"; it must be an array of method names", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("backendUri query parameter name '{request.querystring.field}' holds a variable", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("backendUri 'https://…@backend.example' carries credentials (user:password@)", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("backendUri '%BACKEND_URL%' is not an absolute http(s) URL once its app settings are resolved.", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("Import refused: 7 of 8 proxies cannot be translated.", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Import refused: 9 of 10 proxies cannot be translated.", result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", result.ToString(), StringComparison.Ordinal);
         Assert.False(File.Exists(output));
 
