@@ -107,6 +107,12 @@ public sealed class PathRewriterTests
     [InlineData("/{tenant}/orders/{id:int}", "/orders/{id}/tenant/{tenant}", "/acme/orders/5", "/orders/5/tenant/acme")]
     [InlineData("/health", "/", "/health", "/")]
     [InlineData("/ORDERS/{id}", "/Upstream/Orders/{id}", "/orders/5", "/Upstream/Orders/5")]
+    [InlineData("/docs", "/static/docs/", "/docs", "/static/docs/")]
+    [InlineData("/items/{id}", "/v2/items/{id}/", "/items/9", "/v2/items/9/")]
+    [InlineData("/files/{**rest}", "/static/{rest}/", "/files/a/b", "/static/a/b/")]
+    [InlineData("/files/{**rest}", "/static/{rest}/", "/files/a/b/", "/static/a/b/")]
+    [InlineData("/files/{**rest}", "/static/{rest}/", "/files", "/static/")]
+    [InlineData("/orders/{id?}", "/{id}/", "/orders", "/")]
     public void UpstreamPath_is_filled_with_the_route_values(
         string template,
         string upstreamPath,
