@@ -38,6 +38,14 @@ internal sealed class RouteGroupFilter : IRouteFilter
             }
         }
 
+        if (names.Count == 0 && errors.Count == 0 && (value ?? "").Trim().Length > 0)
+        {
+            // ',' is not "no setting": read as empty it would serve every route of every group, the opposite of what
+            // someone who set it meant.
+            errors.Add($"{RouteGroupsCapability.GroupsKey}: '{PrintableText.Of(value!)}' names no group. Leave it empty to serve every route, "
+                + "or name the groups this gateway serves (web, or web,partner).");
+        }
+
         return names;
     }
 

@@ -49,6 +49,18 @@ public sealed class RouteGroupsTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_groups_setting_that_names_no_group_stops_the_gateway_at_start_instead_of_serving_every_route()
+    {
+        // Read as empty, ' , ' would make a gateway meant for some groups serve every route of every group.
+        var prefix = GatewayHost.NewPrefix();
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["FuncGateway:Registry:Groups"] = " , " }, prefix);
+        });
+        Assert.Contains("FuncGateway:Registry:Groups: ' , ' names no group.", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_route_whose_Groups_property_is_spelt_in_another_case_is_rejected_by_every_gateway_not_silently_left_out()
     {
         // 'groups' is not 'Groups' (property names are case-sensitive): the route is in no group, so a gateway with
