@@ -101,6 +101,7 @@ public sealed class RouteGroupsTests
     [Theory]
     [InlineData("FuncGateway:Registry:Groups", "web, mobile", null)]
     [InlineData("FuncGateway:Registry:Groups", "web-bff", "FuncGateway:Registry:Groups: 'web-bff' is not a valid group name")]
+    [InlineData("FuncGateway:Registry:Groups", ",", "FuncGateway:Registry:Groups: ',' names no group.")]
     public void The_gateway_setting_is_checked_at_start_up(string key, string value, string? error)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
