@@ -40,8 +40,8 @@ internal static partial class ProxiesTranslator
                 throw new CliException(ExitCodes.InvalidInput, $"{source}: expected a Proxies file, an object with a \"proxies\" object ({{\"$schema\": ..., \"proxies\": {{\"name\": {{...}}}}}}).");
             }
 
-            // A JSON reader keeps one member of a name given twice (the Functions host did too); which one is not a guess
-            // to make, and two routes of one id would not import. Names compare as the host's did, ignoring case.
+            // A JSON reader keeps one member of a name given twice; which one the Functions host kept is not a guess to
+            // make, and two routes of one id would not import. Compared ignoring case, as function names are.
             var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
             foreach (var proxy in proxies.EnumerateObject())
             {
