@@ -223,7 +223,8 @@ internal sealed class BodyListCompiler(TransformScope scope, List<string> errors
 
         try
         {
-            value = JsonNode.Parse(text);
+            // A repeated member would parse here and fail every request that inserts the value.
+            value = JsonNode.Parse(text, documentOptions: new() { AllowDuplicateProperties = false });
             return true;
         }
         catch (JsonException)

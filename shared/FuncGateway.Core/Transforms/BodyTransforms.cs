@@ -348,7 +348,9 @@ internal sealed class ResponseBodyRemoveOperation(JsonPointer pointer, string[] 
 /// </summary>
 internal sealed class ResponseJsonBodyTransform(ResponseJsonOperation[] operations, ILogger logger) : GatewayResponseTransform
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+    // A repeated member ({"a":1,"a":2}) is refused as not JSON: parsers disagree on which one counts, and the parsed
+    // node would fail (a 500) when first read.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     public IReadOnlyList<ResponseJsonOperation> Operations => operations;
 

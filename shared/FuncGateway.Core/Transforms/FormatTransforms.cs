@@ -121,7 +121,7 @@ internal sealed class ResponseJsonToXmlTransform(string root, string? ns, ILogge
         JsonNode? document;
         try
         {
-            document = JsonBody.Parse(context.Body.Span, new() { MaxDepth = 64 });
+            document = JsonBody.Parse(context.Body.Span, new() { MaxDepth = 64, AllowDuplicateProperties = false });
         }
         catch (JsonException ex)
         {

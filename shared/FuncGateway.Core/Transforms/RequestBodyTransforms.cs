@@ -178,7 +178,9 @@ internal sealed class RequestBodyTransform(RequestJsonOperation[] operations, Re
 /// </summary>
 internal sealed class RequestBodyStep(IOptions<GatewayOptions> options, ILogger<RequestBodyStep> logger) : IGatewayStep
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+    // A repeated member ({"a":1,"a":2}) is refused as not JSON: the client, a validator and the upstream may each read
+    // another one, and the parsed node would fail (a 500) when first read.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     private readonly long _defaultLimit = Math.Min(RequestBodyReader.DefaultBufferedBodyBytes, options.Value.Forwarding.MaxRequestBodySizeBytes);
 

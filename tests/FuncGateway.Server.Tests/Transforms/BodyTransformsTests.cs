@@ -93,6 +93,12 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
                 context.Response.ContentType = "application/json";
                 return context.Response.WriteAsync("""{"id":7,"items":[{"sku":"\ud800","cost":1}],"internal":{}}""");
             });
+            app.MapGet("/repeated", (HttpContext context) =>
+            {
+                // A member twice: parsers disagree on which one counts (first, last, both), so it is not JSON to transform.
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync("""{"id":7,"internal":{"margin":0.4},"items":[],"internal":{}}""");
+            });
             app.MapGet("/not-utf8", (HttpContext context) =>
             {
                 context.Response.ContentType = "application/json";
@@ -186,6 +192,18 @@ public sealed class BodyTransformsTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         return await _gateway.Client.SendAsync(request);
+    }
+
+    [Theory]
+    [InlineData("/public/repeated")]
+    [InlineData("/enveloped/repeated")]
+    public async Task An_upstream_body_that_repeats_a_member_gets_502_invalid_response_body_not_a_500(string path)
+    {
+        using var response = await _gateway.Client.GetAsync(path);
+
+        var body = await response.Content.ReadAsStringAsync();
+        await Problem.AssertAsync(response, HttpStatusCode.BadGateway, "invalid_response_body");
+        Assert.DoesNotContain("margin", body, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -38,6 +38,11 @@ public sealed class FormatTransformsTests(AzuriteFixture azurite) : IAsyncLifeti
                 context.Response.ContentType = "application/json";
                 return context.Response.WriteAsync("""{"id":7,"lines":[{"sku":"a"},{"sku":"b"}],"note":null}""");
             });
+            app.MapGet("/json-repeated", (HttpContext context) =>
+            {
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync("""{"id":7,"id":8}""");
+            });
             app.MapGet("/not-xml", (HttpContext context) =>
             {
                 context.Response.ContentType = "text/xml";
@@ -78,6 +83,8 @@ public sealed class FormatTransformsTests(AzuriteFixture azurite) : IAsyncLifeti
         await _gateway.UpsertRouteAsync("catalog-bare", "/bare/{**rest}", "legacy", ("StripPrefix", "/bare"),
             ("Transforms", """[{"ResponseXmlToJson":"always","OmitRoot":"true"}]"""));
         await _gateway.UpsertRouteAsync("json-order", "/json-order", "legacy", ("Transforms", """[{"ResponseBodyRemove":"/note"},{"ResponseJsonToXml":"order"}]"""));
+        await _gateway.UpsertRouteAsync("json-repeated", "/json-repeated", "legacy", ("Transforms", """[{"ResponseJsonToXml":"order"}]"""));
+        await _gateway.UpsertRouteAsync("to-xml-only", "/to-xml-only", _echo.BaseAddress.ToString(), ("Transforms", """[{"RequestJsonToXml":"order"}]"""));
         await _gateway.UpsertRouteAsync("soap11", "/orders/{id}", "legacy", ("UpstreamPath", "/soap"), ("Methods", "POST"),
             ("Transforms", """[{"RequestBodyTemplate":"{\"Id\": {{ route.id | json }}, \"Verbose\": {{ query.verbose | default: false | json }}}"},{"SoapOperation":"GetOrder","Namespace":"urn:orders","Version":"1.1","Action":"urn:orders/GetOrder"}]"""));
         await _gateway.UpsertRouteAsync("soap12", "/v12/orders", "legacy", ("UpstreamPath", "/soap"),
@@ -159,6 +166,18 @@ public sealed class FormatTransformsTests(AzuriteFixture azurite) : IAsyncLifeti
         using var json = await GetAsync("/json-order", "application/json, application/xml;q=0.9");
         Assert.Equal("""{"id":7,"lines":[{"sku":"a"},{"sku":"b"}]}""", await json.Content.ReadAsStringAsync());
         Assert.Contains("Accept", json.Headers.Vary);
+    }
+
+    [Fact]
+    public async Task Json_that_repeats_a_member_is_not_converted_to_xml_either_way()
+    {
+        using var answer = await GetAsync("/json-repeated", "application/xml");
+        await Problem.AssertAsync(answer, HttpStatusCode.BadGateway, "invalid_response_body");
+
+        var before = _echo.RequestCount;
+        using var request = await _gateway.Client.PostAsync("/to-xml-only", new StringContent("""{"id":7,"id":8}""", Encoding.UTF8, "application/json"));
+        await Problem.AssertAsync(request, HttpStatusCode.BadRequest, "invalid_request_body");
+        Assert.Equal(before, _echo.RequestCount);
     }
 
     [Fact]

@@ -48,6 +48,7 @@ public sealed class RequestBodyTransformsTests(AzuriteFixture azurite) : IAsyncL
         await _gateway.UpsertSchemaAsync("named", """{"type":"object","required":["customer"]}""");
         await _gateway.UpsertRouteAsync("validated", "/validated", upstream, ("Transforms", Mapping), ("Validation", """{"schema":"named"}"""));
         await _gateway.UpsertRouteAsync("bad-template", "/bad", upstream, ("Transforms", """[{"RequestBodyTemplate":"{% if %}"}]"""));
+        await _gateway.UpsertRouteAsync("repeated-default", "/repeated-default", upstream, ("Transforms", """[{"RequestBodyDefault":"/x","Value":"{\"a\":1,\"a\":2}"}]"""));
         await _gateway.UpsertRouteAsync("plain-json", "/plain-json", upstream, ("Transforms", """[{"RequestBodyTemplate":"{{ body.name }}"}]"""));
         await _gateway.ReloadAsync();
     }
@@ -112,6 +113,19 @@ public sealed class RequestBodyTransformsTests(AzuriteFixture azurite) : IAsyncL
         Assert.Equal(before, _echo.RequestCount);
     }
 
+    [Theory]
+    [InlineData("/mapped")]
+    [InlineData("/orders/7")]
+    public async Task A_body_that_repeats_a_member_gets_400_invalid_request_body_and_never_reaches_the_upstream(string path)
+    {
+        // Which "name" counts differs between parsers (the gateway's, a validator's, the upstream's): not JSON to transform.
+        var before = _echo.RequestCount;
+        using var response = await SendAsync(path, Json("""{"customer":{"name":"Ada","name":"Eve"},"debug":true}"""));
+
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_request_body");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
     private Task<HttpResponseMessage> SendAsync(string path, HttpContent content)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
@@ -169,5 +183,8 @@ public sealed class RequestBodyTransformsTests(AzuriteFixture azurite) : IAsyncL
         var rejected = await _gateway.RejectedReasonsAsync();
         Assert.Contains("Transforms[0] (RequestBodyTemplate", rejected["bad-template"], StringComparison.Ordinal);
         Assert.Contains("the Liquid template does not parse", rejected["bad-template"], StringComparison.Ordinal);
+
+        // A default value that repeats a member would have failed every request that inserts it.
+        Assert.Contains("is not JSON text", rejected["repeated-default"], StringComparison.Ordinal);
     }
 }
