@@ -155,7 +155,8 @@ internal sealed class PartPath
                 return null;
             }
 
-            if (!inQuery && (value.AsSpan().IndexOfAny('/', '\\') >= 0 || value is "." or ".."))
+            // "...", ".. " count as "..": Windows servers drop a segment's trailing dots and spaces.
+            if (!inQuery && (value.AsSpan().IndexOfAny('/', '\\') >= 0 || Forwarding.EncodedPath.IsDotSegment(value)))
             {
                 failure = PartResult.BadValue;
                 return null;

@@ -8,11 +8,15 @@ namespace FuncGateway.Forwarding;
 /// Refuses a path whose encoded slash or backslash borders a dot segment (<c>/files/..%2Fsecrets</c>,
 /// <c>/a/..\b</c>) before routing: the upstream receives encoded slashes as the client sent them
 /// (<see cref="Model.UpstreamAddress"/>), and one that decodes <c>%2F</c> before removing dot segments would otherwise walk
-/// out of the route's path.
+/// out of the route's path. So is a segment of dots and spaces that is not removed as a dot segment (<c>...</c>,
+/// <c>.. </c>): Windows servers (IIS, http.sys) drop a segment's trailing dots and spaces and read it as <c>..</c>.
 /// </summary>
 internal static class EncodedPath
 {
     private static readonly SearchValues<char> Suspicious = SearchValues.Create("%\\");
+
+    // A segment of dots and spaces other than "." holds one of these; the usual path holds none.
+    private static readonly SearchValues<string> DotsAndSpaces = SearchValues.Create(["..", ". ", " ."], StringComparison.Ordinal);
 
     private static readonly SearchValues<string> Separators = SearchValues.Create(["%2F", "%5C", "\\"], StringComparison.OrdinalIgnoreCase);
 
@@ -23,6 +27,13 @@ internal static class EncodedPath
     public static RequestRefusal? Check(PathString path)
     {
         var value = path.Value.AsSpan();
+        if (value.IndexOfAny(DotsAndSpaces) >= 0 && HasDotSegment(value))
+        {
+            return new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.InvalidPath,
+                "The request path has a segment of dots and spaces.",
+                "A path segment such as '...' or '.. ' reads as '..' on servers that drop trailing dots and spaces (Windows, IIS); it is not accepted.");
+        }
+
         if (value.IndexOfAny(Suspicious) < 0)
         {
             return null;
@@ -41,7 +52,7 @@ internal static class EncodedPath
             {
                 var next = segment.IndexOfAny(Separators);
                 var piece = next < 0 ? segment : segment[..next];
-                if (piece is "." or "..")
+                if (IsDotSegment(piece))
                 {
                     return new RequestRefusal(StatusCodes.Status400BadRequest, ProblemCodes.InvalidPath,
                         "The request path hides a dot segment behind an encoded slash or a backslash.",
@@ -58,6 +69,25 @@ internal static class EncodedPath
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="segment"/> is a dot segment once a server drops its trailing dots and spaces, as Windows
+    /// servers do: dots and spaces only, at least one dot (<c>.</c>, <c>..</c>, <c>...</c>, <c>.. </c>, <c>. .</c>).
+    /// </summary>
+    public static bool IsDotSegment(ReadOnlySpan<char> segment) => segment.Contains('.') && !segment.ContainsAnyExcept('.', ' ');
+
+    private static bool HasDotSegment(ReadOnlySpan<char> path)
+    {
+        foreach (var range in path.Split('/'))
+        {
+            if (IsDotSegment(path[range]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 

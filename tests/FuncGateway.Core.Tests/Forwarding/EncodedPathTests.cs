@@ -16,6 +16,8 @@ public class EncodedPathTests
     [InlineData("/files/a\\..\\b")]
     [InlineData("/files/..\\")]
     [InlineData("/%2F..")]
+    [InlineData("/files/...%2Fb")] // Windows servers read "..." as ".."
+    [InlineData("/files/.. %2Fb")]
     public void A_dot_segment_behind_an_encoded_slash_or_a_backslash_is_refused(string path)
     {
         var refusal = EncodedPath.Check(new PathString(path));
@@ -29,16 +31,29 @@ public class EncodedPathTests
     [InlineData("/api/items/42")]
     [InlineData("/npm/@types%2Fcors")]
     [InlineData("/files/a%2Fb%2Fc")]
-    [InlineData("/files/...%2Fb")]
     [InlineData("/files/..a%2Fb")]
     [InlineData("/files/a%2F.hidden")]
     [InlineData("/files/a\\b")]
     [InlineData("/files/100%")]
-    [InlineData("/files/..")] // Kestrel removes plain dot segments before the gateway sees the path
+    [InlineData("/files/a..b/c.d./e. f/ /.x")]
     [InlineData("")]
     public void Other_paths_pass(string path)
     {
         Assert.Null(EncodedPath.Check(new PathString(path)));
+    }
+
+    [Theory]
+    [InlineData("/files/...")]
+    [InlineData("/files/.. /b")]
+    [InlineData("/files/. ./b")]
+    [InlineData("/files/..../b")]
+    [InlineData("/files/..")] // Kestrel removes plain dot segments; a host that does not gets them refused too
+    public void A_segment_of_dots_and_spaces_is_refused_because_windows_servers_read_it_as_a_dot_segment(string path)
+    {
+        var refusal = EncodedPath.Check(new PathString(path));
+
+        Assert.NotNull(refusal);
+        Assert.Equal(ProblemCodes.InvalidPath, refusal.Value.Code);
     }
 
     [Theory]

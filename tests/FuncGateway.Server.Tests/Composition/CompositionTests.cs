@@ -353,6 +353,25 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_part_path_value_of_dots_and_spaces_fails_the_part_as_a_bad_value()
+    {
+        // IIS and Windows servers drop a segment's trailing dots and spaces: "..." and ".. " would reach them as "..".
+        await _gateway.UpsertRouteAsync("find", "/find", null, ("Composition", Composition("""[{"name":"hits","upstream":"echo","path":"/find/{query.q}"}]""")));
+        await _gateway.ReloadAsync();
+
+        foreach (var value in new[] { "...", ".. ", ". ", "...." })
+        {
+            using var response = await _gateway.Client.GetAsync("/find?q=" + Uri.EscapeDataString(value));
+            var problem = await Problem.AssertAsync(response, HttpStatusCode.BadGateway, "composition_part_failed");
+            Assert.Equal("bad_value", problem.GetProperty("reason").GetString());
+        }
+
+        using var ok = await _gateway.Client.GetAsync("/find?q=" + Uri.EscapeDataString("a..b"));
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(1, _echo.RequestCount);
+    }
+
+    [Fact]
     public async Task Invalid_compositions_are_quarantined_with_their_reasons()
     {
         await _gateway.UpsertRouteAsync("unknown-pool", "/c/a/{id}", null, ("Composition", Composition("""[{"name":"a","upstream":"nope","path":"/a/{id}"}]""")));

@@ -143,6 +143,40 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/api/files/.../admin")]
+    [InlineData("/api/files/..%20/admin")]
+    [InlineData("/api/files/%2E%2E%2E/admin")]
+    [InlineData("/api/files/.%20.")]
+    [InlineData("/api/files/....")]
+    [InlineData("/strip/me/..%20")]
+    [InlineData("/shop/orders/1/../../.../x")]
+    public async Task A_segment_of_dots_and_spaces_that_windows_servers_read_as_a_dot_segment_is_refused_before_any_upstream(string sent)
+    {
+        // Kestrel removes "." and ".." segments, but "..." and ".. " are plain names to it: IIS and Windows drop a
+        // segment's trailing dots and spaces and read them as "..", a step out of the route's path.
+        var before = _echo.RequestCount;
+        var address = new Uri(_gateway.Client.BaseAddress!.GetLeftPart(UriPartial.Authority) + sent,
+            new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+
+        using var response = await _gateway.Client.GetAsync(address);
+
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "invalid_path");
+        Assert.Equal(before, _echo.RequestCount);
+    }
+
+    [Theory]
+    [InlineData("/api/files/a..b/v1.2./x.%20y", "/api/files/a..b/v1.2./x.%20y")]
+    [InlineData("/api/files/%20/x", "/api/files/%20/x")]
+    public async Task Dots_and_spaces_inside_a_name_still_reach_the_upstream(string sent, string expected)
+    {
+        using var response = await _gateway.Client.GetAsync(new Uri(_gateway.Client.BaseAddress!.GetLeftPart(UriPartial.Authority) + sent,
+            new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.Equal(expected, echo.Path);
+    }
+
+    [Theory]
     [InlineData("/api/admin%2Fusers")]
     [InlineData("/api/admin%5Cusers")]
     [InlineData("/api//admin/users")]
