@@ -6,15 +6,17 @@ using Microsoft.AspNetCore.Http;
 namespace FuncGateway.Caching;
 
 /// <summary>A route's cache settings compiled once per snapshot: what goes into the key, what the upstream may see.</summary>
-internal sealed class RouteCache
+internal sealed class RouteCache : IRouteFeatureLink
 {
     private const char Separator = '\u001e';
 
     // Gateway-made request headers: the upstream keeps receiving them on a shared route (they are keyed or constant).
     private static readonly string[] GatewayHeaders = ["Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"];
 
-    private readonly string[] _headers;
-    private readonly FrozenSet<string>? _query;
+    // Completed by Link (when the snapshot is built, before any request) with the input that chooses the route.
+    private string[] _headers;
+    private FrozenSet<string>? _query;
+    private string[] _bracketedQuery = [];
     private readonly bool _clientIp;
     private readonly bool _userId;
     private readonly bool _consumerId;
@@ -55,7 +57,51 @@ internal sealed class RouteCache
     public FrozenSet<string>? QueryParameters => _query;
 
     /// <summary>On a shared route, the only request headers the upstream receives on a request that may be stored.</summary>
-    public FrozenSet<string> KeptHeaders { get; }
+    public FrozenSet<string> KeptHeaders { get; private set; }
+
+    /// <summary>
+    /// What chooses the route beyond its path (the API version's header, <c>Accept</c> or query parameter) joins the
+    /// keyed headers and parameters: the upstream must receive it, or it answers the same for every version (and
+    /// that answer would be stored under each version's route), and the key must hold it like any keyed input.
+    /// </summary>
+    public void Link(IEnumerable<object> features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        foreach (var feature in features)
+        {
+            if (feature is not IRouteSelectingInput input)
+            {
+                continue;
+            }
+
+            _headers = [.. _headers.Concat(input.SelectingHeaders).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase)];
+            KeptHeaders = _headers.Concat(GatewayHeaders).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+            if (_query is not null && input.SelectingQueryParameters.Count > 0)
+            {
+                _query = _query.Concat(input.SelectingQueryParameters).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+                _bracketedQuery = [.. _bracketedQuery.Concat(input.SelectingQueryParameters)];
+            }
+        }
+    }
+
+    /// <summary>Whether a query parameter (its decoded name) is keyed: listed, or a bracketed form of a parameter that chooses the route.</summary>
+    private bool IsKeyed(string name)
+    {
+        if (_query!.Contains(name))
+        {
+            return true;
+        }
+
+        foreach (var parameter in _bracketedQuery)
+        {
+            if (name.Length > parameter.Length && name[parameter.Length] == '[' && name.StartsWith(parameter, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// The primary key: route, normalised path (as the server decoded it and removed dot segments, with how the
@@ -164,7 +210,7 @@ internal sealed class RouteCache
         var kept = new StringBuilder(query.Value!.Length);
         foreach (var part in Parts(query.Value!))
         {
-            if (_query.Contains(part.Name))
+            if (IsKeyed(part.Name))
             {
                 kept.Append(kept.Length == 0 ? '?' : '&').Append(part.Raw);
             }
@@ -186,7 +232,7 @@ internal sealed class RouteCache
         var parts = new List<QueryPart>();
         foreach (var part in Parts(query.Value!))
         {
-            if (_query is null || _query.Contains(part.Name))
+            if (_query is null || IsKeyed(part.Name))
             {
                 parts.Add(part);
             }

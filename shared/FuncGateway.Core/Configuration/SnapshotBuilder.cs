@@ -446,6 +446,11 @@ internal sealed class SnapshotBuilder(
             }
         }
 
+        foreach (var feature in features?.Values ?? Enumerable.Empty<object>())
+        {
+            (feature as IRouteFeatureLink)?.Link(features!.Values);
+        }
+
         var responderPool = CheckResponder(definition, features, errors);
         pool ??= responderPool;
 

@@ -11,7 +11,7 @@ namespace FuncGateway.Versioning;
 /// it (<see cref="ApiVersionCondition"/>, and for a <c>Path</c> set's default version the path without its version
 /// segment), and what its responses carry (<c>Vary</c>, and the deprecation headers of a deprecated version).
 /// </summary>
-internal sealed class RouteApiVersion : IRouteMatchFeature
+internal sealed class RouteApiVersion : IRouteMatchFeature, IRouteSelectingInput
 {
     internal RouteApiVersion(ApiVersionSet set, string version, int segmentIndex)
     {
@@ -21,7 +21,15 @@ internal sealed class RouteApiVersion : IRouteMatchFeature
         IsDefault = string.Equals(set.Default, version, StringComparison.OrdinalIgnoreCase);
         Deprecation = set.Deprecations.GetValueOrDefault(version);
         Segment = set.ClientForm(version);
+        SelectingHeaders = set.Vary is { } header ? [header] : [];
+        SelectingQueryParameters = set.Scheme == ApiVersionScheme.Query ? [set.Parameter] : [];
     }
+
+    /// <summary><c>Header</c> sets: the version header; <c>MediaType</c> sets: <c>Accept</c>. (A path's version is in the path.)</summary>
+    public IReadOnlyList<string> SelectingHeaders { get; }
+
+    /// <summary><c>Query</c> sets: the version's query parameter.</summary>
+    public IReadOnlyList<string> SelectingQueryParameters { get; }
 
     public ApiVersionSet Set { get; }
 

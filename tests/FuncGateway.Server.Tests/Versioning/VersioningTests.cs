@@ -85,6 +85,20 @@ public sealed class VersioningTests(AzuriteFixture azurite) : IAsyncLifetime
             ("VersionSet", "orders"), ("ApiVersion", "1"), ("UpstreamPath", "/orders/{**rest}"), ("Transforms", V1ToV2));
         await _gateway.UpsertRouteAsync("orders-v2", "/api/{version}/orders/{**rest}", "orders-v2",
             ("VersionSet", "orders"), ("ApiVersion", "2"), ("UpstreamPath", "/orders/{**rest}"), ("Methods", "GET,POST"));
+
+        // Shared cached routes of each kind of set, every version served by one upstream that reads the version
+        // itself (as the worked example's orders service does): the version must reach it, and be in the key.
+        foreach (var (set, path, first, second, cache) in new[]
+        {
+            ("hdr", "/hc/{id}", "1", "2", """{"ttlSeconds":60}"""),
+            ("media", "/mc/{id}", "1", "2", """{"ttlSeconds":60}"""),
+            ("qry", "/qc/{id}", "2024-01-01", "2025-06-01", """{"ttlSeconds":60,"query":["page"]}"""),
+        })
+        {
+            await _gateway.UpsertRouteAsync(set + "-cached-a", path, _v1.BaseAddress.ToString(), ("VersionSet", set), ("ApiVersion", first), ("Cache", cache));
+            await _gateway.UpsertRouteAsync(set + "-cached-b", path, _v1.BaseAddress.ToString(), ("VersionSet", set), ("ApiVersion", second), ("Cache", cache));
+        }
+
         await _gateway.ReloadAsync();
     }
 
@@ -285,6 +299,62 @@ public sealed class VersioningTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("application/problem+json", v1.Content.Headers.ContentType?.MediaType);
         Assert.Equal("@1767225600", Assert.Single(v1.Headers.GetValues("Deprecation")));
         Assert.Contains(v1.Headers.GetValues("Link"), static l => l.Contains("rel=\"successor-version\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_shared_cached_route_forwards_and_keys_the_version_header_it_was_chosen_by()
+    {
+        var (miss, echo) = await CachedAsync("/hc/7", r => r.Headers.Add("Api-Version", "2"));
+        Assert.Equal("miss", miss);
+        Assert.Equal(["2"], echo.Header("Api-Version"));
+
+        var (hit, again) = await CachedAsync("/hc/7", r => r.Headers.Add("Api-Version", "2"));
+        Assert.Equal(("hit", "2"), (hit, string.Join(",", again.Header("Api-Version"))));
+
+        // Version 1, named or by default, is never version 2's entry, and its upstream learns which it is.
+        var (named1, echo1) = await CachedAsync("/hc/7", r => r.Headers.Add("Api-Version", "1"));
+        Assert.Equal(("miss", "1"), (named1, string.Join(",", echo1.Header("Api-Version"))));
+        var (unnamed, echoUnnamed) = await CachedAsync("/hc/7");
+        Assert.Equal(("miss", ""), (unnamed, string.Join(",", echoUnnamed.Header("Api-Version"))));
+        Assert.Equal(3, _v1.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_shared_cached_route_forwards_and_keys_the_accept_header_its_media_type_version_came_from()
+    {
+        var (miss, echo) = await CachedAsync("/mc/7", r => r.Headers.Accept.ParseAdd("application/json;v=1"));
+        Assert.Equal("miss", miss);
+        Assert.Equal(["application/json; v=1"], echo.Header("Accept"));
+        Assert.Equal("hit", (await CachedAsync("/mc/7", r => r.Headers.Accept.ParseAdd("application/json;v=1"))).XCache);
+
+        var (v2, echo2) = await CachedAsync("/mc/7", r => r.Headers.Accept.ParseAdd("application/json;v=2"));
+        Assert.Equal(("miss", "application/json; v=2"), (v2, string.Join(",", echo2.Header("Accept"))));
+        Assert.Equal(2, _v1.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_shared_cached_route_with_a_query_list_forwards_and_keys_the_version_parameter_in_every_form()
+    {
+        var (miss, echo) = await CachedAsync("/qc/7?api-version=2024-01-01&page=1&other=x");
+        Assert.Equal(("miss", "?api-version=2024-01-01&page=1"), (miss, echo.Query));
+        Assert.Equal("hit", (await CachedAsync("/qc/7?page=1&api-version=2024-01-01")).XCache);
+
+        // The bracketed form chose version 2024-01-01 too: its backend reads it as the version.
+        var (bracketed, echoBracketed) = await CachedAsync("/qc/7?API-VERSION[0]=2024-01-01&page=1");
+        Assert.Equal(("miss", "?API-VERSION[0]=2024-01-01&page=1"), (bracketed, echoBracketed.Query));
+
+        var (unnamed, echoUnnamed) = await CachedAsync("/qc/7?page=1");
+        Assert.Equal(("miss", "?page=1"), (unnamed, echoUnnamed.Query));
+        Assert.Equal(3, _v1.RequestCount);
+    }
+
+    private async Task<(string XCache, Echo Echo)> CachedAsync(string path, Action<HttpRequestMessage>? configure = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        configure?.Invoke(request);
+        using var response = await _gateway.Client.SendAsync(request);
+        var echo = await Echo.ReadAsync(response);
+        return (string.Join(",", response.Headers.GetValues("X-Cache")), echo);
     }
 
     [Fact]
