@@ -148,6 +148,13 @@ internal sealed class RouteCache : IRouteFeatureLink
             // And all else the upstream learns about it (the identity headers): one user's tokens may differ in
             // scopes, roles or mapped claims, and the upstream may answer each differently.
             AppendIdentityHeaders(key, identity);
+
+            // A policy that forwards the token lets the upstream read every claim of it (acr, amr, auth_time: a
+            // step-up and a plain token of one user), so each token is its own caller.
+            if (identity.ForwardedCredentialDigest is { } credential)
+            {
+                key.Append(Separator).Append("cred=").Append(credential);
+            }
             if (_userId)
             {
                 AppendField(key.Append(Separator).Append("user="), identity.UserId);

@@ -30,4 +30,10 @@ public sealed record GatewayIdentity(string Policy, string? UserId, string? Cons
 
     /// <summary>Send the bearer token on to the upstream (per policy).</summary>
     public bool ForwardToken { get; init; }
+
+    /// <summary>
+    /// When the upstream receives the credential itself (<see cref="ForwardToken"/>): its SHA-256 in hexadecimal, never
+    /// the credential. The upstream may answer on anything in it, so a per-caller cache keys it.
+    /// </summary>
+    public string? ForwardedCredentialDigest { get; init; }
 }

@@ -39,6 +39,7 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         await _gateway.UpsertRouteAsync("all-query", "/all-query/{**rest}", "cached", ("Cache", """{"ttlSeconds":60}"""));
         await _gateway.UpsertRouteAsync("mine", "/mine/{**rest}", "cached", ("Auth", "people"), ("Cache", """{"ttlSeconds":60,"shared":false}"""));
         await _gateway.UpsertRouteAsync("my-orders", "/my-orders/{**rest}", "cached", ("Auth", "tokens"), ("Cache", """{"ttlSeconds":60,"shared":false}"""));
+        await _gateway.UpsertRouteAsync("step-up", "/step-up/{**rest}", "cached", ("Auth", "forwarded"), ("Cache", """{"ttlSeconds":60,"shared":false}"""));
         await _gateway.UpsertRouteAsync("bounded", "/bounded/{**rest}", "cached", ("Cache", """{"ttlSeconds":60,"upstreamMaxAge":true}"""));
         await _gateway.UpsertRouteAsync("templated", "/templated/{**rest}", "cached",
             ("Cache", """{"ttlSeconds":60,"query":["page"]}"""), ("Transforms", """[{"RequestHeader":"X-Page","Set":"{Query:page}"}]"""));
@@ -63,6 +64,11 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         ["FuncGateway:Auth:Policies:tokens:Issuer"] = Issuer,
         ["FuncGateway:Auth:Policies:tokens:Audiences"] = "api://cache",
         ["FuncGateway:Auth:Policies:tokens:Jwks"] = TestSigningKey.Jwks([_signer]),
+        ["FuncGateway:Auth:Policies:forwarded:Type"] = "Jwt",
+        ["FuncGateway:Auth:Policies:forwarded:Issuer"] = Issuer,
+        ["FuncGateway:Auth:Policies:forwarded:Audiences"] = "api://cache",
+        ["FuncGateway:Auth:Policies:forwarded:Jwks"] = TestSigningKey.Jwks([_signer]),
+        ["FuncGateway:Auth:Policies:forwarded:ForwardToken"] = "true",
         ["FuncGateway:Auth:Signing:Keys:k1"] = Convert.ToBase64String(new byte[32]),
         ["FuncGateway:Forwarding:PublicHosts"] = "127.0.0.1,localhost,evil.example",
         ["FuncGateway:Cache:MaxEntryBytes"] = "16384",
@@ -231,6 +237,25 @@ public sealed class CachingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("carol", secondBody.GetProperty("user").GetString());
         Assert.Equal("profile", secondBody.GetProperty("scopes").GetString());
         Assert.Equal("", secondBody.GetProperty("roles").GetString());
+    }
+
+    [Fact]
+    public async Task On_a_route_whose_policy_forwards_the_token_each_token_of_a_user_has_its_own_entries()
+    {
+        // The upstream receives the token itself and may read what no identity header says: a step-up token (acr, amr)
+        // may be answered with more than a plain one of the same user, and that answer is not the plain token's.
+        var stepUp = _signer.Mint(Issuer, "api://cache", new Dictionary<string, object?> { ["sub"] = "dave", ["acr"] = "mfa", ["amr"] = new[] { "pwd", "otp" } });
+        var plain = _signer.Mint(Issuer, "api://cache", new Dictionary<string, object?> { ["sub"] = "dave", ["acr"] = "pwd", ["amr"] = new[] { "pwd" } });
+        Action<HttpRequestMessage> Bearer(string token) => r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        var (first, firstBody) = await GetAsync("/step-up/account", Bearer(stepUp));
+        var (second, secondBody) = await GetAsync("/step-up/account", Bearer(plain));
+        var (third, thirdBody) = await GetAsync("/step-up/account", Bearer(stepUp));
+
+        Assert.Equal(("miss", "miss", "hit"), (XCache(first), XCache(second), XCache(third)));
+        Assert.NotEqual(firstBody.GetProperty("serial").GetInt32(), secondBody.GetProperty("serial").GetInt32());
+        Assert.Equal(firstBody.GetProperty("serial").GetInt32(), thirdBody.GetProperty("serial").GetInt32());
+        Assert.Equal("dave", secondBody.GetProperty("user").GetString());
     }
 
     [Fact]

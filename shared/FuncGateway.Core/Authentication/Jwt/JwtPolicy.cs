@@ -211,7 +211,16 @@ internal sealed class JwtPolicy : IAuthPolicy
             return Invalid(Describe(result.Exception));
         }
 
-        var success = AuthAttempt.Success(CreateCaller(result.ClaimsIdentity));
+        var caller = CreateCaller(result.ClaimsIdentity);
+        if (_settings.ForwardToken)
+        {
+            // The upstream gets the token and may read any of its claims (acr, amr, auth_time...), not only what the
+            // identity headers say: what is stored for this caller depends on the token itself. Computed once per
+            // validation (the attempt is cached with it), never per request.
+            caller = caller with { ForwardedCredentialDigest = (hash == default ? TokenHash.Of(credential) : hash).ToHex() };
+        }
+
+        var success = AuthAttempt.Success(caller);
         _cache?.Add(hash, Facts(token, kid, family), keys, success, _time.GetUtcNow());
         return success;
     }

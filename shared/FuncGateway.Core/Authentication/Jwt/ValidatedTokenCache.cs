@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -33,6 +34,9 @@ internal readonly record struct TokenHash(ulong A, ulong B, ulong C, ulong D)
             }
         }
     }
+
+    /// <summary>The digest as 64 hexadecimal digits.</summary>
+    public string ToHex() => string.Create(CultureInfo.InvariantCulture, $"{A:x16}{B:x16}{C:x16}{D:x16}");
 }
 
 /// <summary>
