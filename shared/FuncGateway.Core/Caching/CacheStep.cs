@@ -20,7 +20,11 @@ internal sealed class CacheStep(ResponseCacheStore store, CacheFlights flights, 
 
     public string ActivityName => GatewayTelemetry.CacheActivityName;
 
-    public bool AppliesTo(CompiledRoute route) => route.GetFeature<RouteCache>() is not null;
+    /// <summary>
+    /// A cached route that forwards. A route that answers by itself (a composition, a fixed response) never stores
+    /// what it answers: looking it up would only claim misses and make concurrent requests wait for each other.
+    /// </summary>
+    public bool AppliesTo(CompiledRoute route) => route.GetFeature<RouteCache>() is not null && route.Responder is null;
 
     public async ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestFeature feature)
     {

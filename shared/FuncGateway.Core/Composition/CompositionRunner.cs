@@ -10,6 +10,7 @@ using FuncGateway.Resilience;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FuncGateway.Composition;
@@ -131,6 +132,11 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
             response.Headers[FailedPartsHeader] = string.Join(", ", failedNames);
         }
 
+        if (IsForOneCaller(context.Request, feature))
+        {
+            response.Headers.CacheControl = "private";
+        }
+
         // Written without the serializer's depth limit of 64: a part's answer may nest that deep, one level down.
         var bytes = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(bytes))
@@ -151,6 +157,16 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
             await response.Body.WriteAsync(bytes.WrittenMemory, context.RequestAborted);
         }
     }
+
+    /// <summary>
+    /// Whether the composed answer is this caller's alone: the caller is authenticated (every part carries its
+    /// identity), or sent credentials the parts pass on (an anonymous route's parts get the client's
+    /// <c>Authorization</c> and <c>Cookie</c>). Such a response is <c>Cache-Control: private</c>, so that no shared
+    /// cache in front of the gateway (a CDN, Front Door) serves it to another client.
+    /// </summary>
+    private static bool IsForOneCaller(HttpRequest request, GatewayRequestFeature feature) =>
+        feature.Identity is not null || request.Headers.ContainsKey(HeaderNames.Authorization)
+        || request.Headers.ContainsKey(HeaderNames.Cookie) || request.Headers.ContainsKey(HeaderNames.ProxyAuthorization);
 
     /// <summary>The required part whose failure is the request's answer: a cause rather than a consequence (canceled, dependency failed) when there is one.</summary>
     private static int? RequiredFailure(CompiledPart[] parts, PartResult[] results)

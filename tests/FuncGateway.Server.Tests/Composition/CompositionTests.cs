@@ -372,6 +372,53 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_composed_response_made_for_one_caller_is_private_so_shared_caches_never_keep_it()
+    {
+        await _gateway.UpsertRouteAsync("mine", "/mine/{id}", null, ("Auth", "staff"), ("Composition", Composition("""[{"name":"user","upstream":"users","path":"/users/{id}"}]""")));
+        await _gateway.UpsertRouteAsync("open", "/open/{id}", null, ("Composition", Composition("""[{"name":"prefs","upstream":"echo","path":"/prefs/{id}"}]""")));
+        await _gateway.ReloadAsync();
+
+        using var mine = new HttpRequestMessage(HttpMethod.Get, "/mine/7");
+        mine.Headers.Authorization = Alice();
+        using var authenticated = await _gateway.Client.SendAsync(mine);
+        Assert.Equal(HttpStatusCode.OK, authenticated.StatusCode);
+        Assert.Equal("private", authenticated.Headers.CacheControl?.ToString());
+
+        // An anonymous route's parts receive the client's cookie and Authorization: what they answer is that client's.
+        using var withCookie = new HttpRequestMessage(HttpMethod.Get, "/open/7");
+        withCookie.Headers.Add("Cookie", "session=abc");
+        using var cookie = await _gateway.Client.SendAsync(withCookie);
+        var body = await cookie.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(["session=abc"], new Echo(body.GetProperty("prefs")).Header("Cookie"));
+        Assert.Equal("private", cookie.Headers.CacheControl?.ToString());
+
+        using var withToken = new HttpRequestMessage(HttpMethod.Get, "/open/7");
+        withToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "for-the-upstream");
+        using var token = await _gateway.Client.SendAsync(withToken);
+        Assert.Equal("private", token.Headers.CacheControl?.ToString());
+
+        using var anonymous = await _gateway.Client.GetAsync("/open/7");
+        Assert.Equal(HttpStatusCode.OK, anonymous.StatusCode);
+        Assert.Null(anonymous.Headers.CacheControl);
+    }
+
+    [Fact]
+    public async Task The_gateways_cache_leaves_a_composition_route_alone_neither_storing_nor_claiming_a_miss()
+    {
+        await _gateway.UpsertRouteAsync("cached-composed", "/cached-composed/{id}", null, ("Cache", """{"ttlSeconds":60}"""),
+            ("Composition", Composition("""[{"name":"prefs","upstream":"echo","path":"/prefs/{id}"}]""")));
+        await _gateway.ReloadAsync();
+
+        using var first = await _gateway.Client.GetAsync("/cached-composed/7");
+        using var second = await _gateway.Client.GetAsync("/cached-composed/7");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
+        Assert.False(first.Headers.Contains("X-Cache"));
+        Assert.False(second.Headers.Contains("X-Cache"));
+        Assert.Equal(2, _echo.RequestCount);
+    }
+
+    [Fact]
     public async Task Invalid_compositions_are_quarantined_with_their_reasons()
     {
         await _gateway.UpsertRouteAsync("unknown-pool", "/c/a/{id}", null, ("Composition", Composition("""[{"name":"a","upstream":"nope","path":"/a/{id}"}]""")));
