@@ -144,6 +144,11 @@ param forwardingMaxRequestBodySizeBytes int = 104857600
 @maxValue(1073741824)
 param forwardingMaxBufferedResponseBytes int = 1048576
 
+@description('FuncGateway:Forwarding:MaxComposedResponseBytes: on a composition route, the most one request may hold: its parts\' answers together, and the composed body, each at most this; over it, 502 composition_too_large.')
+@minValue(1024)
+@maxValue(1073741824)
+param forwardingMaxComposedResponseBytes int = 8388608
+
 @description('FuncGateway:Forwarding:PublicHosts: host names clients may use, comma-separated (api.example.com, *.example.com, optional :port). Other hosts get 421. Empty: the app\'s default host name only. Add custom domains here.')
 param forwardingPublicHosts string = ''
 
@@ -513,6 +518,7 @@ var appSettings = {
   FuncGateway__Forwarding__PooledConnectionIdleTimeoutSeconds: string(forwardingPooledConnectionIdleTimeoutSeconds)
   FuncGateway__Forwarding__MaxRequestBodySizeBytes: string(forwardingMaxRequestBodySizeBytes)
   FuncGateway__Forwarding__MaxBufferedResponseBytes: string(forwardingMaxBufferedResponseBytes)
+  FuncGateway__Forwarding__MaxComposedResponseBytes: string(forwardingMaxComposedResponseBytes)
   // Secure by default: the gateway answers to its own host name unless told otherwise.
   FuncGateway__Forwarding__PublicHosts: empty(forwardingPublicHosts) ? functionApp.outputs.defaultHostName : forwardingPublicHosts
   FuncGateway__Forwarding__AllowedUpstreams: forwardingAllowedUpstreams

@@ -29,6 +29,7 @@ internal static class GatewaySettings
         "FuncGateway__Forwarding__PooledConnectionIdleTimeoutSeconds",
         "FuncGateway__Forwarding__MaxRequestBodySizeBytes",
         "FuncGateway__Forwarding__MaxBufferedResponseBytes",
+        "FuncGateway__Forwarding__MaxComposedResponseBytes",
         "FuncGateway__Forwarding__PublicHosts",
         "FuncGateway__Forwarding__AllowedUpstreams",
         "FuncGateway__Forwarding__MinResponseDataRateBytesPerSecond",

@@ -14,6 +14,9 @@ internal static partial class CompositionLog
     [LoggerMessage(8402, LogLevel.Warning, "Route '{RouteId}': the composition template failed: {Reason}")]
     public static partial void TemplateFailed(ILogger logger, string routeId, string reason);
 
+    [LoggerMessage(8404, LogLevel.Warning, "Route '{RouteId}': {What} over {MaxBytes} bytes (FuncGateway:Forwarding:MaxComposedResponseBytes); the request gets 502 composition_too_large.")]
+    public static partial void TooLarge(ILogger logger, string routeId, string what, long maxBytes);
+
     [LoggerMessage(8403, LogLevel.Error, "Route '{RouteId}': part '{Part}' failed unexpectedly.")]
     public static partial void PartException(ILogger logger, string routeId, string part, Exception exception);
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -35,14 +34,17 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
 
     private readonly long _maxPartBytes = options.Value.Forwarding.MaxBufferedResponseBytes;
 
+    private readonly long _maxComposedBytes = options.Value.Forwarding.MaxComposedResponseBytes;
+
     public async Task RespondAsync(HttpContext context, GatewayRequestFeature feature, CompositionResponder composition)
     {
         var parts = composition.Parts;
         var tasks = new Task<PartResult>[parts.Length];
+        var budget = new CompositionBudget(_maxComposedBytes);
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         foreach (var index in composition.Order)
         {
-            tasks[index] = RunAsync(context, feature, parts, index, tasks, abandon);
+            tasks[index] = RunAsync(context, feature, parts, index, tasks, budget, abandon);
         }
 
         var results = await Task.WhenAll(tasks);
@@ -54,6 +56,12 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
 
         context.RequestAborted.ThrowIfCancellationRequested();
         var routeId = feature.Route.Definition.Id;
+        if (budget.Exceeded)
+        {
+            await TooLargeAsync(context, routeId, "the parts' answers together are");
+            return;
+        }
+
         if (RequiredFailure(parts, results) is { } failed)
         {
             var (part, result) = (parts[failed], results[failed]);
@@ -124,6 +132,27 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
             root[CompositionFormat.PartialMember] = new JsonObject { ["failed"] = partial };
         }
 
+        // Written without the serializer's depth limit of 64: a part's answer may nest that deep, one level down. A text
+        // answer grows up to six times as a JSON string ("<" is "\u003C"): the composed body has the bound too.
+        var bytes = new BoundedBufferWriter(_maxComposedBytes);
+        try
+        {
+            using var writer = new Utf8JsonWriter(bytes);
+            if (merged is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                merged.WriteTo(writer);
+            }
+        }
+        catch (IOException) when (bytes.Exceeded)
+        {
+            await TooLargeAsync(context, routeId, "the composed body is");
+            return;
+        }
+
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json; charset=utf-8";
@@ -137,25 +166,19 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
             response.Headers.CacheControl = "private";
         }
 
-        // Written without the serializer's depth limit of 64: a part's answer may nest that deep, one level down.
-        var bytes = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(bytes))
-        {
-            if (merged is null)
-            {
-                writer.WriteNullValue();
-            }
-            else
-            {
-                merged.WriteTo(writer);
-            }
-        }
-
         response.ContentLength = bytes.WrittenCount;
         if (!HttpMethods.IsHead(context.Request.Method))
         {
             await response.Body.WriteAsync(bytes.WrittenMemory, context.RequestAborted);
         }
+    }
+
+    private Task TooLargeAsync(HttpContext context, string routeId, string what)
+    {
+        CompositionLog.TooLarge(logger, routeId, what, _maxComposedBytes);
+        return GatewayProblem.WriteExtendedAsync(context, StatusCodes.Status502BadGateway, ProblemCodes.CompositionTooLarge,
+            "The composed response is too large.", $"On this route, {what} over {_maxComposedBytes} bytes.",
+            json => json.WriteNumber("maxBytes", _maxComposedBytes));
     }
 
     /// <summary>
@@ -197,7 +220,8 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
         _ => null,
     };
 
-    private async Task<PartResult> RunAsync(HttpContext context, GatewayRequestFeature feature, CompiledPart[] parts, int index, Task<PartResult>[] tasks, CancellationTokenSource abandon)
+    private async Task<PartResult> RunAsync(
+        HttpContext context, GatewayRequestFeature feature, CompiledPart[] parts, int index, Task<PartResult>[] tasks, CompositionBudget budget, CancellationTokenSource abandon)
     {
         // Every part runs after those it depends on (the tasks are started in that order).
         var part = parts[index];
@@ -218,10 +242,10 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
         }
         else
         {
-            result = await SendAsync(context, feature, part, dependencies, abandon.Token);
+            result = await SendAsync(context, feature, part, dependencies, budget, abandon.Token);
         }
 
-        if (!result.Succeeded && part.Required)
+        if (!result.Succeeded && (part.Required || budget.Exceeded))
         {
             // Nothing the other parts answer can be used now: stop them.
             await abandon.CancelAsync();
@@ -230,7 +254,8 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
         return result;
     }
 
-    private async Task<PartResult> SendAsync(HttpContext context, GatewayRequestFeature feature, CompiledPart part, Dictionary<string, PartResult> dependencies, CancellationToken abandon)
+    private async Task<PartResult> SendAsync(
+        HttpContext context, GatewayRequestFeature feature, CompiledPart part, Dictionary<string, PartResult> dependencies, CompositionBudget budget, CancellationToken abandon)
     {
         var target = part.Path.Render(feature.RouteValues, context.Request.Query, name => dependencies[name], out var failure);
         if (target is null)
@@ -242,7 +267,7 @@ internal sealed class CompositionRunner(ForwardingStep forwarding, TimeProvider 
         span?.SetTag(PartTag, part.Name);
         using var deadline = new CancellationTokenSource(part.Timeout, time);
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(abandon, deadline.Token);
-        await using var buffer = new PartBuffer(_maxPartBytes);
+        await using var buffer = new PartBuffer(_maxPartBytes, budget);
         var partContext = PartRequest.Create(context, feature, part.Route, part.Method, target, buffer, aborted.Token);
         var partFeature = partContext.Features.Get<GatewayRequestFeature>()!;
         PartResult result;

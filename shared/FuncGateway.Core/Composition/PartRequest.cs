@@ -93,9 +93,14 @@ internal static class PartRequest
     }
 }
 
-/// <summary>A part's answer, kept in memory up to a limit; a write past it fails the copy and marks the part too large.</summary>
-internal sealed class PartBuffer(long limit) : MemoryStream
+/// <summary>
+/// A part's answer, kept in memory up to a limit and within the request's <see cref="CompositionBudget"/>; a write past
+/// either fails the copy and marks the part too large.
+/// </summary>
+internal sealed class PartBuffer(long limit, CompositionBudget budget) : MemoryStream
 {
+    private long _reserved;
+
     public bool Exceeded { get; private set; }
 
     public override void Write(byte[] buffer, int offset, int count)
@@ -135,5 +140,73 @@ internal sealed class PartBuffer(long limit) : MemoryStream
             Exceeded = true;
             throw new IOException($"The part's answer is larger than {limit} bytes.");
         }
+
+        // Only what the answer grows by: an asynchronous write reaches the synchronous one too, and must count once.
+        var growth = Length + count - _reserved;
+        if (growth > 0)
+        {
+            if (!budget.TryReserve(growth))
+            {
+                Exceeded = true;
+                throw new IOException($"The parts' answers together are larger than {budget.Limit} bytes.");
+            }
+
+            _reserved += growth;
+        }
     }
+}
+
+/// <summary>
+/// What one composed request may hold of its parts' answers together (<c>MaxComposedResponseBytes</c>), shared by its
+/// parts, which write concurrently. Once over, the request is answered 502 <c>composition_too_large</c>.
+/// </summary>
+internal sealed class CompositionBudget(long limit)
+{
+    private long _used;
+    private volatile bool _exceeded;
+
+    public long Limit => limit;
+
+    public bool Exceeded => _exceeded;
+
+    public bool TryReserve(long count)
+    {
+        if (Interlocked.Add(ref _used, count) <= limit)
+        {
+            return true;
+        }
+
+        _exceeded = true;
+        return false;
+    }
+}
+
+/// <summary>
+/// The composed body as it is written, up to a limit: a write past it throws <see cref="IOException"/> (and
+/// <see cref="Exceeded"/> says why), so a body many times its parts' size is never held whole.
+/// </summary>
+internal sealed class BoundedBufferWriter(long limit) : System.Buffers.IBufferWriter<byte>
+{
+    private readonly System.Buffers.ArrayBufferWriter<byte> _inner = new();
+
+    public bool Exceeded { get; private set; }
+
+    public int WrittenCount => _inner.WrittenCount;
+
+    public ReadOnlyMemory<byte> WrittenMemory => _inner.WrittenMemory;
+
+    public void Advance(int count)
+    {
+        if (_inner.WrittenCount + (long)count > limit)
+        {
+            Exceeded = true;
+            throw new IOException($"The composed body is larger than {limit} bytes.");
+        }
+
+        _inner.Advance(count);
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0) => _inner.GetMemory(sizeHint);
+
+    public Span<byte> GetSpan(int sizeHint = 0) => _inner.GetSpan(sizeHint);
 }

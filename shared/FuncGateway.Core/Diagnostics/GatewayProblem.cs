@@ -55,6 +55,9 @@ public static class ProblemCodes
 
     // [#17 response aggregation]
     public const string CompositionPartFailed = "composition_part_failed";
+
+    /// <summary>A composition's parts' answers together, or its composed body, are over <c>MaxComposedResponseBytes</c>.</summary>
+    public const string CompositionTooLarge = "composition_too_large";
 }
 
 /// <summary>

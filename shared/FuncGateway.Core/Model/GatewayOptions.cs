@@ -184,6 +184,14 @@ public sealed class ForwardingOptions
     public long MaxBufferedResponseBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
+    /// On a composition route, the most one request may hold: its parts' answers together, and the composed body
+    /// (which can be several times larger, a text answer being escaped as a JSON string). Over it: 502
+    /// <c>composition_too_large</c>.
+    /// </summary>
+    [Range(1024, 1024L * 1024 * 1024)]
+    public long MaxComposedResponseBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
     /// Comma-separated host names clients may address the gateway by (<c>api.example.com</c>, <c>*.example.com</c>,
     /// an optional <c>:port</c>, <c>*</c> for any). A request naming another host gets 421 before routing, and only a
     /// host that matched is sent upstream as <c>X-Forwarded-Host</c>. Empty: every host is accepted and

@@ -419,6 +419,48 @@ public sealed class CompositionTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_parts_answers_and_the_composed_body_together_are_bounded_per_request()
+    {
+        await using var big = await TestUpstream.StartAsync("big", app => app.Respond(context =>
+        {
+            // /json/{n}: a JSON string of n letters; /angles/{n}: n '<' as text, each written as six bytes (\u003C) in JSON.
+            var parts = context.Request.Path.Value!.Split('/');
+            var n = int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.ContentType = parts[1] == "json" ? "application/json" : "text/plain";
+            return context.Response.WriteAsync(parts[1] == "json" ? "\"" + new string('a', n - 2) + "\"" : new string('<', n));
+        }));
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Forwarding:MaxComposedResponseBytes"] = "4096",
+        });
+        await gateway.UpsertRouteAsync("three", "/three", null, ("Composition", Composition($$"""
+            [{"name":"a","upstream":"{{big.BaseAddress}}","path":"/json/1500"},
+             {"name":"b","upstream":"{{big.BaseAddress}}","path":"/json/1500","required":false},
+             {"name":"c","upstream":"{{big.BaseAddress}}","path":"/json/1500","required":false}]
+            """)));
+        await gateway.UpsertRouteAsync("two", "/two", null, ("Composition", Composition($$"""
+            [{"name":"a","upstream":"{{big.BaseAddress}}","path":"/json/1500"},{"name":"b","upstream":"{{big.BaseAddress}}","path":"/json/1500"}]
+            """)));
+        await gateway.UpsertRouteAsync("escaped", "/escaped", null, ("Composition", Composition($$"""
+            [{"name":"a","upstream":"{{big.BaseAddress}}","path":"/angles/1000"}]
+            """)));
+        await gateway.ReloadAsync();
+
+        // Each answer is far below MaxBufferedResponseBytes; together they are not below the request's bound.
+        using var three = await gateway.Client.GetAsync("/three");
+        var problem = await Problem.AssertAsync(three, HttpStatusCode.BadGateway, "composition_too_large");
+        Assert.Equal(4096, problem.GetProperty("maxBytes").GetInt64());
+
+        // 1,000 bytes of text become a 6,000-byte JSON string: the composed body is bounded too.
+        using var escaped = await gateway.Client.GetAsync("/escaped");
+        await Problem.AssertAsync(escaped, HttpStatusCode.BadGateway, "composition_too_large");
+
+        using var two = await gateway.Client.GetAsync("/two");
+        Assert.Equal(HttpStatusCode.OK, two.StatusCode);
+        Assert.Equal(3000 + """{"a":,"b":}""".Length, (await two.Content.ReadAsByteArrayAsync()).Length);
+    }
+
+    [Fact]
     public async Task Invalid_compositions_are_quarantined_with_their_reasons()
     {
         await _gateway.UpsertRouteAsync("unknown-pool", "/c/a/{id}", null, ("Composition", Composition("""[{"name":"a","upstream":"nope","path":"/a/{id}"}]""")));
