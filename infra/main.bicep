@@ -230,6 +230,9 @@ param otlpProtocol string = 'grpc'
 @description('OTEL_SERVICE_NAME: the service name telemetry carries (Application Insights\' cloud_RoleName). Empty: the Function App\'s name, as the Functions host\'s own telemetry has it.')
 param otelServiceName string = ''
 
+@description('Further settings of the OpenTelemetry SDK, by their own names (docs/observability.md): OTEL_RESOURCE_ATTRIBUTES (\'deployment.environment=prod,team=platform\'), OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_QUEUE_SIZE, ... Each becomes an app setting of the same name: a deployment writes the whole list, so one set by hand in the portal would be gone after the next. Names start with OTEL_; the four settings with parameters of their own and every *HEADERS setting (credentials: otlpHeaders, stored in Key Vault) are refused here.')
+param otelSettings object = {}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Gateway configuration sections (README "Identity at the edge", "Rate limits", "Never routing to a dead instance")
 //
@@ -459,7 +462,22 @@ var plainSettings = union(
   settings4('FuncGateway__Health', health),
   settings4('FuncGateway__Discovery__Registration__Keys', discoveryRegistrationKeys)
 )
-var configuredSettings = union(plainSettings, gatewaySecretSettings)
+var configuredSettings = union(plainSettings, gatewaySecretSettings, otelExtraSettings)
+
+// The OpenTelemetry SDK's own settings (OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*): not FuncGateway settings, but read from
+// the app settings all the same. Only OTEL_ names, and none that a parameter above already writes (it would win
+// silently) or that carries the collector's credentials (a plain parameter's value is kept in the deployment history).
+var otelExtraSettings = toObject(items(otelSettings), e => e.key, e => settingText(e.value))
+var otelSettingsWithParameters = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT'
+  'OTEL_EXPORTER_OTLP_PROTOCOL'
+  'OTEL_EXPORTER_OTLP_HEADERS'
+  'OTEL_SERVICE_NAME'
+]
+var badOtelSettings = filter(
+  objectKeys(otelSettings),
+  name => !startsWith(toUpper(name), 'OTEL_') || contains(otelSettingsWithParameters, toUpper(name)) || contains(toUpper(name), 'HEADERS')
+)
 
 // The settings whose values are secrets (README "Deploying to Azure", docs/authentication.md): a Jwt policy's
 // SymmetricKeys, a Basic policy's Users, the signing keys, and the secrets the template has parameters of its own for.
@@ -557,11 +575,13 @@ module settings 'modules/appSettings.bicep' = {
   params: {
     appName: names.functionApp
     settings: appSettings
-    gatewaySettings: !empty(badSettingNames)
-      ? fail('App setting names may hold only letters, digits and _ (Azure refuses others, and a shell cannot export them); rename the policy, tier, key or user in: ${join(badSettingNames, ', ')}')
-      : !empty(secretsInPlainSettings)
-          ? fail('These settings hold secrets, which never go into the configuration objects (their values would be kept in the deployment\'s history): ${join(secretsInPlainSettings, ', ')}. List each name without FuncGateway__ in gatewaySecretNames and give its value in gatewaySecrets (stored only in Key Vault); the admin key, the counter key secret and the Redis connection string have parameters of their own.')
-          : configuredSettings
+    gatewaySettings: !empty(badOtelSettings)
+      ? fail('otelSettings takes the OpenTelemetry SDK\'s other OTEL_ settings only: ${join(badOtelSettings, ', ')}. The collector\'s endpoint, protocol and headers and the service name have parameters of their own (otlpEndpoint, otlpProtocol, otlpHeaders: stored in Key Vault, otelServiceName); FuncGateway settings go in gatewaySettings')
+      : !empty(badSettingNames)
+          ? fail('App setting names may hold only letters, digits and _ (Azure refuses others, and a shell cannot export them); rename the policy, tier, key or user in: ${join(badSettingNames, ', ')}')
+          : !empty(secretsInPlainSettings)
+              ? fail('These settings hold secrets, which never go into the configuration objects (their values would be kept in the deployment\'s history): ${join(secretsInPlainSettings, ', ')}. List each name without FuncGateway__ in gatewaySecretNames and give its value in gatewaySecrets (stored only in Key Vault); the admin key, the counter key secret and the Redis connection string have parameters of their own.')
+              : configuredSettings
   }
   dependsOn: [
     roleAssignments

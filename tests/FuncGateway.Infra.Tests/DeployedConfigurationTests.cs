@@ -208,6 +208,45 @@ public sealed partial class DeployedConfigurationTests
         Assert.DoesNotContain("FuncGateway__Discovery__Registration__Keys__orders_app__Pools", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_open_telemetry_sdks_own_settings_are_written_as_app_settings_of_their_names()
+    {
+        // OTEL_RESOURCE_ATTRIBUTES and OTEL_BSP_* are read by the SDK from the app settings (docs/observability.md);
+        // a deployment writes the whole list, so one set by hand in the portal would be gone after the next.
+        var settings = SnapshotSettings("""
+            using 'main.bicep'
+            param baseName = 'fgw-otel'
+            param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+            param otelSettings = {
+              OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,team=platform'
+              OTEL_BSP_SCHEDULE_DELAY: 200
+            }
+            """);
+
+        Assert.Equal("deployment.environment=prod,team=platform", settings["OTEL_RESOURCE_ATTRIBUTES"]);
+        Assert.Equal("200", settings["OTEL_BSP_SCHEDULE_DELAY"]);
+    }
+
+    [Fact]
+    public void An_open_telemetry_setting_with_a_parameter_of_its_own_or_credentials_stops_the_deployment()
+    {
+        var output = FailedSnapshotOutput("""
+            using 'main.bicep'
+            param baseName = 'fgw-otel'
+            param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+            param otelSettings = {
+              OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'api-key=collector-credential'
+              OTEL_SERVICE_NAME: 'orders-gateway'
+              FuncGateway__Admin__Key: 'not-an-otel-setting'
+            }
+            """);
+
+        Assert.Contains("otelSettings takes the OpenTelemetry SDK's other OTEL_ settings only", output, StringComparison.Ordinal);
+        Assert.Contains("OTEL_EXPORTER_OTLP_TRACES_HEADERS", output, StringComparison.Ordinal);
+        Assert.Contains("OTEL_SERVICE_NAME", output, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway__Admin__Key", output, StringComparison.Ordinal);
+    }
+
     /// <summary>Runs <c>bicep snapshot</c> on a copy of infra/ with <paramref name="parameters"/>, asserts that it succeeds, and returns the app settings.</summary>
     private static Dictionary<string, string> SnapshotSettings(string parameters)
     {
