@@ -426,20 +426,28 @@ func isObject(value any) bool => startsWith(string([value]), '[{')
 #disable-next-line no-explicit-any
 func settingText(value any) string => startsWith(string([value]), '[[') ? join(value, ',') : string(value)
 
+// A setting whose value is a JSON document (a Jwt policy's Jwks): given as an object, it is written as its JSON text,
+// not taken apart into settings of its own.
+func isJsonDocument(key string) bool => toLower(key) == 'jwks'
+
+// An entry that is a section of further settings: an object, unless its value is a JSON document.
+#disable-next-line no-explicit-any
+func isSection(key string, value any) bool => isObject(value) && !isJsonDocument(key)
+
 // { A: 1, B: { c: 2 } } under prefix P is { P__A: '1', P__B__c: '2' }, for up to four levels of objects. Deeper
 // nesting stops the deployment rather than being dropped.
 func leafSettings(prefix string, section object) object =>
-  toObject(filter(items(section), e => !isObject(e.value)), e => '${prefix}__${e.key}', e => settingText(e.value))
+  toObject(filter(items(section), e => !isSection(e.key, e.value)), e => '${prefix}__${e.key}', e => isJsonDocument(e.key) ? string(e.value) : settingText(e.value))
 func settings1(prefix string, section object) object =>
-  empty(filter(items(section), e => isObject(e.value)))
+  empty(filter(items(section), e => isSection(e.key, e.value)))
     ? leafSettings(prefix, section)
     : fail('${prefix}: the configuration is nested too deeply for the template (at most four levels of objects).')
 func settings2(prefix string, section object) object =>
-  reduce(filter(items(section), e => isObject(e.value)), leafSettings(prefix, section), (all, e) => union(all, settings1('${prefix}__${e.key}', e.value)))
+  reduce(filter(items(section), e => isSection(e.key, e.value)), leafSettings(prefix, section), (all, e) => union(all, settings1('${prefix}__${e.key}', e.value)))
 func settings3(prefix string, section object) object =>
-  reduce(filter(items(section), e => isObject(e.value)), leafSettings(prefix, section), (all, e) => union(all, settings2('${prefix}__${e.key}', e.value)))
+  reduce(filter(items(section), e => isSection(e.key, e.value)), leafSettings(prefix, section), (all, e) => union(all, settings2('${prefix}__${e.key}', e.value)))
 func settings4(prefix string, section object) object =>
-  reduce(filter(items(section), e => isObject(e.value)), leafSettings(prefix, section), (all, e) => union(all, settings3('${prefix}__${e.key}', e.value)))
+  reduce(filter(items(section), e => isSection(e.key, e.value)), leafSettings(prefix, section), (all, e) => union(all, settings3('${prefix}__${e.key}', e.value)))
 
 // The secrets as app settings (name to reference). The values go to the vault in keyVault.bicep.
 var gatewaySecretSettings = toObject(

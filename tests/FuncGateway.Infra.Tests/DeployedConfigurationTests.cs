@@ -247,6 +247,59 @@ public sealed partial class DeployedConfigurationTests
         Assert.Contains("FuncGateway__Admin__Key", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_jwks_document_given_as_an_object_is_one_setting_holding_its_json_which_the_gateway_accepts()
+    {
+        // docs/authentication.md: Jwks is "a static JWKS document (JSON)". Written in Bicep as the object it is, the
+        // template used to take it apart like a section, and the deployment failed inside ARM's join().
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var key = rsa.ExportParameters(includePrivateParameters: false);
+        var n = Base64Url(key.Modulus!);
+        var e = Base64Url(key.Exponent!);
+        var settings = SnapshotSettings($$"""
+            using 'main.bicep'
+            param baseName = 'fgw-jwks'
+            param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+            param authPolicies = {
+              partner: {
+                Type: 'Jwt'
+                Issuer: 'https://issuer.example'
+                Audiences: [ 'api://orders' ]
+                Jwks: {
+                  keys: [
+                    { kty: 'RSA', use: 'sig', kid: 'partner-1', n: '{{n}}', e: '{{e}}' }
+                  ]
+                }
+              }
+            }
+            """);
+
+        var jwks = JsonDocument.Parse(settings["FuncGateway__Auth__Policies__partner__Jwks"]).RootElement.GetProperty("keys")[0];
+        Assert.Equal("partner-1", jwks.GetProperty("kid").GetString());
+        Assert.Equal(n, jwks.GetProperty("n").GetString());
+        Assert.DoesNotContain(settings.Keys, name => name.StartsWith("FuncGateway__Auth__Policies__partner__Jwks__", StringComparison.Ordinal));
+
+        // The gateway's start-up validation reads the policy, its key set included (a bad one stops the start).
+        await using var azurite = await AzuriteInstance.StartAsync();
+        var configuration = settings
+            .Where(s => s.Key.StartsWith("FuncGateway__Auth__", StringComparison.Ordinal))
+            .ToDictionary(s => s.Key.Replace("__", ":", StringComparison.Ordinal), s => (string?)s.Value);
+        configuration["FuncGateway:Storage:ConnectionString"] = azurite.ConnectionString;
+        configuration["FuncGateway:RateLimits:KeyHashSecret"] = "counter-key-secret-counter-key-secret-0123";
+        var app = GatewayServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+            builder.Logging.ClearProviders();
+        });
+        await using (app)
+        {
+            await app.StartAsync();
+            await app.StopAsync();
+        }
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
     /// <summary>Runs <c>bicep snapshot</c> on a copy of infra/ with <paramref name="parameters"/>, asserts that it succeeds, and returns the app settings.</summary>
     private static Dictionary<string, string> SnapshotSettings(string parameters)
     {
