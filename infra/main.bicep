@@ -498,6 +498,8 @@ var secretSettingMarkers = [
   'funcgateway__ratelimits__keyhashsecret'
   'funcgateway__cache__redisconnectionstring'
   'funcgateway__discovery__consul__token'
+  // An account key in a connection string; the app reads its registry with its identity (TableServiceUri) instead.
+  'funcgateway__storage__connectionstring'
 ]
 var secretsInPlainSettings = filter(
   objectKeys(plainSettings),

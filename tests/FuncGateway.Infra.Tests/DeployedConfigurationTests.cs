@@ -156,12 +156,16 @@ public sealed partial class DeployedConfigurationTests
                   Token: 'consul-acl-token'
                 }
               }
+              Storage: {
+                ConnectionString: 'DefaultEndpointsProtocol=https;AccountName=fgw;AccountKey=c2VjcmV0LWFjY291bnQta2V5'
+              }
             }
             """);
 
         Assert.Contains("These settings hold secrets", output, StringComparison.Ordinal);
         Assert.Contains("FuncGateway__Auth__Policies__basic__Users__alice", output, StringComparison.Ordinal);
         Assert.Contains("FuncGateway__Discovery__Consul__Token", output, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway__Storage__ConnectionString", output, StringComparison.Ordinal);
         Assert.Contains("gatewaySecretNames", output, StringComparison.Ordinal);
     }
 
