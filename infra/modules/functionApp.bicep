@@ -72,6 +72,13 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
+      // The gateway's CORS policies decide (docs/cors.md): with origins here the host would answer preflights and add
+      // its own Access-Control-* headers around the gateway's. Written on every deployment, so one added in the portal
+      // does not outlive the next.
+      cors: {
+        allowedOrigins: []
+        supportCredentials: false
+      }
     }
     functionAppConfig: {
       deployment: {

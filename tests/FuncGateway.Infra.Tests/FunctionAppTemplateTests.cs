@@ -46,6 +46,15 @@ public sealed class FunctionAppTemplateTests
     }
 
     [Fact]
+    public void The_hosts_own_cors_is_empty_so_the_gateways_policies_decide()
+    {
+        // docs/cors.md: origins in the Function App's CORS setting make the host answer preflights and add its own
+        // headers around the gateway's; every deployment writes it empty.
+        Assert.Equal("[]", Site.At("properties", "siteConfig", "cors", "allowedOrigins").GetRawText());
+        Assert.False(Site.At("properties", "siteConfig", "cors", "supportCredentials").GetBoolean());
+    }
+
+    [Fact]
     public void Ftp_and_basic_publishing_credentials_are_off()
     {
         Assert.Equal("Disabled", Site.StringAt("properties", "siteConfig", "ftpsState"));
