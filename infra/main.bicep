@@ -475,6 +475,11 @@ var configuredSettings = union(plainSettings, gatewaySecretSettings, otelExtraSe
 // The OpenTelemetry SDK's own settings (OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*): not FuncGateway settings, but read from
 // the app settings all the same. Only OTEL_ names, and none that a parameter above already writes (it would win
 // silently) or that carries the collector's credentials (a plain parameter's value is kept in the deployment history).
+// A configured setting that one of the fixed settings below also writes would lose to it without a word (they are
+// written last): it stops the deployment instead, naming the setting, whose parameter is the place to set it.
+var fixedSettingNames = map(objectKeys(appSettings), name => toLower(name))
+var shadowedSettings = filter(objectKeys(configuredSettings), name => contains(fixedSettingNames, toLower(name)))
+
 var otelExtraSettings = toObject(items(otelSettings), e => e.key, e => settingText(e.value))
 var otelSettingsWithParameters = [
   'OTEL_EXPORTER_OTLP_ENDPOINT'
@@ -591,7 +596,9 @@ module settings 'modules/appSettings.bicep' = {
           ? fail('App setting names may hold only letters, digits and _ (Azure refuses others, and a shell cannot export them); rename the policy, tier, key or user in: ${join(badSettingNames, ', ')}')
           : !empty(secretsInPlainSettings)
               ? fail('These settings hold secrets, which never go into the configuration objects (their values would be kept in the deployment\'s history): ${join(secretsInPlainSettings, ', ')}. List each name without FuncGateway__ in gatewaySecretNames and give its value in gatewaySecrets (stored only in Key Vault); the admin key, the counter key secret and the Redis connection string have parameters of their own.')
-              : configuredSettings
+              : !empty(shadowedSettings)
+                  ? fail('These settings have parameters of their own, whose value the deployment writes instead of the one given here: ${join(shadowedSettings, ', ')}. Set each through its parameter (infra/README.md).')
+                  : configuredSettings
   }
   dependsOn: [
     roleAssignments

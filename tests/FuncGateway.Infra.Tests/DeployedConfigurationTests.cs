@@ -170,6 +170,35 @@ public sealed partial class DeployedConfigurationTests
     }
 
     [Fact]
+    public void A_configured_setting_that_a_parameter_also_writes_stops_the_deployment_naming_it()
+    {
+        // The fixed settings are written last: before, the value given in gatewaySettings was dropped without a word.
+        var output = FailedSnapshotOutput("""
+            using 'main.bicep'
+            param baseName = 'fgw-shadow'
+            param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+            param gatewaySettings = {
+              Registry: {
+                Groups: 'web'
+              }
+              forwarding: {
+                connectTimeoutSeconds: '0.5'
+              }
+              Discovery: {
+                Consul: {
+                  Address: 'http://consul.internal:8500'
+                }
+              }
+            }
+            """);
+
+        Assert.Contains("These settings have parameters of their own", output, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway__Registry__Groups", output, StringComparison.Ordinal);
+        Assert.Contains("FuncGateway__forwarding__connectTimeoutSeconds", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("FuncGateway__Discovery__Consul__Address", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_registration_key_is_a_key_vault_reference_and_its_pools_a_plain_setting()
     {
         var settings = SnapshotSettings("""
