@@ -6,7 +6,8 @@ namespace FuncGateway.Functions.EndToEnd.Tests;
 
 /// <summary>
 /// What README promises on both hosts, checked on the Functions app's path where tests/FuncGateway.Server.Tests checks
-/// it on the server: HEAD on a GET route, a trailing slash, and request ids on proxied answers and problems.
+/// it on the server: HEAD on a GET route, a body up to the gateway's limit, a trailing slash, and request ids on proxied
+/// answers and problems.
 /// </summary>
 [Collection(FunctionsAppCollectionDefinition.Name)]
 public sealed class ServerParityTests(FunctionsAppFixture app)
@@ -23,6 +24,33 @@ public sealed class ServerParityTests(FunctionsAppFixture app)
         Assert.Equal(["echo"], response.Headers.GetValues("X-Echo-Instance"));
         Assert.Empty(await response.Content.ReadAsByteArrayAsync());
         Assert.Null((await app.InvocationForAsync("/shop/orders/907")).Failure);
+    }
+
+    [Fact]
+    public async Task A_body_over_kestrels_default_limit_and_under_the_gateways_reaches_the_upstream()
+    {
+        // The worker's Kestrel keeps ASP.NET Core's default body limit (30,000,000 bytes); the server lifts its own.
+        // The gateway's limit (FuncGateway:Forwarding:MaxRequestBodySizeBytes, 100 MB by default) must hold on both
+        // hosts, so the core sets it on each request: without that the worker would refuse this body.
+        app.ProgrammableHandler.Set(async context =>
+        {
+            long total = 0;
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+            {
+                total += read;
+            }
+
+            await context.Response.WriteAsync(total.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+        const int Length = 40_000_000;
+
+        using var content = new ByteArrayContent(new byte[Length]);
+        using var response = await app.Client.PostAsync("/stream/large-body", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Length.ToString(System.Globalization.CultureInfo.InvariantCulture), await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
