@@ -275,6 +275,13 @@ internal sealed class SnapshotBuilder(
             return false;
         }
 
+        if (uri.Port == 0)
+        {
+            // Nothing listens on port 0 (connecting to it fails at once): an SRV record's "no port" or a typo, not an instance.
+            error = $"'{shown}' has port 0; give the port the instance listens on (1–65535).";
+            return false;
+        }
+
         url = uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
         error = "";
         return true;

@@ -49,7 +49,7 @@ internal sealed class GatewayHttpClientFactory(IOptions<GatewayOptions> options,
         handler.PooledConnectionLifetime = TimeSpan.FromSeconds(forwarding.PooledConnectionLifetimeSeconds);
         handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(forwarding.PooledConnectionIdleTimeoutSeconds);
 
-        // Whatever a name resolves to, never a link-local or cloud metadata address.
+        // Whatever a name resolves to, never an unspecified, link-local or cloud metadata address.
         handler.ConnectCallback = UpstreamAllowlist.ConnectAsync;
         if (context.NewMetadata is not null && context.NewMetadata.TryGetValue(PoolingKey, out var pooling) && pooling == NoPooling)
         {

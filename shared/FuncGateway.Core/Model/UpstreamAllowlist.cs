@@ -7,7 +7,7 @@ namespace FuncGateway.Model;
 /// <summary>
 /// Where routes and pools may send requests (<c>FuncGateway:Forwarding:AllowedUpstreams</c>), the gateway's guard
 /// against server-side request forgery through the registry. Checked when a snapshot is built: an upstream URL
-/// outside the list rejects its row like any other error. Link-local and cloud metadata addresses are refused
+/// outside the list rejects its row like any other error. Unspecified, link-local and cloud metadata addresses are refused
 /// whatever the list says, by name and address when the row is read and again, after DNS, when a connection is made
 /// (<see cref="ConnectAsync"/>), so a name that resolves to one of them never reaches it either.
 /// </summary>
@@ -17,6 +17,8 @@ internal sealed class UpstreamAllowlist
 
     private static readonly IPNetwork[] RefusedNetworks =
     [
+        IPNetwork.Parse("0.0.0.0/8"), // "this network" (RFC 1122): no host has it; a connection to 0.0.0.0 reaches the gateway's own machine
+        IPNetwork.Parse("::/128"), // the IPv6 unspecified address: the same
         IPNetwork.Parse("169.254.0.0/16"), // IPv4 link-local: the metadata services of Azure, AWS, GCP, OCI (169.254.169.254), ECS (169.254.170.2)
         IPNetwork.Parse("fe80::/10"), // IPv6 link-local
         IPNetwork.Parse("168.63.129.16/32"), // Azure WireServer
@@ -99,6 +101,11 @@ internal sealed class UpstreamAllowlist
         }
 
         var isAddress = IPAddress.TryParse(name, out var address);
+        if (isAddress && IsUnspecified(address!))
+        {
+            return $"'{uri.Host}' is an unspecified address (0.0.0.0/8, ::), which no upstream has (a connection to it reaches the gateway's own machine); the gateway never forwards there, whatever {SettingKey} says.";
+        }
+
         if ((isAddress && IsAlwaysRefused(address!)) || (!isAddress && RefusedNames.Contains(name, StringComparer.Ordinal)))
         {
             return $"'{uri.Host}' is a link-local or cloud metadata address; the gateway never forwards there, whatever {SettingKey} says.";
@@ -131,7 +138,7 @@ internal sealed class UpstreamAllowlist
         return $"'{uri.Authority}' is not in {SettingKey} ({Text}).";
     }
 
-    /// <summary>True for a link-local or cloud metadata address (IPv4-mapped and NAT64 forms included).</summary>
+    /// <summary>True for an unspecified (0.0.0.0/8, ::), link-local or cloud metadata address (IPv4-mapped and NAT64 forms included).</summary>
     public static bool IsAlwaysRefused(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -142,6 +149,12 @@ internal sealed class UpstreamAllowlist
         }
 
         return IpRanges.AnyContains(RefusedNetworks, address);
+    }
+
+    private static bool IsUnspecified(IPAddress address)
+    {
+        address = IpRanges.Normalize(address);
+        return RefusedNetworks[0].Contains(address) || RefusedNetworks[1].Contains(address);
     }
 
     /// <summary>
@@ -158,7 +171,7 @@ internal sealed class UpstreamAllowlist
         if (allowed.Length == 0)
         {
             throw new HttpRequestException(HttpRequestError.ConnectionError,
-                $"'{host}' resolves only to link-local or cloud metadata addresses; the gateway never connects to them.");
+                $"'{host}' resolves only to unspecified, link-local or cloud metadata addresses; the gateway never connects to them.");
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
