@@ -206,6 +206,12 @@ internal sealed class SrvDiscoverySourceFactory(DnsLookup lookup, TimeProvider t
             {
                 ttl = Math.Min(ttl ?? int.MaxValue, record.TimeToLive);
                 var target = record.Target.Value.TrimEnd('.');
+                if (target.Length == 0)
+                {
+                    // Target "." (RFC 2782): the service is decidedly not available here. An answer, not a name to resolve.
+                    continue;
+                }
+
                 var addresses = response!.Additionals.OfType<AddressRecord>().Where(a => string.Equals(a.DomainName.Value.TrimEnd('.'), target, StringComparison.OrdinalIgnoreCase)).ToList();
                 if (addresses.Count == 0)
                 {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Azure.Data.Tables;
 using FuncGateway.Server.Tests.Infrastructure;
 using FuncGateway.Testing;
@@ -94,6 +95,35 @@ public sealed class DiscoveryHostileTests(AzuriteFixture azurite)
             using var response = await gateway.Client.GetAsync("/orders/1");
             Assert.Equal("a", (await Echo.ReadAsync(response)).Instance);
         }
+    }
+
+    [SkippableFact]
+    public async Task Srv_port_0_is_skipped_and_a_no_service_record_empties_the_pool_instead_of_an_outage()
+    {
+        DnsAvailable();
+        await using var x = await TestUpstream.StartAsync("x");
+        const string Host = "--host-record=host.internal,127.0.0.1";
+        var good = $"--srv-host=_http._tcp.orders.internal,host.internal,{x.BaseAddress.Port},0,1";
+        await using var dns = await Dnsmasq.StartAsync([], Host, good, "--srv-host=_http._tcp.orders.internal,host.internal,0,0,5");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, DnsSettings(dns));
+        await gateway.Upstreams!.UpsertEntityAsync(new TableEntity("default", "orders") { ["Discovery"] = "{\"Source\":\"srv\",\"Name\":\"_http._tcp.orders.internal\"}" });
+        await gateway.UpsertRouteAsync("orders", "/orders/{**rest}", "orders");
+        await gateway.ReloadAsync();
+
+        // The port-0 record is not an instance (every request sent there would fail and trip its breaker).
+        await Waiting.UntilAsync(async () => (await DiscoveryView.ServedUrlsAsync(gateway, "orders")).Length > 0, Patience, "the pool to get its discovered list");
+        Assert.Equal([$"http://127.0.0.1:{x.BaseAddress.Port}"], await DiscoveryView.ServedUrlsAsync(gateway, "orders"));
+        var discovery = (await DiscoveryView.PoolAsync(gateway, "orders")).GetProperty("discovery");
+        Assert.Contains("port 0", Assert.Single(discovery.GetProperty("skipped").EnumerateArray()).GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+        // The operator marks the service "decidedly not available" (RFC 2782: target "."): an answer, so the pool is
+        // emptied and shows ok, not an outage that keeps sending to x.
+        await dns.RestartAsync(Host, "--srv-host=_http._tcp.orders.internal");
+        await Waiting.UntilAsync(async () => (await DiscoveryView.ServedUrlsAsync(gateway, "orders")).Length == 0, Patience, "the pool to be emptied");
+        discovery = (await DiscoveryView.PoolAsync(gateway, "orders")).GetProperty("discovery");
+        Assert.Equal("ok", discovery.GetProperty("state").GetString());
+        Assert.Equal(JsonValueKind.Null, discovery.GetProperty("lastError").ValueKind);
+        await Problem.AssertAsync(await gateway.Client.GetAsync("/orders/1"), HttpStatusCode.ServiceUnavailable, "no_upstream_available");
     }
 
     private static Dictionary<string, string?> DnsSettings(Dnsmasq dns) => new()
