@@ -103,6 +103,7 @@ internal static class GatewaySettings
 
         // [#16 discovery]
         ["FuncGateway__Discovery__Dns__TimeoutSeconds"] = DiscoveryTuning,
+        ["FuncGateway__Discovery__MaxInstancesPerPool"] = DiscoveryTuning,
         ["FuncGateway__Discovery__Registration__DefaultLeaseSeconds"] = DiscoveryTuning,
         ["FuncGateway__Discovery__Registration__MaxLeaseSeconds"] = DiscoveryTuning,
     };

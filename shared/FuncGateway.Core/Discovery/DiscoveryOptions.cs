@@ -8,6 +8,16 @@ public sealed class DiscoveryOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "FuncGateway:Discovery";
 
+    /// <summary>The default of <see cref="MaxInstancesPerPool"/>.</summary>
+    public const int DefaultMaxInstancesPerPool = 1000;
+
+    /// <summary>
+    /// The most instances a source may give one pool; more are left out (the first ones by URL are kept), and the
+    /// registration API refuses a new instance id into a pool that has this many live registrations.
+    /// </summary>
+    [Range(1, 10000)]
+    public int MaxInstancesPerPool { get; set; } = DefaultMaxInstancesPerPool;
+
     /// <summary>The <c>dns</c> and <c>srv</c> sources.</summary>
     public DnsDiscoveryOptions Dns { get; set; } = new();
 

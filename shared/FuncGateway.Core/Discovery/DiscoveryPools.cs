@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using FuncGateway.Configuration;
 using FuncGateway.Model;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FuncGateway.Discovery;
 
@@ -20,13 +21,19 @@ internal sealed class DiscoveryPools : ISnapshotPublishedListener, IAsyncDisposa
     private readonly UpstreamAllowlist _allowlist;
     private readonly TimeProvider _time;
     private readonly ILogger<DiscoveryPools> _logger;
+    private readonly int _maxInstances;
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Pool, string Specification), DiscoveryEntry> _entries = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public DiscoveryPools(IEnumerable<IDiscoverySourceFactory> factories, UpstreamAllowlist allowlist, TimeProvider time, ILogger<DiscoveryPools> logger)
+    /// <summary>Most skipped instances kept (and logged) per list: a source full of bad entries must not grow the admin view or the log without bound.</summary>
+    internal const int MaxSkippedShown = 100;
+
+    public DiscoveryPools(
+        IEnumerable<IDiscoverySourceFactory> factories, UpstreamAllowlist allowlist, TimeProvider time, ILogger<DiscoveryPools> logger, IOptions<DiscoveryOptions> options)
     {
+        _maxInstances = options.Value.MaxInstancesPerPool;
         var byKind = new Dictionary<string, IDiscoverySourceFactory>(StringComparer.OrdinalIgnoreCase);
         foreach (var factory in factories)
         {
@@ -154,6 +161,7 @@ internal sealed class DiscoveryPools : ISnapshotPublishedListener, IAsyncDisposa
     {
         var instances = new SortedDictionary<string, SuppliedInstance>(StringComparer.OrdinalIgnoreCase);
         var skipped = ImmutableArray.CreateBuilder<SkippedInstance>();
+        var notShown = 0;
         foreach (var item in list ?? [])
         {
             var reason = Check(item, out var url);
@@ -161,14 +169,31 @@ internal sealed class DiscoveryPools : ISnapshotPublishedListener, IAsyncDisposa
             {
                 instances[url] = new SuppliedInstance(url, item.Weight, item.Priority);
             }
-            else if (reason is not null)
+            else if (reason is not null && skipped.Count < MaxSkippedShown)
             {
                 skipped.Add(new SkippedInstance(PrintableText.Of(item?.Url ?? ""), reason));
             }
+            else if (reason is not null)
+            {
+                notShown++;
+            }
+        }
+
+        // A bound on what one source can make every gateway instance hold and balance over (a registration key holder
+        // registering without end, a DNS answer of thousands): the first instances by URL, the same on every instance.
+        var next = ImmutableArray.CreateRange(instances.Count <= _maxInstances ? instances.Values : instances.Values.Take(_maxInstances));
+        if (instances.Count > _maxInstances)
+        {
+            skipped.Insert(0, new SkippedInstance(
+                "…", $"{instances.Count - _maxInstances} of {instances.Count} instances left out: a pool takes at most {_maxInstances} from its source (FuncGateway:Discovery:MaxInstancesPerPool); kept the first by URL."));
+        }
+
+        if (notShown > 0)
+        {
+            skipped.Add(new SkippedInstance("…", $"{notShown} more skipped instances not listed (at most {MaxSkippedShown} are)."));
         }
 
         var now = _time.GetUtcNow();
-        var next = ImmutableArray.CreateRange(instances.Values);
         var skippedNow = skipped.ToImmutable();
         lock (_lock)
         {

@@ -31,9 +31,19 @@ internal sealed class RegistrationDiscoverySourceFactory(RegistrationTable table
         return errors.Count == before;
     }
 
-    private sealed class Source(string pool, RegistrationTable table, TimeSpan interval, TimeProvider time, ILogger logger)
-        : PollingDiscoverySource(pool, RegistrationKind, time, logger)
+    /// <summary>The ids a registration source last read with a live lease (the registration API's cheap "renewal?" check).</summary>
+    internal interface ILiveRegistrations
     {
+        bool IsLive(string id);
+    }
+
+    private sealed class Source(string pool, RegistrationTable table, TimeSpan interval, TimeProvider time, ILogger logger)
+        : PollingDiscoverySource(pool, RegistrationKind, time, logger), ILiveRegistrations
+    {
+        private volatile HashSet<string> _live = new(StringComparer.Ordinal);
+
+        public bool IsLive(string id) => _live.Contains(id);
+
         // Rows logged as skipped, with the reason, so a bad row is logged once and not at every read.
         private readonly Dictionary<string, string> _skipped = new(StringComparer.Ordinal);
 
@@ -43,6 +53,7 @@ internal sealed class RegistrationDiscoverySourceFactory(RegistrationTable table
             var now = Time.GetUtcNow();
             var instances = new List<DiscoveredInstance>(rows.Count);
             var skipped = new Dictionary<string, string>(StringComparer.Ordinal);
+            var live = new HashSet<string>(StringComparer.Ordinal);
             foreach (var row in rows)
             {
                 if (Read(row, now, out var instance) is { } reason)
@@ -52,8 +63,11 @@ internal sealed class RegistrationDiscoverySourceFactory(RegistrationTable table
                 else if (instance is not null)
                 {
                     instances.Add(instance);
+                    live.Add(row.RowKey);
                 }
             }
+
+            _live = live;
 
             foreach (var (id, reason) in skipped)
             {

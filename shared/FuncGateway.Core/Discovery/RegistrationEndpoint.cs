@@ -27,6 +27,7 @@ internal sealed class RegistrationEndpoint(
     public const string InvalidRegistration = "invalid_registration";
     public const string UnknownPool = "unknown_pool";
     public const string RegistrationNotRecorded = "registration_not_recorded";
+    public const string RegistrationLimit = "registration_limit";
 
     private const int MaxBodyBytes = 4096;
 
@@ -110,7 +111,7 @@ internal sealed class RegistrationEndpoint(
                 return;
             }
 
-            await RegisterAsync(context, pool, id);
+            await RegisterAsync(context, pool, id, snapshot.Upstreams[pool]);
         }
         catch (DiscoveryLookupException ex)
         {
@@ -119,7 +120,7 @@ internal sealed class RegistrationEndpoint(
         }
     }
 
-    private async Task RegisterAsync(HttpContext context, string pool, string id)
+    private async Task RegisterAsync(HttpContext context, string pool, string id, UpstreamPool compiled)
     {
         RegistrationBody? body;
         try
@@ -161,7 +162,24 @@ internal sealed class RegistrationEndpoint(
             return;
         }
 
-        var expires = time.GetUtcNow().AddSeconds(leaseSeconds);
+        var now = time.GetUtcNow();
+        var max = options.Value.MaxInstancesPerPool;
+
+        // A renewal of an instance this gateway last read as live costs no read; a new id is counted against the pool's
+        // live registrations, so a registration key cannot grow a pool (and every gateway's memory) without bound.
+        if (compiled.GetFeature<PoolDiscovery>()?.Entry.Source is not RegistrationDiscoverySourceFactory.ILiveRegistrations known || !known.IsLive(id))
+        {
+            var others = await table.CountOtherLiveAsync(pool, id, now, context.RequestAborted);
+            if (others >= max)
+            {
+                await GatewayProblem.WriteAsync(context, StatusCodes.Status409Conflict, RegistrationLimit,
+                    "The pool has as many instances as it may have.",
+                    $"Pool '{PrintableText.Of(pool)}' has {others} live registrations; FuncGateway:Discovery:MaxInstancesPerPool is {max}. Deregister an instance, or let a lease lapse, first.");
+                return;
+            }
+        }
+
+        var expires = now.AddSeconds(leaseSeconds);
         await table.UpsertAsync(pool, id, url, weight, expires, context.RequestAborted);
         DiscoveryLog.Registered(logger, pool, id, url, expires, CredentialOf(context.Request, pool));
         context.Response.ContentType = "application/json; charset=utf-8";

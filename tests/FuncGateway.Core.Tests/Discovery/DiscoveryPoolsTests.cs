@@ -27,7 +27,7 @@ public sealed class DiscoveryPoolsTests : IAsyncDisposable
     public DiscoveryPoolsTests()
     {
         var states = new InstanceStateRegistry();
-        _pools = new DiscoveryPools([_factory], UpstreamAllowlist.Any, new FakeTimeProvider(Now), NullLogger<DiscoveryPools>.Instance);
+        _pools = new DiscoveryPools([_factory], UpstreamAllowlist.Any, new FakeTimeProvider(Now), NullLogger<DiscoveryPools>.Instance, Microsoft.Extensions.Options.Options.Create(new DiscoveryOptions()));
         var policies = new LoadBalancingPolicyRegistry(
             [new RoundRobinPolicy(), new WeightedRoundRobinPolicy(), new LeastRequestsPolicy(), new PowerOfTwoChoicesPolicy(new Random(1)), new ConsistentHashPolicy()]);
         _builder = new SnapshotBuilder(

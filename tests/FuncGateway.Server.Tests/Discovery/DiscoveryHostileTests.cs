@@ -67,6 +67,60 @@ public sealed class DiscoveryHostileTests(AzuriteFixture azurite)
         Assert.Empty(await RowKeysAsync(rows));
     }
 
+    [Fact]
+    public async Task A_pool_takes_at_most_MaxInstancesPerPool_registrations_and_lapsed_rows_are_cleaned_up()
+    {
+        await using var gateway = await StartRegistrationGatewayAsync(azurite, ("FuncGateway:Discovery:MaxInstancesPerPool", "3"));
+        var rows = new TableServiceClient(azurite.ConnectionString).GetTableClient(gateway.TablePrefix + "Instances");
+        await rows.CreateIfNotExistsAsync();
+
+        // An instance that died without deregistering long ago: its row lapsed and nobody removed it.
+        await rows.UpsertEntityAsync(new TableEntity("orders", "dead-1") { ["Url"] = "http://127.0.0.1:9", ["LeaseExpiresAt"] = DateTimeOffset.UtcNow.AddHours(-1) });
+
+        // A registration key holder (here the admin key: the limit is the pool's, whoever asks) registers id after id.
+        for (var i = 1; i <= 3; i++)
+        {
+            using var ok = await PutAsync(gateway, $"r-{i}", $"http://127.0.0.1:{10000 + i}");
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        Assert.Equal(["r-1", "r-2", "r-3"], await RowKeysAsync(rows));
+        var refused = await Problem.AssertAsync(await PutAsync(gateway, "r-4", "http://127.0.0.1:10004"), HttpStatusCode.Conflict, "registration_limit");
+        Assert.Contains("MaxInstancesPerPool is 3", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("r-4", await RowKeysAsync(rows));
+
+        // A renewal is not a new instance; after a deregistration a new id fits again.
+        using (var renewed = await PutAsync(gateway, "r-2", "http://127.0.0.1:10002"))
+        {
+            Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
+        }
+
+        using (var deleted = await gateway.Client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/_gateway/pools/orders/instances/r-3") { Headers = { { "X-Admin-Key", GatewayHost.AdminKey } } }))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        using (var fits = await PutAsync(gateway, "r-4", "http://127.0.0.1:10004"))
+        {
+            Assert.Equal(HttpStatusCode.OK, fits.StatusCode);
+        }
+
+        // Rows written past the API (anyone with table access): the pool still serves at most 3, and says what it left out.
+        for (var i = 1; i <= 3; i++)
+        {
+            await rows.UpsertEntityAsync(new TableEntity("orders", $"w-{i}") { ["Url"] = $"http://127.0.0.1:{20000 + i}", ["LeaseExpiresAt"] = DateTimeOffset.UtcNow.AddMinutes(5) });
+        }
+
+        await Waiting.UntilAsync(
+            async () => (await DiscoveryView.PoolAsync(gateway, "orders")).GetProperty("discovery").GetProperty("skipped").GetRawText().Contains("MaxInstancesPerPool", StringComparison.Ordinal),
+            Patience, "the pool to leave instances out");
+        var pool = await DiscoveryView.PoolAsync(gateway, "orders");
+        var expected = new[] { "http://127.0.0.1:10001", "http://127.0.0.1:10002", "http://127.0.0.1:10004" };
+        Assert.Equal(expected, await DiscoveryView.ServedUrlsAsync(gateway, "orders"));
+        Assert.Equal(expected, pool.GetProperty("discovery").GetProperty("instances").EnumerateArray().Select(static i => i.GetProperty("url").GetString()));
+        Assert.Contains("3 of 6 instances left out", pool.GetProperty("discovery").GetProperty("skipped")[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public async Task A_dns_name_that_also_resolves_to_0_0_0_0_or_the_metadata_address_serves_only_its_real_address()
     {
