@@ -335,6 +335,7 @@ internal sealed class AdminEndpoints
             status.LastAttemptAt,
             status.LastSuccessAt,
             status.LastError,
+            readingSince = _registry.ReadingSince,
             routes = snapshot?.Routes.Length ?? 0,
             upstreams = snapshot?.Upstreams.Count ?? 0,
             rejected = snapshot?.Rejected.Length ?? 0,

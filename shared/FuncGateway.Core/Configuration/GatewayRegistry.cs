@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime;
+using System.Runtime.CompilerServices;
 using FuncGateway.Diagnostics;
 using FuncGateway.Storage;
 using Microsoft.Extensions.Logging;
@@ -62,6 +63,13 @@ internal sealed class GatewayRegistry : IDisposable
 
     public RegistryStatus Status => _status;
 
+    // When the storage read now in flight started (null when none is): a read that hangs until ReadTimeoutSeconds
+    // leaves the last attempt's status in place, which would otherwise look like all is well.
+    private volatile StrongBox<DateTimeOffset>? _readingSince;
+
+    /// <summary>When the registry read now in progress started; null when no read is waiting for storage.</summary>
+    public DateTimeOffset? ReadingSince => _readingSince?.Value;
+
     /// <summary>
     /// The current snapshot; before the first one exists (a cold start), waits up to the configured start-up wait
     /// for it, then gives null so the caller answers 503.
@@ -96,6 +104,7 @@ internal sealed class GatewayRegistry : IDisposable
         {
             var attemptAt = _time.GetUtcNow();
             RegistryContent content;
+            _readingSince = new StrongBox<DateTimeOffset>(attemptAt);
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -146,6 +155,10 @@ internal sealed class GatewayRegistry : IDisposable
                 }
 
                 return RecordFailure(attemptAt, error);
+            }
+            finally
+            {
+                _readingSince = null;
             }
 
             var current = _current;

@@ -49,6 +49,13 @@ internal sealed class StorageFaultProxy : IAsyncDisposable
         DropConnections();
     }
 
+    /// <summary>From now on every request is read and never answered: storage that hangs. The connection stays open.</summary>
+    public void Hang()
+    {
+        _fault = new Fault(0, null);
+        DropConnections();
+    }
+
     /// <summary>From now on every request is relayed to storage again.</summary>
     public void Pass()
     {
@@ -128,6 +135,11 @@ internal sealed class StorageFaultProxy : IAsyncDisposable
 
                 buffer.RemoveRange(0, end + 4 + length);
                 _faulted.Enqueue(new FaultedRequest(head[..head.IndexOf('\r', StringComparison.Ordinal)], Header(head, "x-ms-client-request-id")));
+                if (fault.Status == 0)
+                {
+                    await Task.Delay(Timeout.Infinite, _stopping.Token);
+                }
+
                 await stream.WriteAsync(Response(fault), _stopping.Token);
             }
         }
