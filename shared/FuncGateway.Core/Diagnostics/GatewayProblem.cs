@@ -35,6 +35,9 @@ public static class ProblemCodes
     public const string MethodNotImplemented = "method_not_implemented";
     public const string InvalidMaxForwards = "invalid_max_forwards";
     public const string InvalidPath = "invalid_path";
+
+    /// <summary>A request that has passed through a FuncGateway <c>ForwardingLoop.MaxHops</c> times (RFC 8586 <c>CDN-Loop</c>).</summary>
+    public const string LoopDetected = "loop_detected";
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
     public const string TunnelLimitReached = "tunnel_limit_reached";
 

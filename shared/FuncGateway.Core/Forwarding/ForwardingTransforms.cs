@@ -100,6 +100,9 @@ internal sealed class ForwardedHeadersTransform : GatewayRequestTransform
 
         headers.TryAddWithoutValidation("X-Forwarded-Proto", feature.ClientScheme);
 
+        // Appended to the client's list (copied with the other headers), so a request that comes back is counted.
+        headers.TryAddWithoutValidation(ForwardingLoop.HeaderName, ForwardingLoop.Id);
+
         // Only a host that matched FuncGateway:Forwarding:PublicHosts: an upstream builds links and redirects from it.
         if (feature.PublicHost is { } host)
         {

@@ -194,6 +194,14 @@ public sealed class GatewayPipeline
             return null;
         }
 
+        if (ForwardingLoop.IsLooping(context.Request))
+        {
+            const string Detail = "The request has passed through this gateway too many times (CDN-Loop): a route or an instance leads back to the gateway.";
+            Log.RequestRefused(_logger, ProblemCodes.LoopDetected, Detail);
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status508LoopDetected, ProblemCodes.LoopDetected, "Forwarding loop detected.", Detail);
+            return null;
+        }
+
         var client = _clientIp.ResolveClient(context);
         var isAdmin = AdminEndpoints.IsAdminPath(context.Request.Path);
 

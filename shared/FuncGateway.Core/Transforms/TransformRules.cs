@@ -71,6 +71,11 @@ internal static class TransformRules
             return $"'{name}' is a hop-by-hop or framing header that the gateway manages.";
         }
 
+        if (string.Equals(name, ForwardingLoop.HeaderName, StringComparison.OrdinalIgnoreCase))
+        {
+            return $"'{name}' carries the gateway's loop detection (RFC 8586), which a transform may not change.";
+        }
+
         if (string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase))
         {
             return operation == HeaderOperation.Set && source <= ValueSource.Gateway
