@@ -94,8 +94,9 @@ param otlpHeaders string = ''
 @maxLength(40)
 param tablePrefix string = 'Gateway'
 
-@description('FuncGateway:Registry:RefreshIntervalSeconds (0.2-3600): how often every instance re-reads the registry. A string, so that fractions are possible.')
-param registryRefreshIntervalSeconds string = '5'
+@description('FuncGateway:Registry:RefreshIntervalSeconds (0.2-3600): how often every instance re-reads the registry. A whole number, or a string for a fraction (\'0.5\').')
+#disable-next-line no-explicit-any
+param registryRefreshIntervalSeconds any = '5'
 
 @description('FuncGateway:Registry:Groups: the route groups this gateway serves, comma-separated (web, or web,partner): only routes whose Groups name one of them. Empty: every route. See docs/route-groups.md.')
 param routeGroups string = ''
@@ -104,25 +105,21 @@ param routeGroups string = ''
 @maxLength(24)
 param registryStorageAccountName string = ''
 
-@description('FuncGateway:Registry:StartupWaitSeconds: how long a request arriving before the first snapshot waits for it.')
-@minValue(0)
-@maxValue(120)
-param registryStartupWaitSeconds int = 10
+@description('FuncGateway:Registry:StartupWaitSeconds (0-120): how long a request arriving before the first snapshot waits for it. A whole number, or a string for a fraction (\'0.5\').')
+#disable-next-line no-explicit-any
+param registryStartupWaitSeconds any = 10
 
-@description('FuncGateway:Registry:ReadTimeoutSeconds: timeout of one registry read.')
-@minValue(1)
-@maxValue(300)
-param registryReadTimeoutSeconds int = 15
+@description('FuncGateway:Registry:ReadTimeoutSeconds (1-300): timeout of one registry read. A whole number, or a string for a fraction (\'2.5\').')
+#disable-next-line no-explicit-any
+param registryReadTimeoutSeconds any = 15
 
-@description('FuncGateway:Forwarding:DefaultTimeoutSeconds: upstream inactivity timeout for routes without one. At most 230: the Azure front end ends longer responses.')
-@minValue(1)
-@maxValue(230)
-param forwardingDefaultTimeoutSeconds int = 100
+@description('FuncGateway:Forwarding:DefaultTimeoutSeconds (0.001-230): upstream inactivity timeout for routes without one. At most 230: the Azure front end ends longer responses. A whole number, or a string for a fraction (\'0.5\').')
+#disable-next-line no-explicit-any
+param forwardingDefaultTimeoutSeconds any = 100
 
-@description('FuncGateway:Forwarding:ConnectTimeoutSeconds: TCP connect timeout to an upstream.')
-@minValue(1)
-@maxValue(300)
-param forwardingConnectTimeoutSeconds int = 10
+@description('FuncGateway:Forwarding:ConnectTimeoutSeconds (0.1-300): TCP connect timeout to an upstream. A whole number, or a string for a fraction (\'0.5\').')
+#disable-next-line no-explicit-any
+param forwardingConnectTimeoutSeconds any = 10
 
 @description('FuncGateway:Forwarding:PooledConnectionLifetimeSeconds: pooled connections are replaced after this, so DNS changes are seen.')
 @minValue(1)
@@ -449,6 +446,37 @@ func settings3(prefix string, section object) object =>
 func settings4(prefix string, section object) object =>
   reduce(filter(items(section), e => isSection(e.key, e.value)), leafSettings(prefix, section), (all, e) => union(all, settings3('${prefix}__${e.key}', e.value)))
 
+// A number of seconds the gateway reads as a double: a parameter given as a whole number (10) or, since Bicep has no
+// fractions, as a string ('0.5'). Checked here against the gateway's own range, so that a value it would refuse at
+// start-up stops the deployment instead, naming the parameter. Decimal digits only: no sign, exponent or spaces.
+#disable-next-line no-explicit-any
+func seconds(name string, value any, minMilliseconds int, maxMilliseconds int, range string) string =>
+  secondsInRange(string(value), minMilliseconds, maxMilliseconds)
+    ? string(value)
+    : fail('${name}: \'${string(value)}\' is not a number of seconds from ${range} (a whole number, or a string such as \'0.5\')')
+
+// ARM's && does not stop at the first false operand: ?: does, so that int() only ever sees digits.
+func secondsInRange(text string, minMilliseconds int, maxMilliseconds int) bool =>
+  isDecimal(text) ? millisecondsInRange(wholeMilliseconds(text), empty(replace(fractionDigits(text, 3), '0', '')), minMilliseconds, maxMilliseconds) : false
+
+// Whole milliseconds within [min, max]; exact: no non-zero digit beyond the third decimal (only max needs it).
+func millisecondsInRange(milliseconds int, exact bool, minMilliseconds int, maxMilliseconds int) bool =>
+  milliseconds >= minMilliseconds && (milliseconds < maxMilliseconds || (milliseconds == maxMilliseconds && exact))
+
+// '12' or '12.5': digits, then at most one '.' followed by digits; at most nine digits before it (beyond every maximum
+// here, and int() stays in range).
+func isDecimal(text string) bool =>
+  isDecimalParts(split(text, '.')) && empty(reduce(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.'], text, (rest, c) => replace(rest, c, '')))
+func isDecimalParts(parts array) bool =>
+  length(parts) <= 2 && !empty(parts[0]) && length(parts[0]) <= 9 && (length(parts) == 1 || !empty(last(parts)))
+
+// The digits after the point from the given position on ('' when there are none).
+func fractionDigits(text string, from int) string => length(split(text, '.')) == 2 ? skip(split(text, '.')[1], from) : ''
+
+// The value in whole milliseconds, the digits beyond the third decimal cut off.
+func wholeMilliseconds(text string) int =>
+  int(split(text, '.')[0]) * 1000 + int(take('${length(split(text, '.')) == 2 ? split(text, '.')[1] : ''}000', 3))
+
 // The secrets as app settings (name to reference). The values go to the vault in keyVault.bicep.
 var gatewaySecretSettings = toObject(
   gatewaySecretNames,
@@ -541,12 +569,12 @@ var appSettings = {
   // FuncGateway: the registry through the app's identity (DefaultAzureCredential picks the managed identity).
   FuncGateway__Storage__TableServiceUri: registryTableEndpoint
   FuncGateway__Storage__TablePrefix: tablePrefix
-  FuncGateway__Registry__RefreshIntervalSeconds: registryRefreshIntervalSeconds
-  FuncGateway__Registry__StartupWaitSeconds: string(registryStartupWaitSeconds)
-  FuncGateway__Registry__ReadTimeoutSeconds: string(registryReadTimeoutSeconds)
+  FuncGateway__Registry__RefreshIntervalSeconds: seconds('registryRefreshIntervalSeconds', registryRefreshIntervalSeconds, 200, 3600000, '0.2 to 3600')
+  FuncGateway__Registry__StartupWaitSeconds: seconds('registryStartupWaitSeconds', registryStartupWaitSeconds, 0, 120000, '0 to 120')
+  FuncGateway__Registry__ReadTimeoutSeconds: seconds('registryReadTimeoutSeconds', registryReadTimeoutSeconds, 1000, 300000, '1 to 300')
   FuncGateway__Registry__Groups: routeGroups
-  FuncGateway__Forwarding__DefaultTimeoutSeconds: string(forwardingDefaultTimeoutSeconds)
-  FuncGateway__Forwarding__ConnectTimeoutSeconds: string(forwardingConnectTimeoutSeconds)
+  FuncGateway__Forwarding__DefaultTimeoutSeconds: seconds('forwardingDefaultTimeoutSeconds', forwardingDefaultTimeoutSeconds, 1, 230000, '0.001 to 230')
+  FuncGateway__Forwarding__ConnectTimeoutSeconds: seconds('forwardingConnectTimeoutSeconds', forwardingConnectTimeoutSeconds, 100, 300000, '0.1 to 300')
   FuncGateway__Forwarding__PooledConnectionLifetimeSeconds: string(forwardingPooledConnectionLifetimeSeconds)
   FuncGateway__Forwarding__PooledConnectionIdleTimeoutSeconds: string(forwardingPooledConnectionIdleTimeoutSeconds)
   FuncGateway__Forwarding__MaxRequestBodySizeBytes: string(forwardingMaxRequestBodySizeBytes)

@@ -199,6 +199,47 @@ public sealed partial class DeployedConfigurationTests
     }
 
     [Fact]
+    public void The_timeouts_take_fractional_seconds_as_strings_and_whole_seconds_as_numbers()
+    {
+        // They were int parameters: the gateway takes 0.5, but no deployment could write it (and gatewaySettings may not).
+        var settings = SnapshotSettings("""
+            using 'main.bicep'
+            param baseName = 'fgw-fractions'
+            param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+            param forwardingConnectTimeoutSeconds = '0.5'
+            param forwardingDefaultTimeoutSeconds = '29.5'
+            param registryStartupWaitSeconds = '0.25'
+            param registryReadTimeoutSeconds = 4
+            param registryRefreshIntervalSeconds = 2
+            """);
+
+        Assert.Equal("0.5", settings["FuncGateway__Forwarding__ConnectTimeoutSeconds"]);
+        Assert.Equal("29.5", settings["FuncGateway__Forwarding__DefaultTimeoutSeconds"]);
+        Assert.Equal("0.25", settings["FuncGateway__Registry__StartupWaitSeconds"]);
+        Assert.Equal("4", settings["FuncGateway__Registry__ReadTimeoutSeconds"]);
+        Assert.Equal("2", settings["FuncGateway__Registry__RefreshIntervalSeconds"]);
+    }
+
+    [Theory]
+    [InlineData("forwardingConnectTimeoutSeconds", "'0.09'", "from 0.1 to 300")]
+    [InlineData("forwardingDefaultTimeoutSeconds", "'230.5'", "from 0.001 to 230")]
+    [InlineData("forwardingDefaultTimeoutSeconds", "0", "from 0.001 to 230")]
+    [InlineData("registryReadTimeoutSeconds", "'0,5'", "from 1 to 300")]
+    [InlineData("registryStartupWaitSeconds", "'-1'", "from 0 to 120")]
+    [InlineData("registryRefreshIntervalSeconds", "'0.1'", "from 0.2 to 3600")]
+    public void A_timeout_the_gateway_would_refuse_at_start_up_stops_the_deployment_naming_its_parameter(string parameter, string value, string range)
+    {
+        var output = FailedSnapshotOutput($"""
+            using 'main.bicep'
+            param baseName = 'fgw-fractions'
+            param rateLimitKeyHashSecret = 'counter-key-secret-counter-key-secret-0123'
+            param {parameter} = {value}
+            """);
+
+        Assert.Contains($"{parameter}: '{value.Trim('\'')}' is not a number of seconds {range}", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_registration_key_is_a_key_vault_reference_and_its_pools_a_plain_setting()
     {
         var settings = SnapshotSettings("""

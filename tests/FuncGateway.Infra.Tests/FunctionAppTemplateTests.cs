@@ -115,10 +115,4 @@ public sealed class FunctionAppTemplateTests
         Assert.True(maximum.At("minValue").GetInt32() >= 1);
         Assert.Equal(1000, maximum.At("maxValue").GetInt32());
     }
-
-    [Fact]
-    public void The_default_upstream_timeout_stays_below_the_front_ends_230_seconds()
-    {
-        Assert.True(Main.Parameters.At("forwardingDefaultTimeoutSeconds", "maxValue").GetInt32() <= 230);
-    }
 }
