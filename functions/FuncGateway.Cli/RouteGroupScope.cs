@@ -49,6 +49,13 @@ internal static class RouteGroupScope
     /// <summary>Whether the route names <paramref name="group"/> among its groups.</summary>
     public static bool IsIn(RegistryRow row, string group) => GroupsOf(row).Contains(group, StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Whether the gateway serving <paramref name="group"/> serves the row, as its <see cref="RouteGroupFilter"/> decides:
+    /// the row names the group, or its <c>Groups</c> cannot be read or is spelt in another case (such a row is served,
+    /// and rejected with its reason, by every gateway). What that gateway shows; not what a --group import may prune.
+    /// </summary>
+    public static bool IsServedBy(RegistryRow row, string group) => new RouteGroupFilter([group]).Serves(row);
+
     /// <summary>Whether the route names <paramref name="group"/> among its groups.</summary>
     public static bool IsIn(RouteDefinition route, string group) =>
         route.Get(RouteGroupsProperties.Groups).Contains(group, StringComparer.OrdinalIgnoreCase);

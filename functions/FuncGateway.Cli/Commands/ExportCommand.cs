@@ -15,7 +15,7 @@ internal static class ExportCommand
             output,
         };
         var group = sections.Includes(RegistryTable.Routes)
-            ? RouteGroupScope.CreateOption("Only the routes of this route group (their Groups name it), and of the pools only those these routes name.")
+            ? RouteGroupScope.CreateOption("Only the routes the gateway serving this route group serves (their Groups name it, or cannot be read), and of the pools only those these routes name.")
             : null;
         if (group is not null)
         {
@@ -36,7 +36,7 @@ internal static class ExportCommand
         if (group is not null)
         {
             // A group's file: its routes, and the pools they name (pools belong to no group; others' stay out).
-            var routeRows = content.Routes.Where(r => RouteGroupScope.IsIn(r, group)).ToList();
+            var routeRows = content.Routes.Where(r => RouteGroupScope.IsServedBy(r, group)).ToList();
             var named = routeRows.Select(r => r.Properties.GetValueOrDefault(RouteProperties.Upstream) as string).ToHashSet(StringComparer.Ordinal);
             content = new RegistryContent([.. content.Upstreams.Where(u => named.Contains(u.RowKey))], routeRows);
         }

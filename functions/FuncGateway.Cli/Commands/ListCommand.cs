@@ -18,7 +18,7 @@ internal static class ListCommand
     {
         var command = new Command("list", description);
         var group = table == RegistryTable.Routes
-            ? RouteGroupScope.CreateOption("Only the routes of this route group (their Groups name it), with the status the gateway serving that group gives them.")
+            ? RouteGroupScope.CreateOption("Only the routes the gateway serving this route group serves (their Groups name it, or cannot be read), with the status it gives them.")
             : null;
         if (group is not null)
         {
@@ -42,7 +42,7 @@ internal static class ListCommand
             .ToDictionary(g => g.Key, g => g.SelectMany(r => r.Errors).FirstOrDefault() ?? "rejected");
 
         var rows = (table == RegistryTable.Routes ? content.Routes : content.Upstreams)
-            .Where(r => group is null || RouteGroupScope.IsIn(r, group))
+            .Where(r => group is null || RouteGroupScope.IsServedBy(r, group))
             .OrderBy(r => r.RowKey, StringComparer.Ordinal)
             .ThenBy(r => r.PartitionKey, StringComparer.Ordinal)
             .ToList();

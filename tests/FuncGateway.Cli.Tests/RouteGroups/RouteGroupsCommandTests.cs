@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using FuncGateway.Testing;
 
 namespace FuncGateway.Cli.Tests.RouteGroups;
@@ -102,6 +103,32 @@ public sealed class RouteGroupsCommandTests(AzuriteFixture fixture) : IDisposabl
         Assert.Contains("error: route 'partner' (routes[1], group 'default') is invalid:", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("It is not in route group 'web'", result.Stderr, StringComparison.Ordinal);
         Assert.Equal("/feed", (await CliHarness.ReadAsync(_cli.RoutesTable)).Single(e => e.RowKey == "mobile-feed")["Path"]);
+    }
+
+    [Theory]
+    [InlineData("Groups", "web,web-app")]
+    [InlineData("groups", "web")]
+    public async Task A_route_whose_Groups_the_gateway_cannot_read_is_listed_and_exported_with_its_group_as_the_gateway_serves_and_rejects_it(string property, string value)
+    {
+        await _cli.RunAsync("import", _cli.WriteFile(Registry));
+        await _cli.WriteEntityDirectlyAsync(_cli.RoutesTable, new TableEntity("default", "broken")
+        {
+            ["Path"] = "/broken",
+            ["Upstream"] = "http://10.0.0.4",
+            ["Auth"] = "anonymous",
+            [property] = value,
+        });
+
+        var list = await _cli.RunAsync("routes", "list", "--group", "web");
+        var row = Assert.Single(list.StdoutLines, l => l.StartsWith("broken ", StringComparison.Ordinal));
+        Assert.Contains("REJECTED", row, StringComparison.Ordinal);
+        Assert.Contains("status", list.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("mobile-", list.Stdout, StringComparison.Ordinal);
+
+        var export = await _cli.RunAsync("export", "--group", "web");
+        Assert.Equal(1, export.ExitCode);
+        Assert.Contains("error: route 'broken' (group 'default') cannot be exported:", export.Stderr, StringComparison.Ordinal);
+        Assert.Contains("\"web-profile\"", export.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]
