@@ -90,6 +90,7 @@ internal sealed partial class RegistryFile
         CheckItems(model.RoutesOrNull, "routes", errors, static (r, at, e) =>
         {
             CheckNoNull(r.Methods, at + ".methods", e);
+            CheckNoEmptyMethod(r.Methods, at + ".methods", e);
             CheckNoNull(r.Hosts, at + ".hosts", e);
             CheckNoNull(r.Headers, at + ".headers", e);
             CheckNoNull(r.Query, at + ".query", e);
@@ -125,6 +126,21 @@ internal sealed partial class RegistryFile
             if (items[i] is null)
             {
                 errors.Add(string.Create(CultureInfo.InvariantCulture, $"{at}[{i}]: an item may not be null."));
+            }
+        }
+    }
+
+    /// <summary>
+    /// An empty method name would be stored as no Methods at all, a route of every method: an error, as in
+    /// import-proxies and in the gateway's row compiler.
+    /// </summary>
+    private static void CheckNoEmptyMethod(IReadOnlyList<string> methods, string at, List<string> errors)
+    {
+        for (var i = 0; i < methods.Count; i++)
+        {
+            if (methods[i] is { } method && string.IsNullOrWhiteSpace(method))
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{at}[{i}]: {RegistrySerializer.EmptyMethodError}"));
             }
         }
     }

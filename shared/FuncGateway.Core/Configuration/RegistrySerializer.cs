@@ -51,6 +51,31 @@ public sealed class RegistrySerializer
     /// <summary>Every property a route or upstream may have.</summary>
     public RegistrySchema Schema { get; }
 
+    /// <summary>
+    /// Why an empty method name is refused: dropped, it would leave a route of every method (or widen a list by
+    /// nothing a reader could see). The table row and the registry file say the same.
+    /// </summary>
+    internal const string EmptyMethodError = "an empty method name. Name each method (GET,POST), or leave the list out for a route of every method.";
+
+    /// <summary>Whether a comma-separated list has an empty item ('GET,', ',', 'GET,,POST'); a JSON array checks its own.</summary>
+    private static bool HasEmptyItem(string? list)
+    {
+        if (list is null || list.StartsWith('['))
+        {
+            return false;
+        }
+
+        foreach (var item in list.Split(','))
+        {
+            if (string.IsNullOrWhiteSpace(item))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Reads a routes-table row. Every problem is added to <paramref name="errors"/>; the result is null when there is any.</summary>
     public RouteDefinition? ParseRoute(RegistryRow row, List<string> errors)
     {
@@ -63,6 +88,11 @@ public sealed class RegistrySerializer
         var path = reader.RequiredString(RouteProperties.Path);
         var upstream = reader.OptionalString(RouteProperties.Upstream);
         var methods = reader.List(RouteProperties.Methods);
+        if (HasEmptyItem(reader.PeekString(RouteProperties.Methods)))
+        {
+            errors.Add($"{RouteProperties.Methods}: {EmptyMethodError}");
+        }
+
         var hosts = reader.List(RouteProperties.Hosts);
         var headers = Conditions(reader, RouteProperties.Headers);
         var query = Conditions(reader, RouteProperties.Query);

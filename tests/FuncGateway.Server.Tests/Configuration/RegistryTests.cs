@@ -84,6 +84,27 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/good")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("GET,")]
+    [InlineData(",")]
+    [InlineData("GET, ,POST")]
+    [InlineData("[\"GET\",\"\"]")]
+    public async Task A_row_whose_Methods_hold_an_empty_method_name_is_rejected_not_widened(string methods)
+    {
+        // 'GET,' was read as GET and ',' as no list at all: a route of every method, which nobody wrote.
+        await using var echo = await TestUpstream.StartAsync("echo");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertRouteAsync("good", "/good", echo.BaseAddress.ToString(), ("Methods", "GET"));
+        await gateway.UpsertRouteAsync("empty-method", "/empty", echo.BaseAddress.ToString(), ("Methods", methods));
+        await gateway.ReloadAsync();
+
+        var rejected = await gateway.RejectedReasonsAsync();
+        Assert.Equal(["empty-method"], rejected.Keys);
+        Assert.Contains("empty", rejected["empty-method"], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await gateway.Client.DeleteAsync("/empty")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/good")).StatusCode);
+    }
+
     [Fact]
     public async Task Of_two_routes_that_match_exactly_the_same_requests_the_later_id_is_rejected_naming_the_winner_and_logged_once()
     {
