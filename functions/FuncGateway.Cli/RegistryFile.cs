@@ -90,8 +90,9 @@ internal sealed partial class RegistryFile
         CheckItems(model.RoutesOrNull, "routes", errors, static (r, at, e) =>
         {
             CheckNoNull(r.Methods, at + ".methods", e);
-            CheckNoEmptyMethod(r.Methods, at + ".methods", e);
+            CheckNoEmptyItem(r.Methods, at + ".methods", RegistrySerializer.EmptyMethodError, e);
             CheckNoNull(r.Hosts, at + ".hosts", e);
+            CheckNoEmptyItem(r.Hosts, at + ".hosts", RegistrySerializer.EmptyHostError, e);
             CheckNoNull(r.Headers, at + ".headers", e);
             CheckNoNull(r.Query, at + ".query", e);
         });
@@ -131,16 +132,16 @@ internal sealed partial class RegistryFile
     }
 
     /// <summary>
-    /// An empty method name would be stored as no Methods at all, a route of every method: an error, as in
-    /// import-proxies and in the gateway's row compiler.
+    /// An empty method or host name would be stored as no list at all, a route of every method or any host: an error,
+    /// as in import-proxies and in the gateway's row compiler.
     /// </summary>
-    private static void CheckNoEmptyMethod(IReadOnlyList<string> methods, string at, List<string> errors)
+    private static void CheckNoEmptyItem(IReadOnlyList<string> items, string at, string error, List<string> errors)
     {
-        for (var i = 0; i < methods.Count; i++)
+        for (var i = 0; i < items.Count; i++)
         {
-            if (methods[i] is { } method && string.IsNullOrWhiteSpace(method))
+            if (items[i] is { } item && string.IsNullOrWhiteSpace(item))
             {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{at}[{i}]: {RegistrySerializer.EmptyMethodError}"));
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{at}[{i}]: {error}"));
             }
         }
     }

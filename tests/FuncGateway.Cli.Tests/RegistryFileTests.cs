@@ -32,6 +32,7 @@ public sealed class RegistryFileTests
     [InlineData("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "u", "methods": [ "" ] } ] }""", "routes[0].methods[0]: an empty method name.")]
     [InlineData("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "u", "methods": [ "GET", " " ] } ] }""", "routes[0].methods[1]: an empty method name.")]
     [InlineData("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "u", "methods": "" } ] }""", "at routes[0].methods: Expected an array of strings here.")]
+    [InlineData("""{ "routes": [ { "id": "a", "path": "/a", "upstream": "u", "hosts": [ "api.example.com", "" ] } ] }""", "routes[0].hosts[1]: an empty host name.")]
     [InlineData("""{ "routes": [ { "id": "a", "path": null, "upstream": "u" } ] }""", "at routes[0].path: 'path' may not be null.")]
     [InlineData("""{ "routes": null }""", "at routes: 'routes' may not be null.")]
     [InlineData("""{ "route": [] }""", "at route: Unknown property 'route' in an object {\"upstreams\": [...], \"routes\": [...]}.")]

@@ -57,6 +57,9 @@ public sealed class RegistrySerializer
     /// </summary>
     internal const string EmptyMethodError = "an empty method name. Name each method (GET,POST), or leave the list out for a route of every method.";
 
+    /// <summary>Why an empty host name is refused: dropped, a list of only empty names (<c>,</c>) would be a route of any host.</summary>
+    internal const string EmptyHostError = "an empty host name. Name each host (api.example.com,*.example.com), or leave the list out for a route of any host.";
+
     /// <summary>Whether a comma-separated list has an empty item ('GET,', ',', 'GET,,POST'); a JSON array checks its own.</summary>
     private static bool HasEmptyItem(string? list)
     {
@@ -94,6 +97,10 @@ public sealed class RegistrySerializer
         }
 
         var hosts = reader.List(RouteProperties.Hosts);
+        if (HasEmptyItem(reader.PeekString(RouteProperties.Hosts)))
+        {
+            errors.Add($"{RouteProperties.Hosts}: {EmptyHostError}");
+        }
         var headers = Conditions(reader, RouteProperties.Headers);
         var query = Conditions(reader, RouteProperties.Query);
         var upstreamPath = reader.OptionalString(RouteProperties.UpstreamPath);

@@ -105,6 +105,26 @@ public sealed class RegistryTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/good")).StatusCode);
     }
 
+    [Theory]
+    [InlineData(",")]
+    [InlineData("api.example.com,")]
+    [InlineData("api.example.com, ,other.example.com")]
+    public async Task A_row_whose_Hosts_hold_an_empty_host_name_is_rejected_not_widened(string hosts)
+    {
+        // ',' was read as no list at all: a route of any host, which nobody wrote.
+        await using var echo = await TestUpstream.StartAsync("echo");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
+        await gateway.UpsertRouteAsync("good", "/good", echo.BaseAddress.ToString());
+        await gateway.UpsertRouteAsync("empty-host", "/empty", echo.BaseAddress.ToString(), ("Hosts", hosts));
+        await gateway.ReloadAsync();
+
+        var rejected = await gateway.RejectedReasonsAsync();
+        Assert.Equal(["empty-host"], rejected.Keys);
+        Assert.Contains("empty host name", rejected["empty-host"], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await gateway.Client.GetAsync("/empty")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/good")).StatusCode);
+    }
+
     [Fact]
     public async Task Of_two_routes_that_match_exactly_the_same_requests_the_later_id_is_rejected_naming_the_winner_and_logged_once()
     {
