@@ -394,10 +394,12 @@ internal static class TransformCompiler
             return;
         }
 
-        if (TransformRules.IsCookieHeader(name, isRequest))
+        if (TransformRules.IsCookieHeader(name, isRequest) || (!isRequest && TransformRules.IsUrlBearingResponseHeader(name)))
         {
             // A cookie's attributes (and the other cookies of a Cookie header) are the operator's literal text: a value
-            // from a claim, a header or the query cannot add "; Domain=…" or a cookie of its own.
+            // from a claim, a header or the query cannot add "; Domain=…" or a cookie of its own. Likewise the URL of a
+            // Location or Refresh, the targets of a Link, the sources of a CSP: a caller's value stays inside the
+            // operator's URL ("/users/{UserId}") and never becomes one ("https://evil.example", "//evil.example").
             template = template.EscapingVariables();
         }
 

@@ -103,6 +103,20 @@ internal static class TransformRules
         ? string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase)
         : string.Equals(name, "Set-Cookie", StringComparison.OrdinalIgnoreCase) || string.Equals(name, "Set-Cookie2", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Response headers that carry a URL, an origin or a policy made of them (<c>Location</c>, <c>Refresh</c>, <c>Link</c>,
+    /// <c>Content-Security-Policy</c>, …): values whose variables are percent-encoded, so a caller-chosen value (a user
+    /// named <c>https://evil.example</c>) stays one path segment or query value and cannot become the URL, an attribute
+    /// or a directive of its own.
+    /// </summary>
+    public static bool IsUrlBearingResponseHeader(string name) => UrlBearingResponseHeaders.Contains(name);
+
+    private static readonly FrozenSet<string> UrlBearingResponseHeaders = FrozenSet.ToFrozenSet(
+    [
+        "Location", "Content-Location", "Refresh", "Link", "Content-Security-Policy", "Content-Security-Policy-Report-Only",
+        "Reporting-Endpoints", "Report-To", "NEL", "Access-Control-Allow-Origin", "Timing-Allow-Origin", "Alt-Svc",
+    ], StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Why a response transform may not do <paramref name="operation"/> to <paramref name="name"/>; null when it may.</summary>
     public static string? CheckResponseHeader(string name, HeaderOperation operation, ValueSource source)
     {

@@ -121,6 +121,39 @@ public sealed class TransformsTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_callers_value_cannot_become_the_url_of_a_location_refresh_link_or_policy_header()
+    {
+        // A user name is the caller's choice, and so could be a URL: in Location it would be an open redirect.
+        const string User = "//evil.example/phish?a=1, <evil>";
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["FuncGateway:Auth:Policies:legacy:Type"] = "Basic",
+            [$"FuncGateway:Auth:Policies:legacy:Users:{User}"] = PasswordHash.Create("pw", PasswordHash.MinimumIterations).ToString(),
+        });
+        await gateway.UpsertRouteAsync("urls", "/urls/{**rest}", _echo.BaseAddress.ToString(), ("Auth", "legacy"), ("Transforms", """
+            [{"ResponseHeader":"Location","Set":"{UserId}"},
+             {"ResponseHeader":"Refresh","Set":"0; url=/home/{UserId}"},
+             {"ResponseHeader":"Link","Set":"</users/{UserId}>; rel=profile"},
+             {"ResponseHeader":"Content-Security-Policy","Set":"frame-ancestors 'self' {UserId}"},
+             {"ResponseHeader":"X-Caller","Set":"{UserId}"}]
+            """));
+        await gateway.ReloadAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/urls/x");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(User + ":pw")));
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        const string Encoded = "%2F%2Fevil.example%2Fphish%3Fa%3D1%2C%20%3Cevil%3E";
+        Assert.Equal(Encoded, response.Headers.NonValidated["Location"].ToString());
+        Assert.Equal("0; url=/home/" + Encoded, response.Headers.NonValidated["Refresh"].ToString());
+        Assert.Equal("</users/" + Encoded + ">; rel=profile", response.Headers.NonValidated["Link"].ToString());
+        Assert.Equal("frame-ancestors 'self' " + Encoded, response.Headers.NonValidated["Content-Security-Policy"].ToString());
+        // A header that carries no URL keeps the value as it is.
+        Assert.Equal(User, response.Headers.NonValidated["X-Caller"].ToString());
+    }
+
+    [Fact]
     public async Task A_semicolon_that_some_servers_read_as_a_separator_cannot_hide_a_parameter_the_gateway_sets_or_removes()
     {
         await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString);
