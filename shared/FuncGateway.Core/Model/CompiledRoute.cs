@@ -19,6 +19,12 @@ public sealed class CompiledRoute
         Pool = pool;
         Timeout = timeout;
         RequestConfig = RequestConfigFor(timeout);
+        List<string?>? chooserNames = null;
+        foreach (var condition in definition.Query)
+        {
+            (chooserNames ??= []).Add(condition.Name);
+        }
+
         foreach (var feature in _features.Values)
         {
             if (feature is IRouteResponder responder)
@@ -26,8 +32,26 @@ public sealed class CompiledRoute
                 Responder = responder;
                 responder.Attach(this);
             }
+
+            if (feature is IRouteSelectingInput input)
+            {
+                foreach (var name in input.SelectingQueryParameters)
+                {
+                    (chooserNames ??= []).Add(name);
+                }
+            }
         }
+
+        ChoosingQueryParameters = chooserNames is null ? [] : [.. chooserNames];
     }
+
+    /// <summary>
+    /// The query parameters that chose this route: its own <c>Query</c> conditions and what a feature chooses it by
+    /// (the API version's parameter). A <c>;</c> that starts one of them inside another parameter reaches the upstream
+    /// as <c>%3B</c> (<see cref="QueryStringEditor.Shield"/>), so a server that reads <c>;</c> as a separator cannot
+    /// find a value the route was not chosen by. Empty for most routes.
+    /// </summary>
+    internal string?[] ChoosingQueryParameters { get; }
 
     // YARP's request settings are an immutable record and most routes share a timeout (the configured default): one
     // instance per timeout serves every route with it instead of one per route. Timeouts come from the registry, so

@@ -271,6 +271,13 @@ public sealed class GatewayPipeline
             return null;
         }
 
+        if (match.Route!.ChoosingQueryParameters.Length > 0 && context.Request.QueryString.Value is { } query && query.Contains(';'))
+        {
+            // Python before 3.9.2 and some Java stacks read "x=1;tier=gold" as x and tier: the route was chosen without
+            // that tier, so such a ';' reaches the upstream (and every later step) as %3B.
+            context.Request.QueryString = QueryStringEditor.Shield(context.Request.QueryString, match.Route!.ChoosingQueryParameters);
+        }
+
         var isTunnel = RequestFraming.IsTunnelRequest(context);
         if (isTunnel && !match.Route!.Definition.Get(ForwardingProperties.WebSockets))
         {

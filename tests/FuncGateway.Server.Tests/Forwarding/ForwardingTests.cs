@@ -36,6 +36,23 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_semicolon_cannot_hide_from_the_route_match_a_query_parameter_the_upstream_reads()
+    {
+        // Python before 3.9.2 and some Java stacks read "x=1;tier=gold" as x=1 and tier=gold; the gateway (like ASP.NET
+        // Core) reads one x. The basic route was chosen because tier is basic: its upstream must not find a gold.
+        await _gateway.UpsertRouteAsync("tier-gold", "/tiers/{**rest}", "echo", ("Query", """[{"name":"tier","values":["gold"]}]"""), ("DenyIps", "127.0.0.1"));
+        await _gateway.UpsertRouteAsync("tier-basic", "/tiers/{**rest}", "echo", ("Query", """[{"name":"tier","values":["basic"]}]"""));
+        await _gateway.ReloadAsync();
+
+        async Task<string> ForwardedQueryAsync(string query) => (await Echo.ReadAsync(await _gateway.Client.GetAsync("/tiers/x" + query))).Query;
+
+        Assert.Equal("?x=1%3Btier=gold&tier=basic", await ForwardedQueryAsync("?x=1;tier=gold&tier=basic"));
+        Assert.Equal("?tier=basic&x=1%3Btier%5B%5D=gold", await ForwardedQueryAsync("?tier=basic&x=1;tier%5B%5D=gold"));
+        // A semicolon that hides no condition's name passes byte for byte.
+        Assert.Equal("?filter=a;b=c&tier=basic", await ForwardedQueryAsync("?filter=a;b=c&tier=basic"));
+    }
+
+    [Fact]
     public async Task An_UpstreamPath_ending_in_a_slash_sends_the_slash_once()
     {
         // A directory index, a framework that redirects '/docs' to '/docs/', a migrated Proxies backendUri: the trailing

@@ -181,6 +181,18 @@ public sealed class VersioningTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_semicolon_cannot_hide_from_the_gateway_a_version_the_backend_reads()
+    {
+        // Python before 3.9.2 and some Java stacks read "x=1;api-version=…" as two parameters: the default version's
+        // route was chosen, so its backend must not find another version.
+        using var response = await _gateway.Client.GetAsync("/q/7?x=1;api-version=2024-01-01");
+        var echo = await Echo.ReadAsync(response);
+
+        Assert.Equal("v2", echo.Instance);
+        Assert.Equal("?x=1%3Bapi-version=2024-01-01", echo.Query);
+    }
+
+    [Fact]
     public async Task The_bracketed_forms_of_the_query_parameter_name_a_version_as_backends_read_them()
     {
         // PHP, Rack and Express read api-version[]=… as api-version: such a request must not reach the default
