@@ -235,9 +235,13 @@ internal sealed class RouteCache : IRouteFeatureLink
 
         // The parameters the upstream receives, exactly as sent (never decoded: "a+b" and "a%20b", "a" and "A", "x" and
         // "x=" may mean different things to it), sorted by name with the values of one name in order, so that ?b=2&a=1
-        // and ?a=1&b=2 share an entry. A part holds no '&' and no separator, so none can pass for another.
+        // and ?a=1&b=2 share an entry. A part holds no '&' and no separator, so none can pass for another. A query with
+        // a ';' keeps the client's order: a server that reads ';' as a separator (Python before 3.9.2, some Java
+        // stacks) finds parameters inside a part ("a=1;b=2" holds a b), and ?a=1;b=2&b=3 gives it b=2,3 where
+        // ?b=3&a=1;b=2 gives b=3,2; sorted by the part's name, both would be one entry.
+        var text = query.Value!;
         var parts = new List<QueryPart>();
-        foreach (var part in Parts(query.Value!))
+        foreach (var part in Parts(text))
         {
             if (_query is null || IsKeyed(part.Name))
             {
@@ -245,7 +249,7 @@ internal sealed class RouteCache : IRouteFeatureLink
             }
         }
 
-        foreach (var part in parts.OrderBy(static p => p.RawName, StringComparer.Ordinal))
+        foreach (var part in text.Contains(';') ? parts : (IEnumerable<QueryPart>)parts.OrderBy(static p => p.RawName, StringComparer.Ordinal))
         {
             key.Append(part.Raw.Replace(Separator.ToString(), "%1E", StringComparison.Ordinal)).Append('&');
         }
