@@ -4,19 +4,24 @@ using Microsoft.AspNetCore.Http;
 namespace FuncGateway.LoadBalancing;
 
 /// <summary>
-/// Smooth weighted round robin (the nginx algorithm): over every cycle each instance gets exactly its share of the
-/// weights, interleaved rather than in bursts. The cycle is computed once when the pool is built, and once per set of
-/// available instances seen since (a partial outage, and the sets its retries see), and walked with one Interlocked
-/// counter, so picking takes no lock and a steady partial outage builds nothing per request.
+/// Weighted round robin. With every instance available: smooth weighted round robin (the nginx algorithm), a cycle
+/// built once when the pool is built, in which each instance gets exactly its share of the weights, interleaved
+/// rather than in bursts. With a subset available (a partial outage, or a retry excluding the instances tried): no
+/// cycle is built; the pick is computed from the counter in two passes over the subset (see <see cref="PickFromSubset"/>),
+/// exact over every run of consecutive picks as long as the subset's weight sum. Either way one Interlocked counter, no
+/// lock and no allocation per request, and a cost per pick that does not depend on which subsets requests saw before.
 /// </summary>
 internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStatePolicy
 {
     /// <summary>Longest cycle kept; larger weight sums are scaled down (relative error stays below 1/10,000 per weight unit).</summary>
     internal const int MaxCycleLength = 10_000;
 
+    // 1/φ: a stride of about this share of the weight sum spreads consecutive picks evenly (three-distance theorem).
+    private const double GoldenRatioConjugate = 0.6180339887498949;
+
     public string Name => LoadBalancingPolicies.WeightedRoundRobin;
 
-    public object CreatePoolState(UpstreamPool pool) => new State(Schedule.Build(pool.AllInstances));
+    public object CreatePoolState(UpstreamPool pool) => Schedule.Build(pool.AllInstances);
 
     public UpstreamInstance? PickInstance(HttpContext context, UpstreamPool pool, IReadOnlyList<UpstreamInstance> available)
     {
@@ -25,92 +30,87 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStat
             return available[0];
         }
 
-        var schedule = ScheduleFor(pool, available);
         var next = (uint)Interlocked.Increment(ref pool.RoundRobinCounter) - 1;
-        return schedule.Cycle[(int)(next % (uint)schedule.Cycle.Length)];
-    }
-
-    /// <summary>The cycle for <paramref name="available"/> (the pool's own list, or a subset of it).</summary>
-    internal static Schedule ScheduleFor(UpstreamPool pool, IReadOnlyList<UpstreamInstance> available)
-    {
-        var state = (State)pool.PolicyState!;
-        return ReferenceEquals(available, pool.AllInstances) ? state.Full : state.For(available);
-    }
-
-    private sealed class State(Schedule full)
-    {
-        // Enough for a partial outage's set and the sets its retries see (one per instance tried first) in a small pool.
-        private const int Slots = 8;
-
-        // Replaced whole, never written in place: a reader sees one consistent set of cycles without a lock.
-        private volatile Schedule[] _partial = [];
-
-        public Schedule Full { get; } = full;
-
-        /// <summary>The cycle for a subset of the instances; built once per subset while it is among the last few seen.</summary>
-        public Schedule For(IReadOnlyList<UpstreamInstance> available)
+        if (ReferenceEquals(available, pool.AllInstances))
         {
-            var partial = _partial;
-
-            // The pool hands out one list object per subset (UpstreamPool.Subset): found by reference, without a compare.
-            foreach (var schedule in partial)
-            {
-                if (ReferenceEquals(schedule.Source, available))
-                {
-                    return schedule;
-                }
-            }
-
-            foreach (var schedule in partial)
-            {
-                if (schedule.IsFor(available))
-                {
-                    return schedule;
-                }
-            }
-
-            var built = Schedule.Build(available);
-            var kept = new Schedule[Math.Min(partial.Length + 1, Slots)];
-            kept[0] = built;
-            Array.Copy(partial, 0, kept, 1, kept.Length - 1);
-            _partial = kept;
-            return built;
+            var cycle = ((Schedule)pool.PolicyState!).Cycle;
+            return cycle[(int)(next % (uint)cycle.Length)];
         }
+
+        return PickFromSubset(available, next);
     }
 
+    /// <summary>
+    /// The <paramref name="counter"/>-th pick among <paramref name="available"/>: the weights (reduced by their greatest
+    /// common divisor, sum W) lay the instances side by side on slots 0..W-1, and the pick is the instance on slot
+    /// <c>(counter mod W) × stride mod W</c>, with a stride coprime to W near W/φ. Multiplying by a number coprime to W
+    /// permutes the slots, so every W consecutive counters give each instance exactly its weight; the golden-ratio
+    /// stride scatters them, so an instance's picks are spread out rather than in bursts. O(instances) per pick.
+    /// </summary>
+    internal static UpstreamInstance PickFromSubset(IReadOnlyList<UpstreamInstance> available, uint counter)
+    {
+        var count = available.Count;
+        long total = 0;
+        var gcd = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var weight = Math.Max(1, available[i].Weight);
+            total += weight;
+            gcd = Gcd(gcd, weight);
+        }
+
+        total /= gcd;
+        var slot = (long)((UInt128)(counter % (ulong)total) * (ulong)Stride(total) % (ulong)total);
+        for (var i = 0; i < count; i++)
+        {
+            slot -= Math.Max(1, available[i].Weight) / gcd;
+            if (slot < 0)
+            {
+                return available[i];
+            }
+        }
+
+        return available[count - 1];
+    }
+
+    /// <summary>The number nearest above W/φ that is coprime to W (a handful of steps: coprimes are dense).</summary>
+    internal static long Stride(long total)
+    {
+        var stride = Math.Max(1, (long)(total * GoldenRatioConjugate));
+        while (Gcd(stride, total) != 1)
+        {
+            stride++;
+        }
+
+        return stride;
+    }
+
+    private static int Gcd(int a, int b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
+    }
+
+    private static long Gcd(long a, long b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
+    }
+
+    /// <summary>The nginx cycle for the whole pool, built once per pool.</summary>
     internal sealed class Schedule
     {
-        private readonly UpstreamInstance[] _members;
-
-        private Schedule(IReadOnlyList<UpstreamInstance> source, UpstreamInstance[] members, UpstreamInstance[] cycle)
-        {
-            Source = source;
-            _members = members;
-            Cycle = cycle;
-        }
-
-        /// <summary>The list the cycle was built from.</summary>
-        public IReadOnlyList<UpstreamInstance> Source { get; }
+        private Schedule(UpstreamInstance[] cycle) => Cycle = cycle;
 
         public UpstreamInstance[] Cycle { get; }
-
-        public bool IsFor(IReadOnlyList<UpstreamInstance> available)
-        {
-            if (available.Count != _members.Length)
-            {
-                return false;
-            }
-
-            for (var i = 0; i < _members.Length; i++)
-            {
-                if (!ReferenceEquals(available[i], _members[i]))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
 
         public static Schedule Build(IReadOnlyList<UpstreamInstance> instances)
         {
@@ -141,7 +141,7 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStat
                 cycle[step] = members[best];
             }
 
-            return new Schedule(instances, members, cycle);
+            return new Schedule(cycle);
         }
 
         /// <summary>The weights reduced by their greatest common divisor and, if still too long a cycle, scaled down.</summary>
@@ -172,16 +172,6 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStat
             }
 
             return weights;
-        }
-
-        private static int Gcd(int a, int b)
-        {
-            while (b != 0)
-            {
-                (a, b) = (b, a % b);
-            }
-
-            return a;
         }
     }
 }

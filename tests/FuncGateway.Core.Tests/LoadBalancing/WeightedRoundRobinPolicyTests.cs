@@ -50,35 +50,83 @@ public class WeightedRoundRobinPolicyTests
     }
 
     [Fact]
-    public void A_partial_outage_builds_its_cycles_once_however_requests_and_their_retries_alternate()
+    public void Picks_in_a_partial_outage_whose_retries_keep_making_new_subsets_build_nothing_per_request()
     {
-        // d is out; requests see {a, b, c}, their retries {b, c} after a failed or {a, c} after b failed. Each list is
-        // a fresh array, as a pool of more than 64 instances makes them.
-        var pool = TestPools.Create(LoadBalancingPolicies.WeightedRoundRobin, ("http://a", 1), ("http://b", 2), ("http://c", 3), ("http://d", 4));
-        UpstreamInstance[] Without(params int[] down) => pool.AllInstances.Where((_, i) => !down.Contains(i)).ToArray();
-        var first = new[] { Without(3), Without(3, 0), Without(3, 1) }.Select(a => WeightedRoundRobinPolicy.ScheduleFor(pool, a)).ToArray();
-
-        for (var i = 0; i < 5; i++)
+        // Twelve instances with a large weight sum; a request sees one of twelve subsets (each without a different
+        // instance, as the retries of a partial outage do), in turn. A cycle per subset (or per last few subsets) would
+        // be rebuilt here on every pick: up to 10,000 steps and an 80 kB array each.
+        var pool = TestPools.Create(LoadBalancingPolicies.WeightedRoundRobin, Enumerable.Range(0, 12).Select(i => ($"http://10.0.0.{i + 1}:80", 1000 - (i * 7))).ToArray());
+        var subsets = Enumerable.Range(0, 12).Select(down => pool.Subset(((1UL << 12) - 1) & ~(1UL << down))).ToArray();
+        var context = TestPools.Request();
+        foreach (var subset in subsets)
         {
-            Assert.Same(first[0], WeightedRoundRobinPolicy.ScheduleFor(pool, Without(3)));
-            Assert.Same(first[1], WeightedRoundRobinPolicy.ScheduleFor(pool, Without(3, 0)));
-            Assert.Same(first[2], WeightedRoundRobinPolicy.ScheduleFor(pool, Without(3, 1)));
+            Assert.NotNull(pool.Policy.PickInstance(context, pool, subset));
+        }
+
+        var picks = new UpstreamInstance?[1_200];
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < picks.Length; i++)
+        {
+            picks[i] = pool.Policy.PickInstance(context, pool, subsets[i % subsets.Length]);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.InRange(allocated, 0, 1_024);
+        for (var i = 0; i < picks.Length; i++)
+        {
+            Assert.Contains(picks[i]!, subsets[i % subsets.Length]);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { 1, 3 })]
+    [InlineData(new[] { 1, 6, 2 })]
+    [InlineData(new[] { 4, 4, 8 })]
+    [InlineData(new[] { 1000, 999, 7, 1 })]
+    public void A_subset_gets_exact_shares_over_every_run_as_long_as_its_weight_sum(int[] weights)
+    {
+        // The subset is the pool without its last instance (weight 5), as a partial outage hands it to the policy.
+        var pool = TestPools.Create(LoadBalancingPolicies.WeightedRoundRobin, weights.Append(5).Select((w, i) => ($"http://10.0.0.{i + 1}:80", w)).ToArray());
+        var subset = pool.AllInstances[..^1];
+        var gcd = weights.Aggregate(0, (a, b) => b == 0 ? a : (int)System.Numerics.BigInteger.GreatestCommonDivisor(a, b));
+        var total = weights.Sum() / gcd;
+
+        // Every window of `total` consecutive picks, wherever it starts.
+        for (var start = 0u; start < 3 * (uint)total; start += (uint)Math.Max(1, total / 7))
+        {
+            var counts = new int[weights.Length];
+            for (var c = start; c < start + total; c++)
+            {
+                counts[Array.IndexOf(pool.AllInstances, WeightedRoundRobinPolicy.PickFromSubset(subset, c))]++;
+            }
+
+            Assert.Equal(weights.Select(w => w / gcd), counts);
         }
     }
 
     [Fact]
-    public void A_subset_the_pool_hands_out_is_found_by_reference_and_keeps_its_exact_shares()
+    public void A_subset_s_picks_are_interleaved_not_bursts()
+    {
+        var pool = TestPools.Create(LoadBalancingPolicies.WeightedRoundRobin, ("http://light", 1), ("http://heavy", 3), ("http://down", 4));
+        var subset = pool.AllInstances[..2];
+
+        var sequence = string.Join(",", Enumerable.Range(0, 400).Select(_ => pool.Policy.PickInstance(TestPools.Request(), pool, subset)!.Url));
+
+        // 1 : 3, one light in every four in a row: never four of the heavy one together.
+        Assert.DoesNotContain("http://heavy,http://heavy,http://heavy,http://heavy", sequence, StringComparison.Ordinal);
+        Assert.Equal(100, sequence.Split(',').Count(u => u == "http://light"));
+    }
+
+    [Fact]
+    public void A_subset_the_pool_hands_out_keeps_its_exact_shares()
     {
         var pool = TestPools.Create(LoadBalancingPolicies.WeightedRoundRobin, ("http://a", 1), ("http://b", 3), ("http://c", 6), ("http://d", 2));
         var subset = pool.Subset(0b1101);
-        Assert.Same(subset, pool.Subset(0b1101));
         Assert.Equal(["http://a", "http://c", "http://d"], subset.Select(i => i.Url));
-        var schedule = WeightedRoundRobinPolicy.ScheduleFor(pool, subset);
 
-        // Whole cycles of 1 + 6 + 2: exact shares, from the one cycle built for the subset.
+        // Whole runs of 1 + 6 + 2: exact shares.
         var counts = TestPools.Distribution(pool, 9 * 1_000, pool.Subset(0b1101));
 
-        Assert.Same(schedule, WeightedRoundRobinPolicy.ScheduleFor(pool, pool.Subset(0b1101)));
         Assert.Equal(1_000, counts["http://a"]);
         Assert.Equal(0, counts["http://b"]);
         Assert.Equal(6_000, counts["http://c"]);
