@@ -124,14 +124,30 @@ internal class GatewayHttpTransformer : HttpTransformer
         }
 
         var context = new GatewayResponseTransformContext(httpContext, proxyResponse, _feature, body, cancellationToken);
-        foreach (var transform in transforms.Response)
+        try
         {
-            await transform.ApplyAsync(context);
-            if (context.IsRefused)
+            foreach (var transform in transforms.Response)
             {
-                OnRefused();
-                break;
+                await transform.ApplyAsync(context);
+                if (context.IsRefused)
+                {
+                    OnRefused();
+                    break;
+                }
             }
+        }
+#pragma warning disable CA1031 // A transform that throws is a gateway bug: answered as one here, since YARP would report it as the upstream's failure.
+        catch (Exception ex) when (!httpContext.Response.HasStarted && !httpContext.RequestAborted.IsCancellationRequested
+            && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+#pragma warning restore CA1031
+        {
+            // Thrown out of here, YARP reports ResponseHeaders: a 502 upstream_error, a retry on another instance and a
+            // failure on this instance's breaker, for an upstream that answered. The attempt is refused instead.
+            OnRefused();
+            Log.UnhandledException(_logger, httpContext.Request.Method, PrintableText.Of(httpContext.Request.Path.Value ?? ""), ex);
+            httpContext.Response.Clear();
+            await GatewayProblem.WriteAsync(httpContext, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "The gateway failed to handle the request.");
+            return false;
         }
 
         if (bodySpan is not null)
