@@ -8,8 +8,8 @@ namespace FuncGateway.LoadBalancing;
 /// built once when the pool is built, in which each instance gets exactly its share of the weights, interleaved
 /// rather than in bursts. With a subset available (a partial outage, or a retry excluding the instances tried): no
 /// cycle is built; the pick is computed from the counter in two passes over the subset (see <see cref="PickFromSubset"/>),
-/// exact over every run of consecutive picks as long as the subset's weight sum. Either way one Interlocked counter, no
-/// lock and no allocation per request, and a cost per pick that does not depend on which subsets requests saw before.
+/// exact over every run of consecutive picks as long as the subset's weight sum. Either way one Interlocked counter
+/// (one for whole-pool picks, one for subset picks), no lock and no allocation per request, and a cost per pick that does not depend on which subsets requests saw before.
 /// </summary>
 internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStatePolicy
 {
@@ -30,14 +30,16 @@ internal sealed class WeightedRoundRobinPolicy : ILoadBalancingPolicy, IPoolStat
             return available[0];
         }
 
-        var next = (uint)Interlocked.Increment(ref pool.RoundRobinCounter) - 1;
         if (ReferenceEquals(available, pool.AllInstances))
         {
             var cycle = ((Schedule)pool.PolicyState!).Cycle;
+            var next = (uint)Interlocked.Increment(ref pool.RoundRobinCounter) - 1;
             return cycle[(int)(next % (uint)cycle.Length)];
         }
 
-        return PickFromSubset(available, next);
+        // A counter of its own: when every first attempt takes the whole pool and only retries a subset, the subset's
+        // picks still walk its sequence one step at a time (on the shared counter they hit the same few slots).
+        return PickFromSubset(available, (uint)Interlocked.Increment(ref pool.SubsetCounter) - 1);
     }
 
     /// <summary>

@@ -55,6 +55,12 @@ public sealed class UpstreamPool
     /// <summary>Round-robin position; a field so policies can update it with Interlocked.</summary>
     internal int RoundRobinCounter;
 
+    /// <summary>
+    /// Position for picks among a subset of the instances (<c>WeightedRoundRobin</c>), apart from <see cref="RoundRobinCounter"/>:
+    /// retries interleaved with first attempts would otherwise see only some positions of the subset's sequence.
+    /// </summary>
+    internal int SubsetCounter;
+
     /// <summary>Most subsets kept per pool (<see cref="Subset"/>); others are made per request.</summary>
     internal const int MaxCachedSubsets = 64;
 

@@ -88,6 +88,33 @@ public sealed class LoadBalancingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Weighted_round_robin_keeps_the_shares_of_the_instances_left_when_retries_skip_a_dead_one()
+    {
+        await using var light = await TestUpstream.StartAsync("light");
+        await using var heavy = await TestUpstream.StartAsync("heavy");
+        var dead = new Uri($"http://127.0.0.1:{LoopbackPorts.GetRefusing()}/");
+
+        // The dead instance stays in rotation (no breaker): every request that picks it is retried on {light, heavy},
+        // half of them, so the retry budget is raised.
+        await _gateway.UpsertPoolAsync("retried", [(light.BaseAddress, 1), (heavy.BaseAddress, 3), (dead, 4)],
+            ("LoadBalancing", "WeightedRoundRobin"), ("CircuitBreaker", """{"enabled":false}"""));
+        await _gateway.UpsertRouteAsync("retried", "/retried", "retried", ("Retries", """{"budgetPercent":100,"budgetMinPerSecond":1000}"""));
+        await _gateway.ReloadAsync();
+
+        var seen = new List<string>();
+        for (var i = 0; i < 400; i++)
+        {
+            seen.Add(await InstanceAsync("/retried"));
+        }
+
+        // 1 : 3 in all, first attempts and retries together; the retries' picks among the two left were not skewed
+        // by the first attempts' picks in between.
+        Assert.Equal(400, seen.Count(s => s is "light" or "heavy"));
+        Assert.InRange(seen.Count(s => s == "heavy"), 291, 309);
+        Assert.InRange(seen.Count(s => s == "light"), 91, 109);
+    }
+
+    [Fact]
     public async Task Least_requests_sends_new_requests_to_the_idle_instance()
     {
         await using var a = await ControllableUpstream.StartAsync("a");
