@@ -199,7 +199,8 @@ internal sealed class ForwardingStep : IDisposable
                 await GatewayProblem.WriteAsync(context, StatusCodes.Status502BadGateway, ProblemCodes.UpstreamError,
                     "The upstream failed to handle the request.", $"Every instance tried answered {attempt.HeldBackStatus}.");
                 return;
-            case AttemptOutcome.Failed when fallback is not null && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested:
+            case AttemptOutcome.Failed when fallback is not null && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested
+                && result.Error != ForwarderError.RequestCreation:
                 await ServeFallbackAsync(context, routeId, fallback);
                 return;
         }
@@ -207,11 +208,14 @@ internal sealed class ForwardingStep : IDisposable
         await HandleErrorAsync(context, routeId, attempt.LastDestination ?? "", result.Error);
     }
 
-    /// <summary>The upstream (not the client) failed: nothing reachable, a timeout, a transport error, a held-back 5xx.</summary>
+    /// <summary>
+    /// The upstream (not the client, nor the gateway building its request) failed: nothing reachable, a timeout, a
+    /// transport error, a held-back 5xx.
+    /// </summary>
     private static bool IsUpstreamFailure(AttemptResult result) => result.Outcome switch
     {
         AttemptOutcome.NoInstance or AttemptOutcome.HeldBack => true,
-        AttemptOutcome.Completed or AttemptOutcome.Failed => result.Error is not (ForwarderError.None or ForwarderError.RequestBodyClient
+        AttemptOutcome.Completed or AttemptOutcome.Failed => result.Error is not (ForwarderError.None or ForwarderError.RequestCreation or ForwarderError.RequestBodyClient
             or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
             or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled or ForwarderError.ResponseBodyClient),
         _ => false,
@@ -294,6 +298,14 @@ internal sealed class ForwardingStep : IDisposable
             Log.TunnelLimitReached(_logger, routeId);
             await GatewayProblem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemCodes.TunnelLimitReached,
                 "The gateway holds as many WebSocket connections as it may.", "Try again later.");
+            return;
+        }
+
+        if (error == ForwarderError.RequestCreation && exception is not null)
+        {
+            // The upstream request could not be built (a request transform threw): nothing was sent, the bug is the gateway's.
+            Log.UnhandledException(_logger, context.Request.Method, PrintableText.Of(context.Request.Path.Value ?? ""), exception);
+            await GatewayProblem.WriteAsync(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "The gateway failed to handle the request.");
             return;
         }
 

@@ -8,12 +8,12 @@ using Microsoft.Extensions.DependencyInjection;
 namespace FuncGateway.Server.Tests.Transforms;
 
 /// <summary>
-/// A response transform that throws is a bug in the gateway, not an upstream failure: the client gets 500
-/// internal_error (logged as event 3002), the request is not retried on another instance, and the instance that
-/// answered keeps its circuit closed.
+/// A request or response transform that throws is a bug in the gateway, not an upstream failure: the client gets 500
+/// internal_error (logged as event 3002), not the route's fallback; the request is not retried on another instance,
+/// and the instance that answered keeps its circuit closed.
 /// </summary>
 [Collection("Azurite")]
-public sealed class ThrowingResponseTransformTests(AzuriteFixture azurite)
+public sealed class ThrowingTransformTests(AzuriteFixture azurite)
 {
     [Fact]
     public async Task A_throwing_response_transform_is_a_500_internal_error_with_no_retry_and_no_breaker_failure()
@@ -52,15 +52,38 @@ public sealed class ThrowingResponseTransformTests(AzuriteFixture azurite)
         Assert.Equal(16, a.RequestCount + b.RequestCount);
     }
 
+    [Fact]
+    public async Task A_throwing_request_transform_is_a_500_internal_error_and_not_the_route_s_fallback()
+    {
+        var capture = new TelemetryCapture();
+        await using var a = await TestUpstream.StartAsync("a");
+        await using var gateway = await GatewayHost.StartAsync(azurite.ConnectionString,
+            services: static services => services.AddSingleton<IRouteTransformProvider, ThrowingTransformProvider>(), logging: capture.AddTo);
+        await gateway.UpsertUpstreamAsync("one", a.BaseAddress);
+        await gateway.UpsertRouteAsync("broken-request", "/broken-request", "one", ("Fallback", """{"status":200,"body":"fallback"}"""));
+        await gateway.ReloadAsync();
+
+        using var response = await gateway.Client.GetAsync("/broken-request");
+
+        await Problem.AssertAsync(response, HttpStatusCode.InternalServerError, "internal_error");
+        Assert.Equal(0, a.RequestCount);
+        Assert.Contains(capture.Logs.Records, static r => r.EventId.Id == 3002 && r.Message.Contains("GET /broken-request", StringComparison.Ordinal));
+    }
+
     private sealed class ThrowingTransformProvider : IRouteTransformProvider
     {
         public int Order => RouteTransformOrder.Transforms;
 
         public void Apply(RouteTransformBuilderContext context)
         {
-            if (context.Route.Id == "broken")
+            switch (context.Route.Id)
             {
-                context.ResponseTransforms.Add(new ThrowingTransform());
+                case "broken":
+                    context.ResponseTransforms.Add(new ThrowingTransform());
+                    break;
+                case "broken-request":
+                    context.RequestTransforms.Add(new ThrowingRequestTransform());
+                    break;
             }
         }
     }
@@ -68,5 +91,10 @@ public sealed class ThrowingResponseTransformTests(AzuriteFixture azurite)
     private sealed class ThrowingTransform : GatewayResponseTransform
     {
         public override ValueTask ApplyAsync(GatewayResponseTransformContext context) => throw new InvalidOperationException("A bug in a transform.");
+    }
+
+    private sealed class ThrowingRequestTransform : GatewayRequestTransform
+    {
+        public override ValueTask ApplyAsync(GatewayRequestTransformContext context) => throw new InvalidOperationException("A bug in a transform.");
     }
 }
