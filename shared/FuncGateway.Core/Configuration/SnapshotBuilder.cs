@@ -380,7 +380,9 @@ internal sealed class SnapshotBuilder(
             result.Add(route);
         }
 
-        return result.ToImmutable();
+        var routes = result.ToImmutable();
+        CompiledRoute.ShareChoosingQueryParameters(routes);
+        return routes;
     }
 
     private CompiledRoute? CompileRoute(

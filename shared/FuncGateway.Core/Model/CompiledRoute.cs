@@ -46,12 +46,36 @@ public sealed class CompiledRoute
     }
 
     /// <summary>
-    /// The query parameters that chose this route: its own <c>Query</c> conditions and what a feature chooses it by
-    /// (the API version's parameter). A <c>;</c> that starts one of them inside another parameter reaches the upstream
-    /// as <c>%3B</c> (<see cref="QueryStringEditor.Shield"/>), so a server that reads <c>;</c> as a separator cannot
-    /// find a value the route was not chosen by. Empty for most routes.
+    /// The query parameters that choose routes: this route's own <c>Query</c> conditions and what a feature chooses it
+    /// by (the API version's parameter), and once the snapshot is built those of every route in it
+    /// (<see cref="ShareChoosingQueryParameters"/>). A <c>;</c> that starts one of them inside another parameter reaches
+    /// the upstream as <c>%3B</c> (<see cref="QueryStringEditor.Shield"/>), so a server that reads <c>;</c> as a
+    /// separator cannot find a value the route was not chosen by — also on a fallback route beside the one that
+    /// <c>?tier=gold</c> chooses. Empty when no route has such a parameter.
     /// </summary>
-    internal string?[] ChoosingQueryParameters { get; }
+    internal string?[] ChoosingQueryParameters { get; private set; }
+
+    /// <summary>Gives every route of a snapshot the query parameters any of them is chosen by (one shared array).</summary>
+    internal static void ShareChoosingQueryParameters(IReadOnlyList<CompiledRoute> routes)
+    {
+        HashSet<string>? names = null;
+        foreach (var route in routes)
+        {
+            foreach (var name in route.ChoosingQueryParameters)
+            {
+                if (name is not null)
+                {
+                    (names ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(name);
+                }
+            }
+        }
+
+        string?[] shared = names is null ? [] : [.. names.Order(StringComparer.OrdinalIgnoreCase)];
+        foreach (var route in routes)
+        {
+            route.ChoosingQueryParameters = shared;
+        }
+    }
 
     // YARP's request settings are an immutable record and most routes share a timeout (the configured default): one
     // instance per timeout serves every route with it instead of one per route. Timeouts come from the registry, so

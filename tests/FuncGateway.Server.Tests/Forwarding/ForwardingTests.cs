@@ -53,6 +53,20 @@ public sealed class ForwardingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_semicolon_cannot_hide_a_choosing_parameter_on_a_fallback_route_beside_the_one_it_chooses()
+    {
+        // Gold callers are refused here (DenyIps); the fallback takes everyone else. Its upstream must not read the gold
+        // tier that an old parser finds after the ';' when the fallback was chosen for having no tier.
+        await _gateway.UpsertRouteAsync("plan-gold", "/plans/{**rest}", "echo", ("Query", """[{"name":"tier","values":["gold"]}]"""), ("DenyIps", "127.0.0.1"));
+        await _gateway.UpsertRouteAsync("plan-any", "/plans/{**rest}", "echo");
+        await _gateway.ReloadAsync();
+
+        var echo = await Echo.ReadAsync(await _gateway.Client.GetAsync("/plans/x?x=1;tier=gold"));
+
+        Assert.Equal("?x=1%3Btier=gold", echo.Query);
+    }
+
+    [Fact]
     public async Task An_UpstreamPath_ending_in_a_slash_sends_the_slash_once()
     {
         // A directory index, a framework that redirects '/docs' to '/docs/', a migrated Proxies backendUri: the trailing
