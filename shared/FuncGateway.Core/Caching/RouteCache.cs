@@ -94,7 +94,7 @@ internal sealed class RouteCache : IRouteFeatureLink
 
         foreach (var parameter in _bracketedQuery)
         {
-            if (name.Length > parameter.Length && name[parameter.Length] == '[' && name.StartsWith(parameter, StringComparison.OrdinalIgnoreCase))
+            if (QueryStringEditor.IsBracketedForm(name, parameter))
             {
                 return true;
             }

@@ -1,6 +1,7 @@
 using FuncGateway.Model;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 
 namespace FuncGateway.Diagnostics;
@@ -150,6 +151,13 @@ public static class GatewayProblem
     {
         ArgumentNullException.ThrowIfNull(context);
         return context.TraceIdentifier;
+    }
+
+    /// <summary>500 <c>internal_error</c> for a bug in the gateway, logged with the request's method and path (event 3002).</summary>
+    internal static Task InternalErrorAsync(HttpContext context, ILogger logger, Exception exception)
+    {
+        Log.UnhandledException(logger, context.Request.Method, PrintableText.Of(context.Request.Path.Value ?? ""), exception);
+        return WriteAsync(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "The gateway failed to handle the request.");
     }
 
     /// <summary>413 <c>request_too_large</c>: the body is (or would be) larger than <paramref name="limit"/> bytes.</summary>

@@ -304,8 +304,7 @@ internal sealed class ForwardingStep : IDisposable
         if (error == ForwarderError.RequestCreation && exception is not null)
         {
             // The upstream request could not be built (a request transform threw): nothing was sent, the bug is the gateway's.
-            Log.UnhandledException(_logger, context.Request.Method, PrintableText.Of(context.Request.Path.Value ?? ""), exception);
-            await GatewayProblem.WriteAsync(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "The gateway failed to handle the request.");
+            await GatewayProblem.InternalErrorAsync(context, _logger, exception);
             return;
         }
 

@@ -144,9 +144,8 @@ internal class GatewayHttpTransformer : HttpTransformer
             // Thrown out of here, YARP reports ResponseHeaders: a 502 upstream_error, a retry on another instance and a
             // failure on this instance's breaker, for an upstream that answered. The attempt is refused instead.
             OnRefused();
-            Log.UnhandledException(_logger, httpContext.Request.Method, PrintableText.Of(httpContext.Request.Path.Value ?? ""), ex);
             httpContext.Response.Clear();
-            await GatewayProblem.WriteAsync(httpContext, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "The gateway failed to handle the request.");
+            await GatewayProblem.InternalErrorAsync(httpContext, _logger, ex);
             return false;
         }
 

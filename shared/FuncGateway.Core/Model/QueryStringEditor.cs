@@ -169,6 +169,13 @@ internal static class QueryStringEditor
         return false;
     }
 
+    /// <summary>
+    /// Whether a decoded parameter name is a bracketed form of <paramref name="parameter"/> (<c>name[]</c>, <c>name[0]</c>,
+    /// <c>name[x]</c>, compared ignoring case), which PHP, Rack and Express (qs) read as the parameter itself.
+    /// </summary>
+    public static bool IsBracketedForm(ReadOnlySpan<char> name, string parameter) =>
+        name.Length > parameter.Length && name[parameter.Length] == '[' && name.StartsWith(parameter, StringComparison.OrdinalIgnoreCase);
+
     // With bracketed (removals), name[…] counts as name too.
     private static bool IsNamed(ReadOnlySpan<char> pair, ReadOnlySpan<string?> names, bool bracketed)
     {
@@ -186,8 +193,7 @@ internal static class QueryStringEditor
                 continue;
             }
 
-            if (name.Equals(candidate, StringComparison.OrdinalIgnoreCase)
-                || (bracketed && name.Length > candidate.Length && name[candidate.Length] == '[' && name.StartsWith(candidate, StringComparison.OrdinalIgnoreCase)))
+            if (name.Equals(candidate, StringComparison.OrdinalIgnoreCase) || (bracketed && IsBracketedForm(name, candidate)))
             {
                 return true;
             }

@@ -96,8 +96,7 @@ public sealed class GatewayPipeline
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.UnhandledException(_logger, context.Request.Method, PrintableText.Of(context.Request.Path.Value ?? ""), ex);
-            await GatewayProblem.WriteAsync(context, StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "The gateway failed to handle the request.");
+            await GatewayProblem.InternalErrorAsync(context, _logger, ex);
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using FuncGateway.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
@@ -117,7 +118,7 @@ internal sealed class ApiVersionSet
         var values = query[Parameter];
         foreach (var (key, more) in query)
         {
-            if (key.Length > Parameter.Length && key[Parameter.Length] == '[' && key.StartsWith(Parameter, StringComparison.OrdinalIgnoreCase))
+            if (QueryStringEditor.IsBracketedForm(key, Parameter))
             {
                 values = StringValues.Concat(values, more);
             }
